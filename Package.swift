@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "LeagueOps",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "leagueops", targets: ["LeagueOpsCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+    ],
+    targets: [
+        // Plain values and pure functions: org tree, command catalogue and parser,
+        // task/escalation policy, deliberation schedule, assessment. Foundation only.
+        .target(name: "LeagueCore", swiftSettings: swiftSettings),
+        // YAML config and command catalogue loading with file:line errors.
+        .target(
+            name: "LeagueConfig",
+            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // The durable store: protocol + SQLite (GRDB) implementation.
+        .target(
+            name: "LeagueStore",
+            dependencies: ["LeagueCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // Chat platforms: wire formats, signatures, crypto, outbound transport.
+        .target(
+            name: "LeaguePlatforms",
+            dependencies: [
+                "LeagueCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The imperative shell: engine, HTTP routes, timer and outbox services.
+        .target(
+            name: "LeagueServer",
+            dependencies: [
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "LeagueOpsCLI",
+            dependencies: [
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "LeagueStoreTests", dependencies: ["LeagueCore", "LeagueStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms"],
+            exclude: ["Vectors"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LeagueServerTests",
+            dependencies: [
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,377 @@
+import Foundation
+
+/// The settings the task loop runs on (from leagueops.yaml).
+public struct TaskSettings: Sendable, Hashable {
+    public var routineSeconds: Double
+    public var urgentSeconds: Double
+    /// Fraction of the target at which the late group is reminded (0 disables the reminder).
+    public var remindAt: Double
+    public var language: Language
+    public var timeZone: TimeZone
+
+    public init(routineSeconds: Double = 600, urgentSeconds: Double = 180, remindAt: Double = 0.5, language: Language = .zh, timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!) {
+        self.routineSeconds = routineSeconds
+        self.urgentSeconds = urgentSeconds
+        self.remindAt = remindAt
+        self.language = language
+        self.timeZone = timeZone
+    }
+
+    public func targetSeconds(urgent: Bool) -> Double { urgent ? urgentSeconds : routineSeconds }
+    var format: TimeFormat { TimeFormat(timeZone: timeZone) }
+}
+
+/// The pure task and escalation policy: every function takes the state, the event and the time,
+/// and returns the new state plus the messages to send and the timers to set. No I/O.
+public enum TaskPolicy {
+    /// What creating a task produces.
+    public struct Creation: Sendable {
+        public var task: WorkTask
+        public var targets: [TaskTarget]
+        public var notices: [OutboundMessage]
+        /// Units targeted that have no group bound (they cannot be reached).
+        public var unreachable: [Unit]
+        public var timer: TimerEntry?
+    }
+
+    // MARK: Targets
+
+    /// Resolves `@` targets of a dispatch within the issuer's subtree.
+    /// `全部`/`all` (the default) is every child unit; `全体网格`/`grids` every bottom-tier unit below.
+    public static func resolveTargets(_ words: [String], from unit: Unit, org: OrgTree) throws(Refusal) -> [Unit] {
+        let words = words.isEmpty ? ["全部"] : words
+        var result: [Unit] = []
+        var seen: Set<String> = []
+        func add(_ units: [Unit]) {
+            for unit in units where seen.insert(unit.id).inserted { result.append(unit) }
+        }
+        for word in words {
+            switch word.lowercased() {
+            case "全部", "all", "所有", "全体":
+                add(org.children(of: unit.id))
+            case "全体网格", "grids", "所有网格", "网格":
+                add(org.descendants(of: unit.id).filter { org.isBottomTier($0.tier) })
+            default:
+                guard let target = org.unit(named: word) else {
+                    throw Refusal(zh: "找不到单位“\(word)”。请用单位编号或全称，例如 @全部、@全体网格。",
+                                  en: "No unit called “\(word)”. Use a unit id or its full name, or @all / @grids.")
+                }
+                guard target.id != unit.id, org.isInSubtree(target.id, of: unit.id) else {
+                    throw Refusal(zh: "“\(target.name)”不在本单位的下级范围内，只能向下级派发任务。",
+                                  en: "“\(target.name)” is not below your unit; tasks go down your own subtree only.")
+                }
+                add([target])
+            }
+        }
+        if result.isEmpty {
+            throw Refusal(zh: "本单位没有下级群可以派发。", en: "Your unit has no groups below it to dispatch to.")
+        }
+        return result
+    }
+
+    // MARK: Dispatch and report
+
+    /// `/任务`: a task down to the target groups.
+    public static func dispatch(id: Int, text: String, urgent: Bool, targets: [Unit], issuer: Member, issuerUnit: Unit, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date) -> Creation {
+        let task = WorkTask(
+            id: id, kind: .dispatch, urgent: urgent, text: text, issuerID: issuer.id, issuerName: issuer.name,
+            issuerUnitID: issuerUnit.id, createdAt: now, targetSeconds: settings.targetSeconds(urgent: urgent)
+        )
+        let lang = settings.language
+        let deadline = settings.format.clock(task.deadline)
+        let within = DurationText.human(task.targetSeconds, language: lang)
+        var notices: [OutboundMessage] = []
+        var reachable: [TaskTarget] = []
+        var unreachable: [Unit] = []
+        for unit in targets {
+            guard let group = unit.group else {
+                unreachable.append(unit)
+                continue
+            }
+            reachable.append(TaskTarget(taskID: id, unitID: unit.id))
+            let head = urgent ? lang.pick("【紧急任务 \(task.label)】", "[URGENT task \(task.label)]") : lang.pick("【任务 \(task.label)】", "[Task \(task.label)]")
+            let body = lang.pick(
+                "\(head)\(issuerUnit.name) \(issuer.name)：\(text)\n请在\(within)内（\(deadline)前）\(ackHint(group.platform))。",
+                "\(head) from \(issuerUnit.name), \(issuer.name): \(text)\nPlease acknowledge within \(within) (by \(deadline)): \(ackHint(group.platform))."
+            )
+            notices.append(OutboundMessage(
+                key: "task:\(id):notice:\(unit.id)", unitID: unit.id, group: group, text: body,
+                mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
+                priority: task.priority
+            ))
+        }
+        return Creation(task: task, targets: reachable, notices: notices, unreachable: unreachable,
+                        timer: reachable.isEmpty ? nil : firstTimer(for: task, settings: settings))
+    }
+
+    /// `/上报`: a report up to the parent unit's group, which must claim it.
+    public static func report(id: Int, text: String, urgent: Bool, issuer: Member, issuerUnit: Unit, org: OrgTree, settings: TaskSettings, now: Date) throws(Refusal) -> Creation {
+        guard let parent = issuerUnit.parentID.flatMap({ org.unit($0) }) else {
+            throw Refusal(zh: "本单位已是最上级，无处上报。", en: "Your unit is the top of the tree; there is nobody above to report to.")
+        }
+        let task = WorkTask(
+            id: id, kind: .report, urgent: urgent, text: text, issuerID: issuer.id, issuerName: issuer.name,
+            issuerUnitID: issuerUnit.id, createdAt: now, targetSeconds: settings.targetSeconds(urgent: urgent)
+        )
+        guard let group = parent.group else {
+            return Creation(task: task, targets: [], notices: [], unreachable: [parent], timer: nil)
+        }
+        let lang = settings.language
+        let within = DurationText.human(task.targetSeconds, language: lang)
+        let head = urgent ? lang.pick("【紧急上报 \(task.label)】", "[URGENT report \(task.label)]") : lang.pick("【上报 \(task.label)】", "[Report \(task.label)]")
+        let body = lang.pick(
+            "\(head)\(issuerUnit.name) \(issuer.name)：\(text)\n请在\(within)内（\(settings.format.clock(task.deadline))前）发送 /认领 \(task.label) 认领。",
+            "\(head) from \(issuerUnit.name), \(issuer.name): \(text)\nPlease claim it within \(within) (by \(settings.format.clock(task.deadline))): send /claim \(task.label)."
+        )
+        let notice = OutboundMessage(
+            key: "task:\(id):notice:\(parent.id)", unitID: parent.id, group: group, text: body,
+            mentions: mentions(of: parent.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
+            priority: task.priority
+        )
+        return Creation(task: task, targets: [TaskTarget(taskID: id, unitID: parent.id)], notices: [notice],
+                        unreachable: [], timer: firstTimer(for: task, settings: settings))
+    }
+
+    // MARK: Escalation
+
+    /// When step `step` of a task is due: the reminder at `remindAt` of the target, step k ≥ 1 at k targets.
+    public static func dueTime(of task: WorkTask, step: Int, settings: TaskSettings) -> Date {
+        if step == 0 { return task.createdAt.addingTimeInterval(task.targetSeconds * settings.remindAt) }
+        return task.createdAt.addingTimeInterval(task.targetSeconds * Double(step))
+    }
+
+    static func firstTimer(for task: WorkTask, settings: TaskSettings) -> TimerEntry {
+        let step = settings.remindAt > 0 && settings.remindAt < 1 ? 0 : 1
+        return .taskStep(task.id, step: step, at: dueTime(of: task, step: step, settings: settings))
+    }
+
+    /// What firing one escalation step produces.
+    public struct Escalation: Sendable {
+        public var targets: [TaskTarget]
+        public var notices: [OutboundMessage]
+        public var record: EscalationRecord?
+        public var next: TimerEntry?
+    }
+
+    /// Fires step `step` of a task at `now`: reminds late groups (step 0), tells their supervisors
+    /// (step 1), then one tier further up per target period until the root has been told.
+    /// Breaches of one step that go to the same group are combined into one message.
+    public static func escalate(task: WorkTask, targets: [TaskTarget], step: Int, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date) -> Escalation {
+        var targets = targets
+        guard task.status == .open else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
+        let waiting = targets.indices.filter { targets[$0].isWaiting }
+        guard !waiting.isEmpty else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
+        let lang = settings.language
+        var notices: [OutboundMessage] = []
+        var notified: [String] = []
+        var late: [String] = []
+
+        if step == 0 {
+            let left = DurationText.human(max(0, task.deadline.timeIntervalSince(now)), language: lang)
+            for index in waiting {
+                guard let unit = org.unit(targets[index].unitID), let group = unit.group else { continue }
+                let action = task.kind == .dispatch ? ackHint(group.platform) : lang.pick("发送 /认领 \(task.label) 认领", "send /claim \(task.label)")
+                let text = lang.pick(
+                    "⏰ 提醒：\(task.kind == .dispatch ? "任务" : "上报") \(task.label)「\(excerpt(task.text))」还未确认，距截止还有\(left)（\(settings.format.clock(task.deadline))），请\(action)。",
+                    "⏰ Reminder: \(task.kind == .dispatch ? "task" : "report") \(task.label) “\(excerpt(task.text))” is not acknowledged yet; \(left) left (by \(settings.format.clock(task.deadline))). Please \(action)."
+                )
+                notices.append(OutboundMessage(
+                    key: "task:\(task.id):step:0:\(unit.id)", unitID: unit.id, group: group, text: text,
+                    mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
+                    priority: task.priority
+                ))
+                notified.append(unit.id)
+                late.append(unit.id)
+            }
+            let next = TimerEntry.taskStep(task.id, step: 1, at: dueTime(of: task, step: 1, settings: settings))
+            return Escalation(targets: targets, notices: notices,
+                              record: EscalationRecord(taskID: task.id, step: 0, at: now, notifiedUnitIDs: notified, lateUnitIDs: late),
+                              next: next)
+        }
+
+        // Step k ≥ 1: the k-th unit of each late target's escalation chain.
+        var byNotified: [(unit: Unit, late: [Unit], mention: [Member])] = []
+        var hasFurther = false
+        for index in waiting {
+            let targetID = targets[index].unitID
+            guard let lateUnit = org.unit(targetID) else { continue }
+            let chain = org.escalationChain(of: targetID)
+            if chain.count > step { hasFurther = true }
+            guard chain.count >= step else { continue }
+            let tell = chain[step - 1]
+            let responsible = step == 1 ? org.supervisors(of: targetID) : org.supervisors(of: chain[step - 2].id)
+            late.append(targetID)
+            if !targets[index].toldUnitIDs.contains(tell.id) { targets[index].toldUnitIDs.append(tell.id) }
+            if let position = byNotified.firstIndex(where: { $0.unit.id == tell.id }) {
+                byNotified[position].late.append(lateUnit)
+                for member in responsible where !byNotified[position].mention.contains(member) {
+                    byNotified[position].mention.append(member)
+                }
+            } else {
+                byNotified.append((tell, [lateUnit], responsible))
+            }
+        }
+        let elapsed = DurationText.human(now.timeIntervalSince(task.createdAt), language: lang)
+        for entry in byNotified {
+            guard let group = entry.unit.group else { continue }
+            notified.append(entry.unit.id)
+            let names = entry.late.map(\.name)
+            let listed = names.count > 30 ? names.prefix(30).joined(separator: "、") + lang.pick(" 等\(names.count)个", " and \(names.count - 30) more") : names.joined(separator: "、")
+            let text: String
+            if task.kind == .dispatch {
+                text = lang.pick(
+                    "🚨 超时未确认：\(task.urgent ? "紧急" : "")任务 \(task.label)「\(excerpt(task.text))」已过\(elapsed)（目标\(DurationText.human(task.targetSeconds, language: lang))），以下\(names.count)个群仍未确认：\(listed)。请督促。",
+                    "🚨 Not acknowledged in time: \(task.urgent ? "urgent " : "")task \(task.label) “\(excerpt(task.text))”, \(elapsed) since dispatch (target \(DurationText.human(task.targetSeconds, language: lang))). \(names.count) group(s) still silent: \(listed). Please follow up."
+                )
+            } else {
+                text = lang.pick(
+                    "🚨 上报未认领：\(task.urgent ? "紧急" : "")上报 \(task.label)（来自\(org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID) \(task.issuerName)）「\(task.text)」已过\(elapsed)无人认领，现升级至本级。请发送 /认领 \(task.label) 认领。",
+                    "🚨 Report not claimed: \(task.urgent ? "urgent " : "")report \(task.label) (from \(org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID), \(task.issuerName)) “\(task.text)” has gone unclaimed for \(elapsed) and is escalated to you. Send /claim \(task.label) to claim it."
+                )
+            }
+            notices.append(OutboundMessage(
+                key: "task:\(task.id):step:\(step):\(entry.unit.id)", unitID: entry.unit.id, group: group, text: text,
+                mentions: mentions(of: entry.mention, platform: group.platform), priority: task.priority
+            ))
+        }
+        let next = hasFurther ? TimerEntry.taskStep(task.id, step: step + 1, at: dueTime(of: task, step: step + 1, settings: settings)) : nil
+        let record = EscalationRecord(taskID: task.id, step: step, at: now, notifiedUnitIDs: notified, lateUnitIDs: late)
+        return Escalation(targets: targets, notices: notices, record: record, next: next)
+    }
+
+    // MARK: Acknowledge, claim
+
+    /// What an acknowledgement or claim produces.
+    public struct Acknowledgement: Sendable {
+        public var target: TaskTarget
+        public var late: Bool
+        /// To the supervisors who were told it was late.
+        public var notices: [OutboundMessage]
+    }
+
+    /// A target group acknowledges (`收到`) a dispatched task, or a reached unit claims a report.
+    public static func acknowledge(task: WorkTask, target: TaskTarget, by member: Member, org: OrgTree, settings: TaskSettings, now: Date) -> Acknowledgement {
+        var target = target
+        target.acknowledgedAt = now
+        target.acknowledgedBy = member.id
+        let late = target.isLate(for: task)
+        let lang = settings.language
+        var notices: [OutboundMessage] = []
+        let after = DurationText.human(now.timeIntervalSince(task.createdAt), language: lang)
+        let unitName = org.unit(target.unitID)?.name ?? target.unitID
+        for unitID in target.toldUnitIDs {
+            guard let unit = org.unit(unitID), let group = unit.group else { continue }
+            let verb = task.kind == .dispatch ? lang.pick("已确认", "acknowledged") : lang.pick("已被认领", "was claimed")
+            let text = lang.pick(
+                "✅ \(task.label)：\(unitName) \(member.name) \(verb)（\(after)，超时）。",
+                "✅ \(task.label): \(unitName) – \(member.name) \(verb) after \(after) (late)."
+            )
+            notices.append(OutboundMessage(key: "task:\(task.id):late-ack:\(target.unitID):\(unitID)", unitID: unitID, group: group, text: text, priority: task.priority))
+        }
+        return Acknowledgement(target: target, late: late, notices: notices)
+    }
+
+    /// The units a report has reached so far (where it may be claimed).
+    public static func reportReach(_ target: TaskTarget) -> [String] {
+        [target.unitID] + target.toldUnitIDs
+    }
+
+    // MARK: Roll call
+
+    /// `/进度 T-n`: who acknowledged, after how long, who is missing, the escalation steps.
+    public static func rollCall(task: WorkTask, targets: [TaskTarget], steps: [EscalationRecord], org: OrgTree, settings: TaskSettings, now: Date) -> String {
+        let lang = settings.language
+        let format = settings.format
+        let done = targets.filter { !$0.isWaiting }.sorted { ($0.acknowledgedAt ?? now) < ($1.acknowledgedAt ?? now) }
+        let missing = targets.filter(\.isWaiting)
+        let statusText: String
+        switch task.status {
+        case .open: statusText = lang.pick("进行中", "open")
+        case .done: statusText = lang.pick("已完成", "done")
+        case .cancelled: statusText = lang.pick("已撤销", "cancelled")
+        }
+        var lines: [String] = []
+        let kindText = task.kind == .dispatch ? lang.pick("任务", "Task") : lang.pick("上报", "Report")
+        lines.append(lang.pick(
+            "📋 \(kindText) \(task.label)\(task.urgent ? "（紧急）" : "")「\(excerpt(task.text, 40))」\(statusText)",
+            "📋 \(kindText) \(task.label)\(task.urgent ? " (urgent)" : "") “\(excerpt(task.text, 40))” – \(statusText)"
+        ))
+        lines.append(lang.pick(
+            "发出 \(format.dayAndClock(task.createdAt))，目标 \(DurationText.human(task.targetSeconds, language: lang))（\(format.clock(task.deadline))）",
+            "Sent \(format.dayAndClock(task.createdAt)), target \(DurationText.human(task.targetSeconds, language: lang)) (by \(format.clock(task.deadline)))"
+        ))
+        if task.kind == .report {
+            if let claimedAt = task.claimedAt, let by = task.claimedBy {
+                let who = org.member(by)?.name ?? by
+                lines.append(lang.pick("认领：\(who)，用时\(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))",
+                                       "Claimed by \(who) after \(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))"))
+            } else {
+                lines.append(lang.pick("尚未认领", "Not claimed yet"))
+            }
+        } else {
+            lines.append(lang.pick("已确认 \(done.count)/\(targets.count)，未确认 \(missing.count)", "Acknowledged \(done.count)/\(targets.count), missing \(missing.count)"))
+            let large = targets.count > 30
+            if large {
+                var tiers: [String: (done: Int, all: Int)] = [:]
+                var order: [String] = []
+                for target in targets {
+                    let tier = org.unit(target.unitID)?.tier ?? "?"
+                    if tiers[tier] == nil { order.append(tier) }
+                    tiers[tier, default: (0, 0)].all += 1
+                    if !target.isWaiting { tiers[tier, default: (0, 0)].done += 1 }
+                }
+                for tier in order {
+                    let value = tiers[tier]!
+                    lines.append(lang.pick("  \(tierName(tier, lang))：\(value.done)/\(value.all)", "  \(tierName(tier, lang)): \(value.done)/\(value.all)"))
+                }
+                let lateCount = done.filter { $0.isLate(for: task) }.count
+                if lateCount > 0 { lines.append(lang.pick("  其中超时确认 \(lateCount)", "  of which late: \(lateCount)")) }
+            } else {
+                for target in done {
+                    let name = org.unit(target.unitID)?.name ?? target.unitID
+                    let who = target.acknowledgedBy.flatMap({ org.member($0) })?.name ?? ""
+                    let after = DurationText.human(target.acknowledgedAt!.timeIntervalSince(task.createdAt), language: lang)
+                    let lateMark = target.isLate(for: task) ? lang.pick("（超时）", " (late)") : ""
+                    lines.append("  ✅ \(name) \(who) \(after)\(lateMark)")
+                }
+            }
+            if !missing.isEmpty {
+                let names = missing.compactMap { org.unit($0.unitID)?.name }
+                let shown = names.prefix(50).joined(separator: "、")
+                let more = names.count > 50 ? lang.pick(" 等\(names.count)个", " and \(names.count - 50) more") : ""
+                lines.append(lang.pick("  ❌ 未确认：\(shown)\(more)", "  ❌ Missing: \(shown)\(more)"))
+            }
+        }
+        for step in steps.sorted(by: { $0.step < $1.step }) {
+            let told = step.notifiedUnitIDs.compactMap { org.unit($0)?.name }
+            let what = step.step == 0 ? lang.pick("提醒", "reminder") : lang.pick("第\(step.step)级升级", "escalation level \(step.step)")
+            lines.append(lang.pick(
+                "  ⏱ \(format.clock(step.at)) \(what)：通知 \(told.prefix(10).joined(separator: "、"))\(told.count > 10 ? " 等\(told.count)个" : "")",
+                "  ⏱ \(format.clock(step.at)) \(what): told \(told.prefix(10).joined(separator: ", "))\(told.count > 10 ? " and \(told.count - 10) more" : "")"
+            ))
+        }
+        if let note = task.closeNote, !note.isEmpty { lines.append(lang.pick("说明：\(note)", "Note: \(note)")) }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: Helpers
+
+    /// The members to @-mention in a group of a platform.
+    public static func mentions(of members: [Member], platform: String) -> [Mention] {
+        members.map { Mention(memberID: $0.id, name: $0.name, userID: $0.ids[platform], mobile: $0.mobile) }
+    }
+
+    public static func excerpt(_ text: String, _ limit: Int = 24) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
+
+    public static func tierName(_ tier: String, _ lang: Language) -> String {
+        switch tier {
+        case "district": return lang.pick("区县", "district")
+        case "town": return lang.pick("镇街", "towns")
+        case "community": return lang.pick("村社区", "communities")
+        case "grid": return lang.pick("网格", "grids")
+        default: return tier
+        }
+    }
+}

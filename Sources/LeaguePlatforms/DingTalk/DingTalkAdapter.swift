@@ -1,0 +1,174 @@
+import Foundation
+import LeagueCore
+
+/// DingTalk (钉钉).
+///
+/// Inbound (`/webhook/dingtalk`): the enterprise-internal app robot in HTTP mode. DingTalk POSTs
+/// plain JSON when the robot is @-mentioned in a group (or written to directly) with headers
+/// `timestamp` (ms) and `sign` = Base64(HMAC-SHA256(key: app secret, timestamp + "\n" + app secret)).
+/// The sign covers only the timestamp, not the body, so a captured pair replays for the window
+/// (one hour); dedupe on `msgId` is the defence.
+///
+/// Outbound: the custom robot with 加签, `POST {base_url}/robot/send?access_token=T&timestamp=MS&sign=S`
+/// (`robot_token`, optional `robot_secret`), `text` or `markdown` bodies with `at.atMobiles` /
+/// `at.atUserIds`. Limit: 20 messages a minute per robot, then a 10-minute block.
+public struct DingTalkAdapter: PlatformAdapter {
+    public let name = "dingtalk"
+    public let appSecret: String
+    public let baseURL: String
+    public let botName: String?
+    /// Largest accepted distance between the `timestamp` header and the server clock, ms.
+    public let maxSkewMS: Int64
+
+    public static let defaultBaseURL = "https://oapi.dingtalk.com"
+
+    public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = 3_600_000) {
+        self.appSecret = appSecret
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.botName = botName.flatMap { $0.isEmpty ? nil : $0 }
+        self.maxSkewMS = maxSkewMS
+    }
+
+    public var rateLimit: RateLimit { RateLimit(perMinute: 20) }
+
+    public func ackHint(_ language: Language) -> String {
+        let bot = botName.map { "@\($0)" }
+        return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
+    }
+
+    /// Base64(HMAC-SHA256(key: secret, message: timestamp + "\n" + secret)) — the inbound robot sign
+    /// (with the app secret) and the custom-robot 加签 (with the `SEC…` secret) alike.
+    public static func sign(timestamp: String, secret: String) -> String {
+        WireText.base64(Bytes.hmacSHA256(key: Array(secret.utf8), message: Array((timestamp + "\n" + secret).utf8)))
+    }
+
+    // MARK: Inbound
+
+    public func decode(_ request: InboundRequest, path: String, now: Date) throws(InboundRejection) -> InboundOutcome {
+        guard request.method.uppercased() == "POST" else { throw InboundRejection(status: 405, reason: "DingTalk robot callbacks use POST") }
+        guard let timestamp = try request.header("timestamp"), !timestamp.isEmpty else {
+            throw .unauthorized("DingTalk callback has no timestamp header")
+        }
+        guard let given = try request.header("sign"), !given.isEmpty else {
+            throw .unauthorized("DingTalk callback has no sign header")
+        }
+        guard let milliseconds = Int64(timestamp) else {
+            throw .unauthorized("DingTalk timestamp header \(timestamp) is not a millisecond number")
+        }
+        let nowMS = Self.milliseconds(now)
+        guard milliseconds.distance(to: nowMS).magnitude <= maxSkewMS.magnitude else {
+            throw .unauthorized("DingTalk timestamp is more than \(maxSkewMS / 1000) s away from the server clock (replay?)")
+        }
+        let expected = Self.sign(timestamp: timestamp, secret: appSecret)
+        guard Bytes.constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
+            throw .unauthorized("DingTalk sign does not match (wrong app secret?)")
+        }
+        guard let json = JSONValue.parse(request.body), json.isObject else {
+            throw .badRequest("DingTalk callback body is not a JSON object")
+        }
+        let msgtype = json.text("msgtype") ?? ""
+        guard msgtype == "text" else {
+            return .ignore(reason: "DingTalk msgtype \(msgtype.isEmpty ? "(none)" : msgtype) is not handled", reply: Self.okReply)
+        }
+        guard let content = json["text"]?["content"]?.string else { throw .badRequest("DingTalk text message has no text.content") }
+        guard let msgID = json.text("msgId") else { throw .badRequest("DingTalk message has no msgId") }
+        guard let conversationID = json.text("conversationId") else { throw .badRequest("DingTalk message has no conversationId") }
+        guard let sender = json.text("senderStaffId") ?? json.text("senderId") else {
+            throw .badRequest("DingTalk message has neither senderStaffId nor senderId")
+        }
+        let sentAt = json["createAt"]?.int64.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? now
+        let message = ChatMessage(
+            platform: name, chat: conversationID, sender: sender, text: WireText.trim(content),
+            messageID: msgID, sentAt: sentAt, mentionsBot: true
+        )
+        return .message(message, reply: Self.okReply)
+    }
+
+    /// The answer to an accepted callback: an empty JSON object (no reply through the response body).
+    static let okReply = PlainResponse.json("{}")
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        let value = (date.timeIntervalSince1970 * 1000).rounded()
+        guard value.isFinite, abs(value) < 9.0e15 else { return 0 }
+        return Int64(value)
+    }
+
+    // MARK: Outbound
+
+    /// `{base}/robot/send?access_token=T`, plus `&timestamp=MS&sign=S` (URL-encoded) when a secret is set.
+    public func robotURL(token: String, secret: String?, timestampMS: Int64) -> String {
+        var url = "\(baseURL)/robot/send?access_token=\(WireText.percentEncode(token))"
+        if let secret, !secret.isEmpty {
+            let timestamp = String(timestampMS)
+            url += "&timestamp=\(timestamp)&sign=\(WireText.percentEncode(Self.sign(timestamp: timestamp, secret: secret)))"
+        }
+        return url
+    }
+
+    public func encode(_ message: OutboundMessage, now: Date) throws(EncodeError) -> OutboundRequest {
+        guard let token = message.group.credentials["robot_token"], !token.isEmpty else {
+            throw EncodeError("DingTalk group \(message.group.chat) has no robot_token credential")
+        }
+        let url = robotURL(token: token, secret: message.group.credentials["robot_secret"], timestampMS: Self.milliseconds(now))
+        return OutboundRequest(url: url, headers: ["Content-Type": "application/json"], body: body(for: message).data)
+    }
+
+    /// The JSON body: `text` keeps the content as written (DingTalk renders the @ of listed people);
+    /// `markdown` gets the missing `@mobile` / `@userid` appended, since markdown only highlights
+    /// mentions written in the text. The title is the first line without `#`.
+    func body(for message: OutboundMessage) -> OutJSON {
+        var mobiles: [String] = []
+        var userIDs: [String] = []
+        var atAll = false
+        for mention in message.mentions {
+            if let userID = mention.userID, !userID.isEmpty {
+                if userID == "@all" || userID == "all" { atAll = true } else if !userIDs.contains(userID) { userIDs.append(userID) }
+            } else if let mobile = mention.mobile, !mobile.isEmpty, !mobiles.contains(mobile) {
+                mobiles.append(mobile)
+            }
+        }
+        var at: [(String, OutJSON)] = []
+        if !mobiles.isEmpty { at.append(("atMobiles", .array(mobiles.map(OutJSON.string)))) }
+        if !userIDs.isEmpty { at.append(("atUserIds", .array(userIDs.map(OutJSON.string)))) }
+        at.append(("isAtAll", .bool(atAll)))
+        if message.markdown {
+            var text = message.text
+            let missing = (mobiles + userIDs).map { "@" + $0 }.filter { !text.contains($0) }
+            if !missing.isEmpty { text += " " + missing.joined(separator: " ") }
+            return .object([
+                ("msgtype", .string("markdown")),
+                ("markdown", .object([("title", .string(Self.title(of: message.text))), ("text", .string(text))])),
+                ("at", .object(at)),
+            ])
+        }
+        return .object([("msgtype", .string("text")), ("text", .object([("content", .string(message.text))])), ("at", .object(at))])
+    }
+
+    /// The first non-empty line without leading `#` and spaces, at most 64 characters.
+    static func title(of text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let stripped = WireText.trim(String(line.drop { $0 == "#" || WireText.isSpace($0) }))
+        let title = stripped.isEmpty ? WireText.trim(line) : stripped
+        return String(title.prefix(64))
+    }
+
+    // MARK: Answers
+
+    /// errcode 0 delivered; 130101 ("send too fast, exceed 20 times per minute") and 660026 rate
+    /// limited (the robot is blocked for 10 minutes); -1 system busy retried; 310000 (keyword /
+    /// sign / timestamp / IP security failure), 300001 and 300005 (invalid or missing token) and any
+    /// other errcode are permanent. Non-200 HTTP: 5xx retried, 429 rate limited.
+    public func classify(_ response: OutboundResponse) -> DeliveryOutcome {
+        guard response.status == 200 else { return classifyByStatus(response) }
+        guard let json = JSONValue.parse(response.body), let code = json["errcode"]?.int64 else {
+            return .retryLater("DingTalk answered HTTP 200 without an errcode")
+        }
+        let detail = "DingTalk errcode \(code): \(json["errmsg"]?.string ?? "")"
+        switch code {
+        case 0: return .delivered
+        case 130101, 660026: return .rateLimited(retryAfter: 600, detail)
+        case -1: return .retryLater(detail)
+        default: return .permanentFailure(detail)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LeagueCore
+
+/// The generic signed JSON webhook: the simplest platform, used by tests and by any
+/// bridge that can sign a body with a shared secret.
+///
+/// Inbound: `POST /webhook/generic` with `{"id","group","sender","text","ts"}` and
+/// `X-LeagueOps-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
+/// Outbound: `POST outbound_url` with `{"group","text","mentions","key"}`, signed the same way.
+public struct GenericAdapter: PlatformAdapter {
+    public let name = "generic"
+    public let secret: String
+    public let outboundURL: String
+    /// How far a message's `ts` may be from the server clock, in seconds.
+    public let maxSkew: Double
+
+    public init(secret: String, outboundURL: String, maxSkew: Double = 300) {
+        self.secret = secret
+        self.outboundURL = outboundURL
+        self.maxSkew = maxSkew
+    }
+
+    public static let signatureHeader = "X-LeagueOps-Signature"
+
+    /// `sha256=<hex>` for a body.
+    public static func signature(body: Data, secret: String) -> String {
+        "sha256=" + Bytes.hex(Bytes.hmacSHA256(key: Array(secret.utf8), message: body))
+    }
+
+    private struct Payload: Decodable {
+        var id: String
+        var group: String
+        var sender: String
+        var text: String
+        var ts: Double
+    }
+
+    public func decode(_ request: InboundRequest, path: String, now: Date) throws(InboundRejection) -> InboundOutcome {
+        guard request.method == "POST" else { throw InboundRejection(status: 405, reason: "use POST") }
+        guard let given = try request.header(Self.signatureHeader) else {
+            throw .unauthorized("missing \(Self.signatureHeader) header")
+        }
+        let expected = Self.signature(body: request.body, secret: secret)
+        guard Bytes.constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
+            throw .unauthorized("bad signature")
+        }
+        let payload: Payload
+        do {
+            payload = try JSONDecoder().decode(Payload.self, from: request.body)
+        } catch {
+            throw .badRequest("body is not the generic message JSON {id, group, sender, text, ts}")
+        }
+        guard payload.ts.isFinite, abs(payload.ts - now.timeIntervalSince1970) <= maxSkew else {
+            throw .unauthorized("timestamp more than \(Int(maxSkew)) s away from the server clock (replay?)")
+        }
+        guard !payload.id.isEmpty, payload.id.utf8.count <= 256, !payload.group.isEmpty, !payload.sender.isEmpty else {
+            throw .badRequest("id, group and sender must be non-empty (id at most 256 bytes)")
+        }
+        let message = ChatMessage(
+            platform: name, chat: payload.group, sender: payload.sender, text: payload.text,
+            messageID: payload.id, sentAt: Date(timeIntervalSince1970: payload.ts)
+        )
+        return .message(message, reply: .json(#"{"ok":true}"#))
+    }
+
+    private struct Outgoing: Encodable {
+        var group: String
+        var text: String
+        var mentions: [String]
+        var key: String
+    }
+
+    public func encode(_ message: OutboundMessage, now: Date) throws(EncodeError) -> OutboundRequest {
+        let body = Outgoing(
+            group: message.group.chat, text: message.text,
+            mentions: message.mentions.compactMap(\.userID), key: message.key
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(body) else { throw EncodeError("cannot encode message \(message.key)") }
+        return OutboundRequest(
+            url: outboundURL,
+            headers: [
+                "Content-Type": "application/json; charset=utf-8",
+                Self.signatureHeader: Self.signature(body: data, secret: secret),
+                "Idempotency-Key": message.key,
+            ],
+            body: data
+        )
+    }
+
+    public func classify(_ response: OutboundResponse) -> DeliveryOutcome { classifyByStatus(response) }
+}

@@ -1,0 +1,56 @@
+import Crypto
+import Foundation
+
+/// Small byte helpers shared by the adapters.
+public enum Bytes {
+    /// Lower-case hex of bytes.
+    public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        var result = ""
+        result.reserveCapacity(64)
+        for byte in bytes {
+            result.append(hexDigits[Int(byte >> 4)])
+            result.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return result
+    }
+
+    /// Bytes of a hex string, or nil when it is not hex of whole bytes.
+    public static func fromHex(_ text: String) -> [UInt8]? {
+        let scalars = Array(text.utf8)
+        guard scalars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(scalars.count / 2)
+        var index = 0
+        while index < scalars.count {
+            guard let high = nibble(scalars[index]), let low = nibble(scalars[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    /// Compares two byte strings in time independent of where they differ.
+    public static func constantTimeEqual<A: Sequence, B: Sequence>(_ a: A, _ b: B) -> Bool where A.Element == UInt8, B.Element == UInt8 {
+        let left = Array(a), right = Array(b)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+
+    /// HMAC-SHA256 of a message with a key.
+    public static func hmacSHA256(key: some DataProtocol, message: some DataProtocol) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -40,7 +40,7 @@ public enum Bytes {
 
     /// HMAC-SHA256 of a message with a key.
     public static func hmacSHA256(key: some DataProtocol, message: some DataProtocol) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key))))
     }
 
     private static let hexDigits = Array("0123456789abcdef")

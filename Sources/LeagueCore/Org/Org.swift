@@ -49,7 +49,7 @@ public struct GroupBinding: Sendable, Hashable, Codable {
 }
 
 /// One node of the tree: district, town, community, grid or a custom tier.
-public struct Unit: Sendable, Hashable, Codable {
+public struct OrgUnit: Sendable, Hashable, Codable {
     public var id: String
     public var name: String
     public var tier: String
@@ -72,7 +72,7 @@ public struct Unit: Sendable, Hashable, Codable {
 
 /// The org tree, indexed for the lookups the bot makes on every message.
 public struct OrgTree: Sendable {
-    public let units: [Unit]
+    public let units: [OrgUnit]
     public let tiers: [String]
     private let byID: [String: Int]
     private let byName: [String: Int]
@@ -85,7 +85,7 @@ public struct OrgTree: Sendable {
     /// The built-in tiers, top to bottom.
     public static let standardTiers = ["district", "town", "community", "grid"]
 
-    public init(units: [Unit], tiers: [String] = OrgTree.standardTiers) {
+    public init(units: [OrgUnit], tiers: [String] = OrgTree.standardTiers) {
         self.units = units
         self.tiers = tiers
         var byID: [String: Int] = [:]
@@ -115,18 +115,18 @@ public struct OrgTree: Sendable {
         self.rootID = units.first(where: { $0.parentID == nil })?.id
     }
 
-    public var root: Unit? { rootID.flatMap({ unit($0) }) }
+    public var root: OrgUnit? { rootID.flatMap({ unit($0) }) }
 
-    public func unit(_ id: String) -> Unit? { byID[id].map { units[$0] } }
+    public func unit(_ id: String) -> OrgUnit? { byID[id].map { units[$0] } }
 
     /// A unit by id or, failing that, by its exact name.
-    public func unit(named key: String) -> Unit? {
+    public func unit(named key: String) -> OrgUnit? {
         if let index = byID[key] { return units[index] }
         return byName[key].map { units[$0] }
     }
 
     /// The unit bound to a group chat of a platform.
-    public func unit(platform: String, chat: String) -> Unit? {
+    public func unit(platform: String, chat: String) -> OrgUnit? {
         byChat["\(platform)\u{1F}\(chat)"].map { units[$0] }
     }
 
@@ -137,13 +137,13 @@ public struct OrgTree: Sendable {
         memberByPlatformID["\(platform)\u{1F}\(userID)"]
     }
 
-    public func children(of id: String) -> [Unit] {
+    public func children(of id: String) -> [OrgUnit] {
         (childrenByID[id] ?? []).compactMap({ unit($0) })
     }
 
     /// The unit itself followed by its ancestors up to the root.
-    public func lineage(of id: String) -> [Unit] {
-        var result: [Unit] = []
+    public func lineage(of id: String) -> [OrgUnit] {
+        var result: [OrgUnit] = []
         var current = unit(id)
         var seen: Set<String> = []
         while let node = current, seen.insert(node.id).inserted {
@@ -159,8 +159,8 @@ public struct OrgTree: Sendable {
     }
 
     /// Every unit strictly below `id`, breadth first.
-    public func descendants(of id: String) -> [Unit] {
-        var result: [Unit] = []
+    public func descendants(of id: String) -> [OrgUnit] {
+        var result: [OrgUnit] = []
         var queue = childrenByID[id] ?? []
         var index = 0
         while index < queue.count {
@@ -188,7 +188,7 @@ public struct OrgTree: Sendable {
     }
 
     /// The unit whose group chat receives escalations about `id`: where its supervisors sit.
-    public func supervisorUnit(of id: String) -> Unit? {
+    public func supervisorUnit(of id: String) -> OrgUnit? {
         guard let node = unit(id) else { return nil }
         if node.supervisorIDs != nil, let first = supervisors(of: id).first {
             return unit(first.unitID)
@@ -198,8 +198,8 @@ public struct OrgTree: Sendable {
 
     /// The chain of units told when work in `id` is late: its supervisors' unit, then
     /// that unit's supervisors' unit, and so on up to the root (no unit twice).
-    public func escalationChain(of id: String) -> [Unit] {
-        var chain: [Unit] = []
+    public func escalationChain(of id: String) -> [OrgUnit] {
+        var chain: [OrgUnit] = []
         var seen: Set<String> = [id]
         var current = supervisorUnit(of: id)
         while let node = current, seen.insert(node.id).inserted {

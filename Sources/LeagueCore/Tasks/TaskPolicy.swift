@@ -30,7 +30,7 @@ public enum TaskPolicy {
         public var targets: [TaskTarget]
         public var notices: [OutboundMessage]
         /// Units targeted that have no group bound (they cannot be reached).
-        public var unreachable: [Unit]
+        public var unreachable: [OrgUnit]
         public var timer: TimerEntry?
     }
 
@@ -38,11 +38,11 @@ public enum TaskPolicy {
 
     /// Resolves `@` targets of a dispatch within the issuer's subtree.
     /// `全部`/`all` (the default) is every child unit; `全体网格`/`grids` every bottom-tier unit below.
-    public static func resolveTargets(_ words: [String], from unit: Unit, org: OrgTree) throws(Refusal) -> [Unit] {
+    public static func resolveTargets(_ words: [String], from unit: OrgUnit, org: OrgTree) throws(Refusal) -> [OrgUnit] {
         let words = words.isEmpty ? ["全部"] : words
-        var result: [Unit] = []
+        var result: [OrgUnit] = []
         var seen: Set<String> = []
-        func add(_ units: [Unit]) {
+        func add(_ units: [OrgUnit]) {
             for unit in units where seen.insert(unit.id).inserted { result.append(unit) }
         }
         for word in words {
@@ -72,7 +72,7 @@ public enum TaskPolicy {
     // MARK: Dispatch and report
 
     /// `/任务`: a task down to the target groups.
-    public static func dispatch(id: Int, text: String, urgent: Bool, targets: [Unit], issuer: Member, issuerUnit: Unit, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date) -> Creation {
+    public static func dispatch(id: Int, text: String, urgent: Bool, targets: [OrgUnit], issuer: Member, issuerUnit: OrgUnit, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date) -> Creation {
         let task = WorkTask(
             id: id, kind: .dispatch, urgent: urgent, text: text, issuerID: issuer.id, issuerName: issuer.name,
             issuerUnitID: issuerUnit.id, createdAt: now, targetSeconds: settings.targetSeconds(urgent: urgent)
@@ -82,7 +82,7 @@ public enum TaskPolicy {
         let within = DurationText.human(task.targetSeconds, language: lang)
         var notices: [OutboundMessage] = []
         var reachable: [TaskTarget] = []
-        var unreachable: [Unit] = []
+        var unreachable: [OrgUnit] = []
         for unit in targets {
             guard let group = unit.group else {
                 unreachable.append(unit)
@@ -105,7 +105,7 @@ public enum TaskPolicy {
     }
 
     /// `/上报`: a report up to the parent unit's group, which must claim it.
-    public static func report(id: Int, text: String, urgent: Bool, issuer: Member, issuerUnit: Unit, org: OrgTree, settings: TaskSettings, now: Date) throws(Refusal) -> Creation {
+    public static func report(id: Int, text: String, urgent: Bool, issuer: Member, issuerUnit: OrgUnit, org: OrgTree, settings: TaskSettings, now: Date) throws(Refusal) -> Creation {
         guard let parent = issuerUnit.parentID.flatMap({ org.unit($0) }) else {
             throw Refusal(zh: "本单位已是最上级，无处上报。", en: "Your unit is the top of the tree; there is nobody above to report to.")
         }
@@ -190,7 +190,7 @@ public enum TaskPolicy {
         }
 
         // Step k ≥ 1: the k-th unit of each late target's escalation chain.
-        var byNotified: [(unit: Unit, late: [Unit], mention: [Member])] = []
+        var byNotified: [(unit: OrgUnit, late: [OrgUnit], mention: [Member])] = []
         var hasFurther = false
         for index in waiting {
             let targetID = targets[index].unitID

@@ -1,0 +1,164 @@
+import Foundation
+import LeagueCore
+import Yams
+
+/// Everything in leagueops.yaml and the files it names, validated.
+public struct BotConfig: Sendable {
+    public struct Server: Sendable, Hashable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var publicURL: String?
+    }
+
+    public struct Store: Sendable, Hashable {
+        /// Path of the SQLite file (relative paths are relative to the working directory).
+        public var sqlitePath = "data/leagueops.sqlite"
+        /// `full` (default) or `normal`; both keep a committed message across kill -9 of the process.
+        public var synchronous = "full"
+    }
+
+    public struct Outbox: Sendable, Hashable {
+        public var maxAttempts = 8
+        public var backoffSeconds = 1.0
+        public var maxBackoffSeconds = 300.0
+        /// How long one send may take before it counts as failed.
+        public var timeoutSeconds = 10.0
+    }
+
+    /// The path of the main config file.
+    public var file: String
+    public var server = Server()
+    public var store = Store()
+    public var language: Language = .zh
+    public var timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!
+    public var tasks = TaskSettings()
+    public var outbox = Outbox()
+    public var ackPhrases = ["收到", "已收到"]
+    /// Names the bot answers to when @-mentioned in a group.
+    public var botNames = ["团务助手", "LeagueOps", "机器人", "bot"]
+    /// Settings of each platform, secrets resolved.
+    public var platforms: [String: [String: String]] = [:]
+    public var org: OrgTree
+    public var catalogue: [CommandSpec]
+    /// The file the org tree came from.
+    public var orgFile: String
+    /// The folder the command catalogue came from.
+    public var commandsDirectory: String
+
+    public init(file: String, org: OrgTree, catalogue: [CommandSpec], orgFile: String, commandsDirectory: String) {
+        self.file = file
+        self.org = org
+        self.catalogue = catalogue
+        self.orgFile = orgFile
+        self.commandsDirectory = commandsDirectory
+    }
+}
+
+/// Loads and validates the configuration.
+public enum ConfigLoader {
+    static let topKeys: Set<String> = [
+        "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
+        "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment",
+    ]
+
+    /// Loads leagueops.yaml, the org file and the command catalogue it names.
+    /// - Throws: `ConfigError` listing every problem with file and line.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> BotConfig {
+        let mainURL = URL(fileURLWithPath: path)
+        let base = mainURL.deletingLastPathComponent()
+        guard let text = try? String(contentsOf: mainURL, encoding: .utf8) else {
+            throw ConfigError([ConfigProblem(file: path, line: nil, message: "cannot read the file (does it exist? give another with --config)")])
+        }
+        let reader = YAMLReader(file: path, environment: environment)
+        let root = reader.root(text: text)
+        let top = reader.mapping(root, "the file")
+        if let top { reader.checkKeys(top, allowed: topKeys, "leagueops.yaml") }
+
+        var server = BotConfig.Server()
+        if let map = reader.mapping(top?["server"], "server") {
+            reader.checkKeys(map, allowed: ["host", "port", "public_url"], "server")
+            if let host = reader.string(map["host"], "server.host") { server.host = host }
+            if let port = reader.int(map["port"], "server.port", range: 0...65535) { server.port = port }
+            server.publicURL = reader.string(map["public_url"], "server.public_url")
+        }
+        var store = BotConfig.Store()
+        if let map = reader.mapping(top?["store"], "store") {
+            reader.checkKeys(map, allowed: ["sqlite", "synchronous"], "store")
+            if let sqlite = reader.string(map["sqlite"], "store.sqlite") { store.sqlitePath = sqlite }
+            if let mode = reader.string(map["synchronous"], "store.synchronous") {
+                if ["full", "normal"].contains(mode.lowercased()) { store.synchronous = mode.lowercased() } else {
+                    reader.problem(map["synchronous"], "store.synchronous must be full or normal, not “\(mode)”")
+                }
+            }
+        }
+        var timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        if let name = reader.string(top?["timezone"], "timezone") {
+            if let zone = TimeZone(identifier: name) { timeZone = zone } else {
+                reader.problem(top?["timezone"], "timezone “\(name)” is not a known time zone; write it like Asia/Shanghai")
+            }
+        }
+        var language = Language.zh
+        if let text = reader.string(top?["locale"], "locale") {
+            if let value = Language(configValue: text) { language = value } else {
+                reader.problem(top?["locale"], "locale must be zh-Hans or en, not “\(text)”")
+            }
+        }
+        var tasks = TaskSettings(language: language, timeZone: timeZone)
+        if let map = reader.mapping(top?["targets"], "targets") {
+            reader.checkKeys(map, allowed: ["routine", "urgent"], "targets")
+            if let value = reader.duration(map["routine"], "targets.routine") { tasks.routineSeconds = value }
+            if let value = reader.duration(map["urgent"], "targets.urgent") { tasks.urgentSeconds = value }
+        }
+        if let map = reader.mapping(top?["escalation"], "escalation") {
+            reader.checkKeys(map, allowed: ["remind_at"], "escalation")
+            if let value = reader.double(map["remind_at"], "escalation.remind_at", range: 0...0.99) { tasks.remindAt = value }
+        }
+        var outbox = BotConfig.Outbox()
+        if let map = reader.mapping(top?["outbox"], "outbox") {
+            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout"], "outbox")
+            if let value = reader.int(map["max_attempts"], "outbox.max_attempts", range: 1...100) { outbox.maxAttempts = value }
+            if let value = reader.duration(map["backoff"], "outbox.backoff") { outbox.backoffSeconds = value }
+            if let value = reader.duration(map["max_backoff"], "outbox.max_backoff") { outbox.maxBackoffSeconds = value }
+            if let value = reader.duration(map["timeout"], "outbox.timeout") { outbox.timeoutSeconds = value }
+        }
+        var platforms: [String: [String: String]] = [:]
+        if let map = reader.mapping(top?["platforms"], "platforms") {
+            for (key, value) in map {
+                guard let name = key.string else { continue }
+                var settings: [String: String] = [:]
+                if let entries = reader.mapping(value, "platforms.\(name)") {
+                    for (settingKey, settingValue) in entries {
+                        guard let setting = settingKey.string else { continue }
+                        if let resolved = reader.secret(settingValue, "platforms.\(name).\(setting)") { settings[setting] = resolved }
+                    }
+                }
+                platforms[name] = settings
+            }
+        }
+        platforms["console"] = platforms["console"] ?? [:]
+        let ackPhrases = reader.strings(top?["ack_phrases"], "ack_phrases") ?? ["收到", "已收到"]
+        let botNames = reader.strings(top?["bot_names"], "bot_names") ?? ["团务助手", "LeagueOps", "机器人", "bot"]
+
+        let orgName = reader.string(top?["org"], "org") ?? "org.yaml"
+        let orgURL = URL(fileURLWithPath: orgName, relativeTo: base)
+        let commandsName = reader.string(top?["commands"], "commands") ?? "../commands"
+        let commandsURL = URL(fileURLWithPath: commandsName, relativeTo: base)
+
+        var problems = reader.problems
+        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems)
+        let catalogue = CatalogueLoader.load(directory: commandsURL.path, problems: &problems)
+        guard problems.isEmpty, let org else { throw ConfigError(problems) }
+
+        var config = BotConfig(file: path, org: org, catalogue: catalogue, orgFile: orgURL.path, commandsDirectory: commandsURL.path)
+        config.server = server
+        config.store = store
+        config.language = language
+        config.timeZone = timeZone
+        config.tasks = tasks
+        config.outbox = outbox
+        config.ackPhrases = ackPhrases
+        config.botNames = botNames
+        config.platforms = platforms
+        return config
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// A chat message as committed to the inbox.
+public struct InboundRecord: Sendable, Hashable {
+    /// The store's sequence number (0 before it is committed).
+    public var id: Int64
+    public var message: ChatMessage
+    /// When the bot received it: deadlines of commands count from here.
+    public var receivedAt: Date
+
+    public init(id: Int64 = 0, message: ChatMessage, receivedAt: Date) {
+        self.id = id
+        self.message = message
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What committing an inbound message did.
+public enum IngestResult: Sendable, Hashable {
+    case stored(Int64)
+    /// The same platform message id was already committed: processed once only.
+    case duplicate
+}
+
+/// An outbound message waiting in (or done with) the outbox.
+public struct OutboxEntry: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable { case pending, sent, dead }
+
+    public var id: Int64
+    public var message: OutboundMessage
+    public var state: State
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var createdAt: Date
+    public var lastError: String?
+
+    public init(id: Int64, message: OutboundMessage, state: State, attempts: Int, nextAttemptAt: Date, createdAt: Date, lastError: String?) {
+        self.id = id
+        self.message = message
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+        self.lastError = lastError
+    }
+}
+
+/// One line of the append-only event log; the assessment is computed from these.
+public struct EventRecord: Sendable, Hashable, Codable {
+    public var at: Date
+    /// `task.created`, `task.ack`, `task.escalated`, `report.claimed`, `task.done`, `task.cancelled`, `query`, …
+    public var kind: String
+    public var taskID: Int?
+    public var unitID: String?
+    public var memberID: String?
+    /// Extra facts, small and flat.
+    public var data: [String: String]
+
+    public init(at: Date, kind: String, taskID: Int? = nil, unitID: String? = nil, memberID: String? = nil, data: [String: String] = [:]) {
+        self.at = at
+        self.kind = kind
+        self.taskID = taskID
+        self.unitID = unitID
+        self.memberID = memberID
+        self.data = data
+    }
+}
+
+/// Counts the auditor and /healthz report.
+public struct StoreHealth: Sendable, Hashable {
+    public var unprocessedInbound: Int
+    public var pendingOutbox: Int
+    public var deadOutbox: Int
+    public var overdueTimers: Int
+    public var overdueOutbox: Int
+    public var oldestOverdueSeconds: Double
+
+    public init(unprocessedInbound: Int = 0, pendingOutbox: Int = 0, deadOutbox: Int = 0, overdueTimers: Int = 0, overdueOutbox: Int = 0, oldestOverdueSeconds: Double = 0) {
+        self.unprocessedInbound = unprocessedInbound
+        self.pendingOutbox = pendingOutbox
+        self.deadOutbox = deadOutbox
+        self.overdueTimers = overdueTimers
+        self.overdueOutbox = overdueOutbox
+        self.oldestOverdueSeconds = oldestOverdueSeconds
+    }
+}
+
+/// Reads of the store, inside a read or a write transaction.
+public protocol StoreReader {
+    func task(_ id: Int) throws -> WorkTask?
+    func targets(ofTask id: Int) throws -> [TaskTarget]
+    func escalations(ofTask id: Int) throws -> [EscalationRecord]
+    /// Open tasks issued by a unit or waiting on it, newest first.
+    func openTasks(involving unitID: String, limit: Int) throws -> [WorkTask]
+    /// The oldest open dispatch still waiting for this unit's acknowledgement.
+    func oldestWaitingTarget(unitID: String) throws -> TaskTarget?
+    func unprocessedInbound(limit: Int) throws -> [InboundRecord]
+    func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry]
+    func nextTimerDue() throws -> Date?
+    func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry]
+    func nextOutboxDue() throws -> Date?
+    func outbox(key: String) throws -> OutboxEntry?
+    /// Events with `from <= at < to`, in order.
+    func events(from: Date, to: Date) throws -> [EventRecord]
+    func health(at now: Date, tolerance: Double) throws -> StoreHealth
+}
+
+/// Writes, inside one transaction: either everything in it is committed or nothing is.
+public protocol StoreTransaction: StoreReader {
+    /// The next free task number (T-<n>).
+    func nextTaskID() throws -> Int
+    func insert(_ task: WorkTask) throws
+    func update(_ task: WorkTask) throws
+    func insert(_ targets: [TaskTarget]) throws
+    func update(_ target: TaskTarget) throws
+    func insert(_ record: EscalationRecord) throws
+    /// Adds a message to the outbox; a message whose key is already there is ignored (never sent twice).
+    func enqueue(_ message: OutboundMessage, at now: Date) throws
+    /// Sets a timer; one whose key exists already (pending or fired) is ignored.
+    func schedule(_ timer: TimerEntry) throws
+    /// Marks a timer fired; returns false when it was fired already.
+    func markFired(_ key: String, at now: Date) throws -> Bool
+    func markProcessed(_ inboundID: Int64, at now: Date) throws
+    func append(_ event: EventRecord) throws
+    func markSent(_ outboxID: Int64, at now: Date) throws
+    func markRetry(_ outboxID: Int64, attempts: Int, next: Date, error: String) throws
+    func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws
+}
+
+/// The durable store of the bot. SQLite today; the domain only sees this protocol.
+public protocol Store: Sendable {
+    /// Commits inbound messages in one transaction, deduplicated by (platform, message id).
+    func ingest(_ records: [InboundRecord]) async throws -> [IngestResult]
+    func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
+}
+
+/// A store failure the server maps to 503 so the platform retries (disk full, database locked).
+public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { "store unavailable: \(reason)" }
+}

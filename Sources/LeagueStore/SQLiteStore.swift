@@ -1,0 +1,308 @@
+import Foundation
+import GRDB
+import LeagueCore
+
+/// The SQLite store (WAL, one writer), through GRDB.
+public final class SQLiteStore: Store {
+    /// The database, for the store's own extensions and for tests.
+    public let writer: any DatabaseWriter
+
+    /// Opens (and migrates) a database file.
+    /// - Parameters:
+    ///   - path: the SQLite file; its folder is created when missing.
+    ///   - synchronous: `full` or `normal`. Both survive kill -9 of the process in WAL mode;
+    ///     `full` also survives a power cut.
+    public init(path: String, synchronous: String = "full") throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let mode = synchronous.lowercased() == "normal" ? "NORMAL" : "FULL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(mode)")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Migrations.migrator().migrate(pool)
+        self.writer = pool
+    }
+
+    /// An in-memory database, for tests.
+    public init() throws {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator().migrate(queue)
+        self.writer = queue
+    }
+
+    public func ingest(_ records: [InboundRecord]) async throws -> [IngestResult] {
+        try await mapErrors {
+            try await writer.write { db in
+                let statement = try db.cachedStatement(sql: """
+                    INSERT INTO inbound (platform, message_id, chat, sender, text, sent_at, received_at, mentions_bot)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, message_id) DO NOTHING
+                    """)
+                var results: [IngestResult] = []
+                results.reserveCapacity(records.count)
+                for record in records {
+                    let m = record.message
+                    try statement.execute(arguments: [m.platform, m.messageID, m.chat, m.sender, m.text,
+                                                      m.sentAt.timeIntervalSince1970, record.receivedAt.timeIntervalSince1970, m.mentionsBot])
+                    results.append(db.changesCount > 0 ? .stored(db.lastInsertedRowID) : .duplicate)
+                }
+                return results
+            }
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await mapErrors {
+            try await writer.write { db in try body(SQLiteTransaction(db)) }
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await mapErrors {
+            try await writer.read { db in try body(SQLiteTransaction(db)) }
+        }
+    }
+
+    /// Disk full, database locked or busy, I/O errors: the caller answers 503 and the platform retries.
+    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_FULL, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY:
+                throw StoreUnavailable("\(error.resultCode): \(error.message ?? "")")
+            default:
+                throw error
+            }
+        }
+    }
+}
+
+/// A read or write transaction over one GRDB `Database`.
+struct SQLiteTransaction: StoreTransaction {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    // MARK: Reads
+
+    func task(_ id: Int) throws -> WorkTask? {
+        try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Self.task(from:))
+    }
+
+    func targets(ofTask id: Int) throws -> [TaskTarget] {
+        try Row.fetchAll(db, sql: "SELECT * FROM task_targets WHERE task_id = ?", arguments: [id]).map(Self.target(from:))
+    }
+
+    func escalations(ofTask id: Int) throws -> [EscalationRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM escalations WHERE task_id = ? ORDER BY step", arguments: [id]).map { row in
+            EscalationRecord(taskID: row["task_id"], step: row["step"], at: Self.date(row["at"]),
+                             notifiedUnitIDs: Self.list(row["notified"]), lateUnitIDs: Self.list(row["late"]))
+        }
+    }
+
+    func openTasks(involving unitID: String, limit: Int) throws -> [WorkTask] {
+        try Row.fetchAll(db, sql: """
+            SELECT * FROM tasks WHERE status = 'open' AND (issuer_unit = ?1 OR id IN
+                (SELECT task_id FROM task_targets WHERE unit_id = ?1 AND acknowledged_at IS NULL))
+            ORDER BY id DESC LIMIT ?2
+            """, arguments: [unitID, limit]).map(Self.task(from:))
+    }
+
+    func oldestWaitingTarget(unitID: String) throws -> TaskTarget? {
+        try Row.fetchOne(db, sql: """
+            SELECT t.* FROM task_targets t JOIN tasks k ON k.id = t.task_id
+            WHERE t.unit_id = ? AND t.acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
+            ORDER BY t.task_id LIMIT 1
+            """, arguments: [unitID]).map(Self.target(from:))
+    }
+
+    func unprocessedInbound(limit: Int) throws -> [InboundRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM inbound WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+            InboundRecord(
+                id: row["id"],
+                message: ChatMessage(platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
+                                     messageID: row["message_id"], sentAt: Self.date(row["sent_at"]), mentionsBot: row["mentions_bot"]),
+                receivedAt: Self.date(row["received_at"])
+            )
+        }
+    }
+
+    func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+                         arguments: [now.timeIntervalSince1970, limit]).map { row in
+            TimerEntry(key: row["key"], dueAt: Self.date(row["due_at"]), kind: row["kind"], subject: row["subject"], step: row["step"])
+        }
+    }
+
+    func nextTimerDue() throws -> Date? {
+        try Double.fetchOne(db, sql: "SELECT MIN(due_at) FROM timers WHERE fired_at IS NULL").map(Self.date)
+    }
+
+    func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: """
+            SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+            """, arguments: [now.timeIntervalSince1970, limit]).compactMap(Self.outbox(from:))
+    }
+
+    func nextOutboxDue() throws -> Date? {
+        try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'").map(Self.date)
+    }
+
+    func outbox(key: String) throws -> OutboxEntry? {
+        try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE key = ?", arguments: [key]).flatMap(Self.outbox(from:))
+    }
+
+    func events(from: Date, to: Date) throws -> [EventRecord] {
+        let decoder = JSONDecoder()
+        return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id",
+                                arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+            let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+            return EventRecord(at: Self.date(row["at"]), kind: row["kind"], taskID: row["task_id"], unitID: row["unit_id"],
+                               memberID: row["member_id"], data: data)
+        }
+    }
+
+    func health(at now: Date, tolerance: Double) throws -> StoreHealth {
+        let limit = now.timeIntervalSince1970 - tolerance
+        var health = StoreHealth()
+        health.unprocessedInbound = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NULL") ?? 0
+        health.pendingOutbox = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
+        health.deadOutbox = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") ?? 0
+        health.overdueTimers = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND due_at < ?", arguments: [limit]) ?? 0
+        health.overdueOutbox = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND next_attempt_at < ?", arguments: [limit]) ?? 0
+        let oldestTimer = try Double.fetchOne(db, sql: "SELECT MIN(due_at) FROM timers WHERE fired_at IS NULL AND due_at < ?", arguments: [limit])
+        let oldestOutbox = try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND next_attempt_at < ?", arguments: [limit])
+        if let oldest = [oldestTimer, oldestOutbox].compactMap({ $0 }).min() {
+            health.oldestOverdueSeconds = now.timeIntervalSince1970 - oldest
+        }
+        return health
+    }
+
+    // MARK: Writes
+
+    func nextTaskID() throws -> Int {
+        (try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tasks") ?? 0) + 1
+    }
+
+    func insert(_ task: WorkTask) throws {
+        try db.execute(sql: """
+            INSERT INTO tasks (id, kind, urgent, text, issuer_id, issuer_name, issuer_unit, created_at, target_seconds, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [task.id, task.kind.rawValue, task.urgent, task.text, task.issuerID, task.issuerName, task.issuerUnitID,
+                             task.createdAt.timeIntervalSince1970, task.targetSeconds, task.status.rawValue])
+        if task.status != .open || task.claimedBy != nil { try update(task) }
+    }
+
+    func update(_ task: WorkTask) throws {
+        try db.execute(sql: """
+            UPDATE tasks SET status = ?, closed_at = ?, closed_by = ?, close_note = ?, claimed_by = ?, claimed_unit = ?, claimed_at = ?
+            WHERE id = ?
+            """, arguments: [task.status.rawValue, task.closedAt?.timeIntervalSince1970, task.closedBy, task.closeNote,
+                             task.claimedBy, task.claimedUnitID, task.claimedAt?.timeIntervalSince1970, task.id])
+    }
+
+    func insert(_ targets: [TaskTarget]) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO task_targets (task_id, unit_id, acknowledged_at, acknowledged_by, told) VALUES (?, ?, ?, ?, ?)")
+        for target in targets {
+            try statement.execute(arguments: [target.taskID, target.unitID, target.acknowledgedAt?.timeIntervalSince1970,
+                                              target.acknowledgedBy, target.toldUnitIDs.joined(separator: ",")])
+        }
+    }
+
+    func update(_ target: TaskTarget) throws {
+        try db.cachedStatement(sql: "UPDATE task_targets SET acknowledged_at = ?, acknowledged_by = ?, told = ? WHERE task_id = ? AND unit_id = ?")
+            .execute(arguments: [target.acknowledgedAt?.timeIntervalSince1970, target.acknowledgedBy,
+                                 target.toldUnitIDs.joined(separator: ","), target.taskID, target.unitID])
+    }
+
+    func insert(_ record: EscalationRecord) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO escalations (task_id, step, at, notified, late) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [record.taskID, record.step, record.at.timeIntervalSince1970,
+                                   record.notifiedUnitIDs.joined(separator: ","), record.lateUnitIDs.joined(separator: ",")])
+    }
+
+    func enqueue(_ message: OutboundMessage, at now: Date) throws {
+        let payload = try JSONEncoder().encode(message)
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, state, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
+            """).execute(arguments: [message.key, message.unitID, message.group.platform, message.group.chat, message.group.robotID,
+                                     message.priority.rawValue, payload, now.timeIntervalSince1970, now.timeIntervalSince1970])
+    }
+
+    func schedule(_ timer: TimerEntry) throws {
+        try db.cachedStatement(sql: "INSERT INTO timers (key, due_at, kind, subject, step) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING")
+            .execute(arguments: [timer.key, timer.dueAt.timeIntervalSince1970, timer.kind, timer.subject, timer.step])
+    }
+
+    func markFired(_ key: String, at now: Date) throws -> Bool {
+        try db.cachedStatement(sql: "UPDATE timers SET fired_at = ? WHERE key = ? AND fired_at IS NULL")
+            .execute(arguments: [now.timeIntervalSince1970, key])
+        return db.changesCount > 0
+    }
+
+    func markProcessed(_ inboundID: Int64, at now: Date) throws {
+        try db.cachedStatement(sql: "UPDATE inbound SET processed_at = ? WHERE id = ?").execute(arguments: [now.timeIntervalSince1970, inboundID])
+    }
+
+    func append(_ event: EventRecord) throws {
+        let data = event.data.isEmpty ? "{}" : String(decoding: try JSONEncoder().encode(event.data), as: UTF8.self)
+        try db.cachedStatement(sql: "INSERT INTO events (at, kind, task_id, unit_id, member_id, data) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [event.at.timeIntervalSince1970, event.kind, event.taskID, event.unitID, event.memberID, data])
+    }
+
+    func markSent(_ outboxID: Int64, at now: Date) throws {
+        try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+                       arguments: [now.timeIntervalSince1970, outboxID])
+    }
+
+    func markRetry(_ outboxID: Int64, attempts: Int, next: Date, error: String) throws {
+        try db.execute(sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+                       arguments: [attempts, next.timeIntervalSince1970, error, outboxID])
+    }
+
+    func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws {
+        try db.execute(sql: "UPDATE outbox SET state = 'dead', attempts = ?, last_error = ?, sent_at = ? WHERE id = ?",
+                       arguments: [attempts, error, now.timeIntervalSince1970, outboxID])
+    }
+
+    // MARK: Row mapping
+
+    static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+    static func date(_ seconds: Double?) -> Date? { seconds.map(date) }
+
+    static func list(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: ",").map(String.init)
+    }
+
+    static func task(from row: Row) -> WorkTask {
+        var task = WorkTask(
+            id: row["id"], kind: TaskKind(rawValue: row["kind"]) ?? .dispatch, urgent: row["urgent"], text: row["text"],
+            issuerID: row["issuer_id"], issuerName: row["issuer_name"], issuerUnitID: row["issuer_unit"],
+            createdAt: date(row["created_at"] as Double), targetSeconds: row["target_seconds"]
+        )
+        task.status = TaskStatus(rawValue: row["status"]) ?? .open
+        task.closedAt = date(row["closed_at"] as Double?)
+        task.closedBy = row["closed_by"]
+        task.closeNote = row["close_note"]
+        task.claimedBy = row["claimed_by"]
+        task.claimedUnitID = row["claimed_unit"]
+        task.claimedAt = date(row["claimed_at"] as Double?)
+        return task
+    }
+
+    static func target(from row: Row) -> TaskTarget {
+        TaskTarget(taskID: row["task_id"], unitID: row["unit_id"], acknowledgedAt: date(row["acknowledged_at"] as Double?),
+                   acknowledgedBy: row["acknowledged_by"], toldUnitIDs: list(row["told"]))
+    }
+
+    static func outbox(from row: Row) -> OutboxEntry? {
+        guard let message = try? JSONDecoder().decode(OutboundMessage.self, from: row["payload"] as Data) else { return nil }
+        return OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+                           attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
+                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"])
+    }
+}

@@ -270,18 +270,30 @@ public struct FeishuAdapter: PlatformAdapter {
         return OutboundRequest(url: url, headers: ["Content-Type": "application/json"], body: data)
     }
 
-    /// The JSON body, with the text cut at a character boundary until the body fits 20 KB.
+    /// The JSON body; when it exceeds 20 KB the text is cut at a character boundary (ending in
+    /// "…") to the longest prefix whose body fits, found by bisection since escaping makes the
+    /// body grow faster than the text.
     func body(for message: OutboundMessage, timestampSeconds: String, secret: String?) throws(EncodeError) -> OutJSON {
-        var text = message.text
-        for _ in 0..<8 {
-            let json = Self.body(text: text, message: message, timestampSeconds: timestampSeconds, secret: secret)
-            let excess = json.data.count - Self.maxBodyBytes
-            if excess <= 0 { return json }
-            let target = text.utf8.count - excess - 16
-            guard target > 0 else { break }
-            text = WireText.cut(text, maxBytes: target)
+        func build(_ text: String) -> OutJSON {
+            Self.body(text: text, message: message, timestampSeconds: timestampSeconds, secret: secret)
         }
-        throw EncodeError("Feishu message \(message.key) does not fit the 20 KB body limit")
+        let whole = build(message.text)
+        if whole.data.count <= Self.maxBodyBytes { return whole }
+        let characters = Array(message.text)
+        var low = 0, high = characters.count - 1  // invariant: prefix(low) fits (checked below), prefix(high + 1) does not
+        var best: OutJSON?
+        while low <= high {
+            let middle = (low + high) / 2
+            let candidate = build(String(characters[0..<middle]) + "…")
+            if candidate.data.count <= Self.maxBodyBytes {
+                best = candidate
+                low = middle + 1
+            } else {
+                high = middle - 1
+            }
+        }
+        guard let best else { throw EncodeError("Feishu message \(message.key) does not fit the 20 KB body limit") }
+        return best
     }
 
     private static func body(text: String, message: OutboundMessage, timestampSeconds: String, secret: String?) -> OutJSON {

@@ -183,6 +183,13 @@ struct SQLiteTransaction: StoreTransaction {
 
     // MARK: Writes
 
+    func savepoint(_ body: () throws -> Void) throws {
+        try db.inSavepoint {
+            try body()
+            return .commit
+        }
+    }
+
     func nextTaskID() throws -> Int {
         (try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tasks") ?? 0) + 1
     }
@@ -262,6 +269,11 @@ struct SQLiteTransaction: StoreTransaction {
     func markRetry(_ outboxID: Int64, attempts: Int, next: Date, error: String) throws {
         try db.execute(sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
                        arguments: [attempts, next.timeIntervalSince1970, error, outboxID])
+    }
+
+    func postpone(_ outboxIDs: [Int64], until: Date) throws {
+        let statement = try db.cachedStatement(sql: "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending'")
+        for id in outboxIDs { try statement.execute(arguments: [until.timeIntervalSince1970, id]) }
     }
 
     func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws {

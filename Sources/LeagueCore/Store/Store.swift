@@ -107,6 +107,8 @@ public protocol StoreReader {
 
 /// Writes, inside one transaction: either everything in it is committed or nothing is.
 public protocol StoreTransaction: StoreReader {
+    /// Runs `body` in a nested savepoint: if it throws, only its own writes are undone.
+    func savepoint(_ body: () throws -> Void) throws
     /// The next free task number (T-<n>).
     func nextTaskID() throws -> Int
     func insert(_ task: WorkTask) throws
@@ -124,6 +126,8 @@ public protocol StoreTransaction: StoreReader {
     func append(_ event: EventRecord) throws
     func markSent(_ outboxID: Int64, at now: Date) throws
     func markRetry(_ outboxID: Int64, attempts: Int, next: Date, error: String) throws
+    /// Moves pending messages to a later attempt time without counting an attempt (rate limit).
+    func postpone(_ outboxIDs: [Int64], until: Date) throws
     func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws
 }
 

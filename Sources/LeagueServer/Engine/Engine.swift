@@ -1,0 +1,160 @@
+import Foundation
+import LeagueConfig
+import LeagueCore
+import LeaguePlatforms
+import Logging
+
+/// The bot's core loop as one value: turns committed inbound messages into state changes and
+/// outbound messages, and fires due timers — each inside one store transaction.
+///
+/// A chat message enters at `process(_:)`, is parsed by the catalogue-driven `CommandParser`,
+/// handled by the command's `CommandHandler` (which calls the pure policies in LeagueCore), and
+/// leaves as rows in the outbox that `OutboxService` sends.
+public struct Engine: Sendable {
+    public let config: BotConfig
+    public let parser: CommandParser
+    public let store: any Store
+    public let clock: any WallClock
+    public let adapters: [String: any PlatformAdapter]
+    public let logger: Logger
+    private let commandHandlers: [String: CommandHandler]
+    private let timerHandlers: [String: TimerHandler]
+
+    public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger) {
+        self.config = config
+        self.parser = CommandParser(catalogue: config.catalogue, ackPhrases: config.ackPhrases, botNames: config.botNames)
+        self.store = store
+        self.clock = clock
+        self.adapters = adapters
+        self.logger = logger
+        var commands: [String: CommandHandler] = [:]
+        var timers: [String: TimerHandler] = [:]
+        for feature in Engine.features {
+            feature.register(commands: &commands, timers: &timers)
+        }
+        self.commandHandlers = commands
+        self.timerHandlers = timers
+    }
+
+    /// The features of the bot; each registers its command and timer handlers.
+    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self]
+
+    /// How a member answers a notice on a platform (`收到` or `@机器人 收到`).
+    public func ackHint(_ platform: String) -> String {
+        adapters[platform]?.ackHint(config.language) ?? config.language.pick("回复“收到”确认", "reply 收到 to acknowledge")
+    }
+
+    // MARK: Inbound
+
+    /// Processes committed inbound messages in one transaction; each message in its own savepoint,
+    /// so one failing message is marked and skipped without undoing the others.
+    public func process(_ records: [InboundRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let engine = self
+        try await store.write { tx in
+            for record in records {
+                engine.handle(record, tx: tx)
+                try tx.markProcessed(record.id, at: engine.clock.now())
+            }
+        }
+    }
+
+    func handle(_ record: InboundRecord, tx: any StoreTransaction) {
+        let message = record.message
+        guard let unit = config.org.unit(platform: message.platform, chat: message.chat) else {
+            logger.info("message from an unbound chat ignored", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
+            return
+        }
+        let member = config.org.member(platform: message.platform, userID: message.sender)
+        let parsed = parser.parse(message.text, mentionsBot: message.mentionsBot)
+        let command: ParsedCommand
+        switch parsed {
+        case .notACommand:
+            return
+        case .error(let error):
+            // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
+            guard member != nil || message.mentionsBot else { return }
+            let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: ParsedCommand(id: "error"))
+            try? context.reply(Texts.parseError(error, parser: parser, language: config.language))
+            return
+        case .command(let value):
+            command = value
+        }
+        let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: command)
+        do {
+            try checkPermission(context)
+            guard let handler = commandHandlers[command.id] else {
+                throw Refusal(zh: "命令 \(command.id) 尚未实现。", en: "Command \(command.id) is not available.")
+            }
+            try tx.savepoint { try handler(context) }
+        } catch let refusal as Refusal {
+            // An unregistered sender's plain 收到 is ordinary chat, not worth a reply.
+            if command.id == "ack" && member == nil { return }
+            try? tx.savepoint { try context.reply(refusal.text(config.language), mentionSender: true) }
+        } catch {
+            logger.error("command failed", metadata: ["command": "\(command.id)", "inbound": "\(record.id)", "error": "\(error)"])
+            try? tx.savepoint {
+                try context.reply(config.language.pick("处理命令时出错，请稍后再试或联系管理员。", "Something went wrong handling that command; please try again later or tell an admin."))
+            }
+        }
+    }
+
+    /// Roles and tiers from the command's catalogue entry; flag roles (who may mark 紧急).
+    func checkPermission(_ context: CommandContext) throws(Refusal) {
+        guard let spec = parser.spec(context.command.id) else { return }
+        let name = spec.names.zh.first ?? spec.id
+        let nameEn = spec.names.en.first ?? spec.id
+        if let roles = spec.roles, !roles.isEmpty {
+            let member = try context.requireMember()
+            guard roles.contains(where: member.has) else {
+                throw Refusal(zh: "您没有权限使用 /\(name)（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                              en: "You may not use /\(nameEn) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+            }
+        }
+        if let tiers = spec.tiers, !tiers.isEmpty, !tiers.contains(context.unit.tier) {
+            throw Refusal(zh: "/\(name) 不能在\(TaskPolicy.tierName(context.unit.tier, .zh))群使用。",
+                          en: "/\(nameEn) cannot be used in a \(context.unit.tier) group.")
+        }
+        for flag in context.command.flags {
+            guard let roles = spec.flagRoles?[flag], !roles.isEmpty else { continue }
+            let member = try context.requireMember()
+            guard roles.contains(where: member.has) else {
+                throw Refusal(zh: "您没有权限使用“\(spec.flags?[flag]?.first ?? flag)”（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                              en: "You may not mark a command \(flag) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    /// Fires every timer due at `now`, each exactly once (the fired mark and its effects commit together).
+    /// - Returns: how many timers fired.
+    @discardableResult
+    public func fireDueTimers(limit: Int = 500) async throws -> Int {
+        let engine = self
+        return try await store.write { tx in
+            let now = engine.clock.now()
+            let due = try tx.dueTimers(at: now, limit: limit)
+            var fired = 0
+            for timer in due {
+                guard try tx.markFired(timer.key, at: now) else { continue }
+                fired += 1
+                guard let handler = engine.timerHandlers[timer.kind] else {
+                    engine.logger.error("no handler for timer", metadata: ["kind": "\(timer.kind)", "key": "\(timer.key)"])
+                    continue
+                }
+                do {
+                    try tx.savepoint { try handler(TimerContext(engine: engine, tx: tx, timer: timer, now: now)) }
+                } catch {
+                    engine.logger.error("timer failed", metadata: ["key": "\(timer.key)", "error": "\(error)"])
+                }
+            }
+            return fired
+        }
+    }
+}
+
+/// A feature registers its chat commands (by catalogue id) and its timer kinds.
+protocol Feature {
+    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler])
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LeagueConfig
+import LeagueCore
+import Logging
+import LeaguePlatforms
+import NIOCore
+
+/// The HTTP face of the bot: `/healthz` and `/webhook/<platform>`.
+///
+/// A webhook is verified and decoded by its platform adapter, committed by the `Ingestor`, and
+/// answered only then; processing happens after, in `InboxService`.
+struct WebhookRoutes {
+    let app: LeagueApp
+    /// Bodies larger than this are refused with 413 before anything is read further.
+    static let maxBody = 64 * 1024
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in try await health() }
+        router.on("/webhook/:path", method: .post) { request, context in try await webhook(request, context) }
+        router.on("/webhook/:path", method: .get) { request, context in try await webhook(request, context) }
+    }
+
+    func health() async throws -> Response {
+        let report = await app.auditor.report()
+        let json = report.json
+        return Response(status: report.degraded ? .serviceUnavailable : .ok,
+                        headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    func webhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let path = context.parameters.get("path") ?? ""
+        guard let adapter = app.webhookAdapters[path] else {
+            return Self.plain(.init(status: 404, body: Data("no webhook at /webhook/\(path)\n".utf8)))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBody)
+        } catch {
+            return Self.plain(.init(status: 413, body: Data("body larger than 64 KiB\n".utf8)))
+        }
+        var headers: [String: [String]] = [:]
+        for field in request.headers { headers[field.name.canonicalName, default: []].append(field.value) }
+        let inbound = InboundRequest(
+            method: request.method.rawValue, query: Self.query(request.uri.query ?? ""), headers: headers,
+            body: Data(body.readableBytesView)
+        )
+        let outcome: InboundOutcome
+        do throws(InboundRejection) {
+            outcome = try adapter.decode(inbound, path: path, now: app.engine.clock.now())
+        } catch {
+            app.engine.logger.notice("webhook refused", metadata: ["path": "\(path)", "status": "\(error.status)", "reason": "\(error.reason)"])
+            return Self.plain(.text(error.reason + "\n", status: error.status))
+        }
+        switch outcome {
+        case .respond(let response):
+            return Self.plain(response)
+        case .ignore(let reason, let reply):
+            app.engine.logger.debug("webhook ignored", metadata: ["reason": "\(reason)"])
+            return Self.plain(reply)
+        case .message(let message, let reply):
+            guard app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
+                app.engine.logger.notice("message from a chat no unit is bound to", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
+                return Self.plain(.text("chat not bound to any unit; ignored\n", status: 202))
+            }
+            do {
+                _ = try await app.ingestor.submit(message)
+            } catch {
+                app.engine.logger.error("could not commit a message", metadata: ["error": "\(error)"])
+                return Self.plain(.text("store unavailable, retry later\n", status: 503))
+            }
+            return Self.plain(reply)
+        }
+    }
+
+    static func plain(_ response: PlainResponse) -> Response {
+        Response(status: .init(code: response.status), headers: [.contentType: response.contentType],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    /// Percent-decodes a raw query string; `+` stays a literal plus. A repeated key keeps the first value.
+    static func query(_ raw: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in raw.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = parts.first.flatMap({ String($0).removingPercentEncoding }) else { continue }
+            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+            if result[key] == nil { result[key] = value }
+        }
+        return result
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import LeagueConfig
+import LeagueCore
+
+/// The task loop: /任务, 收到, /上报, /认领, /完成, /撤销, /进度 and the escalation timer.
+enum TaskFeature: Feature {
+    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+        commands["task"] = dispatch
+        commands["ack"] = acknowledge
+        commands["report"] = report
+        commands["claim"] = claim
+        commands["done"] = done
+        commands["cancel"] = cancel
+        commands["status"] = status
+        timers["task-step"] = escalate
+    }
+
+    /// `/任务 [紧急] [@目标 …] 内容`
+    static func dispatch(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        let targets = try TaskPolicy.resolveTargets(c.command.targets, from: c.unit, org: c.org)
+        let urgent = c.command.flags.contains("urgent")
+        let id = try c.tx.nextTaskID()
+        let creation = TaskPolicy.dispatch(
+            id: id, text: c.command.text, urgent: urgent, targets: targets, issuer: member, issuerUnit: c.unit,
+            org: c.org, settings: c.settings, ackHint: c.engine.ackHint, now: c.now
+        )
+        try save(creation, c)
+        let task = creation.task
+        var text = c.say(
+            "已派发\(urgent ? "紧急" : "")任务 \(task.label) 到 \(creation.targets.count) 个群，要求\(DurationText.human(task.targetSeconds, language: .zh))内确认（\(TimeFormat(timeZone: c.config.timeZone).clock(task.deadline))前）。发送 /进度 \(task.label) 查看确认情况。",
+            "Dispatched \(urgent ? "urgent " : "")task \(task.label) to \(creation.targets.count) group(s); acknowledgement due within \(DurationText.human(task.targetSeconds, language: .en)) (by \(TimeFormat(timeZone: c.config.timeZone).clock(task.deadline))). Send /status \(task.label) for the roll call."
+        )
+        if !creation.unreachable.isEmpty {
+            let names = creation.unreachable.prefix(10).map(\.name).joined(separator: "、")
+            text += c.say("\n⚠️ \(creation.unreachable.count) 个单位未绑定群，无法送达：\(names)", "\n⚠️ \(creation.unreachable.count) unit(s) have no group bound and cannot be reached: \(names)")
+        }
+        try c.reply(text, priority: task.priority)
+    }
+
+    /// `/上报 [紧急] 内容`
+    static func report(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        let urgent = c.command.flags.contains("urgent")
+        let creation = try TaskPolicy.report(
+            id: try c.tx.nextTaskID(), text: c.command.text, urgent: urgent, issuer: member, issuerUnit: c.unit,
+            org: c.org, settings: c.settings, now: c.now
+        )
+        guard let target = creation.targets.first, let parent = c.org.unit(target.unitID) else {
+            throw Refusal(zh: "上级单位没有绑定群，无法上报。", en: "The unit above has no group bound, so the report cannot be delivered.")
+        }
+        try save(creation, c)
+        let task = creation.task
+        try c.reply(c.say(
+            "已上报 \(task.label) 到 \(parent.name)，要求\(DurationText.human(task.targetSeconds, language: .zh))内认领，未认领将逐级上报。",
+            "Report \(task.label) sent to \(parent.name); it must be claimed within \(DurationText.human(task.targetSeconds, language: .en)) or it goes one tier further up."
+        ), priority: task.priority)
+    }
+
+    private static func save(_ creation: TaskPolicy.Creation, _ c: CommandContext) throws {
+        let task = creation.task
+        try c.tx.insert(task)
+        try c.tx.insert(creation.targets)
+        for notice in creation.notices { try c.tx.enqueue(notice, at: c.now) }
+        if let timer = creation.timer { try c.tx.schedule(timer) }
+        try c.log(task.kind == .dispatch ? "task.created" : "report.created", taskID: task.id, data: [
+            "urgent": task.urgent ? "1" : "0", "targets": String(creation.targets.count), "target_seconds": String(Int(task.targetSeconds)),
+        ])
+        for target in creation.targets {
+            try c.tx.append(EventRecord(at: c.now, kind: "target.assigned", taskID: task.id, unitID: target.unitID, data: ["kind": task.kind.rawValue]))
+        }
+    }
+
+    /// `收到` / `/收到 [T-n]`
+    static func acknowledge(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        guard member.unitID == c.unit.id else {
+            // A guide from the unit above typing 收到 in a lower group does not acknowledge for it.
+            if c.command.ref("T") == nil { return }
+            throw Refusal(zh: "只有\(c.unit.name)的成员可以代表本群确认。", en: "Only members of \(c.unit.name) can acknowledge for this group.")
+        }
+        let target: TaskTarget
+        if let id = c.command.ref("T") {
+            guard let task = try c.tx.task(id) else { throw Refusal.noTask(id) }
+            guard let found = try c.tx.targets(ofTask: id).first(where: { $0.unitID == c.unit.id }), task.kind == .dispatch else {
+                throw Refusal(zh: "\(task.label) 不是派给本群的任务。", en: "\(task.label) was not sent to this group.")
+            }
+            guard found.isWaiting else {
+                try c.reply(c.say("\(task.label) 本群已确认过。", "This group has already acknowledged \(task.label)."))
+                return
+            }
+            guard task.status == .open else {
+                try c.reply(c.say("\(task.label) 已结束，无需确认。", "\(task.label) is closed; no acknowledgement needed."))
+                return
+            }
+            target = found
+        } else {
+            guard let found = try c.tx.oldestWaitingTarget(unitID: c.unit.id) else {
+                // Plain 收到 with nothing waiting is just chat.
+                if c.command.args.isEmpty && !c.record.message.text.contains("/") { return }
+                try c.reply(c.say("本群没有待确认的任务。", "This group has no task waiting for acknowledgement."))
+                return
+            }
+            target = found
+        }
+        guard let task = try c.tx.task(target.taskID) else { return }
+        let ack = TaskPolicy.acknowledge(task: task, target: target, by: member, org: c.org, settings: c.settings, now: c.now)
+        try c.tx.update(ack.target)
+        for notice in ack.notices { try c.tx.enqueue(notice, at: c.now) }
+        try c.log("task.ack", taskID: task.id, data: [
+            "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
+        ])
+    }
+
+    /// `/认领 T-n`
+    static func claim(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        guard let id = c.command.ref("T"), var task = try c.tx.task(id) else { throw Refusal.noTask(c.command.ref("T") ?? 0) }
+        guard task.kind == .report else {
+            throw Refusal(zh: "\(task.label) 是派发任务，请用“收到”确认。", en: "\(task.label) is a dispatched task; acknowledge it with 收到.")
+        }
+        guard task.status == .open else { throw Refusal(zh: "\(task.label) 已结束。", en: "\(task.label) is closed.") }
+        if let by = task.claimedBy {
+            throw Refusal(zh: "\(task.label) 已由\(c.org.member(by)?.name ?? by)认领。", en: "\(task.label) was already claimed by \(c.org.member(by)?.name ?? by).")
+        }
+        guard let target = try c.tx.targets(ofTask: id).first else { return }
+        let reach = TaskPolicy.reportReach(target)
+        guard reach.contains(member.unitID), member.has(.cadre) || member.has(.admin) else {
+            throw Refusal(zh: "\(task.label) 还没有上报到您的单位，不能认领。", en: "\(task.label) has not reached your unit, so you cannot claim it.")
+        }
+        let ack = TaskPolicy.acknowledge(task: task, target: target, by: member, org: c.org, settings: c.settings, now: c.now)
+        try c.tx.update(ack.target)
+        task.claimedBy = member.id
+        task.claimedUnitID = member.unitID
+        task.claimedAt = c.now
+        try c.tx.update(task)
+        for notice in ack.notices where notice.unitID != c.unit.id { try c.tx.enqueue(notice, at: c.now) }
+        if let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group {
+            let text = c.say("📌 您的上报 \(task.label) 已由 \(c.org.unit(member.unitID)?.name ?? "") \(member.name) 认领。",
+                             "📌 Your report \(task.label) was claimed by \(member.name) (\(c.org.unit(member.unitID)?.name ?? "")).")
+            try c.tx.enqueue(OutboundMessage(key: "task:\(id):claimed", unitID: issuerUnit.id, group: group, text: text,
+                                             mentions: TaskPolicy.mentions(of: c.org.member(task.issuerID).map { [$0] } ?? [], platform: group.platform),
+                                             priority: task.priority), at: c.now)
+        }
+        try c.reply(c.say("已认领 \(task.label)。处理完毕后发送 /完成 \(task.label) 说明。", "You claimed \(task.label). Send /done \(task.label) with a note when it is handled."))
+        try c.log("report.claimed", taskID: id, data: [
+            "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
+        ])
+    }
+
+    /// `/完成 T-n [说明]`
+    static func done(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        guard let id = c.command.ref("T"), var task = try c.tx.task(id) else { throw Refusal.noTask(c.command.ref("T") ?? 0) }
+        guard task.status == .open else { throw Refusal(zh: "\(task.label) 已结束。", en: "\(task.label) is already closed.") }
+        let allowed = member.id == task.issuerID || member.id == task.claimedBy || isAdminAbove(member, unitID: task.issuerUnitID, org: c.org)
+            || (task.kind == .report && member.unitID == task.claimedUnitID)
+        guard allowed else { throw Refusal.notAllowed("完成 \(task.label)（发起人、认领人或上级管理员可以）", "close \(task.label) (its issuer, claimer or an admin above can)") }
+        task.status = .done
+        task.closedAt = c.now
+        task.closedBy = member.id
+        task.closeNote = c.command.text.isEmpty ? nil : c.command.text
+        try c.tx.update(task)
+        if task.kind == .report, let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group, issuerUnit.id != c.unit.id {
+            let note = c.command.text.isEmpty ? "" : c.say("：\(c.command.text)", ": \(c.command.text)")
+            try c.tx.enqueue(OutboundMessage(key: "task:\(id):done", unitID: issuerUnit.id, group: group,
+                                             text: c.say("✅ 上报 \(task.label) 已办结\(note)", "✅ Report \(task.label) is resolved\(note)"),
+                                             priority: task.priority), at: c.now)
+        }
+        try c.reply(c.say("\(task.label) 已完成。", "\(task.label) is done."))
+        try c.log("task.done", taskID: id, data: ["kind": task.kind.rawValue])
+    }
+
+    /// `/撤销 T-n`
+    static func cancel(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        guard let id = c.command.ref("T"), var task = try c.tx.task(id) else { throw Refusal.noTask(c.command.ref("T") ?? 0) }
+        guard task.status == .open else { throw Refusal(zh: "\(task.label) 已结束。", en: "\(task.label) is already closed.") }
+        guard member.id == task.issuerID || isAdminAbove(member, unitID: task.issuerUnitID, org: c.org) else {
+            throw Refusal.notAllowed("撤销 \(task.label)（发起人或发起单位及以上的管理员可以）", "cancel \(task.label) (its issuer or an admin of the issuing unit or above can)")
+        }
+        task.status = .cancelled
+        task.closedAt = c.now
+        task.closedBy = member.id
+        try c.tx.update(task)
+        for target in try c.tx.targets(ofTask: id) where target.isWaiting {
+            guard let unit = c.org.unit(target.unitID), let group = unit.group else { continue }
+            try c.tx.enqueue(OutboundMessage(key: "task:\(id):cancel:\(unit.id)", unitID: unit.id, group: group,
+                                             text: c.say("🚫 \(task.label)「\(TaskPolicy.excerpt(task.text))」已撤销，无需再确认。",
+                                                         "🚫 \(task.label) “\(TaskPolicy.excerpt(task.text))” was cancelled; no acknowledgement needed."),
+                                             priority: task.priority), at: c.now)
+        }
+        try c.reply(c.say("\(task.label) 已撤销。", "\(task.label) is cancelled."))
+        try c.log("task.cancelled", taskID: id)
+    }
+
+    /// `/进度 [T-n]`
+    static func status(_ c: CommandContext) throws {
+        if let id = c.command.ref("T") {
+            guard let task = try c.tx.task(id) else { throw Refusal.noTask(id) }
+            let targets = try c.tx.targets(ofTask: id)
+            let member = try c.requireMember()
+            let involved = c.org.isInSubtree(c.unit.id, of: task.issuerUnitID) || c.org.isInSubtree(task.issuerUnitID, of: member.unitID)
+                || targets.contains { c.org.isInSubtree($0.unitID, of: c.unit.id) || $0.unitID == c.unit.id }
+                || targets.contains { TaskPolicy.reportReach($0).contains(c.unit.id) }
+            guard involved else {
+                throw Refusal(zh: "\(task.label) 不在本单位的范围内。", en: "\(task.label) is outside your part of the tree.")
+            }
+            let text = TaskPolicy.rollCall(task: task, targets: targets, steps: try c.tx.escalations(ofTask: id), org: c.org, settings: c.settings, now: c.now)
+            try c.reply(text)
+            return
+        }
+        let tasks = try c.tx.openTasks(involving: c.unit.id, limit: 20)
+        guard !tasks.isEmpty else {
+            try c.reply(c.say("本群没有进行中的任务。", "This group has no open tasks."))
+            return
+        }
+        var lines = [c.say("进行中的任务（\(tasks.count)）：", "Open tasks (\(tasks.count)):")]
+        for task in tasks {
+            let targets = try c.tx.targets(ofTask: task.id)
+            let acked = targets.filter { !$0.isWaiting }.count
+            let mine = targets.first { $0.unitID == c.unit.id }
+            let state: String
+            if let mine {
+                state = mine.isWaiting ? c.say("本群待确认", "waiting for this group") : c.say("本群已确认", "acknowledged here")
+            } else {
+                state = task.kind == .report ? (task.claimedBy == nil ? c.say("未认领", "unclaimed") : c.say("已认领", "claimed")) : "\(acked)/\(targets.count)"
+            }
+            lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskPolicy.excerpt(task.text, 20)) — \(state)")
+        }
+        try c.reply(lines.joined(separator: "\n"))
+    }
+
+    /// The escalation timer of a task step.
+    static func escalate(_ t: TimerContext) throws {
+        guard let id = Int(t.timer.subject), let task = try t.tx.task(id) else { return }
+        let targets = try t.tx.targets(ofTask: id)
+        let result = TaskPolicy.escalate(task: task, targets: targets, step: t.timer.step, org: t.org, settings: t.config.tasks,
+                                         ackHint: t.engine.ackHint, now: t.now)
+        for (old, new) in zip(targets, result.targets) where old != new { try t.tx.update(new) }
+        for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
+        if let record = result.record {
+            try t.tx.insert(record)
+            if record.step >= 1 {
+                for unitID in record.lateUnitIDs {
+                    try t.tx.append(EventRecord(at: t.now, kind: "task.breach", taskID: id, unitID: unitID, data: ["step": String(record.step)]))
+                }
+            }
+        }
+        if let next = result.next { try t.tx.schedule(next) }
+    }
+
+    /// True when the member is an admin of the unit or of one of its ancestors.
+    static func isAdminAbove(_ member: Member, unitID: String, org: OrgTree) -> Bool {
+        member.has(.admin) && org.isInSubtree(unitID, of: member.unitID)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import LeagueConfig
+import LeagueCore
+import LeaguePlatforms
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The assembled bot: engine, ingestor, services and routes. `leagueops serve`, `leagueops chat`
+/// and the tests all build it here; everything is injected, nothing is global.
+public final class LeagueApp: Sendable {
+    public let engine: Engine
+    public let ingestor: Ingestor
+    public let auditor: Auditor
+    /// Rung when inbound messages are committed.
+    public let inboxBell = Doorbell()
+    /// Rung when timers may be due (new timers, a moved clock).
+    public let timerBell = Doorbell()
+    /// Rung when outbound messages are waiting.
+    public let outboxBell = Doorbell()
+    public let transport: any HTTPTransport
+    /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
+    let webhookAdapters: [String: any PlatformAdapter]
+    let maxSleep: Double
+
+    /// - Parameters:
+    ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
+    public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
+                logger: Logger, maxSleep: Double = 1.0) throws(ConfigError) {
+        var adapters: [String: any PlatformAdapter] = [:]
+        var problems: [ConfigProblem] = []
+        for (name, settings) in config.platforms {
+            do {
+                adapters[name] = try PlatformFactory.make(name: name, settings: settings)
+            } catch {
+                problems.append(ConfigProblem(file: config.file, line: nil, message: error.description))
+            }
+        }
+        guard problems.isEmpty else { throw ConfigError(problems) }
+        var paths: [String: any PlatformAdapter] = [:]
+        for adapter in adapters.values where adapter.name != "console" {
+            for path in adapter.webhookPaths { paths[path] = adapter }
+        }
+        self.webhookAdapters = paths
+        self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
+        self.ingestor = Ingestor(store: store, clock: clock, committed: inboxBell)
+        self.auditor = Auditor(engine: engine, tolerance: 30)
+        self.transport = transport
+        self.maxSleep = maxSleep
+    }
+
+    /// The background services: inbox processing, timers, outbox, auditor.
+    public func services() -> [any Service] {
+        [
+            InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
+            TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
+            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32),
+            AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
+        ]
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        WebhookRoutes(app: self).add(to: router)
+        return router
+    }
+
+    /// The Hummingbird application with the bot's services attached.
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let config = engine.config
+        return Application(
+            router: router(),
+            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "LeagueOps"),
+            services: services(),
+            onServerRunning: onServerRunning,
+            logger: engine.logger
+        )
+    }
+
+    /// Wakes every service (after a test moved the clock, for example).
+    public func wakeAll() {
+        inboxBell.ring()
+        timerBell.ring()
+        outboxBell.ring()
+    }
+}

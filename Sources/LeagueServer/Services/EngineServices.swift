@@ -1,0 +1,60 @@
+import Foundation
+import LeagueCore
+import Logging
+import ServiceLifecycle
+
+/// Processes committed inbound messages in order, in batches; after a crash, whatever was
+/// committed but not processed is processed at start-up.
+public struct InboxService: Service {
+    let engine: Engine
+    let inbound: Doorbell
+    let outbound: Doorbell
+    let timers: Doorbell
+    let batch: Int
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let records = try await engine.store.read { try $0.unprocessedInbound(limit: batch) }
+                if records.isEmpty {
+                    await inbound.wait(seconds: 1)
+                    continue
+                }
+                try await engine.process(records)
+                outbound.ring()
+                timers.ring()
+            } catch {
+                engine.logger.error("inbox processing failed; retrying", metadata: ["error": "\(error)"])
+                await inbound.wait(seconds: 1)
+            }
+        }
+    }
+}
+
+/// Fires due timers (escalation steps, reminders): the next due time is read from the store, so a
+/// step that came due while the bot was down fires once at start-up and never twice.
+public struct TimerService: Service {
+    let engine: Engine
+    let doorbell: Doorbell
+    let outbound: Doorbell
+    /// Longest sleep between checks, so a clock moved by a test or NTP is noticed.
+    let maxSleep: Double
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let fired = try await engine.fireDueTimers()
+                if fired > 0 {
+                    outbound.ring()
+                    continue
+                }
+                let next = try await engine.store.read { try $0.nextTimerDue() }
+                let wait = next.map { $0.timeIntervalSince(engine.clock.now()) } ?? maxSleep
+                await doorbell.wait(seconds: min(max(wait, 0.001), maxSleep))
+            } catch {
+                engine.logger.error("timer check failed; retrying", metadata: ["error": "\(error)"])
+                await doorbell.wait(seconds: 1)
+            }
+        }
+    }
+}

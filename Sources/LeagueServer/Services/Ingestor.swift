@@ -1,0 +1,61 @@
+import Foundation
+import LeagueCore
+import NIOConcurrencyHelpers
+
+/// Commits inbound messages with group commit: every message waiting while a transaction runs
+/// goes into the next one, and each webhook is answered only after its own message is durable.
+public final class Ingestor: Sendable {
+    private struct Pending {
+        var record: InboundRecord
+        var continuation: CheckedContinuation<IngestResult, any Error>
+    }
+
+    private let store: any Store
+    private let clock: any WallClock
+    private let committed: Doorbell
+    private let maxBatch: Int
+    private let state = NIOLockedValueBox<(queue: [Pending], flushing: Bool)>(([], false))
+
+    /// - Parameter committed: rung after each commit (the inbox processor waits on it).
+    public init(store: any Store, clock: any WallClock, committed: Doorbell, maxBatch: Int = 512) {
+        self.store = store
+        self.clock = clock
+        self.committed = committed
+        self.maxBatch = maxBatch
+    }
+
+    /// Commits one message and returns once it is durable (or a duplicate of a durable one).
+    public func submit(_ message: ChatMessage) async throws -> IngestResult {
+        let record = InboundRecord(message: message, receivedAt: clock.now())
+        return try await withCheckedThrowingContinuation { continuation in
+            let startFlush = state.withLockedValue { state -> Bool in
+                state.queue.append(Pending(record: record, continuation: continuation))
+                guard !state.flushing else { return false }
+                state.flushing = true
+                return true
+            }
+            if startFlush {
+                Task { await self.flushLoop() }
+            }
+        }
+    }
+
+    private func flushLoop() async {
+        while true {
+            let batch = state.withLockedValue { state -> [Pending] in
+                let batch = Array(state.queue.prefix(maxBatch))
+                state.queue.removeFirst(batch.count)
+                if batch.isEmpty { state.flushing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let results = try await store.ingest(batch.map(\.record))
+                for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+                committed.ring()
+            } catch {
+                for pending in batch { pending.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}

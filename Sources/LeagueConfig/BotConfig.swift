@@ -36,6 +36,10 @@ public struct BotConfig: Sendable {
     public var ackPhrases = ["收到", "已收到"]
     /// Names the bot answers to when @-mentioned in a group.
     public var botNames = ["团务助手", "LeagueOps", "机器人", "bot"]
+    /// The deliberation-day schedule.
+    public var deliberation = DeliberationSettings()
+    /// Registry, demands, permissions and assessment settings.
+    public var registry = RegistrySettings()
     /// Settings of each platform, secrets resolved.
     public var platforms: [String: [String: String]] = [:]
     public var org: OrgTree
@@ -144,6 +148,9 @@ public enum ConfigLoader {
         let commandsName = reader.string(top?["commands"], "commands") ?? "../commands"
         let commandsURL = URL(fileURLWithPath: commandsName, relativeTo: base)
 
+        let deliberation = DeliberationConfigReader.read(top, reader)
+        let registry = RegistryConfigReader.read(top, reader)
+
         var problems = reader.problems
         let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems)
         let catalogue = CatalogueLoader.load(directory: commandsURL.path, problems: &problems)
@@ -159,6 +166,8 @@ public enum ConfigLoader {
         config.ackPhrases = ackPhrases
         config.botNames = botNames
         config.platforms = platforms
+        config.deliberation = deliberation
+        config.registry = registry
         return config
     }
 }

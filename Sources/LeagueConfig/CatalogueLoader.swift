@@ -43,6 +43,6 @@ public enum CatalogueLoader {
                 problems.append(ConfigProblem(file: path, line: nil, message: "\(error)"))
             }
         }
-        return specs
+        return specs.enumerated().sorted { ($0.element.order ?? 500, $0.offset) < ($1.element.order ?? 500, $1.offset) }.map(\.element)
     }
 }

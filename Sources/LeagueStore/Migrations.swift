@@ -100,6 +100,8 @@ enum Migrations {
                 CREATE INDEX events_at ON events(at);
                 """)
         }
+        registerDeliberation(&migrator)
+        registerRegistry(&migrator)
         return migrator
     }
 }

@@ -20,6 +20,8 @@ public struct CommandSpec: Sendable, Codable, Hashable {
     /// Roles needed to set a flag (`urgent: [admin]`).
     public var flagRoles: [String: [Role]]?
     public var examples: [Example]
+    /// Position in /帮助 and the README (lower first).
+    public var order: Int?
 
     public struct Names: Sendable, Codable, Hashable {
         public var zh: [String]
@@ -56,7 +58,7 @@ public struct CommandSpec: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, names, args, subcommands, flags, syntax, help, roles, tiers, examples
+        case id, names, args, subcommands, flags, syntax, help, roles, tiers, examples, order
         case flagRoles = "flag_roles"
     }
 }

@@ -106,7 +106,7 @@ public protocol StoreReader {
 }
 
 /// Writes, inside one transaction: either everything in it is committed or nothing is.
-public protocol StoreTransaction: StoreReader {
+public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryRecords {
     /// Runs `body` in a nested savepoint: if it throws, only its own writes are undone.
     func savepoint(_ body: () throws -> Void) throws
     /// The next free task number (T-<n>).

@@ -61,3 +61,15 @@ public struct TimeFormat: Sendable {
         return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 }
+
+/// The system clock moved forward by hand (`:wait 3m` in `leagueops chat` to see an escalation).
+public final class OffsetClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset: Double = 0
+
+    public init() {}
+
+    public func now() -> Date { lock.withLock { Date().addingTimeInterval(offset) } }
+
+    public func advance(by seconds: Double) { lock.withLock { offset += seconds } }
+}

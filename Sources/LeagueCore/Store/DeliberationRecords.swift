@@ -1,0 +1,2 @@
+/// Store operations of the deliberation feature (agenda, meetings, minutes).
+public protocol DeliberationRecords {}

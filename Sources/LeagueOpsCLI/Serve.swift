@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LeagueConfig
+import LeagueCore
+import LeaguePlatforms
+import LeagueServer
+import LeagueStore
+import Logging
+
+/// `leagueops serve`: runs the bot until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the bot: webhooks, timers and the outbox.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: "Listen on this port instead of the configured one (0 picks a free port).")
+    var port: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        var config = try loadOrExit(options.config)
+        if let port { config.server.port = port }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "leagueops")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let store = try SQLiteStore(path: config.store.sqlitePath, synchronous: config.store.synchronous)
+        let app: LeagueApp
+        do {
+            app = try LeagueApp(config: config, store: store, transport: URLSessionTransport(), logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(78)
+        }
+        logger.info("starting", metadata: ["units": "\(config.org.units.count)", "store": "\(config.store.sqlitePath)", "synchronous": "\(config.store.synchronous)"])
+        let host = config.server.host
+        let runningLogger = logger
+        try await app.application(onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? 0
+            runningLogger.notice("serving", metadata: ["address": "\(host):\(port)"])
+            print("LeagueOps listening on http://\(host):\(port)")
+        }).runService()
+    }
+}
+
+/// Loads the config or prints every problem and exits with status 78 (configuration error).
+func loadOrExit(_ path: String) throws -> BotConfig {
+    do {
+        return try ConfigLoader.load(path: path)
+    } catch {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ExitCode(78)
+    }
+}
+
+/// `leagueops check`: validates the configuration.
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate the configuration and report every problem with file and line.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try loadOrExit(options.config)
+        var problems: [String] = []
+        for (name, settings) in config.platforms {
+            do { _ = try PlatformFactory.make(name: name, settings: settings) } catch { problems.append("\(config.file): \(error.description)") }
+        }
+        guard problems.isEmpty else {
+            FileHandle.standardError.write(Data(("The configuration has problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(78)
+        }
+        let tiers = Dictionary(grouping: config.org.units, by: \.tier).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        print("OK: \(config.org.units.count) units (\(tiers)), \(config.catalogue.count) commands, platforms: \(config.platforms.keys.sorted().joined(separator: ", ")).")
+    }
+}
+
+/// `leagueops org generate`: writes a tree of any size.
+struct Org: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Org tree tools.", subcommands: [Generate.self])
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a generated org.yaml (the real district: --towns 15 --communities 109 --grids 1034).")
+
+        @Option var towns = 15
+        @Option var communities = 109
+        @Option var grids = 1034
+        @Option(help: "Platform every group is bound to.") var platform = "generic"
+
+        func validate() throws {
+            guard towns > 0, communities >= towns, grids >= communities, grids <= 1_000_000 else {
+                throw ValidationError("need towns > 0, communities ≥ towns, grids ≥ communities (at most 1,000,000)")
+            }
+        }
+
+        func run() async throws {
+            print(OrgGenerator.yaml(towns: towns, communities: communities, grids: grids, platform: platform), terminator: "")
+        }
+    }
+}

@@ -191,6 +191,12 @@ struct FeishuTests {
         let inputs = encrypted["inputs_used_to_build"]
         let encrypt = FeishuAdapter.encrypt(Array((try inputs["plaintext"].str()).utf8), encryptKey: try generated["config"]["encrypt_key"].str(), iv: try hexBytes(try inputs["iv_hex"].str()))
         #expect(OutJSON.object([("encrypt", .string(encrypt))]).text == (try encrypted["request"]["body"].str()))
+        // The oapi-sdk-go sample is a schema-2.0 url_verification with the token in its header.
+        let sdkSample = vectors["official_samples"][2]
+        let sdkAdapter = FeishuAdapter(verificationToken: "v", encryptKey: try sdkSample["encrypt_key"].str())
+        let sdkBody = OutJSON.object([("encrypt", .string(try sdkSample["encrypt"].str()))]).text
+        let sdkOutcome = try sdkAdapter.decode(InboundRequest(method: "POST", body: Data(sdkBody.utf8)), path: "feishu", now: now)
+        #expect(sdkOutcome.directResponse.map { utf8($0.body) } == #"{"challenge":"1212"}"#)
         // A challenge with the wrong token is refused.
         let wrong = FeishuAdapter(verificationToken: "other", encryptKey: nil)
         let challenge = try request(generated["url_verification_plain"]["request"])

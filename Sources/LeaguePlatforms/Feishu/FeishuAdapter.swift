@@ -165,7 +165,8 @@ public struct FeishuAdapter: PlatformAdapter {
             plaintext = request.body
         }
         if event.text("type") == "url_verification" {
-            guard let token = event["token"]?.string, Bytes.constantTimeEqual(Array(token.utf8), Array(verificationToken.utf8)) else {
+            // The token is top-level in the documented challenge; some schema-2.0 payloads carry it in the header.
+            guard let token = event["token"]?.string ?? event["header"]?["token"]?.string, Bytes.constantTimeEqual(Array(token.utf8), Array(verificationToken.utf8)) else {
                 throw .unauthorized("Feishu url_verification token does not match the verification_token")
             }
             guard let challenge = event["challenge"]?.string else { throw .badRequest("Feishu url_verification has no challenge") }

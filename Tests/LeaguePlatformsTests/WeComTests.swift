@@ -545,6 +545,33 @@ struct WeComTests {
         #expect(outcome.chatMessage?.sender == "zhangsan")
     }
 
+    @Test("XML reader: CDATA cannot end an element early or inject a field; split CDATA, entities, nesting")
+    func flatXML() throws {
+        let injected = "<xml><FromUserName><![CDATA[zhangsan]]></FromUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[</Content><FromUserName>boss</FromUserName><Content>]]></Content><MsgId>1</MsgId></xml>"
+        let fields = try #require(FlatXML.parse(injected))
+        #expect(fields["FromUserName"] == "zhangsan")
+        #expect(fields["Content"] == "</Content><FromUserName>boss</FromUserName><Content>")
+        // End to end: the sender stays the real one.
+        let app = vectors["generated"]["self_built_app"]
+        let crypto = try crypto(app["config"])
+        let corpID = try app["config"]["corp_id"].str()
+        let encrypt = crypto.seal(Array(injected.utf8), receiveID: corpID)
+        let query = ["timestamp": "1718000123", "nonce": "n", "msg_signature": crypto.signature(timestamp: "1718000123", nonce: "n", encrypt: encrypt)]
+        let outcome = try WeComAdapter(botCrypto: crypto, corpID: corpID).decode(
+            InboundRequest(method: "POST", query: query, body: xmlEnvelope(encrypt)), path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_123))
+        #expect(outcome.chatMessage?.sender == "zhangsan")
+        #expect(outcome.chatMessage?.chat == "app:zhangsan")
+
+        #expect(FlatXML.parse("<xml><Content><![CDATA[a]]]]><![CDATA[>b]]></Content></xml>")?["Content"] == "a]]>b")
+        #expect(FlatXML.parse("<xml><Content>a &lt;b&gt; &amp; &#x56E2;&#22242;</Content></xml>")?["Content"] == "a <b> & 团团")
+        #expect(FlatXML.parse("<?xml version=\"1.0\"?>\n<xml>\n<A>1</A>\n<B/></xml>\n") == ["A": "1", "B": ""])
+        #expect(FlatXML.parse("<xml><Event><Key><![CDATA[</Event>]]></Key></Event><A>1</A></xml>")?["A"] == "1")
+        for bad in ["", "<xml>", "<xml><A>1</A>", "<xml><A>1</A><A>2</A></xml>", "<xml><A>1</B></xml>", "<xml><A><![CDATA[x</A></xml>",
+                    "<xml><A>&bogus;</A></xml>", "<xml><A b=\"1\">x</A></xml>", "<xml></xml>trailing", "<other></other>"] {
+            #expect(FlatXML.parse(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("EncodingAESKey decoding ignores the spare bits of the 43rd character")
     func encodingAESKey() throws {
         for sample in vectors["official_samples"].array {

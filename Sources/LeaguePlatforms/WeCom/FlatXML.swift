@@ -1,9 +1,13 @@
 import Foundation
 
 /// A minimal reader for WeCom's flat callback XML: `<xml><Name>text</Name>…</xml>` where each
-/// child holds text or one CDATA section. Nested children (event details) are kept as raw markup.
+/// child holds text or CDATA sections. Nested children (event details) are kept as raw markup.
 /// Entities `&lt; &gt; &amp; &quot; &apos;` and numeric references are decoded outside CDATA.
-/// Anything that does not fit this shape yields nil (a 400), never a crash.
+///
+/// CDATA is skipped as a unit while looking for a closing tag, so user text such as
+/// `</Content><FromUserName>boss</FromUserName>` inside `<Content><![CDATA[…]]>` can never end
+/// the element early or inject a field; a field given twice is refused. Anything that does not
+/// fit this shape yields nil (a 400), never a crash.
 enum FlatXML {
     static func parse(_ text: String) -> [String: String]? {
         var rest = Substring(text)
@@ -21,27 +25,52 @@ enum FlatXML {
             guard rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") else { return nil }
             var name = String(rest[rest.index(after: rest.startIndex)..<close])
             rest = rest[rest.index(after: close)...]
+            let value: String
             if name.hasSuffix("/") {
                 name.removeLast()
-                guard isName(name) else { return nil }
-                fields[name] = ""
-                continue
+                value = ""
+            } else {
+                guard isName(name), let (inner, after) = element(rest, name: name), let decoded = content(inner) else { return nil }
+                value = decoded
+                rest = after
             }
-            guard isName(name) else { return nil }
-            let end = "</\(name)>"
-            guard let endRange = rest.range(of: end) else { return nil }
-            let inner = rest[..<endRange.lowerBound]
-            rest = rest[endRange.upperBound...]
-            guard let value = content(inner) else { return nil }
+            guard isName(name), fields[name] == nil else { return nil }
             fields[name] = value
         }
     }
 
+    /// The inner markup of `<name>` up to its matching `</name>` (CDATA skipped whole), and what follows.
+    private static func element(_ text: Substring, name: String) -> (Substring, Substring)? {
+        let end = "</\(name)>"
+        var cursor = text.startIndex
+        while cursor < text.endIndex {
+            let tail = text[cursor...]
+            if tail.hasPrefix("<![CDATA[") {
+                guard let close = tail.range(of: "]]>") else { return nil }
+                cursor = close.upperBound
+            } else if tail.hasPrefix(end) {
+                return (text[..<cursor], text[tail.index(tail.startIndex, offsetBy: end.count)...])
+            } else {
+                cursor = text.index(after: cursor)
+            }
+        }
+        return nil
+    }
+
+    /// Text, one or more adjacent CDATA sections, or nested markup (kept raw).
     private static func content(_ inner: Substring) -> String? {
-        let trimmed = inner.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("<![CDATA["), trimmed.hasSuffix("]]>"), trimmed.count >= 12 {
-            let body = trimmed.dropFirst(9).dropLast(3)
-            return body.contains("]]>") ? nil : String(body)
+        var rest = inner
+        skipSpace(&rest)
+        if rest.hasPrefix("<![CDATA[") {
+            var out = ""
+            while rest.hasPrefix("<![CDATA[") {
+                rest = rest.dropFirst(9)
+                guard let close = rest.range(of: "]]>") else { return nil }
+                out += rest[..<close.lowerBound]
+                rest = rest[close.upperBound...]
+            }
+            skipSpace(&rest)
+            return rest.isEmpty ? out : nil
         }
         if inner.contains("<") { return String(inner) }  // nested markup, kept raw
         return decodeEntities(inner)
@@ -94,7 +123,7 @@ enum FlatXML {
 
     private static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.unicodeScalars.allSatisfy { scalar in
-            (scalar.value < 128 && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "-" || scalar == "."))
+            scalar.value < 128 && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "-" || scalar == ".")
         }
     }
 }

@@ -1,9 +1,164 @@
+import Foundation
 import GRDB
 import LeagueCore
 
 extension Migrations {
     /// Tables of the registry feature (append-only, after the deliberation ones).
-    static func registerRegistry(_ migrator: inout DatabaseMigrator) {}
+    static func registerRegistry(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v3-registry") { db in
+            try db.execute(sql: """
+                CREATE TABLE youth (
+                    id INTEGER PRIMARY KEY,
+                    grid_id TEXT NOT NULL,
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    age_band TEXT NOT NULL CHECK (age_band IN ('0-13', '14-17', '18-24', '25-35')),
+                    status TEXT NOT NULL CHECK (status IN ('student', 'working', 'seeking', 'other')),
+                    in_difficulty INTEGER NOT NULL CHECK (in_difficulty IN (0, 1)),
+                    category TEXT NOT NULL DEFAULT '',
+                    contact TEXT NOT NULL,
+                    imported_at REAL NOT NULL
+                );
+                CREATE INDEX youth_grid ON youth(grid_id);
+
+                CREATE TABLE demands (
+                    id INTEGER PRIMARY KEY,
+                    unit_id TEXT NOT NULL,
+                    text TEXT NOT NULL CHECK (length(text) > 0),
+                    category TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('collected', 'published', 'claimed', 'in_progress', 'resolved', 'closed')),
+                    created_at REAL NOT NULL,
+                    created_by TEXT NOT NULL,
+                    state_since REAL NOT NULL,
+                    version INTEGER NOT NULL,
+                    published_to TEXT,
+                    claimed_by TEXT,
+                    claimed_unit TEXT,
+                    note TEXT,
+                    source TEXT NOT NULL CHECK (source IN ('chat', 'minutes')),
+                    CHECK (state <> 'closed' OR length(note) > 0)
+                );
+                CREATE INDEX demands_unit ON demands(unit_id, state);
+
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    unit_id TEXT,
+                    action TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('allowed', 'refused'))
+                );
+                CREATE INDEX audit_at ON audit(at);
+                """)
+        }
+    }
 }
 
-extension SQLiteTransaction: RegistryRecords {}
+extension SQLiteTransaction: RegistryRecords {
+    func replaceYouth(gridID: String, rows: [YouthRecord], at now: Date) throws {
+        try db.execute(sql: "DELETE FROM youth WHERE grid_id = ?", arguments: [gridID])
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO youth (grid_id, name, age_band, status, in_difficulty, category, contact, imported_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for row in rows {
+            precondition(row.gridID == gridID, "a row of another grid in replaceYouth")
+            try statement.execute(arguments: [gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty,
+                                              row.category, row.contact, now.timeIntervalSince1970])
+        }
+    }
+
+    func youthCounts(gridIDs: Set<String>?) throws -> [String: YouthCounts] {
+        var result: [String: YouthCounts] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT grid_id, age_band, status, in_difficulty, category, COUNT(*) AS n FROM youth
+            GROUP BY grid_id, age_band, status, in_difficulty, category
+            """)
+        while let row = try rows.next() {
+            let grid: String = row["grid_id"]
+            if let gridIDs, !gridIDs.contains(grid) { continue }
+            guard let band = AgeBand(rawValue: row["age_band"]), let status = YouthStatus(rawValue: row["status"]) else { continue }
+            let n: Int = row["n"]
+            var counts = result[grid] ?? YouthCounts()
+            counts.total += n
+            counts.byAgeBand[band, default: 0] += n
+            counts.byStatus[status, default: 0] += n
+            if row["in_difficulty"] as Bool {
+                counts.inDifficulty += n
+                let category: String = row["category"]
+                counts.difficultyByCategory[category.isEmpty ? "—" : category, default: 0] += n
+            }
+            result[grid] = counts
+        }
+        return result
+    }
+
+    func youthRows(gridIDs: Set<String>) throws -> [YouthRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM youth ORDER BY grid_id, id").compactMap { row in
+            let grid: String = row["grid_id"]
+            guard gridIDs.contains(grid), let band = AgeBand(rawValue: row["age_band"]), let status = YouthStatus(rawValue: row["status"]) else { return nil }
+            return YouthRecord(gridID: grid, name: row["name"], ageBand: band, status: status, inDifficulty: row["in_difficulty"],
+                               category: row["category"], contact: row["contact"])
+        }
+    }
+
+    func nextDemandID() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM demands") ?? 1
+    }
+
+    func insert(_ demand: Demand) throws {
+        try db.execute(sql: """
+            INSERT INTO demands (id, unit_id, text, category, state, created_at, created_by, state_since, version,
+                                 published_to, claimed_by, claimed_unit, note, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [demand.id, demand.unitID, demand.text, demand.category, demand.state.rawValue,
+                             demand.createdAt.timeIntervalSince1970, demand.createdBy, demand.stateSince.timeIntervalSince1970,
+                             demand.version, demand.publishedTo, demand.claimedBy, demand.claimedUnitID, demand.note, demand.source])
+    }
+
+    func update(_ demand: Demand) throws {
+        try db.execute(sql: """
+            UPDATE demands SET state = ?, state_since = ?, version = ?, published_to = ?, claimed_by = ?, claimed_unit = ?,
+                               note = ?, category = ? WHERE id = ?
+            """, arguments: [demand.state.rawValue, demand.stateSince.timeIntervalSince1970, demand.version, demand.publishedTo,
+                             demand.claimedBy, demand.claimedUnitID, demand.note, demand.category, demand.id])
+    }
+
+    func demand(_ id: Int) throws -> Demand? {
+        try Row.fetchOne(db, sql: "SELECT * FROM demands WHERE id = ?", arguments: [id]).flatMap(Self.demand(from:))
+    }
+
+    func demands(unitIDs: Set<String>, state: DemandState?) throws -> [Demand] {
+        let sql = state == nil ? "SELECT * FROM demands ORDER BY created_at, id" : "SELECT * FROM demands WHERE state = ? ORDER BY created_at, id"
+        let arguments: StatementArguments = state.map { [$0.rawValue] } ?? []
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+            unitIDs.contains(row["unit_id"] as String) ? Self.demand(from: row) : nil
+        }
+    }
+
+    static func demand(from row: Row) -> Demand? {
+        guard let state = DemandState(rawValue: row["state"]) else { return nil }
+        var demand = Demand(id: row["id"], unitID: row["unit_id"], text: row["text"], category: row["category"],
+                            createdAt: date(row["created_at"] as Double), createdBy: row["created_by"], source: row["source"])
+        demand.state = state
+        demand.stateSince = date(row["state_since"] as Double)
+        demand.version = row["version"]
+        demand.publishedTo = row["published_to"]
+        demand.claimedBy = row["claimed_by"]
+        demand.claimedUnitID = row["claimed_unit"]
+        demand.note = row["note"]
+        return demand
+    }
+
+    func appendAudit(_ entry: AuditEntry) throws {
+        try db.execute(sql: "INSERT INTO audit (at, actor, unit_id, action, detail, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [entry.at.timeIntervalSince1970, entry.actor, entry.unitID, entry.action, entry.detail, entry.outcome])
+    }
+
+    func auditEntries(limit: Int) throws -> [AuditEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+            AuditEntry(at: Self.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
+                       detail: row["detail"], outcome: row["outcome"])
+        }
+    }
+}

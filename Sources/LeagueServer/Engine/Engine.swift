@@ -101,7 +101,9 @@ public struct Engine: Sendable {
 
     /// Roles and tiers from the command's catalogue entry; flag roles (who may mark 紧急).
     func checkPermission(_ context: CommandContext) throws(Refusal) {
-        guard let spec = parser.spec(context.command.id) else { return }
+        guard let catalogued = parser.spec(context.command.id) else { return }
+        // Registry feature (issue 5): roles from `permissions:` in leagueops.yaml override the catalogue's (urgent flag).
+        let spec = config.registry.permissions.applied(to: catalogued)
         let name = spec.names.zh.first ?? spec.id
         let nameEn = spec.names.en.first ?? spec.id
         if let roles = spec.roles, !roles.isEmpty {

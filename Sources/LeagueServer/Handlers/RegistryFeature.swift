@@ -1,6 +1,356 @@
+import Foundation
+import LeagueConfig
 import LeagueCore
 
-/// Youth registry queries, demands, the monthly assessment.
+/// Youth registry queries, demands, the monthly assessment: /诉求, /查询 and the demand escalation timer.
 enum RegistryFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {}
+    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+        commands["demand"] = demand
+        commands["query"] = query
+        timers["demand-step"] = escalate
+    }
+
+    static func settings(_ c: CommandContext) -> RegistrySettings { c.config.registry }
+
+    // MARK: /诉求
+
+    /// `/诉求 内容 [#类别]`, `/诉求 发布|认领|进展|解决|关闭 D-n …`, `/诉求 列表 [状态]`
+    static func demand(_ c: CommandContext) throws {
+        let member = try c.requireMember()
+        switch c.command.sub ?? "register" {
+        case "list":
+            try listDemands(c, member)
+            return
+        case "register":
+            try registerDemand(c, member)
+            return
+        default:
+            break
+        }
+        guard let id = c.command.ref("D") else { throw Refusal(zh: "请写明诉求编号，例如 D-3。", en: "Give the demand number, e.g. D-3.") }
+        guard let demand = try c.tx.demand(id) else { throw Refusal(zh: "没有找到诉求 D-\(id)。", en: "There is no demand D-\(id).") }
+        try RegistryScope.check(member, unitID: demand.unitID, org: c.org)
+        let action: DemandPolicy.Action
+        switch c.command.sub {
+        case "publish":
+            let roles = settings(c).permissions.publishDemand
+            guard roles.contains(where: member.has) else {
+                throw Refusal(zh: "您没有权限发布诉求（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                              en: "You may not publish demands (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+            }
+            guard let parent = c.org.unit(demand.unitID)?.parentID else {
+                throw Refusal(zh: "\(demand.label) 已在最高一级，无法再向上发布。", en: "\(demand.label) is at the top of the tree; there is no tier above to publish to.")
+            }
+            action = .publish(to: parent)
+        case "claim":
+            guard member.has(.cadre) || member.has(.admin) else {
+                throw Refusal.notAllowed("认领诉求（团干部或管理员可以）", "claim demands (cadres and admins can)")
+            }
+            action = .claim(memberID: member.id, unitID: member.unitID)
+        case "progress":
+            action = .progress(c.command.text)
+        case "resolve":
+            action = .resolve(c.command.text)
+        case "close":
+            guard member.has(.admin) || member.id == demand.createdBy else {
+                throw Refusal.notAllowed("关闭 \(demand.label)（登记人或管理员可以）", "close \(demand.label) (the person who registered it or an admin can)")
+            }
+            action = .close(reason: c.command.text)
+        default:
+            throw Refusal(zh: "不认识的诉求操作。", en: "Unknown demand action.")
+        }
+        let transition = try DemandPolicy.apply(action, to: demand, settings: settings(c), now: c.now)
+        let next = transition.demand
+        try c.tx.update(next)
+        if let timer = transition.timer { try c.tx.schedule(timer) }
+        let origin = c.org.unit(demand.unitID)
+        let category = next.category.map { "（\($0)）" } ?? ""
+        let categoryEn = next.category.map { " (\($0))" } ?? ""
+        var data = ["demand": String(id), "state": next.state.rawValue]
+        switch c.command.sub {
+        case "publish":
+            if let parent = c.org.unit(next.publishedTo ?? ""), let group = parent.group {
+                let text = c.say("📢 \(origin?.name ?? demand.unitID)发布诉求 \(next.label)\(category)：\(TaskPolicy.excerpt(next.text, 60))\n可以办理的请发送 /诉求 认领 \(next.label)",
+                                 "📢 \(origin?.name ?? demand.unitID) published demand \(next.label)\(categoryEn): \(TaskPolicy.excerpt(next.text, 60))\nTo take it on, send /demand claim \(next.label)")
+                try c.tx.enqueue(OutboundMessage(key: "demand:\(id):v\(next.version):published", unitID: parent.id, group: group, text: text), at: c.now)
+            }
+            data["to"] = next.publishedTo
+            try c.reply(c.say("已将 \(next.label) 发布到\(c.org.unit(next.publishedTo ?? "")?.name ?? "上级")。",
+                              "Published \(next.label) to \(c.org.unit(next.publishedTo ?? "")?.name ?? "the tier above")."))
+        case "claim":
+            try notifyOrigin(c, demand: next, zh: "📌 诉求 \(next.label) 已由\(c.unit.name) \(member.name)认领。", en: "📌 Demand \(next.label) was claimed by \(member.name) (\(c.unit.name)).")
+            try c.reply(c.say("已认领 \(next.label)。办理中请用 /诉求 进展 \(next.label) 说明，办结后 /诉求 解决 \(next.label) 说明。",
+                              "You claimed \(next.label). Report with /demand progress \(next.label) note, and /demand resolve \(next.label) note when done."))
+        case "progress":
+            try notifyOrigin(c, demand: next, zh: "🔄 诉求 \(next.label) 进展：\(next.note ?? "")", en: "🔄 Demand \(next.label) progress: \(next.note ?? "")")
+            try c.reply(c.say("已记录 \(next.label) 的进展。", "Progress on \(next.label) recorded."))
+        case "resolve":
+            _ = try c.tx.closeDemandFollowUps(demandRef: next.label, at: c.now)
+            try notifyOrigin(c, demand: next, zh: "✅ 诉求 \(next.label) 已解决：\(next.note ?? "")", en: "✅ Demand \(next.label) is resolved: \(next.note ?? "")")
+            try c.reply(c.say("\(next.label) 已解决。", "\(next.label) is resolved."))
+        case "close":
+            _ = try c.tx.closeDemandFollowUps(demandRef: next.label, at: c.now)
+            data["reason"] = next.note
+            try notifyOrigin(c, demand: next, zh: "🚫 诉求 \(next.label) 已关闭：\(next.note ?? "")", en: "🚫 Demand \(next.label) was closed: \(next.note ?? "")")
+            try c.reply(c.say("\(next.label) 已关闭，原因：\(next.note ?? "")", "\(next.label) is closed: \(next.note ?? "")"))
+        default:
+            break
+        }
+        try c.log("demand.\(pastTense(c.command.sub))", unitID: demand.unitID, data: data)
+    }
+
+    static func pastTense(_ sub: String?) -> String {
+        switch sub {
+        case "publish": return "published"
+        case "claim": return "claimed"
+        case "progress": return "progress"
+        case "resolve": return "resolved"
+        case "close": return "closed"
+        default: return sub ?? "changed"
+        }
+    }
+
+    /// Tells the collecting unit's group about a change made elsewhere.
+    static func notifyOrigin(_ c: CommandContext, demand: Demand, zh: String, en: String) throws {
+        guard demand.unitID != c.unit.id, let origin = c.org.unit(demand.unitID), let group = origin.group else { return }
+        try c.tx.enqueue(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):origin", unitID: origin.id, group: group, text: c.say(zh, en)), at: c.now)
+    }
+
+    static func registerDemand(_ c: CommandContext, _ member: Member) throws {
+        let text = c.command.text
+        guard !text.isEmpty else { throw Refusal(zh: "请写明诉求内容：/诉求 内容 [#类别]", en: "Write the demand: /demand text [#category]") }
+        // A minor's name must not be written into a group: refuse a text naming someone in the registry below.
+        let grids = Set(([c.unit] + c.org.descendants(of: c.unit.id)).map(\.id))
+        let names = Set(try c.tx.youthRows(gridIDs: grids).map(\.name).filter { $0.count >= 2 })
+        if names.contains(where: { text.contains($0) }) {
+            throw Refusal(zh: "诉求内容中含有青少年登记名单里的姓名。为保护未成年人隐私，请不要在群里写姓名，改用“网格内一名14-17岁青少年”等描述后重新登记。",
+                          en: "The demand names someone from the youth registry. To protect minors, do not write names in the group; describe the person instead (e.g. “a 14-17 year old in this grid”) and register it again.")
+        }
+        let id = try c.tx.nextDemandID()
+        let transition = DemandPolicy.register(id: id, unitID: c.unit.id, text: text, by: member.id, settings: settings(c), now: c.now)
+        let demand = transition.demand
+        guard !demand.text.isEmpty else { throw Refusal(zh: "请写明诉求内容，不只是类别。", en: "Write the demand itself, not only its category.") }
+        try c.tx.insert(demand)
+        if let timer = transition.timer { try c.tx.schedule(timer) }
+        try c.log("demand.created", unitID: c.unit.id, data: ["demand": String(id), "category": demand.category ?? "", "source": demand.source])
+        let category = demand.category.map { c.say("，类别：\($0)", ", category: \($0)") } ?? ""
+        try c.reply(c.say("已登记诉求 \(demand.label)\(category)。需要上级协调时发送 /诉求 发布 \(demand.label)。",
+                          "Registered demand \(demand.label)\(category). To ask the tier above for help, send /demand publish \(demand.label)."))
+    }
+
+    static func listDemands(_ c: CommandContext, _ member: Member) throws {
+        try RegistryScope.check(member, unitID: c.unit.id, org: c.org)
+        var state: DemandState?
+        if let word = c.command.args["state"] {
+            guard let value = DemandState(word: word) else {
+                throw Refusal(zh: "不认识的状态“\(word)”（可用：已收集、已发布、已认领、办理中、已解决、已关闭）。",
+                              en: "Unknown state “\(word)” (collected, published, claimed, in_progress, resolved, closed).")
+            }
+            state = value
+        }
+        let units = Set(([c.unit] + c.org.descendants(of: c.unit.id)).map(\.id))
+        let list = try c.tx.demands(unitIDs: units, state: state)
+        try c.reply(RegistryText.demands(unitName: c.unit.name, demands: list, state: state, now: c.now, link: nil, language: c.language))
+    }
+
+    // MARK: /查询
+
+    /// The words after the query's subject: a unit, a month, a demand state.
+    struct QueryWords {
+        var unit: OrgUnit?
+        var month: String?
+        var state: DemandState?
+    }
+
+    static func queryWords(_ c: CommandContext) throws(Refusal) -> QueryWords {
+        var words = QueryWords()
+        let year = Int(TimeFormat(timeZone: c.config.timeZone).month(c.now).prefix(4)) ?? 2026
+        for key in ["a", "b"] {
+            guard let word = c.command.args[key] else { continue }
+            if let month = RegistryScope.month(word, defaultYear: year) {
+                words.month = month
+            } else if c.command.sub == "demands", let state = DemandState(word: word) {
+                words.state = state
+            } else if let unit = c.org.unit(named: word) {
+                words.unit = unit
+            } else {
+                throw Refusal(zh: "没有找到单位“\(word)”（可写单位编号或名称）。", en: "No unit “\(word)” (write a unit id or name).")
+            }
+        }
+        return words
+    }
+
+    /// `/查询 青少年|诉求|任务|考核|纪要 [单位] [状态|月份]` — every query, allowed or refused, goes to the audit log.
+    static func query(_ c: CommandContext) throws {
+        let sub = c.command.sub ?? "youth"
+        let actor = c.member?.id ?? "unregistered:\(c.record.message.platform):\(c.record.message.sender)"
+        let detail = [c.command.args["a"], c.command.args["b"]].compactMap { $0 }.joined(separator: " ")
+        do {
+            let member = try c.requireMember()
+            let words = try queryWords(c)
+            let target = words.unit ?? c.unit
+            try RegistryScope.check(member, unitID: target.id, org: c.org)
+            // The answer is posted in this group: only this unit's own part of the tree may be shown here.
+            guard c.org.isInSubtree(target.id, of: c.unit.id) else {
+                throw Refusal(zh: "本群只能查看\(c.unit.name)及其下级的数据；请到\(target.name)或其上级的群里查询。",
+                              en: "This group may only see \(c.unit.name) and the units below it; ask in the group of \(target.name) or above.")
+            }
+            if sub == "assessment" {
+                let roles = settings(c).permissions.assessment
+                guard roles.contains(where: member.has) else {
+                    throw Refusal(zh: "您没有权限查看考核（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                                  en: "You may not read the assessment (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+                }
+            }
+            let month = words.month ?? TimeFormat(timeZone: c.config.timeZone).month(c.now)
+            let text: String
+            switch sub {
+            case "youth": text = try youthAnswer(c, target)
+            case "demands": text = try demandsAnswer(c, target, words.state)
+            case "tasks": text = try tasksAnswer(c, target)
+            case "assessment": text = try assessmentAnswer(c, target, month)
+            case "minutes": text = try minutesAnswer(c, target, month)
+            default: throw Refusal(zh: "不认识的查询。", en: "Unknown query.")
+            }
+            try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
+                                            detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
+            try c.reply(text)
+        } catch let refusal as Refusal {
+            try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
+                                            detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
+            try c.reply(refusal.text(c.language), mentionSender: true)
+        }
+    }
+
+    static func subtree(_ c: CommandContext, _ unit: OrgUnit) -> [OrgUnit] { [unit] + c.org.descendants(of: unit.id) }
+
+    static func youthAnswer(_ c: CommandContext, _ target: OrgUnit) throws -> String {
+        let ids = Set(subtree(c, target).map(\.id))
+        let perGrid = try c.tx.youthCounts(gridIDs: ids)
+        var total = YouthCounts()
+        for counts in perGrid.values { total.add(counts) }
+        return RegistryText.youth(unitName: target.name, counts: total, grids: perGrid.count, minimum: settings(c).permissions.minimumCount,
+                                  link: nil, language: c.language)
+    }
+
+    static func demandsAnswer(_ c: CommandContext, _ target: OrgUnit, _ state: DemandState?) throws -> String {
+        let ids = Set(subtree(c, target).map(\.id))
+        return RegistryText.demands(unitName: target.name, demands: try c.tx.demands(unitIDs: ids, state: state), state: state,
+                                    now: c.now, link: nil, language: c.language)
+    }
+
+    /// Open tasks of the unit, and this month's acknowledgements of its subtree (late ones, breaches, still waiting).
+    static func tasksAnswer(_ c: CommandContext, _ target: OrgUnit) throws -> String {
+        let ids = Set(subtree(c, target).map(\.id))
+        let format = TimeFormat(timeZone: c.config.timeZone)
+        guard let range = RegistryScope.monthRange(format.month(c.now), timeZone: c.config.timeZone) else { return "" }
+        var assigned = 0, acked = 0, late = 0
+        var breached: Set<String> = []
+        for event in try c.tx.events(from: range.start, to: c.now.addingTimeInterval(1)) {
+            guard let unit = event.unitID, ids.contains(unit) else { continue }
+            switch event.kind {
+            case "target.assigned" where event.data["kind"] != "report": assigned += 1
+            case "task.ack":
+                acked += 1
+                if event.data["late"] == "1" { late += 1 }
+            case "task.breach": breached.insert("\(event.taskID ?? 0):\(unit)")
+            default: break
+            }
+        }
+        let open = try c.tx.openTasks(involving: target.id, limit: 10)
+        var lines = [c.say("📌 \(target.name) 任务（本月）：派达 \(assigned)，已确认 \(acked)，超时确认 \(late)，超时未确认记录 \(breached.count)",
+                           "📌 Tasks of \(target.name) this month: \(assigned) delivered, \(acked) acknowledged, \(late) late, \(breached.count) breach(es)")]
+        if open.isEmpty {
+            lines.append(c.say("进行中的任务：无", "Open tasks: none"))
+        } else {
+            lines.append(c.say("进行中的任务：", "Open tasks:"))
+            for task in open {
+                let targets = try c.tx.targets(ofTask: task.id)
+                let waiting = targets.filter(\.isWaiting).count
+                lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskPolicy.excerpt(task.text, 20)) — " + c.say("待确认 \(waiting)/\(targets.count)", "\(waiting)/\(targets.count) waiting"))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The units with minutes for a month: the deliberation feature's closed meetings, plus `minutes.recorded` events.
+    static func unitsWithMinutes(_ tx: any StoreTransaction, month: String, events: [EventRecord]) throws -> Set<String> {
+        var units = try tx.unitsWithMinutes(month: month)
+        for event in events where event.kind == "minutes.recorded" {
+            if let unit = event.unitID { units.insert(unit) }
+        }
+        return units
+    }
+
+    static func assessmentAnswer(_ c: CommandContext, _ target: OrgUnit, _ month: String) throws -> String {
+        guard let range = RegistryScope.monthRange(month, timeZone: c.config.timeZone) else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
+        let events = try c.tx.events(from: range.start, to: range.end)
+        let minutes = try unitsWithMinutes(c.tx, month: month, events: events)
+        let report = Assessment.compute(events: events, org: c.org, scopeUnitID: target.id, minutesUnitIDs: minutes, month: month,
+                                        settings: settings(c).assessment)
+        return report.chat(org: c.org, language: c.language, link: nil)
+    }
+
+    static func minutesAnswer(_ c: CommandContext, _ target: OrgUnit, _ month: String) throws -> String {
+        guard let range = RegistryScope.monthRange(month, timeZone: c.config.timeZone) else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
+        let minutes = try unitsWithMinutes(c.tx, month: month, events: try c.tx.events(from: range.start, to: range.end))
+        let units = subtree(c, target)
+        let grids = units.filter { c.org.children(of: $0.id).isEmpty }
+        if grids.count == 1, grids[0].id == target.id {
+            return minutes.contains(target.id)
+                ? c.say("📝 \(target.name) \(month) 议事日纪要：有", "📝 \(target.name) has minutes for \(month)")
+                : c.say("📝 \(target.name) \(month) 议事日纪要：无", "📝 \(target.name) has no minutes for \(month)")
+        }
+        let missing = grids.filter { !minutes.contains($0.id) }
+        var lines = [c.say("📝 \(target.name) \(month) 议事日纪要：\(grids.count - missing.count)/\(grids.count) 个网格已有纪要",
+                           "📝 \(target.name) \(month): \(grids.count - missing.count) of \(grids.count) grids have minutes")]
+        if !missing.isEmpty {
+            lines.append(c.say("尚无纪要：", "No minutes yet: ") + missing.prefix(10).map(\.name).joined(separator: "、") + (missing.count > 10 ? c.say(" 等", " …") : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: Timer
+
+    /// A demand waited too long in one state.
+    static func escalate(_ t: TimerContext) throws {
+        guard let subject = DemandPolicy.subject(of: t.timer), let demand = try t.tx.demand(subject.id) else { return }
+        let result = DemandPolicy.escalate(demand, timer: t.timer, org: t.org, settings: t.config.registry, language: t.config.language, now: t.now)
+        for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
+        if let next = result.next { try t.tx.schedule(next) }
+        if result.becameOverdue {
+            try t.tx.append(EventRecord(at: t.now, kind: "demand.overdue", unitID: demand.unitID,
+                                        data: ["demand": String(demand.id), "state": demand.state.rawValue, "holder": demand.holderUnitID]))
+        }
+    }
+}
+
+/// Loading the youth registry from a CSV file (the CLI's `leagueops import youth`).
+public enum RegistryImporter {
+    /// What an import changed: counts only.
+    public struct Summary: Sendable, Hashable {
+        public var grids: Int
+        public var rows: Int
+    }
+
+    /// Validates the whole file, then replaces the rows of every grid it names in one transaction.
+    /// Grids not in the file keep their rows. Nothing is written when any row is bad.
+    /// - Parameters:
+    ///   - text: the CSV text.
+    ///   - actor: who imported it, for the audit log (`operator:<user>`).
+    /// - Throws: `ImportErrors` listing every bad line; store errors.
+    public static func importYouth(_ text: String, org: OrgTree, store: any Store, actor: String, source: String, now: Date) async throws -> Summary {
+        let byGrid: [String: [YouthRecord]]
+        switch YouthImport.parse(text, org: org) {
+        case .success(let value): byGrid = value
+        case .failure(let errors): throw errors
+        }
+        let rows = byGrid.values.reduce(0) { $0 + $1.count }
+        try await store.write { tx in
+            for (grid, records) in byGrid { try tx.replaceYouth(gridID: grid, rows: records, at: now) }
+            try tx.appendAudit(AuditEntry(at: now, actor: actor, unitID: nil, action: "registry.import",
+                                          detail: "file=\(source) grids=\(byGrid.count) rows=\(rows)"))
+        }
+        return Summary(grids: byGrid.count, rows: rows)
+    }
 }

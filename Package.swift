@@ -68,7 +68,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig"], swiftSettings: swiftSettings),
-        .testTarget(name: "LeagueStoreTests", dependencies: ["LeagueCore", "LeagueStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LeagueStoreTests",
+            dependencies: ["LeagueCore", "LeagueStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms"],
             exclude: ["Vectors"], swiftSettings: swiftSettings
@@ -80,6 +84,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

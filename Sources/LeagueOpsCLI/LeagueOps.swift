@@ -1,4 +1,5 @@
 import ArgumentParser
+import LeagueCore
 
 /// `leagueops`: the executable only parses arguments; everything else lives in the modules.
 @main
@@ -6,11 +7,28 @@ struct LeagueOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leagueops",
         abstract: "A chat-ops bot for youth league work groups: tasks down the tree, reports up, on 10- and 3-minute targets.",
-        subcommands: [Serve.self, Check.self, Org.self, Chat.self, Minutes.self, Import.self, Registry.self, Report.self]
+        subcommands: [Serve.self, Check.self, Org.self, Chat.self, Commands.self, Minutes.self, Import.self, Registry.self, Report.self]
     )
 }
 
 struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "The main config file.")
     var config = "config/leagueops.yaml"
+}
+
+/// `leagueops commands`: the command catalogue, as the bot reads it.
+struct Commands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the chat commands from the catalogue (commands/).")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Print the README's Markdown table.") var markdown = false
+
+    func run() async throws {
+        let config = try loadOrExit(options.config)
+        if markdown {
+            print(CatalogueDocs.markdown(config.catalogue))
+        } else {
+            for spec in config.catalogue { print("\(spec.syntax.zh)    \(spec.syntax.en)") }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LeagueConfig
 import LeagueCore
 
 /// `leagueops`: the executable only parses arguments; everything else lives in the modules.

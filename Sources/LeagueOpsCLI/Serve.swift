@@ -40,7 +40,8 @@ struct Serve: AsyncParsableCommand {
         try await app.application(onServerRunning: { channel in
             let port = channel.localAddress?.port ?? 0
             runningLogger.notice("serving", metadata: ["address": "\(host):\(port)"])
-            print("LeagueOps listening on http://\(host):\(port)")
+            // Written unbuffered: scripts and the benchmark wait for this line.
+            FileHandle.standardOutput.write(Data("LeagueOps listening on http://\(host):\(port)\n".utf8))
         }).runService()
     }
 }

@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import LeagueCore
+import LeagueStore
+import Testing
+
+struct SQLiteStoreTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func message(_ id: String, text: String = "收到") -> ChatMessage {
+        ChatMessage(platform: "generic", chat: "chat-a", sender: "u-a", text: text, messageID: id, sentAt: t0)
+    }
+
+    @Test func ingestDeduplicatesByPlatformMessageID() async throws {
+        let store = try SQLiteStore()
+        let first = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0), InboundRecord(message: message("m2"), receivedAt: t0)])
+        #expect(first.count == 2 && !first.contains(.duplicate))
+        let again = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)])
+        #expect(again == [.duplicate])
+        var other = message("m1")
+        other.platform = "wecom"
+        #expect(try await store.ingest([InboundRecord(message: other, receivedAt: t0)]).first != .duplicate, "ids are per platform")
+        let pending = try await store.read { try $0.unprocessedInbound(limit: 10) }
+        #expect(pending.map(\.message.messageID) == ["m1", "m2", "m1"])
+        #expect(pending[0].receivedAt == t0 && pending[0].message.text == "收到")
+    }
+
+    @Test func aTimerFiresOnceAndItsKeyIsNeverScheduledTwice() async throws {
+        let store = try SQLiteStore()
+        let timer = TimerEntry.taskStep(1, step: 0, at: t0)
+        try await store.write { tx in
+            try tx.schedule(timer)
+            try tx.schedule(TimerEntry.taskStep(1, step: 0, at: Date(timeIntervalSince1970: 0)))
+        }
+        let due = try await store.read { try $0.dueTimers(at: Date(timeIntervalSince1970: 1_800_000_001), limit: 10) }
+        #expect(due == [timer], "the second schedule with the same key was ignored")
+        let fired = try await store.write { tx in [try tx.markFired(timer.key, at: Date()), try tx.markFired(timer.key, at: Date())] }
+        #expect(fired == [true, false])
+        try await store.write { tx in try tx.schedule(timer) }
+        #expect(try await store.read { try $0.dueTimers(at: Date(), limit: 10) }.isEmpty, "a fired timer is not re-armed")
+    }
+
+    @Test func outboxKeysAreUniqueAndStatesMove() async throws {
+        let store = try SQLiteStore()
+        let group = GroupBinding(platform: "generic", chat: "chat-a")
+        let urgent = OutboundMessage(key: "k-urgent", unitID: "a", group: group, text: "急", priority: .urgent)
+        let routine = OutboundMessage(key: "k-routine", unitID: "a", group: group, text: "常规")
+        try await store.write { tx in
+            try tx.enqueue(routine, at: self.t0)
+            try tx.enqueue(urgent, at: self.t0)
+            try tx.enqueue(OutboundMessage(key: "k-routine", unitID: "a", group: group, text: "重复"), at: self.t0)
+        }
+        let due = try await store.read { try $0.dueOutbox(at: self.t0, limit: 10) }
+        #expect(due.map(\.message.key) == ["k-urgent", "k-routine"], "urgent first, duplicates ignored")
+        #expect(due[1].message.text == "常规")
+        try await store.write { tx in
+            try tx.markSent(due[0].id, at: self.t0)
+            try tx.markRetry(due[1].id, attempts: 1, next: self.t0.addingTimeInterval(5), error: "HTTP 500")
+        }
+        #expect(try await store.read { try $0.dueOutbox(at: self.t0, limit: 10) }.isEmpty)
+        #expect(try await store.read { try $0.nextOutboxDue() } == t0.addingTimeInterval(5))
+        let health = try await store.read { try $0.health(at: self.t0.addingTimeInterval(100), tolerance: 30) }
+        #expect(health.pendingOutbox == 1 && health.overdueOutbox == 1)
+    }
+
+    @Test func aFailingSavepointUndoesOnlyItsOwnWrites() async throws {
+        let store = try SQLiteStore()
+        struct Boom: Error {}
+        try await store.write { tx in
+            try tx.append(EventRecord(at: self.t0, kind: "kept"))
+            try? tx.savepoint {
+                try tx.append(EventRecord(at: self.t0, kind: "undone"))
+                throw Boom()
+            }
+        }
+        let events = try await store.read { try $0.events(from: self.t0, to: self.t0.addingTimeInterval(1)) }
+        #expect(events.map(\.kind) == ["kept"])
+    }
+
+    @Test func tasksAndTargetsRoundTrip() async throws {
+        let store = try SQLiteStore()
+        var task = WorkTask(id: 1, kind: .dispatch, urgent: true, text: "测试", issuerID: "m-a", issuerName: "甲", issuerUnitID: "a", createdAt: t0, targetSeconds: 180)
+        try await store.write { [task] tx in
+            #expect(try tx.nextTaskID() == 1)
+            try tx.insert(task)
+            try tx.insert([TaskTarget(taskID: 1, unitID: "b"), TaskTarget(taskID: 1, unitID: "c")])
+        }
+        let waiting = try await store.read { try $0.oldestWaitingTarget(unitID: "c") }
+        #expect(waiting?.taskID == 1)
+        var target = try #require(waiting)
+        target.acknowledgedAt = t0.addingTimeInterval(10)
+        target.toldUnitIDs = ["a", "root"]
+        task.status = .done
+        try await store.write { [task, target] tx in
+            try tx.update(target)
+            try tx.update(task)
+        }
+        let loaded = try await store.read { tx in (try tx.task(1), try tx.targets(ofTask: 1)) }
+        #expect(loaded.0?.status == .done)
+        #expect(loaded.1.first { $0.unitID == "c" }?.toldUnitIDs == ["a", "root"])
+        #expect(try await store.read { try $0.oldestWaitingTarget(unitID: "b") } == nil, "a closed task waits for nobody")
+    }
+
+    @Test func aFullDiskIsReportedAsUnavailable() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString).sqlite").path
+        let store = try SQLiteStore(path: path)
+        let pages = try await store.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try await store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages + 1)") }
+        let big = String(repeating: "长", count: 20_000)
+        await #expect(throws: StoreUnavailable.self) {
+            _ = try await store.ingest((0..<50).map { InboundRecord(message: self.message("m\($0)", text: big), receivedAt: self.t0) })
+        }
+        #expect(try await store.read { try $0.unprocessedInbound(limit: 100) }.isEmpty, "nothing half-written")
+    }
+}

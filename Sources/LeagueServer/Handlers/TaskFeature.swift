@@ -57,7 +57,7 @@ enum TaskFeature: Feature {
         ), priority: task.priority)
     }
 
-    private static func save(_ creation: TaskPolicy.Creation, _ c: CommandContext) throws {
+    static func save(_ creation: TaskPolicy.Creation, _ c: CommandContext) throws {
         let task = creation.task
         try c.tx.insert(task)
         try c.tx.insert(creation.targets)

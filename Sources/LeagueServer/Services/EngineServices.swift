@@ -41,6 +41,8 @@ public struct TimerService: Service {
     let maxSleep: Double
 
     public func run() async throws {
+        // Start-up hook: the deliberation-day reminders of this and next month (idempotent).
+        await DeliberationFeature.ensureScheduled(engine: engine)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let fired = try await engine.fireDueTimers()

@@ -1,6 +1,56 @@
 import ArgumentParser
+import Foundation
+import LeagueConfig
+import LeagueCore
+import LeagueStore
 
 /// `leagueops minutes …`
 struct Minutes: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Deliberation-day minutes.")
+    static let configuration = CommandConfiguration(abstract: "Deliberation-day minutes.", subcommands: [Export.self])
+
+    /// `leagueops minutes export --unit <id> [--month 2026-11] [--format md|html] [--subtree] [--out FILE]`
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a unit's minutes of a month as Markdown or a standalone HTML page.",
+            discussion: "Reads the store at store.sqlite of the config (or --db). Without --out the document goes to standard output."
+        )
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case md, html }
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The unit (id or exact name).") var unit: String
+        @Option(help: "The month, like 2026-11 (default: this month in the bot's time zone).") var month: String?
+        @Option(help: "md (Markdown) or html.") var format: Format = .md
+        @Flag(help: "Include every unit below the given one.") var subtree = false
+        @Option(help: "Write to this file instead of standard output.") var out: String?
+        @Option(help: "SQLite file to read (default: store.sqlite of the config).") var db: String?
+
+        func run() async throws {
+            let config = try loadOrExit(options.config)
+            guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+            let settings = config.deliberation
+            let chosen: DeliberationMonth
+            if let month {
+                guard let parsed = DeliberationMonth(text: month) else { throw ValidationError("--month must look like 2026-11, not “\(month)”") }
+                chosen = parsed
+            } else {
+                chosen = DeliberationMonth(containing: Date(), timeZone: settings.timeZone)
+            }
+            let path = db ?? config.store.sqlitePath
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path) (give one with --db)") }
+            let store = try SQLiteStore(path: path, synchronous: config.store.synchronous)
+            let units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
+            let monthText = chosen.description
+            let meetings = try await store.write { tx in try tx.minutes(unitIDs: units, month: monthText) }
+            let renderer = MinutesRenderer(language: config.language, timeZone: settings.timeZone)
+            let title = config.language.pick("\(found.name) \(monthText) 议事纪要", "Minutes of \(found.name), \(monthText)")
+            let document = format == .md ? renderer.markdown(meetings, title: title) : renderer.html(meetings, title: title)
+            if let out {
+                try Data(document.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                FileHandle.standardError.write(Data("wrote \(meetings.count) meeting(s) to \(out)\n".utf8))
+            } else {
+                print(document, terminator: "")
+            }
+        }
+    }
 }

@@ -202,19 +202,13 @@ public enum DeliberationSchedule {
                    kind: timerKind, subject: month.description, step: phase.rawValue)
     }
 
-    /// True when a phase firing at `now` should still send its messages: a reminder only on the same
-    /// calendar day (bot time zone) as it was due, the follow-up only within the deliberation month.
-    /// Nothing fires before its time.
+    /// True when a phase firing at `now` should still send its messages: only on the same calendar day
+    /// (bot time zone) as it was due — a reminder missed by a whole day, or one of a past month, is
+    /// dropped. Nothing fires before its time.
     public static func isRelevant(_ phase: DeliberationPhase, of month: DeliberationMonth, at now: Date, settings: DeliberationSettings) -> Bool {
         let due = day(of: month, settings: settings).instant(phase)
         guard now >= due else { return false }
-        let calendar = settings.calendar
-        switch phase {
-        case .eve, .day:
-            return calendar.isDate(now, inSameDayAs: due)
-        case .due:
-            return DeliberationMonth(containing: now, timeZone: settings.timeZone) == month
-        }
+        return settings.calendar.isDate(now, inSameDayAs: due)
     }
 
     /// The timers that should exist at `now`: this month's and next month's phases that are still

@@ -20,6 +20,7 @@ struct WebhookRoutes {
         router.get("/healthz") { _, _ in try await health() }
         router.on("/webhook/:path", method: .post) { request, context in try await webhook(request, context) }
         router.on("/webhook/:path", method: .get) { request, context in try await webhook(request, context) }
+        MinutesRoutes(app: app).add(to: router)
     }
 
     func health() async throws -> Response {

@@ -35,6 +35,7 @@ enum TaskFeature: Feature {
             let names = creation.unreachable.prefix(10).map(\.name).joined(separator: "、")
             text += c.say("\n⚠️ \(creation.unreachable.count) 个单位未绑定群，无法送达：\(names)", "\n⚠️ \(creation.unreachable.count) unit(s) have no group bound and cannot be reached: \(names)")
         }
+        if let note = try deliveryNote(for: creation.notices, c) { text += note }
         try c.reply(text, priority: task.priority)
     }
 

@@ -88,29 +88,55 @@ public struct OutboxService: Service {
         return nil
     }
 
+    /// Sends one round. Different robots go in parallel (up to `concurrency`); one robot's sends go
+    /// one after another in plan order, so urgent messages reach the group first, and once the robot
+    /// answers "rate limited" the rest of its round is not sent but waits with the same pause.
     private func send(_ sends: [OutboxPlanner.Send]) async -> [(OutboxPlanner.Send, DeliveryOutcome)] {
         let adapters = engine.adapters
         let transport = transport
         let timeout = engine.config.outbox.timeoutSeconds
         let clock = engine.clock
-        return await withTaskGroup(of: (OutboxPlanner.Send, DeliveryOutcome).self) { group in
+        var byRobot: [String: [OutboxPlanner.Send]] = [:]
+        var robots: [String] = []
+        for send in sends {
+            let robot = send.message.group.robotID
+            if byRobot[robot] == nil { robots.append(robot) }
+            byRobot[robot, default: []].append(send)
+        }
+        @Sendable func one(_ send: OutboxPlanner.Send) async -> DeliveryOutcome {
+            guard let adapter = adapters[send.message.group.platform] else {
+                return .permanentFailure("platform \(send.message.group.platform) is not configured")
+            }
+            do {
+                let request = try adapter.encode(send.message, now: clock.now())
+                let response = try await transport.send(request, timeout: timeout)
+                return adapter.classify(response)
+            } catch let error as EncodeError {
+                return .permanentFailure(error.reason)
+            } catch {
+                return .retryLater("\(error)")
+            }
+        }
+        return await withTaskGroup(of: [(OutboxPlanner.Send, DeliveryOutcome)].self) { group in
             var results: [(OutboxPlanner.Send, DeliveryOutcome)] = []
-            var iterator = sends.makeIterator()
+            var iterator = robots.compactMap { byRobot[$0] }.makeIterator()
             var running = 0
-            func start(_ send: OutboxPlanner.Send) {
+            func start(_ queue: [OutboxPlanner.Send]) {
                 group.addTask {
-                    guard let adapter = adapters[send.message.group.platform] else {
-                        return (send, .permanentFailure("platform \(send.message.group.platform) is not configured"))
+                    var done: [(OutboxPlanner.Send, DeliveryOutcome)] = []
+                    var paused: DeliveryOutcome?
+                    for send in queue {
+                        if let paused {
+                            done.append((send, paused))
+                            continue
+                        }
+                        let outcome = await one(send)
+                        if case .rateLimited(let after, let reason) = outcome {
+                            paused = .rateLimited(retryAfter: after, "not sent, robot paused: \(reason)")
+                        }
+                        done.append((send, outcome))
                     }
-                    do {
-                        let request = try adapter.encode(send.message, now: clock.now())
-                        let response = try await transport.send(request, timeout: timeout)
-                        return (send, adapter.classify(response))
-                    } catch let error as EncodeError {
-                        return (send, .permanentFailure(error.reason))
-                    } catch {
-                        return (send, .retryLater("\(error)"))
-                    }
+                    return done
                 }
             }
             while running < concurrency, let next = iterator.next() {
@@ -118,7 +144,7 @@ public struct OutboxService: Service {
                 running += 1
             }
             while let result = await group.next() {
-                results.append(result)
+                results.append(contentsOf: result)
                 if let next = iterator.next() { start(next) }
             }
             return results

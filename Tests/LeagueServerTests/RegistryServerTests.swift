@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LeagueConfig
 import LeagueCore
 import LeagueServer

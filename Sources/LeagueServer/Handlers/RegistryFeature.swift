@@ -331,6 +331,11 @@ public enum RegistryImporter {
     public struct Summary: Sendable, Hashable {
         public var grids: Int
         public var rows: Int
+
+        public init(grids: Int, rows: Int) {
+            self.grids = grids
+            self.rows = rows
+        }
     }
 
     /// Validates the whole file, then replaces the rows of every grid it names in one transaction.

@@ -138,6 +138,17 @@ extension Array {
         #expect(try await h.store.write { try $0.demand(1) } == nil)
     }
 
+    @Test func demandDuringAnOpenMeetingGoesIntoTheMinutes() async throws {
+        let h = try RegistryHarness()
+        try await h.send("/议事 开始", in: "chat-g1", from: "u-g1")
+        let reply = try await h.send("/诉求 希望增设青年之家 #阵地", in: "chat-g1", from: "u-g1")
+        #expect(reply.first?.contains("已记入本次议事纪要") == true)
+        let meeting = try await h.store.write { try $0.openMeeting(unitID: "g1") }
+        #expect(meeting != nil)
+        let outsideMeeting = try await h.send("/诉求 希望增设篮球场", in: "chat-g2", from: "u-g2")
+        #expect(outsideMeeting.first?.contains("议事纪要") == false)
+    }
+
     @Test func assessmentNeedsTheConfiguredRole() async throws {
         let h = try RegistryHarness(extra: "permissions: {assessment: [admin]}")
         let refused = try await h.send("/查询 考核", in: "chat-g1", from: "u-g1")

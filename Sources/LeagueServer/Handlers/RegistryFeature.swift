@@ -85,11 +85,11 @@ enum RegistryFeature: Feature {
             try notifyOrigin(c, demand: next, zh: "🔄 诉求 \(next.label) 进展：\(next.note ?? "")", en: "🔄 Demand \(next.label) progress: \(next.note ?? "")")
             try c.reply(c.say("已记录 \(next.label) 的进展。", "Progress on \(next.label) recorded."))
         case "resolve":
-            _ = try c.tx.closeDemandFollowUps(demandRef: next.label, at: c.now)
+            try DeliberationFeature.demandClosed(c.tx, demandRef: next.label, at: c.now)
             try notifyOrigin(c, demand: next, zh: "✅ 诉求 \(next.label) 已解决：\(next.note ?? "")", en: "✅ Demand \(next.label) is resolved: \(next.note ?? "")")
             try c.reply(c.say("\(next.label) 已解决。", "\(next.label) is resolved."))
         case "close":
-            _ = try c.tx.closeDemandFollowUps(demandRef: next.label, at: c.now)
+            try DeliberationFeature.demandClosed(c.tx, demandRef: next.label, at: c.now)
             data["reason"] = next.note
             try notifyOrigin(c, demand: next, zh: "🚫 诉求 \(next.label) 已关闭：\(next.note ?? "")", en: "🚫 Demand \(next.label) was closed: \(next.note ?? "")")
             try c.reply(c.say("\(next.label) 已关闭，原因：\(next.note ?? "")", "\(next.label) is closed: \(next.note ?? "")"))
@@ -133,9 +133,12 @@ enum RegistryFeature: Feature {
         try c.tx.insert(demand)
         if let timer = transition.timer { try c.tx.schedule(timer) }
         try c.log("demand.created", unitID: c.unit.id, data: ["demand": String(id), "category": demand.category ?? "", "source": demand.source])
+        // During an open deliberation meeting the demand also goes into the minutes.
+        let inMinutes = try DeliberationFeature.recordDemandIfMeetingOpen(c, text: text, demandRef: demand.label)
         let category = demand.category.map { c.say("，类别：\($0)", ", category: \($0)") } ?? ""
-        try c.reply(c.say("已登记诉求 \(demand.label)\(category)。需要上级协调时发送 /诉求 发布 \(demand.label)。",
-                          "Registered demand \(demand.label)\(category). To ask the tier above for help, send /demand publish \(demand.label)."))
+        let minutes = inMinutes ? c.say("已记入本次议事纪要。", " It is in the minutes of the open meeting.") : ""
+        try c.reply(c.say("已登记诉求 \(demand.label)\(category)。\(minutes)需要上级协调时发送 /诉求 发布 \(demand.label)。",
+                          "Registered demand \(demand.label)\(category).\(minutes) To ask the tier above for help, send /demand publish \(demand.label)."))
     }
 
     static func listDemands(_ c: CommandContext, _ member: Member) throws {

@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "leagueops", targets: ["LeagueOpsCLI"]),
+        .executable(name: "leagueops-bench", targets: ["LeagueBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -64,6 +65,18 @@ let package = Package(
                 "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The benchmark suite (issue 6): starts the real `leagueops serve` as a child process on
+        // loopback, drives it with a socket load client and receives its notices on a fake platform.
+        .executableTarget(
+            name: "LeagueBench",
+            dependencies: [
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

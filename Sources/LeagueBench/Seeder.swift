@@ -1,0 +1,48 @@
+import Foundation
+import LeagueCore
+import LeagueStore
+
+/// Writes open tasks straight into a store through LeagueStore's protocol (the same schema and
+/// code paths the server reads), so 100,000 open targets take seconds instead of 100,000 webhooks.
+enum Seeder {
+    struct SeededTask {
+        var id: Int
+        var createdAt: Date
+        var targetSeconds: Double
+        var grids: [Int]
+    }
+
+    static let targetsPerTask = 100
+
+    /// - Parameters:
+    ///   - tasks: how many dispatch tasks from the district, each to `targetsPerTask` grids.
+    ///   - grids: grids in the org (`g1 … g<grids>`).
+    ///   - firstTimer: per task index, its first escalation timer (step and due time) and its creation time.
+    static func seed(path: String, tasks: Int, grids: Int, targetSeconds: Double,
+                     plan: @escaping @Sendable (Int) -> (createdAt: Date, step: Int, due: Date)) async throws -> [SeededTask] {
+        let store = try SQLiteStore(path: path, synchronous: "normal")
+        var seeded: [SeededTask] = []
+        seeded.reserveCapacity(tasks)
+        for index in 0..<tasks {
+            let (createdAt, _, _) = plan(index)
+            let targets = (0..<targetsPerTask).map { ((index * targetsPerTask + $0) % grids) + 1 }
+            seeded.append(SeededTask(id: index + 1, createdAt: createdAt, targetSeconds: targetSeconds, grids: targets))
+        }
+        let chunk = 200
+        for start in stride(from: 0, to: tasks, by: chunk) {
+            let slice = Array(seeded[start..<min(start + chunk, tasks)])
+            try await store.write { tx in
+                for task in slice {
+                    let work = WorkTask(id: task.id, kind: .dispatch, urgent: false, text: "基准任务 \(task.id)：核对网格青年名单",
+                                        issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d",
+                                        createdAt: task.createdAt, targetSeconds: task.targetSeconds)
+                    try tx.insert(work)
+                    try tx.insert(task.grids.map { TaskTarget(taskID: task.id, unitID: "g\($0)") })
+                    let (_, step, due) = plan(task.id - 1)
+                    try tx.schedule(.taskStep(task.id, step: step, at: due))
+                }
+            }
+        }
+        return seeded
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import GRDB
+
+/// `leagueops-bench`: the benchmark suite of issue 6. Starts the real `leagueops serve` (the binary
+/// next to this one, or --leagueops) as a child process on loopback with a generated org of the real
+/// size, drives it with a socket load client and receives its notices on a fake platform.
+/// Prints one line per figure.
+///
+///     swift build -c release && .build/release/leagueops-bench
+///     .build/release/leagueops-bench --only ingest,fanout --synchronous normal
+///     .build/debug/leagueops-bench --smoke        # CI: every benchmark, small, no timing assertions
+
+/// Prints a figure line and flushes at once (the full run takes minutes).
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
+struct Options {
+    var smoke = false
+    var only: Set<String> = []
+    var synchronous = ["full"]
+    var binary: String
+    var repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    var timerTargets = 100_000
+    var timerSpread = 60.0
+
+    static let scenarios = ["ingest", "fanout", "ackstorm", "timers", "coldstart", "report"]
+
+    init(_ arguments: [String]) throws {
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        binary = own.deletingLastPathComponent().appendingPathComponent("leagueops").path
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            func value() throws -> String {
+                guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
+                return value
+            }
+            switch argument {
+            case "--smoke": smoke = true
+            case "--only": only = Set(try value().split(separator: ",").map(String.init))
+            case "--synchronous": synchronous = try value().split(separator: ",").map(String.init)
+            case "--leagueops": binary = try value()
+            case "--repo": repository = URL(fileURLWithPath: try value())
+            case "--timer-targets": timerTargets = Int(try value()) ?? timerTargets
+            case "--timer-spread": timerSpread = Double(try value()) ?? timerSpread
+            case "-h", "--help":
+                print("""
+                    usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
+                                           [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
+                    Run from the repository root (the command catalogue is read from ./commands).
+                    """)
+                exit(0)
+            default: throw BenchError("unknown argument \(argument) (try --help)")
+            }
+        }
+        if smoke {
+            timerTargets = min(timerTargets, 2_000)
+            timerSpread = min(timerSpread, 3)
+        }
+        let unknown = only.subtracting(Self.scenarios)
+        guard unknown.isEmpty else { throw BenchError("unknown scenario(s) \(unknown.sorted()); known: \(Self.scenarios)") }
+    }
+
+    func wants(_ scenario: String) -> Bool { only.isEmpty || only.contains(scenario) }
+}
+
+func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+func verdict(_ met: Bool) -> String { met ? "MET" : "MISSED" }
+
+/// One server with its own workspace and fake platform; stopped and removed by `close()`.
+final class Rig: @unchecked Sendable {
+    let platform = FakePlatform()
+    let workspace: BenchWorkspace
+    var server: ServerProcess!
+    let options: Options
+
+    init(_ options: Options, synchronous: String, targets: String = "{routine: 10m, urgent: 3m}") async throws {
+        self.options = options
+        try await platform.start()
+        workspace = try BenchWorkspace(repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets)
+    }
+
+    func start() throws {
+        server = try ServerProcess(binary: options.binary, configPath: workspace.configPath,
+                                   logPath: workspace.folder.appendingPathComponent("server.log").path)
+    }
+
+    func close() async {
+        server?.stop()
+        await platform.stop()
+        workspace.remove()
+    }
+
+    /// For `defer`: stops the server (SIGTERM, then SIGKILL) and removes the workspace at once.
+    func closeNow() {
+        server?.stop()
+        platform.cancel()
+        workspace.remove()
+    }
+}
+
+// MARK: Scenarios
+
+/// Signed generic webhooks, 1 in 10 a `/任务 @全部` from a community (a task, targets, notices and a
+/// timer), the rest a `收到` from a grid member (acknowledges the grid's oldest waiting task when there
+/// is one); every one is committed to the inbox before it is answered.
+func ingest(_ options: Options, synchronous: String) async throws {
+    for connections in [1, 16, 64] {
+        let rig = try await Rig(options, synchronous: synchronous)
+        try rig.start()
+        let count = options.smoke ? 200 : (connections == 1 ? 3_000 : 30_000)
+        let run = UUID().uuidString.prefix(8)
+        let requests = (0..<count).map { index -> [UInt8] in
+            if index % 10 == 0 {
+                let community = (index / 10) % 109 + 1
+                return BenchWorkspace.webhook(id: "ing-\(run)-\(index)", chat: "chat-c\(community)", sender: "u-m-c\(community)",
+                                              text: "/任务 @全部 第\(index)号通知：本周五前报送青年之家活动照片")
+            }
+            let grid = index % 1034 + 1
+            return BenchWorkspace.webhook(id: "ing-\(run)-\(index)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
+        }
+        let result = try LoadClient.run(port: rig.server.port, requests: requests, connections: connections)
+        let drainStart = Date()
+        let drained = rig.server.waitDrained(timeout: options.smoke ? 60 : 300)
+        let drainSeconds = Date().timeIntervalSince(drainStart)
+        let rss = rig.server.peakRSSMiB
+        var line = "ingest       c=\(connections)  sync=\(synchronous)  \(result.count) msgs  \(format(result.rate, 0)) msg/s"
+            + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  p999 \(format(result.percentile(0.999), 2)) ms"
+            + "  non-2xx \(result.errors)  processing drained +\(format(drainSeconds)) s\(drained ? "" : " (NOT drained)")  server peak RSS \(format(rss)) MiB"
+        if connections == 16 && !options.smoke {
+            line += "  [target ≥5000 msg/s & p99 ≤20 ms: \(verdict(result.rate >= 5000 && result.percentile(0.99) <= 20))]"
+        }
+        emit(line)
+        await rig.close()
+    }
+}
+
+/// One urgent `/任务 紧急 @全体网格` from the district to every grid (each grid its own robot), then
+/// every grid's 收到 within a few seconds (the acknowledgement storm) and the roll call.
+func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws {
+    let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
+    try rig.start()
+    let port = rig.server.port
+    let grids = 1034
+    let dispatch = BenchWorkspace.webhook(id: "fan-1", chat: "chat-d", sender: "u-m-d", text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+    let sentAt = Date()
+    let (status, _) = try HTTPConnection(port: port).roundTrip(dispatch)
+    let answeredMs = Date().timeIntervalSince(sentAt) * 1000
+    let delivered = await rig.platform.wait(timeout: options.smoke ? 120 : 60) { received in
+        Set(received.filter { $0.key.hasPrefix("task:1:notice:") && $0.group.hasPrefix("chat-g") }.map(\.group)).count >= grids
+    }
+    let notices = rig.platform.received.filter { $0.key.hasPrefix("task:1:notice:") }
+    let last = notices.map(\.at).max() ?? sentAt
+    let seconds = last.timeIntervalSince(sentAt)
+    if options.wants("fanout") {
+        emit("fanout       sync=\(synchronous)  webhook \(status) in \(format(answeredMs)) ms  \(Set(notices.map(\.group)).count)/\(grids) grid groups notified"
+              + "  last notice after \(format(seconds, 3)) s\(delivered ? "" : " (INCOMPLETE)")  server peak RSS \(format(rig.server.peakRSSMiB)) MiB"
+              + (options.smoke ? "" : "  [target ≤2 s: \(verdict(delivered && seconds <= 2))]"))
+    }
+    guard options.wants("ackstorm") else { return }
+    let acks = (1...grids).map { grid in
+        BenchWorkspace.webhook(id: "ack-\(grid)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
+    }
+    let result = try LoadClient.run(port: port, requests: acks.shuffled(), connections: 64)
+    _ = rig.server.waitDrained(timeout: 120)
+    let rollCall = BenchWorkspace.webhook(id: "roll-1", chat: "chat-d", sender: "u-m-d", text: "/进度 T-1")
+    _ = try HTTPConnection(port: port).roundTrip(rollCall)
+    let gotRoll = await rig.platform.wait(timeout: 60) { $0.contains { $0.group == "chat-d" && $0.text.contains("📋") } }
+    let roll = rig.platform.received.last { $0.group == "chat-d" && $0.text.contains("📋") }?.text ?? ""
+    let recorded = roll.contains("已确认 \(grids)/\(grids)")
+    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let acked = try await database.read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE task_id = 1 AND acknowledged_at IS NOT NULL") ?? 0
+    }
+    emit("ackstorm     sync=\(synchronous)  \(result.count) 收到 in \(format(result.seconds, 2)) s (\(format(result.rate, 0))/s, 64 conns)"
+          + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  max \(format(result.latencies.last ?? .nan, 2)) ms"
+          + "  non-2xx \(result.errors)  recorded \(acked)/\(grids) (store)  roll call \(gotRoll && recorded ? "“已确认 \(grids)/\(grids)”" : "WRONG: \(roll.split(separator: "\n").prefix(3).joined(separator: " | "))")"
+          + "  duplicate keys \(rig.platform.duplicateKeys.count)")
+}
+
+/// 100,000 open targets (1,000 district tasks × 100 grids) whose escalation steps come due over the
+/// next minute: lateness of every notice that reached the fake platform against its step's due time.
+func timers(_ options: Options, synchronous: String) async throws {
+    let targetSeconds = options.smoke ? 2.0 : 20.0
+    let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
+    let tasks = max(1, options.timerTargets / Seeder.targetsPerTask)
+    let lead = options.smoke ? 3.0 : 10.0
+    let spread = options.timerSpread
+    let t0 = Date()
+    let seedStart = Date()
+    let seeded = try await Seeder.seed(path: rig.workspace.databasePath, tasks: tasks, grids: 1034, targetSeconds: targetSeconds) { index in
+        let due = t0.addingTimeInterval(lead + spread * Double(index) / Double(tasks))
+        return (due.addingTimeInterval(-0.5 * targetSeconds), 0, due)
+    }
+    let seedSeconds = Date().timeIntervalSince(seedStart)
+    try rig.start()
+    let created = Dictionary(uniqueKeysWithValues: seeded.map { ($0.id, $0.createdAt) })
+    let lastDue = seeded.map { $0.createdAt.addingTimeInterval(3 * targetSeconds) }.max() ?? t0
+    var peakCurrentRSS = 0.0
+    // Wait until the last step is due, then until nothing more arrives for 3 s.
+    var lastCount = -1
+    var quietSince = Date()
+    while true {
+        peakCurrentRSS = max(peakCurrentRSS, rig.server.rssMiB)
+        let count = rig.platform.count
+        if count != lastCount { lastCount = count; quietSince = Date() }
+        if Date() > lastDue && Date().timeIntervalSince(quietSince) > 3 { break }
+        if Date().timeIntervalSince(lastDue) > 600 { break }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    let peak = rig.server.peakRSSMiB
+    var lateness: [Int: [Double]] = [:]
+    for item in rig.platform.received {
+        let parts = item.key.split(separator: ":")
+        guard parts.count >= 4, parts[0] == "task", parts[2] == "step", let id = Int(parts[1]), let step = Int(parts[3]),
+              let createdAt = created[id] else { continue }
+        let due = createdAt.addingTimeInterval(targetSeconds * (step == 0 ? 0.5 : Double(step)))
+        lateness[step, default: []].append(item.at.timeIntervalSince(due) * 1000)
+    }
+    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let fired = try await database.read { db in
+        try Double.fetchAll(db, sql: "SELECT (fired_at - due_at) * 1000 FROM timers WHERE fired_at IS NOT NULL AND kind = 'task-step'")
+    }.sorted()
+    let all = lateness.values.flatMap { $0 }.sorted()
+    emit("timers       sync=\(synchronous)  \(tasks * Seeder.targetsPerTask) open targets (\(tasks) tasks, seeded in \(format(seedSeconds)) s), steps due over \(format(spread + 2.5 * targetSeconds, 0)) s"
+          + "  timers fired \(fired.count): fire lateness p50 \(format(Stats.percentile(fired, 0.5))) ms p99 \(format(Stats.percentile(fired, 0.99))) ms max \(format(fired.last ?? .nan)) ms")
+    for step in lateness.keys.sorted() {
+        let values = lateness[step]!.sorted()
+        emit("timers       step \(step)  \(values.count) notices delivered  lateness p50 \(format(Stats.percentile(values, 0.5))) ms  p99 \(format(Stats.percentile(values, 0.99))) ms  max \(format(values.last ?? .nan)) ms")
+    }
+    let p99 = Stats.percentile(all, 0.99)
+    emit("timers       all steps  \(all.count) notices  lateness p99 \(format(p99)) ms  server peak RSS \(format(peak)) MiB (current max \(format(peakCurrentRSS)) MiB)  duplicate keys \(rig.platform.duplicateKeys.count)"
+          + (options.smoke ? "" : "  [targets p99 ≤250 ms: \(verdict(p99 <= 250)); RSS ≤150 MB: \(verdict(peak * 1.048576 <= 150))]"))
+}
+
+/// The process started over a store with 100,000 open targets, 10% of the tasks with a step
+/// that came due while the bot was down: time to listening and until every due step fired and its notices arrived.
+func coldStart(_ options: Options, synchronous: String) async throws {
+    let targetSeconds = 180.0
+    let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
+    let tasks = max(10, options.timerTargets / Seeder.targetsPerTask)
+    let dueTasks = max(1, tasks / 10)
+    let now = Date()
+    _ = try await Seeder.seed(path: rig.workspace.databasePath, tasks: tasks, grids: 1034, targetSeconds: targetSeconds) { index in
+        if index < dueTasks {
+            let created = now.addingTimeInterval(-1.5 * targetSeconds)
+            return (created, 1, created.addingTimeInterval(targetSeconds))
+        }
+        let created = now.addingTimeInterval(3600)
+        return (created, 0, created.addingTimeInterval(0.5 * targetSeconds))
+    }
+    try rig.start()
+    let server = rig.server!
+    let listening = server.listeningAt!.timeIntervalSince(server.spawnedAt)
+    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    var firedAll: Double?
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline {
+        let (left, lastFired) = try await database.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND due_at <= ?", arguments: [now.timeIntervalSince1970]) ?? 0,
+             try Double.fetchOne(db, sql: "SELECT MAX(fired_at) FROM timers WHERE fired_at IS NOT NULL"))
+        }
+        if left == 0, let lastFired {
+            firedAll = Date(timeIntervalSince1970: lastFired).timeIntervalSince(server.spawnedAt)
+            break
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    // Every due task tells each community of its late grids: wait until those notices stop arriving.
+    var lastCount = -1
+    var quietSince = Date()
+    while Date().timeIntervalSince(quietSince) < 2 && Date() < deadline {
+        let count = rig.platform.count
+        if count != lastCount { lastCount = count; quietSince = Date() }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    let notices = rig.platform.received.filter { $0.key.contains(":step:1:") }
+    let lastNotice = notices.map(\.at).max().map { $0.timeIntervalSince(server.spawnedAt) } ?? .nan
+    let ready = max(listening, firedAll ?? .infinity)
+    emit("coldstart    sync=\(synchronous)  \(tasks * Seeder.targetsPerTask) open targets, \(dueTasks) steps due at start"
+          + "  listening after \(format(listening, 3)) s  all due steps fired after \(firedAll.map { format($0, 3) } ?? "NEVER") s"
+          + "  their \(notices.count) notices delivered after \(format(lastNotice, 3)) s  RSS \(format(server.peakRSSMiB)) MiB"
+          + (options.smoke ? "" : "  [target ≤2 s: \(verdict(ready <= 2))]"))
+}
+
+/// The monthly assessment over a month of generated events of the real size (issue 5's entry point).
+func report(_ options: Options) async throws {
+    let rig = try await Rig(options, synchronous: "full")
+    defer { rig.closeNow() }
+    let tasks = options.smoke ? 1_000 : 30_000
+    let out = rig.workspace.folder.appendingPathComponent("report.md").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: options.binary)
+    process.arguments = ["report", "monthly", "--config", rig.workspace.configPath, "--generated", "--tasks", String(tasks),
+                         "--month", "2026-11", "--out", out]
+    let errors = Pipe()
+    process.standardError = errors
+    let start = Date()
+    try process.run()
+    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let wall = Date().timeIntervalSince(start)
+    let timings = String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; ")
+    let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+    emit("report       monthly, generated month of \(tasks) tasks over 1,034 grids: exit \(process.terminationStatus)  whole process \(format(wall, 3)) s"
+          + "  (\(timings))  \(size) bytes of markdown" + (options.smoke ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
+}
+
+// MARK: Main
+
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    guard FileManager.default.isExecutableFile(atPath: options.binary) else {
+        throw BenchError("no leagueops binary at \(options.binary); build it (swift build -c release) or pass --leagueops PATH")
+    }
+    guard FileManager.default.fileExists(atPath: options.repository.appendingPathComponent("commands").path) else {
+        throw BenchError("no commands/ folder in \(options.repository.path); run from the repository root or pass --repo")
+    }
+    let info = ProcessInfo.processInfo
+    emit("leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
+    for synchronous in options.synchronous {
+        if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
+        if options.wants("fanout") || options.wants("ackstorm") { try await fanOutAndAckStorm(options, synchronous: synchronous) }
+        if options.wants("timers") { try await timers(options, synchronous: synchronous) }
+        if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
+    }
+    if options.wants("report") { try await report(options) }
+} catch {
+    FileHandle.standardError.write(Data("leagueops-bench: \(error)\n".utf8))
+    exit(1)
+}

@@ -42,7 +42,7 @@ final class FakePlatform: @unchecked Sendable {
                             body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
         }
         var logger = Logger(label: "fake-platform")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let started = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakePlatform"),

@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
         let store = try SQLiteStore(path: config.store.sqlitePath, synchronous: config.store.synchronous)
         let app: LeagueApp
         do {
-            app = try LeagueApp(config: config, store: store, transport: URLSessionTransport(), logger: logger)
+            app = try LeagueApp(config: config, store: store, transport: AsyncHTTPClientTransport(), logger: logger)
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(78)

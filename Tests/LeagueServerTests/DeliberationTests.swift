@@ -242,7 +242,6 @@ struct DeliberationEndToEndTests {
 extension TestBot {
     /// A GET on the bot's server; returns status and body.
     fileprivate func get(_ path: String) async throws -> (Int, String) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        try await loopback("GET", port: port, path: path)
     }
 }

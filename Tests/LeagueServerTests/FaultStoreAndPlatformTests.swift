@@ -61,18 +61,21 @@ struct FaultStoreAndPlatformTests {
 
         // Another process-like connection holds an EXCLUSIVE lock beyond the store's 5 s busy timeout.
         let other = try DatabaseQueue(path: config.store.sqlitePath)
-        let locked = Task.detached {
-            try other.writeWithoutTransaction { db in
+        // Held on a thread of its own: sleeping on the cooperative pool would starve the server under test.
+        let (released, releasedSignal) = AsyncStream<Void>.makeStream()
+        Thread.detachNewThread {
+            try? other.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN EXCLUSIVE")
                 Thread.sleep(forTimeInterval: 12)
                 try db.execute(sql: "ROLLBACK")
             }
+            releasedSignal.finish()
         }
         try await Task.sleep(for: .milliseconds(200))
         let askedAt = Date()
         let (status, body) = try await bot.say("锁定期间的消息", in: "chat-g1", from: "u-g1", id: "locked-1")
         #expect(status == 503, "a locked store answers 503 so the platform retries: \(body) after \(Date().timeIntervalSince(askedAt)) s")
-        try await locked.value
+        for await _ in released {}
         #expect(try await bot.count("SELECT COUNT(*) FROM inbound") == before, "nothing half-written")
         // The platform's retry of the same message now succeeds, with no restart.
         #expect(try await bot.say("锁定期间的消息", in: "chat-g1", from: "u-g1", id: "locked-1").0 == 200)

@@ -161,13 +161,8 @@ final class ChildBot: @unchecked Sendable {
     /// Posts a signed generic message; returns the status, or nil when the connection failed.
     func say(_ text: String, in chat: String, from sender: String, id: String) async -> Int? {
         let body = TestBot.body(id: id, chat: chat, sender: sender, text: text, ts: Date().timeIntervalSince1970)
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhook/generic")!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.timeoutInterval = 10
-        request.setValue(GenericAdapter.signature(body: body, secret: testSecret), forHTTPHeaderField: GenericAdapter.signatureHeader)
-        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return nil }
-        return (response as? HTTPURLResponse)?.statusCode
+        let headers = [GenericAdapter.signatureHeader: GenericAdapter.signature(body: body, secret: testSecret)]
+        return try? await loopback(port: port, path: "/webhook/generic", body: body, headers: headers, timeout: 10).0
     }
 }
 
@@ -246,13 +241,8 @@ final class InProcessBot: @unchecked Sendable {
 
     func say(_ text: String, in chat: String, from sender: String, id: String = UUID().uuidString, body: Data? = nil) async throws -> (Int, String) {
         let body = body ?? TestBot.body(id: id, chat: chat, sender: sender, text: text, ts: clock.now().timeIntervalSince1970)
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhook/generic")!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.timeoutInterval = 30
-        request.setValue(GenericAdapter.signature(body: body, secret: testSecret), forHTTPHeaderField: GenericAdapter.signatureHeader)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let headers = [GenericAdapter.signatureHeader: GenericAdapter.signature(body: body, secret: testSecret)]
+        return try await loopback(port: port, path: "/webhook/generic", body: body, headers: headers)
     }
 
     func count(_ sql: String) async throws -> Int {

@@ -6,7 +6,7 @@ import LeagueStore
 import Testing
 
 /// One platform end to end: the real server on loopback, inbound in the vendor's signed or encrypted
-/// format, outbound through URLSessionTransport to `FakePlatformAPI` in the vendor's body format.
+/// format, outbound through AsyncHTTPClientTransport to `FakePlatformAPI` in the vendor's body format.
 enum PlatformUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case wecom, dingtalk, feishu
 

@@ -225,7 +225,7 @@ enum PlatformSecrets {
     static let feishuBotOpenID = "ou_bot_0001"
 }
 
-/// A bot on loopback that talks to `FakePlatformAPI` through the real `URLSessionTransport`.
+/// A bot on loopback that talks to `FakePlatformAPI` through the real `AsyncHTTPClientTransport`.
 final class PlatformBot: @unchecked Sendable {
     let api: FakePlatformAPI
     let clock: ManualClock
@@ -260,7 +260,7 @@ final class PlatformBot: @unchecked Sendable {
         store = try SQLiteStore(path: config.store.sqlitePath)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        app = try LeagueApp(config: config, store: store, clock: clock, transport: URLSessionTransport(), logger: logger, maxSleep: 0.05)
+        app = try LeagueApp(config: config, store: store, clock: clock, transport: AsyncHTTPClientTransport(), logger: logger, maxSleep: 0.05)
         for unit in config.org.units {
             guard let group = unit.group else { continue }
             if let token = group.credentials["robot_token"], let secret = group.credentials["robot_secret"] { api.expectSecret(secret, for: token) }
@@ -291,12 +291,7 @@ final class PlatformBot: @unchecked Sendable {
 
     /// POSTs to the bot; returns status and body.
     func post(_ path: String, body: Data, headers: [String: String] = [:]) async throws -> (Int, String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        try await loopback(port: port, path: path, body: body, headers: headers)
     }
 
     /// A WeCom 智能机器人 group message: encrypted JSON, `msg_signature` over token, timestamp, nonce, encrypt.

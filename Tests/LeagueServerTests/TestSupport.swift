@@ -1,4 +1,5 @@
 import Foundation
+import AsyncHTTPClient
 import GRDB
 import Hummingbird
 import LeagueConfig
@@ -8,6 +9,7 @@ import LeagueServer
 import LeagueStore
 import Logging
 import NIOCore
+import NIOHTTP1
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -95,6 +97,17 @@ units:
 
 let testSecret = "test-secret"
 
+/// One HTTP request to a server on loopback (AsyncHTTPClient): status and body text.
+func loopback(_ method: String = "POST", port: Int, path: String, body: Data? = nil, headers: [String: String] = [:], timeout: Double = 30) async throws -> (Int, String) {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+    request.method = HTTPMethod(rawValue: method)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+    let bytes = try await response.body.collect(upTo: 4 << 20)
+    return (Int(response.status.code), String(buffer: bytes))
+}
+
 /// Writes a config folder (leagueops.yaml + org.yaml) and returns the main file's path.
 func writeTestConfig(orgYAML: String = testOrgYAML, extra: String = "", directory: URL? = nil) throws -> String {
     let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-test-\(UUID().uuidString)")
@@ -160,12 +173,7 @@ final class TestBot: @unchecked Sendable {
 
     /// Posts raw bytes to a webhook path with headers; returns status and body.
     func post(path: String = "/webhook/generic", body: Data, headers: [String: String] = [:]) async throws -> (Int, String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        try await loopback(port: port, path: path, body: body, headers: headers)
     }
 
     /// Sends a signed generic webhook message as a member's platform id into a unit's chat.

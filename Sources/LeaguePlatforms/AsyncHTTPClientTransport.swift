@@ -1,0 +1,30 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Sends outbound requests with AsyncHTTPClient on SwiftNIO (the server's own event loops).
+///
+/// This is the transport `leagueops serve` uses. FoundationNetworking's URLSession stalled
+/// requests for good when many were in flight in one process (seen in the test suite), and
+/// AsyncHTTPClient is already part of the build through Hummingbird's test support.
+public struct AsyncHTTPClientTransport: HTTPTransport {
+    private let client: HTTPClient
+    /// Answers larger than this are cut off (platforms answer with small JSON).
+    private let maxResponse = 1 << 20
+
+    /// - Parameter client: defaults to the process-wide shared client.
+    public init(client: HTTPClient = .shared) {
+        self.client = client
+    }
+
+    public func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse {
+        var http = HTTPClientRequest(url: request.url)
+        http.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { http.headers.add(name: name, value: value) }
+        http.body = .bytes(ByteBuffer(bytes: request.body))
+        let response = try await client.execute(http, timeout: .milliseconds(Int64(timeout * 1000)))
+        let body = try await response.body.collect(upTo: maxResponse)
+        return OutboundResponse(status: Int(response.status.code), body: Data(body.readableBytesView))
+    }
+}

@@ -377,17 +377,7 @@ final class PlatformBot: @unchecked Sendable {
 
     /// Waits until every committed message is processed and nothing in the outbox is due now.
     func settle(timeout: Double = 15) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let now = clock.now()
-            let busy = try await store.read { reader in
-                try !reader.unprocessedInbound(limit: 1).isEmpty || !reader.dueOutbox(at: now, limit: 1).isEmpty || !reader.dueTimers(at: now, limit: 1).isEmpty
-            }
-            if !busy { return }
-            app.wakeAll()
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("bot did not settle")
+        try await settleBot(store: store, clock: clock, app: app, timeout: timeout)
     }
 
     /// Pending (unsent, not dead) outbox entries.

@@ -203,21 +203,27 @@ final class TestBot: @unchecked Sendable {
 
     /// Waits until every committed message is processed and no due outbound message is waiting.
     func settle(timeout: Double = 10) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let now = clock.now()
-            let busy = try await store.read { reader in
-                try !reader.unprocessedInbound(limit: 1).isEmpty || !reader.dueOutbox(at: now, limit: 1).isEmpty || !reader.dueTimers(at: now, limit: 1).isEmpty
-            }
-            if !busy { return }
-            app.wakeAll()
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("bot did not settle")
+        try await settleBot(store: store, clock: clock, app: app, timeout: timeout)
     }
 
     /// Number of committed inbound messages.
     func inboundCount() async throws -> Int {
         try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound") ?? 0 }
     }
+}
+
+/// Waits (bounded) until every committed message is processed and nothing due is left in the
+/// outbox or the timers; wakes the services while it waits.
+func settleBot(store: any Store, clock: any WallClock, app: LeagueApp, timeout: Double) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        let now = clock.now()
+        let busy = try await store.read { reader in
+            try !reader.unprocessedInbound(limit: 1).isEmpty || !reader.dueOutbox(at: now, limit: 1).isEmpty || !reader.dueTimers(at: now, limit: 1).isEmpty
+        }
+        if !busy { return }
+        app.wakeAll()
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("bot did not settle")
 }

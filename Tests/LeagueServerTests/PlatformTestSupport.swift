@@ -266,13 +266,7 @@ final class PlatformBot: @unchecked Sendable {
             if let token = group.credentials["robot_token"], let secret = group.credentials["robot_secret"] { api.expectSecret(secret, for: token) }
             if let hook = group.credentials["hook"], let secret = group.credentials["hook_secret"] { api.expectSecret(secret, for: hook) }
         }
-        let started = AsyncStream<Int>.makeStream()
-        let application = app.application(onServerRunning: { channel in
-            started.continuation.yield(channel.localAddress?.port ?? 0)
-            started.continuation.finish()
-        })
-        task = Task { try await application.runService(gracefulShutdownSignals: []) }
-        for await port in started.stream { self.port = port }
+        (port, task) = await startServer(app)
     }
 
     func stop() async {

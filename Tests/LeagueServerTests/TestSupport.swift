@@ -149,13 +149,7 @@ final class TestBot: @unchecked Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.app = try LeagueApp(config: config, store: self.store, clock: self.clock, transport: self.transport, logger: logger, maxSleep: 0.05)
-        let started = AsyncStream<Int>.makeStream()
-        let application = app.application(onServerRunning: { channel in
-            started.continuation.yield(channel.localAddress?.port ?? 0)
-            started.continuation.finish()
-        })
-        task = Task { try await application.runService(gracefulShutdownSignals: []) }
-        for await port in started.stream { self.port = port }
+        (port, task) = await startServer(app)
     }
 
     /// Stops the server and its services.
@@ -226,4 +220,17 @@ func settleBot(store: any Store, clock: any WallClock, app: LeagueApp, timeout: 
         try await Task.sleep(for: .milliseconds(20))
     }
     Issue.record("bot did not settle")
+}
+
+/// Runs a bot's server and services on port 0; returns the bound port and the task to cancel.
+func startServer(_ app: LeagueApp) async -> (Int, Task<Void, any Error>) {
+    let started = AsyncStream<Int>.makeStream()
+    let application = app.application(onServerRunning: { channel in
+        started.continuation.yield(channel.localAddress?.port ?? 0)
+        started.continuation.finish()
+    })
+    let task = Task { try await application.runService(gracefulShutdownSignals: []) }
+    var port = 0
+    for await bound in started.stream { port = bound }
+    return (port, task)
 }

@@ -112,6 +112,16 @@ final class ServerProcess: @unchecked Sendable {
         Self.status(pid: pid, field: "VmRSS:").map { $0 / 1024 } ?? .nan
     }
 
+    /// CPU time the server has used so far (user + system, all threads), in seconds.
+    var cpuSeconds: Double {
+        // /proc/<pid>/stat: the fields after the ")" that ends the command name; utime and stime are the 14th and 15th.
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return .nan }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     static func status(pid: Int32, field: String) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field) {

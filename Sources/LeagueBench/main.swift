@@ -120,14 +120,17 @@ func ingest(_ options: Options, synchronous: String) async throws {
             let grid = index % 1034 + 1
             return BenchWorkspace.webhook(id: "ing-\(run)-\(index)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
         }
+        let cpuBefore = rig.server.cpuSeconds
         let result = try LoadClient.run(port: rig.server.port, requests: requests, connections: connections)
+        // Server CPU per message while the load ran: a figure that other processes on the machine barely move.
+        let cpuPerMessage = (rig.server.cpuSeconds - cpuBefore) / Double(max(result.count, 1)) * 1e6
         let drainStart = Date()
         let drained = rig.server.waitDrained(timeout: options.smoke ? 60 : 300)
         let drainSeconds = Date().timeIntervalSince(drainStart)
         let rss = rig.server.peakRSSMiB
         var line = "ingest       c=\(connections)  sync=\(synchronous)  \(result.count) msgs  \(format(result.rate, 0)) msg/s"
             + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  p999 \(format(result.percentile(0.999), 2)) ms"
-            + "  non-2xx \(result.errors)  processing drained +\(format(drainSeconds)) s\(drained ? "" : " (NOT drained)")  server peak RSS \(format(rss)) MiB"
+            + "  server CPU \(format(cpuPerMessage, 0)) µs/msg  non-2xx \(result.errors)  processing drained +\(format(drainSeconds)) s\(drained ? "" : " (NOT drained)")  server peak RSS \(format(rss)) MiB"
         if connections == 16 && !options.smoke {
             line += "  [target ≥5000 msg/s & p99 ≤20 ms: \(verdict(result.rate >= 5000 && result.percentile(0.99) <= 20))]"
         }

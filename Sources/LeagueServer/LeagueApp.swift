@@ -13,7 +13,7 @@ public final class LeagueApp: Sendable {
     public let engine: Engine
     public let ingestor: Ingestor
     public let auditor: Auditor
-    /// Rung when inbound messages are committed.
+    /// Rung to look for committed, unprocessed inbound messages.
     public let inboxBell = Doorbell()
     /// Rung when timers may be due (new timers, a moved clock).
     public let timerBell = Doorbell()
@@ -44,7 +44,7 @@ public final class LeagueApp: Sendable {
         }
         self.webhookAdapters = paths
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
-        self.ingestor = Ingestor(store: store, clock: clock, committed: inboxBell)
+        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell])
         self.auditor = Auditor(engine: engine, tolerance: 30)
         self.transport = transport
         self.maxSleep = maxSleep

@@ -102,6 +102,10 @@ enum Migrations {
         }
         registerDeliberation(&migrator)
         registerRegistry(&migrator)
+        migrator.registerMigration("v4-outbox-by-robot") { db in
+            // The delivery forecast of a new task reads the pending queue of the robots it sends to.
+            try db.execute(sql: "CREATE INDEX outbox_pending_robot ON outbox(robot_id, id) WHERE state = 'pending'")
+        }
         return migrator
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import GRDB
 import LeagueCore
 import LeaguePlatforms
+import LeagueStore
 import Testing
 
 /// The whole task loop through the real server on loopback, signed webhooks in, a fake platform out.
@@ -88,6 +90,20 @@ struct TaskLoopEndToEndTests {
         #expect(try await bot.inboundCount() == 1)
         #expect(bot.transport.to("chat-t1").count == 1)
         #expect(bot.transport.to("chat-d").count == 1)
+    }
+
+    @Test func aMessageIsProcessedInTheTransactionThatCommitsIt() async throws {
+        let bot = try await TestBot(configPath: try writeTestConfig())
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-d", from: "u-d", id: "msg-atomic") == 200)
+        // No waiting: by the time the webhook is answered, the task, its notices and the reply are committed.
+        let (processed, task, outbox) = try await bot.store.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-atomic' AND processed_at IS NOT NULL") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE id = 1") ?? 0,
+             try Set(String.fetchAll(db, sql: "SELECT chat FROM outbox")))
+        }
+        #expect(processed == 1 && task == 1)
+        #expect(outbox == ["chat-t1", "chat-t2", "chat-d"])
     }
 
     @Test func badRequestsAreRefusedAndNothingIsStored() async throws {

@@ -25,6 +25,32 @@ struct SQLiteStoreTests {
         #expect(pending[0].receivedAt == t0 && pending[0].message.text == "收到")
     }
 
+    @Test func aMessageAndWhatItsProcessingWroteCommitTogetherOrNotAtAll() async throws {
+        struct Boom: Error {}
+        let store = try SQLiteStore()
+        let group = GroupBinding(platform: "generic", chat: "chat-a")
+        await #expect(throws: Boom.self) {
+            _ = try await store.ingest([InboundRecord(message: self.message("m1"), receivedAt: self.t0)]) { record, tx in
+                try tx.enqueue(OutboundMessage(key: "reply:\(record.id)", unitID: "a", group: group, text: "已收到"), at: self.t0)
+                throw Boom()
+            }
+        }
+        #expect(try await store.read { try $0.unprocessedInbound(limit: 10) }.isEmpty, "the message rolled back with its effects")
+        #expect(try await store.read { try $0.dueOutbox(at: .distantFuture, limit: 10) }.isEmpty)
+
+        let results = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)]) { record, tx in
+            #expect(record.id > 0, "processing sees the stored id")
+            try tx.enqueue(OutboundMessage(key: "reply:\(record.id)", unitID: "a", group: group, text: "已收到"), at: self.t0)
+            try tx.markProcessed(record.id, at: self.t0)
+        }
+        guard case .stored(let id) = results.first else { Issue.record("not stored: \(results)"); return }
+        #expect(try await store.read { try $0.outbox(key: "reply:\(id)") }?.message.text == "已收到")
+        #expect(try await store.read { try $0.unprocessedInbound(limit: 10) }.isEmpty)
+        // A duplicate is not processed again.
+        let again = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)]) { _, _ in Issue.record("processed a duplicate") }
+        #expect(again == [.duplicate])
+    }
+
     @Test func aTimerFiresOnceAndItsKeyIsNeverScheduledTwice() async throws {
         let store = try SQLiteStore()
         let timer = TimerEntry.taskStep(1, step: 0, at: t0)

@@ -98,6 +98,8 @@ public protocol StoreReader {
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry]
     func nextTimerDue() throws -> Date?
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry]
+    /// Every pending outbox entry for these robots, in store order (the delivery forecast's input).
+    func pendingOutbox(robots: Set<String>) throws -> [OutboxEntry]
     func nextOutboxDue() throws -> Date?
     func outbox(key: String) throws -> OutboxEntry?
     /// Events with `from <= at < to`, in order.
@@ -134,9 +136,18 @@ public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryReco
 /// The durable store of the bot. SQLite today; the domain only sees this protocol.
 public protocol Store: Sendable {
     /// Commits inbound messages in one transaction, deduplicated by (platform, message id).
-    func ingest(_ records: [InboundRecord]) async throws -> [IngestResult]
+    /// `process` runs for each newly stored message (with its id) inside that same transaction, so a
+    /// message and everything it causes commit together or not at all; a duplicate is not processed.
+    func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult]
     func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
+}
+
+extension Store {
+    /// Commits inbound messages without processing them (they wait for the inbox service).
+    public func ingest(_ records: [InboundRecord]) async throws -> [IngestResult] {
+        try await ingest(records) { _, _ in }
+    }
 }
 
 /// A store failure the server maps to 503 so the platform retries (disk full, database locked).

@@ -7,7 +7,7 @@ import Logging
 /// The bot's core loop as one value: turns committed inbound messages into state changes and
 /// outbound messages, and fires due timers — each inside one store transaction.
 ///
-/// A chat message enters at `process(_:)`, is parsed by the catalogue-driven `CommandParser`,
+/// A chat message enters at `process(_:tx:)` (called by `Ingestor` in the transaction that commits it), is parsed by the catalogue-driven `CommandParser`,
 /// handled by the command's `CommandHandler` (which calls the pure policies in LeagueCore), and
 /// leaves as rows in the outbox that `OutboxService` sends.
 public struct Engine: Sendable {
@@ -46,16 +46,21 @@ public struct Engine: Sendable {
 
     // MARK: Inbound
 
-    /// Processes committed inbound messages in one transaction; each message in its own savepoint,
-    /// so one failing message is marked and skipped without undoing the others.
+    /// Processes one inbound message inside `tx` and marks it processed. Its command runs in a
+    /// savepoint, so a failing command is answered and skipped without undoing anything else.
+    /// `Ingestor` calls this in the transaction that commits the message; `InboxService` for
+    /// messages committed unprocessed (by an older version, or by `Store.ingest(_:)`).
+    public func process(_ record: InboundRecord, tx: any StoreTransaction) throws {
+        handle(record, tx: tx)
+        try tx.markProcessed(record.id, at: clock.now())
+    }
+
+    /// Processes committed, unprocessed inbound messages in one transaction.
     public func process(_ records: [InboundRecord]) async throws {
         guard !records.isEmpty else { return }
         let engine = self
         try await store.write { tx in
-            for record in records {
-                engine.handle(record, tx: tx)
-                try tx.markProcessed(record.id, at: engine.clock.now())
-            }
+            for record in records { try engine.process(record, tx: tx) }
         }
     }
 

@@ -9,8 +9,8 @@ import NIOCore
 
 /// The HTTP face of the bot: `/healthz` and `/webhook/<platform>`.
 ///
-/// A webhook is verified and decoded by its platform adapter, committed by the `Ingestor`, and
-/// answered only then; processing happens after, in `InboxService`.
+/// A webhook is verified and decoded by its platform adapter, committed and processed by the
+/// `Ingestor` in one transaction, and answered only once that transaction is durable.
 struct WebhookRoutes {
     let app: LeagueApp
     /// Bodies larger than this are refused with 413 before anything is read further.

@@ -3,8 +3,9 @@ import LeagueCore
 import Logging
 import ServiceLifecycle
 
-/// Processes committed inbound messages in order, in batches; after a crash, whatever was
-/// committed but not processed is processed at start-up.
+/// Processes inbound messages that were committed unprocessed, in order, in batches: messages the
+/// `Ingestor` commits are processed in the same transaction, so this finds work only in a store
+/// written by an older version (at start-up) or committed through `Store.ingest(_:)` alone.
 public struct InboxService: Service {
     let engine: Engine
     let inbound: Doorbell

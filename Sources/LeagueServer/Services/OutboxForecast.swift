@@ -10,7 +10,7 @@ extension OutboxPlanner {
     /// When the last of the messages with `newKeys` is expected to leave its robot, from everything
     /// pending in the outbox (new messages included) and each platform's rate limits.
     /// - Parameters:
-    ///   - pending: the pending outbox entries, in store order.
+    ///   - pending: the pending outbox entries of the robots concerned, in store order.
     ///   - newKeys: the keys of the messages just enqueued.
     ///   - adapters: the configured platforms by name (their `rateLimit`).
     ///   - now: the current time.
@@ -44,7 +44,8 @@ extension TaskFeature {
     /// command's transaction, so the notices just enqueued are counted.
     static func deliveryNote(for notices: [OutboundMessage], _ c: CommandContext) throws -> String? {
         guard !notices.isEmpty else { return nil }
-        let pending = try c.tx.dueOutbox(at: .distantFuture, limit: 100_000)
+        // Only the robots these notices go through matter: each robot drains its own queue.
+        let pending = try c.tx.pendingOutbox(robots: Set(notices.map(\.group.robotID)))
         let keys = Set(notices.map(\.key))
         guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now) else { return nil }
         let wait = last.timeIntervalSince(c.now)

@@ -103,8 +103,12 @@ enum Migrations {
         registerDeliberation(&migrator)
         registerRegistry(&migrator)
         migrator.registerMigration("v4-outbox-by-robot") { db in
-            // The delivery forecast of a new task reads the pending queue of the robots it sends to.
-            try db.execute(sql: "CREATE INDEX outbox_pending_robot ON outbox(robot_id, id) WHERE state = 'pending'")
+            // The delivery forecast of a new task reads the pending queue of the robots it sends to,
+            // without decoding payloads. Rows from before this migration count as 0 bytes.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN text_bytes INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX outbox_pending_robot ON outbox(robot_id, id) WHERE state = 'pending';
+                """)
         }
         return migrator
     }

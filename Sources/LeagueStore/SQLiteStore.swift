@@ -178,14 +178,20 @@ struct SQLiteTransaction: StoreTransaction {
             """, arguments: [now.timeIntervalSince1970, limit]).compactMap(Self.outbox(from:))
     }
 
-    func pendingOutbox(robots: Set<String>) throws -> [OutboxEntry] {
-        // One cached statement per robot rather than an IN list of varying length.
-        var entries: [OutboxEntry] = []
+    func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery] {
+        // One cached statement per robot rather than an IN list of varying length; no payload decoding.
+        var rows: [(id: Int64, delivery: PendingDelivery)] = []
         for robot in robots.sorted() {
-            entries += try fetchAll(sql: "SELECT * FROM outbox WHERE state = 'pending' AND robot_id = ? ORDER BY id",
-                                    arguments: [robot]).compactMap(Self.outbox(from:))
+            for row in try fetchAll(sql: """
+                SELECT id, key, platform, chat, priority, text_bytes, next_attempt_at, last_error FROM outbox
+                WHERE state = 'pending' AND robot_id = ? ORDER BY id
+                """, arguments: [robot]) {
+                rows.append((row[0], PendingDelivery(
+                    key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
+                    bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])))
+            }
         }
-        return entries.sorted { $0.id < $1.id }
+        return rows.sorted { $0.id < $1.id }.map(\.delivery)
     }
 
     func nextOutboxDue() throws -> Date? {
@@ -275,10 +281,10 @@ struct SQLiteTransaction: StoreTransaction {
     func enqueue(_ message: OutboundMessage, at now: Date) throws {
         let payload = try JSONEncoder().encode(message)
         try execute(sql: """
-            INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, state, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
+            INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
             """, arguments: [message.key, message.unitID, message.group.platform, message.group.chat, message.group.robotID,
-                             message.priority.rawValue, payload, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                             message.priority.rawValue, payload, message.text.utf8.count, now.timeIntervalSince1970, now.timeIntervalSince1970])
     }
 
     func schedule(_ timer: TimerEntry) throws {

@@ -120,7 +120,12 @@ struct PlatformOutboxPlanningTests {
         waiting.lastError = "rate limited: WeCom errcode 45009"
         let new = entry(2, robot: "A", priority: .urgent)
         let other = entry(3, robot: "B", priority: .urgent)
-        let last = try #require(OutboxPlanner.forecast(pending: [waiting, new, other], newKeys: ["m2", "m3"], adapters: adapters, now: now))
+        let pending = [waiting, new, other].map { entry in
+            PendingDelivery(key: entry.message.key, platform: entry.message.group.platform, chat: entry.message.group.chat,
+                            robotID: entry.message.group.robotID, priority: entry.message.priority, bytes: entry.message.text.utf8.count,
+                            nextAttemptAt: entry.nextAttemptAt, lastError: entry.lastError)
+        }
+        let last = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["m2", "m3"], adapters: adapters, now: now))
         #expect(last == now.addingTimeInterval(60), "the urgent notice waits for robot A's pause, robot B sends at once")
     }
 }

@@ -45,6 +45,30 @@ public struct OutboxEntry: Sendable, Hashable {
     }
 }
 
+/// What the delivery forecast needs of a pending outbox entry, read without decoding its payload.
+public struct PendingDelivery: Sendable, Hashable {
+    public var key: String
+    public var platform: String
+    public var chat: String
+    public var robotID: String
+    public var priority: Priority
+    /// UTF-8 bytes of the text (for digest sizes).
+    public var bytes: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+
+    public init(key: String, platform: String, chat: String, robotID: String, priority: Priority, bytes: Int, nextAttemptAt: Date, lastError: String?) {
+        self.key = key
+        self.platform = platform
+        self.chat = chat
+        self.robotID = robotID
+        self.priority = priority
+        self.bytes = bytes
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+    }
+}
+
 /// One line of the append-only event log; the assessment is computed from these.
 public struct EventRecord: Sendable, Hashable, Codable {
     public var at: Date
@@ -99,7 +123,7 @@ public protocol StoreReader {
     func nextTimerDue() throws -> Date?
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry]
     /// Every pending outbox entry for these robots, in store order (the delivery forecast's input).
-    func pendingOutbox(robots: Set<String>) throws -> [OutboxEntry]
+    func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery]
     func nextOutboxDue() throws -> Date?
     func outbox(key: String) throws -> OutboxEntry?
     /// Events with `from <= at < to`, in order.

@@ -14,14 +14,13 @@ extension OutboxPlanner {
     ///   - newKeys: the keys of the messages just enqueued.
     ///   - adapters: the configured platforms by name (their `rateLimit`).
     ///   - now: the current time.
-    public static func forecast(pending: [OutboxEntry], newKeys: Set<String>, adapters: [String: any PlatformAdapter], now: Date) -> Date? {
+    public static func forecast(pending: [PendingDelivery], newKeys: Set<String>, adapters: [String: any PlatformAdapter], now: Date) -> Date? {
         var robots: [String: DeliveryForecast.Robot] = [:]
         var order: [String] = []
         for entry in pending {
-            let group = entry.message.group
-            let robot = group.robotID
+            let robot = entry.robotID
             if robots[robot] == nil {
-                let limit = adapters[group.platform]?.rateLimit ?? .unlimited
+                let limit = adapters[entry.platform]?.rateLimit ?? .unlimited
                 robots[robot] = DeliveryForecast.Robot(perMinute: limit.perMinute, perSecond: limit.perSecond, queue: [])
                 order.append(robot)
             }
@@ -30,8 +29,8 @@ extension OutboxPlanner {
                 robots[robot]!.pausedUntil = max(robots[robot]!.pausedUntil ?? entry.nextAttemptAt, entry.nextAttemptAt)
             }
             robots[robot]!.queue.append(DeliveryForecast.Item(
-                priority: entry.message.priority, chat: group.chat, bytes: entry.message.text.utf8.count,
-                notBefore: entry.nextAttemptAt, isNew: newKeys.contains(entry.message.key)
+                priority: entry.priority, chat: entry.chat, bytes: entry.bytes,
+                notBefore: entry.nextAttemptAt, isNew: newKeys.contains(entry.key)
             ))
         }
         return DeliveryForecast.lastDelivery(order.compactMap { robots[$0] }, now: now)
@@ -45,7 +44,7 @@ extension TaskFeature {
     static func deliveryNote(for notices: [OutboundMessage], _ c: CommandContext) throws -> String? {
         guard !notices.isEmpty else { return nil }
         // Only the robots these notices go through matter: each robot drains its own queue.
-        let pending = try c.tx.pendingOutbox(robots: Set(notices.map(\.group.robotID)))
+        let pending = try c.tx.pendingDeliveries(robots: Set(notices.map(\.group.robotID)))
         let keys = Set(notices.map(\.key))
         guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now) else { return nil }
         let wait = last.timeIntervalSince(c.now)

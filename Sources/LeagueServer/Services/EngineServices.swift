@@ -46,12 +46,13 @@ public struct TimerService: Service {
         await DeliberationFeature.ensureScheduled(engine: engine)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let fired = try await engine.fireDueTimers()
-                if fired > 0 {
-                    outbound.ring()
+                // A read first: the bell rings after every commit, and most commits bring no due timer,
+                // so the writer is asked for a transaction only when something is due.
+                let next = try await engine.store.read { try $0.nextTimerDue() }
+                if let next, next <= engine.clock.now() {
+                    if try await engine.fireDueTimers() > 0 { outbound.ring() }
                     continue
                 }
-                let next = try await engine.store.read { try $0.nextTimerDue() }
                 let wait = next.map { $0.timeIntervalSince(engine.clock.now()) } ?? maxSleep
                 await doorbell.wait(seconds: min(max(wait, 0.001), maxSleep))
             } catch {

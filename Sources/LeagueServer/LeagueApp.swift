@@ -26,8 +26,9 @@ public final class LeagueApp: Sendable {
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
+    ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
     public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
-                logger: Logger, maxSleep: Double = 1.0) throws(ConfigError) {
+                logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4) throws(ConfigError) {
         var adapters: [String: any PlatformAdapter] = [:]
         var problems: [ConfigProblem] = []
         for (name, settings) in config.platforms {
@@ -44,7 +45,7 @@ public final class LeagueApp: Sendable {
         }
         self.webhookAdapters = paths
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
-        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell])
+        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         self.transport = transport
         self.maxSleep = maxSleep

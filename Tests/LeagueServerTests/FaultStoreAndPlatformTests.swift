@@ -74,12 +74,47 @@ struct FaultStoreAndPlatformTests {
         try await Task.sleep(for: .milliseconds(200))
         let askedAt = Date()
         let (status, body) = try await bot.say("锁定期间的消息", in: "chat-g1", from: "u-g1", id: "locked-1")
-        #expect(status == 503, "a locked store answers 503 so the platform retries: \(body) after \(Date().timeIntervalSince(askedAt)) s")
+        let waited = Date().timeIntervalSince(askedAt)
+        #expect(status == 503, "a locked store answers 503 so the platform retries: \(body) after \(waited) s")
+        #expect(waited < 4.9, "answered before the platform's 5 s retry, not after the lock: \(waited) s")
         for await _ in released {}
         #expect(try await bot.count("SELECT COUNT(*) FROM inbound") == before, "nothing half-written")
         // The platform's retry of the same message now succeeds, with no restart.
         #expect(try await bot.say("锁定期间的消息", in: "chat-g1", from: "u-g1", id: "locked-1").0 == 200)
         #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'locked-1'") == 1)
+    }
+
+    @Test func aCommitLaterThanTheAnswerIsKeptOnceAndTheRetryIsADuplicate() async throws {
+        let path = try writeTestConfig()
+        let config = try ConfigLoader.load(path: path)
+        // Answer after 1 s; the lock is released after 3 s, within the store's 5 s busy timeout.
+        let bot = try await InProcessBot(configPath: path, transport: FlakyTransport(), answerWithin: 1)
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1").0 == 200)
+        let other = try DatabaseQueue(path: config.store.sqlitePath)
+        let (released, releasedSignal) = AsyncStream<Void>.makeStream()
+        Thread.detachNewThread {
+            try? other.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                Thread.sleep(forTimeInterval: 3)
+                try db.execute(sql: "ROLLBACK")
+            }
+            releasedSignal.finish()
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let (status, _) = try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-c1", from: "u-c1", id: "slow-1")
+        #expect(status == 503, "not committed within 1 s: the platform is told to retry")
+        for await _ in released {}
+        // The stuck transaction went through once the lock was gone: the message and its task are stored once.
+        let deadline = Date().addingTimeInterval(10)
+        while try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'slow-1' AND processed_at IS NOT NULL") == 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 1)
+        // The platform's retry is a duplicate: answered 200, not processed again.
+        #expect(try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-c1", from: "u-c1", id: "slow-1").0 == 200)
+        #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'slow-1'") == 1)
+        #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 1)
     }
 
     @Test func fullDiskAnswers503ThenRecoversByItself() async throws {

@@ -213,13 +213,14 @@ final class InProcessBot: @unchecked Sendable {
     private(set) var port = 0
     private var task: Task<Void, any Error>?
 
-    init(configPath: String, transport: any HTTPTransport, runServices: Bool = true) async throws {
+    init(configPath: String, transport: any HTTPTransport, runServices: Bool = true, answerWithin: Double = 4) async throws {
         let config = try ConfigLoader.load(path: configPath)
         store = try SQLiteStore(path: config.store.sqlitePath)
         clock = ManualClock(Date())
         var logger = Logger(label: "fault-test")
         logger.logLevel = .critical
-        app = try LeagueApp(config: config, store: store, clock: clock, transport: transport, logger: logger, maxSleep: 0.05)
+        app = try LeagueApp(config: config, store: store, clock: clock, transport: transport, logger: logger, maxSleep: 0.05,
+                            answerWithin: answerWithin)
         let started = AsyncStream<Int>.makeStream()
         let application = app.application(onServerRunning: { channel in
             started.continuation.yield(channel.localAddress?.port ?? 0)

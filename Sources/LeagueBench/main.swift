@@ -24,6 +24,8 @@ struct Options {
     var repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     var timerTargets = 100_000
     var timerSpread = 60.0
+    var mixes = ["mixed", "acks"]
+    var connections = [1, 16, 64]
 
     static let scenarios = ["ingest", "fanout", "ackstorm", "timers", "coldstart", "report"]
 
@@ -44,10 +46,13 @@ struct Options {
             case "--repo": repository = URL(fileURLWithPath: try value())
             case "--timer-targets": timerTargets = Int(try value()) ?? timerTargets
             case "--timer-spread": timerSpread = Double(try value()) ?? timerSpread
+            case "--mix": mixes = try value().split(separator: ",").map(String.init)
+            case "--connections": connections = try value().split(separator: ",").compactMap { Int($0) }
             case "-h", "--help":
                 print("""
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
+                                           [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
                 exit(0)
@@ -60,6 +65,7 @@ struct Options {
         }
         let unknown = only.subtracting(Self.scenarios)
         guard unknown.isEmpty else { throw BenchError("unknown scenario(s) \(unknown.sorted()); known: \(Self.scenarios)") }
+        guard Set(mixes).isSubset(of: ["mixed", "acks"]) else { throw BenchError("unknown --mix \(mixes); known: mixed, acks") }
     }
 
     func wants(_ scenario: String) -> Bool { only.isEmpty || only.contains(scenario) }
@@ -109,8 +115,8 @@ final class Rig: @unchecked Sendable {
 /// - `acks`: only `收到`, each acknowledging a waiting target of tasks seeded before the run (the
 ///   acknowledgement burst that follows a fan-out, without the fan-out's outbound traffic).
 func ingest(_ options: Options, synchronous: String) async throws {
-    for mix in ["mixed", "acks"] {
-        for connections in [1, 16, 64] {
+    for mix in options.mixes {
+        for connections in options.connections {
             try await ingestRun(options, synchronous: synchronous, mix: mix, connections: connections)
         }
     }

@@ -5,13 +5,14 @@ import Foundation
 public enum Bytes {
     /// Lower-case hex of bytes.
     public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        var result = ""
-        result.reserveCapacity(64)
+        // ASCII bytes first, one String at the end: appending Characters was measurable on every webhook.
+        var ascii: [UInt8] = []
+        ascii.reserveCapacity(64)
         for byte in bytes {
-            result.append(hexDigits[Int(byte >> 4)])
-            result.append(hexDigits[Int(byte & 0x0F)])
+            ascii.append(hexDigits[Int(byte >> 4)])
+            ascii.append(hexDigits[Int(byte & 0x0F)])
         }
-        return result
+        return String(decoding: ascii, as: UTF8.self)
     }
 
     /// Bytes of a hex string, or nil when it is not hex of whole bytes.
@@ -43,7 +44,7 @@ public enum Bytes {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key))))
     }
 
-    private static let hexDigits = Array("0123456789abcdef")
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {

@@ -103,6 +103,18 @@ struct SQLiteStoreTests {
         #expect(events.map(\.kind) == ["kept"])
     }
 
+    @Test func eventDataRoundTripsWhateverItHolds() async throws {
+        let store = try SQLiteStore()
+        let data = ["note": "他说：\"收到\"\\ok\n第二行\t\u{01}\u{1F}/end", "": "empty key", "emoji": "👍🏻", "z": ""]
+        try await store.write { tx in
+            try tx.append(EventRecord(at: self.t0, kind: "odd", taskID: 7, unitID: "g1", memberID: "m-g1", data: data))
+            try tx.append(EventRecord(at: self.t0, kind: "plain"))
+        }
+        let events = try await store.read { try $0.events(from: self.t0, to: self.t0.addingTimeInterval(1)) }
+        #expect(events.map(\.data) == [data, [:]])
+        #expect(events.first?.taskID == 7 && events.first?.memberID == "m-g1")
+    }
+
     @Test func tasksAndTargetsRoundTrip() async throws {
         let store = try SQLiteStore()
         var task = WorkTask(id: 1, kind: .dispatch, urgent: true, text: "测试", issuerID: "m-a", issuerName: "甲", issuerUnitID: "a", createdAt: t0, targetSeconds: 180)

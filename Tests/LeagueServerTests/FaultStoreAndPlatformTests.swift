@@ -60,17 +60,7 @@ struct FaultStoreAndPlatformTests {
         let before = try await bot.count("SELECT COUNT(*) FROM inbound")
 
         // Another process-like connection holds an EXCLUSIVE lock beyond the store's 5 s busy timeout.
-        let other = try DatabaseQueue(path: config.store.sqlitePath)
-        // Held on a thread of its own: sleeping on the cooperative pool would starve the server under test.
-        let (released, releasedSignal) = AsyncStream<Void>.makeStream()
-        Thread.detachNewThread {
-            try? other.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN EXCLUSIVE")
-                Thread.sleep(forTimeInterval: 12)
-                try db.execute(sql: "ROLLBACK")
-            }
-            releasedSignal.finish()
-        }
+        let released = try Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 12)
         try await Task.sleep(for: .milliseconds(200))
         let askedAt = Date()
         let (status, body) = try await bot.say("锁定期间的消息", in: "chat-g1", from: "u-g1", id: "locked-1")
@@ -91,16 +81,7 @@ struct FaultStoreAndPlatformTests {
         let bot = try await InProcessBot(configPath: path, transport: FlakyTransport(), answerWithin: 1)
         defer { Task { await bot.stop() } }
         #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1").0 == 200)
-        let other = try DatabaseQueue(path: config.store.sqlitePath)
-        let (released, releasedSignal) = AsyncStream<Void>.makeStream()
-        Thread.detachNewThread {
-            try? other.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN EXCLUSIVE")
-                Thread.sleep(forTimeInterval: 3)
-                try db.execute(sql: "ROLLBACK")
-            }
-            releasedSignal.finish()
-        }
+        let released = try Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
         try await Task.sleep(for: .milliseconds(200))
         let (status, _) = try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-c1", from: "u-c1", id: "slow-1")
         #expect(status == 503, "not committed within 1 s: the platform is told to retry")
@@ -115,6 +96,23 @@ struct FaultStoreAndPlatformTests {
         #expect(try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-c1", from: "u-c1", id: "slow-1").0 == 200)
         #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'slow-1'") == 1)
         #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 1)
+    }
+
+    /// Another connection takes an EXCLUSIVE lock on the database and holds it for `seconds`; the
+    /// stream finishes when it is released. The lock is held on a thread of its own: sleeping on the
+    /// cooperative pool would starve the server under test.
+    static func holdExclusiveLock(path: String, seconds: Double) throws -> AsyncStream<Void> {
+        let other = try DatabaseQueue(path: path)
+        let (released, releasedSignal) = AsyncStream<Void>.makeStream()
+        Thread.detachNewThread {
+            try? other.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                Thread.sleep(forTimeInterval: seconds)
+                try db.execute(sql: "ROLLBACK")
+            }
+            releasedSignal.finish()
+        }
+        return released
     }
 
     @Test func fullDiskAnswers503ThenRecoversByItself() async throws {

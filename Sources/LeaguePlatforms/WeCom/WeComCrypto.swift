@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LeagueCore
 
 /// WeCom's callback envelope ("WXBizMsgCrypt"), shared by the self-built-app XML callback,
 /// the 智能机器人 JSON callback and DingTalk's event subscriptions.

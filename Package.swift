@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "leagueops", targets: ["LeagueOpsCLI"]),
         .executable(name: "leagueops-bench", targets: ["LeagueBench"]),
+        // For the libFuzzer package in Fuzz/, which depends on this one by path.
+        .library(name: "LeagueFuzzing", targets: ["LeagueFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -61,6 +63,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fuzz target bodies (issue 6): the parser and each platform decoder fed raw bytes, with
+        // invariant checks. Run by libFuzzer (Fuzz/, scripts/fuzz) and by seeded tests.
+        .target(
+            name: "LeagueFuzzing",
+            dependencies: ["LeagueCore", "LeagueConfig", "LeaguePlatforms"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "LeagueOpsCLI",
             dependencies: [
@@ -92,6 +101,7 @@ let package = Package(
             name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms"],
             exclude: ["Vectors"], swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueFuzzing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LeagueServerTests",
             dependencies: [

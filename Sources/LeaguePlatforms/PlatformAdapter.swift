@@ -59,7 +59,7 @@ public enum InboundOutcome: Sendable {
 
 /// Why an inbound request was refused; nothing is stored for it.
 public struct InboundRejection: Error, Sendable, Equatable, CustomStringConvertible {
-    /// 400 malformed, 401 bad signature / stale timestamp / wrong token, 413 too large.
+    /// 400 malformed, 401 bad signature / stale timestamp / wrong token, 413 too large (body or text).
     public var status: Int
     public var reason: String
 
@@ -72,6 +72,31 @@ public struct InboundRejection: Error, Sendable, Equatable, CustomStringConverti
     public static func unauthorized(_ reason: String) -> InboundRejection { .init(status: 401, reason: reason) }
 
     public var description: String { "\(status): \(reason)" }
+}
+
+/// Bounds every accepted inbound message keeps, whatever the platform sent: the ids become store
+/// keys and log fields, and the text is relayed into notices. Checked by every adapter before it
+/// hands a message on, so an over-long field is refused before anything is stored.
+public enum InboundLimits {
+    /// Message, chat and sender ids, in UTF-8 bytes.
+    public static let maxIDBytes = 256
+    /// The message text, in UTF-8 bytes (about 2,700 Chinese characters; WeCom's robot sends at most 2,048).
+    public static let maxTextBytes = 8 * 1024
+
+    /// The message unchanged when it keeps the bounds.
+    /// - Throws: 400 naming an id that is empty or too long, 413 for a text over `maxTextBytes`.
+    public static func check(_ message: ChatMessage) throws(InboundRejection) -> ChatMessage {
+        for (name, value) in [("message id", message.messageID), ("chat id", message.chat), ("sender id", message.sender)] {
+            guard !value.isEmpty else { throw .badRequest("the \(name) is empty") }
+            guard value.utf8.count <= maxIDBytes else {
+                throw .badRequest("the \(name) is \(value.utf8.count) bytes; at most \(maxIDBytes) are accepted")
+            }
+        }
+        guard message.text.utf8.count <= maxTextBytes else {
+            throw InboundRejection(status: 413, reason: "the message text is \(message.text.utf8.count) bytes; at most \(maxTextBytes) are accepted")
+        }
+        return message
+    }
 }
 
 /// An HTTP request the bot sends to a platform.

@@ -284,30 +284,68 @@ final class PlatformBot: @unchecked Sendable {
     // MARK: Inbound, built with the adapters' own seal / sign helpers
 
     /// POSTs to the bot; returns status and body.
-    func post(_ path: String, body: Data, headers: [String: String] = [:]) async throws -> (Int, String) {
-        try await loopback(port: port, path: path, body: body, headers: headers)
+    func post(_ path: String, body: Data, headers: [String: String] = [:], repeatedHeaders: [(String, String)] = []) async throws -> (Int, String) {
+        try await loopback(port: port, path: path, body: body, headers: headers, repeatedHeaders: repeatedHeaders)
+    }
+
+    /// A signed WeCom callback carrying `plaintext`: its query items (msg_signature, timestamp, nonce)
+    /// and body — the JSON envelope of the 智能机器人, or with `app` the self-built app's XML envelope
+    /// sealed for the corp id.
+    func wecomSigned(_ plaintext: Data, app: Bool = false) throws -> (query: [(String, String)], body: Data) {
+        let crypto = try #require(WeComCrypto(token: PlatformSecrets.wecomToken, encodingAESKey: PlatformSecrets.wecomAESKey))
+        let encrypt = crypto.seal(Array(plaintext), receiveID: app ? PlatformSecrets.wecomCorpID : "")
+        let timestamp = String(Int(clock.now().timeIntervalSince1970))
+        let nonce = String(UInt32.random(in: 1...UInt32.max))
+        let signature = crypto.signature(timestamp: timestamp, nonce: nonce, encrypt: encrypt)
+        let body = app
+            ? Data("<xml><ToUserName><![CDATA[\(PlatformSecrets.wecomCorpID)]]></ToUserName><Encrypt><![CDATA[\(encrypt)]]></Encrypt></xml>".utf8)
+            : try JSONSerialization.data(withJSONObject: ["encrypt": encrypt])
+        return ([("msg_signature", signature), ("timestamp", timestamp), ("nonce", nonce)], body)
+    }
+
+    /// DingTalk's `timestamp` (ms, now) and `sign` headers.
+    func dingtalkSignedHeaders() -> [String: String] {
+        let timestamp = String(Int64(clock.now().timeIntervalSince1970 * 1000))
+        return ["timestamp": timestamp, "sign": DingTalkAdapter.sign(timestamp: timestamp, secret: PlatformSecrets.dingtalkAppSecret)]
+    }
+
+    /// A Feishu event body: `plaintext` encrypted with the Encrypt Key, and its X-Lark-* signature headers.
+    func feishuSigned(_ plaintext: Data) throws -> (body: Data, headers: [String: String]) {
+        let encrypt = FeishuAdapter.encrypt(Array(plaintext), encryptKey: PlatformSecrets.feishuEncryptKey)
+        let body = try JSONSerialization.data(withJSONObject: ["encrypt": encrypt])
+        let timestamp = String(Int(clock.now().timeIntervalSince1970))
+        let nonce = "n\(UInt32.random(in: 1...UInt32.max))"
+        return (body, [
+            "X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
+            "X-Lark-Signature": FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: PlatformSecrets.feishuEncryptKey, body: body),
+        ])
     }
 
     /// A WeCom 智能机器人 group message: encrypted JSON, `msg_signature` over token, timestamp, nonce, encrypt.
     @discardableResult
     func wecom(_ text: String, chat: String, from user: String, id: String = UUID().uuidString) async throws -> Int {
+        let (query, body) = try wecomSigned(try wecomMessage(text, chat: chat, from: user, id: id))
+        return try await post("/webhook/wecom?" + query.map { "\($0)=\($1)" }.joined(separator: "&"), body: body).0
+    }
+
+    /// The plaintext JSON of a WeCom 智能机器人 group text message.
+    func wecomMessage(_ text: String, chat: String, from user: String, id: String = UUID().uuidString) throws -> Data {
         let plain: [String: Any] = [
             "msgid": id, "aibotid": "aib-test", "chatid": chat, "chattype": "group", "from": ["userid": user],
             "response_url": "https://example.invalid/response", "msgtype": "text", "text": ["content": text],
         ]
-        let plaintext = try JSONSerialization.data(withJSONObject: plain)
-        let crypto = try #require(WeComCrypto(token: PlatformSecrets.wecomToken, encodingAESKey: PlatformSecrets.wecomAESKey))
-        let encrypt = crypto.seal(Array(plaintext), receiveID: "")
-        let timestamp = String(Int(clock.now().timeIntervalSince1970))
-        let nonce = String(UInt32.random(in: 1...UInt32.max))
-        let signature = crypto.signature(timestamp: timestamp, nonce: nonce, encrypt: encrypt)
-        let body = try JSONSerialization.data(withJSONObject: ["encrypt": encrypt])
-        return try await post("/webhook/wecom?msg_signature=\(signature)&timestamp=\(timestamp)&nonce=\(nonce)", body: body).0
+        return try JSONSerialization.data(withJSONObject: plain)
     }
 
     /// A DingTalk app-robot callback: headers `timestamp` (ms) and `sign` (HMAC-SHA256 with the app secret).
     @discardableResult
     func dingtalk(_ text: String, conversation: String, from staffID: String, id: String = UUID().uuidString) async throws -> Int {
+        let body = try dingtalkMessage(text, conversation: conversation, from: staffID, id: id)
+        return try await post("/webhook/dingtalk", body: body, headers: dingtalkSignedHeaders().merging(["Content-Type": "application/json"]) { $1 }).0
+    }
+
+    /// The JSON body of a DingTalk robot text message.
+    func dingtalkMessage(_ text: String, conversation: String, from staffID: String, id: String = UUID().uuidString) throws -> Data {
         let ms = Int64(clock.now().timeIntervalSince1970 * 1000)
         let payload: [String: Any] = [
             "msgtype": "text", "text": ["content": " " + text], "msgId": id, "createAt": ms,
@@ -317,18 +355,19 @@ final class PlatformBot: @unchecked Sendable {
             "atUsers": [["dingtalkId": "$:LWCP_v1:$bot"]],
             "sessionWebhook": "https://example.invalid/robot/sendBySession?session=x", "sessionWebhookExpiredTime": ms + 5_400_000,
         ]
-        let body = try JSONSerialization.data(withJSONObject: payload)
-        let timestamp = String(ms)
-        return try await post("/webhook/dingtalk", body: body, headers: [
-            "timestamp": timestamp, "sign": DingTalkAdapter.sign(timestamp: timestamp, secret: PlatformSecrets.dingtalkAppSecret),
-            "Content-Type": "application/json",
-        ]).0
+        return try JSONSerialization.data(withJSONObject: payload)
     }
 
     /// A Feishu im.message.receive_v1 event, encrypted, signed with X-Lark-Signature. `@bot` in the
     /// text becomes the bot's `@_user_1` placeholder.
     @discardableResult
     func feishu(_ text: String, chat: String, from openID: String, id: String = UUID().uuidString) async throws -> Int {
+        let (body, headers) = try feishuSigned(try feishuEvent(text, chat: chat, from: openID, id: id))
+        return try await post("/webhook/feishu", body: body, headers: headers.merging(["Content-Type": "application/json"]) { $1 }).0
+    }
+
+    /// The plaintext JSON of a Feishu im.message.receive_v1 text event (before encryption).
+    func feishuEvent(_ text: String, chat: String, from openID: String, id: String = UUID().uuidString) throws -> Data {
         let mentionsBot = text.contains("@bot")
         let content = try String(decoding: JSONSerialization.data(withJSONObject: ["text": text.replacingOccurrences(of: "@bot", with: "@_user_1")]), as: UTF8.self)
         var message: [String: Any] = [
@@ -344,16 +383,7 @@ final class PlatformBot: @unchecked Sendable {
                        "app_id": "cli_test", "tenant_key": "t"],
             "event": ["sender": ["sender_id": ["open_id": openID], "sender_type": "user", "tenant_key": "t"], "message": message],
         ]
-        let plaintext = try JSONSerialization.data(withJSONObject: event)
-        let encrypt = FeishuAdapter.encrypt(Array(plaintext), encryptKey: PlatformSecrets.feishuEncryptKey)
-        let body = try JSONSerialization.data(withJSONObject: ["encrypt": encrypt])
-        let timestamp = String(Int(clock.now().timeIntervalSince1970))
-        let nonce = "n\(UInt32.random(in: 1...UInt32.max))"
-        return try await post("/webhook/feishu", body: body, headers: [
-            "X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
-            "X-Lark-Signature": FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: PlatformSecrets.feishuEncryptKey, body: body),
-            "Content-Type": "application/json",
-        ]).0
+        return try JSONSerialization.data(withJSONObject: event)
     }
 
     // MARK: Waiting (bounded polling, no fixed sleeps)

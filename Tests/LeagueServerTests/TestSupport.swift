@@ -98,10 +98,15 @@ units:
 let testSecret = "test-secret"
 
 /// One HTTP request to a server on loopback (AsyncHTTPClient): status and body text.
-func loopback(_ method: String = "POST", port: Int, path: String, body: Data? = nil, headers: [String: String] = [:], timeout: Double = 30) async throws -> (Int, String) {
+/// `repeatedHeaders` are added after `headers`, so a name in both is sent twice.
+func loopback(
+    _ method: String = "POST", port: Int, path: String, body: Data? = nil, headers: [String: String] = [:],
+    repeatedHeaders: [(String, String)] = [], timeout: Double = 30
+) async throws -> (Int, String) {
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
     request.method = HTTPMethod(rawValue: method)
     for (name, value) in headers { request.headers.add(name: name, value: value) }
+    for (name, value) in repeatedHeaders { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
     let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
     let bytes = try await response.body.collect(upTo: 4 << 20)
@@ -201,8 +206,13 @@ final class TestBot: @unchecked Sendable {
     }
 
     /// Number of committed inbound messages.
-    func inboundCount() async throws -> Int {
-        try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound") ?? 0 }
+    func inboundCount() async throws -> Int { try await store.rowCount("inbound") }
+}
+
+extension SQLiteStore {
+    /// Rows in one table: what a refused or half-handled request must not have added.
+    func rowCount(_ table: String) async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
     }
 }
 

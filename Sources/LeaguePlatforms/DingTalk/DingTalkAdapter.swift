@@ -81,7 +81,7 @@ public struct DingTalkAdapter: PlatformAdapter {
             platform: name, chat: conversationID, sender: sender, text: WireText.trim(content),
             messageID: msgID, sentAt: sentAt, mentionsBot: true
         )
-        return .message(message, reply: Self.okReply)
+        return .message(try InboundLimits.check(message), reply: Self.okReply)
     }
 
     /// The answer to an accepted callback: an empty JSON object (no reply through the response body).

@@ -218,7 +218,7 @@ public struct FeishuAdapter: PlatformAdapter {
             platform: name, chat: chatID, sender: sender, text: resolved.text,
             messageID: messageID, sentAt: sentAt, mentionsBot: isP2P || resolved.mentionsBot
         )
-        return .message(chatMessage, reply: Self.okReply)
+        return .message(try InboundLimits.check(chatMessage), reply: Self.okReply)
     }
 
     struct FeishuMention: Sendable, Equatable {

@@ -60,7 +60,7 @@ public struct GenericAdapter: PlatformAdapter {
             platform: name, chat: payload.group, sender: payload.sender, text: payload.text,
             messageID: payload.id, sentAt: Date(timeIntervalSince1970: payload.ts)
         )
-        return .message(message, reply: .json(#"{"ok":true}"#))
+        return .message(try InboundLimits.check(message), reply: .json(#"{"ok":true}"#))
     }
 
     private struct Outgoing: Encodable {

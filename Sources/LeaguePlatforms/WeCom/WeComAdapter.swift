@@ -168,7 +168,7 @@ public struct WeComAdapter: PlatformAdapter {
             platform: name, chat: chat, sender: sender, text: stripBotMention(content, isGroup: isGroup),
             messageID: msgid, sentAt: now, mentionsBot: true
         )
-        return .message(message, reply: Self.emptyReply)
+        return .message(try InboundLimits.check(message), reply: Self.emptyReply)
     }
 
     /// Removes the bot's @-mention: "@<botName>" anywhere when the name is configured, otherwise a
@@ -197,12 +197,13 @@ public struct WeComAdapter: PlatformAdapter {
         }
         guard let sender = fields["FromUserName"], !sender.isEmpty else { throw .badRequest("WeCom app message has no FromUserName") }
         guard let msgID = fields["MsgId"], !msgID.isEmpty else { throw .badRequest("WeCom app message has no MsgId") }
-        let sentAt = fields["CreateTime"].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } ?? now
+        // Whole seconds only: Double("inf") or "nan" would make a sent time no store can keep.
+        let sentAt = fields["CreateTime"].flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0)) } ?? now
         let message = ChatMessage(
             platform: name, chat: "app:\(sender)", sender: sender, text: WireText.trim(fields["Content"] ?? ""),
             messageID: msgID, sentAt: sentAt, mentionsBot: true
         )
-        return .message(message, reply: Self.emptyReply)
+        return .message(try InboundLimits.check(message), reply: Self.emptyReply)
     }
 
     // MARK: Outbound

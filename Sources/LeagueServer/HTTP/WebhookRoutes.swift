@@ -42,10 +42,15 @@ struct WebhookRoutes {
         } catch {
             return Self.plain(.init(status: 413, body: Data("body larger than 64 KiB\n".utf8)))
         }
+        let (query, repeated) = Self.parseQuery(request.uri.query ?? "")
+        if let key = repeated.first {
+            // Like a repeated header: ambiguous (WeCom signs the timestamp and nonce of its query), so refused.
+            return Self.plain(.text("query parameter \(key) was given more than once\n", status: 400))
+        }
         var headers: [String: [String]] = [:]
         for field in request.headers { headers[field.name.canonicalName, default: []].append(field.value) }
         let inbound = InboundRequest(
-            method: request.method.rawValue, query: Self.query(request.uri.query ?? ""), headers: headers,
+            method: request.method.rawValue, query: query, headers: headers,
             body: Data(body.readableBytesView)
         )
         let outcome: InboundOutcome
@@ -82,14 +87,18 @@ struct WebhookRoutes {
     }
 
     /// Percent-decodes a raw query string; `+` stays a literal plus. A repeated key keeps the first value.
-    static func query(_ raw: String) -> [String: String] {
+    static func query(_ raw: String) -> [String: String] { parseQuery(raw).values }
+
+    /// The decoded query, and the keys given more than once (in order of their second appearance).
+    static func parseQuery(_ raw: String) -> (values: [String: String], repeated: [String]) {
         var result: [String: String] = [:]
+        var repeated: [String] = []
         for pair in raw.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let key = parts.first.flatMap({ String($0).removingPercentEncoding }) else { continue }
             let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
-            if result[key] == nil { result[key] = value }
+            if result[key] == nil { result[key] = value } else if !repeated.contains(key) { repeated.append(key) }
         }
-        return result
+        return (result, repeated)
     }
 }

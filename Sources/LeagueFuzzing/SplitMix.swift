@@ -1,0 +1,40 @@
+/// SplitMix64: a tiny, fast, seedable generator, so a random-input test fails the same way every run.
+public struct SplitMix: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { self.state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension SplitMix {
+    /// Random bytes of a random length below `maxLength`.
+    public mutating func bytes(maxLength: Int) -> [UInt8] {
+        (0..<Int.random(in: 0..<maxLength, using: &self)).map { _ in UInt8.random(in: 0...255, using: &self) }
+    }
+
+    /// `seed` with one to `maxEdits` random byte replacements, deletions, insertions or
+    /// duplicated runs: the cheap half of what libFuzzer's mutator does.
+    public mutating func mutate(_ seed: [UInt8], maxEdits: Int = 8) -> [UInt8] {
+        var bytes = seed
+        for _ in 0..<Int.random(in: 1...maxEdits, using: &self) {
+            guard !bytes.isEmpty else { return bytes }
+            let index = Int.random(in: 0..<bytes.count, using: &self)
+            switch Int.random(in: 0..<4, using: &self) {
+            case 0: bytes[index] = UInt8.random(in: 0...255, using: &self)
+            case 1: bytes.remove(at: index)
+            case 2: bytes.insert(UInt8.random(in: 0...255, using: &self), at: index)
+            default:
+                let end = min(bytes.count, index + Int.random(in: 1...16, using: &self))
+                bytes.insert(contentsOf: bytes[index..<end], at: index)
+            }
+        }
+        return bytes
+    }
+}

@@ -80,8 +80,9 @@ public struct InboundRejection: Error, Sendable, Equatable, CustomStringConverti
 public enum InboundLimits {
     /// Message, chat and sender ids, in UTF-8 bytes.
     public static let maxIDBytes = 256
-    /// The message text, in UTF-8 bytes (about 2,700 Chinese characters; WeCom's robot sends at most 2,048).
-    public static let maxTextBytes = 8 * 1024
+    /// The message text, in UTF-8 bytes: about 10,900 Chinese characters, so a long notice pasted into
+    /// a group still passes (a refused text is never seen by its sender: the platform only retries).
+    public static let maxTextBytes = 32 * 1024
 
     /// The message unchanged when it keeps the bounds.
     /// - Throws: 400 naming an id that is empty or too long, 413 for a text over `maxTextBytes`.

@@ -88,7 +88,7 @@ struct FaultStoreAndPlatformTests {
         // SQLITE_FULL without a tiny filesystem: cap the writer connection's page count at its current size.
         let pages = try await bot.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
         try await bot.store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
-        let big = String(repeating: "满", count: 15_000)  // 45 KB: needs new pages
+        let big = String(repeating: "满", count: 2_700)  // 8.1 KB, just within InboundLimits.maxTextBytes: needs new pages
         let (status, _) = try await bot.say(big, in: "chat-g1", from: "u-g1", id: "full-1")
         #expect(status == 503)
         #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'full-1'") == 0, "nothing half-written")

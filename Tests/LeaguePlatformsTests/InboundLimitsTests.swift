@@ -72,31 +72,31 @@ struct InboundLimitsTests {
         #expect(try wecomApp(appXML()).chatMessage != nil)
     }
 
+    /// Every refusal has `status` and names the limit.
+    func expect(_ refusals: [InboundRejection?], status: Int, limit: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        for refusal in refusals {
+            #expect(refusal?.status == status, sourceLocation: sourceLocation)
+            #expect(refusal?.reason.contains("at most \(limit)") == true, "\(String(describing: refusal))", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func overlongIDsAreRefusedWith400() {
-        let refusals = [
+        expect([
             rejection { () throws(InboundRejection) in try generic(sender: longID) },
             rejection { () throws(InboundRejection) in try dingtalk(msgID: longID) },
             rejection { () throws(InboundRejection) in try dingtalk(conversation: longID) },
             rejection { () throws(InboundRejection) in try feishu(messageID: longID) },
             rejection { () throws(InboundRejection) in try wecomApp(appXML(msgID: longID)) },
-        ]
-        for refusal in refusals {
-            #expect(refusal?.status == 400)
-            #expect(refusal?.reason.contains("at most \(InboundLimits.maxIDBytes)") == true, "\(String(describing: refusal))")
-        }
+        ], status: 400, limit: InboundLimits.maxIDBytes)
     }
 
     @Test func overlongTextsAreRefusedWith413() {
-        let refusals = [
+        expect([
             rejection { () throws(InboundRejection) in try generic(text: longText) },
             rejection { () throws(InboundRejection) in try dingtalk(text: longText) },
             rejection { () throws(InboundRejection) in try feishu(text: longText) },
             rejection { () throws(InboundRejection) in try wecomApp(appXML(content: longText)) },
-        ]
-        for refusal in refusals {
-            #expect(refusal?.status == 413)
-            #expect(refusal?.reason.contains("at most \(InboundLimits.maxTextBytes)") == true, "\(String(describing: refusal))")
-        }
+        ], status: 413, limit: InboundLimits.maxTextBytes)
     }
 
     /// Regression: `Double("inf")`, `Double("nan")` and `Double("1e400")` used to become the sent time.

@@ -60,8 +60,7 @@ struct FaultStoreAndPlatformTests {
         let before = try await bot.count("SELECT COUNT(*) FROM inbound")
 
         // Another process-like connection holds an EXCLUSIVE lock beyond the store's 5 s busy timeout.
-        let released = try Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 12)
-        try await Task.sleep(for: .milliseconds(200))
+        let released = try await Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 12)
         let askedAt = Date()
         let (status, body) = try await bot.say("锁定期间的消息", in: "chat-g1", from: "u-g1", id: "locked-1")
         let waited = Date().timeIntervalSince(askedAt)
@@ -81,8 +80,7 @@ struct FaultStoreAndPlatformTests {
         let bot = try await InProcessBot(configPath: path, transport: FlakyTransport(), answerWithin: 1)
         defer { Task { await bot.stop() } }
         #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1").0 == 200)
-        let released = try Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
-        try await Task.sleep(for: .milliseconds(200))
+        let released = try await Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
         let (status, _) = try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-c1", from: "u-c1", id: "slow-1")
         #expect(status == 503, "not committed within 1 s: the platform is told to retry")
         for await _ in released {}
@@ -101,17 +99,22 @@ struct FaultStoreAndPlatformTests {
     /// Another connection takes an EXCLUSIVE lock on the database and holds it for `seconds`; the
     /// stream finishes when it is released. The lock is held on a thread of its own: sleeping on the
     /// cooperative pool would starve the server under test.
-    static func holdExclusiveLock(path: String, seconds: Double) throws -> AsyncStream<Void> {
+    /// Returns once the lock is held (a fixed pause was not enough on a loaded machine).
+    static func holdExclusiveLock(path: String, seconds: Double) async throws -> AsyncStream<Void> {
         let other = try DatabaseQueue(path: path)
+        let (held, heldSignal) = AsyncStream<Void>.makeStream()
         let (released, releasedSignal) = AsyncStream<Void>.makeStream()
         Thread.detachNewThread {
             try? other.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN EXCLUSIVE")
+                heldSignal.finish()
                 Thread.sleep(forTimeInterval: seconds)
                 try db.execute(sql: "ROLLBACK")
             }
+            heldSignal.finish()
             releasedSignal.finish()
         }
+        for await _ in held {}
         return released
     }
 
@@ -121,7 +124,7 @@ struct FaultStoreAndPlatformTests {
         // SQLITE_FULL without a tiny filesystem: cap the writer connection's page count at its current size.
         let pages = try await bot.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
         try await bot.store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
-        let big = String(repeating: "满", count: 10_000)  // 30 KB: needs new pages
+        let big = String(repeating: "满", count: 10_000)  // 30 KB, within InboundLimits.maxTextBytes: needs new pages
         let (status, _) = try await bot.say(big, in: "chat-g1", from: "u-g1", id: "full-1")
         #expect(status == 503)
         #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'full-1'") == 0, "nothing half-written")

@@ -103,6 +103,16 @@ struct SQLiteStoreTests {
         #expect(events.map(\.kind) == ["kept"])
     }
 
+    @Test func dueOutboxIsReadInSendOrderWithoutSortingTheBacklog() async throws {
+        let store = try SQLiteStore()
+        let plan = try await store.writer.read { db in
+            try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+                """, arguments: [0, 512]).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("outbox_due_order") && !plan.contains("TEMP B-TREE"), "\(plan)")
+    }
+
     @Test func eventDataRoundTripsWhateverItHolds() async throws {
         let store = try SQLiteStore()
         let data = ["note": "他说：\"收到\"\\ok\n第二行\t\u{01}\u{1F}/end", "": "empty key", "emoji": "👍🏻", "z": ""]

@@ -94,3 +94,66 @@ struct StopPromptlyTests {
         #expect((slept ?? 99) < 1, "a sleeping service wakes on graceful shutdown (slept \(slept ?? -1) s)")
     }
 }
+
+/// Issue 10, points 5 and 10 against the real executable: one writer per store, chat never takes a
+/// served store, and a backup taken while serving.
+@Suite(.serialized)
+struct OneWriterProcessTests {
+    /// Runs `leagueops` with arguments (stdin closed); returns the exit status and stderr.
+    static func run(_ binary: String, _ arguments: [String], timeout: Double = 30) throws -> (status: Int32, stderr: String, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let errors = Pipe()
+        let output = Pipe()
+        process.standardError = errors
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, stderr, stdout)
+    }
+
+    @Test func aSecondServeRefusesChatRefusesAndABackupIsTakenWhileServing() async throws {
+        guard let binary = leagueopsBinary() else {
+            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
+            return
+        }
+        let platform = LoopbackPlatform()
+        try await platform.start()
+        defer { Task { await platform.stop() } }
+        let (config, database) = try writeChildConfig(outboundPort: platform.port)
+        let bot = try ChildBot(binary: binary, config: config)
+        defer { _ = bot.terminate() }
+        #expect(await bot.say("/任务 紧急 @全部 备份演练", in: "chat-d", from: "u-d", id: "backup-1") == 200)
+        try await platform.wait("the notices") { Set($0.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) }
+
+        let second = try Self.run(binary, ["serve", "--config", config, "--port", "0"])
+        #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.stderr)")
+        #expect(second.stderr.contains("already using the store"), "\(second.stderr)")
+
+        let chat = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+        #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.stderr)")
+
+        let copy = database + ".backup"
+        let backup = try Self.run(binary, ["backup", "--config", config, "--out", copy])
+        #expect(backup.status == 0, "backup while serving: \(backup.stderr)")
+        let (tasks, check) = try readDatabase(copy) { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0, try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "")
+        }
+        #expect(tasks == 1 && check == "ok", "the copy is consistent and holds the task")
+        #expect(await bot.say("收到", in: "chat-t1", from: "u-t1", id: "after-backup") == 200, "the bot kept serving")
+
+        // Stopped, the served store is still refused by chat: it has delivered notices.
+        #expect(bot.terminate() == 0)
+        let afterStop = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+        #expect(afterStop.status == 75 && afterStop.stderr.contains("delivered"), "\(afterStop.stderr)")
+    }
+}

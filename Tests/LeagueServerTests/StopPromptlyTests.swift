@@ -44,7 +44,8 @@ struct StopPromptlyTests {
             Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
             return
         }
-        let (config, database) = try writeChildConfig(outboundPort: try await Self.closedPort(),
+        // Targets long enough that no reminder comes due (and starts a new send) during the test.
+        let (config, database) = try writeChildConfig(outboundPort: try await Self.closedPort(), targets: "{routine: 10m, urgent: 10m}",
                                                       outbox: "{max_attempts: 8, backoff: 30s, max_backoff: 60s, timeout: 2s}")
         let bot = try ChildBot(binary: binary, config: config)
         #expect(await bot.say("/任务 紧急 @全部 停机演练", in: "chat-d", from: "u-d", id: "stop-1") == 200)

@@ -246,15 +246,18 @@ struct StoreReliabilityTests {
 
     @Test func aSecondLockOnTheSameStoreIsRefusedWithTheHoldersPid() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString).sqlite").path
-        let first = try StoreLock(databasePath: path)
-        do {
-            _ = try StoreLock(databasePath: path)
-            Issue.record("a second lock was granted")
-        } catch let held as StoreLock.Held {
-            #expect(held.description.contains("pid \(getpid())"), "\(held)")
-            #expect(held.description.contains("twice"))
+        func holdAndTrySecond() throws {
+            let first = try StoreLock(databasePath: path)
+            do {
+                _ = try StoreLock(databasePath: path)
+                Issue.record("a second lock was granted")
+            } catch let held as StoreLock.Held {
+                #expect(held.description.contains("pid \(getpid())"), "\(held)")
+                #expect(held.description.contains("twice"))
+            }
+            withExtendedLifetime(first) {}
         }
-        withExtendedLifetime(first) {}
+        try holdAndTrySecond()
         // Released with its holder: the next one gets it.
         _ = try StoreLock(databasePath: path)
     }

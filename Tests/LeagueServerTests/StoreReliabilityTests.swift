@@ -225,8 +225,13 @@ struct StoreReliabilityTests {
             ChatMessage(platform: "generic", chat: "chat-g1", sender: "u-g1", text: "收到", messageID: "cap-\(id)", sentAt: Date())
         }
         // The first becomes the stuck batch; three wait behind it; the fifth finds the queue full.
-        let waiting = (0..<4).map { id in Task { try await app.ingestor.submit(message(id)) } }
-        let deadline = Date().addingTimeInterval(5)
+        var waiting = [Task { try await app.ingestor.submit(message(0)) }]
+        // Let it be taken into a batch (stuck on the lock) before the others arrive.
+        try await Task.sleep(for: .milliseconds(100))
+        let taken = Date().addingTimeInterval(2)
+        while app.ingestor.queued.count > 0, Date() < taken { try await Task.sleep(for: .milliseconds(5)) }
+        waiting += (1..<4).map { id in Task { try await app.ingestor.submit(message(id)) } }
+        let deadline = Date().addingTimeInterval(2)
         while app.ingestor.queued.count < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(app.ingestor.queued.count == 3)
         let start = Date()

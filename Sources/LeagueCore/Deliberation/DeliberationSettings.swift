@@ -227,7 +227,9 @@ public enum DeliberationSchedule {
         for month in [current, current.next] {
             for phase in DeliberationPhase.allCases {
                 let timer = timer(phase, of: month, settings: settings)
-                if timer.dueAt > now || isRelevant(phase, of: month, at: now, settings: settings) { result.append(timer) }
+                // Scheduled while ahead or due today; a missing-minutes summary scheduled before it came due
+                // still fires later (see `isRelevant`), but one never scheduled is not added days late.
+                if timer.dueAt > now || settings.calendar.isDate(now, inSameDayAs: timer.dueAt) { result.append(timer) }
             }
         }
         return result

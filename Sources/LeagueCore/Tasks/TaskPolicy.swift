@@ -249,13 +249,13 @@ public enum TaskPolicy {
     }
 
     /// Fires step `step` and every later step that is also due at `now` (after downtime several
-    /// steps of a task come due together). A reminder whose deadline has passed too is stale and is
-    /// left out (the breach notice tells the supervisors); the remaining steps' notices are merged
-    /// so that each group gets one notice for the task. `next` is the first step not due yet.
+    /// steps of a task come due together) in one go: the notices of all those steps are merged so
+    /// that each group gets one notice for the task (the late group its reminder, each supervising
+    /// group one breach notice naming every late group it is told about). `next` is the first step
+    /// not due yet.
     public static func catchUp(task: WorkTask, targets: [TaskTarget], step: Int, org: OrgTree, settings: TaskSettings,
                                ackHint: (String) -> String, now: Date) -> CatchUp {
         var step = step
-        if step == 0, task.status == .open, dueTime(of: task, step: 1, settings: settings) <= now { step = 1 }
         var result = CatchUp(targets: targets, notices: [], records: [], next: nil)
         var byGroup: [String: Int] = [:]
         while true {

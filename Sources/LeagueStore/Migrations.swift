@@ -116,6 +116,30 @@ enum Migrations {
             // outbox that fell behind (100,000 escalation notices) slowed down the further it fell.
             try db.execute(sql: "CREATE INDEX outbox_due_order ON outbox(priority, id) WHERE state = 'pending'")
         }
+        migrator.registerMigration("v6-reliability-outbox-state") { db in
+            // Robot pauses (rate limited, circuit breaker open) and the sends of the last minutes, so
+            // a restart keeps every robot's rate window and pause; the index finds recent dead letters.
+            try db.execute(sql: """
+                CREATE TABLE robot_pauses (
+                    robot_id TEXT PRIMARY KEY,
+                    platform TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('rate_limited', 'failing')),
+                    until REAL NOT NULL,
+                    seconds REAL NOT NULL,
+                    since REAL NOT NULL,
+                    failures INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE robot_sends (
+                    id INTEGER PRIMARY KEY,
+                    robot_id TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX robot_sends_at ON robot_sends(at);
+                CREATE INDEX outbox_dead ON outbox(sent_at) WHERE state = 'dead';
+                """)
+        }
         return migrator
     }
 }

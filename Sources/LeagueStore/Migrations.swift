@@ -118,7 +118,9 @@ enum Migrations {
         }
         migrator.registerMigration("v6-reliability-outbox-state") { db in
             // Robot pauses (rate limited, circuit breaker open) and the sends of the last minutes, so
-            // a restart keeps every robot's rate window and pause; the index finds recent dead letters.
+            // a restart keeps every robot's rate window and pause; the index finds recent dead letters;
+            // `dropped_reason` marks a row settled without sending (state 'sent', never delivered):
+            // a reminder for a task closed meanwhile, or one merged into a first notice still waiting.
             try db.execute(sql: """
                 CREATE TABLE robot_pauses (
                     robot_id TEXT PRIMARY KEY,
@@ -138,6 +140,7 @@ enum Migrations {
                 );
                 CREATE INDEX robot_sends_at ON robot_sends(at);
                 CREATE INDEX outbox_dead ON outbox(sent_at) WHERE state = 'dead';
+                ALTER TABLE outbox ADD COLUMN dropped_reason TEXT;
                 """)
         }
         return migrator

@@ -68,6 +68,11 @@ extension SQLiteTransaction {
         return health
     }
 
+    func markDropped(_ outboxID: Int64, reason: String, at now: Date) throws {
+        try execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, dropped_reason = ? WHERE id = ? AND state = 'pending'",
+                    arguments: [now.timeIntervalSince1970, reason, outboxID])
+    }
+
     func recordSends(_ sends: [RobotSend]) throws {
         guard let latest = sends.map(\.at).max() else { return }
         let statement = try db.cachedStatement(sql: "INSERT INTO robot_sends (robot_id, platform, at) VALUES (?, ?, ?)")

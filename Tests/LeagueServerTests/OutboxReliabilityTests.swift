@@ -241,6 +241,55 @@ struct OutboxReliabilityTests {
         await bot.stop()
     }
 
+    // MARK: Point 4: stale steps
+
+    /// A reminder waits out an outage; the task is cancelled meanwhile: the reminder is never sent.
+    @Test func aReminderForATaskCancelledBeforeItIsSentIsDropped() async throws {
+        let transport = FlakyTransport()
+        let bot = try await InProcessBot(configPath: try Self.config(), transport: transport)
+        #expect(try await bot.say("/任务 @t1 撤销前的提醒", in: "chat-d", from: "u-d").0 == 200)
+        try await bot.wait("the first notice delivered") { transport.keys.contains("task:1:notice:t1") }
+        transport.failAlways(true)
+        // Routine target 10 min, reminder at half of it.
+        try await bot.wait("the reminder tried during the outage") {
+            bot.advance(30)
+            return try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:step:0:t1' AND attempts >= 1") == 1
+        }
+        #expect(try await bot.say("/撤销 T-1", in: "chat-d", from: "u-d").0 == 200)
+        transport.failAlways(false)
+        try await bot.wait("the reminder dropped") {
+            bot.advance(5)
+            return try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:step:0:t1' AND dropped_reason LIKE 'dropped: task T-1 is cancelled%'") == 1
+        }
+        #expect(!transport.keys.contains("task:1:step:0:t1"))
+        await bot.stop()
+    }
+
+    /// The platform is down from the start: when it recovers, the group gets the task once, not
+    /// the task and its reminder in the same second.
+    @Test func aReminderForAGroupWhoseFirstNoticeIsStillWaitingIsMergedIntoIt() async throws {
+        let transport = FlakyTransport()
+        transport.failAlways(true)
+        let bot = try await InProcessBot(configPath: try Self.config(), transport: transport)
+        #expect(try await bot.say("/任务 @t1 合并提醒", in: "chat-d", from: "u-d").0 == 200)
+        try await bot.wait("the reminder merged") {
+            bot.advance(30)
+            return try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:step:0:t1' AND dropped_reason LIKE 'merged:%'") == 1
+        }
+        transport.failAlways(false)
+        try await bot.wait("everything settled") {
+            bot.advance(5)
+            return try await bot.count("SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == 0
+        }
+        #expect(transport.keys.filter { $0.hasPrefix("task:1:") && $0.hasSuffix(":t1") } == ["task:1:notice:t1"])
+        await bot.stop()
+    }
+
+    @Test func onlyTaskStepsAreCheckedForStaleness() {
+        #expect(OutboxPlanner.taskStep("task:12:step:0:jfl")! == (12, 0, "jfl"))
+        #expect(OutboxPlanner.taskStep("task:12:notice:jfl") == nil && OutboxPlanner.taskStep("delib:2026-11:missing:x") == nil)
+    }
+
     // MARK: Point 8: poison rows
 
     @Test func anUndecodableRowIsPutAsideAsDeadAndTheRestIsSent() async throws {

@@ -259,6 +259,8 @@ public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryReco
     /// Moves pending messages to a later attempt time without counting an attempt (rate limit).
     func postpone(_ outboxIDs: [Int64], until: Date) throws
     func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws
+    /// Settles a pending message without sending it (state `sent`, `dropped_reason` set): it became pointless.
+    func markDropped(_ outboxID: Int64, reason: String, at now: Date) throws
     /// Notes sends through a robot (one row each), forgetting those older than two minutes.
     func recordSends(_ sends: [RobotSend]) throws
     func setPause(_ pause: RobotPause) throws

@@ -80,7 +80,7 @@ public struct OutboxService: Service {
         let busy = book.busy
         let free = concurrency - busy.count
         guard free > 0 else { return (maxSleep, []) }
-        let due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: 512, excludingRobots: busy) }
+        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: 512, excludingRobots: busy) }
         if !due.undecodable.isEmpty {
             try await engine.store.write { tx in
                 for bad in due.undecodable {
@@ -96,6 +96,16 @@ public struct OutboxService: Service {
             if !due.undecodable.isEmpty { return (nil, []) }
             let next = try await engine.store.read { try $0.nextOutboxDue(excludingRobots: busy) }
             return (next.map { $0.timeIntervalSince(wall) } ?? maxSleep, [])
+        }
+        // Reminders and breach notices that became pointless are settled without sending.
+        let stale = try await staleSteps(due.entries)
+        if !stale.isEmpty {
+            try await engine.store.write { tx in
+                for (entry, reason) in stale { try tx.markDropped(entry.id, reason: reason, at: wall) }
+            }
+            let dropped = Set(stale.map(\.0.id))
+            due.entries.removeAll { dropped.contains($0.id) }
+            if due.entries.isEmpty { return (nil, []) }
         }
         // As many robots as may send at once; the others stay due for the next round.
         var chosen: Set<String> = []
@@ -135,6 +145,24 @@ public struct OutboxService: Service {
         return (nil, batches)
     }
 
+    /// The due task steps (reminders, breach notices: `task:<id>:step:<n>:<unit>`) not worth sending:
+    /// their task was closed or cancelled meanwhile, or, for a reminder, the group's first notice of
+    /// the task has not been delivered yet (it carries the task and its deadline; the reminder merges into it).
+    func staleSteps(_ entries: [OutboxEntry]) async throws -> [(OutboxEntry, String)] {
+        let steps = entries.compactMap { entry in OutboxPlanner.taskStep(entry.message.key).map { (entry, $0) } }
+        guard !steps.isEmpty else { return [] }
+        let ids = Set(steps.map(\.1.task))
+        let notices = Set(steps.map { "task:\($0.1.task):notice:\($0.1.unit)" })
+        let (statuses, waiting) = try await engine.store.read { reader -> ([Int: TaskStatus], Set<String>) in
+            var statuses: [Int: TaskStatus] = [:]
+            for id in ids { statuses[id] = try reader.task(id)?.status }
+            var waiting: Set<String> = []
+            for key in notices where try reader.outbox(key: key)?.state == .pending { waiting.insert(key) }
+            return (statuses, waiting)
+        }
+        return OutboxPlanner.stale(steps, statuses: statuses, waitingNotices: waiting)
+    }
+
     /// Sends one robot's batch in order and writes the outcome; the first failure or "rate limited"
     /// pauses the robot and leaves the rest of the batch waiting for the pause to end.
     func deliver(_ batch: Batch) async {
@@ -146,7 +174,8 @@ public struct OutboxService: Service {
         var stop: DeliveryOutcome?
         var notSent: [OutboxPlanner.Send] = []
         for send in batch.sends {
-            if stop != nil {
+            // On shutdown the batch stops between sends: what is left stays pending for the next start.
+            if stop != nil || Task.isShuttingDownGracefully || Task.isCancelled {
                 notSent.append(send)
                 continue
             }
@@ -302,6 +331,28 @@ public enum OutboxPlanner {
             windows[robot] = window
         }
         return plan
+    }
+
+    /// The task, step and unit of a task step's key `task:<id>:step:<n>:<unit>`, else nil.
+    public static func taskStep(_ key: String) -> (task: Int, step: Int, unit: String)? {
+        let parts = key.split(separator: ":", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "task", parts[2] == "step", let task = Int(parts[1]), let step = Int(parts[3]) else { return nil }
+        return (task, step, String(parts[4]))
+    }
+
+    /// Which task steps to drop, and why: the task is no longer open, or (for a reminder, step 0)
+    /// the group's first notice of the task is still waiting. Pure.
+    public static func stale(_ steps: [(OutboxEntry, (task: Int, step: Int, unit: String))], statuses: [Int: TaskStatus],
+                             waitingNotices: Set<String>) -> [(OutboxEntry, String)] {
+        steps.compactMap { entry, step in
+            if let status = statuses[step.task], status != .open {
+                return (entry, "dropped: task T-\(step.task) is \(status.rawValue)")
+            }
+            if step.step == 0, waitingNotices.contains("task:\(step.task):notice:\(step.unit)") {
+                return (entry, "merged: the first notice of T-\(step.task) to this group is still waiting")
+            }
+            return nil
+        }
     }
 
     /// Groups entries into sends; with `merge`, routine messages to the same group are joined into

@@ -48,6 +48,9 @@ public struct BotConfig: Sendable {
     public var orgFile: String
     /// The folder the command catalogue came from.
     public var commandsDirectory: String
+    /// What is allowed but probably wrong (a member without roles, an unencrypted Feishu callback):
+    /// `leagueops check` prints these; the bot starts.
+    public var warnings: [ConfigProblem] = []
 
     public init(file: String, org: OrgTree, catalogue: [CommandSpec], orgFile: String, commandsDirectory: String) {
         self.file = file
@@ -152,7 +155,8 @@ public enum ConfigLoader {
         let registry = RegistryConfigReader.read(top, reader)
 
         var problems = reader.problems
-        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems)
+        var warnings: [ConfigProblem] = []
+        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems, warnings: &warnings)
         let catalogue = CatalogueLoader.load(directory: commandsURL.path, problems: &problems)
         guard problems.isEmpty, let org else { throw ConfigError(problems) }
 
@@ -168,6 +172,7 @@ public enum ConfigLoader {
         config.platforms = platforms
         config.deliberation = deliberation
         config.registry = registry
+        config.warnings = warnings
         return config
     }
 }

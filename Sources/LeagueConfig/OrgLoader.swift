@@ -80,7 +80,7 @@ public enum OrgLoader {
                 } else if !chat.isEmpty {
                     chats[chatKey] = (id, groupMap["chat"]?.mark?.line)
                 }
-                group = GroupBinding(platform: platform, chat: chat, credentials: credentials)
+                group = RobotAlias.binding(platform: platform, chat: chat, credentials: credentials)
             }
             var members: [Member] = []
             for memberNode in reader.sequence(map["members"], "unit \(id) members") ?? [] {

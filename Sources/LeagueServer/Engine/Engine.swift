@@ -66,11 +66,11 @@ public struct Engine: Sendable {
 
     func handle(_ record: InboundRecord, tx: any StoreTransaction) {
         let message = record.message
-        guard let unit = config.org.unit(platform: message.platform, chat: message.chat) else {
+        guard let unit = unit(for: message) else {
             logger.info("message from an unbound chat ignored", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
             return
         }
-        let member = config.org.member(platform: message.platform, userID: message.sender)
+        let member = member(for: message)
         let parsed = parser.parse(message.text, mentionsBot: message.mentionsBot)
         let command: ParsedCommand
         switch parsed {

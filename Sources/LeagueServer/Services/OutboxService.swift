@@ -32,12 +32,25 @@ public struct OutboxService: Service {
     /// One batch of work; returns how long to wait before the next (nil: go again at once).
     func round(windows: inout [String: RateWindow]) async throws -> Double? {
         let now = engine.clock.now()
-        let due = try await engine.store.read { try $0.dueOutbox(at: now, limit: 512) }
-        if due.isEmpty {
+        let stored = try await engine.store.read { try $0.dueOutbox(at: now, limit: 512) }
+        if stored.isEmpty {
             let next = try await engine.store.read { try $0.nextOutboxDue() }
             return next.map { $0.timeIntervalSince(now) } ?? maxSleep
         }
-        let plan = OutboxPlanner.plan(due, windows: &windows, adapters: engine.adapters, now: now)
+        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11).
+        var due: [OutboxEntry] = []
+        var unbound: [(OutboxEntry, String)] = []
+        for var entry in stored {
+            if let message = engine.resolveForSending(entry.message) {
+                entry.message = message
+                due.append(entry)
+            } else {
+                unbound.append((entry, "group \(entry.message.group.platform):\(entry.message.group.chat) is no longer bound to a unit"))
+            }
+        }
+        var planned = OutboxPlanner.plan(due, windows: &windows, adapters: engine.adapters, now: now)
+        planned.unsendable += unbound
+        let plan = planned
         if !plan.postponed.isEmpty {
             try await engine.store.write { tx in
                 for (until, ids) in plan.postponed { try tx.postpone(ids, until: until) }

@@ -23,6 +23,8 @@ public final class LeagueApp: Sendable {
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
+    /// Why webhooks were refused, for the operator: escaped and rate-limited.
+    let rejectionLog = RejectionLog()
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
@@ -72,6 +74,8 @@ public final class LeagueApp: Sendable {
         let config = engine.config
         return Application(
             router: router(),
+            // A connection that sends nothing for `server.idle_timeout` is closed (issue 11).
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "LeagueOps"),
             services: services(),
             onServerRunning: onServerRunning,

@@ -73,17 +73,21 @@ public enum PlatformFactory {
             // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
             // verifies webhook callbacks, so app_secret defaults to client_secret.
             let appSecret: String
+            var app: DingTalkApp?
             if connection.mode == .stream {
-                _ = try required("client_id")
+                let clientID = try required("client_id")
                 let clientSecret = try required("client_secret")
                 appSecret = settings["app_secret"].flatMap { $0.isEmpty ? nil : $0 } ?? clientSecret
-                _ = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+                let api = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+                // robot_code: the robot's code for sending; the console shows it, usually equal to the AppKey.
+                app = DingTalkApp(clientID: clientID, clientSecret: clientSecret,
+                                  robotCode: settings["robot_code"].flatMap { $0.isEmpty ? nil : $0 } ?? clientID, apiBaseURL: api)
             } else {
                 appSecret = try required("app_secret")
             }
             return DingTalkAdapter(
                 appSecret: appSecret, baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
-                botName: settings["bot_name"]
+                botName: settings["bot_name"], app: app
             )
         case "feishu":
             return FeishuAdapter(

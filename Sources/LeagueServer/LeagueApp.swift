@@ -53,7 +53,12 @@ public final class LeagueApp: Sendable {
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
         self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin)
         self.auditor = Auditor(engine: engine, tolerance: 30)
-        self.transport = transport
+        // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
+        if let app = (adapters["dingtalk"] as? DingTalkAdapter)?.app {
+            self.transport = DingTalkAppTokenTransport(base: transport, app: app, clock: clock)
+        } else {
+            self.transport = transport
+        }
         self.maxSleep = maxSleep
         self.connectionRegistry = ConnectionRegistry(clock: clock)
         self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)

@@ -17,6 +17,14 @@ enum ConnectionFactory {
                 let connection = try ConnectionSettings.parse(platform: name, settings: settings)
                 guard connection.mode.isConnection else { continue }
                 switch name {
+                case "dingtalk":
+                    guard let adapter = adapters[name] as? DingTalkAdapter, let app = adapter.app else {
+                        throw PlatformSettingError(platform: name, key: "mode", problem: "stream needs client_id and client_secret")
+                    }
+                    let policy = ConnectionPolicy(keepalive: connection.keepalive, deadAfter: connection.deadAfter,
+                                                  bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
+                    drivers.append(DingTalkStreamDriver(adapter: adapter, app: app, policy: policy, transport: transport,
+                                                        push: push, clock: push.engine.clock, logger: logger))
                 default:
                     throw PlatformSettingError(platform: name, key: "mode", problem: "\(connection.mode.rawValue) is not available for \(name) in this build")
                 }

@@ -99,6 +99,9 @@ public final class ConnectionSupervisor: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.supervise() }
+        // Stopped for good (fatal, lease lost): stay in the group, or the whole bot would shut down,
+        // and keep /healthz telling why until the operator fixes the config and restarts.
+        try? await gracefulShutdown()
         registry.apply(driver.name, .shutdown)
         if let lease, let held = heldLease.withLockedValue({ $0 }) {
             try? await lease.store.releaseLease(held.name, holder: held.holder, token: held.token)

@@ -328,3 +328,36 @@ struct DingTalkAppTests {
         #expect(second.sends.count == 1)
     }
 }
+
+@Suite("leagueops check: inbound mode and send path per group")
+struct SendPathsTests {
+    func config(_ dingtalk: String) throws -> BotConfig {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-paths-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
+            platforms:
+              dingtalk: \(dingtalk)
+            org: org.yaml
+            commands: \(repositoryRoot.appendingPathComponent("commands").path)
+            """.write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
+        try dingTalkOrgYAML.write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
+        return try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path)
+    }
+
+    @Test func streamModeSendsChatOnlyGroupsThroughTheAppAndKeepsCustomRobots() throws {
+        let report = SendPaths.report(config: try config("{mode: stream, client_id: k, client_secret: s}"))
+        #expect(report.problems.isEmpty)
+        #expect(report.lines == [
+            "dingtalk: inbound over Stream mode (the bot connects out; no public address needed)",
+            "dingtalk: 1 group sent through its custom robot (robot_token)",
+            "dingtalk: 2 groups sent through the app robot (OpenAPI group messages)",
+        ])
+    }
+
+    @Test func webhookModeNamesTheGroupsNoPathReaches() throws {
+        let report = SendPaths.report(config: try config("{app_secret: s}"))
+        #expect(report.problems.count == 2)
+        #expect(report.problems[0].contains("unit d (测试区) is bound to DingTalk chat cid-d without robot_token"))
+        #expect(report.problems[0].contains("set platforms.dingtalk.mode: stream"))
+    }
+}

@@ -37,6 +37,8 @@ public enum PlatformFactory {
             }
             return value
         }
+        // mode, keepalive, dead_after and the connection URLs (LeaguePlatforms/Connections).
+        let connection = try ConnectionSettings.parse(platform: name, settings: settings)
         switch name {
         case "generic":
             return GenericAdapter(
@@ -75,9 +77,25 @@ public enum PlatformFactory {
                 }
                 skewMS = Int64(seconds * 1000)
             }
+            // webhook: the robot callback is signed with the app secret. stream: client_id/client_secret
+            // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
+            // verifies webhook callbacks, so app_secret defaults to client_secret.
+            let appSecret: String
+            var app: DingTalkApp?
+            if connection.mode == .stream {
+                let clientID = try required("client_id")
+                let clientSecret = try required("client_secret")
+                appSecret = settings["app_secret"].flatMap { $0.isEmpty ? nil : $0 } ?? clientSecret
+                let api = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+                // robot_code: the robot's code for sending; the console shows it, usually equal to the AppKey.
+                app = DingTalkApp(clientID: clientID, clientSecret: clientSecret,
+                                  robotCode: settings["robot_code"].flatMap { $0.isEmpty ? nil : $0 } ?? clientID, apiBaseURL: api)
+            } else {
+                appSecret = try required("app_secret")
+            }
             return DingTalkAdapter(
-                appSecret: try required("app_secret"), baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
-                botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"]
+                appSecret: appSecret, baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
+                botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"], app: app
             )
         case "feishu":
             let plainAllowed = settings["insecure_plain"]?.lowercased() == "true"

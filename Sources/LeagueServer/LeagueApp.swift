@@ -20,6 +20,12 @@ public final class LeagueApp: Sendable {
     /// Rung when outbound messages are waiting.
     public let outboxBell = Doorbell()
     public let transport: any HTTPTransport
+    /// State of the platform connections (stream / long-connection modes), shown in /healthz.
+    public let connectionRegistry: ConnectionRegistry
+    /// The inbound path of pushed messages: the same `Ingestor` as webhooks, ACK only after commit.
+    public let pushIngest: PushIngest
+    /// Builds the connection supervisors for the configured modes (see Connections/StreamDriver.swift).
+    let connectionDrivers: [any StreamDriver]
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
@@ -53,9 +59,30 @@ public final class LeagueApp: Sendable {
         self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
                                  maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
-        self.transport = transport
+        // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
+        if let app = (adapters["dingtalk"] as? DingTalkAdapter)?.app {
+            self.transport = DingTalkAppTokenTransport(base: transport, app: app, clock: clock)
+        } else {
+            self.transport = transport
+        }
         self.maxSleep = maxSleep
         self.maintenanceInterval = maintenanceInterval
+        self.connectionRegistry = ConnectionRegistry(clock: clock)
+        self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)
+        self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
+                                                               adapters: adapters, logger: logger)
+    }
+
+    /// One supervisor per platform in stream / long-connection mode, each holding its lease in the store
+    /// when the store keeps leases (SQLite does).
+    public func connectionSupervisors(holder: String = ProcessInfo.processInfo.hostName) -> [ConnectionSupervisor] {
+        connectionDrivers.map { driver in
+            let lease = (engine.store as? any LeaseStore).map {
+                ConnectionSupervisor.LeaseSettings(store: $0, name: driver.leaseName, holder: holder)
+            }
+            return ConnectionSupervisor(driver: driver, registry: connectionRegistry, clock: engine.clock,
+                                        logger: engine.logger, lease: lease)
+        }
     }
 
     /// The background services: inbox processing, timers, outbox, auditor.
@@ -66,7 +93,7 @@ public final class LeagueApp: Sendable {
             OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
-        ]
+        ] + connectionSupervisors()
     }
 
     public func router() -> Router<BasicRequestContext> {

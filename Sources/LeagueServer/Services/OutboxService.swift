@@ -330,10 +330,16 @@ public enum OutboxPlanner {
             var postponed: [Int64] = []
             var wakeAt: Date?
             var sends: [Send] = []
+            // An app speaking in many groups also has one window over all of them (DingTalk app robot).
+            let shared = adapters[queue[0].message.group.platform]?.sharedRateLimit(for: queue[0].message.group)
+            if let shared, windows[shared.key] == nil {
+                windows[shared.key] = RateWindow(perMinute: shared.limit.perMinute, perSecond: shared.limit.perSecond)
+            }
             for item in digestGroups(queue, merge: queue.count > capacity, limit: digestLimit) {
-                let slot = window.nextSlot(at: now)
+                let slot = max(window.nextSlot(at: now), shared.flatMap { windows[$0.key]?.nextSlot(at: now) } ?? now)
                 if slot <= now {
                     window.record(at: now)
+                    if let shared { windows[shared.key]?.record(at: now) }
                     sends.append(item)
                 } else {
                     wakeAt = wakeAt ?? slot

@@ -45,6 +45,8 @@ public actor Auditor {
                 ("dead_last_24h", .int(Int64(o.deadLastDay))),
                 ("undecodable_outbox", .int(Int64(o.undecodable))),
                 ("paused_robots", .int(Int64(o.pauses.count))),
+                ("retrying_timers", .int(Int64(h.retryingTimers))),
+                ("dead_timers", .int(Int64(h.deadTimers))),
             ]
             if let storeError { members.append(("error", .string(storeError))) }
             return OutJSON.object(members).text

@@ -318,6 +318,15 @@ struct SQLiteTransaction: StoreTransaction {
         return db.changesCount > 0
     }
 
+    func blankInboundText(_ inboundID: Int64) throws {
+        try execute(sql: "UPDATE inbound SET text = '' WHERE id = ?", arguments: [inboundID])
+    }
+
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int {
+        try value(Int.self, sql: "SELECT COUNT(*) FROM events WHERE at >= ? AND kind = ? AND member_id = ?",
+                  arguments: [since.timeIntervalSince1970, kind, memberID]) ?? 0
+    }
+
     func markProcessed(_ inboundID: Int64, at now: Date) throws {
         try execute(sql: "UPDATE inbound SET processed_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, inboundID])
     }

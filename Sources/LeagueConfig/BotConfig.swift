@@ -20,21 +20,40 @@ public struct BotConfig: Sendable {
     }
 
     public struct Outbox: Sendable, Hashable {
+        /// At least this many tries before a message may be declared dead.
         public var maxAttempts = 8
+        /// A message that keeps failing is retried until it is older than this (and tried `maxAttempts` times).
+        public var giveUpAfterSeconds = 86_400.0
         public var backoffSeconds = 1.0
         public var maxBackoffSeconds = 300.0
         /// How long one send may take before it counts as failed.
         public var timeoutSeconds = 10.0
     }
 
+    /// How long the store keeps what it no longer needs (`retention:`).
+    public struct Retention: Sendable, Hashable {
+        /// Texts of inbound messages older than this are blanked (their dedupe keys stay).
+        public var inboundSeconds = 180.0 * 86_400
+        /// Sent outbox rows and fired timers older than this are deleted (never less than 8 days).
+        public var outboxSeconds = 30.0 * 86_400
+    }
+
+    public struct Health: Sendable, Hashable {
+        /// /healthz is degraded when the oldest pending outbound message is older than this (or than
+        /// the time the rate limits need for the current backlog, if that is longer).
+        public var maxPendingAgeSeconds = 300.0
+    }
+
     /// The path of the main config file.
     public var file: String
+    public var retention = Retention()
     public var server = Server()
     public var store = Store()
     public var language: Language = .zh
     public var timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!
     public var tasks = TaskSettings()
     public var outbox = Outbox()
+    public var health = Health()
     public var ackPhrases = ["收到", "已收到"]
     /// Names the bot answers to when @-mentioned in a group.
     public var botNames = ["团务助手", "LeagueOps", "机器人", "bot"]
@@ -67,7 +86,8 @@ public struct BotConfig: Sendable {
 public enum ConfigLoader {
     static let topKeys: Set<String> = [
         "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
-        "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment",
+        "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment", "retention",
+        "health",
     ]
 
     /// Loads leagueops.yaml, the org file and the command catalogue it names.
@@ -125,11 +145,17 @@ public enum ConfigLoader {
         }
         var outbox = BotConfig.Outbox()
         if let map = reader.mapping(top?["outbox"], "outbox") {
-            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout"], "outbox")
+            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout", "give_up_after"], "outbox")
             if let value = reader.int(map["max_attempts"], "outbox.max_attempts", range: 1...100) { outbox.maxAttempts = value }
             if let value = reader.duration(map["backoff"], "outbox.backoff") { outbox.backoffSeconds = value }
             if let value = reader.duration(map["max_backoff"], "outbox.max_backoff") { outbox.maxBackoffSeconds = value }
             if let value = reader.duration(map["timeout"], "outbox.timeout") { outbox.timeoutSeconds = value }
+            if let value = reader.duration(map["give_up_after"], "outbox.give_up_after") { outbox.giveUpAfterSeconds = value }
+        }
+        var health = BotConfig.Health()
+        if let map = reader.mapping(top?["health"], "health") {
+            reader.checkKeys(map, allowed: ["max_pending_age"], "health")
+            if let value = reader.duration(map["max_pending_age"], "health.max_pending_age") { health.maxPendingAgeSeconds = value }
         }
         var platforms: [String: [String: String]] = [:]
         if let map = reader.mapping(top?["platforms"], "platforms") {
@@ -161,6 +187,12 @@ public enum ConfigLoader {
 
         let deliberation = DeliberationConfigReader.read(top, reader)
         let registry = RegistryConfigReader.read(top, reader)
+        var retention = BotConfig.Retention()
+        if let map = reader.mapping(top?["retention"], "retention") {
+            reader.checkKeys(map, allowed: ["inbound", "outbox"], "retention")
+            if let value = reader.duration(map["inbound"], "retention.inbound") { retention.inboundSeconds = value }
+            if let value = reader.duration(map["outbox"], "retention.outbox") { retention.outboxSeconds = value }
+        }
 
         var problems = reader.problems
         var warnings = platformWarnings
@@ -175,6 +207,8 @@ public enum ConfigLoader {
         config.timeZone = timeZone
         config.tasks = tasks
         config.outbox = outbox
+        config.retention = retention
+        config.health = health
         config.ackPhrases = ackPhrases
         config.botNames = botNames
         config.platforms = platforms

@@ -118,6 +118,46 @@ enum Migrations {
             // outbox that fell behind (100,000 escalation notices) slowed down the further it fell.
             try db.execute(sql: "CREATE INDEX outbox_due_order ON outbox(priority, id) WHERE state = 'pending'")
         }
+        migrator.registerMigration("v6-reliability-store-timers-and-meta") { db in
+            // A timer whose handler fails is retried with backoff instead of being marked fired
+            // (attempts, last_error; first_due_at keeps the time it was due, for its handler); a timer
+            // that can never fire is put aside with its reason (dead_reason, fired_at set).
+            // store_meta keeps facts about the file itself (which program has written to it).
+            try db.execute(sql: """
+                ALTER TABLE timers ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE timers ADD COLUMN last_error TEXT;
+                ALTER TABLE timers ADD COLUMN first_due_at REAL;
+                ALTER TABLE timers ADD COLUMN dead_reason TEXT;
+                CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v6-reliability-outbox-state") { db in
+            // Robot pauses (rate limited, circuit breaker open) and the sends of the last minutes, so
+            // a restart keeps every robot's rate window and pause; the index finds recent dead letters;
+            // `dropped_reason` marks a row settled without sending (state 'sent', never delivered):
+            // a reminder for a task closed meanwhile, or one merged into a first notice still waiting.
+            try db.execute(sql: """
+                CREATE TABLE robot_pauses (
+                    robot_id TEXT PRIMARY KEY,
+                    platform TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('rate_limited', 'failing')),
+                    until REAL NOT NULL,
+                    seconds REAL NOT NULL,
+                    since REAL NOT NULL,
+                    failures INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE robot_sends (
+                    id INTEGER PRIMARY KEY,
+                    robot_id TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX robot_sends_at ON robot_sends(at);
+                CREATE INDEX outbox_dead ON outbox(sent_at) WHERE state = 'dead';
+                ALTER TABLE outbox ADD COLUMN dropped_reason TEXT;
+                """)
+        }
         migrator.registerMigration("v6-security-outbox-payload-v2") { db in
             // Issue 11: rows held the group's robot credentials and the mentioned members' mobile
             // numbers, and robot_id was the robot's key. Rewrite every row as payload version 2
@@ -138,6 +178,9 @@ enum Migrations {
                     }
                 }
             }
+            // Rate windows and pauses were kept by the robot's key: forget them (a minute's sends and
+            // a pause at most; the outbox is rebuilt from the rows above).
+            try db.execute(sql: "DELETE FROM robot_sends; DELETE FROM robot_pauses")
         }
         return migrator
     }

@@ -21,6 +21,8 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = \(mode)")
             // Deleted and overwritten content is zeroed, not left in free space (issue 11).
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // After a checkpoint the write-ahead log is cut back to this size (bytes).
+            try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteStore.journalSizeLimit)")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator().migrate(pool)
@@ -46,6 +48,9 @@ public final class SQLiteStore: Store {
             try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
     }
+
+    /// The most the write-ahead log keeps on disk after a checkpoint: 64 MiB.
+    public static let journalSizeLimit = 64 << 20
 
     /// An in-memory database, for tests.
     public init() throws {
@@ -89,6 +94,12 @@ public final class SQLiteStore: Store {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await mapErrors {
+            try await writer.read { db in try body(SQLiteTransaction(db)) }
+        }
+    }
+
+    public func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await mapErrors {
             try await writer.read { db in try body(SQLiteTransaction(db)) }
         }
@@ -183,9 +194,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry] {
-        try fetchAll(sql: "SELECT * FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+        // A retried timer keeps its original due time for its handler (`first_due_at`).
+        try fetchAll(sql: "SELECT key, COALESCE(first_due_at, due_at), kind, subject, step FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
                          arguments: [now.timeIntervalSince1970, limit]).map { row in
-            TimerEntry(key: row["key"], dueAt: Self.date(row["due_at"]), kind: row["kind"], subject: row["subject"], step: row["step"])
+            TimerEntry(key: row[0], dueAt: Self.date(row[1] as Double), kind: row[2], subject: row[3], step: row[4])
         }
     }
 
@@ -246,6 +258,8 @@ struct SQLiteTransaction: StoreTransaction {
         if let oldest = [oldestTimer, oldestOutbox].compactMap({ $0 }).min() {
             health.oldestOverdueSeconds = now.timeIntervalSince1970 - oldest
         }
+        health.retryingTimers = try value(Int.self, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND attempts > 0") ?? 0
+        health.deadTimers = try value(Int.self, sql: "SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL") ?? 0
         return health
     }
 
@@ -331,6 +345,25 @@ struct SQLiteTransaction: StoreTransaction {
         try execute(sql: "UPDATE inbound SET processed_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, inboundID])
     }
 
+    func markProcessedOnce(_ inboundID: Int64, at now: Date) throws -> Bool {
+        try execute(sql: "UPDATE inbound SET processed_at = ? WHERE id = ? AND processed_at IS NULL", arguments: [now.timeIntervalSince1970, inboundID])
+        return db.changesCount > 0
+    }
+
+    func retryTimer(_ key: String, error: String, next: (_ attempts: Int) -> Date) throws -> Int {
+        let attempts = (try value(Int.self, sql: "SELECT attempts FROM timers WHERE key = ?", arguments: [key]) ?? 0) + 1
+        try execute(sql: """
+            UPDATE timers SET first_due_at = COALESCE(first_due_at, due_at), due_at = ?, attempts = ?, last_error = ?
+            WHERE key = ? AND fired_at IS NULL
+            """, arguments: [next(attempts).timeIntervalSince1970, attempts, String(error.prefix(500)), key])
+        return attempts
+    }
+
+    func markTimerDead(_ key: String, reason: String, at now: Date) throws {
+        try execute(sql: "UPDATE timers SET fired_at = ?, dead_reason = ? WHERE key = ? AND fired_at IS NULL",
+                    arguments: [now.timeIntervalSince1970, String(reason.prefix(500)), key])
+    }
+
     func append(_ event: EventRecord) throws {
         let data = Self.jsonObject(event.data)
         try execute(sql: "INSERT INTO events (at, kind, task_id, unit_id, member_id, data) VALUES (?, ?, ?, ?, ?, ?)",
@@ -402,9 +435,17 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     static func outbox(from row: Row) -> OutboxEntry? {
-        guard let message = OutboxPayload.decode(row["payload"] as Data) else { return nil }
-        return OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+        try? decodeOutbox(row).get()
+    }
+
+    /// An outbox row, or why its payload does not decode (a later version, or garbage).
+    static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
+        let payload = (row["payload"] as Data?) ?? Data()
+        guard let message = OutboxPayload.decode(payload) else {
+            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
+        }
+        return .success(OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
                            attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
-                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"])
+                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
     }
 }

@@ -29,10 +29,10 @@ public final class LeagueApp: Sendable {
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
-    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
-    let maintenanceInterval: Double
     /// Why webhooks were refused, for the operator: escaped and rate-limited.
     let rejectionLog = RejectionLog()
+    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
+    let maintenanceInterval: Double
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).

@@ -116,9 +116,11 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func demand(_ id: Int) throws -> Demand? { try base.demand(id) }
     func demands(unitIDs: Set<String>, state: DemandState?) throws -> [Demand] { try base.demands(unitIDs: unitIDs, state: state) }
     func auditEntries(limit: Int) throws -> [AuditEntry] { try base.auditEntries(limit: limit) }
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int { try base.countEvents(kind: kind, memberID: memberID, since: since) }
 
     // MARK: Writes (recorded)
 
+    func blankInboundText(_ inboundID: Int64) throws { record { try $0.blankInboundText(inboundID) } }
     func insert(_ task: WorkTask) throws { record { try $0.insert(task) } }
     func update(_ task: WorkTask) throws { record { try $0.update(task) } }
     func insert(_ targets: [TaskTarget]) throws { record { try $0.insert(targets) } }

@@ -117,7 +117,8 @@ public struct OutboxService: Service {
             due.entries.removeAll { dropped.contains($0.id) }
             if due.entries.isEmpty { return (nil, []) }
         }
-        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11).
+        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11), so a
+        // rotated key applies to waiting messages; a group no longer bound has nothing to send with.
         var unbound: [(OutboxEntry, String)] = []
         due.entries = due.entries.compactMap { entry in
             guard let message = engine.resolveForSending(entry.message) else {
@@ -127,6 +128,17 @@ public struct OutboxService: Service {
             var resolved = entry
             resolved.message = message
             return resolved
+        }
+        if !unbound.isEmpty {
+            let config = engine.config
+            let dead = unbound
+            try await engine.store.write { tx in
+                for (entry, reason) in dead {
+                    try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: wall)
+                    try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                }
+            }
+            if due.entries.isEmpty { return (nil, []) }
         }
         // As many robots as may send at once; the others stay due for the next round.
         var chosen: Set<String> = []
@@ -139,9 +151,7 @@ public struct OutboxService: Service {
             }
             entries.append(entry)
         }
-        var planned = book.plan(entries, adapters: engine.adapters, now: mono)
-        planned.unsendable += unbound
-        let plan = planned
+        let plan = book.plan(entries, adapters: engine.adapters, now: mono)
         let config = engine.config
         let sends = plan.sends.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
         // The sends are noted before they go: a crash afterwards cannot make a restart exceed a window.

@@ -72,8 +72,15 @@ public enum PlatformFactory {
                 botName: settings["bot_name"]
             )
         case "feishu":
+            // mode long_connection: events come over the bot's own socket, so the webhook's
+            // verification token is optional (without it there is no /webhook/feishu route).
+            let longConnection = settings["mode"] == "long_connection"
+            if longConnection {
+                _ = try required("app_id")
+                _ = try required("app_secret")
+            }
             return FeishuAdapter(
-                verificationToken: try required("verification_token"), encryptKey: settings["encrypt_key"],
+                verificationToken: longConnection ? (settings["verification_token"] ?? "") : try required("verification_token"), encryptKey: settings["encrypt_key"],
                 baseURL: try baseURL(FeishuAdapter.defaultBaseURL), botOpenID: settings["bot_open_id"], botName: settings["bot_name"]
             )
         default:

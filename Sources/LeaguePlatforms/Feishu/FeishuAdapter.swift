@@ -56,6 +56,9 @@ public struct FeishuAdapter: PlatformAdapter {
 
     public var rateLimit: RateLimit { RateLimit(perMinute: 100, perSecond: 5) }
 
+    /// No webhook route without a verification token (long-connection-only setups).
+    public var webhookPaths: [String] { verificationToken.isEmpty ? [] : [name] }
+
     public func ackHint(_ language: Language) -> String {
         let bot = botName.map { "@\($0)" }
         return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
@@ -191,7 +194,7 @@ public struct FeishuAdapter: PlatformAdapter {
         return .event(FeishuEnvelope(eventID: eventID, eventType: eventType, plaintext: plaintext))
     }
 
-    private func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
+    func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
         guard let message = json["event"]?["message"] else { throw .badRequest("Feishu im.message.receive_v1 has no event.message") }
         let type = message.text("message_type") ?? ""
         guard type == "text" else {

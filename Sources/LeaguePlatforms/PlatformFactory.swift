@@ -45,6 +45,16 @@ public enum PlatformFactory {
             )
         case "console":
             return ConsoleAdapter()
+        case "wecom" where settings["mode"] == "long_connection" && (settings["token"] ?? "").isEmpty:
+            // AI bot over its own long connection and no callback configured: no webhook route.
+            _ = try required("bot_id")
+            _ = try required("bot_secret")
+            var adapter = WeComAdapter(
+                botCrypto: WeComCrypto(token: "", encodingAESKey: String(repeating: "A", count: 43))!, corpID: settings["corp_id"] ?? "",
+                baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
+            )
+            adapter.webhookEnabled = false
+            return adapter
         case "wecom":
             // token / aes_key: the callback settings of the 智能机器人 (path `wecom`); app_token /
             // app_aes_key: the self-built app's callback (path `wecom-app`) when it differs.

@@ -236,6 +236,8 @@ public protocol AppSender: Sendable {
     func send(_ message: OutboundMessage, timeout: Double) async -> DeliveryOutcome
     /// The documented limits of one chat when written through the app.
     var perChatLimit: RateLimit { get }
+    /// The documented limits of the app as a whole (every chat together).
+    var perAppLimit: RateLimit { get }
 }
 
 /// Feishu app sending with the tenant access token cached until `refreshBefore` seconds before it
@@ -263,6 +265,8 @@ public actor FeishuAppSender: AppSender {
 
     /// im/v1/messages: 5 messages a second per chat (shared by the bots in it).
     public nonisolated var perChatLimit: RateLimit { RateLimit(perSecond: 5) }
+    /// im/v1/messages: 1,000 a minute and 50 a second per app.
+    public nonisolated var perAppLimit: RateLimit { RateLimit(perMinute: 1000, perSecond: 50) }
 
     public nonisolated func handles(_ binding: GroupBinding) -> Bool {
         binding.platform == platform && (binding.credentials["hook"] ?? "").isEmpty

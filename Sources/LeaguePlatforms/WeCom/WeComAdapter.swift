@@ -24,7 +24,9 @@ import LeagueCore
 /// character boundary and ends with "…". Limit: 20 messages a minute per robot.
 public struct WeComAdapter: PlatformAdapter {
     public let name = "wecom"
-    public var webhookPaths: [String] { [Self.aiBotPath, Self.appPath] }
+    public var webhookPaths: [String] { webhookEnabled ? [Self.aiBotPath, Self.appPath] : [] }
+    /// False in long-connection-only setups (no callback token / key configured).
+    public var webhookEnabled = true
     public static let aiBotPath = "wecom"
     public static let appPath = "wecom-app"
 
@@ -132,6 +134,12 @@ public struct WeComAdapter: PlatformAdapter {
             throw .badRequest("WeCom app callback has no <Encrypt> element")
         }
         return encrypt
+    }
+
+    /// The `body` of an `aibot_msg_callback` pushed over the AI bot's long connection: the same
+    /// JSON object as the decrypted callback.
+    public func decodePushedAIBot(_ body: Data, now: Date) throws(InboundRejection) -> InboundOutcome {
+        try decodeAIBot(Array(body), now: now)
     }
 
     /// The 智能机器人 message: `msgid`, `chatid`, `chattype`, `from.userid`, `msgtype`, `text.content`.

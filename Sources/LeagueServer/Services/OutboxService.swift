@@ -15,6 +15,8 @@ public struct OutboxService: Service {
     let doorbell: Doorbell
     let maxSleep: Double
     let concurrency: Int
+    /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot).
+    var appSenders: [String: any AppSender] = [:]
 
     public func run() async throws {
         var windows: [String: RateWindow] = [:]
@@ -37,7 +39,7 @@ public struct OutboxService: Service {
             let next = try await engine.store.read { try $0.nextOutboxDue() }
             return next.map { $0.timeIntervalSince(now) } ?? maxSleep
         }
-        let plan = OutboxPlanner.plan(due, windows: &windows, adapters: engine.adapters, now: now)
+        let plan = OutboxPlanner.plan(due, windows: &windows, adapters: engine.adapters, appSenders: appSenders, now: now)
         if !plan.postponed.isEmpty {
             try await engine.store.write { tx in
                 for (until, ids) in plan.postponed { try tx.postpone(ids, until: until) }
@@ -93,6 +95,7 @@ public struct OutboxService: Service {
     /// answers "rate limited" the rest of its round is not sent but waits with the same pause.
     private func send(_ sends: [OutboxPlanner.Send]) async -> [(OutboxPlanner.Send, DeliveryOutcome)] {
         let adapters = engine.adapters
+        let appSenders = appSenders
         let transport = transport
         let timeout = engine.config.outbox.timeoutSeconds
         let clock = engine.clock
@@ -104,6 +107,9 @@ public struct OutboxService: Service {
             byRobot[robot, default: []].append(send)
         }
         @Sendable func one(_ send: OutboxPlanner.Send) async -> DeliveryOutcome {
+            if let app = appSenders[send.message.group.platform], app.handles(send.message.group) {
+                return await app.send(send.message, timeout: timeout)
+            }
             guard let adapter = adapters[send.message.group.platform] else {
                 return .permanentFailure("platform \(send.message.group.platform) is not configured")
             }
@@ -182,7 +188,8 @@ public enum OutboxPlanner {
     }
 
     /// Plans one round. `due` is ordered urgent first, then by age.
-    public static func plan(_ due: [OutboxEntry], windows: inout [String: RateWindow], adapters: [String: any PlatformAdapter], now: Date, digestLimit: Int = 1800) -> Plan {
+    public static func plan(_ due: [OutboxEntry], windows: inout [String: RateWindow], adapters: [String: any PlatformAdapter],
+                            appSenders: [String: any AppSender] = [:], now: Date, digestLimit: Int = 1800) -> Plan {
         var plan = Plan()
         var byRobot: [String: [OutboxEntry]] = [:]
         var robots: [String] = []
@@ -194,27 +201,40 @@ public enum OutboxPlanner {
             let robot = entry.message.group.robotID
             if byRobot[robot] == nil {
                 robots.append(robot)
-                if windows[robot] == nil { windows[robot] = RateWindow(perMinute: adapter.rateLimit.perMinute, perSecond: adapter.rateLimit.perSecond) }
+                // A chat written through the platform app has the app's per-chat limit, not a robot's.
+                let app = appSenders[entry.message.group.platform].flatMap { $0.handles(entry.message.group) ? $0 : nil }
+                let limit = app?.perChatLimit ?? adapter.rateLimit
+                if windows[robot] == nil { windows[robot] = RateWindow(perMinute: limit.perMinute, perSecond: limit.perSecond) }
+                if let app, windows[appWindowKey(app.platform)] == nil {
+                    windows[appWindowKey(app.platform)] = RateWindow(perMinute: app.perAppLimit.perMinute, perSecond: app.perAppLimit.perSecond)
+                }
             }
             byRobot[robot, default: []].append(entry)
         }
         for robot in robots {
             let queue = byRobot[robot]!
             var window = windows[robot]!
+            // Every chat of one app also shares the app's own window.
+            let appKey = queue.first.flatMap { entry in
+                appSenders[entry.message.group.platform].flatMap { $0.handles(entry.message.group) ? appWindowKey($0.platform) : nil }
+            }
             // A robot with more waiting than it may send now merges routine messages per group into digests.
             var capacity = 0
             var probe = window
-            while capacity < queue.count, probe.nextSlot(at: now) <= now {
+            var appProbe = appKey.flatMap { windows[$0] }
+            while capacity < queue.count, probe.nextSlot(at: now) <= now, (appProbe?.nextSlot(at: now) ?? now) <= now {
                 probe.record(at: now)
+                appProbe?.record(at: now)
                 capacity += 1
             }
             var postponed: [Int64] = []
             var wakeAt: Date?
             var sends: [Send] = []
             for item in digestGroups(queue, merge: queue.count > capacity, limit: digestLimit) {
-                let slot = window.nextSlot(at: now)
+                let slot = max(window.nextSlot(at: now), appKey.flatMap { windows[$0]?.nextSlot(at: now) } ?? now)
                 if slot <= now {
                     window.record(at: now)
+                    if let appKey { windows[appKey]?.record(at: now) }
                     sends.append(item)
                 } else {
                     wakeAt = wakeAt ?? slot
@@ -227,6 +247,9 @@ public enum OutboxPlanner {
         }
         return plan
     }
+
+    /// The window shared by every chat one platform app writes to.
+    static func appWindowKey(_ platform: String) -> String { "app:\(platform)" }
 
     /// Groups entries into sends; with `merge`, routine messages to the same group are joined into
     /// digests of at most `limit` UTF-8 bytes (urgent messages always go alone and first).

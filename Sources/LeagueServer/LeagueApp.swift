@@ -23,6 +23,10 @@ public final class LeagueApp: Sendable {
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
+    /// Feishu / WeCom long connections and the platform apps that post for chat-only bindings.
+    let connectionSetup: ConnectionSetup
+    /// The state of each long connection, by platform.
+    public var connections: [String: LongConnectionStatus] { connectionSetup.statuses }
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
@@ -49,6 +53,10 @@ public final class LeagueApp: Sendable {
         self.auditor = Auditor(engine: engine, tolerance: 30)
         self.transport = transport
         self.maxSleep = maxSleep
+        var connectionProblems: [ConfigProblem] = []
+        self.connectionSetup = ConnectionSetup.make(config: config, adapters: adapters, transport: transport, engine: engine,
+                                                    ingestor: ingestor, problems: &connectionProblems)
+        guard connectionProblems.isEmpty else { throw ConfigError(connectionProblems) }
     }
 
     /// The background services: inbox processing, timers, outbox, auditor.
@@ -56,9 +64,10 @@ public final class LeagueApp: Sendable {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
-            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32),
+            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
+                          appSenders: connectionSetup.appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
-        ]
+        ] + connectionSetup.services()
     }
 
     public func router() -> Router<BasicRequestContext> {

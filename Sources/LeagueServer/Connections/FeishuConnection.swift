@@ -45,12 +45,12 @@ public struct FeishuConnection: Sendable {
     let intake: PushIntake
     let logger: Logger
 
-    init(settings: FeishuConnectionSettings, adapter: FeishuAdapter, transport: any HTTPTransport, app: LeagueApp) {
+    init(settings: FeishuConnectionSettings, adapter: FeishuAdapter, transport: any HTTPTransport, engine: Engine, ingestor: Ingestor) {
         self.settings = settings
         self.adapter = adapter
         self.transport = transport
-        self.intake = PushIntake(app: app, budget: settings.ackBudget)
-        self.logger = app.engine.logger
+        self.intake = PushIntake(engine: engine, ingestor: ingestor, budget: settings.ackBudget)
+        self.logger = engine.logger
     }
 
     /// The supervised service.

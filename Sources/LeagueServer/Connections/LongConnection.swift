@@ -244,7 +244,8 @@ enum SocketSession {
 /// adapter ignores, is acknowledged without storing; a push that could not be committed within
 /// `budget` seconds is not, so the platform delivers it again (a duplicate then commits nothing new).
 struct PushIntake: Sendable {
-    let app: LeagueApp
+    let engine: Engine
+    let ingestor: Ingestor
     let budget: Double
 
     enum Verdict: Sendable, Equatable {
@@ -253,19 +254,19 @@ struct PushIntake: Sendable {
     }
 
     func take(_ message: ChatMessage) async -> Verdict {
-        guard app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
-            app.engine.logger.notice("pushed message from a chat no unit is bound to", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
+        guard engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
+            engine.logger.notice("pushed message from a chat no unit is bound to", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
             return .acknowledge(stored: false)
         }
-        let ingestor = app.ingestor
+        let ingestor = ingestor
         switch await SocketSession.within(budget, { try await ingestor.submit(message) }) {
         case .success(let result)?:
             return .acknowledge(stored: result != .duplicate)
         case .failure(let error)?:
-            app.engine.logger.error("could not commit a pushed message; not acknowledged", metadata: ["error": "\(error)"])
+            engine.logger.error("could not commit a pushed message; not acknowledged", metadata: ["error": "\(error)"])
             return .withhold("\(error)")
         case nil:
-            app.engine.logger.error("pushed message not committed within the ACK budget; not acknowledged", metadata: ["budget_s": "\(budget)"])
+            engine.logger.error("pushed message not committed within the ACK budget; not acknowledged", metadata: ["budget_s": "\(budget)"])
             return .withhold("not committed within \(budget) s")
         }
     }

@@ -37,6 +37,8 @@ public enum PlatformFactory {
             }
             return value
         }
+        // mode, keepalive, dead_after and the connection URLs (LeaguePlatforms/Connections).
+        let connection = try ConnectionSettings.parse(platform: name, settings: settings)
         switch name {
         case "generic":
             return GenericAdapter(
@@ -77,8 +79,20 @@ public enum PlatformFactory {
                 baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
             )
         case "dingtalk":
+            // webhook: the robot callback is signed with the app secret. stream: client_id/client_secret
+            // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
+            // verifies webhook callbacks, so app_secret defaults to client_secret.
+            let appSecret: String
+            if connection.mode == .stream {
+                _ = try required("client_id")
+                let clientSecret = try required("client_secret")
+                appSecret = settings["app_secret"].flatMap { $0.isEmpty ? nil : $0 } ?? clientSecret
+                _ = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+            } else {
+                appSecret = try required("app_secret")
+            }
             return DingTalkAdapter(
-                appSecret: try required("app_secret"), baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
+                appSecret: appSecret, baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
                 botName: settings["bot_name"]
             )
         case "feishu":

@@ -20,13 +20,17 @@ public final class LeagueApp: Sendable {
     /// Rung when outbound messages are waiting.
     public let outboxBell = Doorbell()
     public let transport: any HTTPTransport
+    /// State of the platform connections (stream / long-connection modes), shown in /healthz.
+    public let connectionRegistry: ConnectionRegistry
+    /// The inbound path of pushed messages: the same `Ingestor` as webhooks, ACK only after commit.
+    public let pushIngest: PushIngest
+    /// Builds the connection supervisors for the configured modes (see Connections/StreamDriver.swift).
+    let connectionDrivers: [any StreamDriver]
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
-    /// Feishu / WeCom long connections and the platform apps that post for chat-only bindings.
-    let connectionSetup: ConnectionSetup
-    /// The state of each long connection, by platform.
-    public var connections: [String: LongConnectionStatus] { connectionSetup.statuses }
+    /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
+    let appSenders: [String: any AppSender]
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
@@ -53,10 +57,23 @@ public final class LeagueApp: Sendable {
         self.auditor = Auditor(engine: engine, tolerance: 30)
         self.transport = transport
         self.maxSleep = maxSleep
-        var connectionProblems: [ConfigProblem] = []
-        self.connectionSetup = ConnectionSetup.make(config: config, adapters: adapters, transport: transport, engine: engine,
-                                                    ingestor: ingestor, problems: &connectionProblems)
-        guard connectionProblems.isEmpty else { throw ConfigError(connectionProblems) }
+        self.connectionRegistry = ConnectionRegistry(clock: clock)
+        self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)
+        self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
+                                                               adapters: adapters, logger: logger)
+        self.appSenders = ConnectionFactory.appSenders(config: config, drivers: connectionDrivers, transport: transport, clock: clock)
+    }
+
+    /// One supervisor per platform in stream / long-connection mode, each holding its lease in the store
+    /// when the store keeps leases (SQLite does).
+    public func connectionSupervisors(holder: String = ProcessInfo.processInfo.hostName) -> [ConnectionSupervisor] {
+        connectionDrivers.map { driver in
+            let lease = (engine.store as? any LeaseStore).map {
+                ConnectionSupervisor.LeaseSettings(store: $0, name: driver.leaseName, holder: holder)
+            }
+            return ConnectionSupervisor(driver: driver, registry: connectionRegistry, clock: engine.clock,
+                                        logger: engine.logger, lease: lease)
+        }
     }
 
     /// The background services: inbox processing, timers, outbox, auditor.
@@ -65,9 +82,9 @@ public final class LeagueApp: Sendable {
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
             OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
-                          appSenders: connectionSetup.appSenders),
+                          appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
-        ] + connectionSetup.services()
+        ] + connectionSupervisors()
     }
 
     public func router() -> Router<BasicRequestContext> {

@@ -116,6 +116,17 @@ enum Migrations {
             // outbox that fell behind (100,000 escalation notices) slowed down the further it fell.
             try db.execute(sql: "CREATE INDEX outbox_due_order ON outbox(priority, id) WHERE state = 'pending'")
         }
+        migrator.registerMigration("v6-connect-dingtalk-connection-leases") { db in
+            // Who holds each platform connection (issue 12): a lease with a fencing token.
+            try db.execute(sql: """
+                CREATE TABLE connection_leases (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    token INTEGER NOT NULL,
+                    expires_at REAL NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

@@ -21,6 +21,8 @@ public struct DingTalkAdapter: PlatformAdapter {
     public let maxSkewMS: Int64
 
     public static let defaultBaseURL = "https://oapi.dingtalk.com"
+    /// The new OpenAPI host: Stream gateway bootstrap, access tokens, app robot messages.
+    public static let defaultAPIBaseURL = "https://api.dingtalk.com"
 
     public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = 3_600_000) {
         self.appSecret = appSecret

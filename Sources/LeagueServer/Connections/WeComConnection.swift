@@ -6,92 +6,165 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Settings of the WeCom AI-bot long connection (`platforms.wecom` with `mode: long_connection`).
-public struct WeComConnectionSettings: Sendable {
-    public var botID: String
-    public var botSecret: String
-    public var wsURL: String
-    /// `{"cmd":"ping"}` period (the SDK's 30 s).
-    public var keepalive: Double = 30
-    /// No frame of any kind for this long means the socket is dead (two missed ping acks + margin).
-    public var deadAfter: Double = 75
-    public var connectTimeout: Double = 10
-    /// How long a command (`aibot_subscribe`, `aibot_send_msg`) waits for its ack.
-    public var commandTimeout: Double = 5
-    public var tick: Double = 1
-    public var backoff = Backoff(base: 1, cap: 60, jitter: 0.2)
-
-    public init(botID: String, botSecret: String, wsURL: String) {
-        self.botID = botID
-        self.botSecret = botSecret
-        self.wsURL = wsURL
-    }
-}
-
-/// The WeCom 智能机器人 long connection: `aibot_subscribe` with bot id and secret as the first frame,
-/// `{"cmd":"ping"}` keepalives, pushed `aibot_msg_callback` messages committed through the `Ingestor`
-/// (WeCom has no ACK of pushes; duplicates are dropped by `msgid`), and `aibot_send_msg` on the same
-/// socket for every group bound by chat id only. A `disconnected_event` means another connection
-/// took the bot (WeCom allows one): this one stops and says so, it does not fight back.
-public final class WeComConnection: AppSender, Sendable {
-    public let platform = "wecom"
-    let settings: WeComConnectionSettings
+/// The WeCom 智能机器人 long connection (`platforms.wecom.mode: long_connection`) as a `StreamDriver`,
+/// and the sender for every WeCom group bound by chat id only.
+///
+/// * No HTTP bootstrap: the socket opens at `ws_url`, the first frame is `aibot_subscribe` with bot id
+///   and secret; an ack with errcode ≠ 0 stops the connection (bad credentials).
+/// * `{"cmd":"ping"}` every `keepalive`; two pings in a row without an ack close the socket.
+/// * `aibot_msg_callback` pushes are committed through the `Ingestor` (WeCom has no ACK of pushes;
+///   a re-push is a duplicate by `msgid`).
+/// * `disconnected_event`: another connection subscribed with this bot (WeCom allows one); this one
+///   stops and says so rather than fighting for the bot.
+/// * `aibot_send_msg` on the live socket sends into any chat the bot is in; its ack is the outcome.
+public final class WeComDriver: StreamDriver, AppSender, Sendable {
+    public let name = "wecom"
+    public var platform: String { name }
+    public let policy: ConnectionPolicy
+    public var usesWebSocketPing: Bool { false }
+    let botID: String
+    let botSecret: String
+    let wsURL: String
     let adapter: WeComAdapter
-    let intake: PushIntake
+    let push: PushIngest
     let logger: Logger
+    /// How long a command waits for its ack (the SDK's 5 s).
+    let commandTimeout: Double
+
+    struct Ack: Sendable, Equatable {
+        var errcode: Int64
+        var errmsg: String
+    }
+
     private struct Live: Sendable {
-        var writer: WebSocketOutboundWriter?
-        var waiting: [String: CheckedContinuation<JSONAck?, Never>] = [:]
+        var socket: StreamSocket?
+        var subscribeID: String?
+        var waiting: [String: CheckedContinuation<Ack?, Never>] = [:]
+        /// Pings sent on the live socket since the last ping ack.
+        var unansweredPings = 0
     }
     private let live = NIOLockedValueBox(Live())
 
-    init(settings: WeComConnectionSettings, adapter: WeComAdapter, engine: Engine, ingestor: Ingestor) {
-        self.settings = settings
+    public init(policy: ConnectionPolicy, botID: String, botSecret: String, wsURL: String, adapter: WeComAdapter,
+                push: PushIngest, logger: Logger, commandTimeout: Double = 5) {
+        self.policy = policy
+        self.botID = botID
+        self.botSecret = botSecret
+        self.wsURL = wsURL
         self.adapter = adapter
-        self.intake = PushIntake(engine: engine, ingestor: ingestor, budget: 4)
-        self.logger = engine.logger
+        self.push = push
+        self.logger = logger
+        self.commandTimeout = commandTimeout
     }
 
-    /// The supervised service.
-    public func service(status: LongConnectionStatus) -> LongConnectionService {
-        LongConnectionService(status: status, backoff: settings.backoff, logger: logger) { status in
-            await self.session(status: status)
+    // MARK: StreamDriver
+
+    public func bootstrap() async throws -> String { wsURL }
+
+    public func opened(_ socket: StreamSocket) async throws {
+        let id = Self.requestID("aibot_subscribe")
+        live.withLockedValue {
+            $0.socket = socket
+            $0.subscribeID = id
+            $0.unansweredPings = 0
         }
+        let frame = Self.frame("aibot_subscribe", id: id, body: .object([("bot_id", .string(botID)), ("secret", .string(botSecret))]))
+        try await socket.send(text: frame)
+    }
+
+    public func lane(of message: WebSocketMessage) -> FrameLane {
+        guard case .text(let text) = message, text.contains("aibot_msg_callback") else { return .inline }
+        return .serial
+    }
+
+    public func keepalive(_ socket: StreamSocket) async throws {
+        let missed = live.withLockedValue { live -> Int in
+            guard live.socket?.id == socket.id else { return 0 }
+            live.unansweredPings += 1
+            return live.unansweredPings - 1
+        }
+        if missed >= 2 { throw ConnectionFailure.retry("WeCom: two pings in a row were not acknowledged") }
+        try await socket.send(text: Self.frame("ping", id: Self.requestID("ping"), body: nil))
+    }
+
+    public func receive(_ message: WebSocketMessage, on socket: StreamSocket) async -> FrameOutcome {
+        guard case .text(let text) = message,
+              let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return .handled
+        }
+        let requestID = (json["headers"] as? [String: Any])?["req_id"] as? String ?? ""
+        let cmd = json["cmd"] as? String
+        if cmd == nil || cmd == "", let code = json["errcode"] as? NSNumber {
+            let ack = Ack(errcode: code.int64Value, errmsg: json["errmsg"] as? String ?? "")
+            let (isSubscribe, waiter) = live.withLockedValue { live -> (Bool, CheckedContinuation<Ack?, Never>?) in
+                if requestID.hasPrefix("ping") { live.unansweredPings = 0 }
+                return (requestID == live.subscribeID, live.waiting.removeValue(forKey: requestID))
+            }
+            waiter?.resume(returning: ack)
+            if isSubscribe {
+                guard ack.errcode == 0 else {
+                    return .stop(.fatal("WeCom aibot_subscribe refused: errcode \(ack.errcode) \(ack.errmsg) (check platforms.wecom.bot_id / bot_secret)"))
+                }
+                logger.info("WeCom AI-bot long connection subscribed", metadata: ["socket": "\(socket.id)"])
+            }
+            return .handled
+        }
+        let body = json["body"] as? [String: Any] ?? [:]
+        switch cmd {
+        case "aibot_msg_callback":
+            guard let data = try? JSONSerialization.data(withJSONObject: body) else { return .handled }
+            do throws(InboundRejection) {
+                _ = await push.commit(try adapter.decodePushedAIBot(data, now: Date()))
+            } catch {
+                _ = push.refused(error, platform: name)
+            }
+        case "aibot_event_callback":
+            if (body["event"] as? [String: Any])?["eventtype"] as? String == "disconnected_event" {
+                detach(socket)
+                return .stop(.fatal("WeCom disconnected_event: another connection subscribed with this bot_id; this instance stopped and does not reconnect"))
+            }
+        default:
+            break
+        }
+        return .handled
     }
 
     // MARK: AppSender
 
-    /// The AI bot's send limit is not documented; 20 a minute per chat like the group robot [unconfirmed].
+    /// The AI bot's proactive send limit is not documented; 20 a minute per chat like the group robot [unconfirmed].
     public var perChatLimit: RateLimit { RateLimit(perMinute: 20) }
     /// Not documented either; a conservative 10 a second for the whole bot [unconfirmed].
     public var perAppLimit: RateLimit { RateLimit(perSecond: 10) }
 
     public func handles(_ binding: GroupBinding) -> Bool {
-        binding.platform == platform && (binding.credentials["robot_key"] ?? "").isEmpty
+        binding.platform == name && (binding.credentials["robot_key"] ?? "").isEmpty
     }
 
     /// `aibot_send_msg` with a markdown body; members are @-mentioned inline as `<@userid>`.
     public func send(_ message: OutboundMessage, timeout: Double) async -> DeliveryOutcome {
+        guard let ack = await command("aibot_send_msg", body: Self.sendBody(message), timeout: min(timeout, commandTimeout)) else {
+            return .retryLater("WeCom long connection is not connected or did not acknowledge the send")
+        }
+        return Self.classify(ack)
+    }
+
+    static func sendBody(_ message: OutboundMessage) -> OutJSON {
         var text = message.text
         for mention in message.mentions {
             guard let id = mention.userID, !id.isEmpty else { continue }
             let tag = id == "@all" || id == "all" ? "<@all>" : "<@\(id)>"
             if !text.contains(tag) { text += " " + tag }
         }
-        let body = OutJSON.object([
+        return .object([
             ("chatid", .string(message.group.chat)),
             ("msgtype", .string("markdown")),
-            ("markdown", .object([("content", .string(Self.cut(text, maxBytes: 20_480)))])),
+            ("markdown", .object([("content", .string(cut(text, maxBytes: 20_480)))])),
         ])
-        guard let ack = await command("aibot_send_msg", body: body, timeout: min(timeout, settings.commandTimeout)) else {
-            return .retryLater("WeCom long connection is not connected or did not answer")
-        }
-        return Self.classify(ack)
     }
 
-    /// 0 delivered; 45009 / 45033 (frequency) rate limited; -1 (busy) retried; anything else is
-    /// permanent (e.g. 846605 invalid req_id, 40058 bad parameter, the bot not in the chat).
-    static func classify(_ ack: JSONAck) -> DeliveryOutcome {
+    /// 0 delivered; 45009 / 45033 (frequency) rate limited; -1 (system busy) retried; anything else
+    /// permanent (846605 invalid req_id, 40058 bad parameter, a chat the bot is not in …).
+    static func classify(_ ack: Ack) -> DeliveryOutcome {
         let detail = "WeCom errcode \(ack.errcode): \(ack.errmsg)"
         switch ack.errcode {
         case 0: return .delivered
@@ -116,32 +189,26 @@ public final class WeComConnection: AppSender, Sendable {
 
     // MARK: Commands
 
-    struct JSONAck: Sendable, Equatable {
-        var errcode: Int64
-        var errmsg: String
-    }
-
     static func requestID(_ cmd: String) -> String {
-        let millis = Int64(Date().timeIntervalSince1970 * 1000)
-        return "\(cmd)_\(millis)_\(String(format: "%08x", UInt32.random(in: 0...UInt32.max)))"
+        "\(cmd)_\(Int64(Date().timeIntervalSince1970 * 1000))_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
-    /// Sends a command on the live socket and waits for the ack with its `req_id`; nil when not
-    /// connected, the write failed, or no ack came in time.
-    func command(_ cmd: String, body: OutJSON?, timeout: Double) async -> JSONAck? {
-        guard let writer = live.withLockedValue({ $0.writer }) else { return nil }
-        let id = Self.requestID(cmd)
+    static func frame(_ cmd: String, id: String, body: OutJSON?) -> String {
         var members: [(String, OutJSON)] = [("cmd", .string(cmd)), ("headers", .object([("req_id", .string(id))]))]
         if let body { members.append(("body", body)) }
-        let frame = OutJSON.object(members).text
+        return OutJSON.object(members).text
+    }
+
+    /// Sends a command on the live socket and waits for its ack; nil when there is no socket, the
+    /// write failed or no ack came within `timeout`.
+    func command(_ cmd: String, body: OutJSON?, timeout: Double) async -> Ack? {
+        guard let socket = live.withLockedValue({ $0.socket }) else { return nil }
+        let id = Self.requestID(cmd)
+        let frame = Self.frame(cmd, id: id, body: body)
         return await withCheckedContinuation { continuation in
             live.withLockedValue { $0.waiting[id] = continuation }
             Task {
-                do {
-                    try await writer.write(.text(frame))
-                } catch {
-                    self.resolve(id, nil)
-                }
+                do { try await socket.send(text: frame) } catch { self.resolve(id, nil) }
             }
             Task {
                 try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
@@ -150,120 +217,13 @@ public final class WeComConnection: AppSender, Sendable {
         }
     }
 
-    private func resolve(_ id: String, _ ack: JSONAck?) {
-        let waiting = live.withLockedValue { $0.waiting.removeValue(forKey: id) }
-        waiting?.resume(returning: ack)
+    private func resolve(_ id: String, _ ack: Ack?) {
+        live.withLockedValue { $0.waiting.removeValue(forKey: id) }?.resume(returning: ack)
     }
 
-    private func attach(_ writer: WebSocketOutboundWriter?) {
-        let orphans = live.withLockedValue { live -> [CheckedContinuation<JSONAck?, Never>] in
-            live.writer = writer
-            guard writer == nil else { return [] }
-            defer { live.waiting = [:] }
-            return Array(live.waiting.values)
-        }
-        for continuation in orphans { continuation.resume(returning: nil) }
-    }
-
-    // MARK: Session
-
-    func session(status: LongConnectionStatus) async -> SessionEnd {
-        await SocketSession.run(url: settings.wsURL, connectTimeout: settings.connectTimeout, tick: settings.tick, logger: logger) { events, writer in
-            defer { self.attach(nil) }
-            return await self.loop(events: events, writer: writer, status: status)
-        }
-    }
-
-    private func loop(events: AsyncStream<SocketEvent>, writer: WebSocketOutboundWriter, status: LongConnectionStatus) async -> SessionEnd {
-        let clock = ContinuousClock()
-        var lastFrame = clock.now
-        // Subscribe first; its ack comes through the event loop below like every other frame.
-        attach(writer)
-        let subscribe = Outcome()
-        let pings = Outcome()
-        Task {
-            subscribe.finish(await self.command("aibot_subscribe", body: .object([("bot_id", .string(self.settings.botID)), ("secret", .string(self.settings.botSecret))]),
-                               timeout: self.settings.commandTimeout))
-        }
-        var subscribed = false
-        var nextPing = clock.now + .milliseconds(Int64(settings.keepalive * 1000))
-        var missedPings = 0
-        var pingOut = false
-        for await event in events {
-            if !subscribed, let ack = subscribe.result {
-                guard let ack else { return .retry("WeCom aibot_subscribe was not answered") }
-                guard ack.errcode == 0 else { return .fatal("WeCom aibot_subscribe refused: errcode \(ack.errcode) \(ack.errmsg) (check bot_id / bot_secret)") }
-                subscribed = true
-                status.set(.connected)
-                logger.info("WeCom AI-bot long connection subscribed")
-            }
-            switch event {
-            case .closed(let reason):
-                return .retry("WeCom socket closed: \(reason)")
-            case .tick:
-                if clock.now - lastFrame > .milliseconds(Int64(settings.deadAfter * 1000)) {
-                    return .retry("WeCom socket silent for more than \(settings.deadAfter) s")
-                }
-                if pingOut, let ack = pings.result {
-                    missedPings = ack == nil ? missedPings + 1 : 0
-                    pingOut = false
-                    if missedPings >= 2 { return .retry("WeCom: two pings in a row were not acknowledged") }
-                }
-                if subscribed, !pingOut, clock.now >= nextPing {
-                    nextPing = clock.now + .milliseconds(Int64(settings.keepalive * 1000))
-                    pingOut = true
-                    pings.reset()
-                    Task { pings.finish(await self.command("ping", body: nil, timeout: self.settings.commandTimeout)) }
-                }
-            case .message(.binary):
-                lastFrame = clock.now
-                status.frameArrived()
-            case .message(.text(let text)):
-                lastFrame = clock.now
-                status.frameArrived()
-                guard let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                    logger.warning("WeCom frame is not a JSON object; skipped")
-                    continue
-                }
-                let requestID = (json["headers"] as? [String: Any])?["req_id"] as? String ?? ""
-                let cmd = json["cmd"] as? String
-                if cmd == nil, let code = json["errcode"] as? NSNumber {
-                    resolve(requestID, JSONAck(errcode: code.int64Value, errmsg: json["errmsg"] as? String ?? ""))
-                    continue
-                }
-                let body = json["body"] as? [String: Any] ?? [:]
-                switch cmd {
-                case "aibot_msg_callback":
-                    guard let data = try? JSONSerialization.data(withJSONObject: body) else { continue }
-                    Task { await self.take(data) }
-                case "aibot_event_callback":
-                    let eventType = (body["event"] as? [String: Any])?["eventtype"] as? String
-                    if eventType == "disconnected_event" {
-                        return .stop("WeCom disconnected_event: another connection subscribed with this bot_id")
-                    }
-                default:
-                    continue
-                }
-            }
-        }
-        return .retry("WeCom socket closed")
-    }
-
-    /// The answer of one command, read by the session loop without waiting: nil while it is out,
-    /// `.some(nil)` when it ended without an ack.
-    final class Outcome: Sendable {
-        private let box = NIOLockedValueBox<JSONAck??>(nil)
-        var result: JSONAck?? { box.withLockedValue { $0 } }
-        func finish(_ ack: JSONAck?) { box.withLockedValue { $0 = .some(ack) } }
-        func reset() { box.withLockedValue { $0 = nil } }
-    }
-
-    private func take(_ body: Data) async {
-        do throws(InboundRejection) {
-            guard case .message(let message, _) = try adapter.decodePushedAIBot(body, now: Date()) else { return }
-            _ = await intake.take(message)
-        } catch {
-            logger.warning("WeCom pushed message refused", metadata: ["reason": "\(error.reason)"])
+    private func detach(_ socket: StreamSocket) {
+        live.withLockedValue { live in
+            if live.socket?.id == socket.id { live.socket = nil }
         }
     }
 }

@@ -25,8 +25,17 @@ struct WebhookRoutes {
 
     func health() async throws -> Response {
         let report = await app.auditor.report()
-        let json = report.json
-        return Response(status: report.degraded ? .serviceUnavailable : .ok,
+        // Platform connections (stream / long-connection modes): one down > 60 s, or stopped, degrades.
+        let connections = app.connectionRegistry.report()
+        let degraded = report.degraded || connections.contains(where: \.degraded)
+        var json = report.json
+        if !connections.isEmpty {
+            json = String(json.dropLast()) + ",\"connections\":" + ConnectionRegistry.json(connections) + "}"
+            if degraded && !report.degraded {
+                json = json.replacingOccurrences(of: "{\"status\":\"ok\"", with: "{\"status\":\"degraded\"")
+            }
+        }
+        return Response(status: degraded ? .serviceUnavailable : .ok,
                         headers: [.contentType: "application/json; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }

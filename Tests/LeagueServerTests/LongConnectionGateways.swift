@@ -39,6 +39,7 @@ final class FakeGateway: @unchecked Sendable {
         var tokenFetches = 0
         // WeCom
         var wecomFrames: [(socket: Int, json: [String: Any])] = []
+        var wecomSockets: [Int: WebSocketOutboundWriter] = [:]
         var wecomSubscribeErrcode = 0
         var wecomAnswerPings = true
     }
@@ -198,10 +199,10 @@ final class FakeGateway: @unchecked Sendable {
     private func wecomSession(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async throws {
         let id = state.withLockedValue { state -> Int in
             state.nextSocket += 1
-            state.sockets[state.nextSocket] = outbound
+            state.wecomSockets[state.nextSocket] = outbound
             return state.nextSocket
         }
-        defer { _ = state.withLockedValue { $0.sockets.removeValue(forKey: id) } }
+        defer { _ = state.withLockedValue { $0.wecomSockets.removeValue(forKey: id) } }
         for try await message in inbound.messages(maxSize: 1 << 20) {
             guard case .text(let text) = message, let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { continue }
             let requestID = (json["headers"] as? [String: Any])?["req_id"] as? String ?? ""
@@ -222,7 +223,7 @@ final class FakeGateway: @unchecked Sendable {
 
     /// Sends a text frame on a WeCom socket (the newest when nil).
     func wecomPush(_ json: String, socket: Int? = nil) async throws {
-        let writer = state.withLockedValue { state in state.sockets[socket ?? state.sockets.keys.max() ?? 0] }
+        let writer = state.withLockedValue { state in state.wecomSockets[socket ?? state.wecomSockets.keys.max() ?? 0] }
         try await #require(writer).write(.text(json))
     }
 

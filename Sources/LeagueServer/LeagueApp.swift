@@ -31,12 +31,15 @@ public final class LeagueApp: Sendable {
     let maxSleep: Double
     /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
     let appSenders: [String: any AppSender]
+    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
+    let maintenanceInterval: Double
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
     public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
-                logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4) throws(ConfigError) {
+                logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4, maintenanceInterval: Double = 600,
+                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20)) throws(ConfigError) {
         var adapters: [String: any PlatformAdapter] = [:]
         var problems: [ConfigProblem] = []
         for (name, settings) in config.platforms {
@@ -53,7 +56,8 @@ public final class LeagueApp: Sendable {
         }
         self.webhookAdapters = paths
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
-        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin)
+        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
+                                 maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         self.transport = transport
         self.maxSleep = maxSleep
@@ -62,6 +66,7 @@ public final class LeagueApp: Sendable {
         self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
                                                                adapters: adapters, logger: logger)
         self.appSenders = ConnectionFactory.appSenders(config: config, drivers: connectionDrivers, transport: transport, clock: clock)
+        self.maintenanceInterval = maintenanceInterval
     }
 
     /// One supervisor per platform in stream / long-connection mode, each holding its lease in the store
@@ -84,6 +89,7 @@ public final class LeagueApp: Sendable {
             OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
                           appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
+            MaintenanceService(engine: engine, interval: maintenanceInterval),
         ] + connectionSupervisors()
     }
 

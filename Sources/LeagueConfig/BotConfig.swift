@@ -18,7 +18,10 @@ public struct BotConfig: Sendable {
     }
 
     public struct Outbox: Sendable, Hashable {
+        /// At least this many tries before a message may be declared dead.
         public var maxAttempts = 8
+        /// A message that keeps failing is retried until it is older than this (and tried `maxAttempts` times).
+        public var giveUpAfterSeconds = 86_400.0
         public var backoffSeconds = 1.0
         public var maxBackoffSeconds = 300.0
         /// How long one send may take before it counts as failed.
@@ -33,6 +36,12 @@ public struct BotConfig: Sendable {
         public var outboxSeconds = 30.0 * 86_400
     }
 
+    public struct Health: Sendable, Hashable {
+        /// /healthz is degraded when the oldest pending outbound message is older than this (or than
+        /// the time the rate limits need for the current backlog, if that is longer).
+        public var maxPendingAgeSeconds = 300.0
+    }
+
     /// The path of the main config file.
     public var file: String
     public var retention = Retention()
@@ -42,6 +51,7 @@ public struct BotConfig: Sendable {
     public var timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!
     public var tasks = TaskSettings()
     public var outbox = Outbox()
+    public var health = Health()
     public var ackPhrases = ["收到", "已收到"]
     /// Names the bot answers to when @-mentioned in a group.
     public var botNames = ["团务助手", "LeagueOps", "机器人", "bot"]
@@ -72,6 +82,7 @@ public enum ConfigLoader {
     static let topKeys: Set<String> = [
         "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
         "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment", "retention",
+        "health",
     ]
 
     /// Loads leagueops.yaml, the org file and the command catalogue it names.
@@ -128,11 +139,17 @@ public enum ConfigLoader {
         }
         var outbox = BotConfig.Outbox()
         if let map = reader.mapping(top?["outbox"], "outbox") {
-            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout"], "outbox")
+            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout", "give_up_after"], "outbox")
             if let value = reader.int(map["max_attempts"], "outbox.max_attempts", range: 1...100) { outbox.maxAttempts = value }
             if let value = reader.duration(map["backoff"], "outbox.backoff") { outbox.backoffSeconds = value }
             if let value = reader.duration(map["max_backoff"], "outbox.max_backoff") { outbox.maxBackoffSeconds = value }
             if let value = reader.duration(map["timeout"], "outbox.timeout") { outbox.timeoutSeconds = value }
+            if let value = reader.duration(map["give_up_after"], "outbox.give_up_after") { outbox.giveUpAfterSeconds = value }
+        }
+        var health = BotConfig.Health()
+        if let map = reader.mapping(top?["health"], "health") {
+            reader.checkKeys(map, allowed: ["max_pending_age"], "health")
+            if let value = reader.duration(map["max_pending_age"], "health.max_pending_age") { health.maxPendingAgeSeconds = value }
         }
         var platforms: [String: [String: String]] = [:]
         if let map = reader.mapping(top?["platforms"], "platforms") {
@@ -179,6 +196,7 @@ public enum ConfigLoader {
         config.tasks = tasks
         config.outbox = outbox
         config.retention = retention
+        config.health = health
         config.ackPhrases = ackPhrases
         config.botNames = botNames
         config.platforms = platforms

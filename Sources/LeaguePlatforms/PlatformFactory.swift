@@ -56,6 +56,7 @@ public enum PlatformFactory {
                 baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
             )
             adapter.webhookEnabled = false
+            adapter.aiBotID = settings["bot_id"]
             return adapter
         case "wecom":
             // token / aes_key: the callback settings of the 智能机器人 (path `wecom`); app_token /
@@ -83,17 +84,21 @@ public enum PlatformFactory {
             // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
             // verifies webhook callbacks, so app_secret defaults to client_secret.
             let appSecret: String
+            var app: DingTalkApp?
             if connection.mode == .stream {
-                _ = try required("client_id")
+                let clientID = try required("client_id")
                 let clientSecret = try required("client_secret")
                 appSecret = settings["app_secret"].flatMap { $0.isEmpty ? nil : $0 } ?? clientSecret
-                _ = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+                let api = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+                // robot_code: the robot's code for sending; the console shows it, usually equal to the AppKey.
+                app = DingTalkApp(clientID: clientID, clientSecret: clientSecret,
+                                  robotCode: settings["robot_code"].flatMap { $0.isEmpty ? nil : $0 } ?? clientID, apiBaseURL: api)
             } else {
                 appSecret = try required("app_secret")
             }
             return DingTalkAdapter(
                 appSecret: appSecret, baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
-                botName: settings["bot_name"]
+                botName: settings["bot_name"], app: app
             )
         case "feishu":
             // mode long_connection: events come over the bot's own socket, so the webhook's
@@ -103,10 +108,12 @@ public enum PlatformFactory {
                 _ = try required("app_id")
                 _ = try required("app_secret")
             }
-            return FeishuAdapter(
+            var adapter = FeishuAdapter(
                 verificationToken: longConnection ? (settings["verification_token"] ?? "") : try required("verification_token"), encryptKey: settings["encrypt_key"],
                 baseURL: try baseURL(FeishuAdapter.defaultBaseURL), botOpenID: settings["bot_open_id"], botName: settings["bot_name"]
             )
+            if let appID = settings["app_id"], !appID.isEmpty, !(settings["app_secret"] ?? "").isEmpty { adapter.appID = appID }
+            return adapter
         default:
             throw PlatformSettingError(platform: name, key: "", problem: "unknown platform (known: \(knownPlatforms.joined(separator: ", ")))")
         }

@@ -59,7 +59,12 @@ public final class LeagueApp: Sendable {
         self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
                                  maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
-        self.transport = transport
+        // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
+        if let app = (adapters["dingtalk"] as? DingTalkAdapter)?.app {
+            self.transport = DingTalkAppTokenTransport(base: transport, app: app, clock: clock)
+        } else {
+            self.transport = transport
+        }
         self.maxSleep = maxSleep
         self.connectionRegistry = ConnectionRegistry(clock: clock)
         self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)

@@ -405,9 +405,19 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     static func outbox(from row: Row) -> OutboxEntry? {
-        guard let message = try? JSONDecoder().decode(OutboundMessage.self, from: row["payload"] as Data) else { return nil }
-        return OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+        try? decodeOutbox(row).get()
+    }
+
+    /// An outbox row, or why its payload does not decode.
+    static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
+        let message: OutboundMessage
+        do {
+            message = try JSONDecoder().decode(OutboundMessage.self, from: (row["payload"] as Data?) ?? Data())
+        } catch {
+            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload: \(error)"))
+        }
+        return .success(OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
                            attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
-                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"])
+                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
     }
 }

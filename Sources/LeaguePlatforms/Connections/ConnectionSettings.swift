@@ -23,7 +23,7 @@ public enum ConnectionMode: String, Sendable, Hashable {
     public var isConnection: Bool { self != .webhook }
 }
 
-/// The connection keys of `platforms.<name>`: `mode`, `keepalive`, `dead_after`, and URL checks.
+/// The connection keys of `platforms.<name>`: `mode`, `keepalive`, `dead_after`, `timeout`, and URL checks.
 ///
 /// Every URL a connection uses is configurable so tests can point at loopback; `ws://` and
 /// `http://` are accepted only for loopback hosts (127.0.0.0/8, ::1, localhost), so a secret or a
@@ -35,6 +35,10 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var keepalive: Double
     /// Seconds without any inbound frame after which the socket is declared dead.
     public var deadAfter: Double
+    /// Time-out of each bootstrap HTTP call and of the WebSocket upgrade (`timeout`, default 10 s).
+    public var timeout: Double = 10
+    /// First reconnect delay after a failed attempt (`backoff`, default 1 s); doubles up to 60 s.
+    public var backoff: Double = 1
 
     /// Vendor-derived defaults (see docs/platforms.md): DingTalk's Python SDK pings every 60 s; Feishu's
     /// `PingInterval` is 120 s; WeCom's SDK pings every 30 s and gives up after two missed acks.
@@ -73,7 +77,10 @@ public struct ConnectionSettings: Sendable, Hashable {
             throw PlatformSettingError(platform: platform, key: "dead_after",
                                        problem: "must be longer than keepalive (\(keepalive) s), or a healthy but quiet socket is declared dead")
         }
-        return ConnectionSettings(platform: platform, mode: mode, keepalive: keepalive, deadAfter: deadAfter)
+        var result = ConnectionSettings(platform: platform, mode: mode, keepalive: keepalive, deadAfter: deadAfter)
+        result.timeout = try seconds("timeout", 10)
+        result.backoff = try seconds("backoff", 1)
+        return result
     }
 
     /// A URL setting: `https://`/`wss://` anywhere, `http://`/`ws://` only for a loopback host.

@@ -27,6 +27,15 @@ public struct WeComAdapter: PlatformAdapter {
     public var webhookPaths: [String] { webhookEnabled ? [Self.aiBotPath, Self.appPath] : [] }
     /// False in long-connection-only setups (no callback token / key configured).
     public var webhookEnabled = true
+    /// The AI bot's id when it speaks over its long connection (groups bound by chat only).
+    public var aiBotID: String?
+
+    /// Groups without a robot_key are posted to with `aibot_send_msg`: they share one bot, modelled
+    /// at 10 a second (not documented); each chat keeps `rateLimit` (20 a minute).
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? {
+        guard let aiBotID, (group.credentials["robot_key"] ?? "").isEmpty else { return nil }
+        return ("wecom-aibot:\(aiBotID)", RateLimit(perSecond: 10))
+    }
     public static let aiBotPath = "wecom"
     public static let appPath = "wecom-app"
 

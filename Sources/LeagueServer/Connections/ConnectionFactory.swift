@@ -16,19 +16,19 @@ enum ConnectionFactory {
             do {
                 let connection = try ConnectionSettings.parse(platform: name, settings: settings)
                 guard connection.mode.isConnection else { continue }
-                // Tuning keys of the Feishu / WeCom connections (tests shorten them).
-                func seconds(_ key: String, _ fallback: Double) throws(PlatformSettingError) -> Double {
-                    guard let text = settings[key], !text.isEmpty else { return fallback }
-                    guard let value = DurationText.seconds(text), value > 0 else {
-                        throw PlatformSettingError(platform: name, key: key, problem: "duration “\(text)” is not parseable; write it like 10s or 500ms")
-                    }
-                    return value
-                }
                 switch name {
+                case "dingtalk":
+                    guard let adapter = adapters[name] as? DingTalkAdapter, let app = adapter.app else {
+                        throw PlatformSettingError(platform: name, key: "mode", problem: "stream needs client_id and client_secret")
+                    }
+                    let policy = ConnectionPolicy(keepalive: connection.keepalive, deadAfter: connection.deadAfter,
+                                                  bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
+                    drivers.append(DingTalkStreamDriver(adapter: adapter, app: app, policy: policy, transport: transport,
+                                                        push: push, clock: push.engine.clock, logger: logger))
                 case "feishu":
                     guard let adapter = adapters[name] as? FeishuAdapter else { continue }
                     let policy = ConnectionPolicy(keepalive: connection.keepalive, deadAfter: connection.deadAfter,
-                                                  bootstrapTimeout: try seconds("bootstrap_timeout", 10), initialBackoff: try seconds("min_backoff", 1))
+                                                  bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
                     drivers.append(FeishuDriver(
                         policy: policy, appID: settings["app_id"] ?? "", appSecret: settings["app_secret"] ?? "",
                         baseURL: try ConnectionSettings.url(settings, platform: name, key: "base_url", default: FeishuAdapter.defaultBaseURL, secure: "https"),
@@ -37,7 +37,7 @@ enum ConnectionFactory {
                 case "wecom":
                     guard let adapter = adapters[name] as? WeComAdapter else { continue }
                     let policy = ConnectionPolicy(keepalive: connection.keepalive, deadAfter: connection.deadAfter,
-                                                  bootstrapTimeout: try seconds("bootstrap_timeout", 10), initialBackoff: try seconds("min_backoff", 1))
+                                                  bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
                     drivers.append(WeComDriver(
                         policy: policy, botID: settings["bot_id"] ?? "", botSecret: settings["bot_secret"] ?? "",
                         wsURL: try ConnectionSettings.url(settings, platform: name, key: "ws_url", default: "wss://openws.work.weixin.qq.com", secure: "wss"),

@@ -99,11 +99,9 @@ public final class ConnectionSupervisor: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.supervise() }
-        // A connection stopped for good (fatal, evicted, lease lost) must not end the bot: a service
-        // returning early would shut the whole service group down. Wait for the real shutdown.
-        if !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await gracefulShutdown()
-        }
+        // Stopped for good (fatal, lease lost): stay in the group, or the whole bot would shut down,
+        // and keep /healthz telling why until the operator fixes the config and restarts.
+        try? await gracefulShutdown()
         registry.apply(driver.name, .shutdown)
         if let lease, let held = heldLease.withLockedValue({ $0 }) {
             try? await lease.store.releaseLease(held.name, holder: held.holder, token: held.token)

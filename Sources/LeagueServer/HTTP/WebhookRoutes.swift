@@ -24,16 +24,17 @@ struct WebhookRoutes {
     }
 
     func health() async throws -> Response {
-        let report = await app.auditor.report()
+        var report = await app.auditor.report()
         // Platform connections (stream / long-connection modes): one down > 60 s, or stopped, degrades.
         let connections = app.connectionRegistry.report()
-        let degraded = report.degraded || connections.contains(where: \.degraded)
+        for connection in connections where connection.degraded {
+            let why = connection.state == "stopped" ? "stopped" : "down for \(Int(connection.downSeconds ?? 0)) s"
+            report.reasons.append(Auditor.Reason(code: "connection", detail: "\(connection.name) \(why): \(connection.lastError ?? "no error recorded")"))
+        }
+        let degraded = report.degraded
         var json = report.json
         if !connections.isEmpty {
             json = String(json.dropLast()) + ",\"connections\":" + ConnectionRegistry.json(connections) + "}"
-            if degraded && !report.degraded {
-                json = json.replacingOccurrences(of: "{\"status\":\"ok\"", with: "{\"status\":\"degraded\"")
-            }
         }
         return Response(status: degraded ? .serviceUnavailable : .ok,
                         headers: [.contentType: "application/json; charset=utf-8"],

@@ -43,7 +43,8 @@ public enum PlatformFactory {
         case "generic":
             return GenericAdapter(
                 secret: try required("secret"),
-                outboundURL: settings["outbound_url"] ?? "http://127.0.0.1:9000/messages"
+                outboundURL: settings["outbound_url"] ?? "http://127.0.0.1:9000/messages",
+                outboundSecret: settings["outbound_secret"].flatMap { $0.isEmpty ? nil : $0 }
             )
         case "console":
             return ConsoleAdapter()
@@ -83,6 +84,13 @@ public enum PlatformFactory {
             // webhook: the robot callback is signed with the app secret. stream: client_id/client_secret
             // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
             // verifies webhook callbacks, so app_secret defaults to client_secret.
+            var skewMS = DingTalkAdapter.defaultMaxSkewMS
+            if let text = settings["max_skew"], !text.isEmpty {
+                guard let seconds = DurationText.seconds(text), seconds >= 1, seconds <= 3600 else {
+                    throw PlatformSettingError(platform: name, key: "max_skew", problem: "must be a duration between 1s and 1h, like 5m (DingTalk's sign covers only the timestamp, so keep it short)")
+                }
+                skewMS = Int64(seconds * 1000)
+            }
             let appSecret: String
             var app: DingTalkApp?
             if connection.mode == .stream {
@@ -98,7 +106,7 @@ public enum PlatformFactory {
             }
             return DingTalkAdapter(
                 appSecret: appSecret, baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
-                botName: settings["bot_name"], app: app
+                botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"], app: app
             )
         case "feishu":
             // mode long_connection: events come over the bot's own socket, so the webhook's
@@ -107,6 +115,11 @@ public enum PlatformFactory {
             if longConnection {
                 _ = try required("app_id")
                 _ = try required("app_secret")
+            }
+            let plainAllowed = settings["insecure_plain"]?.lowercased() == "true"
+            let webhook = !longConnection || !(settings["verification_token"] ?? "").isEmpty
+            if webhook, settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
+                throw PlatformSettingError(platform: name, key: "encrypt_key", problem: "is required: without it Feishu callbacks carry no signature and no time window, only the static verification token (set the Encrypt Key of the event subscription, or `insecure_plain: true` to accept that)")
             }
             var adapter = FeishuAdapter(
                 verificationToken: longConnection ? (settings["verification_token"] ?? "") : try required("verification_token"), encryptKey: settings["encrypt_key"],

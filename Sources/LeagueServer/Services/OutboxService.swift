@@ -110,6 +110,17 @@ public struct OutboxService: Service {
             due.entries.removeAll { dropped.contains($0.id) }
             if due.entries.isEmpty { return (nil, []) }
         }
+        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11).
+        var unbound: [(OutboxEntry, String)] = []
+        due.entries = due.entries.compactMap { entry in
+            guard let message = engine.resolveForSending(entry.message) else {
+                unbound.append((entry, "group \(entry.message.group.platform):\(entry.message.group.chat) is no longer bound to a unit"))
+                return nil
+            }
+            var resolved = entry
+            resolved.message = message
+            return resolved
+        }
         // As many robots as may send at once; the others stay due for the next round.
         var chosen: Set<String> = []
         var entries: [OutboxEntry] = []
@@ -121,7 +132,9 @@ public struct OutboxService: Service {
             }
             entries.append(entry)
         }
-        let plan = book.plan(entries, adapters: engine.adapters, now: mono)
+        var planned = book.plan(entries, adapters: engine.adapters, now: mono)
+        planned.unsendable += unbound
+        let plan = planned
         let config = engine.config
         let sends = plan.sends.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
         // The sends are noted before they go: a crash afterwards cannot make a restart exceed a window.

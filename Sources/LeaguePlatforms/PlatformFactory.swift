@@ -48,6 +48,17 @@ public enum PlatformFactory {
             )
         case "console":
             return ConsoleAdapter()
+        case "wecom" where settings["mode"] == "long_connection" && (settings["token"] ?? "").isEmpty:
+            // AI bot over its own long connection and no callback configured: no webhook route.
+            _ = try required("bot_id")
+            _ = try required("bot_secret")
+            var adapter = WeComAdapter(
+                botCrypto: WeComCrypto(token: "", encodingAESKey: String(repeating: "A", count: 43))!, corpID: settings["corp_id"] ?? "",
+                baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
+            )
+            adapter.webhookEnabled = false
+            adapter.aiBotID = settings["bot_id"]
+            return adapter
         case "wecom":
             // token / aes_key: the callback settings of the 智能机器人 (path `wecom`); app_token /
             // app_aes_key: the self-built app's callback (path `wecom-app`) when it differs.
@@ -98,14 +109,24 @@ public enum PlatformFactory {
                 botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"], app: app
             )
         case "feishu":
+            // mode long_connection: events come over the bot's own socket, so the webhook's
+            // verification token is optional (without it there is no /webhook/feishu route).
+            let longConnection = settings["mode"] == "long_connection"
+            if longConnection {
+                _ = try required("app_id")
+                _ = try required("app_secret")
+            }
             let plainAllowed = settings["insecure_plain"]?.lowercased() == "true"
-            if settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
+            let webhook = !longConnection || !(settings["verification_token"] ?? "").isEmpty
+            if webhook, settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
                 throw PlatformSettingError(platform: name, key: "encrypt_key", problem: "is required: without it Feishu callbacks carry no signature and no time window, only the static verification token (set the Encrypt Key of the event subscription, or `insecure_plain: true` to accept that)")
             }
-            return FeishuAdapter(
-                verificationToken: try required("verification_token"), encryptKey: settings["encrypt_key"],
+            var adapter = FeishuAdapter(
+                verificationToken: longConnection ? (settings["verification_token"] ?? "") : try required("verification_token"), encryptKey: settings["encrypt_key"],
                 baseURL: try baseURL(FeishuAdapter.defaultBaseURL), botOpenID: settings["bot_open_id"], botName: settings["bot_name"]
             )
+            if let appID = settings["app_id"], !appID.isEmpty, !(settings["app_secret"] ?? "").isEmpty { adapter.appID = appID }
+            return adapter
         default:
             throw PlatformSettingError(platform: name, key: "", problem: "unknown platform (known: \(knownPlatforms.joined(separator: ", ")))")
         }

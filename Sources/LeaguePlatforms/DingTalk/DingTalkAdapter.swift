@@ -88,18 +88,18 @@ public struct DingTalkAdapter: PlatformAdapter {
         guard let json = JSONValue.parse(request.body), json.isObject else {
             throw .badRequest("DingTalk callback body is not a JSON object")
         }
-        if let corpID, json.text("chatbotCorpId") != corpID {
-            throw .unauthorized("DingTalk chatbotCorpId \(json.text("chatbotCorpId") ?? "(none)") is not the configured corp_id")
-        }
-        if let robotCode, json.text("robotCode") != robotCode {
-            throw .unauthorized("DingTalk robotCode \(json.text("robotCode") ?? "(none)") is not the configured robot_code")
-        }
         return try decodeMessage(json, now: now)
     }
 
     /// Decodes a robot message object: the body of an HTTP-mode callback, or the `data` of a Stream
     /// push on topic `/v1.0/im/bot/messages/get` (the same object; the socket was authenticated).
     func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
+        if let corpID, json.text("chatbotCorpId") != corpID {
+            throw .unauthorized("DingTalk chatbotCorpId \(json.text("chatbotCorpId") ?? "(none)") is not the configured corp_id")
+        }
+        if let robotCode, json.text("robotCode") != robotCode {
+            throw .unauthorized("DingTalk robotCode \(json.text("robotCode") ?? "(none)") is not the configured robot_code")
+        }
         let msgtype = json.text("msgtype") ?? ""
         guard msgtype == "text" else {
             return .ignore(reason: "DingTalk msgtype \(msgtype.isEmpty ? "(none)" : msgtype) is not handled", reply: Self.okReply)

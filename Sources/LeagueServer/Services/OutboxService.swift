@@ -27,6 +27,8 @@ public struct OutboxService: Service {
     let doorbell: Doorbell
     let maxSleep: Double
     let concurrency: Int
+    /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
+    var appSenders: [String: any AppSender] = [:]
     let book = RobotBook()
 
     /// One robot's sends of a round.
@@ -282,6 +284,9 @@ public struct OutboxService: Service {
 
     /// Sends one message (or digest) through its platform adapter.
     private func sendOne(_ send: OutboxPlanner.Send) async -> DeliveryOutcome {
+        if let app = appSenders[send.message.group.platform], app.handles(send.message.group) {
+            return await app.send(send.message, timeout: engine.config.outbox.timeoutSeconds)
+        }
         guard let adapter = engine.adapters[send.message.group.platform] else {
             return .permanentFailure("platform \(send.message.group.platform) is not configured")
         }

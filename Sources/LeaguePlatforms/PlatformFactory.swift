@@ -81,9 +81,6 @@ public enum PlatformFactory {
                 baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
             )
         case "dingtalk":
-            // webhook: the robot callback is signed with the app secret. stream: client_id/client_secret
-            // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
-            // verifies webhook callbacks, so app_secret defaults to client_secret.
             var skewMS = DingTalkAdapter.defaultMaxSkewMS
             if let text = settings["max_skew"], !text.isEmpty {
                 guard let seconds = DurationText.seconds(text), seconds >= 1, seconds <= 3600 else {
@@ -91,6 +88,9 @@ public enum PlatformFactory {
                 }
                 skewMS = Int64(seconds * 1000)
             }
+            // webhook: the robot callback is signed with the app secret. stream: client_id/client_secret
+            // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
+            // verifies webhook callbacks, so app_secret defaults to client_secret.
             let appSecret: String
             var app: DingTalkApp?
             if connection.mode == .stream {

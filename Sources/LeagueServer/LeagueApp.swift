@@ -31,10 +31,10 @@ public final class LeagueApp: Sendable {
     let maxSleep: Double
     /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
     let appSenders: [String: any AppSender]
-    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
-    let maintenanceInterval: Double
     /// Why webhooks were refused, for the operator: escaped and rate-limited.
     let rejectionLog = RejectionLog()
+    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
+    let maintenanceInterval: Double
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).

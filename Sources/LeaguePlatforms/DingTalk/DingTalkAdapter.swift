@@ -29,10 +29,10 @@ public struct DingTalkAdapter: PlatformAdapter {
     public let robotCode: String?
 
     public static let defaultBaseURL = "https://oapi.dingtalk.com"
-    /// The new OpenAPI host: Stream gateway bootstrap, access tokens, app robot messages.
-    public static let defaultAPIBaseURL = "https://api.dingtalk.com"
     /// The default window: 5 minutes.
     public static let defaultMaxSkewMS: Int64 = 300_000
+    /// The new OpenAPI host: Stream gateway bootstrap, access tokens, app robot messages.
+    public static let defaultAPIBaseURL = "https://api.dingtalk.com"
 
     public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = DingTalkAdapter.defaultMaxSkewMS,
                 corpID: String? = nil, robotCode: String? = nil, app: DingTalkApp? = nil) {

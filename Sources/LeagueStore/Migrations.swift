@@ -182,6 +182,17 @@ enum Migrations {
             // a pause at most; the outbox is rebuilt from the rows above).
             try db.execute(sql: "DELETE FROM robot_sends; DELETE FROM robot_pauses")
         }
+        migrator.registerMigration("v6-connect-dingtalk-connection-leases") { db in
+            // Who holds each platform connection (issue 12): a lease with a fencing token.
+            try db.execute(sql: """
+                CREATE TABLE connection_leases (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    token INTEGER NOT NULL,
+                    expires_at REAL NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

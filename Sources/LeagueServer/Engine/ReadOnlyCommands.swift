@@ -11,6 +11,10 @@ extension Engine {
 
     /// True when the message is a command that only reads, from a bound group.
     public func isReadOnly(_ message: ChatMessage) -> Bool {
+        // Cheap first: plain chat and 收到 (the bulk of traffic) are not parsed twice.
+        if !message.mentionsBot {
+            guard let first = message.text.first(where: { !$0.isWhitespace }), "/#／＃".contains(first) else { return false }
+        }
         guard config.org.unit(platform: message.platform, chat: message.chat) != nil else { return false }
         if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot) {
             return Self.readOnlyCommands.contains(command.id)

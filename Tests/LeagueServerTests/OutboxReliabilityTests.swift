@@ -148,7 +148,7 @@ struct OutboxReliabilityTests {
         let platform = LoopbackPlatform()
         try await platform.start()
         let hole = try BlackHole()
-        let transport = RoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
+        let transport = ReliabilityRoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
         let bot = try await InProcessBot(configPath: try Self.config(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}"),
                                          transport: transport)
         for index in 1...3 {
@@ -415,7 +415,7 @@ final class BlackHole: @unchecked Sendable {
 
 /// Sends generic-platform requests through AsyncHTTPClient to a loopback platform, except those for
 /// the black-holed chats, which go to their black hole.
-final class RoutingTransport: HTTPTransport, @unchecked Sendable {
+final class ReliabilityRoutingTransport: HTTPTransport, @unchecked Sendable {
     private let inner = AsyncHTTPClientTransport()
     private let platform: Int
     private let blackHoled: [String: Int]

@@ -181,7 +181,16 @@ struct OutboxReliabilityTests {
         let clock = ManualClock(Date())
         let api = FakePlatformAPI(clock: clock)
         try await api.start()
-        let path = try writeTestConfig()
+        // 30 groups sharing one DingTalk robot, in a tier without deliberation reminders (issue 11: bindings and credentials come from org.yaml at send time).
+        let shared = (1...30).map { """
+              - id: dg\($0)
+                name: 钉钉单位\($0)
+                tier: town
+                parent: d
+                group: {platform: dingtalk, chat: cid-\($0), robot_token: tok-shared, robot_secret: SEC-shared}
+
+            """ }.joined()
+        let path = try writeTestConfig(orgYAML: testOrgYAML + shared)
         var main = try String(contentsOfFile: path, encoding: .utf8)
         main = main.replacingOccurrences(of: "platforms:\n", with: """
             platforms:
@@ -192,10 +201,11 @@ struct OutboxReliabilityTests {
         api.expectSecret("SEC-shared", for: "tok-shared")
         func enqueue(_ bot: InProcessBot, _ range: ClosedRange<Int>) async throws {
             let now = bot.clock.now()
+            let org = bot.app.engine.config.org
             try await bot.store.write { tx in
                 for index in range {
-                    let group = GroupBinding(platform: "dingtalk", chat: "cid-\(index)", credentials: ["robot_token": "tok-shared", "robot_secret": "SEC-shared"])
-                    try tx.enqueue(OutboundMessage(key: "burst:\(index)", unitID: "g1", group: group, text: "通知 \(index)", priority: .urgent), at: now)
+                    let group = org.unit("dg\(index)")!.group!
+                    try tx.enqueue(OutboundMessage(key: "burst:\(index)", unitID: "dg\(index)", group: group, text: "通知 \(index)", priority: .urgent), at: now)
                 }
             }
             bot.app.wakeAll()

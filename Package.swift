@@ -33,7 +33,8 @@ let package = Package(
         // YAML config and command catalogue loading with file:line errors.
         .target(
             name: "LeagueConfig",
-            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams")],
+            // Crypto: robot aliases are SHA-256 hashes of their credentials (issue 11).
+            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // The durable store: protocol + SQLite (GRDB) implementation.
@@ -114,6 +115,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The fake platform gateways (DingTalk Stream, Feishu, WeCom) are WebSocket servers.
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

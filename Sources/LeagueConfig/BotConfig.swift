@@ -8,6 +8,8 @@ public struct BotConfig: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var publicURL: String?
+        /// A connection that sends nothing for this long is closed (`server.idle_timeout`).
+        public var idleTimeoutSeconds = 30.0
     }
 
     public struct Store: Sendable, Hashable {
@@ -67,6 +69,9 @@ public struct BotConfig: Sendable {
     public var orgFile: String
     /// The folder the command catalogue came from.
     public var commandsDirectory: String
+    /// What is allowed but probably wrong (a member without roles, an unencrypted Feishu callback):
+    /// `leagueops check` prints these; the bot starts.
+    public var warnings: [ConfigProblem] = []
 
     public init(file: String, org: OrgTree, catalogue: [CommandSpec], orgFile: String, commandsDirectory: String) {
         self.file = file
@@ -100,7 +105,8 @@ public enum ConfigLoader {
 
         var server = BotConfig.Server()
         if let map = reader.mapping(top?["server"], "server") {
-            reader.checkKeys(map, allowed: ["host", "port", "public_url"], "server")
+            reader.checkKeys(map, allowed: ["host", "port", "public_url", "idle_timeout"], "server")
+            if let value = reader.duration(map["idle_timeout"], "server.idle_timeout") { server.idleTimeoutSeconds = value }
             if let host = reader.string(map["host"], "server.host") { server.host = host }
             if let port = reader.int(map["port"], "server.port", range: 0...65535) { server.port = port }
             server.publicURL = reader.string(map["public_url"], "server.public_url")
@@ -166,6 +172,11 @@ public enum ConfigLoader {
             }
         }
         platforms["console"] = platforms["console"] ?? [:]
+        var platformWarnings: [ConfigProblem] = []
+        if platforms["feishu"]?["insecure_plain"]?.lowercased() == "true" {
+            platformWarnings.append(ConfigProblem(file: path, line: top?["platforms"]?.mapping?["feishu"]?.mark?.line, message:
+                "platforms.feishu.insecure_plain is true: Feishu callbacks are checked only by the static verification token, with no signature and no time window; set encrypt_key instead"))
+        }
         let ackPhrases = reader.strings(top?["ack_phrases"], "ack_phrases") ?? ["收到", "已收到"]
         let botNames = reader.strings(top?["bot_names"], "bot_names") ?? ["团务助手", "LeagueOps", "机器人", "bot"]
 
@@ -184,7 +195,8 @@ public enum ConfigLoader {
         }
 
         var problems = reader.problems
-        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems)
+        var warnings = platformWarnings
+        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems, warnings: &warnings)
         let catalogue = CatalogueLoader.load(directory: commandsURL.path, problems: &problems)
         guard problems.isEmpty, let org else { throw ConfigError(problems) }
 
@@ -202,6 +214,7 @@ public enum ConfigLoader {
         config.platforms = platforms
         config.deliberation = deliberation
         config.registry = registry
+        config.warnings = warnings
         return config
     }
 }

@@ -29,6 +29,10 @@ public final class LeagueApp: Sendable {
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
+    /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
+    let appSenders: [String: any AppSender]
+    /// Why webhooks were refused, for the operator: escaped and rate-limited.
+    let rejectionLog = RejectionLog()
     /// Seconds between store maintenance rounds (retention, WAL checkpoint).
     let maintenanceInterval: Double
 
@@ -64,11 +68,12 @@ public final class LeagueApp: Sendable {
             self.transport = transport
         }
         self.maxSleep = maxSleep
-        self.maintenanceInterval = maintenanceInterval
         self.connectionRegistry = ConnectionRegistry(clock: clock)
         self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)
         self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
                                                                adapters: adapters, logger: logger)
+        self.appSenders = ConnectionFactory.appSenders(config: config, drivers: connectionDrivers, transport: transport, clock: clock)
+        self.maintenanceInterval = maintenanceInterval
     }
 
     /// One supervisor per platform in stream / long-connection mode, each holding its lease in the store
@@ -88,7 +93,8 @@ public final class LeagueApp: Sendable {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
-            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32),
+            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
+                          appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
         ] + connectionSupervisors()
@@ -105,6 +111,8 @@ public final class LeagueApp: Sendable {
         let config = engine.config
         return Application(
             router: router(),
+            // A connection that sends nothing for `server.idle_timeout` is closed (issue 11).
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "LeagueOps"),
             services: services(),
             onServerRunning: onServerRunning,

@@ -63,7 +63,7 @@ final class StreamBot: @unchecked Sendable {
     let clock: ManualClock
     let app: LeagueApp
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     init(gateway: FakeDingTalkGateway, keepalive: String = "200ms", deadAfter: String = "1s", timeout: String = "500ms") async throws {
         self.gateway = gateway
@@ -99,8 +99,7 @@ final class StreamBot: @unchecked Sendable {
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
     }
 

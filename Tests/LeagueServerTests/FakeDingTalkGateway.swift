@@ -50,7 +50,7 @@ final class FakeDingTalkGateway: @unchecked Sendable {
     private var sent: [Sent] = []
     private var hanging: [CheckedContinuation<Void, Never>] = []
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
     /// Lifetime of issued access tokens, seconds.
     var tokenLifetime = 7200
 
@@ -132,7 +132,7 @@ final class FakeDingTalkGateway: @unchecked Sendable {
             },
             logger: logger
         )
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        task = ServiceRun(app)
         for await port in started.stream { self.port = port }
     }
 
@@ -143,8 +143,7 @@ final class FakeDingTalkGateway: @unchecked Sendable {
         }
         for continuation in waiting { continuation.resume() }
         for socket in openSockets { try? await socket.writer.close(.goingAway, reason: nil) }
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
     }
 

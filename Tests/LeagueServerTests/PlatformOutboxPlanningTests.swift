@@ -14,7 +14,7 @@ struct PlatformOutboxPlanningTests {
     ]
 
     func entry(_ id: Int64, robot: String, chat: String? = nil, platform: String = "wecom", priority: Priority = .routine, text: String? = nil) -> OutboxEntry {
-        let group = GroupBinding(platform: platform, chat: chat ?? "chat-\(robot)", credentials: ["robot_key": robot, "hook": robot])
+        let group = GroupBinding(platform: platform, chat: chat ?? "chat-\(robot)", credentials: ["robot_key": robot, "hook": robot], robot: robot)
         let message = OutboundMessage(key: "m\(id)", unitID: "u", group: group, text: text ?? "消息 \(id)", priority: priority)
         return OutboxEntry(id: id, message: message, state: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, lastError: nil)
     }

@@ -25,6 +25,24 @@ enum ConnectionFactory {
                                                   bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
                     drivers.append(DingTalkStreamDriver(adapter: adapter, app: app, policy: policy, transport: transport,
                                                         push: push, clock: push.engine.clock, logger: logger))
+                case "feishu":
+                    guard let adapter = adapters[name] as? FeishuAdapter else { continue }
+                    let policy = ConnectionPolicy(keepalive: connection.keepalive, deadAfter: connection.deadAfter,
+                                                  bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
+                    drivers.append(FeishuDriver(
+                        policy: policy, appID: settings["app_id"] ?? "", appSecret: settings["app_secret"] ?? "",
+                        baseURL: try ConnectionSettings.url(settings, platform: name, key: "base_url", default: FeishuAdapter.defaultBaseURL, secure: "https"),
+                        adapter: adapter, transport: transport, push: push, logger: logger
+                    ))
+                case "wecom":
+                    guard let adapter = adapters[name] as? WeComAdapter else { continue }
+                    let policy = ConnectionPolicy(keepalive: connection.keepalive, deadAfter: connection.deadAfter,
+                                                  bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
+                    drivers.append(WeComDriver(
+                        policy: policy, botID: settings["bot_id"] ?? "", botSecret: settings["bot_secret"] ?? "",
+                        wsURL: try ConnectionSettings.url(settings, platform: name, key: "ws_url", default: "wss://openws.work.weixin.qq.com", secure: "wss"),
+                        adapter: adapter, push: push, logger: logger
+                    ))
                 default:
                     throw PlatformSettingError(platform: name, key: "mode", problem: "\(connection.mode.rawValue) is not available for \(name) in this build")
                 }
@@ -34,6 +52,26 @@ enum ConnectionFactory {
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
         return drivers
+    }
+}
+
+extension ConnectionFactory {
+    /// The platform apps that post for bindings naming only the chat: the Feishu app whenever
+    /// app_id / app_secret are configured (whichever way its events arrive), the WeCom AI bot over
+    /// its long connection.
+    static func appSenders(config: BotConfig, drivers: [any StreamDriver], transport: any HTTPTransport,
+                           clock: any WallClock) -> [String: any AppSender] {
+        var senders: [String: any AppSender] = [:]
+        if let settings = config.platforms["feishu"], let appID = settings["app_id"], !appID.isEmpty,
+           let secret = settings["app_secret"], !secret.isEmpty {
+            let base = (try? ConnectionSettings.url(settings, platform: "feishu", key: "base_url", default: FeishuAdapter.defaultBaseURL, secure: "https"))
+                ?? FeishuAdapter.defaultBaseURL
+            senders["feishu"] = FeishuAppSender(transport: transport, baseURL: base, appID: appID, appSecret: secret, clock: clock)
+        }
+        for driver in drivers {
+            if let sender = driver as? any AppSender { senders[sender.platform] = sender }
+        }
+        return senders
     }
 }
 

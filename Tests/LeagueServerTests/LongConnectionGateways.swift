@@ -10,7 +10,7 @@ import NIOCore
 import Testing
 
 /// Sends to the fake gateways over real HTTP (AsyncHTTPClient), everything else to `fallback`.
-struct RoutingTransport: HTTPTransport {
+struct GatewayRoutingTransport: HTTPTransport {
     let gatewayPrefix: String
     let fallback: any HTTPTransport
     func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse {

@@ -32,7 +32,7 @@ struct LongConnectionTests {
 
     func bot(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") async throws -> InProcessBot {
         try await InProcessBot(configPath: try config(gateway, feishu: feishu, wecom: wecom),
-                               transport: RoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
+                               transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
     }
 
     func state(_ bot: InProcessBot, _ name: String) -> String {
@@ -135,7 +135,7 @@ struct LongConnectionTests {
         let gateway = FakeGateway()
         try await gateway.start()
         let path = try config(gateway)
-        let bot = try await InProcessBot(configPath: path, transport: RoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
+        let bot = try await InProcessBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
         try await eventually("Feishu connected") { self.state(bot, "feishu") == "connected" }
         let sqlite = try ConfigLoader.load(path: path).store.sqlitePath
         let released = try await FaultStoreAndPlatformTests.holdExclusiveLock(path: sqlite, seconds: 6)

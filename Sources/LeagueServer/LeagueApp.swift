@@ -64,6 +64,7 @@ public final class LeagueApp: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         WebhookRoutes(app: self).add(to: router)
+        DashboardRoutes(app: self).add(to: router)
         return router
     }
 

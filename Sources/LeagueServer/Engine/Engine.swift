@@ -37,7 +37,7 @@ public struct Engine: Sendable {
     }
 
     /// The features of the bot; each registers its command and timer handlers.
-    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self]
+    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self, DashboardFeature.self]
 
     /// How a member answers a notice on a platform (`收到` or `@机器人 收到`).
     public func ackHint(_ platform: String) -> String {

@@ -65,6 +65,7 @@ public final class LeagueApp: Sendable {
         let router = Router()
         WebhookRoutes(app: self).add(to: router)
         DashboardRoutes(app: self).add(to: router)
+        MetricsRoutes(app: self, requireToken: true).add(to: router)
         return router
     }
 
@@ -74,7 +75,7 @@ public final class LeagueApp: Sendable {
         return Application(
             router: router(),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "LeagueOps"),
-            services: services(),
+            services: services() + MetricsRoutes.loopbackServer(self),
             onServerRunning: onServerRunning,
             logger: engine.logger
         )

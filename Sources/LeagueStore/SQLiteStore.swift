@@ -142,6 +142,10 @@ struct SQLiteTransaction: StoreTransaction {
             """, arguments: [unitID, limit]).map(Self.task(from:))
     }
 
+    func oldestPendingOutbox() throws -> Date? {
+        try value(Double.self, sql: "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1").map(Self.date)
+    }
+
     func waitingTargets() throws -> [WaitingTarget] {
         try fetchAll(sql: """
             SELECT w.task_id, w.unit_id, k.created_at + k.target_seconds AS deadline FROM task_targets w JOIN tasks k ON k.id = w.task_id

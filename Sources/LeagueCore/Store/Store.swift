@@ -139,6 +139,8 @@ public protocol StoreReader {
     func unitsWithMinutes(month: String) throws -> Set<String>
     /// A value kept by the deliberation feature (the link key).
     func deliberationValue(_ key: String) throws -> String?
+    /// When the oldest pending outbox message was queued (nil: none pending); for the metrics.
+    func oldestPendingOutbox() throws -> Date?
 }
 
 /// A target of an open dispatch still waiting for its acknowledgement.

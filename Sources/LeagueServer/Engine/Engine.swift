@@ -17,10 +17,13 @@ public struct Engine: Sendable {
     public let clock: any WallClock
     public let adapters: [String: any PlatformAdapter]
     public let logger: Logger
+    /// Counters and histograms of what the engine does (issue 14).
+    public let metrics: LeagueMetrics
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [String: TimerHandler]
 
-    public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger) {
+    public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger, metrics: LeagueMetrics = LeagueMetrics()) {
+        self.metrics = metrics
         self.config = config
         self.parser = CommandParser(catalogue: config.catalogue, ackPhrases: config.ackPhrases, botNames: config.botNames)
         self.store = store
@@ -79,6 +82,7 @@ public struct Engine: Sendable {
         case .error(let error):
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
             guard member != nil || message.mentionsBot else { return }
+            metrics.command("unparsed", outcome: "error")
             let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: ParsedCommand(id: "error"))
             try? context.reply(Texts.parseError(error, parser: parser, language: config.language))
             return
@@ -92,11 +96,14 @@ public struct Engine: Sendable {
                 throw Refusal(zh: "命令 \(command.id) 尚未实现。", en: "Command \(command.id) is not available.")
             }
             try tx.savepoint { try handler(context) }
+            metrics.command(command.id, outcome: "ok")
         } catch let refusal as Refusal {
+            metrics.command(command.id, outcome: "refused")
             // An unregistered sender's plain 收到 is ordinary chat, not worth a reply.
             if command.id == "ack" && member == nil { return }
             try? tx.savepoint { try context.reply(refusal.text(config.language), mentionSender: true) }
         } catch {
+            metrics.command(command.id, outcome: "error")
             logger.error("command failed", metadata: ["command": "\(command.id)", "inbound": "\(record.id)", "error": "\(error)"])
             try? tx.savepoint {
                 try context.reply(config.language.pick("处理命令时出错，请稍后再试或联系管理员。", "Something went wrong handling that command; please try again later or tell an admin."))
@@ -145,6 +152,7 @@ public struct Engine: Sendable {
             var fired = 0
             for timer in due {
                 guard try tx.markFired(timer.key, at: now) else { continue }
+                engine.metrics.timerFired(kind: timer.kind, lateness: now.timeIntervalSince(timer.dueAt))
                 fired += 1
                 guard let handler = engine.timerHandlers[timer.kind] else {
                     engine.logger.error("no handler for timer", metadata: ["kind": "\(timer.kind)", "key": "\(timer.key)"])

@@ -241,6 +241,7 @@ enum TaskFeature: Feature {
         for (old, new) in zip(targets, result.targets) where old != new { try t.tx.update(new) }
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
         if let record = result.record {
+            t.engine.metrics.escalationStep(record.step)
             try t.tx.insert(record)
             if record.step >= 1 {
                 for unitID in record.lateUnitIDs {

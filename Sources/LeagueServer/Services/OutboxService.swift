@@ -39,6 +39,7 @@ public struct OutboxService: Service {
         }
         let plan = OutboxPlanner.plan(due, windows: &windows, adapters: engine.adapters, now: now)
         if !plan.postponed.isEmpty {
+            engine.metrics.postponed(plan.postponed.reduce(0) { $0 + $1.1.count })
             try await engine.store.write { tx in
                 for (until, ids) in plan.postponed { try tx.postpone(ids, until: until) }
             }
@@ -52,6 +53,7 @@ public struct OutboxService: Service {
         for (send, outcome) in results {
             if case .rateLimited(let after, _) = outcome {
                 pauses.append((send.message.group.robotID, doneAt.addingTimeInterval(after ?? 60)))
+                engine.metrics.robotRateLimited(platform: send.message.group.platform)
                 logger.warning("robot rate limited", metadata: ["robot": "\(send.message.group.robotID)"])
             }
         }
@@ -59,8 +61,10 @@ public struct OutboxService: Service {
             for (entry, reason) in plan.unsendable {
                 try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: doneAt)
                 try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
+                engine.metrics.deadLetter(platform: entry.message.group.platform)
             }
             for (send, outcome) in results {
+                engine.metrics.send(platform: send.message.group.platform, outcome: Self.metricName(outcome, attempts: send.entries.map(\.attempts).max() ?? 0, max: config.outbox.maxAttempts))
                 for entry in send.entries {
                     switch outcome {
                     case .delivered:
@@ -73,6 +77,7 @@ public struct OutboxService: Service {
                         if attempts >= config.outbox.maxAttempts {
                             try tx.markDead(entry.id, attempts: attempts, error: reason, at: doneAt)
                             try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
+                            engine.metrics.deadLetter(platform: entry.message.group.platform)
                         } else {
                             let backoff = min(config.outbox.backoffSeconds * pow(2, Double(attempts - 1)), config.outbox.maxBackoffSeconds)
                             try tx.markRetry(entry.id, attempts: attempts, next: doneAt.addingTimeInterval(backoff), error: reason)
@@ -80,6 +85,7 @@ public struct OutboxService: Service {
                     case .permanentFailure(let reason):
                         try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: doneAt)
                         try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
+                        engine.metrics.deadLetter(platform: entry.message.group.platform)
                     }
                 }
             }
@@ -152,6 +158,16 @@ public struct OutboxService: Service {
     }
 
     /// Tells the root unit's admins that a message could not be delivered (never for such a report itself).
+    /// The `outcome` label of a send in the metrics (`failed`: the message went to the dead letters).
+    static func metricName(_ outcome: DeliveryOutcome, attempts: Int, max: Int) -> String {
+        switch outcome {
+        case .delivered: return "delivered"
+        case .rateLimited: return "rate_limited"
+        case .retryLater: return attempts + 1 >= max ? "failed" : "retry"
+        case .permanentFailure: return "failed"
+        }
+    }
+
     static func reportDead(_ message: OutboundMessage, reason: String, config: BotConfig, tx: any StoreTransaction, now: Date) throws {
         guard !message.key.hasPrefix("dead:"), let root = config.org.root, let group = root.group else { return }
         let unitName = config.org.unit(message.unitID)?.name ?? message.unitID

@@ -37,8 +37,8 @@ import Testing
         #expect(sample(after, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"accepted\"}") == 3)
         #expect(sample(after, "leagueops_ingest_seconds_count") == 3)
         #expect((sample(after, "leagueops_sends_total{platform=\"generic\",outcome=\"delivered\"}") ?? 0) >= 4)
-        #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 2)
-        #expect((sample(after, "leagueops_timer_lateness_seconds_count") ?? 0) >= 2)
+        #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 1)   // one catch-up firing may take both steps
+        #expect((sample(after, "leagueops_timer_lateness_seconds_count") ?? 0) >= 1)
         #expect(sample(after, "leagueops_escalation_steps_total{step=\"0\"}") == 1)
         #expect(sample(after, "leagueops_escalation_steps_total{step=\"1\"}") == 1)
         #expect(sample(after, "leagueops_outbox_pending") == 0)

@@ -62,10 +62,14 @@ public struct InboundRejection: Error, Sendable, Equatable, CustomStringConverti
     /// 400 malformed, 401 bad signature / stale timestamp / wrong token, 413 too large (body or text).
     public var status: Int
     public var reason: String
+    /// For a verified message refused as too long: who sent it where (text emptied), so the bot
+    /// can tell the sender in the chat.
+    public var tooLong: ChatMessage?
 
-    public init(status: Int, reason: String) {
+    public init(status: Int, reason: String, tooLong: ChatMessage? = nil) {
         self.status = status
         self.reason = reason
+        self.tooLong = tooLong
     }
 
     public static func badRequest(_ reason: String) -> InboundRejection { .init(status: 400, reason: reason) }
@@ -94,7 +98,9 @@ public enum InboundLimits {
             }
         }
         guard message.text.utf8.count <= maxTextBytes else {
-            throw InboundRejection(status: 413, reason: "the message text is \(message.text.utf8.count) bytes; at most \(maxTextBytes) are accepted")
+            var sender = message
+            sender.text = ""
+            throw InboundRejection(status: 413, reason: "the message text is \(message.text.utf8.count) bytes; at most \(maxTextBytes) are accepted", tooLong: sender)
         }
         return message
     }
@@ -175,11 +181,15 @@ public protocol PlatformAdapter: Sendable {
     var rateLimit: RateLimit { get }
     /// How a member answers a notice on this platform: `收到` or `@机器人 收到`.
     func ackHint(_ language: Language) -> String
+    /// A limit shared by every group a message to `group` counts against (an app that speaks in many
+    /// groups: DingTalk's app robot), with the window's key; nil when only the per-robot limit applies.
+    func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)?
 }
 
 extension PlatformAdapter {
     public var webhookPaths: [String] { [name] }
     public var rateLimit: RateLimit { .unlimited }
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? { nil }
     public func ackHint(_ language: Language) -> String { language.pick("回复“收到”确认", "reply 收到 to acknowledge") }
 
     /// 2xx is delivered, 429 rate limited, other 4xx permanent, anything else retried.

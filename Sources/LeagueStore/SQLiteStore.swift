@@ -13,19 +13,40 @@ public final class SQLiteStore: Store {
     ///   - synchronous: `full` or `normal`. Both survive kill -9 of the process in WAL mode;
     ///     `full` also survives a power cut.
     public init(path: String, synchronous: String = "full") throws {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Self.prepareFiles(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let mode = synchronous.lowercased() == "normal" ? "NORMAL" : "FULL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(mode)")
+            // Deleted and overwritten content is zeroed, not left in free space (issue 11).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             // After a checkpoint the write-ahead log is cut back to this size (bytes).
             try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteStore.journalSizeLimit)")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator().migrate(pool)
         self.writer = pool
+    }
+
+    /// Creates the folder (0700 when new) and the database file with mode 0600 before SQLite opens
+    /// it, and tightens an existing file and its WAL and SHM to 0600: the store holds members'
+    /// messages and data about minors (issue 11). SQLite creates the WAL and SHM with the mode of
+    /// the database file.
+    static func prepareFiles(_ path: String) throws {
+        let manager = FileManager.default
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        if !manager.fileExists(atPath: folder.path) {
+            try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !manager.fileExists(atPath: path) {
+            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StoreUnavailable("cannot create the database file \(path)")
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm"] where manager.fileExists(atPath: file) {
+            try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
     }
 
     /// The most the write-ahead log keeps on disk after a checkpoint: 64 MiB.
@@ -304,7 +325,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func enqueue(_ message: OutboundMessage, at now: Date) throws {
-        let payload = try JSONEncoder().encode(message)
+        let payload = try OutboxPayload.encode(message)
         try execute(sql: """
             INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
@@ -320,6 +341,15 @@ struct SQLiteTransaction: StoreTransaction {
     func markFired(_ key: String, at now: Date) throws -> Bool {
         try execute(sql: "UPDATE timers SET fired_at = ? WHERE key = ? AND fired_at IS NULL", arguments: [now.timeIntervalSince1970, key])
         return db.changesCount > 0
+    }
+
+    func blankInboundText(_ inboundID: Int64) throws {
+        try execute(sql: "UPDATE inbound SET text = '' WHERE id = ?", arguments: [inboundID])
+    }
+
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int {
+        try value(Int.self, sql: "SELECT COUNT(*) FROM events WHERE at >= ? AND kind = ? AND member_id = ?",
+                  arguments: [since.timeIntervalSince1970, kind, memberID]) ?? 0
     }
 
     func markProcessed(_ inboundID: Int64, at now: Date) throws {
@@ -416,9 +446,17 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     static func outbox(from row: Row) -> OutboxEntry? {
-        guard let message = try? JSONDecoder().decode(OutboundMessage.self, from: row["payload"] as Data) else { return nil }
-        return OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+        try? decodeOutbox(row).get()
+    }
+
+    /// An outbox row, or why its payload does not decode (a later version, or garbage).
+    static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
+        let payload = (row["payload"] as Data?) ?? Data()
+        guard let message = OutboxPayload.decode(payload) else {
+            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
+        }
+        return .success(OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
                            attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
-                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"])
+                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
     }
 }

@@ -92,7 +92,7 @@ final class FakePlatformAPI: @unchecked Sendable {
     /// Robot secrets by robot (DingTalk token or Feishu hook id) for checking signatures.
     private var secrets: [String: String] = [:]
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     init(clock: ManualClock) {
         self.clock = clock
@@ -128,13 +128,12 @@ final class FakePlatformAPI: @unchecked Sendable {
             },
             logger: logger
         )
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        task = ServiceRun(app)
         for await port in started.stream { self.port = port }
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
     }
 
@@ -233,11 +232,11 @@ final class PlatformBot: @unchecked Sendable {
     let store: SQLiteStore
     let app: LeagueApp
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     /// Starts the fake platform API, writes a config whose platforms point at it, and starts the bot.
     /// - Parameter orgYAML: the org; `BASE` nowhere needed — the base URLs are in leagueops.yaml.
-    init(orgYAML: String) async throws {
+    init(orgYAML: String, store: SQLiteStore? = nil) async throws {
         clock = ManualClock(Date())
         api = FakePlatformAPI(clock: clock)
         try await api.start()
@@ -257,10 +256,10 @@ final class PlatformBot: @unchecked Sendable {
         main = main.replacingOccurrences(of: "platforms:\n  generic: {secret: \(testSecret), outbound_url: http://127.0.0.1:9/messages}", with: platforms)
         try main.write(toFile: path, atomically: true, encoding: .utf8)
         config = try ConfigLoader.load(path: path)
-        store = try SQLiteStore(path: config.store.sqlitePath)
+        self.store = try store ?? SQLiteStore(path: config.store.sqlitePath)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        app = try LeagueApp(config: config, store: store, clock: clock, transport: AsyncHTTPClientTransport(), logger: logger, maxSleep: 0.05)
+        app = try LeagueApp(config: config, store: self.store, clock: clock, transport: AsyncHTTPClientTransport(), logger: logger, maxSleep: 0.05)
         for unit in config.org.units {
             guard let group = unit.group else { continue }
             if let token = group.credentials["robot_token"], let secret = group.credentials["robot_secret"] { api.expectSecret(secret, for: token) }
@@ -270,8 +269,7 @@ final class PlatformBot: @unchecked Sendable {
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
         await api.stop()
     }

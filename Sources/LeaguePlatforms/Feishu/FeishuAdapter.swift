@@ -56,6 +56,19 @@ public struct FeishuAdapter: PlatformAdapter {
 
     public var rateLimit: RateLimit { RateLimit(perMinute: 100, perSecond: 5) }
 
+    /// No webhook route without a verification token (long-connection-only setups).
+    public var webhookPaths: [String] { verificationToken.isEmpty ? [] : [name] }
+
+    /// The app (app_id) that posts into groups bound by chat only; nil without app credentials.
+    public var appID: String?
+
+    /// Groups without a custom-bot hook are posted to through the app: they share its limit of
+    /// 50 a second and 1,000 a minute (im/v1/messages); each chat keeps `rateLimit` (5 a second).
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? {
+        guard let appID, (group.credentials["hook"] ?? "").isEmpty else { return nil }
+        return ("feishu-app:\(appID)", RateLimit(perMinute: 1000, perSecond: 50))
+    }
+
     public func ackHint(_ language: Language) -> String {
         let bot = botName.map { "@\($0)" }
         return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
@@ -128,6 +141,12 @@ public struct FeishuAdapter: PlatformAdapter {
 
     static let okReply = PlainResponse.json("{}")
 
+    /// The one rejection for an encrypted event that cannot be decrypted or read: same status and
+    /// same leading text whatever failed, so the answer tells nothing about the plaintext.
+    static func unreadable(_ detail: String) -> InboundRejection {
+        .badRequest("Feishu encrypted event could not be read (\(detail))")
+    }
+
     /// Verifies (signature, token) and decrypts a request without interpreting the event.
     public func open(_ request: InboundRequest, now: Date) throws(InboundRejection) -> FeishuInbound {
         guard request.method.uppercased() == "POST" else { throw InboundRejection(status: 405, reason: "Feishu events use POST") }
@@ -149,15 +168,24 @@ public struct FeishuAdapter: PlatformAdapter {
             }
             signed = true
         }
+        if encryptKey != nil, !signed {
+            // Nothing unsigned is decrypted or read further (no padding oracle); only the plain
+            // url_verification challenge, which carries no signature, is answered.
+            guard outer["encrypt"] == nil, outer.text("type") == "url_verification" else {
+                throw .unauthorized("Feishu request has no X-Lark-Signature although an Encrypt Key is configured")
+            }
+        }
         let event: JSONValue
         let plaintext: Data
         if let encrypt = outer["encrypt"] {
             guard let encryptKey else {
                 throw .badRequest("Feishu sent an encrypted event but no encrypt_key is configured")
             }
-            guard let cipher = encrypt.string else { throw .badRequest("Feishu encrypt is not a string") }
-            let plain = try Self.decrypt(cipher, encryptKey: encryptKey)
-            guard let inner = JSONValue.parse(plain), inner.isObject else { throw .badRequest("Feishu decrypted event is not a JSON object") }
+            // Every decrypt or parse failure gets the same answer (the detail goes to the log only).
+            guard let cipher = encrypt.string else { throw Self.unreadable("encrypt is not a string") }
+            let plain: [UInt8]
+            do throws(InboundRejection) { plain = try Self.decrypt(cipher, encryptKey: encryptKey) } catch { throw Self.unreadable(error.reason) }
+            guard let inner = JSONValue.parse(plain), inner.isObject else { throw Self.unreadable("decrypted event is not a JSON object") }
             event = inner
             plaintext = Data(plain)
         } else {
@@ -191,7 +219,7 @@ public struct FeishuAdapter: PlatformAdapter {
         return .event(FeishuEnvelope(eventID: eventID, eventType: eventType, plaintext: plaintext))
     }
 
-    private func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
+    func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
         guard let message = json["event"]?["message"] else { throw .badRequest("Feishu im.message.receive_v1 has no event.message") }
         let type = message.text("message_type") ?? ""
         guard type == "text" else {

@@ -11,6 +11,10 @@ extension Engine {
 
     /// True when the message is a command that only reads, from a bound group.
     public func isReadOnly(_ message: ChatMessage) -> Bool {
+        // Cheap first: plain chat and 收到 (the bulk of traffic) are not parsed twice.
+        if !message.mentionsBot {
+            guard let first = message.text.first(where: { !$0.isWhitespace }), "/#／＃".contains(first) else { return false }
+        }
         guard config.org.unit(platform: message.platform, chat: message.chat) != nil else { return false }
         if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot) {
             return Self.readOnlyCommands.contains(command.id)
@@ -82,6 +86,13 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry] { try base.dueOutbox(at: now, limit: limit) }
     func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery] { try base.pendingDeliveries(robots: robots) }
     func nextOutboxDue() throws -> Date? { try base.nextOutboxDue() }
+    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>) throws -> DueOutbox {
+        try base.dueOutbox(at: now, limit: limit, excludingRobots: excludingRobots)
+    }
+    func nextOutboxDue(excludingRobots: Set<String>) throws -> Date? { try base.nextOutboxDue(excludingRobots: excludingRobots) }
+    func robotPauses(robots: Set<String>?) throws -> [RobotPause] { try base.robotPauses(robots: robots) }
+    func robotSends(robots: Set<String>?, since: Date) throws -> [RobotSend] { try base.robotSends(robots: robots, since: since) }
+    func outboxHealth(at now: Date) throws -> OutboxHealth { try base.outboxHealth(at: now) }
     func outbox(key: String) throws -> OutboxEntry? { try base.outbox(key: key) }
     func events(from: Date, to: Date) throws -> [EventRecord] { try base.events(from: from, to: to) }
     func health(at now: Date, tolerance: Double) throws -> StoreHealth { try base.health(at: now, tolerance: tolerance) }
@@ -107,9 +118,11 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func demand(_ id: Int) throws -> Demand? { try base.demand(id) }
     func demands(unitIDs: Set<String>, state: DemandState?) throws -> [Demand] { try base.demands(unitIDs: unitIDs, state: state) }
     func auditEntries(limit: Int) throws -> [AuditEntry] { try base.auditEntries(limit: limit) }
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int { try base.countEvents(kind: kind, memberID: memberID, since: since) }
 
     // MARK: Writes (recorded)
 
+    func blankInboundText(_ inboundID: Int64) throws { record { try $0.blankInboundText(inboundID) } }
     func insert(_ task: WorkTask) throws { record { try $0.insert(task) } }
     func update(_ task: WorkTask) throws { record { try $0.update(task) } }
     func insert(_ targets: [TaskTarget]) throws { record { try $0.insert(targets) } }
@@ -140,6 +153,11 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func insert(_ demand: Demand) throws { record { try $0.insert(demand) } }
     func update(_ demand: Demand) throws { record { try $0.update(demand) } }
     func appendAudit(_ entry: AuditEntry) throws { record { try $0.appendAudit(entry) } }
+    func markDropped(_ outboxID: Int64, reason: String, at now: Date) throws { record { try $0.markDropped(outboxID, reason: reason, at: now) } }
+    func recordSends(_ sends: [RobotSend]) throws { record { try $0.recordSends(sends) } }
+    func setPause(_ pause: RobotPause) throws { record { try $0.setPause(pause) } }
+    func clearPause(robotID: String) throws { record { try $0.clearPause(robotID: robotID) } }
+    func shiftOutbox(back seconds: Double, now: Date) throws { record { try $0.shiftOutbox(back: seconds, now: now) } }
 
     // Writes whose answer the caller needs cannot be deferred.
     func markFired(_ key: String, at now: Date) throws -> Bool { throw NotReadOnly(what: "markFired") }

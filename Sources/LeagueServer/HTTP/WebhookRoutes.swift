@@ -24,9 +24,19 @@ struct WebhookRoutes {
     }
 
     func health() async throws -> Response {
-        let report = await app.auditor.report()
-        let json = report.json
-        return Response(status: report.degraded ? .serviceUnavailable : .ok,
+        var report = await app.auditor.report()
+        // Platform connections (stream / long-connection modes): one down > 60 s, or stopped, degrades.
+        let connections = app.connectionRegistry.report()
+        for connection in connections where connection.degraded {
+            let why = connection.state == "stopped" ? "stopped" : "down for \(Int(connection.downSeconds ?? 0)) s"
+            report.reasons.append(Auditor.Reason(code: "connection", detail: "\(connection.name) \(why): \(connection.lastError ?? "no error recorded")"))
+        }
+        let degraded = report.degraded
+        var json = report.json
+        if !connections.isEmpty {
+            json = String(json.dropLast()) + ",\"connections\":" + ConnectionRegistry.json(connections) + "}"
+        }
+        return Response(status: degraded ? .serviceUnavailable : .ok,
                         headers: [.contentType: "application/json; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
@@ -58,8 +68,10 @@ struct WebhookRoutes {
             outcome = try adapter.decode(inbound, path: path, now: app.engine.clock.now())
         } catch {
             app.engine.metrics.inbound(platform: adapter.name, outcome: "refused")
-            app.engine.logger.notice("webhook refused", metadata: ["path": "\(path)", "status": "\(error.status)", "reason": "\(error.reason)"])
-            return Self.plain(.text(error.reason + "\n", status: error.status))
+            // Details for the operator (escaped, rate-limited); a short generic text for the caller (issue 11).
+            app.rejectionLog.log(app.engine.logger, path: path, status: error.status, reason: error.reason, now: app.engine.clock.now())
+            if let message = error.tooLong { await tellTooLong(message) }
+            return Self.plain(.text(RejectionLog.publicText(status: error.status), status: error.status))
         }
         switch outcome {
         case .respond(let response):
@@ -84,6 +96,27 @@ struct WebhookRoutes {
                 return Self.plain(.text("store unavailable, retry later\n", status: 503))
             }
             return Self.plain(reply)
+        }
+    }
+
+    /// A verified message refused as too long: a short reply to its sender in the chat (once per
+    /// platform message id, however often the platform retries). Nothing of the text is kept.
+    func tellTooLong(_ message: ChatMessage) async {
+        let engine = app.engine
+        guard let unit = engine.unit(for: message), let group = unit.group else { return }
+        let member = engine.member(for: message)
+        let language = engine.config.language
+        let limit = InboundLimits.maxTextBytes / 1024
+        let text = language.pick("您的消息太长，机器人没有处理。请分成几条发送（每条不超过 \(limit) KB，约一万字）。",
+                                 "Your message is too long, so the bot did not read it. Please send it in parts (at most \(limit) KB, about 10,000 Chinese characters, each).")
+        let reply = OutboundMessage(key: "toolong:\(message.platform):\(message.messageID)", unitID: unit.id, group: group, text: text,
+                                    mentions: member.map { TaskPolicy.mentions(of: [$0], platform: group.platform) } ?? [])
+        do {
+            let now = engine.clock.now()
+            try await engine.store.write { tx in try tx.enqueue(reply, at: now) }
+            app.outboxBell.ring()
+        } catch {
+            engine.logger.error("could not queue the too-long reply", metadata: ["error": "\(error)"])
         }
     }
 

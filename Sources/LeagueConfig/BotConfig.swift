@@ -30,6 +30,18 @@ public struct BotConfig: Sendable {
         public var timeoutSeconds = 10.0
     }
 
+    /// The dashboard, metrics and log format (issue 14): `dashboard:`, `metrics:`, `log:`.
+    public struct Observability: Sendable, Hashable {
+        /// How long a /看板 link works.
+        public var linkTTLSeconds = 86_400.0
+        /// Bearer token that opens `GET /metrics` on the main port (nil: not served there).
+        public var metricsToken: String?
+        /// A separate port on 127.0.0.1 that serves only `GET /metrics`, without a token (nil: none).
+        public var metricsPort: Int?
+        /// `text` (default) or `json`: one JSON object per line with the metadata.
+        public var logFormat = "text"
+    }
+
     /// How long the store keeps what it no longer needs (`retention:`).
     public struct Retention: Sendable, Hashable {
         /// Texts of inbound messages older than this are blanked (their dedupe keys stay).
@@ -61,6 +73,7 @@ public struct BotConfig: Sendable {
     public var deliberation = DeliberationSettings()
     /// Registry, demands, permissions and assessment settings.
     public var registry = RegistrySettings()
+    public var observability = Observability()
     /// Settings of each platform, secrets resolved.
     public var platforms: [String: [String: String]] = [:]
     public var org: OrgTree
@@ -87,7 +100,7 @@ public enum ConfigLoader {
     static let topKeys: Set<String> = [
         "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
         "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment", "retention",
-        "health",
+        "health", "dashboard", "metrics", "log",
     ]
 
     /// Loads leagueops.yaml, the org file and the command catalogue it names.
@@ -187,6 +200,7 @@ public enum ConfigLoader {
 
         let deliberation = DeliberationConfigReader.read(top, reader)
         let registry = RegistryConfigReader.read(top, reader)
+        let observability = readObservability(top, reader)
         var retention = BotConfig.Retention()
         if let map = reader.mapping(top?["retention"], "retention") {
             reader.checkKeys(map, allowed: ["inbound", "outbox"], "retention")
@@ -214,7 +228,31 @@ public enum ConfigLoader {
         config.platforms = platforms
         config.deliberation = deliberation
         config.registry = registry
+        config.observability = observability
         config.warnings = warnings
         return config
+    }
+
+    /// `dashboard: {link_ttl}`, `metrics: {token, port}`, `log: {format}`.
+    static func readObservability(_ top: Node.Mapping?, _ reader: YAMLReader) -> BotConfig.Observability {
+        var result = BotConfig.Observability()
+        if let map = reader.mapping(top?["dashboard"], "dashboard") {
+            reader.checkKeys(map, allowed: ["link_ttl"], "dashboard")
+            if let value = reader.duration(map["link_ttl"], "dashboard.link_ttl") { result.linkTTLSeconds = value }
+        }
+        if let map = reader.mapping(top?["metrics"], "metrics") {
+            reader.checkKeys(map, allowed: ["token", "port"], "metrics")
+            result.metricsToken = reader.secret(map["token"], "metrics.token")
+            result.metricsPort = reader.int(map["port"], "metrics.port", range: 0...65535)
+        }
+        if let map = reader.mapping(top?["log"], "log") {
+            reader.checkKeys(map, allowed: ["format"], "log")
+            if let format = reader.string(map["format"], "log.format") {
+                if ["text", "json"].contains(format.lowercased()) { result.logFormat = format.lowercased() } else {
+                    reader.problem(map["format"], "log.format must be text or json, not “\(format)”")
+                }
+            }
+        }
+        return result
     }
 }

@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var config = try loadOrExit(options.config)
         if let port { config.server.port = port }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        if config.observability.logFormat == "json" { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } } else { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
         var logger = Logger(label: "leagueops")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         // One writer per store: held until the process ends.

@@ -103,6 +103,8 @@ public final class LeagueApp: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         WebhookRoutes(app: self).add(to: router)
+        DashboardRoutes(app: self).add(to: router)
+        MetricsRoutes(app: self, requireToken: true).add(to: router)
         return router
     }
 
@@ -114,7 +116,7 @@ public final class LeagueApp: Sendable {
             // A connection that sends nothing for `server.idle_timeout` is closed (issue 11).
             server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "LeagueOps"),
-            services: services(),
+            services: services() + MetricsRoutes.loopbackServer(self),
             onServerRunning: onServerRunning,
             logger: engine.logger
         )

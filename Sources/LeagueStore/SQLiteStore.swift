@@ -174,6 +174,17 @@ struct SQLiteTransaction: StoreTransaction {
             """, arguments: [unitID, limit]).map(Self.task(from:))
     }
 
+    func oldestPendingOutbox() throws -> Date? {
+        try value(Double.self, sql: "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1").map(Self.date)
+    }
+
+    func waitingTargets() throws -> [WaitingTarget] {
+        try fetchAll(sql: """
+            SELECT w.task_id, w.unit_id, k.created_at + k.target_seconds AS deadline FROM task_targets w JOIN tasks k ON k.id = w.task_id
+            WHERE w.acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
+            """).map { row in WaitingTarget(taskID: row["task_id"], unitID: row["unit_id"], deadline: Self.date(row["deadline"] as Double)) }
+    }
+
     func oldestWaitingTarget(unitID: String) throws -> TaskTarget? {
         try fetchOne(sql: """
             SELECT \(Self.targetColumns) FROM task_targets JOIN tasks k ON k.id = task_id

@@ -37,6 +37,12 @@ public struct UnitFigures: Sendable, Hashable {
     public var demandsOverdue = 0
     public var grade: Grade = .green
 
+    public init(unitID: String, name: String, tier: String) {
+        self.unitID = unitID
+        self.name = name
+        self.tier = tier
+    }
+
     /// The share of received tasks acknowledged within target; nil when nothing was received.
     public var onTimeShare: Double? { tasksReceived == 0 ? nil : Double(acknowledgedOnTime) / Double(tasksReceived) }
 }

@@ -237,6 +237,31 @@ public protocol StoreReader {
     /// Events with `from <= at < to`, in order.
     func events(from: Date, to: Date) throws -> [EventRecord]
     func health(at now: Date, tolerance: Double) throws -> StoreHealth
+
+    // Dashboard pages (issue 14) read only through read transactions; these are the writers' reads they need.
+    /// Targets of open dispatches not acknowledged yet, with their task's deadline.
+    func waitingTargets() throws -> [WaitingTarget]
+    /// Demands collected by any of the units, optionally in one state, oldest first.
+    func demands(unitIDs: Set<String>, state: DemandState?) throws -> [Demand]
+    /// The units with at least one closed meeting counting for a month.
+    func unitsWithMinutes(month: String) throws -> Set<String>
+    /// A value kept by the deliberation feature (the link key).
+    func deliberationValue(_ key: String) throws -> String?
+    /// When the oldest pending outbox message was queued (nil: none pending); for the metrics.
+    func oldestPendingOutbox() throws -> Date?
+}
+
+/// A target of an open dispatch still waiting for its acknowledgement.
+public struct WaitingTarget: Sendable, Hashable {
+    public var taskID: Int
+    public var unitID: String
+    public var deadline: Date
+
+    public init(taskID: Int, unitID: String, deadline: Date) {
+        self.taskID = taskID
+        self.unitID = unitID
+        self.deadline = deadline
+    }
 }
 
 /// Writes, inside one transaction: either everything in it is committed or nothing is.

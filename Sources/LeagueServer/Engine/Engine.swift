@@ -17,12 +17,15 @@ public struct Engine: Sendable {
     public let clock: any WallClock
     public let adapters: [String: any PlatformAdapter]
     public let logger: Logger
+    /// Counters and histograms of what the engine does (issue 14).
+    public let metrics: LeagueMetrics
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [String: TimerHandler]
 
     /// - Parameter extraTimers: more timer kinds (tests add failing ones).
     public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger,
-                extraTimers: [String: TimerHandler] = [:]) {
+                extraTimers: [String: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics()) {
+        self.metrics = metrics
         self.config = config
         self.parser = CommandParser(catalogue: config.catalogue, ackPhrases: config.ackPhrases, botNames: config.botNames)
         self.store = store
@@ -39,7 +42,7 @@ public struct Engine: Sendable {
     }
 
     /// The features of the bot; each registers its command and timer handlers.
-    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self]
+    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self, DashboardFeature.self]
 
     /// How a member answers a notice on a platform (`收到` or `@机器人 收到`).
     public func ackHint(_ platform: String) -> String {
@@ -90,6 +93,7 @@ public struct Engine: Sendable {
         case .error(let error):
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
             guard member != nil || message.mentionsBot else { return }
+            metrics.command("unparsed", outcome: "error")
             let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: ParsedCommand(id: "error"))
             try? context.reply(Texts.parseError(error, parser: parser, language: config.language))
             return
@@ -104,11 +108,14 @@ public struct Engine: Sendable {
                 throw Refusal(zh: "命令 \(command.id) 尚未实现。", en: "Command \(command.id) is not available.")
             }
             try tx.savepoint { try handler(context) }
+            metrics.command(command.id, outcome: "ok")
         } catch let refusal as Refusal {
+            metrics.command(command.id, outcome: "refused")
             // An unregistered sender's plain 收到 is ordinary chat, not worth a reply.
             if command.id == "ack" && member == nil { return }
             try? tx.savepoint { try context.reply(refusal.text(config.language), mentionSender: true) }
         } catch {
+            metrics.command(command.id, outcome: "error")
             logger.error("command failed", metadata: ["command": "\(command.id)", "inbound": "\(record.id)", "error": "\(error)"])
             try? tx.savepoint {
                 try context.reply(config.language.pick("处理命令时出错，请稍后再试或联系管理员。", "Something went wrong handling that command; please try again later or tell an admin."))
@@ -191,7 +198,7 @@ public struct Engine: Sendable {
                         guard fresh else { return }
                         try handler(TimerContext(engine: engine, tx: tx, timer: timer, now: now))
                     }
-                    if fresh { handled += 1 }
+                    if fresh { handled += 1; engine.metrics.timerFired(kind: timer.kind, lateness: now.timeIntervalSince(timer.dueAt)) }
                 } catch let poison as TimerPoison {
                     engine.logger.critical("timer that cannot fire put aside", metadata: ["key": "\(timer.key)", "reason": "\(poison.reason)"])
                     try tx.markTimerDead(timer.key, reason: poison.reason, at: now)

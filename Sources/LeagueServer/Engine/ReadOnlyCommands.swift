@@ -96,6 +96,8 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func outbox(key: String) throws -> OutboxEntry? { try base.outbox(key: key) }
     func events(from: Date, to: Date) throws -> [EventRecord] { try base.events(from: from, to: to) }
     func health(at now: Date, tolerance: Double) throws -> StoreHealth { try base.health(at: now, tolerance: tolerance) }
+    func waitingTargets() throws -> [WaitingTarget] { try base.waitingTargets() }
+    func oldestPendingOutbox() throws -> Date? { try base.oldestPendingOutbox() }
     func nextTaskID() throws -> Int { try base.nextTaskID() }
     func nextMeetingID() throws -> Int { try base.nextMeetingID() }
     func meeting(_ id: Int) throws -> Meeting? { try base.meeting(id) }

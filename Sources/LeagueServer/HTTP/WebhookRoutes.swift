@@ -67,6 +67,7 @@ struct WebhookRoutes {
         do throws(InboundRejection) {
             outcome = try adapter.decode(inbound, path: path, now: app.engine.clock.now())
         } catch {
+            app.engine.metrics.inbound(platform: adapter.name, outcome: "refused")
             // Details for the operator (escaped, rate-limited); a short generic text for the caller (issue 11).
             app.rejectionLog.log(app.engine.logger, path: path, status: error.status, reason: error.reason, now: app.engine.clock.now())
             if let message = error.tooLong { await tellTooLong(message) }
@@ -80,12 +81,17 @@ struct WebhookRoutes {
             return Self.plain(reply)
         case .message(let message, let reply):
             guard app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
+                app.engine.metrics.inbound(platform: message.platform, outcome: "unbound")
                 app.engine.logger.notice("message from a chat no unit is bound to", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
                 return Self.plain(.text("chat not bound to any unit; ignored\n", status: 202))
             }
             do {
-                _ = try await app.ingestor.submit(message)
+                let started = ContinuousClock.now
+                let result = try await app.ingestor.submit(message)
+                app.engine.metrics.ingestLatency(ContinuousClock.now - started)
+                app.engine.metrics.inbound(platform: message.platform, outcome: result == .duplicate ? "duplicate" : "accepted")
             } catch {
+                app.engine.metrics.inbound(platform: message.platform, outcome: "unavailable")
                 app.engine.logger.error("could not commit a message", metadata: ["error": "\(error)"])
                 return Self.plain(.text("store unavailable, retry later\n", status: 503))
             }

@@ -217,7 +217,7 @@ enum RegistryFeature: Feature {
             }
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
                                             detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
-            try c.reply(text)
+            try c.reply(text + DashboardFeature.queryLine(c, sub: sub, unitID: target.id, month: month))
         } catch let refusal as Refusal {
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
                                             detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))

@@ -208,7 +208,7 @@ enum TaskFeature: Feature {
                 throw Refusal(zh: "\(task.label) 不在本单位的范围内。", en: "\(task.label) is outside your part of the tree.")
             }
             let text = TaskPolicy.rollCall(task: task, targets: targets, steps: try c.tx.escalations(ofTask: id), org: c.org, settings: c.settings, now: c.now)
-            try c.reply(text)
+            try c.reply(text + DashboardFeature.line(c, page: "task/\(id)"))
             return
         }
         let tasks = try c.tx.openTasks(involving: c.unit.id, limit: 20)
@@ -243,6 +243,7 @@ enum TaskFeature: Feature {
         for (old, new) in zip(targets, result.targets) where old != new { try t.tx.update(new) }
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
         for record in result.records {
+            t.engine.metrics.escalationStep(record.step)
             try t.tx.insert(record)
             if record.step >= 1 {
                 for unitID in record.lateUnitIDs {

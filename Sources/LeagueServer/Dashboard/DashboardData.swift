@@ -1,0 +1,320 @@
+import Foundation
+import LeagueConfig
+import LeagueCore
+
+/// A dashboard link's grant: which unit (and everything below it) it opens, for whom, until when.
+public struct DashboardPass: Sendable, Hashable {
+    public var scopeID: String
+    public var memberID: String
+    /// Unix seconds.
+    public var expires: Int
+    public var signature: String
+
+    /// Issues a pass signed with `link`.
+    public static func issue(scopeID: String, memberID: String, now: Date, ttl: Double, link: SignedLink) -> DashboardPass {
+        let expires = Int((now.timeIntervalSince1970 + ttl).rounded(.down))
+        return DashboardPass(scopeID: scopeID, memberID: memberID, expires: expires,
+                             signature: link.signature("dashboard", [scopeID, memberID], expires: expires))
+    }
+
+    /// The pass in a page's query (`s`, `m`, `e`, `sig`); nil when a field is missing.
+    public static func from(query: [String: String]) -> DashboardPass? {
+        guard let scope = query["s"], let member = query["m"], let expires = query["e"].flatMap(Int.init) else { return nil }
+        return DashboardPass(scopeID: scope, memberID: member, expires: expires, signature: query["sig"] ?? "")
+    }
+
+    public func verdict(_ link: SignedLink, now: Date) -> SignedLink.Verdict {
+        link.check(signature, "dashboard", [scopeID, memberID], expires: expires, now: now)
+    }
+
+    static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+    }
+
+    /// The query carrying the pass.
+    public var query: String { "s=\(Self.encode(scopeID))&m=\(Self.encode(memberID))&e=\(expires)&sig=\(signature)" }
+}
+
+/// Where the dashboard's pages live: `<prefix>/dashboard/<page>?<pass>&…`. The prefix is the path of
+/// `server.public_url` (a reverse proxy may serve the bot below a path).
+public struct DashboardPaths: Sendable {
+    public var prefix: String
+    public var pass: DashboardPass
+
+    public init(prefix: String, pass: DashboardPass) {
+        self.prefix = prefix
+        self.pass = pass
+    }
+
+    /// The path prefix of `server.public_url` (`https://x.org/bot/` → `/bot`).
+    public static func prefix(_ config: BotConfig) -> String {
+        guard let base = SignedLink.base(config), let url = URL(string: base) else { return "" }
+        var path = url.path
+        while path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    /// A page's address; `page` is `""` for the overview, or `task/12`, `assessment`, `minutes`, `demands`.
+    public func href(_ page: String, _ params: [(String, String)] = []) -> String {
+        var path = prefix + "/dashboard" + (page.isEmpty ? "" : "/" + page) + "?" + pass.query
+        for (key, value) in params { path += "&\(key)=\(DashboardPass.encode(value))" }
+        return path
+    }
+}
+
+/// Fills the dashboard's page values from one read transaction. Everything here reads; nothing writes.
+public struct DashboardData {
+    public let config: BotConfig
+    public let reader: any StoreReader
+    public let paths: DashboardPaths
+    public let now: Date
+
+    public init(config: BotConfig, reader: any StoreReader, paths: DashboardPaths, now: Date) {
+        self.config = config
+        self.reader = reader
+        self.paths = paths
+        self.now = now
+    }
+
+    var org: OrgTree { config.org }
+    var language: Language { config.language }
+    var format: TimeFormat { TimeFormat(timeZone: config.timeZone) }
+
+    /// The frame of a page about `unit`.
+    public func frame(title: String, unit: OrgUnit) -> DashboardFrame {
+        let l = language
+        let lineage = org.lineage(of: unit.id)
+        var crumbs: [DashboardLink] = []
+        for node in lineage.reversed() where org.isInSubtree(node.id, of: paths.pass.scopeID) {
+            crumbs.append(DashboardLink(node.name, paths.href("", [("u", node.id)])))
+        }
+        let nav = [
+            DashboardLink(l.pick("概览", "Overview"), paths.href("", [("u", unit.id)])),
+            DashboardLink(l.pick("考核", "Assessment"), paths.href("assessment", [("u", unit.id)])),
+            DashboardLink(l.pick("议事纪要", "Minutes"), paths.href("minutes", [("u", unit.id)])),
+            DashboardLink(l.pick("诉求", "Demands"), paths.href("demands", [("u", unit.id)])),
+        ]
+        let scopeName = org.unit(paths.pass.scopeID)?.name ?? paths.pass.scopeID
+        return DashboardFrame(language: l, title: title, scopeName: scopeName, crumbs: crumbs.count > 1 ? crumbs : [], nav: nav,
+                              generated: format.dayAndClock(now), expires: format.dayAndClock(Date(timeIntervalSince1970: Double(paths.pass.expires))))
+    }
+
+    /// The units with minutes for a month: closed meetings plus `minutes.recorded` events.
+    func unitsWithMinutes(month: String, events: [EventRecord]) throws -> Set<String> {
+        var units = try reader.unitsWithMinutes(month: month)
+        for event in events where event.kind == "minutes.recorded" {
+            if let unit = event.unitID { units.insert(unit) }
+        }
+        return units
+    }
+
+    func monthEvents(_ month: String) throws -> [EventRecord] {
+        guard let range = RegistryScope.monthRange(month, timeZone: config.timeZone) else { return [] }
+        return try reader.events(from: range.start, to: min(range.end, now.addingTimeInterval(1)))
+    }
+
+    // MARK: Overview
+
+    public func overview(_ unit: OrgUnit) throws -> OverviewPage {
+        let month = format.month(now)
+        let children = org.children(of: unit.id)
+        var rows = children.map { OverviewRow(unitID: $0.id, name: $0.name, tier: $0.tier, href: paths.href("", [("u", $0.id)])) }
+        var own = OverviewRow(unitID: unit.id, name: unit.name, tier: unit.tier)
+        // Which row each unit of the subtree counts for (-1: the unit itself).
+        var bucket: [String: Int] = [unit.id: -1]
+        for (i, child) in children.enumerated() {
+            bucket[child.id] = i
+            for below in org.descendants(of: child.id) { bucket[below.id] = i }
+        }
+        let events = try monthEvents(month)
+        var seconds = [[Double]](repeating: [], count: rows.count)
+        var ownSeconds: [Double] = []
+        func update(_ unitID: String?, _ body: (inout OverviewRow) -> Void) -> Int? {
+            guard let unitID, let i = bucket[unitID] else { return nil }
+            body(&own)
+            if i >= 0 { body(&rows[i]) }
+            return i
+        }
+        for event in events {
+            switch event.kind {
+            case "target.assigned" where event.data["kind"] != "report":
+                _ = update(event.unitID) { $0.assigned += 1 }
+            case "task.ack":
+                let onTime = event.data["late"] == "0"
+                if let i = update(event.unitID, { $0.acknowledged += 1; if onTime { $0.onTime += 1 } }),
+                   let value = event.data["seconds"].flatMap(Double.init) {
+                    ownSeconds.append(value)
+                    if i >= 0 { seconds[i].append(value) }
+                }
+            default:
+                continue
+            }
+        }
+        own.medianAckSeconds = Assessment.median(ownSeconds.sorted())
+        for i in rows.indices { rows[i].medianAckSeconds = Assessment.median(seconds[i].sorted()) }
+
+        let waiting = try reader.waitingTargets()
+        var openTasks = [Set<Int>](repeating: [], count: rows.count)
+        var ownOpen: Set<Int> = []
+        var byTask: [Int: (waiting: Int, overdue: Int)] = [:]
+        for target in waiting {
+            guard let i = bucket[target.unitID] else { continue }
+            let overdue = target.deadline <= now
+            ownOpen.insert(target.taskID)
+            byTask[target.taskID, default: (0, 0)].waiting += 1
+            if overdue {
+                own.overdueNow += 1
+                byTask[target.taskID, default: (0, 0)].overdue += 1
+            }
+            if i >= 0 {
+                openTasks[i].insert(target.taskID)
+                if overdue { rows[i].overdueNow += 1 }
+            }
+        }
+        own.openTasks = ownOpen.count
+        for i in rows.indices { rows[i].openTasks = openTasks[i].count }
+
+        let minutes = try unitsWithMinutes(month: month, events: events)
+        let report = Assessment.compute(events: events, org: org, scopeUnitID: unit.id, minutesUnitIDs: minutes, month: month,
+                                        settings: config.registry.assessment)
+        var grades: [String: Grade] = [:]
+        for figures in report.units { grades[figures.unitID] = figures.grade }
+        own.grade = grades[unit.id]
+        for i in rows.indices { rows[i].grade = grades[rows[i].unitID] }
+
+        var tasks: [OpenTaskRow] = []
+        for taskID in byTask.keys.sorted(by: >).prefix(30) {
+            guard let task = try reader.task(taskID), let counts = byTask[taskID] else { continue }
+            let total = try reader.targets(ofTask: taskID).filter { bucket[$0.unitID] != nil }.count
+            tasks.append(OpenTaskRow(label: task.label, text: task.text, urgent: task.urgent, waiting: counts.waiting, total: total,
+                                     overdue: counts.overdue, href: paths.href("task/\(taskID)")))
+        }
+        return OverviewPage(unitName: unit.name, month: month, own: own, children: rows, openTasks: tasks)
+    }
+
+    // MARK: Roll call
+
+    /// The roll call of a task, or nil when the task is not there or lies wholly outside the link's part of the tree.
+    public func rollCall(_ taskID: Int, eventsHref: Bool = true) throws -> RollCallPage? {
+        guard let task = try reader.task(taskID) else { return nil }
+        let scope = paths.pass.scopeID
+        let targets = try reader.targets(ofTask: taskID)
+        let visible = targets.filter { org.isInSubtree($0.unitID, of: scope) }
+        guard org.isInSubtree(task.issuerUnitID, of: scope) || !visible.isEmpty else { return nil }
+        let steps = try reader.escalations(ofTask: taskID)
+        var stepsByUnit: [String: [Int]] = [:]
+        for record in steps where record.step >= 1 {
+            for unitID in record.lateUnitIDs { stepsByUnit[unitID, default: []].append(record.step) }
+        }
+        let rows = visible.map { target in
+            RollCallRow(unitID: target.unitID, name: org.unit(target.unitID)?.name ?? target.unitID,
+                        state: RollCallState.of(target, task: task, now: now),
+                        ackSeconds: target.acknowledgedAt.map { $0.timeIntervalSince(task.createdAt) },
+                        ackBy: target.acknowledgedBy.map { org.member($0)?.name ?? $0 }, steps: stepsByUnit[target.unitID] ?? [])
+        }
+        let visibleIDs = Set(visible.map(\.unitID))
+        let stepRows = steps.map { record in
+            RollCallStep(step: record.step, offset: record.at.timeIntervalSince(task.createdAt), at: format.clock(record.at),
+                         told: record.notifiedUnitIDs.filter { org.isInSubtree($0, of: scope) }.map { org.unit($0)?.name ?? $0 },
+                         late: record.lateUnitIDs.filter(visibleIDs.contains).count)
+        }
+        let issuerUnit = org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID
+        return RollCallPage(label: task.label, text: task.text, urgent: task.urgent, isReport: task.kind == .report,
+                            issuer: "\(issuerUnit) \(task.issuerName)", created: format.dayAndClock(task.createdAt), deadline: format.clock(task.deadline),
+                            status: task.status, targetSeconds: task.targetSeconds, elapsed: now.timeIntervalSince(task.createdAt),
+                            rows: rows, steps: stepRows, hiddenTargets: targets.count - visible.count,
+                            eventsHref: eventsHref && task.status == .open ? paths.href("task/\(taskID)/events") : nil)
+    }
+
+    // MARK: Assessment
+
+    /// The months ending with `month`, oldest first.
+    static func months(ending month: String, count: Int) -> [String] {
+        let parts = month.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2 else { return [month] }
+        var result: [String] = []
+        for back in stride(from: count - 1, through: 0, by: -1) {
+            let index = parts[0] * 12 + (parts[1] - 1) - back
+            result.append(String(format: "%04d-%02d", index / 12, index % 12 + 1))
+        }
+        return result
+    }
+
+    public func assessment(_ unit: OrgUnit, month: String) throws -> (page: AssessmentPage, report: AssessmentReport) {
+        let settings = config.registry.assessment
+        let ids = [unit.id] + org.children(of: unit.id).map(\.id)
+        let months = Self.months(ending: month, count: 6)
+        var trend: [String: [Double?]] = [:]
+        var current: AssessmentReport?
+        for m in months {
+            let events = try monthEvents(m)
+            let report = Assessment.compute(events: events, org: org, scopeUnitID: unit.id, minutesUnitIDs: try unitsWithMinutes(month: m, events: events),
+                                            month: m, settings: settings)
+            for id in ids { trend[id, default: []].append(report.unit(id)?.onTimeShare) }
+            if m == month { current = report }
+        }
+        let report = current!
+        var hrefs: [String: String] = [:]
+        for child in org.children(of: unit.id) { hrefs[child.id] = paths.href("assessment", [("u", child.id), ("month", month)]) }
+        let figures = ids.compactMap { report.unit($0) }
+        let previous = months.count > 1 ? months[months.count - 2] : nil
+        let following = Self.nextMonth(month)
+        let next: String? = following <= format.month(now) ? following : nil
+        let page = AssessmentPage(
+            unitName: unit.name, month: month, units: figures, hrefs: hrefs, green: settings.green, yellow: settings.yellow, months: months, trend: trend,
+            csvHref: paths.href("assessment.csv", [("u", unit.id), ("month", month)]),
+            previous: previous.map { DashboardLink("‹ \($0)", paths.href("assessment", [("u", unit.id), ("month", $0)])) },
+            next: next.map { DashboardLink("\($0) ›", paths.href("assessment", [("u", unit.id), ("month", $0)])) })
+        return (page, report)
+    }
+
+    static func nextMonth(_ month: String) -> String {
+        let parts = month.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2 else { return month }
+        let index = parts[0] * 12 + parts[1]
+        return String(format: "%04d-%02d", index / 12, index % 12 + 1)
+    }
+
+    // MARK: Deliberation
+
+    public func deliberation(_ unit: OrgUnit, month: String, minutesKey: String?) throws -> DeliberationPage {
+        let minutes = try unitsWithMinutes(month: month, events: try monthEvents(month))
+        func row(_ node: OrgUnit, drill: Bool) -> MinutesRow {
+            let below = org.descendants(of: node.id)
+            let grids = below.isEmpty ? [node] : below.filter { org.children(of: $0.id).isEmpty }
+            let with = grids.filter { minutes.contains($0.id) }.count
+            let any = with > 0 || minutes.contains(node.id)
+            let minutesHref = any ? minutesKey.map { paths.prefix + DeliberationFeature.linkPath(unitID: node.id, month: month, subtree: !below.isEmpty, key: $0) } : nil
+            return MinutesRow(name: node.name, tier: node.tier, href: drill && !below.isEmpty ? paths.href("minutes", [("u", node.id), ("month", month)]) : nil,
+                              minutesHref: minutesHref, gridsWithMinutes: with, grids: grids.count)
+        }
+        let previous = Self.months(ending: month, count: 2).first
+        return DeliberationPage(unitName: unit.name, month: month, own: row(unit, drill: false),
+                                rows: org.children(of: unit.id).map { row($0, drill: true) },
+                                previous: previous.map { DashboardLink("‹ \($0)", paths.href("minutes", [("u", unit.id), ("month", $0)])) })
+    }
+
+    // MARK: Demands
+
+    public func demands(_ unit: OrgUnit) throws -> DemandsPage {
+        let ids = Set(([unit] + org.descendants(of: unit.id)).map(\.id))
+        let all = try reader.demands(unitIDs: ids, state: nil)
+        var byState: [DemandState: Int] = [:]
+        var byCategory: [String: Int] = [:]
+        for demand in all {
+            byState[demand.state, default: 0] += 1
+            byCategory[demand.category ?? "—", default: 0] += 1
+        }
+        let limits = config.registry.demandLimits
+        let open = all.filter(\.state.isOpen).sorted { $0.createdAt < $1.createdAt }
+        let overdue = open.filter { DemandRow.isOverdue($0, limits: limits, now: now) }.count
+        let rows = open.prefix(20).map { demand in
+            DemandRow(label: demand.label, category: demand.category, state: demand.state,
+                      age: DurationText.human(now.timeIntervalSince(demand.createdAt), language: language),
+                      holder: org.unit(demand.holderUnitID)?.name ?? demand.holderUnitID,
+                      overdue: DemandRow.isOverdue(demand, limits: limits, now: now))
+        }
+        let categories = byCategory.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
+        return DemandsPage(unitName: unit.name, byState: byState, byCategory: categories, overdue: overdue, oldestOpen: Array(rows))
+    }
+}

@@ -1,0 +1,87 @@
+import CoreMetrics
+import Foundation
+import LeagueCore
+import Prometheus
+
+/// The bot's metrics (issue 14), through swift-metrics with the swift-prometheus backend. One facade
+/// so that every call site is one line; the registry belongs to the app (no global bootstrap), so
+/// tests and several bots in one process each see their own figures.
+///
+/// Counters and histograms are updated where things happen; the backlog gauges (outbox pending and
+/// age of the oldest, timers due, dead letters) are read from the store when `/metrics` is scraped.
+public final class LeagueMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Seconds; the 3- and 10-minute promises sit inside the range.
+        factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                                   .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4)]
+        factory.valueHistogramBuckets["leagueops_timer_lateness_seconds"] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 180, 600]
+        self.factory = factory
+    }
+
+    /// A webhook request: `accepted`, `duplicate`, `refused` (signature, decoding), `unbound` (no unit), `unavailable` (503).
+    public func inbound(platform: String, outcome: String) {
+        CoreMetrics.Counter(label: "leagueops_inbound_messages_total", dimensions: [("platform", platform), ("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// A chat command handled: `ok`, `refused`, `error`, or `unparsed` for a command that was not understood.
+    public func command(_ id: String, outcome: String) {
+        CoreMetrics.Counter(label: "leagueops_commands_total", dimensions: [("command", id), ("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// From a webhook's arrival at the ingestor to its commit.
+    public func ingestLatency(_ duration: Duration) {
+        CoreMetrics.Timer(label: "leagueops_ingest_seconds", factory: factory).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// A send to a platform: `delivered`, `rate_limited`, `retry`, `failed`.
+    public func send(platform: String, outcome: String, count: Int = 1) {
+        CoreMetrics.Counter(label: "leagueops_sends_total", dimensions: [("platform", platform), ("outcome", outcome)], factory: factory).increment(by: count)
+    }
+
+    /// A robot answered "too many requests" (429 or the platform's equivalent).
+    public func robotRateLimited(platform: String) {
+        CoreMetrics.Counter(label: "leagueops_robot_rate_limited_total", dimensions: [("platform", platform)], factory: factory).increment()
+    }
+
+    /// Messages held back by the bot's own per-robot rate window.
+    public func postponed(_ count: Int) {
+        CoreMetrics.Counter(label: "leagueops_outbox_postponed_total", factory: factory).increment(by: count)
+    }
+
+    /// A message put aside as dead after its attempts.
+    public func deadLetter(platform: String) {
+        CoreMetrics.Counter(label: "leagueops_dead_letters_total", dimensions: [("platform", platform)], factory: factory).increment()
+    }
+
+    /// A timer fired, and how late after its due time.
+    public func timerFired(kind: String, lateness: Double) {
+        CoreMetrics.Counter(label: "leagueops_timers_fired_total", dimensions: [("kind", kind)], factory: factory).increment()
+        CoreMetrics.Recorder(label: "leagueops_timer_lateness_seconds", factory: factory).record(max(lateness, 0))
+    }
+
+    /// A step of a task's escalation ladder taken (0 reminder, 1 supervisors, 2… further up).
+    public func escalationStep(_ step: Int) {
+        CoreMetrics.Counter(label: "leagueops_escalation_steps_total", dimensions: [("step", String(step))], factory: factory).increment()
+    }
+
+    /// The backlog as the store shows it at scrape time.
+    public func backlog(pendingOutbox: Int, oldestPendingSeconds: Double, deadOutbox: Int, timersDue: Int, unprocessedInbound: Int) {
+        CoreMetrics.Gauge(label: "leagueops_outbox_pending", factory: factory).record(pendingOutbox)
+        CoreMetrics.Gauge(label: "leagueops_outbox_oldest_pending_seconds", factory: factory).record(oldestPendingSeconds)
+        CoreMetrics.Gauge(label: "leagueops_outbox_dead", factory: factory).record(deadOutbox)
+        CoreMetrics.Gauge(label: "leagueops_timers_due", factory: factory).record(timersDue)
+        CoreMetrics.Gauge(label: "leagueops_inbound_unprocessed", factory: factory).record(unprocessedInbound)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LeagueServer
+import Logging
+import Synchronization
+import Testing
+
+@Suite(.serialized) struct MetricsTests {
+    /// The value of one sample line (`name{labels} value`), or nil when it is not there.
+    func sample(_ text: String, _ prefix: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(prefix + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+
+    @Test func scrapeAfterTrafficShowsCountersMoving() async throws {
+        let bot = try await dashboardBot(extra: "metrics: {token: scrape-me}")
+        defer { Task { await bot.stop() } }
+        #expect(try await loopback("GET", port: bot.port, path: "/metrics").0 == 401)
+        #expect(try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer wrong"]).0 == 401)
+        let (status, before) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
+        #expect(status == 200)
+        #expect(sample(before, "leagueops_commands_total{command=\"task\",outcome=\"ok\"}") == nil)
+
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+        #expect(try await bot.say("/任务 测试", in: "chat-g1", from: "u-g1") == 200)   // refused: grids cannot dispatch
+        try await bot.settle()
+        bot.advance(601)   // g2 misses the 10-minute target: reminder and breach steps fire
+        try await bot.waitUntil("the breach notice") { $0.contains { $0.group == "chat-c1" && $0.text.contains("第2网格") } }
+        try await bot.settle()
+
+        let (_, after) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
+        #expect(sample(after, "leagueops_commands_total{command=\"task\",outcome=\"ok\"}") == 1)
+        #expect(sample(after, "leagueops_commands_total{command=\"ack\",outcome=\"ok\"}") == 1)
+        #expect(sample(after, "leagueops_commands_total{command=\"task\",outcome=\"refused\"}") == 1)
+        #expect(sample(after, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"accepted\"}") == 3)
+        #expect(sample(after, "leagueops_ingest_seconds_count") == 3)
+        #expect((sample(after, "leagueops_sends_total{platform=\"generic\",outcome=\"delivered\"}") ?? 0) >= 4)
+        #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 1)   // one catch-up firing may take both steps
+        #expect((sample(after, "leagueops_timer_lateness_seconds_count") ?? 0) >= 1)
+        #expect(sample(after, "leagueops_escalation_steps_total{step=\"0\"}") == 1)
+        #expect(sample(after, "leagueops_escalation_steps_total{step=\"1\"}") == 1)
+        #expect(sample(after, "leagueops_outbox_pending") == 0)
+        #expect(sample(after, "leagueops_outbox_dead") == 0)
+        #expect(after.contains("# TYPE leagueops_ingest_seconds histogram"))
+        await bot.stop()
+    }
+
+    @Test func deadLettersAndRefusedWebhooksAreCounted() async throws {
+        let bot = try await dashboardBot(extra: "metrics: {token: t}")
+        defer { Task { await bot.stop() } }
+        bot.transport.script([400])   // a permanent failure: straight to the dead letters
+        #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1") == 200)
+        #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1", secret: "wrong") == 401)
+        try await bot.settle()
+        let (_, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
+        #expect(sample(text, "leagueops_dead_letters_total{platform=\"generic\"}") == 1)
+        #expect(sample(text, "leagueops_sends_total{platform=\"generic\",outcome=\"failed\"}") == 1)
+        #expect(sample(text, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"refused\"}") == 1)
+        #expect((sample(text, "leagueops_outbox_dead") ?? 0) >= 1)
+        await bot.stop()
+    }
+
+    @Test func withoutTokenTheMainPortDoesNotServeMetrics() async throws {
+        let bot = try await dashboardBot()
+        defer { Task { await bot.stop() } }
+        let (status, body) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer "])
+        #expect(status == 404)
+        #expect(body.contains("metrics.port"))
+        await bot.stop()
+    }
+
+    @Test func jsonLogLinesCarryTheMetadata() throws {
+        let lines = Mutex<[String]>([])
+        var handler = JSONLogHandler(label: "leagueops") { line in lines.withLock { $0.append(line) } }
+        handler.metadata["instance"] = "a"
+        let logger = Logger(label: "leagueops") { _ in handler }
+        logger.warning("robot rate limited", metadata: ["robot": "r-1", "steps": ["1", "2"]])
+        let written = lines.withLock { $0 }
+        #expect(written.count == 1)
+        #expect(written[0].hasSuffix("}\n"))
+        #expect(!written[0].dropLast().contains("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any])
+        #expect(object["level"] as? String == "warning")
+        #expect(object["message"] as? String == "robot rate limited")
+        #expect(object["label"] as? String == "leagueops")
+        let metadata = try #require(object["metadata"] as? [String: Any])
+        #expect(metadata["robot"] as? String == "r-1")
+        #expect(metadata["instance"] as? String == "a")
+        #expect(metadata["steps"] as? [String] == ["1", "2"])
+    }
+}

@@ -116,6 +116,7 @@ enum Migrations {
             // outbox that fell behind (100,000 escalation notices) slowed down the further it fell.
             try db.execute(sql: "CREATE INDEX outbox_due_order ON outbox(priority, id) WHERE state = 'pending'")
         }
+        registerOnboarding(&migrator)
         return migrator
     }
 }

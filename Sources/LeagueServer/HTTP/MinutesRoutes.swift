@@ -21,11 +21,11 @@ struct MinutesRoutes {
         let monthText = context.parameters.get("month") ?? ""
         let subtree = query["subtree"] == "1"
         let engine = app.engine
-        guard let unit = engine.config.org.unit(unitID), let month = DeliberationMonth(text: monthText) else {
+        guard let unit = engine.org.unit(unitID), let month = DeliberationMonth(text: monthText) else {
             return WebhookRoutes.plain(.text("no such minutes\n", status: 404))
         }
         let config = engine.config
-        let units = [unit.id] + (subtree ? config.org.descendants(of: unit.id).map(\.id) : [])
+        let units = [unit.id] + (subtree ? engine.org.descendants(of: unit.id).map(\.id) : [])
         let (key, meetings) = try await engine.store.write { tx in
             (try DeliberationFeature.linkKey(config, tx: tx), try tx.minutes(unitIDs: units, month: month.description))
         }

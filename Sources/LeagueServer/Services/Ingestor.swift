@@ -35,7 +35,7 @@ public final class Ingestor: Sendable {
     /// Commits one message and returns once it is durable (or a duplicate of a durable one).
     /// - Throws: `StoreUnavailable` when the store fails or does not commit within `answerWithin`.
     public func submit(_ message: ChatMessage) async throws -> IngestResult {
-        let record = InboundRecord(message: message, receivedAt: engine.clock.now())
+        let record = InboundRecord(message: message, receivedAt: engine.clock.now(), storedText: engine.storedText(for: message))
         return try await withCheckedThrowingContinuation { continuation in
             let startFlush = state.withLockedValue { state -> Bool in
                 state.queue.append(Pending(record: record, answer: Answer(continuation)))

@@ -46,6 +46,7 @@ public struct OutboxService: Service {
         guard !plan.sends.isEmpty || !plan.unsendable.isEmpty else { return 0 }
         let results = await send(plan.sends)
         let config = engine.config
+        let org = engine.org
         let logger = engine.logger
         let doneAt = engine.clock.now()
         var pauses: [(robot: String, until: Date)] = []
@@ -58,7 +59,7 @@ public struct OutboxService: Service {
         try await engine.store.write { tx in
             for (entry, reason) in plan.unsendable {
                 try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: doneAt)
-                try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
+                try Self.reportDead(entry.message, reason: reason, config: config, org: org, tx: tx, now: doneAt)
             }
             for (send, outcome) in results {
                 for entry in send.entries {
@@ -72,14 +73,14 @@ public struct OutboxService: Service {
                         let attempts = entry.attempts + 1
                         if attempts >= config.outbox.maxAttempts {
                             try tx.markDead(entry.id, attempts: attempts, error: reason, at: doneAt)
-                            try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
+                            try Self.reportDead(entry.message, reason: reason, config: config, org: org, tx: tx, now: doneAt)
                         } else {
                             let backoff = min(config.outbox.backoffSeconds * pow(2, Double(attempts - 1)), config.outbox.maxBackoffSeconds)
                             try tx.markRetry(entry.id, attempts: attempts, next: doneAt.addingTimeInterval(backoff), error: reason)
                         }
                     case .permanentFailure(let reason):
                         try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: doneAt)
-                        try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
+                        try Self.reportDead(entry.message, reason: reason, config: config, org: org, tx: tx, now: doneAt)
                     }
                 }
             }
@@ -152,9 +153,11 @@ public struct OutboxService: Service {
     }
 
     /// Tells the root unit's admins that a message could not be delivered (never for such a report itself).
-    static func reportDead(_ message: OutboundMessage, reason: String, config: BotConfig, tx: any StoreTransaction, now: Date) throws {
-        guard !message.key.hasPrefix("dead:"), let root = config.org.root, let group = root.group else { return }
-        let unitName = config.org.unit(message.unitID)?.name ?? message.unitID
+    static func reportDead(_ message: OutboundMessage, reason: String, config: BotConfig, org: OrgTree? = nil, tx: any StoreTransaction, now: Date) throws {
+        // The org comes through the engine's directory (a root group bound with /绑定 is told too).
+        let org = org ?? config.org
+        guard !message.key.hasPrefix("dead:"), let root = org.root, let group = root.group else { return }
+        let unitName = org.unit(message.unitID)?.name ?? message.unitID
         let text = config.language.pick(
             "⚠️ 消息无法送达 \(unitName)（\(message.group.platform)）：\(reason)。内容：\(TaskPolicy.excerpt(message.text, 60))。请检查该群机器人配置。",
             "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskPolicy.excerpt(message.text, 60)). Check that group's robot settings."

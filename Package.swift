@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        // Reading .xlsx rosters (issue 13): the zip container; the XML inside is read with Foundation's XMLParser.
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Plain values and pure functions: org tree, command catalogue and parser,
@@ -32,7 +34,7 @@ let package = Package(
         // YAML config and command catalogue loading with file:line errors.
         .target(
             name: "LeagueConfig",
-            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         // The durable store: protocol + SQLite (GRDB) implementation.
@@ -91,7 +93,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LeagueCoreTests",
+            dependencies: ["LeagueCore", "LeagueConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LeagueStoreTests",
             dependencies: ["LeagueCore", "LeagueStore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -54,3 +54,74 @@ extension Org {
         }
     }
 }
+
+extension Org {
+    /// `leagueops org import FILE [--out org.yaml]`: a roster spreadsheet into the org file.
+    struct ImportRoster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import",
+            abstract: "Read a roster (.csv in UTF-8 or GB18030, or .xlsx) and write or merge it into the org file.",
+            discussion: """
+                Columns (Chinese or English headers): 单位编号 unit_id, 单位名称 unit_name, 层级 tier, 上级编号 parent_id,
+                姓名 name, 手机 mobile, 角色 roles — one row per person; a unit without people is a row with empty person columns.
+                Every bad row is reported as file:line and nothing is written while any row is bad. A column of ID numbers
+                is refused. Groups, robot settings, supervisors and platform ids already in the org file are kept.
+                """
+        )
+
+        @Argument(help: "The roster: .csv or .xlsx.") var file: String
+        @Option(help: "The org file to write or merge into (default: the configured one).") var out: String?
+        @Flag(help: "Check and report, write nothing.") var dryRun = false
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let config = try? ConfigLoader.load(path: options.config)
+            guard let target = out ?? config?.orgFile else {
+                throw ValidationError("give --out org.yaml (the config \(options.config) could not be loaded to find its org file)")
+            }
+            let started = Date()
+            let table: RosterTable
+            do { table = try RosterFile.read(path: file) } catch {
+                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+                throw ExitCode(65)
+            }
+            let existing = try? String(contentsOfFile: target, encoding: .utf8)
+            let known = OrgFileMerge.known(in: existing)
+            let rows: [RosterImport.UnitRow]
+            switch RosterImport.read(table, tiers: known.tiers, known: known.units) {
+            case .success(let value): rows = value
+            case .failure(let problems):
+                let text = problems.map(\.description).joined(separator: "\n")
+                FileHandle.standardError.write(Data("\(text)\n\(problems.count) problem(s); nothing was written.\n".utf8))
+                throw ExitCode(65)
+            }
+            let merged: (yaml: String, report: OrgFileMerge.Report)
+            do { merged = try OrgFileMerge.merge(rows, into: existing, file: target) } catch {
+                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+                throw ExitCode(65)
+            }
+            // The result must load as an org file before it replaces anything.
+            let scratch = URL(fileURLWithPath: target).deletingLastPathComponent().appendingPathComponent(".org-import-\(UUID().uuidString).yaml")
+            try merged.yaml.write(to: scratch, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            var problems: [ConfigProblem] = []
+            let platforms = Set(config?.platforms.keys.map { $0 } ?? ["generic", "wecom", "dingtalk", "feishu", "console"])
+            _ = OrgLoader.load(path: scratch.path, environment: ProcessInfo.processInfo.environment, platforms: platforms, problems: &problems)
+            problems.removeAll { $0.message.contains("secret missing") }
+            guard problems.isEmpty else {
+                let text = problems.map { "\(target) (merged): \($0.line.map { "line \($0): " } ?? "")\($0.message)" }.joined(separator: "\n")
+                FileHandle.standardError.write(Data("\(text)\nThe merged org would not load; nothing was written.\n".utf8))
+                throw ExitCode(65)
+            }
+            for line in merged.report.details.prefix(50) { print(line) }
+            if merged.report.details.count > 50 { print("… and \(merged.report.details.count - 50) more") }
+            print("\(file): \(table.rows.count) rows — \(merged.report)")
+            if dryRun {
+                print("(dry run: \(target) not written)")
+            } else {
+                try merged.yaml.write(toFile: target, atomically: true, encoding: .utf8)
+                print("wrote \(target) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            }
+        }
+    }
+}

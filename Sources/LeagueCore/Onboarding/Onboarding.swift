@@ -155,14 +155,22 @@ public enum OrgOverlay {
 public enum Mobile {
     /// Digits only, without a leading +86 / 0086; nil when it is not an 11-digit number starting with 1.
     public static func normalized(_ text: String) -> String? {
-        var digits = String(text.unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) && $0.isASCII }.map(Character.init))
-        let stripped = text.filter { !$0.isWhitespace && $0 != "-" && $0 != "(" && $0 != ")" }
-        if stripped.hasPrefix("+86") || stripped.hasPrefix("0086") {
-            digits = String(digits.dropFirst(stripped.hasPrefix("+86") ? 2 : 4))
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        var index = 0
+        for byte in text.utf8 {
+            defer { index += 1 }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"): continue
+            case UInt8(ascii: "+") where digits.isEmpty: continue
+            default: return nil
+            }
         }
-        guard digits.count == 11, digits.first == "1" else { return nil }
-        guard stripped.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) else { return nil }
-        return digits
+        if digits.count == 13, digits.starts(with: Array("86".utf8)) { digits.removeFirst(2) }
+        if digits.count == 15, digits.starts(with: Array("0086".utf8)) { digits.removeFirst(4) }
+        guard digits.count == 11, digits.first == UInt8(ascii: "1") else { return nil }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     /// `13800000000` → `138****0000`; anything else keeps only its last 4 characters.

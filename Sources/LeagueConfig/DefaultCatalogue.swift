@@ -292,12 +292,13 @@ subcommands:
   - {id: tasks, names: [任务, tasks], args: ["word:a?"]}
   - {id: assessment, names: [考核, assessment], args: ["word:a?", "word:b?"]}
   - {id: minutes, names: [纪要, minutes], args: ["word:a?", "word:b?"]}
+  - {id: bindings, names: [绑定, bindings], args: ["word:a?"]}
 syntax:
-  zh: "/查询 青少年|诉求|任务|考核|纪要 [单位] [状态|月份]"
-  en: "/query youth|demands|tasks|assessment|minutes [unit] [state|month]"
+  zh: "/查询 青少年|诉求|任务|考核|纪要|绑定 [单位] [状态|月份]"
+  en: "/query youth|demands|tasks|assessment|minutes|bindings [unit] [state|month]"
 help:
-  zh: "查询本单位或下级单位的汇总数据：青少年人数（按年龄段、状态、困境）、诉求、任务确认、月度考核（红黄绿）、议事日纪要。只能查询本单位及下级；群里只显示汇总数字，不显示个人信息；每次查询都会记入审计日志。"
-  en: "Figures for your unit or a unit below it: youth counts (by age band, status, difficulty), demands, task acknowledgements, the monthly assessment (red/yellow/green), deliberation-day minutes. Only your own unit and those below; chat shows aggregates only, never a person; every query is written to the audit log."
+  zh: "查询本单位或下级单位的汇总数据：青少年人数（按年龄段、状态、困境）、诉求、任务确认、月度考核（红黄绿）、议事日纪要、群绑定和成员登记情况。只能查询本单位及下级；群里只显示汇总数字，不显示个人信息；每次查询都会记入审计日志。"
+  en: "Figures for your unit or a unit below it: youth counts (by age band, status, difficulty), demands, task acknowledgements, the monthly assessment (red/yellow/green), deliberation-day minutes, groups bound and members registered. Only your own unit and those below; chat shows aggregates only, never a person; every query is written to the audit log."
 examples:
   - text: "/查询 青少年"
     expect: {sub: youth}
@@ -311,6 +312,8 @@ examples:
     expect: {sub: assessment, args: {a: "2026-11"}}
   - text: "/查询 纪要 jfl 11月"
     expect: {sub: minutes, args: {a: "jfl", b: "11月"}}
+  - text: "/查询 绑定 jfl"
+    expect: {sub: bindings, args: {a: "jfl"}}
   - text: "/query youth jfl"
     expect: {sub: youth, args: {a: "jfl"}}
 """#),

@@ -24,6 +24,16 @@ public enum OrgFileMerge {
     /// - Returns: the new org.yaml text and what changed.
     /// - Throws: `RosterProblem` when the existing file is not a YAML mapping with `units:`.
     public static func merge(_ roster: [RosterImport.UnitRow], into existing: String?, file: String) throws(RosterProblem) -> (yaml: String, report: Report) {
+        try merge(roster, into: parse(existing, file: file))
+    }
+
+    /// An org file's text, parsed once (for `known(in:)` and `merge(_:into:)`).
+    public struct Parsed: @unchecked Sendable {
+        var top: [String: Any]
+    }
+
+    /// - Throws: `RosterProblem` when the text is not a YAML mapping.
+    public static func parse(_ existing: String?, file: String) throws(RosterProblem) -> Parsed {
         var top: [String: Any] = [:]
         if let existing, !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             do {
@@ -37,6 +47,11 @@ public enum OrgFileMerge {
                 throw RosterProblem(file: file, line: 1, message: "the org file is not valid YAML: \(error)")
             }
         }
+        return Parsed(top: top)
+    }
+
+    public static func merge(_ roster: [RosterImport.UnitRow], into parsed: Parsed) -> (yaml: String, report: Report) {
+        var top = parsed.top
         var units = (top["units"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
         var index: [String: Int] = [:]
         for (i, unit) in units.enumerated() { if let id = string(unit["id"]) { index[id] = i } }
@@ -108,8 +123,8 @@ public enum OrgFileMerge {
     }
 
     /// The units of an org file's text, for the roster's parent and tier checks; and its tiers.
-    public static func known(in text: String?) -> (units: [String: RosterImport.KnownUnit], tiers: [String]) {
-        guard let text, let top = (try? Yams.load(yaml: text)) as? [String: Any] else { return ([:], OrgTree.standardTiers) }
+    public static func known(in parsed: Parsed) -> (units: [String: RosterImport.KnownUnit], tiers: [String]) {
+        let top = parsed.top
         var units: [String: RosterImport.KnownUnit] = [:]
         for unit in (top["units"] as? [Any] ?? []).compactMap({ $0 as? [String: Any] }) {
             guard let id = string(unit["id"]) else { continue }
@@ -117,6 +132,57 @@ public enum OrgFileMerge {
         }
         let tiers = (top["tiers"] as? [Any])?.compactMap { string($0) } ?? OrgTree.standardTiers
         return (units, tiers)
+    }
+
+    /// org.yaml with what was learned in chat written in: chats bound with codes become `chat:` of
+    /// their unit's group (keeping its robot settings as written), registered ids go under `ids:`.
+    /// org.yaml wins where it already says otherwise; those are returned as notes.
+    public static func export(_ parsed: Parsed, learned: LearnedBindings) -> (yaml: String, notes: [String]) {
+        var top = parsed.top
+        var units = (top["units"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
+        var index: [String: Int] = [:]
+        var memberPlace: [String: (Int, Int)] = [:]
+        for (u, unit) in units.enumerated() {
+            if let id = string(unit["id"]) { index[id] = u }
+            for (m, member) in (unit["members"] as? [Any] ?? []).enumerated() {
+                if let id = string((member as? [String: Any])?["id"]) { memberPlace[id] = (u, m) }
+            }
+        }
+        var notes: [String] = []
+        for binding in learned.chats {
+            guard let u = index[binding.unitID] else {
+                notes.append("chat \(binding.platform):\(binding.chat) is bound to \(binding.unitID), which is not in the org file (left out)")
+                continue
+            }
+            var group = units[u]["group"] as? [String: Any] ?? [:]
+            if let chat = string(group["chat"]), !chat.isEmpty {
+                notes.append("\(binding.unitID): org.yaml's chat \(chat) kept (bound in chat to \(binding.chat))")
+                continue
+            }
+            if let platform = string(group["platform"]), platform != binding.platform {
+                group = [:]
+            }
+            group["platform"] = binding.platform
+            group["chat"] = binding.chat
+            units[u]["group"] = group
+        }
+        for record in learned.members {
+            guard let (u, m) = memberPlace[record.memberID], var members = units[u]["members"] as? [Any], var member = members[m] as? [String: Any] else {
+                notes.append("registered member \(record.memberID) is not in the org file (left out)")
+                continue
+            }
+            var ids = member["ids"] as? [String: Any] ?? [:]
+            if let written = string(ids[record.platform]), written != record.userID {
+                notes.append("\(record.memberID): org.yaml's \(record.platform) id kept (registered as another account in chat)")
+                continue
+            }
+            ids[record.platform] = record.userID
+            member["ids"] = ids
+            members[m] = member
+            units[u]["members"] = members
+        }
+        top["units"] = units
+        return (emit(top), notes)
     }
 
     static func string(_ value: Any?) -> String? {
@@ -138,7 +204,7 @@ public enum OrgFileMerge {
 
     /// org.yaml: `tiers:` when given, then one block per unit with flow-style members.
     static func emit(_ top: [String: Any]) -> String {
-        var lines = ["# Written by `leagueops org import`; edit freely (comments are not kept by the next import)."]
+        var lines = ["# Written by `leagueops org import` / `org export`; edit freely (comments are not kept by the next import)."]
         if let tiers = top["tiers"] { lines.append("tiers: " + emitFlow(tiers)) }
         for key in top.keys.sorted() where key != "tiers" && key != "units" { lines.append("\(key): " + emitFlow(top[key]!)) }
         lines.append("units:")

@@ -86,7 +86,12 @@ extension Org {
                 throw ExitCode(65)
             }
             let existing = try? String(contentsOfFile: target, encoding: .utf8)
-            let known = OrgFileMerge.known(in: existing)
+            let parsed: OrgFileMerge.Parsed
+            do { parsed = try OrgFileMerge.parse(existing, file: target) } catch {
+                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+                throw ExitCode(65)
+            }
+            let known = OrgFileMerge.known(in: parsed)
             let rows: [RosterImport.UnitRow]
             switch RosterImport.read(table, tiers: known.tiers, known: known.units) {
             case .success(let value): rows = value
@@ -95,11 +100,7 @@ extension Org {
                 FileHandle.standardError.write(Data("\(text)\n\(problems.count) problem(s); nothing was written.\n".utf8))
                 throw ExitCode(65)
             }
-            let merged: (yaml: String, report: OrgFileMerge.Report)
-            do { merged = try OrgFileMerge.merge(rows, into: existing, file: target) } catch {
-                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
-                throw ExitCode(65)
-            }
+            let merged = OrgFileMerge.merge(rows, into: parsed)
             // The result must load as an org file before it replaces anything.
             let scratch = URL(fileURLWithPath: target).deletingLastPathComponent().appendingPathComponent(".org-import-\(UUID().uuidString).yaml")
             try merged.yaml.write(to: scratch, atomically: true, encoding: .utf8)
@@ -122,6 +123,67 @@ extension Org {
                 try merged.yaml.write(toFile: target, atomically: true, encoding: .utf8)
                 print("wrote \(target) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             }
+        }
+    }
+}
+
+extension Org {
+    /// `leagueops org status`: groups bound and members registered, and the units to chase.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show groups bound and members registered per tier, and the units still to chase with their supervisors.")
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Only this unit (id or name) and the units below it.") var unit: String?
+        @Option(help: "md (Markdown tables) or csv (the units to chase).") var format = "md"
+        @Option(help: "SQLite file to use instead of the configured one.") var db: String?
+
+        func validate() throws {
+            guard ["md", "csv"].contains(format) else { throw ValidationError("--format must be md or csv") }
+        }
+
+        func run() async throws {
+            let config = try loadOrExit(options.config)
+            var root: String?
+            if let unit {
+                guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+                root = found.id
+            }
+            let store = try openStore(config, db: db)
+            let learned = try await store.write { tx in try tx.learnedBindings() }
+            let (org, conflicts) = OrgOverlay.apply(learned, to: config.org)
+            print(OnboardingStatus.compute(org, root: root).report(format: format, language: config.language), terminator: "")
+            for conflict in conflicts {
+                FileHandle.standardError.write(Data("note: \(conflict.en)\n".utf8))
+            }
+        }
+    }
+
+    /// `leagueops org export`: org.yaml with the bindings learned in chat written in.
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the current org (org.yaml plus the chats bound and members registered in chat) as org.yaml.",
+            discussion: "Secrets stay as written in the org file (env:NAME); the output can replace org.yaml."
+        )
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Write to this file instead of standard output.") var out: String?
+        @Option(help: "SQLite file to use instead of the configured one.") var db: String?
+
+        func run() async throws {
+            let config = try loadOrExit(options.config)
+            let text = try String(contentsOfFile: config.orgFile, encoding: .utf8)
+            let parsed: OrgFileMerge.Parsed
+            do { parsed = try OrgFileMerge.parse(text, file: config.orgFile) } catch {
+                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+                throw ExitCode(65)
+            }
+            let store = try openStore(config, db: db)
+            let learned = try await store.write { tx in try tx.learnedBindings() }
+            let (yaml, notes) = OrgFileMerge.export(parsed, learned: learned)
+            if let out { try yaml.write(toFile: out, atomically: true, encoding: .utf8) } else { print(yaml, terminator: "") }
+            var summary = "exported \(learned.chats.count) chat binding(s) and \(learned.members.count) registration(s) learned in chat"
+            if let out { summary += " to \(out)" }
+            FileHandle.standardError.write(Data((notes.map { "note: " + $0 } + [summary]).joined(separator: "\n").utf8 + Data("\n".utf8)))
         }
     }
 }

@@ -213,4 +213,55 @@ import ZIPFoundation
         print("roster import: 1,154 units + 5,000 people read, checked and merged in \(String(format: "%.2f", seconds)) s (debug build)")
         #expect(seconds < 8, "debug build; the release figure is in BENCHMARKS.md")
     }
+
+    @Test func exportWritesTheBindingsLearnedInChatIntoOrgYAML() throws {
+        let text = """
+            units:
+              - id: d
+                name: 区
+                tier: district
+                group: {platform: generic, chat: chat-d}
+                members:
+                  - {id: m-d, name: 甲, roles: [admin], ids: {generic: u-d}}
+              - id: g
+                name: 网格
+                tier: town
+                parent: d
+                group: {platform: dingtalk, robot_token: "env:DT_G"}
+                members:
+                  - {id: m-g, name: 乙, roles: [cadre], mobile: "13800000009"}
+
+            """
+        let at = Date()
+        let learned = LearnedBindings(
+            chats: [ChatBindingRecord(platform: "dingtalk", chat: "cid-g", unitID: "g", boundAt: at, boundBy: "s"),
+                    ChatBindingRecord(platform: "generic", chat: "other", unitID: "d", boundAt: at, boundBy: "s")],
+            members: [MemberIDRecord(platform: "dingtalk", userID: "staff-9", memberID: "m-g", registeredAt: at)]
+        )
+        let (yaml, notes) = OrgFileMerge.export(try OrgFileMerge.parse(text, file: "org.yaml"), learned: learned)
+        #expect(notes.count == 1 && notes[0].contains("org.yaml's chat chat-d kept"))
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("org.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        var problems: [ConfigProblem] = []
+        let tree = try #require(OrgLoader.load(path: path, environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"], problems: &problems))
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(yaml.contains("env:DT_G"), "the secret stays a reference")
+        #expect(tree.unit(platform: "dingtalk", chat: "cid-g")?.group?.credentials["robot_token"] == "tok")
+        #expect(tree.member(platform: "dingtalk", userID: "staff-9")?.id == "m-g")
+        #expect(tree.unit(platform: "generic", chat: "chat-d")?.id == "d")
+        let status = OnboardingStatus.compute(tree)
+        #expect(status.total.units == 2 && status.total.bound == 2 && status.total.registered == 2 && status.pending.isEmpty)
+        let before = OnboardingStatus.compute(OrgOverlay.apply(LearnedBindings(), to: tree).tree)
+        #expect(before.total.bound == 2)
+        let unboundTree = try #require(OrgLoader.load(path: { () -> String in
+            let p = folder.appendingPathComponent("before.yaml").path
+            try? text.write(toFile: p, atomically: true, encoding: .utf8)
+            return p
+        }(), environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"], problems: &problems))
+        let pending = OnboardingStatus.compute(OrgOverlay.apply(LearnedBindings(), to: unboundTree).tree)
+        #expect(pending.total.bound == 1 && pending.pending.map(\.unit.id) == ["g"] && pending.pending[0].supervisors == ["甲"])
+        #expect(pending.report(format: "csv", language: .zh).contains("g,区 › 网格,town,no,乙,甲"))
+    }
 }

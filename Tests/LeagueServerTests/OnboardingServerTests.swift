@@ -118,6 +118,13 @@ struct OnboardingServerTests {
         #expect(try await bot.say("/绑定", in: "chat-new", from: "u-x") == 200)
         try await bot.waitUntil("the binding shown") { $0.contains { $0.group == "chat-new" && $0.text.contains("本群绑定的单位") && $0.text.contains("用绑定码绑定") } }
 
+        // /查询 绑定: the community's figures, aggregates only.
+        #expect(try await bot.say("/查询 绑定", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.waitUntil("binding figures") { $0.contains { $0.group == "chat-c1" && $0.text.contains("绑定与登记情况") } }
+        let figures = try #require(bot.transport.to("chat-c1").last { $0.text.contains("绑定与登记情况") }).text
+        #expect(figures.contains("网格：群已绑定 2/3，成员已登记 1/2") && figures.contains("村社区：群已绑定 1/1，成员已登记 1/1"), "\(figures)")
+        #expect(!figures.contains("网格员二") && !figures.contains("第3网格"))
+
         // /解绑: not by a cadre of another grid; by the community's admin, for the grid below.
         #expect(try await bot.say("/解绑 g2", in: "chat-g1", from: "u-g1") == 200)
         try await bot.waitUntil("refusal for a non-admin") { $0.contains { $0.group == "chat-g1" && $0.text.contains("没有权限") } }

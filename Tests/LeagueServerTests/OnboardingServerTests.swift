@@ -275,3 +275,75 @@ struct OnboardingServerTests {
         #expect(FileManager.default.fileExists(atPath: etc.appendingPathComponent("var/bot.sqlite").path))
     }
 }
+
+/// `serve` reloads org.yaml on SIGHUP: validated first; renames, moves and removals while tasks are open.
+@Suite(.serialized) struct OrgReloadTests {
+    static func renamedAndRemoved() -> String {
+        // t1 renamed, g2 removed; the rest as in the test org.
+        testOrgYAML.replacingOccurrences(of: "name: 第一街道", with: "name: 解放路街道（更名）")
+            .replacingOccurrences(of: """
+              - id: g2
+                name: 第2网格
+                tier: grid
+                parent: c1
+                group: {platform: generic, chat: chat-g2}
+                members:
+                  - {id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}
+            """, with: "")
+    }
+
+    @Test func aReloadKeepsOpenTasksAndClosesARemovedUnitsTargets() async throws {
+        let path = try writeTestConfig()
+        let bot = try await TestBot(configPath: path)
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 @全体网格 重载前派发", in: "chat-d", from: "u-d") == 200)
+        try await bot.waitUntil("notices") { $0.contains { $0.group == "chat-g2" } && $0.contains { $0.group == "chat-g1" } }
+
+        // A bad file is refused with file:line and the running org stays.
+        let orgPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("org.yaml").path
+        try (testOrgYAML + "  - id: bad\n    name: 坏单位\n    tier: grid\n    parent: nowhere\n").write(toFile: orgPath, atomically: true, encoding: .utf8)
+        await #expect(throws: ConfigError.self) { _ = try await bot.app.reloadOrg() }
+        do { _ = try await bot.app.reloadOrg() } catch let error as ConfigError {
+            #expect(error.description.contains("org.yaml:") && error.description.contains("unknown parent “nowhere”"))
+        }
+        #expect(bot.app.engine.org.unit("bad") == nil && bot.app.engine.org.unit("g2") != nil)
+
+        try Self.renamedAndRemoved().write(toFile: orgPath, atomically: true, encoding: .utf8)
+        let report = try await bot.app.reloadOrg()
+        #expect(report.removed == ["g2"] && report.renamedOrMoved == ["t1"] && report.closedTargets == 1)
+        #expect(bot.app.engine.org.unit("t1")?.name == "解放路街道（更名）")
+        try await bot.waitUntil("the issuer told about the removed unit") { $0.contains { $0.group == "chat-d" && $0.text.contains("已从组织架构中移除") && $0.text.contains("第2网格") } }
+        // The open task goes on: g1 acknowledges, and only g1 was waiting after the reload.
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+        try await bot.settle()
+        let targets = try await bot.store.read { try $0.targets(ofTask: 1) }
+        #expect(targets.allSatisfy { $0.acknowledgedAt != nil })
+        #expect(targets.first { $0.unitID == "g2" }?.acknowledgedBy == "unit-removed")
+        // The removed unit's chat is no longer heard.
+        #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 202)
+    }
+
+    @Test func serveReloadsOnSIGHUP() async throws {
+        guard let binary = leagueopsBinary() else {
+            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
+            return
+        }
+        let platform = LoopbackPlatform()
+        try await platform.start()
+        defer { Task { await platform.stop() } }
+        let (config, _) = try writeChildConfig(outboundPort: platform.port)
+        let bot = try ChildBot(binary: binary, config: config)
+        defer { _ = bot.terminate() }
+        #expect(await bot.say("/任务 @全体网格 信号重载", in: "chat-d", from: "u-d", id: "hup-1") == 200)
+        try await platform.wait("notices") { received in received.contains { $0.group == "chat-g2" } }
+        let orgPath = URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent("org.yaml").path
+        try OrgReloadTests.renamedAndRemoved().write(toFile: orgPath, atomically: true, encoding: .utf8)
+        kill(bot.process.processIdentifier, SIGHUP)
+        try await platform.wait("the issuer told about the removed unit") { received in
+            received.contains { $0.group == "chat-d" && $0.text.contains("已从组织架构中移除") }
+        }
+        // Still serving, and the removed unit's chat is no longer heard.
+        #expect(await bot.say("收到", in: "chat-g2", from: "u-g2", id: "hup-2") == 202)
+        #expect(await bot.say("收到", in: "chat-g1", from: "u-g1", id: "hup-3") == 200)
+    }
+}

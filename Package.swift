@@ -34,7 +34,9 @@ let package = Package(
         // YAML config and command catalogue loading with file:line errors.
         .target(
             name: "LeagueConfig",
-            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            // Crypto: robot aliases are SHA-256 hashes of their credentials (issue 11).
+            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         // The durable store: protocol + SQLite (GRDB) implementation.

@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        // Reading .xlsx rosters (issue 13): the zip container; the XML inside is read with Foundation's XMLParser.
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Plain values and pure functions: org tree, command catalogue and parser,
@@ -36,7 +38,8 @@ let package = Package(
         .target(
             name: "LeagueConfig",
             // Crypto: robot aliases are SHA-256 hashes of their credentials (issue 11).
-            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         // The durable store: protocol + SQLite (GRDB) implementation.
@@ -99,7 +102,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LeagueCoreTests",
+            dependencies: ["LeagueCore", "LeagueConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LeagueStoreTests",
             dependencies: ["LeagueCore", "LeagueStore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -13,7 +13,7 @@ public struct BotConfig: Sendable {
     }
 
     public struct Store: Sendable, Hashable {
-        /// Path of the SQLite file (relative paths are relative to the working directory).
+        /// Path of the SQLite file (a relative path in leagueops.yaml is resolved against that file's folder).
         public var sqlitePath = "data/leagueops.sqlite"
         /// `full` (default) or `normal`; both keep a committed message across kill -9 of the process.
         public var synchronous = "full"
@@ -80,8 +80,10 @@ public struct BotConfig: Sendable {
     public var catalogue: [CommandSpec]
     /// The file the org tree came from.
     public var orgFile: String
-    /// The folder the command catalogue came from.
+    /// The folder the command catalogue came from; empty when the built-in catalogue is used.
     public var commandsDirectory: String
+    /// Onboarding settings (binding codes).
+    public var onboarding = OnboardingSettings()
     /// What is allowed but probably wrong (a member without roles, an unencrypted Feishu callback):
     /// `leagueops check` prints these; the bot starts.
     public var warnings: [ConfigProblem] = []
@@ -100,13 +102,21 @@ public enum ConfigLoader {
     static let topKeys: Set<String> = [
         "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
         "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment", "retention",
-        "health", "dashboard", "metrics", "log",
+        "health", "dashboard", "metrics", "log", "onboarding",
     ]
+
+    /// A path from leagueops.yaml: absolute as written, relative ones against the config file's folder
+    /// (so `serve --config /etc/leagueops/leagueops.yaml` works from any working directory).
+    public static func resolve(_ path: String, against base: URL) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+        return URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL.path
+    }
 
     /// Loads leagueops.yaml, the org file and the command catalogue it names.
     /// - Throws: `ConfigError` listing every problem with file and line.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> BotConfig {
-        let mainURL = URL(fileURLWithPath: path)
+        let mainURL = URL(fileURLWithPath: path).standardizedFileURL
         let base = mainURL.deletingLastPathComponent()
         guard let text = try? String(contentsOf: mainURL, encoding: .utf8) else {
             throw ConfigError([ConfigProblem(file: path, line: nil, message: "cannot read the file (does it exist? give another with --config)")])
@@ -193,10 +203,11 @@ public enum ConfigLoader {
         let ackPhrases = reader.strings(top?["ack_phrases"], "ack_phrases") ?? ["收到", "已收到"]
         let botNames = reader.strings(top?["bot_names"], "bot_names") ?? ["团务助手", "LeagueOps", "机器人", "bot"]
 
-        let orgName = reader.string(top?["org"], "org") ?? "org.yaml"
-        let orgURL = URL(fileURLWithPath: orgName, relativeTo: base)
-        let commandsName = reader.string(top?["commands"], "commands") ?? "../commands"
-        let commandsURL = URL(fileURLWithPath: commandsName, relativeTo: base)
+        store.sqlitePath = resolve(store.sqlitePath, against: base)
+        let orgPath = resolve(reader.string(top?["org"], "org") ?? "org.yaml", against: base)
+        // No `commands:` key: the catalogue built into the binary. A folder given overrides it.
+        let commandsPath = reader.string(top?["commands"], "commands").map { resolve($0, against: base) }
+        let onboarding = OnboardingSettings.read(top, reader)
 
         let deliberation = DeliberationConfigReader.read(top, reader)
         let registry = RegistryConfigReader.read(top, reader)
@@ -210,11 +221,11 @@ public enum ConfigLoader {
 
         var problems = reader.problems
         var warnings = platformWarnings
-        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems, warnings: &warnings)
-        let catalogue = CatalogueLoader.load(directory: commandsURL.path, problems: &problems)
+        let org = OrgLoader.load(path: orgPath, environment: environment, platforms: Set(platforms.keys), problems: &problems, warnings: &warnings)
+        let catalogue = commandsPath.map { CatalogueLoader.load(directory: $0, problems: &problems) } ?? CatalogueLoader.loadBuiltIn(problems: &problems)
         guard problems.isEmpty, let org else { throw ConfigError(problems) }
 
-        var config = BotConfig(file: path, org: org, catalogue: catalogue, orgFile: orgURL.path, commandsDirectory: commandsURL.path)
+        var config = BotConfig(file: path, org: org, catalogue: catalogue, orgFile: orgPath, commandsDirectory: commandsPath ?? "")
         config.server = server
         config.store = store
         config.language = language
@@ -229,6 +240,7 @@ public enum ConfigLoader {
         config.deliberation = deliberation
         config.registry = registry
         config.observability = observability
+        config.onboarding = onboarding
         config.warnings = warnings
         return config
     }

@@ -13,14 +13,29 @@ public enum CatalogueLoader {
             problems.append(ConfigProblem(file: directory, line: nil, message: "cannot read the command catalogue folder (set `commands:` in leagueops.yaml)"))
             return []
         }
-        var specs: [CommandSpec] = []
-        var names: [String: String] = [:]
+        var sources: [(path: String, text: String)] = []
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 problems.append(ConfigProblem(file: path, line: nil, message: "cannot read the file"))
                 continue
             }
+            sources.append((path, text))
+        }
+        return load(sources: sources, problems: &problems)
+    }
+
+    /// The catalogue built into the binary (commands/ of the source tree when it was built).
+    public static func loadBuiltIn(problems: inout [ConfigProblem]) -> [CommandSpec] {
+        load(sources: DefaultCatalogue.files.map { ("(built in) commands/\($0.name)", $0.text) }, problems: &problems)
+    }
+
+    /// Decodes and checks catalogue files given as (path for messages, text); appends problems.
+    public static func load(sources: [(path: String, text: String)], problems: inout [ConfigProblem]) -> [CommandSpec] {
+        var specs: [CommandSpec] = []
+        var names: [String: String] = [:]
+        for (path, text) in sources {
+            let file = (path as NSString).lastPathComponent
             do {
                 let spec = try YAMLDecoder().decode(CommandSpec.self, from: text)
                 for slot in spec.args + (spec.subcommands ?? []).flatMap(\.args) where ArgumentSlot(slot) == nil {

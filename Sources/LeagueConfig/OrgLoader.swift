@@ -64,8 +64,9 @@ public enum OrgLoader {
             if let groupMap = reader.mapping(map["group"], "unit \(id) group") {
                 let platform = reader.string(groupMap["platform"], "group platform") ?? ""
                 let chat = reader.string(groupMap["chat"], "group chat") ?? ""
-                if platform.isEmpty || chat.isEmpty {
-                    reader.problem(map["group"], "unit “\(id)”: a group needs both platform and chat")
+                // A group without `chat` names the platform (and its robot) of a group bound later with /绑定.
+                if platform.isEmpty {
+                    reader.problem(map["group"], "unit “\(id)”: a group needs a platform (and its chat, unless the group binds itself with /绑定)")
                 } else if !platforms.contains(platform) {
                     reader.problem(groupMap["platform"], "unit “\(id)”: platform “\(platform)” is not configured under `platforms:` in leagueops.yaml")
                 }

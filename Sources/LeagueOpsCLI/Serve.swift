@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Hummingbird
 import LeagueConfig
@@ -44,6 +45,24 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)
         }
         logger.info("starting", metadata: ["units": "\(config.org.units.count)", "store": "\(config.store.sqlitePath)", "synchronous": "\(config.store.synchronous)"])
+        // SIGHUP reloads org.yaml (validated first; a bad file is reported and the running org stays).
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let reloadLogger = logger
+        hangup.setEventHandler {
+            Task {
+                do {
+                    let report = try await app.reloadOrg()
+                    reloadLogger.notice("org reloaded", metadata: ["report": "\(report)"])
+                    FileHandle.standardError.write(Data("\(report)\n".utf8))
+                } catch {
+                    reloadLogger.error("org reload refused; the running org stays", metadata: ["error": "\(error)"])
+                    FileHandle.standardError.write(Data("org reload refused; the running org stays.\n\(error)\n".utf8))
+                }
+            }
+        }
+        hangup.resume()
+        defer { hangup.cancel() }
         let host = config.server.host
         let runningLogger = logger
         try await app.application(onServerRunning: { channel in
@@ -93,7 +112,7 @@ struct Check: AsyncParsableCommand {
 
 /// `leagueops org generate`: writes a tree of any size.
 struct Org: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Org tree tools.", subcommands: [Generate.self])
+    static let configuration = CommandConfiguration(abstract: "Org tree tools.", subcommands: [Generate.self, ImportRoster.self, Codes.self, Status.self, Export.self])
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a generated org.yaml (the real district: --towns 15 --communities 109 --grids 1034).")

@@ -39,6 +39,11 @@ public enum Bytes {
         return difference == 0
     }
 
+    /// Lower-case hex SHA-256 of a string's UTF-8 bytes (binding codes are stored this way).
+    public static func sha256Hex(_ text: String) -> String {
+        hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
     /// HMAC-SHA256 of a message with a key.
     public static func hmacSHA256(key: some DataProtocol, message: some DataProtocol) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key))))

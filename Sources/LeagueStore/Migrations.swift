@@ -193,6 +193,7 @@ enum Migrations {
                 )
                 """)
         }
+        registerOnboarding(&migrator)
         return migrator
     }
 }

@@ -71,7 +71,7 @@ public final class SQLiteStore: Store {
                 results.reserveCapacity(records.count)
                 for record in records {
                     let m = record.message
-                    try statement.execute(arguments: [m.platform, m.messageID, m.chat, m.sender, m.text,
+                    try statement.execute(arguments: [m.platform, m.messageID, m.chat, m.sender, record.storedText ?? m.text,
                                                       m.sentAt.timeIntervalSince1970, record.receivedAt.timeIntervalSince1970, m.mentionsBot])
                     guard db.changesCount > 0 else {
                         results.append(.duplicate)

@@ -16,6 +16,9 @@ public enum OutboundResolution {
             group = binding
         } else if let binding = org.unit(platform: stored.platform, chat: stored.chat)?.group {
             group = binding
+        } else if message.unitID.isEmpty && stored.credentials.isEmpty {
+            // An answer to a chat no unit is bound to (a refused /绑定 code): sent as addressed.
+            group = stored
         } else {
             return nil
         }

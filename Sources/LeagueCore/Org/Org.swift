@@ -114,7 +114,7 @@ public struct OrgTree: Sendable {
         for (index, unit) in units.enumerated() {
             byID[unit.id] = index
             if byName[unit.name] == nil { byName[unit.name] = index }
-            if let group = unit.group { byChat["\(group.platform)\u{1F}\(group.chat)"] = index }
+            if let group = unit.group, !group.chat.isEmpty { byChat["\(group.platform)\u{1F}\(group.chat)"] = index }
             if let parent = unit.parentID { children[parent, default: []].append(unit.id) }
             for member in unit.members {
                 members[member.id] = member

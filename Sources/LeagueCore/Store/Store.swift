@@ -7,11 +7,15 @@ public struct InboundRecord: Sendable, Hashable {
     public var message: ChatMessage
     /// When the bot received it: deadlines of commands count from here.
     public var receivedAt: Date
+    /// The text to keep in the store when it must differ from what was said (a `/登记` mobile masked);
+    /// nil keeps the text as it is. Only the committing transaction sees the full text.
+    public var storedText: String?
 
-    public init(id: Int64 = 0, message: ChatMessage, receivedAt: Date) {
+    public init(id: Int64 = 0, message: ChatMessage, receivedAt: Date, storedText: String? = nil) {
         self.id = id
         self.message = message
         self.receivedAt = receivedAt
+        self.storedText = storedText
     }
 }
 
@@ -265,7 +269,9 @@ public struct WaitingTarget: Sendable, Hashable {
 }
 
 /// Writes, inside one transaction: either everything in it is committed or nothing is.
-public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryRecords {
+public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryRecords, OnboardingRecords {
+    /// Runs `action` once this transaction has committed (never when it rolls back).
+    func afterCommit(_ action: @escaping @Sendable () -> Void)
     /// Empties the stored text of an inbound message (personal data that must not be kept, issue 11).
     func blankInboundText(_ inboundID: Int64) throws
     /// How many events of `kind` by `memberID` happened at or after `since`.

@@ -54,7 +54,8 @@ public struct PushIngest: Sendable {
     /// Commits one message.
     /// - Returns: whether the push may be ACKed.
     public func commit(_ message: ChatMessage) async -> Verdict {
-        guard engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
+        let org = await engine.directory.tree(engine.store)
+        guard org.unit(platform: message.platform, chat: message.chat) != nil || engine.isBindingCode(message) else {
             engine.logger.notice("push from a chat no unit is bound to", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
             return .ignored("chat not bound to any unit")
         }

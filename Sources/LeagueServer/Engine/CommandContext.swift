@@ -7,6 +7,8 @@ public struct CommandContext {
     public let engine: Engine
     public let tx: any StoreTransaction
     public let record: InboundRecord
+    /// The org as the engine sees it for this message (org.yaml with the bindings learned in chat).
+    public let org: OrgTree
     /// The unit whose group the message came from.
     public let unit: OrgUnit
     /// The registered member who sent it (nil for an unknown sender).
@@ -16,10 +18,11 @@ public struct CommandContext {
     public let now: Date
     private let replyCounter = Counter()
 
-    init(engine: Engine, tx: any StoreTransaction, record: InboundRecord, unit: OrgUnit, member: Member?, command: ParsedCommand) {
+    init(engine: Engine, tx: any StoreTransaction, record: InboundRecord, org: OrgTree, unit: OrgUnit, member: Member?, command: ParsedCommand) {
         self.engine = engine
         self.tx = tx
         self.record = record
+        self.org = org
         self.unit = unit
         self.member = member
         self.command = command
@@ -27,7 +30,6 @@ public struct CommandContext {
     }
 
     public var config: BotConfig { engine.config }
-    public var org: OrgTree { engine.config.org }
     public var language: Language { engine.config.language }
     public var settings: TaskSettings { engine.config.tasks }
 
@@ -85,5 +87,5 @@ public struct TimerContext {
     public let now: Date
 
     public var config: BotConfig { engine.config }
-    public var org: OrgTree { engine.config.org }
+    public var org: OrgTree { engine.org }
 }

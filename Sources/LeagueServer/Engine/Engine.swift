@@ -19,6 +19,8 @@ public struct Engine: Sendable {
     public let logger: Logger
     /// Counters and histograms of what the engine does (issue 14).
     public let metrics: LeagueMetrics
+    /// Where the org is looked up: org.yaml with the bindings learned in chat (`/绑定`, `/登记`).
+    public let directory: OrgDirectory
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [String: TimerHandler]
 
@@ -32,6 +34,7 @@ public struct Engine: Sendable {
         self.clock = clock
         self.adapters = adapters
         self.logger = logger
+        self.directory = OrgDirectory(configured: config.org)
         var commands: [String: CommandHandler] = [:]
         var timers: [String: TimerHandler] = [:]
         for feature in Engine.features {
@@ -42,7 +45,10 @@ public struct Engine: Sendable {
     }
 
     /// The features of the bot; each registers its command and timer handlers.
-    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self, DashboardFeature.self]
+    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self, DashboardFeature.self, OnboardingFeature.self]
+
+    /// The org as last built: org.yaml with the bindings learned in chat.
+    public var org: OrgTree { directory.current }
 
     /// How a member answers a notice on a platform (`收到` or `@机器人 收到`).
     public func ackHint(_ platform: String) -> String {
@@ -50,6 +56,22 @@ public struct Engine: Sendable {
     }
 
     // MARK: Inbound
+
+    /// True when a message is `/绑定 …`: the one message heard from a chat no unit is bound to.
+    public func isBindingCode(_ message: ChatMessage) -> Bool {
+        guard case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot) else { return false }
+        return command.id == "bind"
+    }
+
+    /// What to keep in the store instead of the text, when it must not be kept as said: `/登记`'s
+    /// mobile number is masked (138****0000). Nil for every other message.
+    public func storedText(for message: ChatMessage) -> String? {
+        let text = message.text
+        guard text.contains("登记") || text.range(of: "register", options: .caseInsensitive) != nil else { return nil }
+        guard case .command(let command) = parser.parse(text, mentionsBot: message.mentionsBot), command.id == "register" else { return nil }
+        let masked = Mobile.maskDigits(in: text)
+        return masked == text ? nil : masked
+    }
 
     /// Processes one inbound message inside `tx` and marks it processed. Its command runs in a
     /// savepoint, so a failing command is answered and skipped without undoing anything else.
@@ -78,7 +100,13 @@ public struct Engine: Sendable {
 
     func handle(_ record: InboundRecord, tx: any StoreTransaction) {
         let message = record.message
+        let org = directory.tree(tx)
         guard let unit = unit(for: message) else {
+            // Only a binding code is heard from a chat no unit is bound to.
+            if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot), command.id == "bind" {
+                OnboardingFeature.bindUnboundChat(engine: self, tx: tx, record: record, org: org, command: command)
+                return
+            }
             logger.info("message from an unbound chat ignored", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
             return
         }
@@ -94,13 +122,13 @@ public struct Engine: Sendable {
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
             guard member != nil || message.mentionsBot else { return }
             metrics.command("unparsed", outcome: "error")
-            let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: ParsedCommand(id: "error"))
+            let context = CommandContext(engine: self, tx: tx, record: record, org: org, unit: unit, member: member, command: ParsedCommand(id: "error"))
             try? context.reply(Texts.parseError(error, parser: parser, language: config.language))
             return
         case .command(let value):
             command = value
         }
-        let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: command)
+        let context = CommandContext(engine: self, tx: tx, record: record, org: org, unit: unit, member: member, command: command)
         do {
             try checkPermission(context)
             try screenPrivacy(context)
@@ -183,6 +211,7 @@ public struct Engine: Sendable {
         return try await store.write { tx in
             let now = engine.clock.now()
             let due = try tx.dueTimers(at: now, limit: limit)
+            if !due.isEmpty { _ = engine.directory.tree(tx) }
             var handled = 0
             for timer in due {
                 guard let handler = engine.timerHandlers[timer.kind] else {

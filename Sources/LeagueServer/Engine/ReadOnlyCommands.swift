@@ -15,7 +15,7 @@ extension Engine {
         if !message.mentionsBot {
             guard let first = message.text.first(where: { !$0.isWhitespace }), "/#／＃".contains(first) else { return false }
         }
-        guard config.org.unit(platform: message.platform, chat: message.chat) != nil else { return false }
+        guard org.unit(platform: message.platform, chat: message.chat) != nil else { return false }
         if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot) {
             return Self.readOnlyCommands.contains(command.id)
         }
@@ -159,9 +159,19 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func clearPause(robotID: String) throws { record { try $0.clearPause(robotID: robotID) } }
     func shiftOutbox(back seconds: Double, now: Date) throws { record { try $0.shiftOutbox(back: seconds, now: now) } }
 
+    // Onboarding (issue 13): reads from the snapshot, writes recorded.
+    func bindingCode(hash: String) throws -> BindingCodeRecord? { try base.bindingCode(hash: hash) }
+    func learnedBindings() throws -> LearnedBindings { try base.learnedBindings() }
+    func issueCodes(_ codes: [BindingCodeRecord]) throws { record { try $0.issueCodes(codes) } }
+    func markCodeUsed(hash: String, at: Date, in place: String) throws { record { try $0.markCodeUsed(hash: hash, at: at, in: place) } }
+    func bindChat(_ binding: ChatBindingRecord) throws { record { try $0.bindChat(binding) } }
+    func registerMemberID(_ record: MemberIDRecord) throws { self.record { try $0.registerMemberID(record) } }
+    func afterCommit(_ action: @escaping @Sendable () -> Void) { record { $0.afterCommit(action) } }
+
     // Writes whose answer the caller needs cannot be deferred.
     func markFired(_ key: String, at now: Date) throws -> Bool { throw NotReadOnly(what: "markFired") }
     func markProcessedOnce(_ inboundID: Int64, at now: Date) throws -> Bool { throw NotReadOnly(what: "markProcessedOnce") }
     func retryTimer(_ key: String, error: String, next: (_ attempts: Int) -> Date) throws -> Int { throw NotReadOnly(what: "retryTimer") }
     func closeDemandFollowUps(demandRef: String, at: Date) throws -> Int { throw NotReadOnly(what: "closeDemandFollowUps") }
+    func unbindChat(unitID: String) throws -> ChatBindingRecord? { throw NotReadOnly(what: "unbindChat") }
 }

@@ -29,11 +29,11 @@ struct MinutesRoutes {
         let monthText = context.parameters.get("month") ?? ""
         let subtree = query["subtree"] == "1"
         let engine = app.engine
-        guard let unit = engine.config.org.unit(unitID), let month = DeliberationMonth(text: monthText) else {
+        guard let unit = engine.org.unit(unitID), let month = DeliberationMonth(text: monthText) else {
             return WebhookRoutes.plain(.text("no such minutes\n", status: 404))
         }
         let config = engine.config
-        let units = [unit.id] + (subtree ? config.org.descendants(of: unit.id).map(\.id) : [])
+        let units = [unit.id] + (subtree ? engine.org.descendants(of: unit.id).map(\.id) : [])
         // The signature first, before anything else is read; everything on a reader connection:
         // a loop of bad links never touches the writer that webhooks wait for.
         let forbidden = WebhookRoutes.plain(.text("link signature missing or wrong\n", status: 403))

@@ -80,7 +80,8 @@ struct WebhookRoutes {
             app.engine.logger.debug("webhook ignored", metadata: ["reason": "\(reason)"])
             return Self.plain(reply)
         case .message(let message, let reply):
-            guard app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
+            let org = await app.engine.directory.tree(app.engine.store)
+            guard org.unit(platform: message.platform, chat: message.chat) != nil || app.engine.isBindingCode(message) else {
                 app.engine.metrics.inbound(platform: message.platform, outcome: "unbound")
                 app.engine.logger.notice("message from a chat no unit is bound to", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
                 return Self.plain(.text("chat not bound to any unit; ignored\n", status: 202))

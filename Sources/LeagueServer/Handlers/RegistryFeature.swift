@@ -213,6 +213,8 @@ enum RegistryFeature: Feature {
             case "tasks": text = try tasksAnswer(c, target)
             case "assessment": text = try assessmentAnswer(c, target, month)
             case "minutes": text = try minutesAnswer(c, target, month)
+            // Onboarding (issue 13): groups bound and members registered below, aggregates only.
+            case "bindings": text = OnboardingStatus.compute(c.org, root: target.id).chatText(unitName: target.name, language: c.language)
             default: throw Refusal(zh: "不认识的查询。", en: "Unknown query.")
             }
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",

@@ -145,7 +145,7 @@ public actor Auditor {
         guard episodeStart == nil else { return report }
         episodeStart = now
         let config = engine.config
-        guard let root = config.org.root, let group = root.group else { return report }
+        guard let root = engine.org.root, let group = root.group else { return report }
         let text = config.language.pick(
             "⚠️ 自检发现积压：\(health.overdueTimers) 个提醒/升级步骤、\(health.overdueOutbox) 条消息已超时 \(Int(health.oldestOverdueSeconds)) 秒未处理。请检查机器人运行状态。",
             "⚠️ Self-check: \(health.overdueTimers) reminder/escalation step(s) and \(health.overdueOutbox) message(s) are overdue by up to \(Int(health.oldestOverdueSeconds)) s. Please check the bot."

@@ -60,7 +60,7 @@ public final class Ingestor: Sendable {
     /// Commits one message and returns once it is durable (or a duplicate of a durable one).
     /// - Throws: `StoreUnavailable` when the queue is full, the store fails or does not commit within `answerWithin`.
     public func submit(_ message: ChatMessage) async throws -> IngestResult {
-        let record = InboundRecord(message: message, receivedAt: engine.clock.now())
+        let record = InboundRecord(message: message, receivedAt: engine.clock.now(), storedText: engine.storedText(for: message))
         let bytes = message.text.utf8.count + message.messageID.utf8.count + message.chat.utf8.count + message.sender.utf8.count + 64
         return try await withCheckedThrowingContinuation { continuation in
             let answer = Answer(continuation)

@@ -119,8 +119,9 @@ public struct OutboxService: Service {
             due.entries.removeAll { dropped.contains($0.id) }
             if due.entries.isEmpty { return (nil, []) }
         }
-        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11), so a
-        // rotated key applies to waiting messages; a group no longer bound has nothing to send with.
+        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11), through
+        // the org directory, so groups bound in chat (/绑定) resolve too (loaded from the store if needed).
+        _ = await engine.directory.tree(engine.store)
         var unbound: [(OutboxEntry, String)] = []
         due.entries = due.entries.compactMap { entry in
             guard let message = engine.resolveForSending(entry.message) else {
@@ -302,9 +303,11 @@ public struct OutboxService: Service {
     }
 
     /// Tells the root unit's admins that a message could not be delivered (never for such a report itself).
-    static func reportDead(_ message: OutboundMessage, reason: String, config: BotConfig, tx: any StoreTransaction, now: Date) throws {
-        guard !message.key.hasPrefix("dead:"), let root = config.org.root, let group = root.group else { return }
-        let unitName = config.org.unit(message.unitID)?.name ?? message.unitID
+    static func reportDead(_ message: OutboundMessage, reason: String, config: BotConfig, org: OrgTree? = nil, tx: any StoreTransaction, now: Date) throws {
+        // The org comes through the engine's directory (a root group bound with /绑定 is told too).
+        let org = org ?? config.org
+        guard !message.key.hasPrefix("dead:"), let root = org.root, let group = root.group else { return }
+        let unitName = org.unit(message.unitID)?.name ?? message.unitID
         let text = config.language.pick(
             "⚠️ 消息无法送达 \(unitName)（\(message.group.platform)）：\(reason)。内容：\(TaskPolicy.excerpt(message.text, 60))。请检查该群机器人配置。",
             "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskPolicy.excerpt(message.text, 60)). Check that group's robot settings."

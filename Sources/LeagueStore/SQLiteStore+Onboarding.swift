@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import LeagueCore
+
+extension Migrations {
+    /// Tables of onboarding: binding codes (hashed), chats bound with them, members' own platform ids.
+    static func registerOnboarding(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v6-onboard-bindings") { db in
+            try db.execute(sql: """
+                CREATE TABLE onboard_codes (
+                    code_hash TEXT PRIMARY KEY,
+                    unit_id TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    used_in TEXT
+                );
+                CREATE INDEX onboard_codes_unit ON onboard_codes(unit_id);
+
+                CREATE TABLE onboard_chats (
+                    platform TEXT NOT NULL,
+                    chat TEXT NOT NULL,
+                    unit_id TEXT NOT NULL UNIQUE,
+                    bound_at REAL NOT NULL,
+                    bound_by TEXT NOT NULL,
+                    PRIMARY KEY (platform, chat)
+                );
+
+                CREATE TABLE onboard_members (
+                    platform TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    member_id TEXT NOT NULL,
+                    registered_at REAL NOT NULL,
+                    PRIMARY KEY (platform, user_id),
+                    UNIQUE (member_id, platform)
+                );
+                """)
+        }
+    }
+}
+
+extension SQLiteTransaction: OnboardingRecords {
+    func afterCommit(_ action: @escaping @Sendable () -> Void) {
+        db.afterNextTransaction(onCommit: { _ in action() })
+    }
+
+    func issueCodes(_ codes: [BindingCodeRecord]) throws {
+        for unit in Set(codes.map(\.unitID)) {
+            try execute(sql: "DELETE FROM onboard_codes WHERE unit_id = ? AND used_at IS NULL", arguments: [unit])
+        }
+        for code in codes {
+            try execute(sql: "INSERT INTO onboard_codes (code_hash, unit_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                        arguments: [code.hash, code.unitID, code.createdAt.timeIntervalSince1970, code.expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    func bindingCode(hash: String) throws -> BindingCodeRecord? {
+        guard let row = try fetchOne(sql: "SELECT * FROM onboard_codes WHERE code_hash = ?", arguments: [hash]) else { return nil }
+        return BindingCodeRecord(
+            hash: row["code_hash"], unitID: row["unit_id"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
+            usedAt: (row["used_at"] as Double?).map(Date.init(timeIntervalSince1970:)), usedIn: row["used_in"]
+        )
+    }
+
+    func markCodeUsed(hash: String, at: Date, in place: String) throws {
+        try execute(sql: "UPDATE onboard_codes SET used_at = ?, used_in = ? WHERE code_hash = ? AND used_at IS NULL",
+                    arguments: [at.timeIntervalSince1970, place, hash])
+    }
+
+    func learnedBindings() throws -> LearnedBindings {
+        let chats = try fetchAll(sql: "SELECT * FROM onboard_chats ORDER BY bound_at, unit_id").map { row in
+            ChatBindingRecord(platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
+                              boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
+        }
+        let members = try fetchAll(sql: "SELECT * FROM onboard_members ORDER BY registered_at, member_id").map { row in
+            MemberIDRecord(platform: row["platform"], userID: row["user_id"], memberID: row["member_id"],
+                           registeredAt: Date(timeIntervalSince1970: row["registered_at"]))
+        }
+        return LearnedBindings(chats: chats, members: members)
+    }
+
+    func bindChat(_ binding: ChatBindingRecord) throws {
+        try execute(sql: "INSERT INTO onboard_chats (platform, chat, unit_id, bound_at, bound_by) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [binding.platform, binding.chat, binding.unitID, binding.boundAt.timeIntervalSince1970, binding.boundBy])
+    }
+
+    func unbindChat(unitID: String) throws -> ChatBindingRecord? {
+        guard let row = try fetchOne(sql: "SELECT * FROM onboard_chats WHERE unit_id = ?", arguments: [unitID]) else { return nil }
+        try execute(sql: "DELETE FROM onboard_chats WHERE unit_id = ?", arguments: [unitID])
+        return ChatBindingRecord(platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
+                                 boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
+    }
+
+    func registerMemberID(_ record: MemberIDRecord) throws {
+        try execute(sql: "DELETE FROM onboard_members WHERE (member_id = ? AND platform = ?) OR (platform = ? AND user_id = ?)",
+                    arguments: [record.memberID, record.platform, record.platform, record.userID])
+        try execute(sql: "INSERT INTO onboard_members (platform, user_id, member_id, registered_at) VALUES (?, ?, ?, ?)",
+                    arguments: [record.platform, record.userID, record.memberID, record.registeredAt.timeIntervalSince1970])
+    }
+}

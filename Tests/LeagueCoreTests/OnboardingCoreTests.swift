@@ -1,0 +1,168 @@
+import Foundation
+import LeagueConfig
+import LeagueCore
+import Testing
+
+/// A fixed-sequence generator, so codes are reproducible in tests.
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct OnboardingCoreTests {
+    @Test func mobilesAreNormalizedAndMasked() {
+        #expect(Mobile.normalized("138 0000 0000") == "13800000000")
+        #expect(Mobile.normalized("+86 138-0000-0000") == "13800000000")
+        #expect(Mobile.normalized("1380000000") == nil)
+        #expect(Mobile.normalized("23800000000") == nil)
+        #expect(Mobile.normalized("1380000000x") == nil)
+        #expect(Mobile.masked("13812345678") == "138****5678")
+        #expect(Mobile.maskDigits(in: "/登记 张三 13812345678") == "/登记 张三 138****5678")
+        #expect(Mobile.maskDigits(in: "/登记 张三 138 1234 5678") == "/登记 张三 138 **** 5678")
+        // A mistyped number is not kept in full either.
+        #expect(!Mobile.maskDigits(in: "/登记 张三 1381234567").contains("1381234567"))
+        #expect(Mobile.maskDigits(in: "/登记 张三") == "/登记 张三")
+    }
+
+    @Test func nameAndMobileAreSplitFromTheText() throws {
+        let zh = try #require(Mobile.splitNameAndMobile("张三 13812345678"))
+        #expect(zh.name == "张三" && zh.mobile == "13812345678")
+        let en = try #require(Mobile.splitNameAndMobile("Li Wei 138 1234 5678"))
+        #expect(en.name == "Li Wei" && Mobile.normalized(en.mobile) == "13812345678")
+        #expect(Mobile.splitNameAndMobile("13812345678") == nil)
+        #expect(Mobile.splitNameAndMobile("张三 12345") == nil)
+    }
+
+    @Test func codesUseUnambiguousCharactersAndNormalize() {
+        var generator = SeededGenerator(state: 7)
+        var seen: Set<String> = []
+        for _ in 0..<500 {
+            let code = BindingCodeText.generate(using: &generator)
+            #expect(code.count == 9 && code.dropFirst(4).first == "-")
+            #expect(!code.contains(where: { "0O1IL".contains($0) }))
+            seen.insert(code)
+        }
+        #expect(seen.count == 500)
+        #expect(BindingCodeText.normalized("k7qm-3xpa") == "K7QM3XPA")
+        #expect(BindingCodeText.normalized("K7QM 3XPA") == "K7QM3XPA")
+        #expect(BindingCodeText.normalized("K7QM-3XP") == nil)
+        #expect(BindingCodeText.normalized("O7QM-3XPA") == nil)
+    }
+
+    static func tree() -> OrgTree {
+        OrgTree(units: [
+            OrgUnit(id: "d", name: "任城区", tier: "district", parentID: nil, group: GroupBinding(platform: "generic", chat: "chat-d"),
+                    members: [Member(id: "m-d", name: "王川", roles: [.admin], ids: ["generic": "u-d"], unitID: "d")]),
+            OrgUnit(id: "t", name: "解放路街道", tier: "town", parentID: "d", group: nil,
+                    members: [Member(id: "m-t", name: "李闻", roles: [.admin], ids: [:], mobile: "13800000001", unitID: "t")]),
+            OrgUnit(id: "g", name: "第3网格", tier: "grid", parentID: "t",
+                    group: GroupBinding(platform: "dingtalk", chat: "", credentials: ["robot_token": "tok-g"]), members: []),
+        ])
+    }
+
+    @Test func learnedBindingsAreLaidOverOrgYAMLWhichWins() {
+        let at = Date(timeIntervalSince1970: 0)
+        let learned = LearnedBindings(
+            chats: [
+                ChatBindingRecord(platform: "generic", chat: "chat-t", unitID: "t", boundAt: at, boundBy: "u"),
+                ChatBindingRecord(platform: "generic", chat: "chat-x", unitID: "d", boundAt: at, boundBy: "u"),  // d is in org.yaml
+                ChatBindingRecord(platform: "generic", chat: "chat-gone", unitID: "gone", boundAt: at, boundBy: "u"),
+            ],
+            members: [
+                MemberIDRecord(platform: "generic", userID: "u-t", memberID: "m-t", registeredAt: at),
+                MemberIDRecord(platform: "generic", userID: "u-other", memberID: "m-d", registeredAt: at),  // m-d has u-d in org.yaml
+            ]
+        )
+        let (tree, conflicts) = OrgOverlay.apply(learned, to: Self.tree())
+        #expect(tree.unit(platform: "generic", chat: "chat-t")?.id == "t")
+        #expect(tree.unit(platform: "generic", chat: "chat-d")?.id == "d")
+        #expect(tree.unit(platform: "generic", chat: "chat-x") == nil)
+        #expect(tree.member(platform: "generic", userID: "u-t")?.id == "m-t")
+        #expect(tree.member(platform: "generic", userID: "u-d")?.id == "m-d")
+        #expect(tree.member(platform: "generic", userID: "u-other") == nil)
+        #expect(conflicts.count == 3)
+        // A robot without a chat is not a bound group until /绑定.
+        #expect(tree.unit("g")?.group == nil)
+        #expect(tree.path(of: "g") == "任城区 › 解放路街道 › 第3网格")
+    }
+
+    @Test func aGroupBoundByCodeKeepsItsRobotFromOrgYAML() {
+        let learned = LearnedBindings(chats: [ChatBindingRecord(platform: "dingtalk", chat: "cid-g", unitID: "g", boundAt: Date(), boundBy: "s")])
+        let (tree, conflicts) = OrgOverlay.apply(learned, to: Self.tree())
+        #expect(conflicts.isEmpty)
+        #expect(tree.unit(platform: "dingtalk", chat: "cid-g")?.group?.credentials["robot_token"] == "tok-g")
+    }
+}
+
+/// Issue 13, point 6: the binary carries the catalogue; paths in the config are relative to its folder.
+@Suite struct InstallAnywhereTests {
+    let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func builtInCatalogueIsTheCommandsFolder() throws {
+        let folder = repoRoot.appendingPathComponent("commands")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(DefaultCatalogue.files.map(\.name) == files, "commands/ changed: run scripts/embed-catalogue")
+        for (name, text) in DefaultCatalogue.files {
+            let onDisk = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            #expect(onDisk.trimmingCharacters(in: .newlines) == text.trimmingCharacters(in: .newlines), "commands/\(name) changed: run scripts/embed-catalogue")
+        }
+        var problems: [ConfigProblem] = []
+        let builtIn = CatalogueLoader.loadBuiltIn(problems: &problems)
+        #expect(problems.isEmpty)
+        #expect(builtIn.map(\.id) == CatalogueLoader.load(directory: folder.path, problems: &problems).map(\.id))
+    }
+
+    @Test func configOutsideTheCheckoutResolvesPathsAgainstItsFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("tree"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "platforms:\n  generic: {secret: s}\nstore: {sqlite: data/bot.sqlite}\norg: tree/org.yaml\n"
+            .write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
+        try "units:\n  - {id: d, name: 区, tier: district}\n".write(to: folder.appendingPathComponent("tree/org.yaml"), atomically: true, encoding: .utf8)
+        // Load through a relative path from another working directory.
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(folder.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        let config = try ConfigLoader.load(path: "leagueops.yaml")
+        FileManager.default.changeCurrentDirectoryPath("/")
+        #expect(config.store.sqlitePath == folder.appendingPathComponent("data/bot.sqlite").standardizedFileURL.path)
+        #expect(config.orgFile == folder.appendingPathComponent("tree/org.yaml").standardizedFileURL.path)
+        #expect(config.commandsDirectory.isEmpty)
+        #expect(config.catalogue.contains { $0.id == "bind" } && config.catalogue.count == DefaultCatalogue.files.count)
+    }
+
+    @Test func aCommandsFolderOverridesTheBuiltInCatalogue() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("cmds"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("commands/help.yaml"), to: folder.appendingPathComponent("cmds/help.yaml"))
+        try "platforms:\n  generic: {secret: s}\ncommands: cmds\nonboarding: {code_ttl: 3d}\n".write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
+        try "units:\n  - {id: d, name: 区, tier: district}\n".write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path)
+        #expect(config.catalogue.map(\.id) == ["help"])
+        #expect(config.onboarding.codeTTL == 3 * 86_400)
+        #expect(config.commandsDirectory == folder.appendingPathComponent("cmds").standardizedFileURL.path)
+    }
+
+    @Test func aGroupWithoutChatIsAcceptedAsToBeBound() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "platforms:\n  generic: {secret: s}\n".write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
+        try "units:\n  - {id: d, name: 区, tier: district, group: {platform: generic}}\n  - {id: t, name: 镇, tier: town, parent: d, group: {chat: x}}\n"
+            .write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path) }
+        do {
+            _ = try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path)
+        } catch {
+            #expect(error.description.contains("org.yaml:3"))
+            #expect(!error.description.contains("org.yaml:2"))
+        }
+    }
+}

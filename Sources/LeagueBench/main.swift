@@ -9,6 +9,7 @@ import GRDB
 ///     swift build -c release && .build/release/leagueops-bench
 ///     .build/release/leagueops-bench --only ingest,fanout --synchronous normal
 ///     .build/debug/leagueops-bench --smoke        # CI: every benchmark, small, no timing assertions
+///     .build/release/leagueops-bench inprocess    # the ingest path without sockets: CPU and instructions per message kind
 
 /// Prints a figure line and flushes at once (the full run takes minutes).
 func emit(_ line: String) {
@@ -53,6 +54,7 @@ struct Options {
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
+                           leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
                 exit(0)
@@ -342,7 +344,16 @@ func report(_ options: Options) async throws {
 // MARK: Main
 
 do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == "inprocess" {
+        try await InProcess.main(Array(arguments.dropFirst()))
+        exit(0)
+    }
+    if arguments.first == "inprocess-child" {
+        try await InProcess.child(Array(arguments.dropFirst()))
+        exit(0)
+    }
+    let options = try Options(arguments)
     guard FileManager.default.isExecutableFile(atPath: options.binary) else {
         throw BenchError("no leagueops binary at \(options.binary); build it (swift build -c release) or pass --leagueops PATH")
     }

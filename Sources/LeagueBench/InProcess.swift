@@ -248,15 +248,16 @@ enum InProcess {
         // The real outbox service sends what the messages enqueue (to a transport that answers 200 at
         // once), so a /任务 is measured with its notices sent and marked, as the issue's targets count it.
         let outbox = outboxService ? bot.app.services().first { $0 is OutboxService } : nil
-        let sender = outbox.map { service in Task { try await service.run() } }
+        let group = outbox.map { ServiceGroup(services: [$0], logger: bot.app.engine.logger) }
+        let sender = group.map { group in Task { try await group.run() } }
         let failures = try await bot.ingest(slice)
-        if let sender {
+        if let group, let sender {
             while try await bot.store.writer.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }) > 0 {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            sender.cancel()
+            await group.triggerGracefulShutdown()
             bot.app.outboxBell.ring()
-            _ = try? await sender.value
+            try await sender.value
         }
         let cpu = processCPUSeconds() - cpu0
         let wall = Date().timeIntervalSince(wall0)
@@ -272,8 +273,22 @@ enum InProcess {
         return nil
     }
 
+    /// A copy of this executable without DWARF for callgrind: valgrind 3.x gives up on the debug info
+    /// of a Swift release build ("possibly corrupted debuginfo"). Symbols stay, so profiles keep names.
+    static func executableForValgrind(folder: URL) -> String {
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let copy = folder.appendingPathComponent("leagueops-bench-nodebug").path
+        guard (try? FileManager.default.copyItem(atPath: own, toPath: copy)) != nil else { return own }
+        let strip = Process()
+        strip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        strip.arguments = ["strip", "--strip-debug", copy]
+        guard (try? strip.run()) != nil else { return own }
+        strip.waitUntilExit()
+        return strip.terminationStatus == 0 ? copy : own
+    }
+
     /// Total instructions of one child run under callgrind (`Collected :` line).
-    static func instructions(valgrind: String, configPath: String, base: String, folder: URL, kind: String, count: Int,
+    static func instructions(valgrind: String, executable: String, configPath: String, base: String, folder: URL, kind: String, count: Int,
                              generate: Int, synchronous: String, scale: Int, outbox: Bool, keep: String?) throws -> Double {
         let copy = folder.appendingPathComponent("child-\(kind)-\(count).sqlite").path
         try? FileManager.default.removeItem(atPath: copy)
@@ -284,7 +299,7 @@ enum InProcess {
         let out = keep.map { "\($0)/callgrind.\(kind).\(count).out" } ?? folder.appendingPathComponent("callgrind.\(kind).\(count).out").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: valgrind)
-        process.arguments = ["--tool=callgrind", "--callgrind-out-file=\(out)", CommandLine.arguments[0], "inprocess-child",
+        process.arguments = ["--tool=callgrind", "--callgrind-out-file=\(out)", executable, "inprocess-child",
                              "--config", configPath, "--db", copy, "--kind", kind, "--count", String(count),
                              "--generate", String(generate), "--synchronous", synchronous, "--scale", String(scale),
                              "--outbox", outbox ? "on" : "off"]
@@ -332,6 +347,7 @@ enum InProcess {
         emit("inprocess    org ×\(options.scale) (\(org.grids) grids)  store: \(stored.0) inbound, \(stored.1) outbox, \(stored.2) events  sync=\(options.synchronous)"
              + "  outbox service \(options.outbox ? "on (null transport)" : "off")  instructions: \(valgrind == nil ? (options.instructions ? "valgrind not installed" : "off") : "callgrind, (I(2N) − I(N)) / N with N = \(options.instructionCount)")")
         if let profile = options.profile { try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true) }
+        let executable = valgrind == nil ? "" : executableForValgrind(folder: workspace.folder)
         for kind in options.kinds {
             let copy = workspace.folder.appendingPathComponent("run-\(kind).sqlite").path
             try FileManager.default.copyItem(atPath: base, toPath: copy)
@@ -342,9 +358,9 @@ enum InProcess {
                 + "  (wall \(format(wall / Double(options.count) * 1e6, 0)) µs/msg)"
             if let valgrind {
                 let n = options.instructionCount
-                let one = try instructions(valgrind: valgrind, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
+                let one = try instructions(valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
                                            count: n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: nil)
-                let two = try instructions(valgrind: valgrind, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
+                let two = try instructions(valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
                                            count: 2 * n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
                 line += "  instructions \(format((two - one) / Double(n) / 1000, 0))k/msg"
             }

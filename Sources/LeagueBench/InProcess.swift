@@ -74,7 +74,8 @@ struct InProcessOptions {
                     --prestore N   first store N messages (80 % /议程, 20 % 收到, 1 in 50 a /任务) through the same path
                     --base FILE    keep the prepared store in FILE and reuse it when it exists (prestoring takes minutes)
                     --scale K      an org K times the district (15K towns, 109K communities, 1034K grids)
-                    --profile DIR  keep the callgrind output of the 2N run of each kind (callgrind_annotate reads it)
+                    --profile DIR  keep the callgrind output of the N and 2N runs of each kind (scripts/callgrind-diff
+                                   prints instructions per message by function from the pair)
                     --no-outbox    leave the outbox service off (by default it sends every notice to a null transport
                                    and the run ends when the outbox is empty, so a /任务 counts with its sends)
                     """)
@@ -224,8 +225,9 @@ enum InProcess {
             }
         }
         let maxAcks = max(options.count, 2 * options.instructionCount)
+        let ts = Date().timeIntervalSince1970  // prestoring takes minutes; the generic adapter refuses a ts 5 min old
         let dispatches = (0..<dispatchesForAcks(maxAcks, grids: org.grids)).map { i in
-            inProcessRequest(id: "base-task-\(i)", chat: "chat-d", sender: "u-m-d", text: "/任务 @全体网格 基准第\(i)号：核对网格青年名单", ts: now)
+            inProcessRequest(id: "base-task-\(i)", chat: "chat-d", sender: "u-m-d", text: "/任务 @全体网格 基准第\(i)号：核对网格青年名单", ts: ts)
         }
         guard try await bot.ingest(dispatches) == 0 else { throw BenchError("the base /任务 @全体网格 were not stored") }
         try await bot.markOutboxSent()
@@ -335,7 +337,12 @@ enum InProcess {
         } else {
             base = options.base ?? workspace.folder.appendingPathComponent("base.sqlite").path
             let started = Date()
-            try await prepareBase(options, workspace: workspace, org: org, path: base)
+            // Prepared under another name and renamed when complete: a failed run leaves no half store to reuse.
+            let partial = base + ".partial"
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
+            try await prepareBase(options, workspace: workspace, org: org, path: partial)
+            try FileManager.default.moveItem(atPath: partial, toPath: base)
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
             emit("inprocess    base store prepared in \(format(Date().timeIntervalSince(started), 1)) s: \(options.prestore) messages prestored, "
                  + "\(dispatchesForAcks(max(options.count, 2 * options.instructionCount), grids: org.grids)) × /任务 @全体网格")
         }
@@ -359,7 +366,7 @@ enum InProcess {
             if let valgrind {
                 let n = options.instructionCount
                 let one = try instructions(valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
-                                           count: n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: nil)
+                                           count: n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
                 let two = try instructions(valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
                                            count: 2 * n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
                 line += "  instructions \(format((two - one) / Double(n) / 1000, 0))k/msg"

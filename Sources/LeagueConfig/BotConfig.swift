@@ -25,8 +25,17 @@ public struct BotConfig: Sendable {
         public var timeoutSeconds = 10.0
     }
 
+    /// How long the store keeps what it no longer needs (`retention:`).
+    public struct Retention: Sendable, Hashable {
+        /// Texts of inbound messages older than this are blanked (their dedupe keys stay).
+        public var inboundSeconds = 180.0 * 86_400
+        /// Sent outbox rows and fired timers older than this are deleted (never less than 8 days).
+        public var outboxSeconds = 30.0 * 86_400
+    }
+
     /// The path of the main config file.
     public var file: String
+    public var retention = Retention()
     public var server = Server()
     public var store = Store()
     public var language: Language = .zh
@@ -62,7 +71,7 @@ public struct BotConfig: Sendable {
 public enum ConfigLoader {
     static let topKeys: Set<String> = [
         "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
-        "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment",
+        "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment", "retention",
     ]
 
     /// Loads leagueops.yaml, the org file and the command catalogue it names.
@@ -150,6 +159,12 @@ public enum ConfigLoader {
 
         let deliberation = DeliberationConfigReader.read(top, reader)
         let registry = RegistryConfigReader.read(top, reader)
+        var retention = BotConfig.Retention()
+        if let map = reader.mapping(top?["retention"], "retention") {
+            reader.checkKeys(map, allowed: ["inbound", "outbox"], "retention")
+            if let value = reader.duration(map["inbound"], "retention.inbound") { retention.inboundSeconds = value }
+            if let value = reader.duration(map["outbox"], "retention.outbox") { retention.outboxSeconds = value }
+        }
 
         var problems = reader.problems
         let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems)
@@ -163,6 +178,7 @@ public enum ConfigLoader {
         config.timeZone = timeZone
         config.tasks = tasks
         config.outbox = outbox
+        config.retention = retention
         config.ackPhrases = ackPhrases
         config.botNames = botNames
         config.platforms = platforms

@@ -33,7 +33,16 @@ struct Chat: AsyncParsableCommand {
         try session.check(org)
         var logger = Logger(label: "leagueops.chat")
         logger.logLevel = .warning
-        let store: any Store = try db.map { try SQLiteStore(path: $0) } ?? SQLiteStore()
+        var lock: StoreLock?
+        let store: any Store
+        if let db {
+            let opened = try await Self.openOwnStore(db, config: config)
+            lock = opened.0
+            store = opened.1
+        } else {
+            store = try SQLiteStore()
+        }
+        defer { withExtendedLifetime(lock) {} }
         let clock = OffsetClock()
         let app = try LeagueApp(config: config, store: store, clock: clock, transport: PrintingTransport(org: org), logger: logger, maxSleep: 0.2)
         let services = ServiceGroup(configuration: .init(services: app.services().map { .init(service: $0) }, logger: logger))
@@ -62,6 +71,31 @@ struct Chat: AsyncParsableCommand {
             await services.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    /// Opens a store file for the terminal session, or exits 75 with the reason: chat prints what the
+    /// bot would send and marks it sent, so it must never touch a store a real bot delivers from.
+    static func openOwnStore(_ path: String, config: BotConfig) async throws -> (StoreLock, SQLiteStore) {
+        func refuse(_ reason: String) -> ExitCode {
+            FileHandle.standardError.write(Data("leagueops chat: \(reason)\n".utf8))
+            return ExitCode(75)
+        }
+        let real = config.platforms.keys.filter { !["generic", "console"].contains($0) }.sorted()
+        guard real.isEmpty else {
+            throw refuse("the config names real platforms (\(real.joined(separator: ", "))); chat would print their groups' notices and mark them sent instead of delivering them. Use a config without them, or no --db.")
+        }
+        let lock: StoreLock
+        do { lock = try StoreLock(databasePath: path) } catch { throw refuse("\(error)") }
+        let store = try SQLiteStore(path: path)
+        let writer = try await store.metaValue("writer")
+        if writer == "serve" {
+            throw refuse("\(path) is a store `leagueops serve` has delivered from; chat would mark its pending notices sent without delivering them. Use a fresh file.")
+        }
+        if writer == nil, try await store.deliveredCount() > 0 {
+            throw refuse("\(path) holds messages sent by another program; chat would mark its pending notices sent without delivering them. Use a fresh file.")
+        }
+        try await store.setMetaValue("writer", "chat")
+        return (lock, store)
     }
 
     /// Waits until the message is processed and every due outbound message is printed.

@@ -41,7 +41,7 @@ struct Minutes: AsyncParsableCommand {
             let store = try SQLiteStore(path: path, synchronous: config.store.synchronous)
             let units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
             let monthText = chosen.description
-            let meetings = try await store.write { tx in try tx.minutes(unitIDs: units, month: monthText) }
+            let meetings = try await store.snapshot { tx in try tx.minutes(unitIDs: units, month: monthText) }
             let renderer = MinutesRenderer(language: config.language, timeZone: settings.timeZone)
             let title = config.language.pick("\(found.name) \(monthText) 议事纪要", "Minutes of \(found.name), \(monthText)")
             let document = format == .md ? renderer.markdown(meetings, title: title) : renderer.html(meetings, title: title)

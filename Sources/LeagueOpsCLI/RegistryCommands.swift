@@ -78,11 +78,12 @@ struct Registry: AsyncParsableCommand {
             let ids = Set(([node] + config.org.descendants(of: node.id)).map(\.id))
             let actor = operatorName()
             let reason = self.reason
-            let rows = try await store.write { tx in
-                let rows = try tx.youthRows(gridIDs: ids)
+            // Read on a reader connection; only the audit row is written (before anything is printed).
+            let rows = try await store.snapshot { tx in try tx.youthRows(gridIDs: ids) }
+            let count = rows.count
+            try await store.write { tx in
                 try tx.appendAudit(AuditEntry(at: Date(), actor: actor, unitID: node.id, action: "registry.show",
-                                              detail: "unit=\(node.id) rows=\(rows.count) reason=\(reason)"))
-                return rows
+                                              detail: "unit=\(node.id) rows=\(count) reason=\(reason)"))
             }
             print("grid,name,age_band,status,in_difficulty,category,contact")
             for row in rows {
@@ -148,12 +149,12 @@ struct Report: AsyncParsableCommand {
                 let month = self.month
                 let actor = operatorName()
                 let scopeID = scope
-                (events, minutes) = try await store.write { tx in
-                    let events = try tx.events(from: range.start, to: range.end)
-                    let minutes = try tx.unitsWithMinutes(month: month)
+                (events, minutes) = try await store.snapshot { tx in
+                    (try tx.events(from: range.start, to: range.end), try tx.unitsWithMinutes(month: month))
+                }
+                try await store.write { tx in
                     try tx.appendAudit(AuditEntry(at: Date(), actor: actor, unitID: scopeID, action: "report.monthly",
                                                   detail: "month=\(month) unit=\(scopeID ?? "root")"))
-                    return (events, minutes)
                 }
                 timings.append("read \(events.count) events in \(clock.now - loadStart)")
             }

@@ -26,7 +26,16 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "leagueops")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // One writer per store: held until the process ends.
+        let lock: StoreLock
+        do {
+            lock = try StoreLock(databasePath: config.store.sqlitePath)
+        } catch {
+            FileHandle.standardError.write(Data(("leagueops serve: \(error)\n").utf8))
+            throw ExitCode(75)
+        }
         let store = try SQLiteStore(path: config.store.sqlitePath, synchronous: config.store.synchronous)
+        try await store.setMetaValue("writer", "serve")
         let app: LeagueApp
         do {
             app = try LeagueApp(config: config, store: store, transport: AsyncHTTPClientTransport(), logger: logger)
@@ -43,6 +52,7 @@ struct Serve: AsyncParsableCommand {
             // Written unbuffered: scripts and the benchmark wait for this line.
             FileHandle.standardOutput.write(Data("LeagueOps listening on http://\(host):\(port)\n".utf8))
         }).runService()
+        withExtendedLifetime(lock) {}
     }
 }
 

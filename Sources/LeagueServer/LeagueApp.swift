@@ -23,12 +23,15 @@ public final class LeagueApp: Sendable {
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
+    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
+    let maintenanceInterval: Double
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
     public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
-                logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4) throws(ConfigError) {
+                logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4, maintenanceInterval: Double = 600,
+                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20)) throws(ConfigError) {
         var adapters: [String: any PlatformAdapter] = [:]
         var problems: [ConfigProblem] = []
         for (name, settings) in config.platforms {
@@ -45,10 +48,12 @@ public final class LeagueApp: Sendable {
         }
         self.webhookAdapters = paths
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
-        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin)
+        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
+                                 maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         self.transport = transport
         self.maxSleep = maxSleep
+        self.maintenanceInterval = maintenanceInterval
     }
 
     /// The background services: inbox processing, timers, outbox, auditor.
@@ -58,6 +63,7 @@ public final class LeagueApp: Sendable {
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
             OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
+            MaintenanceService(engine: engine, interval: maintenanceInterval),
         ]
     }
 

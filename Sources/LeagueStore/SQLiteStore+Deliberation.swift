@@ -63,7 +63,7 @@ extension SQLiteTransaction: DeliberationRecords {
         return encoder
     }()
 
-    private static func decodeMeeting(_ row: Row) -> Meeting? {
+    static func decodeMeeting(_ row: Row) -> Meeting? {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         return try? decoder.decode(Meeting.self, from: Data((row["body"] as String).utf8))

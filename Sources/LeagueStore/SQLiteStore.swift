@@ -20,11 +20,16 @@ public final class SQLiteStore: Store {
         let mode = synchronous.lowercased() == "normal" ? "NORMAL" : "FULL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(mode)")
+            // After a checkpoint the write-ahead log is cut back to this size (bytes).
+            try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteStore.journalSizeLimit)")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator().migrate(pool)
         self.writer = pool
     }
+
+    /// The most the write-ahead log keeps on disk after a checkpoint: 64 MiB.
+    public static let journalSizeLimit = 64 << 20
 
     /// An in-memory database, for tests.
     public init() throws {
@@ -68,6 +73,12 @@ public final class SQLiteStore: Store {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await mapErrors {
+            try await writer.read { db in try body(SQLiteTransaction(db)) }
+        }
+    }
+
+    public func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await mapErrors {
             try await writer.read { db in try body(SQLiteTransaction(db)) }
         }
@@ -165,9 +176,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry] {
-        try fetchAll(sql: "SELECT * FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+        // A retried timer keeps its original due time for its handler (`first_due_at`).
+        try fetchAll(sql: "SELECT key, COALESCE(first_due_at, due_at), kind, subject, step FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
                          arguments: [now.timeIntervalSince1970, limit]).map { row in
-            TimerEntry(key: row["key"], dueAt: Self.date(row["due_at"]), kind: row["kind"], subject: row["subject"], step: row["step"])
+            TimerEntry(key: row[0], dueAt: Self.date(row[1] as Double), kind: row[2], subject: row[3], step: row[4])
         }
     }
 
@@ -228,6 +240,8 @@ struct SQLiteTransaction: StoreTransaction {
         if let oldest = [oldestTimer, oldestOutbox].compactMap({ $0 }).min() {
             health.oldestOverdueSeconds = now.timeIntervalSince1970 - oldest
         }
+        health.retryingTimers = try value(Int.self, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND attempts > 0") ?? 0
+        health.deadTimers = try value(Int.self, sql: "SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL") ?? 0
         return health
     }
 
@@ -302,6 +316,25 @@ struct SQLiteTransaction: StoreTransaction {
 
     func markProcessed(_ inboundID: Int64, at now: Date) throws {
         try execute(sql: "UPDATE inbound SET processed_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, inboundID])
+    }
+
+    func markProcessedOnce(_ inboundID: Int64, at now: Date) throws -> Bool {
+        try execute(sql: "UPDATE inbound SET processed_at = ? WHERE id = ? AND processed_at IS NULL", arguments: [now.timeIntervalSince1970, inboundID])
+        return db.changesCount > 0
+    }
+
+    func retryTimer(_ key: String, error: String, next: (_ attempts: Int) -> Date) throws -> Int {
+        let attempts = (try value(Int.self, sql: "SELECT attempts FROM timers WHERE key = ?", arguments: [key]) ?? 0) + 1
+        try execute(sql: """
+            UPDATE timers SET first_due_at = COALESCE(first_due_at, due_at), due_at = ?, attempts = ?, last_error = ?
+            WHERE key = ? AND fired_at IS NULL
+            """, arguments: [next(attempts).timeIntervalSince1970, attempts, String(error.prefix(500)), key])
+        return attempts
+    }
+
+    func markTimerDead(_ key: String, reason: String, at now: Date) throws {
+        try execute(sql: "UPDATE timers SET fired_at = ?, dead_reason = ? WHERE key = ? AND fired_at IS NULL",
+                    arguments: [now.timeIntervalSince1970, String(reason.prefix(500)), key])
     }
 
     func append(_ event: EventRecord) throws {

@@ -173,3 +173,53 @@ struct EscalationPolicyTests {
         #expect(DurationText.seconds("") == nil)
     }
 }
+
+/// Issue 10, point 4: after downtime, overdue steps collapse; the missing-minutes summary survives midnight.
+struct CatchUpPolicyTests {
+    let org = policyOrg()
+    let settings = TaskSettings(routineSeconds: 600, urgentSeconds: 180, remindAt: 0.5, language: .zh, timeZone: TimeZone(identifier: "UTC")!)
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    let hint: (String) -> String = { _ in "回复收到" }
+
+    func creation() throws -> TaskPolicy.Creation {
+        let d = try #require(org.unit("d"))
+        let targets = try TaskPolicy.resolveTargets(["g1", "c2"], from: d, org: org)
+        return TaskPolicy.dispatch(id: 9, text: "上报青年人数", urgent: true, targets: targets, issuer: d.members[0], issuerUnit: d,
+                                   org: org, settings: settings, ackHint: hint, now: t0)
+    }
+
+    @Test func afterDowntimeOverdueStepsOfATaskCollapseIntoOneNoticePerGroup() throws {
+        let creation = try creation()
+        // Down from before the reminder (90 s) until after step 3 (540 s).
+        let result = TaskPolicy.catchUp(task: creation.task, targets: creation.targets, step: 0, org: org, settings: settings,
+                                        ackHint: hint, now: t0.addingTimeInterval(600))
+        let groups = result.notices.map(\.unitID)
+        #expect(Set(groups).count == groups.count, "one notice per group: \(groups)")
+        // The late groups get their reminder; g1's chain is c1, t1, d and c2's (supervised from the
+        // district) reaches d at once: d is told about both in one notice, not one per step.
+        #expect(Set(groups) == ["g1", "c2", "c1", "t1", "d"])
+        let toDistrict = try #require(result.notices.first { $0.unitID == "d" })
+        #expect(toDistrict.text.contains("U-g1") && toDistrict.text.contains("U-c2"))
+        #expect(result.records.map(\.step) == [0, 1, 2, 3])
+        #expect(result.next == nil, "the root has been told")
+    }
+
+    @Test func onTimeStepsStillFireOneAtATime() throws {
+        let creation = try creation()
+        let reminder = TaskPolicy.catchUp(task: creation.task, targets: creation.targets, step: 0, org: org, settings: settings,
+                                          ackHint: hint, now: t0.addingTimeInterval(90))
+        #expect(reminder.notices.map(\.key).allSatisfy { $0.contains(":step:0:") })
+        #expect(reminder.records.map(\.step) == [0])
+        #expect(reminder.next == TimerEntry.taskStep(9, step: 1, at: t0.addingTimeInterval(180)))
+    }
+
+    @Test func theMissingMinutesSummaryIsRelevantAfterMidnightButNotForever() throws {
+        let deliberation = DeliberationSettings()
+        let month = DeliberationMonth(containing: t0, timeZone: deliberation.timeZone)
+        let due = DeliberationSchedule.day(of: month, settings: deliberation).instant(.due)
+        #expect(DeliberationSchedule.isRelevant(.due, of: month, at: due.addingTimeInterval(3600), settings: deliberation))
+        #expect(!DeliberationSchedule.isRelevant(.due, of: month, at: due.addingTimeInterval(8 * 86_400), settings: deliberation))
+        #expect(!DeliberationSchedule.isRelevant(.day, of: month, at: DeliberationSchedule.day(of: month, settings: deliberation).instant(.day).addingTimeInterval(86_400),
+                                                 settings: deliberation), "a day reminder missed by a day is still dropped")
+    }
+}

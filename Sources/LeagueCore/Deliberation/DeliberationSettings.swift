@@ -202,14 +202,20 @@ public enum DeliberationSchedule {
                    kind: timerKind, subject: month.description, step: phase.rawValue)
     }
 
-    /// True when a phase firing at `now` should still send its messages: only on the same calendar day
-    /// (bot time zone) as it was due — a reminder missed by a whole day, or one of a past month, is
-    /// dropped. Nothing fires before its time.
+    /// True when a phase firing at `now` should still send its messages. A reminder (eve, day) only
+    /// on the same calendar day (bot time zone) as it was due — one missed by a whole day is dropped.
+    /// The missing-minutes summary (due at 23:59) is still worth sending after a restart past
+    /// midnight: for `missingSummaryGrace` (7 days) after it was due; it names the day it covers.
+    /// Nothing fires before its time.
     public static func isRelevant(_ phase: DeliberationPhase, of month: DeliberationMonth, at now: Date, settings: DeliberationSettings) -> Bool {
         let due = day(of: month, settings: settings).instant(phase)
         guard now >= due else { return false }
+        if phase == .due { return now.timeIntervalSince(due) < missingSummaryGrace }
         return settings.calendar.isDate(now, inSameDayAs: due)
     }
+
+    /// How long after its time the missing-minutes summary is still sent (a restart, a backlog).
+    public static let missingSummaryGrace: Double = 7 * 86_400
 
     /// The timers that should exist at `now`: this month's and next month's phases that are still
     /// ahead or still relevant. Scheduling is idempotent by key, so calling this again never adds a
@@ -221,7 +227,9 @@ public enum DeliberationSchedule {
         for month in [current, current.next] {
             for phase in DeliberationPhase.allCases {
                 let timer = timer(phase, of: month, settings: settings)
-                if timer.dueAt > now || isRelevant(phase, of: month, at: now, settings: settings) { result.append(timer) }
+                // Scheduled while ahead or due today; a missing-minutes summary scheduled before it came due
+                // still fires later (see `isRelevant`), but one never scheduled is not added days late.
+                if timer.dueAt > now || settings.calendar.isDate(now, inSameDayAs: timer.dueAt) { result.append(timer) }
             }
         }
         return result

@@ -98,6 +98,10 @@ public struct StoreHealth: Sendable, Hashable {
     public var overdueTimers: Int
     public var overdueOutbox: Int
     public var oldestOverdueSeconds: Double
+    /// Timers whose handler failed and that wait for a retry.
+    public var retryingTimers: Int = 0
+    /// Timers put aside as dead (unknown kind, undecodable subject), with their reason in the store.
+    public var deadTimers: Int = 0
 
     public init(unprocessedInbound: Int = 0, pendingOutbox: Int = 0, deadOutbox: Int = 0, overdueTimers: Int = 0, overdueOutbox: Int = 0, oldestOverdueSeconds: Double = 0) {
         self.unprocessedInbound = unprocessedInbound
@@ -149,6 +153,14 @@ public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryReco
     /// Marks a timer fired; returns false when it was fired already.
     func markFired(_ key: String, at now: Date) throws -> Bool
     func markProcessed(_ inboundID: Int64, at now: Date) throws
+    /// Marks an inbound message processed unless it is already; returns false when it was.
+    func markProcessedOnce(_ inboundID: Int64, at now: Date) throws -> Bool
+    /// A timer's handler failed: counts the attempt and moves the timer to `next(attempts)` (its
+    /// original due time is kept for the handler). Returns the number of failed attempts so far.
+    @discardableResult
+    func retryTimer(_ key: String, error: String, next: (_ attempts: Int) -> Date) throws -> Int
+    /// Puts a timer aside for good (unknown kind, undecodable subject) with its reason.
+    func markTimerDead(_ key: String, reason: String, at now: Date) throws
     func append(_ event: EventRecord) throws
     func markSent(_ outboxID: Int64, at now: Date) throws
     func markRetry(_ outboxID: Int64, attempts: Int, next: Date, error: String) throws
@@ -165,6 +177,39 @@ public protocol Store: Sendable {
     func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult]
     func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T
+    /// A read transaction on a reader connection (WAL snapshot), typed as a transaction so every
+    /// feature's reads are available; it never waits for, nor blocks, the writer. Writes in it fail.
+    func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// Housekeeping in short transactions: applies `retention` and checkpoints the write-ahead log.
+    func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport
+}
+
+/// What the store may forget, and when.
+public struct RetentionPolicy: Sendable, Hashable {
+    /// Texts of processed inbound messages older than this are blanked; the rows (and so their
+    /// dedupe keys) stay. Messages of a meeting still open are kept whole (its transcript).
+    public var inboundSeconds: Double
+    /// Sent outbox rows and fired timers older than this are deleted; never less than
+    /// `minimumOutboxSeconds`, so no reminder that may still be scheduled again loses its key.
+    public var outboxSeconds: Double
+
+    public static let minimumOutboxSeconds: Double = 8 * 86_400
+
+    public init(inboundSeconds: Double, outboxSeconds: Double) {
+        self.inboundSeconds = inboundSeconds
+        self.outboxSeconds = outboxSeconds
+    }
+}
+
+/// What one housekeeping round did.
+public struct MaintenanceReport: Sendable, Hashable {
+    public var blankedInbound = 0
+    public var deletedOutbox = 0
+    public var deletedTimers = 0
+    /// Frames left in the write-ahead log after the checkpoint (0: the log was emptied).
+    public var walFramesLeft = 0
+
+    public init() {}
 }
 
 extension Store {
@@ -172,6 +217,13 @@ extension Store {
     public func ingest(_ records: [InboundRecord]) async throws -> [IngestResult] {
         try await ingest(records) { _, _ in }
     }
+}
+
+/// A timer that can never fire (its subject does not decode): put aside as dead, not retried.
+public struct TimerPoison: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
 
 /// A store failure the server maps to 503 so the platform retries (disk full, database locked).

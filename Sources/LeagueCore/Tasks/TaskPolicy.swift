@@ -239,6 +239,47 @@ public enum TaskPolicy {
         return Escalation(targets: targets, notices: notices, record: record, next: next)
     }
 
+    /// What firing every overdue step of a task at once produces.
+    public struct CatchUp: Sendable {
+        public var targets: [TaskTarget]
+        /// At most one notice per group: notices of several steps to one group are merged.
+        public var notices: [OutboundMessage]
+        public var records: [EscalationRecord]
+        public var next: TimerEntry?
+    }
+
+    /// Fires step `step` and every later step that is also due at `now` (after downtime several
+    /// steps of a task come due together) in one go: the notices of all those steps are merged so
+    /// that each group gets one notice for the task (the late group its reminder, each supervising
+    /// group one breach notice naming every late group it is told about). `next` is the first step
+    /// not due yet.
+    public static func catchUp(task: WorkTask, targets: [TaskTarget], step: Int, org: OrgTree, settings: TaskSettings,
+                               ackHint: (String) -> String, now: Date) -> CatchUp {
+        var step = step
+        var result = CatchUp(targets: targets, notices: [], records: [], next: nil)
+        var byGroup: [String: Int] = [:]
+        while true {
+            let escalation = escalate(task: task, targets: result.targets, step: step, org: org, settings: settings, ackHint: ackHint, now: now)
+            result.targets = escalation.targets
+            if let record = escalation.record { result.records.append(record) }
+            for notice in escalation.notices {
+                if let index = byGroup[notice.unitID] {
+                    var merged = result.notices[index]
+                    merged.text += "\n" + notice.text
+                    for mention in notice.mentions where !merged.mentions.contains(mention) { merged.mentions.append(mention) }
+                    result.notices[index] = merged
+                } else {
+                    byGroup[notice.unitID] = result.notices.count
+                    result.notices.append(notice)
+                }
+            }
+            result.next = escalation.next
+            guard let next = escalation.next, next.dueAt <= now, next.step > step else { break }
+            step = next.step
+        }
+        return result
+    }
+
     // MARK: Acknowledge, claim
 
     /// What an acknowledgement or claim produces.

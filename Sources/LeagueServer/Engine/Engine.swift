@@ -20,7 +20,9 @@ public struct Engine: Sendable {
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [String: TimerHandler]
 
-    public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger) {
+    /// - Parameter extraTimers: more timer kinds (tests add failing ones).
+    public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger,
+                extraTimers: [String: TimerHandler] = [:]) {
         self.config = config
         self.parser = CommandParser(catalogue: config.catalogue, ackPhrases: config.ackPhrases, botNames: config.botNames)
         self.store = store
@@ -33,7 +35,7 @@ public struct Engine: Sendable {
             feature.register(commands: &commands, timers: &timers)
         }
         self.commandHandlers = commands
-        self.timerHandlers = timers
+        self.timerHandlers = timers.merging(extraTimers) { _, extra in extra }
     }
 
     /// The features of the bot; each registers its command and timer handlers.
@@ -50,18 +52,25 @@ public struct Engine: Sendable {
     /// savepoint, so a failing command is answered and skipped without undoing anything else.
     /// `Ingestor` calls this in the transaction that commits the message; `InboxService` for
     /// messages committed unprocessed (by an older version, or by `Store.ingest(_:)`).
+    /// A message processed already (a read-only command finished meanwhile) is skipped.
     public func process(_ record: InboundRecord, tx: any StoreTransaction) throws {
+        guard try tx.markProcessedOnce(record.id, at: clock.now()) else { return }
         handle(record, tx: tx)
-        try tx.markProcessed(record.id, at: clock.now())
     }
 
-    /// Processes committed, unprocessed inbound messages in one transaction.
+    /// Processes committed, unprocessed inbound messages: writing ones in one transaction, read-only
+    /// commands each in a snapshot plus a short write (`processReadOnly`).
     public func process(_ records: [InboundRecord]) async throws {
         guard !records.isEmpty else { return }
         let engine = self
-        try await store.write { tx in
-            for record in records { try engine.process(record, tx: tx) }
+        let readOnly = records.filter { isReadOnly($0.message) }
+        let writing = records.filter { !isReadOnly($0.message) }
+        if !writing.isEmpty {
+            try await store.write { tx in
+                for record in writing { try engine.process(record, tx: tx) }
+            }
         }
+        for record in readOnly { try await processReadOnly(record) }
     }
 
     func handle(_ record: InboundRecord, tx: any StoreTransaction) {
@@ -135,29 +144,52 @@ public struct Engine: Sendable {
     // MARK: Timers
 
     /// Fires every timer due at `now`, each exactly once (the fired mark and its effects commit together).
-    /// - Returns: how many timers fired.
+    ///
+    /// A handler that throws undoes its own effects and its fired mark (one savepoint) and the timer
+    /// is retried with exponential backoff (`timerBackoff`), counted in /healthz; a timer that can
+    /// never fire (unknown kind, a subject its handler cannot decode: `TimerPoison`) is put aside
+    /// as dead with its reason, never dropped silently nor retried forever.
+    /// - Returns: how many timers were handled (fired, retried later or put aside).
     @discardableResult
     public func fireDueTimers(limit: Int = 500) async throws -> Int {
         let engine = self
         return try await store.write { tx in
             let now = engine.clock.now()
             let due = try tx.dueTimers(at: now, limit: limit)
-            var fired = 0
+            var handled = 0
             for timer in due {
-                guard try tx.markFired(timer.key, at: now) else { continue }
-                fired += 1
                 guard let handler = engine.timerHandlers[timer.kind] else {
-                    engine.logger.error("no handler for timer", metadata: ["kind": "\(timer.kind)", "key": "\(timer.key)"])
+                    engine.logger.critical("timer of an unknown kind put aside", metadata: ["kind": "\(timer.kind)", "key": "\(timer.key)"])
+                    try tx.markTimerDead(timer.key, reason: "unknown timer kind \(timer.kind)", at: now)
+                    handled += 1
                     continue
                 }
                 do {
-                    try tx.savepoint { try handler(TimerContext(engine: engine, tx: tx, timer: timer, now: now)) }
+                    var fresh = true
+                    try tx.savepoint {
+                        fresh = try tx.markFired(timer.key, at: now)
+                        guard fresh else { return }
+                        try handler(TimerContext(engine: engine, tx: tx, timer: timer, now: now))
+                    }
+                    if fresh { handled += 1 }
+                } catch let poison as TimerPoison {
+                    engine.logger.critical("timer that cannot fire put aside", metadata: ["key": "\(timer.key)", "reason": "\(poison.reason)"])
+                    try tx.markTimerDead(timer.key, reason: poison.reason, at: now)
+                    handled += 1
                 } catch {
-                    engine.logger.error("timer failed", metadata: ["key": "\(timer.key)", "error": "\(error)"])
+                    // The savepoint undid the fired mark and the handler's writes: try again later.
+                    let attempts = try tx.retryTimer(timer.key, error: "\(error)") { now.addingTimeInterval(Self.timerBackoff(attempts: $0)) }
+                    engine.logger.error("timer failed; retrying", metadata: ["key": "\(timer.key)", "attempt": "\(attempts)", "error": "\(error)"])
+                    handled += 1
                 }
             }
-            return fired
+            return handled
         }
+    }
+
+    /// Wait before retrying a failed timer: 1 s, 2 s, 4 s … capped at 5 minutes. Pure.
+    public static func timerBackoff(attempts: Int) -> Double {
+        min(pow(2, Double(max(attempts, 1) - 1)), 300)
     }
 }
 

@@ -26,13 +26,21 @@ struct MinutesRoutes {
         }
         let config = engine.config
         let units = [unit.id] + (subtree ? config.org.descendants(of: unit.id).map(\.id) : [])
-        let (key, meetings) = try await engine.store.write { tx in
-            (try DeliberationFeature.linkKey(config, tx: tx), try tx.minutes(unitIDs: units, month: month.description))
+        // The signature first, before anything else is read; everything on a reader connection:
+        // a loop of bad links never touches the writer that webhooks wait for.
+        let forbidden = WebhookRoutes.plain(.text("link signature missing or wrong\n", status: 403))
+        guard let given = query["sig"], !given.isEmpty else { return forbidden }
+        let key: String
+        if let secret = config.deliberation.linkSecret {
+            key = secret
+        } else {
+            guard let stored = try await engine.store.snapshot({ try $0.deliberationValue("link-key") }) else { return forbidden }
+            key = stored
         }
         let expected = DeliberationFeature.linkSignature(unitID: unit.id, month: month.description, subtree: subtree, key: key)
-        guard let given = query["sig"], Bytes.constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
-            return WebhookRoutes.plain(.text("link signature missing or wrong\n", status: 403))
-        }
+        guard Bytes.constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else { return forbidden }
+        let wanted = month.description
+        let meetings = try await engine.store.snapshot { tx in try tx.minutes(unitIDs: units, month: wanted) }
         let renderer = MinutesRenderer(language: config.language, timeZone: config.deliberation.timeZone)
         let title = config.language.pick("\(unit.name) \(month) 议事纪要", "Minutes of \(unit.name), \(month)")
         if query["format"] == "md" {

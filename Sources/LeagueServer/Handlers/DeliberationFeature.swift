@@ -38,7 +38,12 @@ public enum DeliberationFeature: Feature {
         let settings = engine.config.deliberation
         let now = engine.clock.now()
         do {
-            try await engine.store.write { tx in try ensureScheduled(tx, settings: settings, now: now) }
+            let config = engine.config
+            try await engine.store.write { tx in
+                try ensureScheduled(tx, settings: settings, now: now)
+                // The minutes-link key exists before any read-only /纪要 needs it (they cannot write it in time).
+                _ = try linkKey(config, tx: tx)
+            }
         } catch {
             engine.logger.error("could not schedule deliberation reminders", metadata: ["error": "\(error)"])
         }
@@ -48,7 +53,9 @@ public enum DeliberationFeature: Feature {
     static func fire(_ t: TimerContext) throws {
         let settings = t.config.deliberation
         try ensureScheduled(t.tx, settings: settings, now: t.now)
-        guard let phase = DeliberationPhase(rawValue: t.timer.step), let month = DeliberationMonth(text: t.timer.subject) else { return }
+        guard let phase = DeliberationPhase(rawValue: t.timer.step), let month = DeliberationMonth(text: t.timer.subject) else {
+            throw TimerPoison("deliberation timer \(t.timer.key): step \(t.timer.step) or month \(t.timer.subject) does not decode")
+        }
         guard DeliberationSchedule.isRelevant(phase, of: month, at: t.now, settings: settings) else {
             t.engine.logger.notice("deliberation reminder no longer relevant; skipped", metadata: ["key": "\(t.timer.key)"])
             try t.tx.append(EventRecord(at: t.now, kind: "deliberation.skipped", data: ["key": t.timer.key]))
@@ -287,7 +294,8 @@ public enum DeliberationFeature: Feature {
 
     /// The auto-close timer of a meeting left open.
     static func autoClose(_ t: TimerContext) throws {
-        guard let id = Int(t.timer.subject), let meeting = try t.tx.meeting(id), meeting.isOpen, let unit = t.org.unit(meeting.unitID) else { return }
+        guard let id = Int(t.timer.subject) else { throw TimerPoison("meeting timer \(t.timer.key): subject \(t.timer.subject) is not a meeting number") }
+        guard let meeting = try t.tx.meeting(id), meeting.isOpen, let unit = t.org.unit(meeting.unitID) else { return }
         let settings = t.config.deliberation
         let through = try unit.group.map { try t.tx.lastInboundID(platform: $0.platform, chat: $0.chat) } ?? 0
         let lines = try transcript(meeting, unit: unit, through: through, tx: t.tx, org: t.org)

@@ -317,7 +317,8 @@ enum RegistryFeature: Feature {
 
     /// A demand waited too long in one state.
     static func escalate(_ t: TimerContext) throws {
-        guard let subject = DemandPolicy.subject(of: t.timer), let demand = try t.tx.demand(subject.id) else { return }
+        guard let subject = DemandPolicy.subject(of: t.timer) else { throw TimerPoison("demand timer \(t.timer.key): subject \(t.timer.subject) does not decode") }
+        guard let demand = try t.tx.demand(subject.id) else { return }
         let result = DemandPolicy.escalate(demand, timer: t.timer, org: t.org, settings: t.config.registry, language: t.config.language, now: t.now)
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
         if let next = result.next { try t.tx.schedule(next) }

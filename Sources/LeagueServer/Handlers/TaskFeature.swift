@@ -233,14 +233,16 @@ enum TaskFeature: Feature {
     }
 
     /// The escalation timer of a task step.
+    /// After downtime every overdue step fires now, with one notice per group (`TaskPolicy.catchUp`).
     static func escalate(_ t: TimerContext) throws {
-        guard let id = Int(t.timer.subject), let task = try t.tx.task(id) else { return }
+        guard let id = Int(t.timer.subject) else { throw TimerPoison("task-step timer \(t.timer.key): subject \(t.timer.subject) is not a task number") }
+        guard let task = try t.tx.task(id) else { throw TimerPoison("task-step timer \(t.timer.key): task T-\(id) does not exist") }
         let targets = try t.tx.targets(ofTask: id)
-        let result = TaskPolicy.escalate(task: task, targets: targets, step: t.timer.step, org: t.org, settings: t.config.tasks,
-                                         ackHint: t.engine.ackHint, now: t.now)
+        let result = TaskPolicy.catchUp(task: task, targets: targets, step: t.timer.step, org: t.org, settings: t.config.tasks,
+                                        ackHint: t.engine.ackHint, now: t.now)
         for (old, new) in zip(targets, result.targets) where old != new { try t.tx.update(new) }
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
-        if let record = result.record {
+        for record in result.records {
             try t.tx.insert(record)
             if record.step >= 1 {
                 for unitID in record.lateUnitIDs {

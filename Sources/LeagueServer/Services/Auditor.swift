@@ -19,7 +19,8 @@ public actor Auditor {
             let error = storeError.map { ",\"error\":\"\($0.replacingOccurrences(of: "\"", with: "'"))\"" } ?? ""
             return "{\"status\":\"\(status)\",\"overdue_timers\":\(h.overdueTimers),\"overdue_outbox\":\(h.overdueOutbox),"
                 + "\"oldest_overdue_seconds\":\(Int(h.oldestOverdueSeconds)),\"unprocessed_inbound\":\(h.unprocessedInbound),"
-                + "\"pending_outbox\":\(h.pendingOutbox),\"dead_outbox\":\(h.deadOutbox)\(error)}"
+                + "\"pending_outbox\":\(h.pendingOutbox),\"dead_outbox\":\(h.deadOutbox),"
+                + "\"retrying_timers\":\(h.retryingTimers),\"dead_timers\":\(h.deadTimers)\(error)}"
         }
     }
 

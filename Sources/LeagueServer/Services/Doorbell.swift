@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// Wakes a sleeping service early: new work was committed, or a test moved the clock.
 ///
@@ -30,7 +31,8 @@ public final class Doorbell: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits until rung or until `seconds` pass, whichever is first; returns at once on cancellation.
+    /// Waits until rung or until `seconds` pass, whichever is first; returns at once on cancellation
+    /// and on graceful shutdown (SIGTERM), so a sleeping service notices the stop without delay.
     public func wait(seconds: Double) async {
         let id: Int? = state.withLockedValue { state in
             if state.rung {
@@ -46,16 +48,20 @@ public final class Doorbell: Sendable {
             try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             self.wake(id)
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLockedValue { state -> Bool in
-                    if state.woken.remove(id) != nil { return true }
-                    state.waiters[id] = continuation
-                    return false
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let now = state.withLockedValue { state -> Bool in
+                        if state.woken.remove(id) != nil { return true }
+                        state.waiters[id] = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
                 }
-                if now { continuation.resume() }
+            } onCancel: {
+                self.wake(id)
             }
-        } onCancel: {
+        } onGracefulShutdown: {
             self.wake(id)
         }
         timer.cancel()

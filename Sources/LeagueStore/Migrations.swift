@@ -129,10 +129,14 @@ enum Migrations {
                 CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
-        migrator.registerMigration("v6-speed-outbox-dead") { db in
-            // The health check counts dead messages every 10 s; without an index that read every
-            // outbox row ever written, more of them the longer the bot ran (issue 16).
-            try db.execute(sql: "CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead'")
+        migrator.registerMigration("v6-speed-dead-counts") { db in
+            // The health check counts dead messages and dead timers every 10 s; without these indexes
+            // that read every outbox row and every timer ever written, more of them the longer the bot
+            // ran (issue 16). Both hold only the (few) dead rows.
+            try db.execute(sql: """
+                CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';
+                CREATE INDEX timers_dead ON timers(key) WHERE dead_reason IS NOT NULL;
+                """)
         }
         return migrator
     }

@@ -98,11 +98,13 @@ struct HotPathPlanTests {
         }
     }
 
-    @Test func theHealthCheckCountsDeadMessagesInTheirOwnIndex() async throws {
+    @Test func theHealthCheckCountsDeadMessagesAndTimersInTheirOwnIndexes() async throws {
         let store = try SQLiteStore()
-        let plan = try await store.writer.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM outbox WHERE state = 'dead'").map { $0["detail"] as String }.joined(separator: "; ")
+        let (outbox, timers) = try await store.writer.read { db in
+            (try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM outbox WHERE state = 'dead'").map { $0["detail"] as String }.joined(separator: "; "),
+             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL").map { $0["detail"] as String }.joined(separator: "; "))
         }
-        #expect(plan.contains("outbox_dead"), "\(plan)")
+        #expect(outbox.contains("outbox_dead"), "\(outbox)")
+        #expect(timers.contains("timers_dead"), "\(timers)")
     }
 }

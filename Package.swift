@@ -32,7 +32,8 @@ let package = Package(
         // YAML config and command catalogue loading with file:line errors.
         .target(
             name: "LeagueConfig",
-            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams")],
+            // Crypto: robot aliases are SHA-256 hashes of their credentials (issue 11).
+            dependencies: ["LeagueCore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // The durable store: protocol + SQLite (GRDB) implementation.

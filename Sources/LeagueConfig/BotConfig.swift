@@ -8,6 +8,8 @@ public struct BotConfig: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var publicURL: String?
+        /// A connection that sends nothing for this long is closed (`server.idle_timeout`).
+        public var idleTimeoutSeconds = 30.0
     }
 
     public struct Store: Sendable, Hashable {
@@ -18,7 +20,10 @@ public struct BotConfig: Sendable {
     }
 
     public struct Outbox: Sendable, Hashable {
+        /// At least this many tries before a message may be declared dead.
         public var maxAttempts = 8
+        /// A message that keeps failing is retried until it is older than this (and tried `maxAttempts` times).
+        public var giveUpAfterSeconds = 86_400.0
         public var backoffSeconds = 1.0
         public var maxBackoffSeconds = 300.0
         /// How long one send may take before it counts as failed.
@@ -33,6 +38,12 @@ public struct BotConfig: Sendable {
         public var outboxSeconds = 30.0 * 86_400
     }
 
+    public struct Health: Sendable, Hashable {
+        /// /healthz is degraded when the oldest pending outbound message is older than this (or than
+        /// the time the rate limits need for the current backlog, if that is longer).
+        public var maxPendingAgeSeconds = 300.0
+    }
+
     /// The path of the main config file.
     public var file: String
     public var retention = Retention()
@@ -42,6 +53,7 @@ public struct BotConfig: Sendable {
     public var timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!
     public var tasks = TaskSettings()
     public var outbox = Outbox()
+    public var health = Health()
     public var ackPhrases = ["收到", "已收到"]
     /// Names the bot answers to when @-mentioned in a group.
     public var botNames = ["团务助手", "LeagueOps", "机器人", "bot"]
@@ -57,6 +69,9 @@ public struct BotConfig: Sendable {
     public var orgFile: String
     /// The folder the command catalogue came from.
     public var commandsDirectory: String
+    /// What is allowed but probably wrong (a member without roles, an unencrypted Feishu callback):
+    /// `leagueops check` prints these; the bot starts.
+    public var warnings: [ConfigProblem] = []
 
     public init(file: String, org: OrgTree, catalogue: [CommandSpec], orgFile: String, commandsDirectory: String) {
         self.file = file
@@ -72,6 +87,7 @@ public enum ConfigLoader {
     static let topKeys: Set<String> = [
         "server", "store", "timezone", "locale", "targets", "escalation", "outbox", "ack_phrases", "bot_names",
         "platforms", "org", "commands", "deliberation", "permissions", "demands", "assessment", "retention",
+        "health",
     ]
 
     /// Loads leagueops.yaml, the org file and the command catalogue it names.
@@ -89,7 +105,8 @@ public enum ConfigLoader {
 
         var server = BotConfig.Server()
         if let map = reader.mapping(top?["server"], "server") {
-            reader.checkKeys(map, allowed: ["host", "port", "public_url"], "server")
+            reader.checkKeys(map, allowed: ["host", "port", "public_url", "idle_timeout"], "server")
+            if let value = reader.duration(map["idle_timeout"], "server.idle_timeout") { server.idleTimeoutSeconds = value }
             if let host = reader.string(map["host"], "server.host") { server.host = host }
             if let port = reader.int(map["port"], "server.port", range: 0...65535) { server.port = port }
             server.publicURL = reader.string(map["public_url"], "server.public_url")
@@ -128,11 +145,17 @@ public enum ConfigLoader {
         }
         var outbox = BotConfig.Outbox()
         if let map = reader.mapping(top?["outbox"], "outbox") {
-            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout"], "outbox")
+            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout", "give_up_after"], "outbox")
             if let value = reader.int(map["max_attempts"], "outbox.max_attempts", range: 1...100) { outbox.maxAttempts = value }
             if let value = reader.duration(map["backoff"], "outbox.backoff") { outbox.backoffSeconds = value }
             if let value = reader.duration(map["max_backoff"], "outbox.max_backoff") { outbox.maxBackoffSeconds = value }
             if let value = reader.duration(map["timeout"], "outbox.timeout") { outbox.timeoutSeconds = value }
+            if let value = reader.duration(map["give_up_after"], "outbox.give_up_after") { outbox.giveUpAfterSeconds = value }
+        }
+        var health = BotConfig.Health()
+        if let map = reader.mapping(top?["health"], "health") {
+            reader.checkKeys(map, allowed: ["max_pending_age"], "health")
+            if let value = reader.duration(map["max_pending_age"], "health.max_pending_age") { health.maxPendingAgeSeconds = value }
         }
         var platforms: [String: [String: String]] = [:]
         if let map = reader.mapping(top?["platforms"], "platforms") {
@@ -149,6 +172,11 @@ public enum ConfigLoader {
             }
         }
         platforms["console"] = platforms["console"] ?? [:]
+        var platformWarnings: [ConfigProblem] = []
+        if platforms["feishu"]?["insecure_plain"]?.lowercased() == "true" {
+            platformWarnings.append(ConfigProblem(file: path, line: top?["platforms"]?.mapping?["feishu"]?.mark?.line, message:
+                "platforms.feishu.insecure_plain is true: Feishu callbacks are checked only by the static verification token, with no signature and no time window; set encrypt_key instead"))
+        }
         let ackPhrases = reader.strings(top?["ack_phrases"], "ack_phrases") ?? ["收到", "已收到"]
         let botNames = reader.strings(top?["bot_names"], "bot_names") ?? ["团务助手", "LeagueOps", "机器人", "bot"]
 
@@ -167,7 +195,8 @@ public enum ConfigLoader {
         }
 
         var problems = reader.problems
-        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems)
+        var warnings = platformWarnings
+        let org = OrgLoader.load(path: orgURL.path, environment: environment, platforms: Set(platforms.keys), problems: &problems, warnings: &warnings)
         let catalogue = CatalogueLoader.load(directory: commandsURL.path, problems: &problems)
         guard problems.isEmpty, let org else { throw ConfigError(problems) }
 
@@ -179,11 +208,13 @@ public enum ConfigLoader {
         config.tasks = tasks
         config.outbox = outbox
         config.retention = retention
+        config.health = health
         config.ackPhrases = ackPhrases
         config.botNames = botNames
         config.platforms = platforms
         config.deliberation = deliberation
         config.registry = registry
+        config.warnings = warnings
         return config
     }
 }

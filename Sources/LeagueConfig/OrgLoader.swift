@@ -10,6 +10,15 @@ public enum OrgLoader {
     /// Loads and validates an org file; appends every problem found.
     /// - Parameter platforms: the platforms configured in leagueops.yaml (a group must use one of them).
     public static func load(path: String, environment: [String: String], platforms: Set<String>, problems: inout [ConfigProblem]) -> OrgTree? {
+        var warnings: [ConfigProblem] = []
+        return load(path: path, environment: environment, platforms: platforms, problems: &problems, warnings: &warnings)
+    }
+
+    /// Loads and validates an org file; appends every problem found, and what is allowed but
+    /// probably wrong to `warnings` (`leagueops check` prints them; the bot starts).
+    public static func load(
+        path: String, environment: [String: String], platforms: Set<String>, problems: inout [ConfigProblem], warnings: inout [ConfigProblem]
+    ) -> OrgTree? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             problems.append(ConfigProblem(file: path, line: nil, message: "cannot read the org file (set `org:` in leagueops.yaml to its path)"))
             return nil
@@ -30,6 +39,7 @@ public enum OrgLoader {
         var supervisorNodes: [String: Node] = [:]
         var memberUnits: [String: (unit: String, line: Int?)] = [:]
         var chats: [String: (unit: String, line: Int?)] = [:]
+        var platformIDs: [String: (member: String, line: Int?)] = [:]
         for node in list {
             guard let map = reader.mapping(node, "each unit") else { continue }
             reader.checkKeys(map, allowed: unitKeys, "a unit")
@@ -70,7 +80,7 @@ public enum OrgLoader {
                 } else if !chat.isEmpty {
                     chats[chatKey] = (id, groupMap["chat"]?.mark?.line)
                 }
-                group = GroupBinding(platform: platform, chat: chat, credentials: credentials)
+                group = RobotAlias.binding(platform: platform, chat: chat, credentials: credentials)
             }
             var members: [Member] = []
             for memberNode in reader.sequence(map["members"], "unit \(id) members") ?? [] {
@@ -86,7 +96,13 @@ public enum OrgLoader {
                 }
                 memberUnits[memberID] = (id, memberNode.mark?.line)
                 var roles: Set<Role> = []
-                for roleName in reader.strings(m["roles"], "member roles") ?? ["cadre"] {
+                let roleNames = reader.strings(m["roles"], "member roles") ?? []
+                if roleNames.isEmpty {
+                    // No roles means no role (issue 11): such a member acknowledges and reads, never dispatches.
+                    warnings.append(ConfigProblem(file: path, line: memberNode.mark?.line, message:
+                        "member “\(memberID)” of “\(id)” has no roles: they can acknowledge and use the commands open to every member, but not dispatch, report or close; add `roles: [cadre]` if they should"))
+                }
+                for roleName in roleNames {
                     if let role = Role(rawValue: roleName) { roles.insert(role) } else {
                         reader.problem(m["roles"], "member “\(memberID)”: unknown role “\(roleName)” (use admin, cadre or supervisor)")
                     }
@@ -94,7 +110,15 @@ public enum OrgLoader {
                 var ids: [String: String] = [:]
                 if let idMap = reader.mapping(m["ids"], "member ids") {
                     for (key, value) in idMap {
-                        if let platform = key.string, let userID = reader.string(value, "member id") { ids[platform] = userID }
+                        if let platform = key.string, let userID = reader.string(value, "member id") {
+                            ids[platform] = userID
+                            let idKey = "\(platform)\u{1F}\(userID)"
+                            if let other = platformIDs[idKey] {
+                                reader.problem(value, "platform id \(platform):\(userID) of member “\(memberID)” is already listed for member “\(other.member)” (line \(other.line ?? 0)); a platform account belongs to one member, remove it from one of them")
+                            } else {
+                                platformIDs[idKey] = (memberID, value.mark?.line)
+                            }
+                        }
                     }
                 }
                 members.append(Member(

@@ -82,6 +82,7 @@ struct Check: AsyncParsableCommand {
             FileHandle.standardError.write(Data(("The configuration has problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(78)
         }
+        for warning in config.warnings { print("warning: \(warning)") }
         let tiers = Dictionary(grouping: config.org.units, by: \.tier).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
         print("OK: \(config.org.units.count) units (\(tiers)), \(config.catalogue.count) commands, platforms: \(config.platforms.keys.sorted().joined(separator: ", ")).")
     }

@@ -62,10 +62,14 @@ public struct InboundRejection: Error, Sendable, Equatable, CustomStringConverti
     /// 400 malformed, 401 bad signature / stale timestamp / wrong token, 413 too large (body or text).
     public var status: Int
     public var reason: String
+    /// For a verified message refused as too long: who sent it where (text emptied), so the bot
+    /// can tell the sender in the chat.
+    public var tooLong: ChatMessage?
 
-    public init(status: Int, reason: String) {
+    public init(status: Int, reason: String, tooLong: ChatMessage? = nil) {
         self.status = status
         self.reason = reason
+        self.tooLong = tooLong
     }
 
     public static func badRequest(_ reason: String) -> InboundRejection { .init(status: 400, reason: reason) }
@@ -94,7 +98,9 @@ public enum InboundLimits {
             }
         }
         guard message.text.utf8.count <= maxTextBytes else {
-            throw InboundRejection(status: 413, reason: "the message text is \(message.text.utf8.count) bytes; at most \(maxTextBytes) are accepted")
+            var sender = message
+            sender.text = ""
+            throw InboundRejection(status: 413, reason: "the message text is \(message.text.utf8.count) bytes; at most \(maxTextBytes) are accepted", tooLong: sender)
         }
         return message
     }

@@ -41,7 +41,8 @@ public enum PlatformFactory {
         case "generic":
             return GenericAdapter(
                 secret: try required("secret"),
-                outboundURL: settings["outbound_url"] ?? "http://127.0.0.1:9000/messages"
+                outboundURL: settings["outbound_url"] ?? "http://127.0.0.1:9000/messages",
+                outboundSecret: settings["outbound_secret"].flatMap { $0.isEmpty ? nil : $0 }
             )
         case "console":
             return ConsoleAdapter()
@@ -67,11 +68,22 @@ public enum PlatformFactory {
                 baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
             )
         case "dingtalk":
+            var skewMS = DingTalkAdapter.defaultMaxSkewMS
+            if let text = settings["max_skew"], !text.isEmpty {
+                guard let seconds = DurationText.seconds(text), seconds >= 1, seconds <= 3600 else {
+                    throw PlatformSettingError(platform: name, key: "max_skew", problem: "must be a duration between 1s and 1h, like 5m (DingTalk's sign covers only the timestamp, so keep it short)")
+                }
+                skewMS = Int64(seconds * 1000)
+            }
             return DingTalkAdapter(
                 appSecret: try required("app_secret"), baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
-                botName: settings["bot_name"]
+                botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"]
             )
         case "feishu":
+            let plainAllowed = settings["insecure_plain"]?.lowercased() == "true"
+            if settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
+                throw PlatformSettingError(platform: name, key: "encrypt_key", problem: "is required: without it Feishu callbacks carry no signature and no time window, only the static verification token (set the Encrypt Key of the event subscription, or `insecure_plain: true` to accept that)")
+            }
             return FeishuAdapter(
                 verificationToken: try required("verification_token"), encryptKey: settings["encrypt_key"],
                 baseURL: try baseURL(FeishuAdapter.defaultBaseURL), botOpenID: settings["bot_open_id"], botName: settings["bot_name"]

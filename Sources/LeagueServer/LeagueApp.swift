@@ -25,6 +25,8 @@ public final class LeagueApp: Sendable {
     let maxSleep: Double
     /// Seconds between store maintenance rounds (retention, WAL checkpoint).
     let maintenanceInterval: Double
+    /// Why webhooks were refused, for the operator: escaped and rate-limited.
+    let rejectionLog = RejectionLog()
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
@@ -78,6 +80,8 @@ public final class LeagueApp: Sendable {
         let config = engine.config
         return Application(
             router: router(),
+            // A connection that sends nothing for `server.idle_timeout` is closed (issue 11).
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "LeagueOps"),
             services: services(),
             onServerRunning: onServerRunning,

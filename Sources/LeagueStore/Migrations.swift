@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import LeagueCore
 
 /// The schema. Migrations are append-only: never edit one that has shipped; add the next.
 enum Migrations {
@@ -129,14 +131,59 @@ enum Migrations {
                 CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
-        migrator.registerMigration("v6-speed-dead-counts") { db in
-            // The health check counts dead messages and dead timers every 10 s; without these indexes
-            // that read every outbox row and every timer ever written, more of them the longer the bot
-            // ran (issue 16). Both hold only the (few) dead rows.
+        migrator.registerMigration("v6-reliability-outbox-state") { db in
+            // Robot pauses (rate limited, circuit breaker open) and the sends of the last minutes, so
+            // a restart keeps every robot's rate window and pause; the index finds recent dead letters;
+            // `dropped_reason` marks a row settled without sending (state 'sent', never delivered):
+            // a reminder for a task closed meanwhile, or one merged into a first notice still waiting.
             try db.execute(sql: """
-                CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';
-                CREATE INDEX timers_dead ON timers(key) WHERE dead_reason IS NOT NULL;
+                CREATE TABLE robot_pauses (
+                    robot_id TEXT PRIMARY KEY,
+                    platform TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('rate_limited', 'failing')),
+                    until REAL NOT NULL,
+                    seconds REAL NOT NULL,
+                    since REAL NOT NULL,
+                    failures INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE robot_sends (
+                    id INTEGER PRIMARY KEY,
+                    robot_id TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX robot_sends_at ON robot_sends(at);
+                CREATE INDEX outbox_dead ON outbox(sent_at) WHERE state = 'dead';
+                ALTER TABLE outbox ADD COLUMN dropped_reason TEXT;
                 """)
+        }
+        migrator.registerMigration("v6-security-outbox-payload-v2") { db in
+            // Issue 11: rows held the group's robot credentials and the mentioned members' mobile
+            // numbers, and robot_id was the robot's key. Rewrite every row as payload version 2
+            // (unit, chat, robot alias, member ids) with the alias as robot_id. Rows the payload
+            // reader cannot read keep their payload (they are put aside when due) but lose the key.
+            var last: Int64 = 0
+            while true {
+                let rows = try Row.fetchAll(db, sql: "SELECT id, payload FROM outbox WHERE id > ? ORDER BY id LIMIT 1000", arguments: [last])
+                guard let end = rows.last else { break }
+                last = end["id"]
+                for row in rows {
+                    let id: Int64 = row["id"]
+                    if let message = OutboxPayload.decode(row["payload"]) {
+                        try db.execute(sql: "UPDATE outbox SET payload = ?, robot_id = ? WHERE id = ?",
+                                       arguments: [try OutboxPayload.encode(message), message.group.robotID, id])
+                    } else {
+                        try db.execute(sql: "UPDATE outbox SET robot_id = platform || ':' || chat WHERE id = ?", arguments: [id])
+                    }
+                }
+            }
+        }
+        migrator.registerMigration("v6-speed-dead-counts") { db in
+            // The health check counts dead timers every 10 s; without this index that read every timer
+            // ever written, more of them the longer the bot ran (issue 16). It holds only the dead ones.
+            // (Dead outbox messages are counted in v6-reliability-outbox-state's partial index outbox_dead.)
+            try db.execute(sql: "CREATE INDEX timers_dead ON timers(key) WHERE dead_reason IS NOT NULL")
         }
         return migrator
     }

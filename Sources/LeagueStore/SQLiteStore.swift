@@ -13,8 +13,7 @@ public final class SQLiteStore: Store {
     ///   - synchronous: `full` or `normal`. Both survive kill -9 of the process in WAL mode;
     ///     `full` also survives a power cut.
     public init(path: String, synchronous: String = "full") throws {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Self.prepareFiles(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let mode = synchronous.lowercased() == "normal" ? "NORMAL" : "FULL"
@@ -22,6 +21,8 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = \(mode)")
             // After a checkpoint the write-ahead log is cut back to this size (bytes).
             try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteStore.journalSizeLimit)")
+            // Deleted and overwritten content is zeroed, not left in free space (issue 11).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator().migrate(pool)
@@ -30,6 +31,26 @@ public final class SQLiteStore: Store {
 
     /// The most the write-ahead log keeps on disk after a checkpoint: 64 MiB.
     public static let journalSizeLimit = 64 << 20
+
+    /// Creates the folder (0700 when new) and the database file with mode 0600 before SQLite opens
+    /// it, and tightens an existing file and its WAL and SHM to 0600: the store holds members'
+    /// messages and data about minors (issue 11). SQLite creates the WAL and SHM with the mode of
+    /// the database file.
+    static func prepareFiles(_ path: String) throws {
+        let manager = FileManager.default
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        if !manager.fileExists(atPath: folder.path) {
+            try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !manager.fileExists(atPath: path) {
+            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StoreUnavailable("cannot create the database file \(path)")
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm"] where manager.fileExists(atPath: file) {
+            try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+    }
 
     /// An in-memory database, for tests.
     public init() throws {
@@ -296,7 +317,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func enqueue(_ message: OutboundMessage, at now: Date) throws {
-        let payload = try JSONEncoder().encode(message)
+        let payload = try OutboxPayload.encode(message)
         try execute(sql: """
             INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
@@ -408,9 +429,16 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     static func outbox(from row: Row) -> OutboxEntry? {
-        guard let message = try? JSONDecoder().decode(OutboundMessage.self, from: row["payload"] as Data) else { return nil }
-        return OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+        try? decodeOutbox(row).get()
+    }
+
+    /// An outbox row, or why its payload does not decode (garbage, or a payload version this build does not know).
+    static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
+        guard let message = OutboxPayload.decode((row["payload"] as Data?) ?? Data()) else {
+            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload (malformed, or a payload version this build does not know)"))
+        }
+        return .success(OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
                            attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
-                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"])
+                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
     }
 }

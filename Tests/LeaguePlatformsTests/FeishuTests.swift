@@ -180,7 +180,17 @@ struct FeishuTests {
             let vector = generated[name]
             let expected = vector["expected_response"]
             for adapter in name.hasSuffix("plain") ? [try adapter(encrypted: false), try adapter()] : [try adapter()] {
-                let outcome = try adapter.decode(try request(vector["request"]), path: "feishu", now: now)
+                var request = try request(vector["request"])
+                if !name.hasSuffix("plain") {
+                    // Issue 11: with an Encrypt Key nothing unsigned is decrypted, the challenge neither.
+                    let unsigned = request
+                    #expect(rejection { () throws(InboundRejection) in try adapter.decode(unsigned, path: "feishu", now: self.now) }?.status == 401)
+                    let timestamp = String(Int(now.timeIntervalSince1970))
+                    request.headers["x-lark-request-timestamp"] = [timestamp]
+                    request.headers["x-lark-request-nonce"] = ["n1"]
+                    request.headers["x-lark-signature"] = [FeishuAdapter.signature(timestamp: timestamp, nonce: "n1", encryptKey: adapter.encryptKey!, body: request.body)]
+                }
+                let outcome = try adapter.decode(request, path: "feishu", now: now)
                 let response = try #require(outcome.directResponse, "\(name)")
                 #expect(utf8(response.body) == (try expected["body"].str()), "\(name)")
                 #expect(Int64(response.status) == expected["status"].int64)
@@ -195,7 +205,10 @@ struct FeishuTests {
         let sdkSample = vectors["official_samples"][2]
         let sdkAdapter = FeishuAdapter(verificationToken: "v", encryptKey: try sdkSample["encrypt_key"].str())
         let sdkBody = OutJSON.object([("encrypt", .string(try sdkSample["encrypt"].str()))]).text
-        let sdkOutcome = try sdkAdapter.decode(InboundRequest(method: "POST", body: Data(sdkBody.utf8)), path: "feishu", now: now)
+        let sdkTimestamp = String(Int(now.timeIntervalSince1970))
+        let sdkHeaders = ["x-lark-request-timestamp": [sdkTimestamp], "x-lark-request-nonce": ["n2"],
+                          "x-lark-signature": [FeishuAdapter.signature(timestamp: sdkTimestamp, nonce: "n2", encryptKey: try sdkSample["encrypt_key"].str(), body: Data(sdkBody.utf8))]]
+        let sdkOutcome = try sdkAdapter.decode(InboundRequest(method: "POST", headers: sdkHeaders, body: Data(sdkBody.utf8)), path: "feishu", now: now)
         #expect(sdkOutcome.directResponse.map { utf8($0.body) } == #"{"challenge":"1212"}"#)
         // A challenge with the wrong token is refused.
         let wrong = FeishuAdapter(verificationToken: "other", encryptKey: nil)
@@ -326,7 +339,8 @@ struct FeishuTests {
         let made = try #require(try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": "k", "bot_open_id": "ou_b"]) as? FeishuAdapter)
         #expect(made.baseURL == "https://open.feishu.cn")
         #expect(made.encryptKey == "k" && made.botOpenID == "ou_b")
-        let plain = try #require(try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": ""]) as? FeishuAdapter)
+        #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": ""]) }
+        let plain = try #require(try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": "", "insecure_plain": "true"]) as? FeishuAdapter)
         #expect(plain.encryptKey == nil)
         #expect(throws: PlatformSettingError(platform: "feishu", key: "verification_token", problem: "is required")) {
             try PlatformFactory.make(name: "feishu", settings: ["encrypt_key": "k"])

@@ -14,7 +14,7 @@ struct PlatformOutboxPlanningTests {
     ]
 
     func entry(_ id: Int64, robot: String, chat: String? = nil, platform: String = "wecom", priority: Priority = .routine, text: String? = nil) -> OutboxEntry {
-        let group = GroupBinding(platform: platform, chat: chat ?? "chat-\(robot)", credentials: ["robot_key": robot, "hook": robot])
+        let group = GroupBinding(platform: platform, chat: chat ?? "chat-\(robot)", credentials: ["robot_key": robot, "hook": robot], robot: robot)
         let message = OutboundMessage(key: "m\(id)", unitID: "u", group: group, text: text ?? "消息 \(id)", priority: priority)
         return OutboxEntry(id: id, message: message, state: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, lastError: nil)
     }
@@ -114,10 +114,9 @@ struct PlatformOutboxPlanningTests {
         #expect(DeliveryForecast.lastDelivery([robot], now: now) == nil)
     }
 
-    @Test func forecastFromTheOutboxCountsRateLimitedRetriesAsAPause() throws {
+    @Test func forecastFromTheOutboxCountsAStoredRobotPause() throws {
         var waiting = entry(1, robot: "A")
         waiting.nextAttemptAt = now.addingTimeInterval(60)
-        waiting.lastError = "rate limited: WeCom errcode 45009"
         let new = entry(2, robot: "A", priority: .urgent)
         let other = entry(3, robot: "B", priority: .urgent)
         let pending = [waiting, new, other].map { entry in
@@ -125,7 +124,24 @@ struct PlatformOutboxPlanningTests {
                             robotID: entry.message.group.robotID, priority: entry.message.priority, bytes: entry.message.text.utf8.count,
                             nextAttemptAt: entry.nextAttemptAt, lastError: entry.lastError)
         }
-        let last = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["m2", "m3"], adapters: adapters, now: now))
+        // The outbox's explicit pause state, not the text of a message's last error, says robot A is paused.
+        let pause = RobotPause(robotID: waiting.message.group.robotID, platform: "wecom", kind: .rateLimited, until: now.addingTimeInterval(60),
+                               seconds: 60, since: now, failures: 0, reason: "WeCom errcode 45009")
+        let last = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["m2", "m3"], adapters: adapters, now: now, pauses: [pause]))
         #expect(last == now.addingTimeInterval(60), "the urgent notice waits for robot A's pause, robot B sends at once")
+        let unpaused = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["m2", "m3"], adapters: adapters, now: now))
+        #expect(unpaused == now, "without a pause both send at once")
+    }
+
+    @Test func forecastCountsSendsAlreadyMadeInTheWindow() throws {
+        // DingTalk: 20 a minute. 20 sends in the last 30 s fill the window, so a new notice waits for the first to age out.
+        let group = GroupBinding(platform: "dingtalk", chat: "c", credentials: ["robot_token": "R"])
+        let pending = [PendingDelivery(key: "new", platform: "dingtalk", chat: "c", robotID: group.robotID, priority: .urgent, bytes: 10,
+                                       nextAttemptAt: now, lastError: nil)]
+        let sent = (0..<20).map { RobotSend(robotID: group.robotID, platform: "dingtalk", at: now.addingTimeInterval(-30 + Double($0))) }
+        let dingtalk: [String: any PlatformAdapter] = ["dingtalk": DingTalkAdapter(appSecret: "s")]
+        let last = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["new"], adapters: dingtalk, now: now, recentSends: sent))
+        #expect(last.timeIntervalSince(now) > 29 && last.timeIntervalSince(now) < 31, "waits until the window has room: \(last.timeIntervalSince(now))")
+        #expect(OutboxPlanner.forecast(pending: pending, newKeys: ["new"], adapters: dingtalk, now: now) == now, "an empty window sends at once")
     }
 }

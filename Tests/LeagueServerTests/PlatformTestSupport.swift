@@ -237,7 +237,7 @@ final class PlatformBot: @unchecked Sendable {
 
     /// Starts the fake platform API, writes a config whose platforms point at it, and starts the bot.
     /// - Parameter orgYAML: the org; `BASE` nowhere needed — the base URLs are in leagueops.yaml.
-    init(orgYAML: String) async throws {
+    init(orgYAML: String, store: SQLiteStore? = nil) async throws {
         clock = ManualClock(Date())
         api = FakePlatformAPI(clock: clock)
         try await api.start()
@@ -257,10 +257,10 @@ final class PlatformBot: @unchecked Sendable {
         main = main.replacingOccurrences(of: "platforms:\n  generic: {secret: \(testSecret), outbound_url: http://127.0.0.1:9/messages}", with: platforms)
         try main.write(toFile: path, atomically: true, encoding: .utf8)
         config = try ConfigLoader.load(path: path)
-        store = try SQLiteStore(path: config.store.sqlitePath)
+        self.store = try store ?? SQLiteStore(path: config.store.sqlitePath)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        app = try LeagueApp(config: config, store: store, clock: clock, transport: AsyncHTTPClientTransport(), logger: logger, maxSleep: 0.05)
+        app = try LeagueApp(config: config, store: self.store, clock: clock, transport: AsyncHTTPClientTransport(), logger: logger, maxSleep: 0.05)
         for unit in config.org.units {
             guard let group = unit.group else { continue }
             if let token = group.credentials["robot_token"], let secret = group.credentials["robot_secret"] { api.expectSecret(secret, for: token) }

@@ -33,18 +33,35 @@ public struct GroupBinding: Sendable, Hashable, Codable {
     public var platform: String
     public var chat: String
     /// Outbound credentials, secrets already resolved (`robot_key`, `robot_token`, `robot_secret`, `hook`, `hook_secret`, …).
+    /// Held in memory only: the outbox stores the unit and chat, and the credentials are looked up
+    /// in the config when a message is sent (issue 11).
     public var credentials: [String: String]
+    /// A stable alias of the robot this binding posts through, safe for the store, logs and metrics:
+    /// the config loader sets a hash of the credential; by default the chat id. Never a key.
+    public var robot: String
 
-    public init(platform: String, chat: String, credentials: [String: String] = [:]) {
+    public init(platform: String, chat: String, credentials: [String: String] = [:], robot: String? = nil) {
         self.platform = platform
         self.chat = chat
         self.credentials = credentials
+        self.robot = robot ?? chat
     }
 
-    /// Stable name of the outbound robot this binding posts through (one queue and one rate limit each).
-    public var robotID: String {
-        let credential = credentials["robot_key"] ?? credentials["robot_token"] ?? credentials["hook"] ?? chat
-        return "\(platform):\(credential)"
+    /// Stable name of the outbound robot this binding posts through (one queue and one rate limit
+    /// each): the platform and the robot's alias, never its credential.
+    public var robotID: String { "\(platform):\(robot)" }
+
+    /// The credential that names the robot (a webhook key, access token or hook id), if any.
+    public var robotCredential: String? { credentials["robot_key"] ?? credentials["robot_token"] ?? credentials["hook"] }
+
+    private enum CodingKeys: String, CodingKey { case platform, chat, credentials, robot }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        platform = try container.decode(String.self, forKey: .platform)
+        chat = try container.decode(String.self, forKey: .chat)
+        credentials = try container.decodeIfPresent([String: String].self, forKey: .credentials) ?? [:]
+        robot = try container.decodeIfPresent(String.self, forKey: .robot) ?? chat
     }
 }
 

@@ -69,6 +69,101 @@ public struct PendingDelivery: Sendable, Hashable {
     }
 }
 
+/// An outbox row whose payload no longer decodes: it is put aside as dead with this reason.
+public struct UndecodableOutbox: Error, Sendable, Hashable {
+    public var id: Int64
+    public var key: String
+    public var reason: String
+
+    public init(id: Int64, key: String, reason: String) {
+        self.id = id
+        self.key = key
+        self.reason = reason
+    }
+}
+
+/// The due outbox rows of one read: the decoded entries (in send order) and the rows that did not decode.
+public struct DueOutbox: Sendable, Hashable {
+    public var entries: [OutboxEntry]
+    public var undecodable: [UndecodableOutbox]
+
+    public init(entries: [OutboxEntry] = [], undecodable: [UndecodableOutbox] = []) {
+        self.entries = entries
+        self.undecodable = undecodable
+    }
+}
+
+/// Why a robot is not sent to for a while: the platform said slow down, or it failed (time-out,
+/// 5xx, refused connection) and the circuit breaker opened. Kept in the store so a restart keeps it.
+public struct RobotPause: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case rateLimited = "rate_limited", failing }
+
+    public var robotID: String
+    public var platform: String
+    public var kind: Kind
+    /// Not before this (wall clock).
+    public var until: Date
+    /// The length of this pause in seconds (caps the remaining pause after a clock step).
+    public var seconds: Double
+    /// When the robot stopped delivering (the first failure of this episode).
+    public var since: Date
+    /// Failures in a row (the breaker's backoff exponent).
+    public var failures: Int
+    public var reason: String
+
+    public init(robotID: String, platform: String, kind: Kind, until: Date, seconds: Double, since: Date, failures: Int, reason: String) {
+        self.robotID = robotID
+        self.platform = platform
+        self.kind = kind
+        self.until = until
+        self.seconds = seconds
+        self.since = since
+        self.failures = failures
+        self.reason = reason
+    }
+}
+
+/// A send made through a robot (its rate window is rebuilt from these after a restart).
+public struct RobotSend: Sendable, Hashable {
+    public var robotID: String
+    public var platform: String
+    public var at: Date
+
+    public init(robotID: String, platform: String, at: Date) {
+        self.robotID = robotID
+        self.platform = platform
+        self.at = at
+    }
+}
+
+/// What /healthz needs to know of the outbox.
+public struct OutboxHealth: Sendable, Hashable {
+    public struct Backlog: Sendable, Hashable {
+        public var platform: String
+        public var robotID: String
+        public var pending: Int
+
+        public init(platform: String, robotID: String, pending: Int) {
+            self.platform = platform
+            self.robotID = robotID
+            self.pending = pending
+        }
+    }
+
+    /// Age of the oldest pending message (nil when none is pending).
+    public var oldestPendingSeconds: Double?
+    /// Messages put aside as dead in the last 24 hours.
+    public var deadLastDay: Int = 0
+    /// Rows put aside because their payload did not decode (ever).
+    public var undecodable: Int = 0
+    /// Robots currently paused, with the start of their episode.
+    public var pauses: [RobotPause] = []
+    /// Pending messages per robot.
+    public var backlog: [Backlog] = []
+
+    public init() {}
+}
+
 /// One line of the append-only event log; the assessment is computed from these.
 public struct EventRecord: Sendable, Hashable, Codable {
     public var at: Date
@@ -126,6 +221,15 @@ public protocol StoreReader {
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry]
     func nextTimerDue() throws -> Date?
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry]
+    /// Due outbox rows in send order, robots in `excludingRobots` left out; rows that do not decode are returned apart.
+    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>) throws -> DueOutbox
+    /// The earliest next attempt of a pending message, robots in `excludingRobots` left out.
+    func nextOutboxDue(excludingRobots: Set<String>) throws -> Date?
+    /// The paused robots (all of them when `robots` is nil).
+    func robotPauses(robots: Set<String>?) throws -> [RobotPause]
+    /// Sends made through robots since `since` (all robots when `robots` is nil), oldest first.
+    func robotSends(robots: Set<String>?, since: Date) throws -> [RobotSend]
+    func outboxHealth(at now: Date) throws -> OutboxHealth
     /// Every pending outbox entry for these robots, in store order (the delivery forecast's input).
     func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery]
     func nextOutboxDue() throws -> Date?
@@ -167,6 +271,15 @@ public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryReco
     /// Moves pending messages to a later attempt time without counting an attempt (rate limit).
     func postpone(_ outboxIDs: [Int64], until: Date) throws
     func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws
+    /// Settles a pending message without sending it (state `sent`, `dropped_reason` set): it became pointless.
+    func markDropped(_ outboxID: Int64, reason: String, at now: Date) throws
+    /// Notes sends through a robot (one row each), forgetting those older than two minutes.
+    func recordSends(_ sends: [RobotSend]) throws
+    func setPause(_ pause: RobotPause) throws
+    func clearPause(robotID: String) throws
+    /// After the wall clock stepped back by `seconds`: moves pending attempts and robot pauses that
+    /// lie in the future back by as much (not before `now`), so nothing waits for the lost time.
+    func shiftOutbox(back seconds: Double, now: Date) throws
 }
 
 /// The durable store of the bot. SQLite today; the domain only sees this protocol.

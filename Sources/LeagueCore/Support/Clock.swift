@@ -3,6 +3,14 @@ import Foundation
 /// The time source of the bot. Production reads the system clock; tests set it by hand.
 public protocol WallClock: Sendable {
     func now() -> Date
+    /// Seconds on a monotonic clock (never steps back when the wall clock is set): rate windows
+    /// and robot pauses are measured on it.
+    func uptime() -> Double
+}
+
+extension WallClock {
+    /// The system's monotonic clock.
+    public func uptime() -> Double { ProcessInfo.processInfo.systemUptime }
 }
 
 /// The system clock.
@@ -15,12 +23,21 @@ public struct SystemClock: WallClock {
 public final class ManualClock: WallClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
+    private var elapsed: Double = 1000
 
     public init(_ start: Date) { self.current = start }
 
     public func now() -> Date { lock.withLock { current } }
 
-    public func advance(by seconds: Double) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+    /// Moves only with `advance(by:)`: `set(_:)` is a step of the wall clock, as NTP or an operator makes.
+    public func uptime() -> Double { lock.withLock { elapsed } }
+
+    public func advance(by seconds: Double) {
+        lock.withLock {
+            current = current.addingTimeInterval(seconds)
+            elapsed += max(seconds, 0)
+        }
+    }
 
     public func set(_ date: Date) { lock.withLock { current = date } }
 }
@@ -70,6 +87,8 @@ public final class OffsetClock: WallClock, @unchecked Sendable {
     public init() {}
 
     public func now() -> Date { lock.withLock { Date().addingTimeInterval(offset) } }
+
+    public func uptime() -> Double { lock.withLock { ProcessInfo.processInfo.systemUptime + offset } }
 
     public func advance(by seconds: Double) { lock.withLock { offset += seconds } }
 }

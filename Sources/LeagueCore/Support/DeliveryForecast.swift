@@ -8,8 +8,8 @@ import Foundation
 /// pause ends, and — when more is waiting than a minute's allowance — routine messages to the same
 /// group merged into digests of at most `digestLimit` UTF-8 bytes. Robots send independently.
 ///
-/// The estimate ignores sends made in the last minute (the outbox keeps that history in memory) and
-/// network time, so it is a lower bound when a robot was busy just before.
+/// Sends already made in the current window (`recentSends`, kept in the store by the outbox) count
+/// against the robot's limits; network time is ignored, so the estimate is a lower bound.
 public enum DeliveryForecast {
     /// One message waiting for a robot.
     public struct Item: Sendable, Hashable {
@@ -38,12 +38,15 @@ public enum DeliveryForecast {
         public var perSecond: Int?
         /// The robot said "rate limited" and may not send before this time.
         public var pausedUntil: Date?
+        /// Sends through this robot in the last minute, oldest first (they fill its window).
+        public var recentSends: [Date]
         public var queue: [Item]
 
-        public init(perMinute: Int?, perSecond: Int?, pausedUntil: Date? = nil, queue: [Item]) {
+        public init(perMinute: Int?, perSecond: Int?, pausedUntil: Date? = nil, recentSends: [Date] = [], queue: [Item]) {
             self.perMinute = perMinute
             self.perSecond = perSecond
             self.pausedUntil = pausedUntil
+            self.recentSends = recentSends
             self.queue = queue
         }
     }
@@ -69,6 +72,7 @@ public enum DeliveryForecast {
         let ordered = robot.queue.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }.map(\.element)
         let sends = merge(ordered, when: robot.perMinute.map { ordered.count > $0 } ?? false, limit: digestLimit)
         var window = RateWindow(perMinute: robot.perMinute, perSecond: robot.perSecond)
+        for sent in robot.recentSends where sent <= now { window.record(at: sent) }
         var time = max(now, robot.pausedUntil ?? now)
         var last: Date?
         for send in sends {

@@ -6,8 +6,10 @@ import LeagueCore
 /// Inbound (`/webhook/dingtalk`): the enterprise-internal app robot in HTTP mode. DingTalk POSTs
 /// plain JSON when the robot is @-mentioned in a group (or written to directly) with headers
 /// `timestamp` (ms) and `sign` = Base64(HMAC-SHA256(key: app secret, timestamp + "\n" + app secret)).
-/// The sign covers only the timestamp, not the body, so a captured pair replays for the window
-/// (one hour); dedupe on `msgId` is the defence.
+/// The sign covers only the timestamp, not the body, so a captured header pair forges any body for
+/// the window: the window is `platforms.dingtalk.max_skew` (default 5 minutes, not DingTalk's hour),
+/// `chatbotCorpId` / `robotCode` must match `corp_id` / `robot_code` when those are configured, and
+/// dedupe on `msgId` stops replays of the same message.
 ///
 /// Outbound: the custom robot with 加签, `POST {base_url}/robot/send?access_token=T&timestamp=MS&sign=S`
 /// (`robot_token`, optional `robot_secret`), `text` or `markdown` bodies with `at.atMobiles` /
@@ -19,14 +21,23 @@ public struct DingTalkAdapter: PlatformAdapter {
     public let botName: String?
     /// Largest accepted distance between the `timestamp` header and the server clock, ms.
     public let maxSkewMS: Int64
+    /// When set, a callback's `chatbotCorpId` must equal it.
+    public let corpID: String?
+    /// When set, a callback's `robotCode` must equal it.
+    public let robotCode: String?
 
     public static let defaultBaseURL = "https://oapi.dingtalk.com"
+    /// The default window: 5 minutes.
+    public static let defaultMaxSkewMS: Int64 = 300_000
 
-    public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = 3_600_000) {
+    public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = DingTalkAdapter.defaultMaxSkewMS,
+                corpID: String? = nil, robotCode: String? = nil) {
         self.appSecret = appSecret
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.botName = botName.flatMap { $0.isEmpty ? nil : $0 }
         self.maxSkewMS = maxSkewMS
+        self.corpID = corpID.flatMap { $0.isEmpty ? nil : $0 }
+        self.robotCode = robotCode.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public var rateLimit: RateLimit { RateLimit(perMinute: 20) }
@@ -65,6 +76,12 @@ public struct DingTalkAdapter: PlatformAdapter {
         }
         guard let json = JSONValue.parse(request.body), json.isObject else {
             throw .badRequest("DingTalk callback body is not a JSON object")
+        }
+        if let corpID, json.text("chatbotCorpId") != corpID {
+            throw .unauthorized("DingTalk chatbotCorpId \(json.text("chatbotCorpId") ?? "(none)") is not the configured corp_id")
+        }
+        if let robotCode, json.text("robotCode") != robotCode {
+            throw .unauthorized("DingTalk robotCode \(json.text("robotCode") ?? "(none)") is not the configured robot_code")
         }
         let msgtype = json.text("msgtype") ?? ""
         guard msgtype == "text" else {

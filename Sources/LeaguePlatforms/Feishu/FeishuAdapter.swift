@@ -128,6 +128,12 @@ public struct FeishuAdapter: PlatformAdapter {
 
     static let okReply = PlainResponse.json("{}")
 
+    /// The one rejection for an encrypted event that cannot be decrypted or read: same status and
+    /// same leading text whatever failed, so the answer tells nothing about the plaintext.
+    static func unreadable(_ detail: String) -> InboundRejection {
+        .badRequest("Feishu encrypted event could not be read (\(detail))")
+    }
+
     /// Verifies (signature, token) and decrypts a request without interpreting the event.
     public func open(_ request: InboundRequest, now: Date) throws(InboundRejection) -> FeishuInbound {
         guard request.method.uppercased() == "POST" else { throw InboundRejection(status: 405, reason: "Feishu events use POST") }
@@ -149,15 +155,24 @@ public struct FeishuAdapter: PlatformAdapter {
             }
             signed = true
         }
+        if encryptKey != nil, !signed {
+            // Nothing unsigned is decrypted or read further (no padding oracle); only the plain
+            // url_verification challenge, which carries no signature, is answered.
+            guard outer["encrypt"] == nil, outer.text("type") == "url_verification" else {
+                throw .unauthorized("Feishu request has no X-Lark-Signature although an Encrypt Key is configured")
+            }
+        }
         let event: JSONValue
         let plaintext: Data
         if let encrypt = outer["encrypt"] {
             guard let encryptKey else {
                 throw .badRequest("Feishu sent an encrypted event but no encrypt_key is configured")
             }
-            guard let cipher = encrypt.string else { throw .badRequest("Feishu encrypt is not a string") }
-            let plain = try Self.decrypt(cipher, encryptKey: encryptKey)
-            guard let inner = JSONValue.parse(plain), inner.isObject else { throw .badRequest("Feishu decrypted event is not a JSON object") }
+            // Every decrypt or parse failure gets the same answer (the detail goes to the log only).
+            guard let cipher = encrypt.string else { throw Self.unreadable("encrypt is not a string") }
+            let plain: [UInt8]
+            do throws(InboundRejection) { plain = try Self.decrypt(cipher, encryptKey: encryptKey) } catch { throw Self.unreadable(error.reason) }
+            guard let inner = JSONValue.parse(plain), inner.isObject else { throw Self.unreadable("decrypted event is not a JSON object") }
             event = inner
             plaintext = Data(plain)
         } else {

@@ -13,11 +13,15 @@ public struct GenericAdapter: PlatformAdapter {
     public let outboundURL: String
     /// How far a message's `ts` may be from the server clock, in seconds.
     public let maxSkew: Double
+    /// Signs outbound requests when set (`outbound_secret`), so the receiving bridge never holds
+    /// the secret that lets it post into the bot; `secret` otherwise.
+    public let outboundSecret: String?
 
-    public init(secret: String, outboundURL: String, maxSkew: Double = 300) {
+    public init(secret: String, outboundURL: String, maxSkew: Double = 300, outboundSecret: String? = nil) {
         self.secret = secret
         self.outboundURL = outboundURL
         self.maxSkew = maxSkew
+        self.outboundSecret = outboundSecret
     }
 
     public static let signatureHeader = "X-LeagueOps-Signature"
@@ -82,7 +86,7 @@ public struct GenericAdapter: PlatformAdapter {
             url: outboundURL,
             headers: [
                 "Content-Type": "application/json; charset=utf-8",
-                Self.signatureHeader: Self.signature(body: data, secret: secret),
+                Self.signatureHeader: Self.signature(body: data, secret: outboundSecret ?? secret),
                 "Idempotency-Key": message.key,
             ],
             body: data

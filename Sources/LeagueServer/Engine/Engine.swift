@@ -75,11 +75,11 @@ public struct Engine: Sendable {
 
     func handle(_ record: InboundRecord, tx: any StoreTransaction) {
         let message = record.message
-        guard let unit = config.org.unit(platform: message.platform, chat: message.chat) else {
+        guard let unit = unit(for: message) else {
             logger.info("message from an unbound chat ignored", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
             return
         }
-        let member = config.org.member(platform: message.platform, userID: message.sender)
+        let member = member(for: message)
         let parsed = parser.parse(message.text, mentionsBot: message.mentionsBot)
         let command: ParsedCommand
         switch parsed {
@@ -120,7 +120,23 @@ public struct Engine: Sendable {
         let spec = config.registry.permissions.applied(to: catalogued)
         let name = spec.names.zh.first ?? spec.id
         let nameEn = spec.names.en.first ?? spec.id
-        if let roles = spec.roles, !roles.isEmpty {
+        if Permissions.actingCommands.contains(spec.id) {
+            // Acting for the group's unit: a member of it with the role, or an admin above (issue 11).
+            let roles = spec.roles ?? []
+            switch Permissions.actFor(context.member, unitID: context.unit.id, roles: roles, org: context.org) {
+            case .allowed:
+                break
+            case .unknownSender:
+                throw Refusal.unknownSender
+            case .otherUnit(let memberUnitID, _):
+                let home = context.org.unit(memberUnitID)?.name ?? memberUnitID
+                throw Refusal(zh: "您是\(home)的成员，不能在\(context.unit.name)群代表\(context.unit.name)使用 /\(name)。请在\(home)群中发送。",
+                              en: "You belong to \(home), so you cannot use /\(nameEn) for \(context.unit.name) here. Send it in \(home)'s group.")
+            case .missingRole(let needed):
+                throw Refusal(zh: "您没有权限使用 /\(name)（需要角色：\(needed.map(Texts.roleName).joined(separator: "、"))）。",
+                              en: "You may not use /\(nameEn) (needs role: \(needed.map(\.rawValue).joined(separator: ", "))).")
+            }
+        } else if let roles = spec.roles, !roles.isEmpty {
             let member = try context.requireMember()
             guard roles.contains(where: member.has) else {
                 throw Refusal(zh: "您没有权限使用 /\(name)（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
@@ -134,7 +150,8 @@ public struct Engine: Sendable {
         for flag in context.command.flags {
             guard let roles = spec.flagRoles?[flag], !roles.isEmpty else { continue }
             let member = try context.requireMember()
-            guard roles.contains(where: member.has) else {
+            let adminAbove = member.has(.admin) && member.unitID != context.unit.id && context.org.isInSubtree(context.unit.id, of: member.unitID)
+            guard adminAbove || roles.contains(where: member.has) else {
                 throw Refusal(zh: "您没有权限使用“\(spec.flags?[flag]?.first ?? flag)”（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
                               en: "You may not mark a command \(flag) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
             }

@@ -82,6 +82,13 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry] { try base.dueOutbox(at: now, limit: limit) }
     func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery] { try base.pendingDeliveries(robots: robots) }
     func nextOutboxDue() throws -> Date? { try base.nextOutboxDue() }
+    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>) throws -> DueOutbox {
+        try base.dueOutbox(at: now, limit: limit, excludingRobots: excludingRobots)
+    }
+    func nextOutboxDue(excludingRobots: Set<String>) throws -> Date? { try base.nextOutboxDue(excludingRobots: excludingRobots) }
+    func robotPauses(robots: Set<String>?) throws -> [RobotPause] { try base.robotPauses(robots: robots) }
+    func robotSends(robots: Set<String>?, since: Date) throws -> [RobotSend] { try base.robotSends(robots: robots, since: since) }
+    func outboxHealth(at now: Date) throws -> OutboxHealth { try base.outboxHealth(at: now) }
     func outbox(key: String) throws -> OutboxEntry? { try base.outbox(key: key) }
     func events(from: Date, to: Date) throws -> [EventRecord] { try base.events(from: from, to: to) }
     func health(at now: Date, tolerance: Double) throws -> StoreHealth { try base.health(at: now, tolerance: tolerance) }
@@ -139,6 +146,11 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func insert(_ demand: Demand) throws { record { try $0.insert(demand) } }
     func update(_ demand: Demand) throws { record { try $0.update(demand) } }
     func appendAudit(_ entry: AuditEntry) throws { record { try $0.appendAudit(entry) } }
+    func markDropped(_ outboxID: Int64, reason: String, at now: Date) throws { record { try $0.markDropped(outboxID, reason: reason, at: now) } }
+    func recordSends(_ sends: [RobotSend]) throws { record { try $0.recordSends(sends) } }
+    func setPause(_ pause: RobotPause) throws { record { try $0.setPause(pause) } }
+    func clearPause(robotID: String) throws { record { try $0.clearPause(robotID: robotID) } }
+    func shiftOutbox(back seconds: Double, now: Date) throws { record { try $0.shiftOutbox(back: seconds, now: now) } }
 
     // Writes whose answer the caller needs cannot be deferred.
     func markFired(_ key: String, at now: Date) throws -> Bool { throw NotReadOnly(what: "markFired") }

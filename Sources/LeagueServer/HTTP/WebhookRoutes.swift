@@ -57,8 +57,10 @@ struct WebhookRoutes {
         do throws(InboundRejection) {
             outcome = try adapter.decode(inbound, path: path, now: app.engine.clock.now())
         } catch {
-            app.engine.logger.notice("webhook refused", metadata: ["path": "\(path)", "status": "\(error.status)", "reason": "\(error.reason)"])
-            return Self.plain(.text(error.reason + "\n", status: error.status))
+            // Details for the operator (escaped, rate-limited); a short generic text for the caller (issue 11).
+            app.rejectionLog.log(app.engine.logger, path: path, status: error.status, reason: error.reason, now: app.engine.clock.now())
+            if let message = error.tooLong { await tellTooLong(message) }
+            return Self.plain(.text(RejectionLog.publicText(status: error.status), status: error.status))
         }
         switch outcome {
         case .respond(let response):
@@ -78,6 +80,27 @@ struct WebhookRoutes {
                 return Self.plain(.text("store unavailable, retry later\n", status: 503))
             }
             return Self.plain(reply)
+        }
+    }
+
+    /// A verified message refused as too long: a short reply to its sender in the chat (once per
+    /// platform message id, however often the platform retries). Nothing of the text is kept.
+    func tellTooLong(_ message: ChatMessage) async {
+        let engine = app.engine
+        guard let unit = engine.unit(for: message), let group = unit.group else { return }
+        let member = engine.member(for: message)
+        let language = engine.config.language
+        let limit = InboundLimits.maxTextBytes / 1024
+        let text = language.pick("您的消息太长，机器人没有处理。请分成几条发送（每条不超过 \(limit) KB，约一万字）。",
+                                 "Your message is too long, so the bot did not read it. Please send it in parts (at most \(limit) KB, about 10,000 Chinese characters, each).")
+        let reply = OutboundMessage(key: "toolong:\(message.platform):\(message.messageID)", unitID: unit.id, group: group, text: text,
+                                    mentions: member.map { TaskPolicy.mentions(of: [$0], platform: group.platform) } ?? [])
+        do {
+            let now = engine.clock.now()
+            try await engine.store.write { tx in try tx.enqueue(reply, at: now) }
+            app.outboxBell.ring()
+        } catch {
+            engine.logger.error("could not queue the too-long reply", metadata: ["error": "\(error)"])
         }
     }
 

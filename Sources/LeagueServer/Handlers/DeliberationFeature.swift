@@ -348,6 +348,11 @@ public enum DeliberationFeature: Feature {
             guard let owner = findMember(word, near: c.unit, org: c.org) else {
                 throw Refusal(zh: "找不到成员“\(word)”。请写成员姓名或编号。", en: "No member called “\(word)”. Use the member's name or id.")
             }
+            guard Permissions.mayOwnAction(owner, meetingUnitID: c.unit.id, org: c.org) else {
+                let home = c.org.unit(owner.unitID)?.name ?? owner.unitID
+                throw Refusal(zh: "\(owner.name)是\(home)的成员，不在\(c.unit.name)及其下级单位，不能作为本群议事的待办负责人。",
+                              en: "\(owner.name) belongs to \(home), outside \(c.unit.name) and the units below it, so they cannot own this meeting's action.")
+            }
             return owner
         }
         let urgent = c.command.flags.contains("urgent")

@@ -14,19 +14,21 @@ extension OutboxPlanner {
     ///   - newKeys: the keys of the messages just enqueued.
     ///   - adapters: the configured platforms by name (their `rateLimit`).
     ///   - now: the current time.
-    public static func forecast(pending: [PendingDelivery], newKeys: Set<String>, adapters: [String: any PlatformAdapter], now: Date) -> Date? {
+    ///   - pauses: the robots' pauses (rate limited, breaker open), from the store.
+    ///   - recentSends: sends through the robots in the last minute, from the store.
+    public static func forecast(pending: [PendingDelivery], newKeys: Set<String>, adapters: [String: any PlatformAdapter], now: Date,
+                                pauses: [RobotPause] = [], recentSends: [RobotSend] = []) -> Date? {
+        let pausedUntil = Dictionary(pauses.map { ($0.robotID, $0.until) }, uniquingKeysWith: max)
+        let sentAt = Dictionary(grouping: recentSends, by: \.robotID).mapValues { $0.map(\.at).sorted() }
         var robots: [String: DeliveryForecast.Robot] = [:]
         var order: [String] = []
         for entry in pending {
             let robot = entry.robotID
             if robots[robot] == nil {
                 let limit = adapters[entry.platform]?.rateLimit ?? .unlimited
-                robots[robot] = DeliveryForecast.Robot(perMinute: limit.perMinute, perSecond: limit.perSecond, queue: [])
+                robots[robot] = DeliveryForecast.Robot(perMinute: limit.perMinute, perSecond: limit.perSecond,
+                                                       pausedUntil: pausedUntil[robot], recentSends: sentAt[robot] ?? [], queue: [])
                 order.append(robot)
-            }
-            // A retry after "rate limited" marks the robot as paused until then.
-            if entry.lastError?.hasPrefix("rate limited") == true {
-                robots[robot]!.pausedUntil = max(robots[robot]!.pausedUntil ?? entry.nextAttemptAt, entry.nextAttemptAt)
             }
             robots[robot]!.queue.append(DeliveryForecast.Item(
                 priority: entry.priority, chat: entry.chat, bytes: entry.bytes,
@@ -44,9 +46,13 @@ extension TaskFeature {
     static func deliveryNote(for notices: [OutboundMessage], _ c: CommandContext) throws -> String? {
         guard !notices.isEmpty else { return nil }
         // Only the robots these notices go through matter: each robot drains its own queue.
-        let pending = try c.tx.pendingDeliveries(robots: Set(notices.map(\.group.robotID)))
+        let robots = Set(notices.map(\.group.robotID))
+        let pending = try c.tx.pendingDeliveries(robots: robots)
+        let pauses = try c.tx.robotPauses(robots: robots)
+        let sent = try c.tx.robotSends(robots: robots, since: c.now.addingTimeInterval(-61))
         let keys = Set(notices.map(\.key))
-        guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now) else { return nil }
+        guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now,
+                                                pauses: pauses, recentSends: sent) else { return nil }
         let wait = last.timeIntervalSince(c.now)
         guard wait > OutboxPlanner.forecastThreshold else { return nil }
         let clock = TimeFormat(timeZone: c.config.timeZone).clock(last.addingTimeInterval(59))  // "by" the minute after

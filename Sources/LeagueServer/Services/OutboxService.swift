@@ -5,149 +5,268 @@ import LeaguePlatforms
 import Logging
 import ServiceLifecycle
 
-/// Sends the outbox: every robot has its own rate window, urgent messages go first, routine
-/// messages to a backed-up group are merged into one digest, failures are retried with exponential
-/// backoff, and after `max_attempts` a message is put aside as dead and the root's admins are told.
-/// Nothing is dropped: a message waits in the store until it is delivered or declared dead.
+/// Sends the outbox. Every robot has its own queue, rate window and circuit breaker, and is sent
+/// to by its own task: a robot that times out or answers 5xx delays only its own group's messages.
+///
+/// A round reads the due messages of the robots that are not busy (urgent first, then by age),
+/// plans them against each robot's rate window (routine messages to a backed-up group merged into
+/// one digest), notes the planned sends in the store and starts one task per robot, at most
+/// `concurrency` at once. A robot's task sends its messages one after another; the first time-out,
+/// 5xx or refused connection opens the robot's breaker: the rest of its batch is not tried but
+/// waits, without counting an attempt, until the breaker's backoff ends (doubling per failure,
+/// capped at `outbox.max_backoff`); then one message is tried again. "Rate limited" pauses the robot
+/// the same way. Pauses and sends are kept in the store, so a restart keeps rate windows and pauses;
+/// windows are measured on the monotonic clock, and a backward step of the wall clock moves waiting
+/// attempts back by as much. A failing message is retried until it is older than
+/// `outbox.give_up_after` and was tried `outbox.max_attempts` times (`RetryPolicy`); then, or at once
+/// for an answer the platform documents as permanent, it is put aside as dead and the root's admins
+/// are told. A row whose payload does not decode is put aside as dead with the reason.
 public struct OutboxService: Service {
     let engine: Engine
     let transport: any HTTPTransport
     let doorbell: Doorbell
     let maxSleep: Double
     let concurrency: Int
+    let book = RobotBook()
+
+    /// One robot's sends of a round.
+    struct Batch: Sendable {
+        var robot: String
+        var platform: String
+        var sends: [OutboxPlanner.Send]
+    }
+
+    var policy: RetryPolicy {
+        let outbox = engine.config.outbox
+        return RetryPolicy(maxAttempts: outbox.maxAttempts, backoff: outbox.backoffSeconds, maxBackoff: outbox.maxBackoffSeconds,
+                           giveUpAfter: outbox.giveUpAfterSeconds)
+    }
 
     public func run() async throws {
-        var windows: [String: RateWindow] = [:]
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let wait = try await round(windows: &windows)
-                if let wait { await doorbell.wait(seconds: min(max(wait, 0.001), maxSleep)) }
-            } catch {
-                engine.logger.error("outbox round failed; retrying", metadata: ["error": "\(error)"])
-                await doorbell.wait(seconds: 1)
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                do {
+                    let (wait, batches) = try await round()
+                    for batch in batches {
+                        group.addTask { await self.deliver(batch) }
+                    }
+                    if let wait { await doorbell.wait(seconds: min(max(wait, 0.001), maxSleep)) }
+                } catch {
+                    engine.logger.error("outbox round failed; retrying", metadata: ["error": "\(error)"])
+                    await doorbell.wait(seconds: 1)
+                }
             }
         }
     }
 
-    /// One batch of work; returns how long to wait before the next (nil: go again at once).
-    func round(windows: inout [String: RateWindow]) async throws -> Double? {
-        let now = engine.clock.now()
-        let due = try await engine.store.read { try $0.dueOutbox(at: now, limit: 512) }
-        if due.isEmpty {
-            let next = try await engine.store.read { try $0.nextOutboxDue() }
-            return next.map { $0.timeIntervalSince(now) } ?? maxSleep
+    /// The monotonic clock as a date (rate windows and pauses live on this time line).
+    private func monotonicNow() -> Date { Date(timeIntervalSinceReferenceDate: engine.clock.uptime()) }
+
+    /// One planning round; returns how long to wait before the next (nil: go again at once) and the
+    /// robot batches to start.
+    func round() async throws -> (wait: Double?, batches: [Batch]) {
+        let wall = engine.clock.now()
+        let mono = monotonicNow()
+        if book.needsRestore {
+            let (pauses, sends) = try await engine.store.read { reader in
+                (try reader.robotPauses(robots: nil), try reader.robotSends(robots: nil, since: wall.addingTimeInterval(-61)))
+            }
+            book.restore(pauses: pauses, sends: sends, adapters: engine.adapters, wall: wall, mono: mono)
         }
-        let plan = OutboxPlanner.plan(due, windows: &windows, adapters: engine.adapters, now: now)
-        if !plan.postponed.isEmpty {
+        if let step = book.backwardStep(wall: wall, mono: mono) {
+            engine.logger.warning("the wall clock stepped back; waiting messages moved back by as much", metadata: ["seconds": "\(Int(step))"])
+            try await engine.store.write { tx in try tx.shiftOutbox(back: step, now: wall) }
+        }
+        let busy = book.busy
+        let free = concurrency - busy.count
+        guard free > 0 else { return (maxSleep, []) }
+        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: 512, excludingRobots: busy) }
+        if !due.undecodable.isEmpty {
+            let undecodable = due.undecodable
             try await engine.store.write { tx in
-                for (until, ids) in plan.postponed { try tx.postpone(ids, until: until) }
-            }
-        }
-        guard !plan.sends.isEmpty || !plan.unsendable.isEmpty else { return 0 }
-        let results = await send(plan.sends)
-        let config = engine.config
-        let logger = engine.logger
-        let doneAt = engine.clock.now()
-        var pauses: [(robot: String, until: Date)] = []
-        for (send, outcome) in results {
-            if case .rateLimited(let after, _) = outcome {
-                pauses.append((send.message.group.robotID, doneAt.addingTimeInterval(after ?? 60)))
-                logger.warning("robot rate limited", metadata: ["robot": "\(send.message.group.robotID)"])
-            }
-        }
-        try await engine.store.write { tx in
-            for (entry, reason) in plan.unsendable {
-                try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: doneAt)
-                try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
-            }
-            for (send, outcome) in results {
-                for entry in send.entries {
-                    switch outcome {
-                    case .delivered:
-                        try tx.markSent(entry.id, at: doneAt)
-                    case .rateLimited(let after, let reason):
-                        let until = doneAt.addingTimeInterval(after ?? 60)
-                        try tx.markRetry(entry.id, attempts: entry.attempts, next: until, error: "rate limited: \(reason)")
-                    case .retryLater(let reason):
-                        let attempts = entry.attempts + 1
-                        if attempts >= config.outbox.maxAttempts {
-                            try tx.markDead(entry.id, attempts: attempts, error: reason, at: doneAt)
-                            try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
-                        } else {
-                            let backoff = min(config.outbox.backoffSeconds * pow(2, Double(attempts - 1)), config.outbox.maxBackoffSeconds)
-                            try tx.markRetry(entry.id, attempts: attempts, next: doneAt.addingTimeInterval(backoff), error: reason)
-                        }
-                    case .permanentFailure(let reason):
-                        try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: doneAt)
-                        try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: doneAt)
-                    }
+                for bad in undecodable {
+                    try tx.markDead(bad.id, attempts: 0, error: bad.reason, at: wall)
+                    try tx.append(EventRecord(at: wall, kind: "outbox.dead", data: ["key": bad.key, "reason": bad.reason]))
                 }
             }
+            for bad in due.undecodable {
+                engine.logger.critical("outbox row put aside: its payload does not decode", metadata: ["key": "\(bad.key)", "reason": "\(bad.reason)"])
+            }
         }
-        for pause in pauses { windows[pause.robot, default: RateWindow(perMinute: nil, perSecond: nil)].pause(until: pause.until) }
-        return nil
+        if due.entries.isEmpty {
+            if !due.undecodable.isEmpty { return (nil, []) }
+            let next = try await engine.store.read { try $0.nextOutboxDue(excludingRobots: busy) }
+            return (next.map { $0.timeIntervalSince(wall) } ?? maxSleep, [])
+        }
+        // Reminders and breach notices that became pointless are settled without sending.
+        let stale = try await staleSteps(due.entries)
+        if !stale.isEmpty {
+            try await engine.store.write { tx in
+                for (entry, reason) in stale { try tx.markDropped(entry.id, reason: reason, at: wall) }
+            }
+            let dropped = Set(stale.map(\.0.id))
+            due.entries.removeAll { dropped.contains($0.id) }
+            if due.entries.isEmpty { return (nil, []) }
+        }
+        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11).
+        var unbound: [(OutboxEntry, String)] = []
+        due.entries = due.entries.compactMap { entry in
+            guard let message = engine.resolveForSending(entry.message) else {
+                unbound.append((entry, "group \(entry.message.group.platform):\(entry.message.group.chat) is no longer bound to a unit"))
+                return nil
+            }
+            var resolved = entry
+            resolved.message = message
+            return resolved
+        }
+        // As many robots as may send at once; the others stay due for the next round.
+        var chosen: Set<String> = []
+        var entries: [OutboxEntry] = []
+        for entry in due.entries {
+            let robot = entry.message.group.robotID
+            if !chosen.contains(robot) {
+                guard chosen.count < free else { continue }
+                chosen.insert(robot)
+            }
+            entries.append(entry)
+        }
+        var planned = book.plan(entries, adapters: engine.adapters, now: mono)
+        planned.unsendable += unbound
+        let plan = planned
+        let config = engine.config
+        let sends = plan.sends.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
+        // The sends are noted before they go: a crash afterwards cannot make a restart exceed a window.
+        try await engine.store.write { tx in
+            for (until, ids) in plan.postponed { try tx.postpone(ids, until: wall.addingTimeInterval(until.timeIntervalSince(mono))) }
+            try tx.recordSends(sends)
+            for (entry, reason) in plan.unsendable {
+                try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: wall)
+                try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+            }
+        }
+        var batches: [Batch] = []
+        var index: [String: Int] = [:]
+        for send in plan.sends {
+            let robot = send.message.group.robotID
+            if let at = index[robot] {
+                batches[at].sends.append(send)
+            } else {
+                index[robot] = batches.count
+                batches.append(Batch(robot: robot, platform: send.message.group.platform, sends: [send]))
+            }
+        }
+        book.take(Set(batches.map(\.robot)))
+        return (nil, batches)
     }
 
-    /// Sends one round. Different robots go in parallel (up to `concurrency`); one robot's sends go
-    /// one after another in plan order, so urgent messages reach the group first, and once the robot
-    /// answers "rate limited" the rest of its round is not sent but waits with the same pause.
-    private func send(_ sends: [OutboxPlanner.Send]) async -> [(OutboxPlanner.Send, DeliveryOutcome)] {
-        let adapters = engine.adapters
-        let transport = transport
-        let timeout = engine.config.outbox.timeoutSeconds
-        let clock = engine.clock
-        var byRobot: [String: [OutboxPlanner.Send]] = [:]
-        var robots: [String] = []
-        for send in sends {
-            let robot = send.message.group.robotID
-            if byRobot[robot] == nil { robots.append(robot) }
-            byRobot[robot, default: []].append(send)
+    /// The due task steps (reminders, breach notices: `task:<id>:step:<n>:<unit>`) not worth sending:
+    /// their task was closed or cancelled meanwhile, or, for a reminder, the group's first notice of
+    /// the task has not been delivered yet (it carries the task and its deadline; the reminder merges into it).
+    func staleSteps(_ entries: [OutboxEntry]) async throws -> [(OutboxEntry, String)] {
+        let steps = entries.compactMap { entry in OutboxPlanner.taskStep(entry.message.key).map { (entry, $0) } }
+        guard !steps.isEmpty else { return [] }
+        let ids = Set(steps.map(\.1.task))
+        let notices = Set(steps.map { "task:\($0.1.task):notice:\($0.1.unit)" })
+        let (statuses, waiting) = try await engine.store.read { reader -> ([Int: TaskStatus], Set<String>) in
+            var statuses: [Int: TaskStatus] = [:]
+            for id in ids { statuses[id] = try reader.task(id)?.status }
+            var waiting: Set<String> = []
+            for key in notices where try reader.outbox(key: key)?.state == .pending { waiting.insert(key) }
+            return (statuses, waiting)
         }
-        @Sendable func one(_ send: OutboxPlanner.Send) async -> DeliveryOutcome {
-            guard let adapter = adapters[send.message.group.platform] else {
-                return .permanentFailure("platform \(send.message.group.platform) is not configured")
+        return OutboxPlanner.stale(steps, statuses: statuses, waitingNotices: waiting)
+    }
+
+    /// Sends one robot's batch in order and writes the outcome; the first failure or "rate limited"
+    /// pauses the robot and leaves the rest of the batch waiting for the pause to end.
+    func deliver(_ batch: Batch) async {
+        defer {
+            book.release(batch.robot)
+            doorbell.ring()
+        }
+        var results: [(OutboxPlanner.Send, DeliveryOutcome)] = []
+        var stop: DeliveryOutcome?
+        var notSent: [OutboxPlanner.Send] = []
+        for send in batch.sends {
+            // On shutdown the batch stops between sends: what is left stays pending for the next start.
+            if stop != nil || Task.isShuttingDownGracefully || Task.isCancelled {
+                notSent.append(send)
+                continue
             }
-            do {
-                let request = try adapter.encode(send.message, now: clock.now())
-                let response = try await transport.send(request, timeout: timeout)
-                return adapter.classify(response)
-            } catch let error as EncodeError {
-                return .permanentFailure(error.reason)
-            } catch {
-                return .retryLater("\(error)")
+            let outcome = await sendOne(send)
+            results.append((send, outcome))
+            switch outcome {
+            case .rateLimited, .retryLater: stop = outcome
+            case .delivered, .permanentFailure: break
             }
         }
-        return await withTaskGroup(of: [(OutboxPlanner.Send, DeliveryOutcome)].self) { group in
-            var results: [(OutboxPlanner.Send, DeliveryOutcome)] = []
-            var iterator = robots.compactMap { byRobot[$0] }.makeIterator()
-            var running = 0
-            func start(_ queue: [OutboxPlanner.Send]) {
-                group.addTask {
-                    var done: [(OutboxPlanner.Send, DeliveryOutcome)] = []
-                    var paused: DeliveryOutcome?
-                    for send in queue {
-                        if let paused {
-                            done.append((send, paused))
-                            continue
+        let wall = engine.clock.now()
+        let mono = monotonicNow()
+        let policy = policy
+        let config = engine.config
+        let decision = book.afterBatch(robot: batch.robot, platform: batch.platform, stop: stop,
+                                       delivered: results.contains { $0.1 == .delivered }, policy: policy, wall: wall, mono: mono)
+        switch decision {
+        case .paused(let pause):
+            engine.logger.warning("robot paused", metadata: ["robot": "\(batch.robot)", "kind": "\(pause.kind.rawValue)",
+                                                             "seconds": "\(Int(pause.seconds))", "reason": "\(pause.reason)"])
+        case .resumed, .unchanged: break
+        }
+        let outcomes = results
+        let waiting = notSent.flatMap { $0.entries.map(\.id) }
+        do {
+            try await engine.store.write { tx in
+                for (send, outcome) in outcomes {
+                    for entry in send.entries {
+                        switch outcome {
+                        case .delivered:
+                            try tx.markSent(entry.id, at: wall)
+                        case .rateLimited(_, let reason):
+                            let until = decision.pause?.until ?? wall.addingTimeInterval(60)
+                            try tx.markRetry(entry.id, attempts: entry.attempts, next: until, error: "rate limited: \(reason)")
+                        case .retryLater(let reason):
+                            let attempts = entry.attempts + 1
+                            switch policy.decide(attempts: attempts, createdAt: entry.createdAt, now: wall) {
+                            case .giveUp:
+                                try tx.markDead(entry.id, attempts: attempts, error: reason, at: wall)
+                                try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                            case .retry(let next):
+                                try tx.markRetry(entry.id, attempts: attempts, next: max(next, decision.pause?.until ?? next), error: reason)
+                            }
+                        case .permanentFailure(let reason):
+                            try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: wall)
+                            try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
                         }
-                        let outcome = await one(send)
-                        if case .rateLimited(let after, let reason) = outcome {
-                            paused = .rateLimited(retryAfter: after, "not sent, robot paused: \(reason)")
-                        }
-                        done.append((send, outcome))
                     }
-                    return done
+                }
+                if let until = decision.pause?.until {
+                    try tx.postpone(waiting, until: until)
+                }
+                switch decision {
+                case .paused(let pause): try tx.setPause(pause)
+                case .resumed: try tx.clearPause(robotID: batch.robot)
+                case .unchanged: break
                 }
             }
-            while running < concurrency, let next = iterator.next() {
-                start(next)
-                running += 1
-            }
-            while let result = await group.next() {
-                results.append(contentsOf: result)
-                if let next = iterator.next() { start(next) }
-            }
-            return results
+        } catch {
+            // The rows stay pending and are sent again (same idempotency key): at least once, never lost.
+            engine.logger.error("could not record a robot's sends", metadata: ["robot": "\(batch.robot)", "error": "\(error)"])
+        }
+    }
+
+    /// Sends one message (or digest) through its platform adapter.
+    private func sendOne(_ send: OutboxPlanner.Send) async -> DeliveryOutcome {
+        guard let adapter = engine.adapters[send.message.group.platform] else {
+            return .permanentFailure("platform \(send.message.group.platform) is not configured")
+        }
+        do {
+            let request = try adapter.encode(send.message, now: engine.clock.now())
+            let response = try await transport.send(request, timeout: engine.config.outbox.timeoutSeconds)
+            return adapter.classify(response)
+        } catch let error as EncodeError {
+            return .permanentFailure(error.reason)
+        } catch {
+            return .retryLater("\(error)")
         }
     }
 
@@ -226,6 +345,28 @@ public enum OutboxPlanner {
             windows[robot] = window
         }
         return plan
+    }
+
+    /// The task, step and unit of a task step's key `task:<id>:step:<n>:<unit>`, else nil.
+    public static func taskStep(_ key: String) -> (task: Int, step: Int, unit: String)? {
+        let parts = key.split(separator: ":", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "task", parts[2] == "step", let task = Int(parts[1]), let step = Int(parts[3]) else { return nil }
+        return (task, step, String(parts[4]))
+    }
+
+    /// Which task steps to drop, and why: the task is no longer open, or (for a reminder, step 0)
+    /// the group's first notice of the task is still waiting. Pure.
+    public static func stale(_ steps: [(OutboxEntry, (task: Int, step: Int, unit: String))], statuses: [Int: TaskStatus],
+                             waitingNotices: Set<String>) -> [(OutboxEntry, String)] {
+        steps.compactMap { entry, step in
+            if let status = statuses[step.task], status != .open {
+                return (entry, "dropped: task T-\(step.task) is \(status.rawValue)")
+            }
+            if step.step == 0, waitingNotices.contains("task:\(step.task):notice:\(step.unit)") {
+                return (entry, "merged: the first notice of T-\(step.task) to this group is still waiting")
+            }
+            return nil
+        }
     }
 
     /// Groups entries into sends; with `merge`, routine messages to the same group are joined into

@@ -1,0 +1,73 @@
+import Foundation
+import LeagueCore
+
+/// What an outbox row's `payload` holds (issue 11): the unit, the chat and the robot's alias, the
+/// text, and the mentioned members' ids — never a credential, a platform user id or a mobile
+/// number. Credentials and mentions are resolved from the config when the message is sent, so a
+/// rotated key applies to pending rows and a removed member is not @-mentioned.
+///
+/// Every payload carries its version `v`. Version 1 (before issue 11) had no `v` and held the whole
+/// `OutboundMessage`, credentials and mobiles included; it is still read (and the migration
+/// "v6-security-outbox-payload-v2" rewrites such rows). A payload of a later version than this
+/// build knows is not decoded: the row is left for the outbox service to put aside.
+struct OutboxPayload: Codable, Equatable {
+    static let currentVersion = 2
+
+    var v: Int
+    var key: String
+    var unit: String
+    var platform: String
+    var chat: String
+    var robot: String
+    var text: String
+    /// Member ids of the people to @-mention.
+    var mentions: [String]
+    var priority: Int
+    var markdown: Bool
+
+    init(_ message: OutboundMessage) {
+        v = Self.currentVersion
+        key = message.key
+        unit = message.unitID
+        platform = message.group.platform
+        chat = message.group.chat
+        robot = message.group.robot
+        text = message.text
+        var seen: Set<String> = []
+        mentions = message.mentions.map(\.memberID).filter { seen.insert($0).inserted }
+        priority = message.priority.rawValue
+        markdown = message.markdown
+    }
+
+    /// The message as stored: no credentials, mentions by member id only (name, user id and mobile
+    /// are filled in at send time).
+    var message: OutboundMessage {
+        OutboundMessage(
+            key: key, unitID: unit, group: GroupBinding(platform: platform, chat: chat, robot: robot), text: text,
+            mentions: mentions.map { Mention(memberID: $0, name: "", userID: nil, mobile: nil) },
+            priority: Priority(rawValue: priority) ?? .routine, markdown: markdown
+        )
+    }
+
+    static func encode(_ message: OutboundMessage) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(OutboxPayload(message))
+    }
+
+    /// Decodes a payload of any version this build knows; nil for garbage or a later version.
+    static func decode(_ data: Data) -> OutboundMessage? {
+        struct Versioned: Decodable { var v: Int? }
+        guard let versioned = try? JSONDecoder().decode(Versioned.self, from: data) else { return nil }
+        switch versioned.v {
+        case nil:
+            // Version 1: the whole OutboundMessage; drop what must not be kept.
+            guard let legacy = try? JSONDecoder().decode(OutboundMessage.self, from: data) else { return nil }
+            return OutboxPayload(legacy).message
+        case currentVersion:
+            return (try? JSONDecoder().decode(OutboxPayload.self, from: data))?.message
+        default:
+            return nil
+        }
+    }
+}

@@ -40,7 +40,14 @@ enum DeliberationConfigReader {
                 settings.checklist = lines
             }
         }
-        if let secret = reader.secret(map["link_secret"], "deliberation.link_secret") { settings.linkSecret = secret }
+        if let secret = reader.secret(map["link_secret"], "deliberation.link_secret") {
+            if secret.utf8.count < 32 {
+                // Anyone who guesses the secret can sign links to every unit's minutes (issue 11).
+                reader.problem(map["link_secret"], "deliberation.link_secret must be at least 32 bytes (it has \(secret.utf8.count)); use a random value, e.g. `openssl rand -hex 32`, or leave it out to let the bot keep a random key in its store")
+            } else {
+                settings.linkSecret = secret
+            }
+        }
         if settings.minutesDue < settings.remindAt {
             reader.problem(map["minutes_due"] ?? map["remind_at"],
                            "deliberation.minutes_due (\(settings.minutesDue)) is before remind_at (\(settings.remindAt)); the deadline must come after the day's reminder")

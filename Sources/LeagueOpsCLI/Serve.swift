@@ -78,12 +78,15 @@ struct Check: AsyncParsableCommand {
         for (name, settings) in config.platforms {
             do { _ = try PlatformFactory.make(name: name, settings: settings) } catch { problems.append("\(config.file): \(error.description)") }
         }
+        let paths = SendPaths.report(config: config)
+        problems += paths.problems
         guard problems.isEmpty else {
             FileHandle.standardError.write(Data(("The configuration has problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(78)
         }
         for warning in config.warnings { print("warning: \(warning)") }
         let tiers = Dictionary(grouping: config.org.units, by: \.tier).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        for line in paths.lines { print(line) }
         print("OK: \(config.org.units.count) units (\(tiers)), \(config.catalogue.count) commands, platforms: \(config.platforms.keys.sorted().joined(separator: ", ")).")
     }
 }

@@ -181,11 +181,15 @@ public protocol PlatformAdapter: Sendable {
     var rateLimit: RateLimit { get }
     /// How a member answers a notice on this platform: `收到` or `@机器人 收到`.
     func ackHint(_ language: Language) -> String
+    /// A limit shared by every group a message to `group` counts against (an app that speaks in many
+    /// groups: DingTalk's app robot), with the window's key; nil when only the per-robot limit applies.
+    func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)?
 }
 
 extension PlatformAdapter {
     public var webhookPaths: [String] { [name] }
     public var rateLimit: RateLimit { .unlimited }
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? { nil }
     public func ackHint(_ language: Language) -> String { language.pick("回复“收到”确认", "reply 收到 to acknowledge") }
 
     /// 2xx is delivered, 429 rate limited, other 4xx permanent, anything else retried.

@@ -37,6 +37,8 @@ public enum PlatformFactory {
             }
             return value
         }
+        // mode, keepalive, dead_after and the connection URLs (LeaguePlatforms/Connections).
+        let connection = try ConnectionSettings.parse(platform: name, settings: settings)
         switch name {
         case "generic":
             return GenericAdapter(
@@ -46,6 +48,17 @@ public enum PlatformFactory {
             )
         case "console":
             return ConsoleAdapter()
+        case "wecom" where settings["mode"] == "long_connection" && (settings["token"] ?? "").isEmpty:
+            // AI bot over its own long connection and no callback configured: no webhook route.
+            _ = try required("bot_id")
+            _ = try required("bot_secret")
+            var adapter = WeComAdapter(
+                botCrypto: WeComCrypto(token: "", encodingAESKey: String(repeating: "A", count: 43))!, corpID: settings["corp_id"] ?? "",
+                baseURL: try baseURL(WeComAdapter.defaultBaseURL), botName: settings["bot_name"]
+            )
+            adapter.webhookEnabled = false
+            adapter.aiBotID = settings["bot_id"]
+            return adapter
         case "wecom":
             // token / aes_key: the callback settings of the 智能机器人 (path `wecom`); app_token /
             // app_aes_key: the self-built app's callback (path `wecom-app`) when it differs.
@@ -75,19 +88,45 @@ public enum PlatformFactory {
                 }
                 skewMS = Int64(seconds * 1000)
             }
+            // webhook: the robot callback is signed with the app secret. stream: client_id/client_secret
+            // (= AppKey/AppSecret) open the connection and send through the app; the AppSecret also
+            // verifies webhook callbacks, so app_secret defaults to client_secret.
+            let appSecret: String
+            var app: DingTalkApp?
+            if connection.mode == .stream {
+                let clientID = try required("client_id")
+                let clientSecret = try required("client_secret")
+                appSecret = settings["app_secret"].flatMap { $0.isEmpty ? nil : $0 } ?? clientSecret
+                let api = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
+                // robot_code: the robot's code for sending; the console shows it, usually equal to the AppKey.
+                app = DingTalkApp(clientID: clientID, clientSecret: clientSecret,
+                                  robotCode: settings["robot_code"].flatMap { $0.isEmpty ? nil : $0 } ?? clientID, apiBaseURL: api)
+            } else {
+                appSecret = try required("app_secret")
+            }
             return DingTalkAdapter(
-                appSecret: try required("app_secret"), baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
-                botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"]
+                appSecret: appSecret, baseURL: try baseURL(DingTalkAdapter.defaultBaseURL),
+                botName: settings["bot_name"], maxSkewMS: skewMS, corpID: settings["corp_id"], robotCode: settings["robot_code"], app: app
             )
         case "feishu":
+            // mode long_connection: events come over the bot's own socket, so the webhook's
+            // verification token is optional (without it there is no /webhook/feishu route).
+            let longConnection = settings["mode"] == "long_connection"
+            if longConnection {
+                _ = try required("app_id")
+                _ = try required("app_secret")
+            }
             let plainAllowed = settings["insecure_plain"]?.lowercased() == "true"
-            if settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
+            let webhook = !longConnection || !(settings["verification_token"] ?? "").isEmpty
+            if webhook, settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
                 throw PlatformSettingError(platform: name, key: "encrypt_key", problem: "is required: without it Feishu callbacks carry no signature and no time window, only the static verification token (set the Encrypt Key of the event subscription, or `insecure_plain: true` to accept that)")
             }
-            return FeishuAdapter(
-                verificationToken: try required("verification_token"), encryptKey: settings["encrypt_key"],
+            var adapter = FeishuAdapter(
+                verificationToken: longConnection ? (settings["verification_token"] ?? "") : try required("verification_token"), encryptKey: settings["encrypt_key"],
                 baseURL: try baseURL(FeishuAdapter.defaultBaseURL), botOpenID: settings["bot_open_id"], botName: settings["bot_name"]
             )
+            if let appID = settings["app_id"], !appID.isEmpty, !(settings["app_secret"] ?? "").isEmpty { adapter.appID = appID }
+            return adapter
         default:
             throw PlatformSettingError(platform: name, key: "", problem: "unknown platform (known: \(knownPlatforms.joined(separator: ", ")))")
         }

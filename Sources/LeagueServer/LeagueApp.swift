@@ -20,13 +20,21 @@ public final class LeagueApp: Sendable {
     /// Rung when outbound messages are waiting.
     public let outboxBell = Doorbell()
     public let transport: any HTTPTransport
+    /// State of the platform connections (stream / long-connection modes), shown in /healthz.
+    public let connectionRegistry: ConnectionRegistry
+    /// The inbound path of pushed messages: the same `Ingestor` as webhooks, ACK only after commit.
+    public let pushIngest: PushIngest
+    /// Builds the connection supervisors for the configured modes (see Connections/StreamDriver.swift).
+    let connectionDrivers: [any StreamDriver]
     /// Adapters by webhook path (`wecom-app` → the WeCom adapter).
     let webhookAdapters: [String: any PlatformAdapter]
     let maxSleep: Double
-    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
-    let maintenanceInterval: Double
+    /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
+    let appSenders: [String: any AppSender]
     /// Why webhooks were refused, for the operator: escaped and rate-limited.
     let rejectionLog = RejectionLog()
+    /// Seconds between store maintenance rounds (retention, WAL checkpoint).
+    let maintenanceInterval: Double
 
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
@@ -53,9 +61,31 @@ public final class LeagueApp: Sendable {
         self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
                                  maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
-        self.transport = transport
+        // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
+        if let app = (adapters["dingtalk"] as? DingTalkAdapter)?.app {
+            self.transport = DingTalkAppTokenTransport(base: transport, app: app, clock: clock)
+        } else {
+            self.transport = transport
+        }
         self.maxSleep = maxSleep
+        self.connectionRegistry = ConnectionRegistry(clock: clock)
+        self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)
+        self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
+                                                               adapters: adapters, logger: logger)
+        self.appSenders = ConnectionFactory.appSenders(config: config, drivers: connectionDrivers, transport: transport, clock: clock)
         self.maintenanceInterval = maintenanceInterval
+    }
+
+    /// One supervisor per platform in stream / long-connection mode, each holding its lease in the store
+    /// when the store keeps leases (SQLite does).
+    public func connectionSupervisors(holder: String = ProcessInfo.processInfo.hostName) -> [ConnectionSupervisor] {
+        connectionDrivers.map { driver in
+            let lease = (engine.store as? any LeaseStore).map {
+                ConnectionSupervisor.LeaseSettings(store: $0, name: driver.leaseName, holder: holder)
+            }
+            return ConnectionSupervisor(driver: driver, registry: connectionRegistry, clock: engine.clock,
+                                        logger: engine.logger, lease: lease)
+        }
     }
 
     /// The background services: inbox processing, timers, outbox, auditor.
@@ -63,10 +93,11 @@ public final class LeagueApp: Sendable {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
-            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32),
+            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
+                          appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
-        ]
+        ] + connectionSupervisors()
     }
 
     public func router() -> Router<BasicRequestContext> {

@@ -178,6 +178,20 @@ enum Migrations {
                     }
                 }
             }
+            // Rate windows and pauses were kept by the robot's key: forget them (a minute's sends and
+            // a pause at most; the outbox is rebuilt from the rows above).
+            try db.execute(sql: "DELETE FROM robot_sends; DELETE FROM robot_pauses")
+        }
+        migrator.registerMigration("v6-connect-dingtalk-connection-leases") { db in
+            // Who holds each platform connection (issue 12): a lease with a fencing token.
+            try db.execute(sql: """
+                CREATE TABLE connection_leases (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    token INTEGER NOT NULL,
+                    expires_at REAL NOT NULL
+                )
+                """)
         }
         migrator.registerMigration("v6-speed-dead-counts") { db in
             // The health check counts dead timers every 10 s; without this index that read every timer

@@ -55,6 +55,13 @@ struct OutboxPayload: Codable, Equatable {
         return try encoder.encode(OutboxPayload(message))
     }
 
+    /// The version a payload says it is (1 for the unversioned payloads of before issue 11), nil for garbage.
+    static func version(of data: Data) -> Int? {
+        struct Versioned: Decodable { var v: Int? }
+        guard let versioned = try? JSONDecoder().decode(Versioned.self, from: data) else { return nil }
+        return versioned.v ?? 1
+    }
+
     /// Decodes a payload of any version this build knows; nil for garbage or a later version.
     static func decode(_ data: Data) -> OutboundMessage? {
         struct Versioned: Decodable { var v: Int? }

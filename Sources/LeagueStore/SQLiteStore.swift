@@ -19,18 +19,15 @@ public final class SQLiteStore: Store {
         let mode = synchronous.lowercased() == "normal" ? "NORMAL" : "FULL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(mode)")
-            // After a checkpoint the write-ahead log is cut back to this size (bytes).
-            try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteStore.journalSizeLimit)")
             // Deleted and overwritten content is zeroed, not left in free space (issue 11).
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // After a checkpoint the write-ahead log is cut back to this size (bytes).
+            try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteStore.journalSizeLimit)")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator().migrate(pool)
         self.writer = pool
     }
-
-    /// The most the write-ahead log keeps on disk after a checkpoint: 64 MiB.
-    public static let journalSizeLimit = 64 << 20
 
     /// Creates the folder (0700 when new) and the database file with mode 0600 before SQLite opens
     /// it, and tightens an existing file and its WAL and SHM to 0600: the store holds members'
@@ -51,6 +48,9 @@ public final class SQLiteStore: Store {
             try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
     }
+
+    /// The most the write-ahead log keeps on disk after a checkpoint: 64 MiB.
+    public static let journalSizeLimit = 64 << 20
 
     /// An in-memory database, for tests.
     public init() throws {
@@ -335,6 +335,15 @@ struct SQLiteTransaction: StoreTransaction {
         return db.changesCount > 0
     }
 
+    func blankInboundText(_ inboundID: Int64) throws {
+        try execute(sql: "UPDATE inbound SET text = '' WHERE id = ?", arguments: [inboundID])
+    }
+
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int {
+        try value(Int.self, sql: "SELECT COUNT(*) FROM events WHERE at >= ? AND kind = ? AND member_id = ?",
+                  arguments: [since.timeIntervalSince1970, kind, memberID]) ?? 0
+    }
+
     func markProcessed(_ inboundID: Int64, at now: Date) throws {
         try execute(sql: "UPDATE inbound SET processed_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, inboundID])
     }
@@ -432,10 +441,11 @@ struct SQLiteTransaction: StoreTransaction {
         try? decodeOutbox(row).get()
     }
 
-    /// An outbox row, or why its payload does not decode (garbage, or a payload version this build does not know).
+    /// An outbox row, or why its payload does not decode (a later version, or garbage).
     static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
-        guard let message = OutboxPayload.decode((row["payload"] as Data?) ?? Data()) else {
-            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload (malformed, or a payload version this build does not know)"))
+        let payload = (row["payload"] as Data?) ?? Data()
+        guard let message = OutboxPayload.decode(payload) else {
+            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
         }
         return .success(OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
                            attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),

@@ -122,7 +122,7 @@ struct DeliberationEngineTests {
         try await rig.say("/议题 暑托班场地", in: "chat-g1", from: "u-g1")
         try await rig.say("/记录 青年之家周六可用", in: "chat-g1", from: "u-g1")
         try await rig.say("/决议 暑托班设在青年之家", in: "chat-g1", from: "u-g1")
-        try await rig.say("/待办 @网格员二 周五前确认场地", in: "chat-g1", from: "u-g1")
+        try await rig.say("/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
         try await rig.say("旁听的居民留言", in: "chat-g1", from: "u-stranger")
         rig.clock.advance(by: 1800)
         try await rig.say("/议事 结束", in: "chat-g1", from: "u-g1")
@@ -138,24 +138,25 @@ struct DeliberationEngineTests {
         #expect(meeting.transcript[6].speaker == "u-stranger")
 
         let action = try #require(meeting.items.first { $0.kind == .action })
-        #expect(action.owner?.memberID == "m-g2")
+        // Issue 11: an action owner is in the meeting unit's subtree (here the grid itself).
+        #expect(action.owner?.memberID == "m-g1")
         let task = try #require(try await rig.store.read { try $0.task(action.taskID ?? 0) })
         #expect(task.status == .open && !task.urgent && task.targetSeconds == 600)
-        #expect(try await rig.store.read { try $0.targets(ofTask: task.id) }.map(\.unitID) == ["g2"], "assigned to the owner's group")
-        let notice = try #require(try await rig.to("g2").first { $0.key == "task:\(task.id):notice:g2" })
-        #expect(notice.mentions.map(\.memberID) == ["m-g2"])
+        #expect(try await rig.store.read { try $0.targets(ofTask: task.id) }.map(\.unitID) == ["g1"], "assigned to the owner's group")
+        let notice = try #require(try await rig.to("g1").first { $0.key == "task:\(task.id):notice:g1" })
+        #expect(notice.mentions.map(\.memberID) == ["m-g1"])
 
         let summary = try #require(try await rig.to("g1").last).text
         #expect(summary.contains("「11月青年议事会」已结束（19:00–19:30"))
         #expect(summary.contains("1. 暑托班设在青年之家"))
-        #expect(summary.contains("T-\(task.id) 网格员二：周五前确认场地"))
+        #expect(summary.contains("T-\(task.id) 网格员一：周五前确认场地"))
 
         // The open action is carried into December's reminders of that group.
         rig.clock.set(utc("2026-12-08T10:00:00Z"))
         await rig.restart()
         _ = try await rig.fire()
         let december = try #require(try await rig.to("g1").first { $0.key == "delib:2026-12:eve:g1" }).text
-        #expect(december.contains("待办 T-\(task.id) 网格员二：周五前确认场地"))
+        #expect(december.contains("待办 T-\(task.id) 网格员一：周五前确认场地"))
     }
 
     @Test func aMeetingLeftOpenIsClosedAutomatically() async throws {

@@ -19,7 +19,7 @@ final class LoopbackPlatform: @unchecked Sendable {
     struct Received: Sendable { var key: String; var group: String; var text: String }
     private let lock = NSLock()
     private var items: [Received] = []
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
     private(set) var port = 0
 
     var received: [Received] { lock.withLock { items } }
@@ -44,13 +44,12 @@ final class LoopbackPlatform: @unchecked Sendable {
                                   started.continuation.yield(channel.localAddress?.port ?? 0)
                                   started.continuation.finish()
                               }, logger: logger)
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        task = ServiceRun(app)
         for await port in started.stream { self.port = port }
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
     }
 
     /// Waits (bounded) until `condition` holds.
@@ -211,7 +210,7 @@ final class InProcessBot: @unchecked Sendable {
     let clock: ManualClock
     let app: LeagueApp
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     init(configPath: String, transport: any HTTPTransport, runServices: Bool = true, answerWithin: Double = 4) async throws {
         let config = try ConfigLoader.load(path: configPath)
@@ -226,13 +225,12 @@ final class InProcessBot: @unchecked Sendable {
             started.continuation.yield(channel.localAddress?.port ?? 0)
             started.continuation.finish()
         })
-        task = Task { try await application.runService(gracefulShutdownSignals: []) }
+        task = ServiceRun(application)
         for await port in started.stream { self.port = port }
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
     }
 
     func advance(_ seconds: Double) {

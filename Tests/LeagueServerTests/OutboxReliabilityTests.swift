@@ -222,6 +222,57 @@ struct OutboxReliabilityTests {
         await api.stop()
     }
 
+    /// A DingTalk robot has sent its 20 messages of this minute: the reply to a new task says the
+    /// notice is queued and when it should arrive (it used to give no estimate, the window being in memory).
+    @Test func theTaskReplysEstimateCountsSendsAlreadyMadeInTheWindow() async throws {
+        let clock = ManualClock(Date())
+        let api = FakePlatformAPI(clock: clock)
+        try await api.start()
+        let org = """
+            units:
+              - id: d
+                name: 测试区
+                tier: district
+                group: {platform: generic, chat: chat-d}
+                members:
+                  - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
+              - id: t1
+                name: 第一街道
+                tier: town
+                parent: d
+                group: {platform: dingtalk, chat: cid-t1, robot_token: tok-shared, robot_secret: SEC-shared}
+                members:
+                  - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
+
+            """
+        let path = try writeTestConfig(orgYAML: org)
+        var main = try String(contentsOfFile: path, encoding: .utf8)
+        main = main.replacingOccurrences(of: "platforms:\n", with: """
+            platforms:
+              dingtalk: {app_secret: \(PlatformSecrets.dingtalkAppSecret), base_url: \(api.baseURL), bot_name: 团务助手}
+
+            """)
+        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        api.expectSecret("SEC-shared", for: "tok-shared")
+        let bot = try await InProcessBot(configPath: path, transport: AsyncHTTPClientTransport())
+        let now = bot.clock.now()
+        try await bot.store.write { tx in
+            for index in 1...20 {
+                let group = GroupBinding(platform: "dingtalk", chat: "cid-t1", credentials: ["robot_token": "tok-shared", "robot_secret": "SEC-shared"])
+                try tx.enqueue(OutboundMessage(key: "earlier:\(index)", unitID: "t1", group: group, text: "通知 \(index)", priority: .urgent), at: now)
+            }
+        }
+        try await bot.wait("the window's 20 sent") { api.delivered(to: "tok-shared").count == 20 }
+        #expect(try await bot.say("/任务 紧急 @t1 窗口已满", in: "chat-d", from: "u-d").0 == 200)
+        let key = try await bot.store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT key FROM outbox WHERE chat = 'chat-d' AND key LIKE 'in:%:reply' ORDER BY id LIMIT 1")
+        } ?? ""
+        let reply = try await bot.store.read { try $0.outbox(key: key)?.message.text } ?? ""
+        #expect(reply.contains("⏳") && reply.contains("预计"), "the reply gives an estimate: \(reply)")
+        await bot.stop()
+        await api.stop()
+    }
+
     /// The wall clock steps back an hour while a notice waits for its retry: it is still sent
     /// within seconds, not an hour later.
     @Test func aBackwardClockStepDoesNotStallARobot() async throws {

@@ -92,7 +92,7 @@ final class FakePlatformAPI: @unchecked Sendable {
     /// Robot secrets by robot (DingTalk token or Feishu hook id) for checking signatures.
     private var secrets: [String: String] = [:]
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     init(clock: ManualClock) {
         self.clock = clock
@@ -128,13 +128,12 @@ final class FakePlatformAPI: @unchecked Sendable {
             },
             logger: logger
         )
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        task = ServiceRun(app)
         for await port in started.stream { self.port = port }
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
     }
 
@@ -233,7 +232,7 @@ final class PlatformBot: @unchecked Sendable {
     let store: SQLiteStore
     let app: LeagueApp
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     /// Starts the fake platform API, writes a config whose platforms point at it, and starts the bot.
     /// - Parameter orgYAML: the org; `BASE` nowhere needed — the base URLs are in leagueops.yaml.
@@ -270,8 +269,7 @@ final class PlatformBot: @unchecked Sendable {
     }
 
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
         await api.stop()
     }

@@ -134,7 +134,7 @@ extension Array {
         let h = try RegistryHarness()
         _ = try await h.importRegistry()
         let reply = try await h.send("/诉求 甲同学家里需要帮扶", in: "chat-g1", from: "u-g1")
-        #expect(reply.first?.contains("请不要在群里写姓名") == true)
+        #expect(reply.first?.contains("青少年登记名单") == true, "\(reply)")
         #expect(try await h.store.write { try $0.demand(1) } == nil)
     }
 
@@ -179,7 +179,7 @@ struct RegistryEndToEndTests {
         try await bot.waitUntil("the grid's answer") { $0.contains { $0.group == "chat-g1" && $0.text.contains("第1网格 青少年情况") } }
         let grid = try #require(bot.transport.to("chat-g1").first).text
         #expect(grid.contains("合计 4 人，困境青少年 3 人"))
-        #expect(grid.contains("14-17 3"))
+        #expect(grid.contains("14-17 *"), "issue 11: a shown 3 next to a hidden 1 and a total of 4 gives the 1 away")
 
         #expect(try await bot.say("/查询 青少年", in: "chat-c1", from: "u-c1") == 200)
         try await bot.waitUntil("the community's answer") { $0.contains { $0.group == "chat-c1" && $0.text.contains("解放路社区 青少年情况") } }

@@ -1,9 +1,12 @@
+import AsyncHTTPClient
 import Foundation
 import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 @testable import LeagueServer
 import Logging
+import NIOCore
+import NIOHTTP1
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -52,6 +55,22 @@ struct SecurityEdgeServerTests {
         var settings = config.platforms["feishu"] ?? [:]
         settings["insecure_plain"] = nil
         #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "feishu", settings: settings) }
+    }
+
+    @Test func minutesPagesAreNeverCachedNorReferredAndLinkSecretsAreLong() async throws {
+        let bot = try await TestBot(configPath: try writeTestConfig())
+        defer { Task { await bot.stop() } }
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(bot.port)/minutes/g1/2026-11?sig=00000000000000000000000000000000")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 403)
+        #expect(response.headers["Cache-Control"].first == "no-store")
+        #expect(response.headers["Referrer-Policy"].first == "no-referrer")
+        _ = try await response.body.collect(upTo: 1 << 20)
+
+        let short = try writeTestConfig(extra: "deliberation: {link_secret: too-short}")
+        #expect { _ = try ConfigLoader.load(path: short) } throws: { "\($0)".contains("at least 32 bytes") }
+        let long = try writeTestConfig(extra: "deliberation: {link_secret: \(String(repeating: "k", count: 32))}")
+        #expect(try ConfigLoader.load(path: long).deliberation.linkSecret?.count == 32)
     }
 
     @Test func anIdleConnectionIsClosed() async throws {

@@ -10,6 +10,7 @@ import LeagueStore
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -143,7 +144,7 @@ final class TestBot: @unchecked Sendable {
     let transport: FakeTransport
     let app: LeagueApp
     private(set) var port = 0
-    private var task: Task<Void, any Error>?
+    private var task: ServiceRun?
 
     /// Starts a bot; pass the store, clock and transport of a stopped bot to simulate a restart.
     init(configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: FakeTransport? = nil) async throws {
@@ -159,8 +160,7 @@ final class TestBot: @unchecked Sendable {
 
     /// Stops the server and its services.
     func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+        await task?.stop()
         task = nil
     }
 
@@ -232,15 +232,43 @@ func settleBot(store: any Store, clock: any WallClock, app: LeagueApp, timeout: 
     Issue.record("bot did not settle")
 }
 
-/// Runs a bot's server and services on port 0; returns the bound port and the task to cancel.
-func startServer(_ app: LeagueApp) async -> (Int, Task<Void, any Error>) {
+/// Runs a bot's server and services on port 0; returns the bound port and the run to stop.
+func startServer(_ app: LeagueApp) async -> (Int, ServiceRun) {
     let started = AsyncStream<Int>.makeStream()
     let application = app.application(onServerRunning: { channel in
         started.continuation.yield(channel.localAddress?.port ?? 0)
         started.continuation.finish()
     })
-    let task = Task { try await application.runService(gracefulShutdownSignals: []) }
+    let task = ServiceRun(application)
     var port = 0
     for await bound in started.stream { port = bound }
     return (port, task)
+}
+
+/// A server (or any service) run in a service group of its own and stopped by graceful shutdown.
+/// Cancelling the task instead can trap in NIO when a connection is accepted during the cancel
+/// ("Deinited NIOAsyncWriter without calling finish()", swift-nio#3481); a shutdown that hangs is
+/// cancelled after 10 s so a test cannot hang on it.
+final class ServiceRun: Sendable {
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init(_ service: some Service) {
+        var logger = Logger(label: "test-service-group")
+        logger.logLevel = .critical
+        let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
+        self.group = group
+        self.task = Task { try await group.run() }
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        let task = task
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(10))
+            task.cancel()
+        }
+        _ = try? await task.value
+        deadline.cancel()
+    }
 }

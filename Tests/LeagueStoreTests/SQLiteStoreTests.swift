@@ -161,3 +161,22 @@ struct SQLiteStoreTests {
         #expect(try await store.read { try $0.unprocessedInbound(limit: 100) }.isEmpty, "nothing half-written")
     }
 }
+
+@Suite("Connection leases in SQLite")
+struct ConnectionLeaseStoreTests {
+    @Test func oneHolderAtATimeWithAGrowingFencingToken() async throws {
+        let store = try SQLiteStore()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let a = try await store.acquireLease("dingtalk:app", holder: "a", now: t0, ttl: 30)
+        #expect(a?.token == 1)
+        #expect(try await store.acquireLease("dingtalk:app", holder: "b", now: t0.addingTimeInterval(5), ttl: 30) == nil)
+        #expect(try await store.acquireLease("dingtalk:app", holder: "a", now: t0.addingTimeInterval(5), ttl: 30)?.token == 1)
+        try await store.releaseLease("dingtalk:app", holder: "a", token: 1)
+        let b = try await store.acquireLease("dingtalk:app", holder: "b", now: t0.addingTimeInterval(6), ttl: 30)
+        #expect(b?.holder == "b")
+        #expect(b?.token == 2)
+        // A late release with the old token changes nothing.
+        try await store.releaseLease("dingtalk:app", holder: "a", token: 1)
+        #expect(try await store.acquireLease("dingtalk:app", holder: "a", now: t0.addingTimeInterval(7), ttl: 30) == nil)
+    }
+}

@@ -61,11 +61,15 @@ public enum RegistryText {
         }
         var lines = [language.pick("📊 \(unitName) 青少年情况（\(grids) 个网格登记）", "📊 Youth in \(unitName) (\(grids) grid(s) registered)")]
         lines.append(language.pick("合计 \(c(counts.total)) 人，困境青少年 \(c(counts.inDifficulty)) 人", "Total \(c(counts.total)); in difficulty \(c(counts.inDifficulty))"))
-        lines.append(language.pick("年龄段：", "Age: ") + AgeBand.allCases.map { "\($0.rawValue) \(c(counts.byAgeBand[$0] ?? 0))" }.joined(separator: " | "))
-        lines.append(language.pick("状态：", "Status: ") + YouthStatus.allCases.map { "\($0.name(language)) \(c(counts.byStatus[$0] ?? 0))" }.joined(separator: " | "))
+        // Parts of a shown total: a lone hidden part would be the total minus the others (issue 11).
+        let ages = SmallCounts.suppress(parts: AgeBand.allCases.map { counts.byAgeBand[$0] ?? 0 }, total: counts.total, threshold: minimum)
+        lines.append(language.pick("年龄段：", "Age: ") + zip(AgeBand.allCases, ages.parts).map { "\($0.rawValue) \($1)" }.joined(separator: " | "))
+        let statuses = SmallCounts.suppress(parts: YouthStatus.allCases.map { counts.byStatus[$0] ?? 0 }, total: counts.total, threshold: minimum)
+        lines.append(language.pick("状态：", "Status: ") + zip(YouthStatus.allCases, statuses.parts).map { "\($0.name(language)) \($1)" }.joined(separator: " | "))
         if !counts.difficultyByCategory.isEmpty {
-            let categories = counts.difficultyByCategory.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            lines.append(language.pick("困境类别：", "Difficulty: ") + categories.prefix(6).map { "\($0.key) \(c($0.value))" }.joined(separator: " | "))
+            let categories = Array(counts.difficultyByCategory.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(6))
+            let shown = SmallCounts.suppress(parts: categories.map(\.value), total: counts.inDifficulty, threshold: minimum).parts
+            lines.append(language.pick("困境类别：", "Difficulty: ") + zip(categories, shown).map { "\($0.key) \($1)" }.joined(separator: " | "))
         }
         if let link { lines.append(language.pick("完整视图：\(link)", "Full view: \(link)")) }
         return lines.joined(separator: "\n")

@@ -241,6 +241,10 @@ public protocol StoreReader {
 
 /// Writes, inside one transaction: either everything in it is committed or nothing is.
 public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryRecords {
+    /// Empties the stored text of an inbound message (personal data that must not be kept, issue 11).
+    func blankInboundText(_ inboundID: Int64) throws
+    /// How many events of `kind` by `memberID` happened at or after `since`.
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int
     /// Runs `body` in a nested savepoint: if it throws, only its own writes are undone.
     func savepoint(_ body: () throws -> Void) throws
     /// The next free task number (T-<n>).

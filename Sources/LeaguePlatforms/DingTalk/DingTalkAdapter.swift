@@ -18,6 +18,8 @@ public struct DingTalkAdapter: PlatformAdapter {
     public let name = "dingtalk"
     public let appSecret: String
     public let baseURL: String
+    /// The app robot (Stream mode): groups bound by chat only are sent through the OpenAPI.
+    public let app: DingTalkApp?
     public let botName: String?
     /// Largest accepted distance between the `timestamp` header and the server clock, ms.
     public let maxSkewMS: Int64
@@ -29,10 +31,13 @@ public struct DingTalkAdapter: PlatformAdapter {
     public static let defaultBaseURL = "https://oapi.dingtalk.com"
     /// The default window: 5 minutes.
     public static let defaultMaxSkewMS: Int64 = 300_000
+    /// The new OpenAPI host: Stream gateway bootstrap, access tokens, app robot messages.
+    public static let defaultAPIBaseURL = "https://api.dingtalk.com"
 
     public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = DingTalkAdapter.defaultMaxSkewMS,
-                corpID: String? = nil, robotCode: String? = nil) {
+                corpID: String? = nil, robotCode: String? = nil, app: DingTalkApp? = nil) {
         self.appSecret = appSecret
+        self.app = app
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.botName = botName.flatMap { $0.isEmpty ? nil : $0 }
         self.maxSkewMS = maxSkewMS
@@ -41,6 +46,12 @@ public struct DingTalkAdapter: PlatformAdapter {
     }
 
     public var rateLimit: RateLimit { RateLimit(perMinute: 20) }
+
+    /// Groups without a custom robot are sent through the app: all of them share the app's API limit.
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? {
+        guard let app, (group.credentials["robot_token"] ?? "").isEmpty else { return nil }
+        return ("dingtalk-app:\(app.robotCode)", DingTalkApp.appRateLimit)
+    }
 
     public func ackHint(_ language: Language) -> String {
         let bot = botName.map { "@\($0)" }
@@ -77,6 +88,12 @@ public struct DingTalkAdapter: PlatformAdapter {
         guard let json = JSONValue.parse(request.body), json.isObject else {
             throw .badRequest("DingTalk callback body is not a JSON object")
         }
+        return try decodeMessage(json, now: now)
+    }
+
+    /// Decodes a robot message object: the body of an HTTP-mode callback, or the `data` of a Stream
+    /// push on topic `/v1.0/im/bot/messages/get` (the same object; the socket was authenticated).
+    func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
         if let corpID, json.text("chatbotCorpId") != corpID {
             throw .unauthorized("DingTalk chatbotCorpId \(json.text("chatbotCorpId") ?? "(none)") is not the configured corp_id")
         }
@@ -124,7 +141,9 @@ public struct DingTalkAdapter: PlatformAdapter {
 
     public func encode(_ message: OutboundMessage, now: Date) throws(EncodeError) -> OutboundRequest {
         guard let token = message.group.credentials["robot_token"], !token.isEmpty else {
-            throw EncodeError("DingTalk group \(message.group.chat) has no robot_token credential")
+            // No custom robot for this group: the app robot speaks (Stream mode), if configured.
+            if let app { return try app.encode(message) }
+            throw EncodeError("DingTalk group \(message.group.chat) has no robot_token credential (and no app: set platforms.dingtalk.mode: stream with client_id/client_secret)")
         }
         let url = robotURL(token: token, secret: message.group.credentials["robot_secret"], timestampMS: Self.milliseconds(now))
         return OutboundRequest(url: url, headers: ["Content-Type": "application/json"], body: body(for: message).data)
@@ -176,6 +195,8 @@ public struct DingTalkAdapter: PlatformAdapter {
     /// sign / timestamp / IP security failure), 300001 and 300005 (invalid or missing token) and any
     /// other errcode are permanent. Non-200 HTTP: 5xx retried, 429 rate limited.
     public func classify(_ response: OutboundResponse) -> DeliveryOutcome {
+        // The app's OpenAPI answers `{processQueryKey}` or `{code, message}`; the custom robot `{errcode, errmsg}`.
+        if let outcome = DingTalkApp.classify(response) { return outcome }
         guard response.status == 200 else { return classifyByStatus(response) }
         guard let json = JSONValue.parse(response.body), let code = json["errcode"]?.int64 else {
             return .retryLater("DingTalk answered HTTP 200 without an errcode")

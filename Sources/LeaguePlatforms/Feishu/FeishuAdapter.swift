@@ -56,6 +56,19 @@ public struct FeishuAdapter: PlatformAdapter {
 
     public var rateLimit: RateLimit { RateLimit(perMinute: 100, perSecond: 5) }
 
+    /// No webhook route without a verification token (long-connection-only setups).
+    public var webhookPaths: [String] { verificationToken.isEmpty ? [] : [name] }
+
+    /// The app (app_id) that posts into groups bound by chat only; nil without app credentials.
+    public var appID: String?
+
+    /// Groups without a custom-bot hook are posted to through the app: they share its limit of
+    /// 50 a second and 1,000 a minute (im/v1/messages); each chat keeps `rateLimit` (5 a second).
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? {
+        guard let appID, (group.credentials["hook"] ?? "").isEmpty else { return nil }
+        return ("feishu-app:\(appID)", RateLimit(perMinute: 1000, perSecond: 50))
+    }
+
     public func ackHint(_ language: Language) -> String {
         let bot = botName.map { "@\($0)" }
         return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
@@ -206,7 +219,7 @@ public struct FeishuAdapter: PlatformAdapter {
         return .event(FeishuEnvelope(eventID: eventID, eventType: eventType, plaintext: plaintext))
     }
 
-    private func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
+    func decodeMessage(_ json: JSONValue, now: Date) throws(InboundRejection) -> InboundOutcome {
         guard let message = json["event"]?["message"] else { throw .badRequest("Feishu im.message.receive_v1 has no event.message") }
         let type = message.text("message_type") ?? ""
         guard type == "text" else {

@@ -24,7 +24,18 @@ import LeagueCore
 /// character boundary and ends with "…". Limit: 20 messages a minute per robot.
 public struct WeComAdapter: PlatformAdapter {
     public let name = "wecom"
-    public var webhookPaths: [String] { [Self.aiBotPath, Self.appPath] }
+    public var webhookPaths: [String] { webhookEnabled ? [Self.aiBotPath, Self.appPath] : [] }
+    /// False in long-connection-only setups (no callback token / key configured).
+    public var webhookEnabled = true
+    /// The AI bot's id when it speaks over its long connection (groups bound by chat only).
+    public var aiBotID: String?
+
+    /// Groups without a robot_key are posted to with `aibot_send_msg`: they share one bot, modelled
+    /// at 10 a second (not documented); each chat keeps `rateLimit` (20 a minute).
+    public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? {
+        guard let aiBotID, (group.credentials["robot_key"] ?? "").isEmpty else { return nil }
+        return ("wecom-aibot:\(aiBotID)", RateLimit(perSecond: 10))
+    }
     public static let aiBotPath = "wecom"
     public static let appPath = "wecom-app"
 
@@ -132,6 +143,12 @@ public struct WeComAdapter: PlatformAdapter {
             throw .badRequest("WeCom app callback has no <Encrypt> element")
         }
         return encrypt
+    }
+
+    /// The `body` of an `aibot_msg_callback` pushed over the AI bot's long connection: the same
+    /// JSON object as the decrypted callback.
+    public func decodePushedAIBot(_ body: Data, now: Date) throws(InboundRejection) -> InboundOutcome {
+        try decodeAIBot(Array(body), now: now)
     }
 
     /// The 智能机器人 message: `msgid`, `chatid`, `chattype`, `from.userid`, `msgtype`, `text.content`.

@@ -84,6 +84,8 @@ public struct Engine: Sendable {
         let command: ParsedCommand
         switch parsed {
         case .notACommand:
+            // Plain chat is never relayed, but meeting minutes read it back: an ID-card number is not kept.
+            if PrivacyScreen.containsIDCardNumber(message.text) { try? tx.blankInboundText(record.id) }
             return
         case .error(let error):
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
@@ -97,6 +99,7 @@ public struct Engine: Sendable {
         let context = CommandContext(engine: self, tx: tx, record: record, unit: unit, member: member, command: command)
         do {
             try checkPermission(context)
+            try screenPrivacy(context)
             guard let handler = commandHandlers[command.id] else {
                 throw Refusal(zh: "命令 \(command.id) 尚未实现。", en: "Command \(command.id) is not available.")
             }

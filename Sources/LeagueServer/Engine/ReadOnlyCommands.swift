@@ -11,6 +11,10 @@ extension Engine {
 
     /// True when the message is a command that only reads, from a bound group.
     public func isReadOnly(_ message: ChatMessage) -> Bool {
+        // Cheap first: plain chat and 收到 (the bulk of traffic) are not parsed twice.
+        if !message.mentionsBot {
+            guard let first = message.text.first(where: { !$0.isWhitespace }), "/#／＃".contains(first) else { return false }
+        }
         guard config.org.unit(platform: message.platform, chat: message.chat) != nil else { return false }
         if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot) {
             return Self.readOnlyCommands.contains(command.id)
@@ -113,9 +117,11 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func demand(_ id: Int) throws -> Demand? { try base.demand(id) }
     func demands(unitIDs: Set<String>, state: DemandState?) throws -> [Demand] { try base.demands(unitIDs: unitIDs, state: state) }
     func auditEntries(limit: Int) throws -> [AuditEntry] { try base.auditEntries(limit: limit) }
+    func countEvents(kind: String, memberID: String, since: Date) throws -> Int { try base.countEvents(kind: kind, memberID: memberID, since: since) }
 
     // MARK: Writes (recorded)
 
+    func blankInboundText(_ inboundID: Int64) throws { record { try $0.blankInboundText(inboundID) } }
     func insert(_ task: WorkTask) throws { record { try $0.insert(task) } }
     func update(_ task: WorkTask) throws { record { try $0.update(task) } }
     func insert(_ targets: [TaskTarget]) throws { record { try $0.insert(targets) } }

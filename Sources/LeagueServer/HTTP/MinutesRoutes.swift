@@ -12,8 +12,16 @@ struct MinutesRoutes {
     let app: LeagueApp
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("/minutes/:unit/:month") { request, context in try await page(request, context) }
+        router.get("/minutes/:unit/:month") { request, context in
+            // Minutes are about people: never cached, never leaked through a Referer (issue 11).
+            var response = try await page(request, context)
+            response.headers[.cacheControl] = "no-store"
+            response.headers[Self.referrerPolicy] = "no-referrer"
+            return response
+        }
     }
+
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 
     func page(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let query = WebhookRoutes.query(request.uri.query ?? "")

@@ -24,9 +24,19 @@ struct WebhookRoutes {
     }
 
     func health() async throws -> Response {
-        let report = await app.auditor.report()
-        let json = report.json
-        return Response(status: report.degraded ? .serviceUnavailable : .ok,
+        var report = await app.auditor.report()
+        // Platform connections (stream / long-connection modes): one down > 60 s, or stopped, degrades.
+        let connections = app.connectionRegistry.report()
+        for connection in connections where connection.degraded {
+            let why = connection.state == "stopped" ? "stopped" : "down for \(Int(connection.downSeconds ?? 0)) s"
+            report.reasons.append(Auditor.Reason(code: "connection", detail: "\(connection.name) \(why): \(connection.lastError ?? "no error recorded")"))
+        }
+        let degraded = report.degraded
+        var json = report.json
+        if !connections.isEmpty {
+            json = String(json.dropLast()) + ",\"connections\":" + ConnectionRegistry.json(connections) + "}"
+        }
+        return Response(status: degraded ? .serviceUnavailable : .ok,
                         headers: [.contentType: "application/json; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }

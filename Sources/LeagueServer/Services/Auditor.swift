@@ -30,6 +30,7 @@ public actor Auditor {
         public var json: String {
             let h = health ?? StoreHealth()
             let o = outbox ?? OutboxHealth()
+            // LeagueBench waits for `"unprocessed_inbound":0,` (with the comma): keep a member after it.
             var members: [(String, OutJSON)] = [
                 ("status", .string(degraded ? "degraded" : "ok")),
                 ("reasons", .array(reasons.map { .string("\($0.code): \($0.detail)") })),

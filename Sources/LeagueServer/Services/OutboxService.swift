@@ -27,6 +27,8 @@ public struct OutboxService: Service {
     let doorbell: Doorbell
     let maxSleep: Double
     let concurrency: Int
+    /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
+    var appSenders: [String: any AppSender] = [:]
     let book = RobotBook()
 
     /// One robot's sends of a round.
@@ -46,6 +48,7 @@ public struct OutboxService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 do {
+                    try await recordFinished()
                     let (wait, batches) = try await round()
                     for batch in batches {
                         group.addTask { await self.deliver(batch) }
@@ -56,6 +59,12 @@ public struct OutboxService: Service {
                     await doorbell.wait(seconds: 1)
                 }
             }
+        }
+        // Batches still in flight at shutdown have ended (the group waits for them): keep their outcomes.
+        do {
+            try await recordFinished()
+        } catch {
+            engine.logger.error("could not record the last sends; they will be sent again", metadata: ["error": "\(error)"])
         }
     }
 
@@ -80,7 +89,9 @@ public struct OutboxService: Service {
         let busy = book.busy
         let free = concurrency - busy.count
         guard free > 0 else { return (maxSleep, []) }
-        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: 512, excludingRobots: busy) }
+        // Few free slots need few rows (a fan-out to a thousand groups has one or two rows per robot).
+        let limit = min(512, max(64, free * 16))
+        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: limit, excludingRobots: busy) }
         if !due.undecodable.isEmpty {
             let undecodable = due.undecodable
             try await engine.store.write { tx in
@@ -108,7 +119,8 @@ public struct OutboxService: Service {
             due.entries.removeAll { dropped.contains($0.id) }
             if due.entries.isEmpty { return (nil, []) }
         }
-        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11).
+        // Rows hold no credentials and no mobiles: resolve them from the config now (issue 11), so a
+        // rotated key applies to waiting messages; a group no longer bound has nothing to send with.
         var unbound: [(OutboxEntry, String)] = []
         due.entries = due.entries.compactMap { entry in
             guard let message = engine.resolveForSending(entry.message) else {
@@ -118,6 +130,17 @@ public struct OutboxService: Service {
             var resolved = entry
             resolved.message = message
             return resolved
+        }
+        if !unbound.isEmpty {
+            let config = engine.config
+            let dead = unbound
+            try await engine.store.write { tx in
+                for (entry, reason) in dead {
+                    try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: wall)
+                    try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                }
+            }
+            if due.entries.isEmpty { return (nil, []) }
         }
         // As many robots as may send at once; the others stay due for the next round.
         var chosen: Set<String> = []
@@ -130,9 +153,7 @@ public struct OutboxService: Service {
             }
             entries.append(entry)
         }
-        var planned = book.plan(entries, adapters: engine.adapters, now: mono)
-        planned.unsendable += unbound
-        let plan = planned
+        let plan = book.plan(entries, adapters: engine.adapters, now: mono)
         let config = engine.config
         let sends = plan.sends.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
         // The sends are noted before they go: a crash afterwards cannot make a restart exceed a window.
@@ -180,10 +201,6 @@ public struct OutboxService: Service {
     /// Sends one robot's batch in order and writes the outcome; the first failure or "rate limited"
     /// pauses the robot and leaves the rest of the batch waiting for the pause to end.
     func deliver(_ batch: Batch) async {
-        defer {
-            book.release(batch.robot)
-            doorbell.ring()
-        }
         var results: [(OutboxPlanner.Send, DeliveryOutcome)] = []
         var stop: DeliveryOutcome?
         var notSent: [OutboxPlanner.Send] = []
@@ -201,61 +218,75 @@ public struct OutboxService: Service {
             }
         }
         let wall = engine.clock.now()
-        let mono = monotonicNow()
-        let policy = policy
-        let config = engine.config
         let decision = book.afterBatch(robot: batch.robot, platform: batch.platform, stop: stop,
-                                       delivered: results.contains { $0.1 == .delivered }, policy: policy, wall: wall, mono: mono)
-        switch decision {
-        case .paused(let pause):
+                                       delivered: results.contains { $0.1 == .delivered }, policy: policy, wall: wall, mono: monotonicNow())
+        if case .paused(let pause) = decision {
             engine.logger.warning("robot paused", metadata: ["robot": "\(batch.robot)", "kind": "\(pause.kind.rawValue)",
                                                              "seconds": "\(Int(pause.seconds))", "reason": "\(pause.reason)"])
-        case .resumed, .unchanged: break
         }
-        let outcomes = results
-        let waiting = notSent.flatMap { $0.entries.map(\.id) }
+        // The robot stays busy until the loop has written this (its rows must not be read as due before).
+        book.finish(RobotBook.Finished(robot: batch.robot, outcomes: results, waiting: notSent.flatMap { $0.entries.map(\.id) },
+                                       decision: decision, at: wall))
+        doorbell.ring()
+    }
+
+    /// Writes the outcomes of the robots' finished batches in one transaction, then frees those robots.
+    func recordFinished() async throws {
+        let finished = book.takeFinished()
+        guard !finished.isEmpty else { return }
+        let policy = policy
+        let config = engine.config
         do {
             try await engine.store.write { tx in
-                for (send, outcome) in outcomes {
-                    for entry in send.entries {
-                        switch outcome {
-                        case .delivered:
-                            try tx.markSent(entry.id, at: wall)
-                        case .rateLimited(_, let reason):
-                            let until = decision.pause?.until ?? wall.addingTimeInterval(60)
-                            try tx.markRetry(entry.id, attempts: entry.attempts, next: until, error: "rate limited: \(reason)")
-                        case .retryLater(let reason):
-                            let attempts = entry.attempts + 1
-                            switch policy.decide(attempts: attempts, createdAt: entry.createdAt, now: wall) {
-                            case .giveUp:
-                                try tx.markDead(entry.id, attempts: attempts, error: reason, at: wall)
-                                try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
-                            case .retry(let next):
-                                try tx.markRetry(entry.id, attempts: attempts, next: max(next, decision.pause?.until ?? next), error: reason)
-                            }
-                        case .permanentFailure(let reason):
-                            try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: wall)
-                            try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
-                        }
-                    }
-                }
-                if let until = decision.pause?.until {
-                    try tx.postpone(waiting, until: until)
-                }
-                switch decision {
-                case .paused(let pause): try tx.setPause(pause)
-                case .resumed: try tx.clearPause(robotID: batch.robot)
-                case .unchanged: break
-                }
+                for batch in finished { try Self.record(batch, policy: policy, config: config, tx: tx) }
             }
         } catch {
-            // The rows stay pending and are sent again (same idempotency key): at least once, never lost.
-            engine.logger.error("could not record a robot's sends", metadata: ["robot": "\(batch.robot)", "error": "\(error)"])
+            // Kept for the next try; the robots stay busy, so nothing is sent twice meanwhile.
+            book.requeue(finished)
+            throw error
+        }
+        for batch in finished { book.release(batch.robot) }
+    }
+
+    /// The store's side of one robot's finished batch.
+    static func record(_ batch: RobotBook.Finished, policy: RetryPolicy, config: BotConfig, tx: any StoreTransaction) throws {
+        let wall = batch.at
+        let pause = batch.decision.pause
+        for (send, outcome) in batch.outcomes {
+            for entry in send.entries {
+                switch outcome {
+                case .delivered:
+                    try tx.markSent(entry.id, at: wall)
+                case .rateLimited(_, let reason):
+                    try tx.markRetry(entry.id, attempts: entry.attempts, next: pause?.until ?? wall.addingTimeInterval(60), error: "rate limited: \(reason)")
+                case .retryLater(let reason):
+                    let attempts = entry.attempts + 1
+                    switch policy.decide(attempts: attempts, createdAt: entry.createdAt, now: wall) {
+                    case .giveUp:
+                        try tx.markDead(entry.id, attempts: attempts, error: reason, at: wall)
+                        try reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                    case .retry(let next):
+                        try tx.markRetry(entry.id, attempts: attempts, next: max(next, pause?.until ?? next), error: reason)
+                    }
+                case .permanentFailure(let reason):
+                    try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: wall)
+                    try reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                }
+            }
+        }
+        if let until = pause?.until { try tx.postpone(batch.waiting, until: until) }
+        switch batch.decision {
+        case .paused(let pause): try tx.setPause(pause)
+        case .resumed: try tx.clearPause(robotID: batch.robot)
+        case .unchanged: break
         }
     }
 
     /// Sends one message (or digest) through its platform adapter.
     private func sendOne(_ send: OutboxPlanner.Send) async -> DeliveryOutcome {
+        if let app = appSenders[send.message.group.platform], app.handles(send.message.group) {
+            return await app.send(send.message, timeout: engine.config.outbox.timeoutSeconds)
+        }
         guard let adapter = engine.adapters[send.message.group.platform] else {
             return .permanentFailure("platform \(send.message.group.platform) is not configured")
         }
@@ -330,10 +361,16 @@ public enum OutboxPlanner {
             var postponed: [Int64] = []
             var wakeAt: Date?
             var sends: [Send] = []
+            // An app speaking in many groups also has one window over all of them (DingTalk app robot).
+            let shared = adapters[queue[0].message.group.platform]?.sharedRateLimit(for: queue[0].message.group)
+            if let shared, windows[shared.key] == nil {
+                windows[shared.key] = RateWindow(perMinute: shared.limit.perMinute, perSecond: shared.limit.perSecond)
+            }
             for item in digestGroups(queue, merge: queue.count > capacity, limit: digestLimit) {
-                let slot = window.nextSlot(at: now)
+                let slot = max(window.nextSlot(at: now), shared.flatMap { windows[$0.key]?.nextSlot(at: now) } ?? now)
                 if slot <= now {
                     window.record(at: now)
+                    if let shared { windows[shared.key]?.record(at: now) }
                     sends.append(item)
                 } else {
                     wakeAt = wakeAt ?? slot

@@ -21,7 +21,18 @@ final class RobotBook: Sendable {
         }
     }
 
+    /// A robot's batch that has been sent, waiting for the outbox loop to write its outcome.
+    struct Finished: Sendable {
+        var robot: String
+        var outcomes: [(OutboxPlanner.Send, DeliveryOutcome)]
+        /// Rows of the batch not tried (after the first failure, or at shutdown).
+        var waiting: [Int64]
+        var decision: Decision
+        var at: Date
+    }
+
     private struct State {
+        var finished: [Finished] = []
         var windows: [String: RateWindow] = [:]
         var busy: Set<String> = []
         var failures: [String: Int] = [:]
@@ -82,6 +93,17 @@ final class RobotBook: Sendable {
     func plan(_ entries: [OutboxEntry], adapters: [String: any PlatformAdapter], now: Date) -> OutboxPlanner.Plan {
         state.withLockedValue { state in OutboxPlanner.plan(entries, windows: &state.windows, adapters: adapters, now: now) }
     }
+
+    func finish(_ batch: Finished) { state.withLockedValue { $0.finished.append(batch) } }
+
+    func takeFinished() -> [Finished] {
+        state.withLockedValue { state in
+            defer { state.finished = [] }
+            return state.finished
+        }
+    }
+
+    func requeue(_ batches: [Finished]) { state.withLockedValue { $0.finished.insert(contentsOf: batches, at: 0) } }
 
     func take(_ robots: Set<String>) { state.withLockedValue { $0.busy.formUnion(robots) } }
 

@@ -1,0 +1,260 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import LeagueCore
+import LeaguePlatforms
+import Logging
+import NIOCore
+import NIOWebSocket
+import Testing
+
+/// A scripted DingTalk on loopback: the Stream gateway (bootstrap, single-use tickets, the WebSocket,
+/// SYSTEM ping / disconnect, CALLBACK pushes, recorded ACKs, redelivery) and the OpenAPI the app robot
+/// sends through (access token, group messages).
+final class FakeDingTalkGateway: @unchecked Sendable {
+    enum Bootstrap: Sendable {
+        /// Answer with this status and body.
+        case status(Int, String)
+        /// Accept the request and never answer (until the gateway stops).
+        case hang
+    }
+
+    struct Socket: @unchecked Sendable {
+        let id: Int
+        let ticket: String
+        let writer: WebSocketOutboundWriter
+    }
+
+    struct Sent: Sendable {
+        var chat: String
+        var robotCode: String
+        var msgKey: String
+        var content: String
+        var token: String
+    }
+
+    let clientID = "dingappkey1"
+    let clientSecret = "dingsecret1"
+    private let lock = NSLock()
+    private var bootstrapScript: [Bootstrap] = []
+    private var issued: [String: Date] = [:]
+    private var used: Set<String> = []
+    private(set) var refusedTickets: [String] = []
+    private var sockets: [Socket] = []
+    private var closedSockets: Set<Int> = []
+    private var frames: [(socket: Int, text: String)] = []
+    private var bootstrapCalls = 0
+    private var tokens: [String: Date] = [:]
+    private var tokenCount = 0
+    private var sendScript: [(Int, String)] = []
+    private var sent: [Sent] = []
+    private var hanging: [CheckedContinuation<Void, Never>] = []
+    private(set) var port = 0
+    private var task: ServiceRun?
+    /// Lifetime of issued access tokens, seconds.
+    var tokenLifetime = 7200
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var bootstrapCount: Int { lock.withLock { bootstrapCalls } }
+    var openSockets: [Socket] { lock.withLock { sockets.filter { !closedSockets.contains($0.id) } } }
+    var allSockets: [Socket] { lock.withLock { sockets } }
+    var tokensIssued: Int { lock.withLock { tokenCount } }
+    var messages: [Sent] { lock.withLock { sent } }
+    var refused: [String] { lock.withLock { refusedTickets } }
+
+    func scriptBootstrap(_ answers: [Bootstrap]) { lock.withLock { bootstrapScript = answers } }
+    func scriptSends(_ answers: [(Int, String)]) { lock.withLock { sendScript = answers } }
+    /// Frames the client sent on a socket (ACKs).
+    func received(on socket: Int) -> [String] { lock.withLock { frames.filter { $0.socket == socket }.map(\.text) } }
+    func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?)] {
+        lock.withLock { frames }.compactMap { entry in
+            guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
+                  let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID else { return nil }
+            return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int)
+        }
+    }
+    func ackData(of messageID: String) -> [String] {
+        lock.withLock { frames }.compactMap { entry in
+            guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
+                  let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID else { return nil }
+            return json["data"] as? String
+        }
+    }
+
+    func start() async throws {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.post("/v1.0/gateway/connections/open") { request, _ in try await self.bootstrap(request) }
+        router.post("/v1.0/oauth2/accessToken") { request, _ in try await self.accessToken(request) }
+        router.post("/v1.0/robot/groupMessages/send") { request, _ in try await self.groupSend(request) }
+        router.post("/robot/send") { request, _ in
+            // The custom robot of a group that has one.
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+            let content = ((json["text"] as? [String: Any])?["content"] as? String) ?? ""
+            let token = request.uri.queryParameters.get("access_token") ?? ""
+            self.lock.withLock { self.sent.append(Sent(chat: "robot:" + token, robotCode: "", msgKey: "custom", content: content, token: "")) }
+            return Self.json(#"{"errcode":0,"errmsg":"ok"}"#)
+        }
+        router.ws("/connect", shouldUpgrade: { request, _ in
+            let ticket = request.uri.queryParameters.get("ticket") ?? ""
+            let ok: Bool = self.lock.withLock {
+                guard let issuedAt = self.issued[ticket], !self.used.contains(ticket), Date().timeIntervalSince(issuedAt) < 90 else {
+                    self.refusedTickets.append(ticket)
+                    return false
+                }
+                self.used.insert(ticket)
+                return true
+            }
+            return ok ? .upgrade([:]) : .dontUpgrade
+        }, onUpgrade: { inbound, outbound, context in
+            let ticket = context.request.uri.queryParameters.get("ticket") ?? ""
+            let id: Int = self.lock.withLock {
+                let id = self.sockets.count + 1
+                self.sockets.append(Socket(id: id, ticket: ticket, writer: outbound))
+                return id
+            }
+            do {
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message { self.lock.withLock { self.frames.append((id, text)) } }
+                }
+            } catch {}
+            self.lock.withLock { _ = self.closedSockets.insert(id) }
+        })
+        let started = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "fake-dingtalk")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeDingTalk"),
+            onServerRunning: { channel in
+                started.continuation.yield(channel.localAddress?.port ?? 0)
+                started.continuation.finish()
+            },
+            logger: logger
+        )
+        task = ServiceRun(app)
+        for await port in started.stream { self.port = port }
+    }
+
+    func stop() async {
+        let waiting = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            defer { hanging = [] }
+            return hanging
+        }
+        for continuation in waiting { continuation.resume() }
+        for socket in openSockets { try? await socket.writer.close(.goingAway, reason: nil) }
+        await task?.stop()
+        task = nil
+    }
+
+    // MARK: HTTP
+
+    private func bootstrap(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 16)
+        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        let answer: Bootstrap? = lock.withLock {
+            bootstrapCalls += 1
+            return bootstrapScript.isEmpty ? nil : bootstrapScript.removeFirst()
+        }
+        switch answer {
+        case .status(let status, let text):
+            return Self.json(text, status: status)
+        case .hang:
+            await withCheckedContinuation { continuation in lock.withLock { hanging.append(continuation) } }
+            return Self.json("{}", status: 500)
+        case nil:
+            let subscriptions = json["subscriptions"] as? [[String: Any]] ?? []
+            guard json["clientId"] as? String == clientID, json["clientSecret"] as? String == clientSecret,
+                  subscriptions.contains(where: { $0["topic"] as? String == DingTalkStream.botMessageTopic && $0["type"] as? String == "CALLBACK" }) else {
+                return Self.json(#"{"code":"InvalidAuthentication","message":"bad client"}"#, status: 401)
+            }
+            let ticket = UUID().uuidString
+            lock.withLock { issued[ticket] = Date() }
+            return Self.json(#"{"endpoint":"ws://127.0.0.1:\#(port)/connect","ticket":"\#(ticket)"}"#)
+        }
+    }
+
+    private func accessToken(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 16)
+        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        guard json["appKey"] as? String == clientID, json["appSecret"] as? String == clientSecret else {
+            return Self.json(#"{"code":"invalidClientIdOrSecret","message":"bad"}"#, status: 400)
+        }
+        let token: String = lock.withLock {
+            tokenCount += 1
+            let token = "tok-\(tokenCount)"
+            tokens[token] = Date().addingTimeInterval(Double(tokenLifetime))
+            return token
+        }
+        return Self.json(#"{"accessToken":"\#(token)","expireIn":\#(tokenLifetime)}"#)
+    }
+
+    /// Makes every issued token invalid (as if it expired on DingTalk's side).
+    func expireTokens() { lock.withLock { tokens = [:] } }
+
+    private func groupSend(_ request: Request) async throws -> Response {
+        let token = request.headers[.init("x-acs-dingtalk-access-token")!] ?? ""
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        let valid = lock.withLock { tokens[token].map { $0 > Date() } ?? false }
+        guard valid else { return Self.json(#"{"code":"InvalidAuthentication","message":"token invalid"}"#, status: 401) }
+        if let scripted = lock.withLock({ sendScript.isEmpty ? nil : sendScript.removeFirst() }) {
+            return Self.json(scripted.1, status: scripted.0)
+        }
+        let param = (json["msgParam"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+        let content = (param["content"] as? String) ?? (param["text"] as? String) ?? ""
+        lock.withLock {
+            sent.append(Sent(chat: json["openConversationId"] as? String ?? "", robotCode: json["robotCode"] as? String ?? "",
+                             msgKey: json["msgKey"] as? String ?? "", content: content, token: token))
+        }
+        return Self.json(#"{"processQueryKey":"q-\#(UUID().uuidString)"}"#)
+    }
+
+    static func json(_ text: String, status: Int = 200) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: Pushes
+
+    func send(_ text: String, on socket: Int) async throws {
+        guard let target = lock.withLock({ sockets.first { $0.id == socket } }) else { throw CancellationError() }
+        try await target.writer.write(.text(text))
+    }
+
+    func ping(on socket: Int, messageID: String, opaque: String) async throws {
+        let data = #"{\"opaque\":\"\#(opaque)\"}"#
+        try await send(#"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"ping","messageId":"\#(messageID)","contentType":"application/json","time":"1690362102194"},"data":"\#(data)"}"#, on: socket)
+    }
+
+    func disconnect(on socket: Int) async throws {
+        try await send(#"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"disconnect","messageId":"dis-\#(socket)","contentType":"application/json"},"data":"{\"reason\":\"connection is expired\"}"}"#, on: socket)
+    }
+
+    /// A robot message in a group, as a CALLBACK push.
+    func botMessage(on socket: Int, messageID: String, msgID: String, chat: String, sender: String, text: String) async throws {
+        let data: [String: Any] = [
+            "conversationId": chat, "msgId": msgID, "senderStaffId": sender, "conversationType": "2", "isInAtList": true,
+            "text": ["content": " " + text], "msgtype": "text", "robotCode": clientID, "createAt": 1_690_362_102_152,
+            "sessionWebhook": "https://oapi.dingtalk.com/robot/sendBySession?session=x",
+        ]
+        let dataText = String(decoding: try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]), as: UTF8.self)
+        let frame: [String: Any] = [
+            "specVersion": "1.0", "type": "CALLBACK",
+            "headers": ["appId": "app", "connectionId": "c", "contentType": "application/json", "messageId": messageID,
+                        "time": "1690362102194", "topic": DingTalkStream.botMessageTopic],
+            "data": dataText,
+        ]
+        try await send(String(decoding: try JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys]), as: UTF8.self), on: socket)
+    }
+
+    /// Waits (bounded) for a condition on the gateway's state.
+    func wait(_ what: String, timeout: Double = 10, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("timed out waiting for: \(what)")
+        throw CancellationError()
+    }
+}

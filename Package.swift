@@ -95,9 +95,10 @@ let package = Package(
         .executableTarget(
             name: "LeagueBench",
             dependencies: [
-                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms",
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -12,7 +12,8 @@ struct BenchWorkspace {
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
     ///   - targets: the `targets:` block (routine/urgent acknowledgement targets).
-    init(repository: URL, outboundPort: Int, synchronous: String, grids: Int = 1034, targets: String = "{routine: 10m, urgent: 3m}") throws {
+    init(repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
+         targets: String = "{routine: 10m, urgent: 3m}") throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         databasePath = folder.appendingPathComponent("bot.sqlite").path
@@ -32,7 +33,7 @@ struct BenchWorkspace {
             """
         configPath = folder.appendingPathComponent("leagueops.yaml").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let org = OrgGenerator.yaml(towns: 15, communities: 109, grids: grids)
+        let org = OrgGenerator.yaml(towns: towns, communities: communities, grids: grids)
         try org.write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
     }
 

@@ -9,6 +9,7 @@ import GRDB
 ///     swift build -c release && .build/release/leagueops-bench
 ///     .build/release/leagueops-bench --only ingest,fanout --synchronous normal
 ///     .build/debug/leagueops-bench --smoke        # CI: every benchmark, small, no timing assertions
+///     .build/release/leagueops-bench inprocess    # the ingest path without sockets: CPU and instructions per message kind
 
 /// Prints a figure line and flushes at once (the full run takes minutes).
 func emit(_ line: String) {
@@ -53,6 +54,7 @@ struct Options {
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
+                           leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
                 exit(0)
@@ -341,24 +343,45 @@ func report(_ options: Options) async throws {
 
 // MARK: Main
 
-do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()))
-    guard FileManager.default.isExecutableFile(atPath: options.binary) else {
-        throw BenchError("no leagueops binary at \(options.binary); build it (swift build -c release) or pass --leagueops PATH")
+func benchMain() async {
+    do {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "inprocess" {
+            try await InProcess.main(Array(arguments.dropFirst()))
+            exit(0)
+        }
+        if arguments.first == "inprocess-child" {
+            try await InProcess.child(Array(arguments.dropFirst()))
+            exit(0)
+        }
+        let options = try Options(arguments)
+        guard FileManager.default.isExecutableFile(atPath: options.binary) else {
+            throw BenchError("no leagueops binary at \(options.binary); build it (swift build -c release) or pass --leagueops PATH")
+        }
+        guard FileManager.default.fileExists(atPath: options.repository.appendingPathComponent("commands").path) else {
+            throw BenchError("no commands/ folder in \(options.repository.path); run from the repository root or pass --repo")
+        }
+        let info = ProcessInfo.processInfo
+        emit("leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
+        for synchronous in options.synchronous {
+            if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
+            if options.wants("fanout") || options.wants("ackstorm") { try await fanOutAndAckStorm(options, synchronous: synchronous) }
+            if options.wants("timers") { try await timers(options, synchronous: synchronous) }
+            if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
+        }
+        if options.wants("report") { try await report(options) }
+    } catch {
+        FileHandle.standardError.write(Data("leagueops-bench: \(error)\n".utf8))
+        exit(1)
     }
-    guard FileManager.default.fileExists(atPath: options.repository.appendingPathComponent("commands").path) else {
-        throw BenchError("no commands/ folder in \(options.repository.path); run from the repository root or pass --repo")
-    }
-    let info = ProcessInfo.processInfo
-    emit("leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
-    for synchronous in options.synchronous {
-        if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
-        if options.wants("fanout") || options.wants("ackstorm") { try await fanOutAndAckStorm(options, synchronous: synchronous) }
-        if options.wants("timers") { try await timers(options, synchronous: synchronous) }
-        if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
-    }
-    if options.wants("report") { try await report(options) }
-} catch {
-    FileHandle.standardError.write(Data("leagueops-bench: \(error)\n".utf8))
-    exit(1)
 }
+
+// No top-level `await`: with one the process runs an async main whose main thread parks in
+// dispatch_main (sigsuspend), and valgrind 3.19 crashes there as soon as a thread starts — the
+// in-process mode's callgrind runs need this. The suite runs on the cooperative pool instead.
+let finished = DispatchSemaphore(value: 0)
+Task.detached {
+    await benchMain()
+    finished.signal()
+}
+finished.wait()

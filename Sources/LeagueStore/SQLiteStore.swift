@@ -167,9 +167,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func openTasks(involving unitID: String, limit: Int) throws -> [WorkTask] {
+        // Both halves through their index (tasks_open_issuer, targets_waiting): written as
+        // `issuer_unit = ?1 OR id IN (…)` SQLite scanned every task ever stored (issue 16).
         try fetchAll(sql: """
-            SELECT \(Self.taskColumns) FROM tasks WHERE status = 'open' AND (issuer_unit = ?1 OR id IN
-                (SELECT task_id FROM task_targets WHERE unit_id = ?1 AND acknowledged_at IS NULL))
+            SELECT \(Self.taskColumns) FROM tasks WHERE status = 'open' AND id IN
+                (SELECT id FROM tasks WHERE issuer_unit = ?1 AND status = 'open'
+                 UNION ALL SELECT task_id FROM task_targets WHERE unit_id = ?1 AND acknowledged_at IS NULL)
             ORDER BY id DESC LIMIT ?2
             """, arguments: [unitID, limit]).map(Self.task(from:))
     }

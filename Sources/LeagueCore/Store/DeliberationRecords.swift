@@ -21,6 +21,8 @@ public protocol DeliberationRecords {
     func insert(_ item: AgendaItem) throws
     /// Agenda items of a unit for a month, in the order they were added.
     func agenda(unitID: String, month: String) throws -> [AgendaItem]
+    /// How many agenda items a unit has for a month (counted in the index; nothing is decoded).
+    func agendaCount(unitID: String, month: String) throws -> Int
     /// Agenda items a unit added for others for a month.
     func agenda(addedBy sourceUnitID: String, month: String) throws -> [AgendaItem]
 

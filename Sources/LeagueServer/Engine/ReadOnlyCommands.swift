@@ -109,6 +109,7 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     }
     func lastInboundID(platform: String, chat: String) throws -> Int64 { try base.lastInboundID(platform: platform, chat: chat) }
     func agenda(unitID: String, month: String) throws -> [AgendaItem] { try base.agenda(unitID: unitID, month: month) }
+    func agendaCount(unitID: String, month: String) throws -> Int { try base.agendaCount(unitID: unitID, month: month) }
     func agenda(addedBy sourceUnitID: String, month: String) throws -> [AgendaItem] { try base.agenda(addedBy: sourceUnitID, month: month) }
     func openFollowUps(unitID: String) throws -> [FollowUp] { try base.openFollowUps(unitID: unitID) }
     func deliberationValue(_ key: String) throws -> String? { try base.deliberationValue(key) }

@@ -144,7 +144,7 @@ public enum DeliberationFeature: Feature {
         }
         try c.log("deliberation.agenda", data: ["month": month.description, "groups": String(targets.count)])
         if targets.count == 1 && targets[0].id == c.unit.id {
-            let count = try c.tx.agenda(unitID: c.unit.id, month: month.description).count
+            let count = try c.tx.agendaCount(unitID: c.unit.id, month: month.description)
             try c.reply(c.say("已加入\(date)议事日议程（第\(count)项）。发送 /议程 查看全部。",
                               "Added to the agenda of the \(date) deliberation day (item \(count)). Send /agenda to list them."))
         } else {

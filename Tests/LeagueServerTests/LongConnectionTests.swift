@@ -19,7 +19,7 @@ struct LongConnectionTests {
         let path = try writeTestConfig(orgYAML: longConnectionOrgYAML)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let platforms = """
-          feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 500ms, backoff: 50ms\(feishu)}
+          feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 2s, backoff: 50ms\(feishu)}
           wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 1500ms, backoff: 50ms\(wecom)}
 
         """

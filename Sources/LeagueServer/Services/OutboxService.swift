@@ -214,6 +214,13 @@ public struct OutboxService: Service {
             let outcome = await sendOne(send)
             results.append((send, outcome))
             switch outcome {
+            case .delivered: engine.metrics.send(platform: batch.platform, outcome: "delivered")
+            case .rateLimited:
+                engine.metrics.send(platform: batch.platform, outcome: "rate_limited")
+                engine.metrics.robotRateLimited(platform: batch.platform)
+            case .retryLater, .permanentFailure: break  // counted when recorded: "retry", or "failed" when it went dead
+            }
+            switch outcome {
             case .rateLimited, .retryLater: stop = outcome
             case .delivered, .permanentFailure: break
             }
@@ -238,8 +245,14 @@ public struct OutboxService: Service {
         let policy = policy
         let config = engine.config
         do {
-            try await engine.store.write { tx in
-                for batch in finished { try Self.record(batch, policy: policy, config: config, tx: tx) }
+            let counts = try await engine.store.write { tx in
+                var counts: [(platform: String, dead: Bool)] = []
+                for batch in finished { counts += try Self.record(batch, policy: policy, config: config, tx: tx) }
+                return counts
+            }
+            for count in counts {
+                engine.metrics.send(platform: count.platform, outcome: count.dead ? "failed" : "retry")
+                if count.dead { engine.metrics.deadLetter(platform: count.platform) }
             }
         } catch {
             // Kept for the next try; the robots stay busy, so nothing is sent twice meanwhile.
@@ -250,7 +263,10 @@ public struct OutboxService: Service {
     }
 
     /// The store's side of one robot's finished batch.
-    static func record(_ batch: RobotBook.Finished, policy: RetryPolicy, config: BotConfig, tx: any StoreTransaction) throws {
+    /// - Returns: each failed message's platform, and whether it was put aside as dead (for the metrics).
+    @discardableResult
+    static func record(_ batch: RobotBook.Finished, policy: RetryPolicy, config: BotConfig, tx: any StoreTransaction) throws -> [(platform: String, dead: Bool)] {
+        var failures: [(platform: String, dead: Bool)] = []
         let wall = batch.at
         let pause = batch.decision.pause
         for (send, outcome) in batch.outcomes {
@@ -266,12 +282,15 @@ public struct OutboxService: Service {
                     case .giveUp:
                         try tx.markDead(entry.id, attempts: attempts, error: reason, at: wall)
                         try reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                        failures.append((entry.message.group.platform, true))
                     case .retry(let next):
                         try tx.markRetry(entry.id, attempts: attempts, next: max(next, pause?.until ?? next), error: reason)
+                        failures.append((entry.message.group.platform, false))
                     }
                 case .permanentFailure(let reason):
                     try tx.markDead(entry.id, attempts: entry.attempts + 1, error: reason, at: wall)
                     try reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
+                    failures.append((entry.message.group.platform, true))
                 }
             }
         }
@@ -281,6 +300,7 @@ public struct OutboxService: Service {
         case .resumed: try tx.clearPause(robotID: batch.robot)
         case .unchanged: break
         }
+        return failures
     }
 
     /// Sends one message (or digest) through its platform adapter.

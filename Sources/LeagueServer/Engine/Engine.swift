@@ -249,7 +249,28 @@ public struct Engine: Sendable {
     }
 }
 
-/// A feature registers its chat commands (by catalogue id) and its timer kinds.
+/// A feature registers its chat commands (by catalogue id) and its timer kinds, and may do work
+/// once at start-up; services run the hooks without naming any feature.
 protocol Feature {
     static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler])
+    /// Runs once when the bot starts, before the first timer round (e.g. scheduling the month's
+    /// deliberation reminders). Failures are the feature's to log; start-up goes on.
+    static func start(_ engine: Engine) async
+}
+
+extension Feature {
+    static func start(_ engine: Engine) async {}
+}
+
+extension Engine {
+    /// Runs every feature's start-up hook, in registration order.
+    public func startFeatures() async {
+        for feature in Self.features { await feature.start(self) }
+    }
+
+    /// Catalogue commands no feature handles (a `commands:` folder with a file the binary does not
+    /// know): a start-up error, not a "not available" reply at the first use.
+    public var commandsWithoutHandler: [String] {
+        config.catalogue.map(\.id).filter { commandHandlers[$0] == nil }.sorted()
+    }
 }

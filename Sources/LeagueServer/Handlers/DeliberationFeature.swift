@@ -34,6 +34,9 @@ public enum DeliberationFeature: Feature {
     }
 
     /// The start-up hook: schedules the reminders in one transaction; failures are logged, not thrown.
+    static func start(_ engine: Engine) async { await ensureScheduled(engine: engine) }
+
+    /// Schedules this and next month's reminders (idempotent); failures are logged, not thrown.
     public static func ensureScheduled(engine: Engine) async {
         let settings = engine.config.deliberation
         let now = engine.clock.now()

@@ -43,8 +43,8 @@ public struct TimerService: Service {
     let maxSleep: Double
 
     public func run() async throws {
-        // Start-up hook: the deliberation-day reminders of this and next month (idempotent).
-        await DeliberationFeature.ensureScheduled(engine: engine)
+        // The features' start-up hooks (the deliberation-day reminders of this and next month, …).
+        await engine.startFeatures()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // A read first: the bell rings after every commit, and most commits bring no due timer,

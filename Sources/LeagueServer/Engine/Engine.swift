@@ -115,8 +115,8 @@ public struct Engine: Sendable {
         let command: ParsedCommand
         switch parsed {
         case .notACommand:
-            // Plain chat is never relayed, but meeting minutes read it back: an ID-card number is not kept.
-            if PrivacyScreen.containsIDCardNumber(message.text) { try? tx.blankInboundText(record.id) }
+            // Plain chat is never relayed, but meeting minutes read it back: personal data is not kept (PrivacyCheck.swift).
+            screenPlainChat(record, unit: unit, member: member, org: org, tx: tx)
             return
         case .error(let error):
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.

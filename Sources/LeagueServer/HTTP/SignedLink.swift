@@ -3,8 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 
-/// Signs and checks the bot's links to its web pages (the dashboard's; meant for the minutes pages
-/// too): an HMAC-SHA256 over a purpose, the fields the link grants and its expiry. The signature is
+/// Signs and checks the bot's links to its web pages (the dashboard's and the minutes pages'): an HMAC-SHA256 over a purpose, the fields the link grants and its expiry. The signature is
 /// what makes a link valid; changing any field, or the expiry, breaks it.
 public struct SignedLink: Sendable {
     /// The HMAC key.
@@ -82,7 +81,8 @@ public struct MinutesPass: Sendable, Hashable {
 
     static let purpose = "minutes"
 
-    var fields: [String] { [unitID, month, subtree ? "1" : "0", memberID ?? "-"] }
+    /// What the signature covers besides the purpose and the expiry.
+    public var fields: [String] { [unitID, month, subtree ? "1" : "0", memberID ?? "-"] }
 
     /// Issues a pass valid for `ttl` seconds from `now`, signed with `link`.
     public static func issue(unitID: String, month: String, subtree: Bool, memberID: String?, now: Date, ttl: Double, link: SignedLink) -> MinutesPass {

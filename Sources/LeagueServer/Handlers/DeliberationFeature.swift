@@ -237,7 +237,9 @@ public enum DeliberationFeature: Feature {
     /// The transcript of an open meeting: the group's messages from the opening one through `through`.
     static func transcript(_ meeting: Meeting, unit: OrgUnit, through: Int64, tx: any StoreTransaction, org: OrgTree) throws -> [TranscriptLine] {
         guard let group = unit.group else { return [] }
-        return try tx.inbound(platform: group.platform, chat: group.chat, after: meeting.startInbound - 1, through: through).map { record in
+        // A line whose text was not kept (personal data, issue 11) is left out, not shown empty.
+        return try tx.inbound(platform: group.platform, chat: group.chat, after: meeting.startInbound - 1, through: through)
+            .filter { !$0.message.text.isEmpty }.map { record in
             let speaker = org.member(platform: record.message.platform, userID: record.message.sender)?.name ?? record.message.sender
             return TranscriptLine(at: record.receivedAt, speaker: speaker, text: record.message.text)
         }

@@ -143,6 +143,13 @@ struct SecurityMinutesLinkTests {
         #expect(none.status == 0 && none.out.isEmpty && none.err.contains("0 audit entries"), "\(none)")
     }
 
+    @Test func linkTTLIsReadFromTheConfigWithASevenDayDefault() throws {
+        #expect(try ConfigLoader.load(path: try writeTestConfig()).deliberation.linkTTLSeconds == 7 * 86400)
+        #expect(try ConfigLoader.load(path: try writeTestConfig(extra: "deliberation: {link_ttl: 3d}")).deliberation.linkTTLSeconds == 3 * 86400)
+        let bad = try writeTestConfig(extra: "deliberation: {link_ttl: forever}")
+        #expect { _ = try ConfigLoader.load(path: bad) } throws: { "\($0)".contains("deliberation.link_ttl") && "\($0)".contains("leagueops.yaml:") }
+    }
+
     @Test func theSignedTextCoversEveryFieldAndTheExpiry() {
         let link = SignedLink(key: String(repeating: "k", count: 32))
         let now = Date(timeIntervalSince1970: 1_800_000_000)

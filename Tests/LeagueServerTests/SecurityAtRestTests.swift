@@ -33,6 +33,7 @@ struct SecurityAtRestTests {
             group: {platform: wecom, chat: wrchat-g1, robot_key: key-g1-0b5e}
             members:
               - {id: m-g1, name: 网格员一, roles: [cadre], mobile: "13700000007", ids: {wecom: wx-g1}}
+              - {id: m-g1b, name: 网格员三, roles: [cadre], mobile: "13300000003"}
           - id: g2
             name: 第2网格
             tier: grid
@@ -45,7 +46,7 @@ struct SecurityAtRestTests {
 
     static let secrets = ["hook-t1-8d2f", "fs-sec-t1-91ab", "tok-c1-77e1", "SEC-dt-c1-4410", "key-g1-0b5e",
                           PlatformSecrets.dingtalkAppSecret, PlatformSecrets.wecomAESKey, PlatformSecrets.feishuEncryptKey, testSecret]
-    static let mobiles = ["13500000005", "13600000006", "13900000009", "13700000007", "13800000008"]
+    static let mobiles = ["13500000005", "13600000006", "13900000009", "13700000007", "13800000008", "13300000003", "13400000004"]
 
     @Test func theDatabaseAndItsWALHoldNoCredentialAndNoMobileAfterNoticesWentOutEverywhere() async throws {
         let bot = try await PlatformBot(orgYAML: Self.orgYAML)
@@ -62,6 +63,13 @@ struct SecurityAtRestTests {
             try await bot.waitUntil("breach at the Feishu town") { _ in api.delivered(to: "hook-t1-8d2f").contains { $0.text.contains("超时未确认") } }
             #expect(try await bot.feishu("@团务助手 /进度 T-1", chat: "oc_t1", from: "ou_t1") == 200)
             try await bot.waitUntil("roll call on Feishu") { _ in api.delivered(to: "hook-t1-8d2f").contains { $0.text.contains("📋") } }
+
+            // A mobile typed into a task (refused), into plain chat, and the one /登记 needs: none is kept.
+            #expect(try await bot.dingtalk("/任务 有事联系 134 0000 0004", conversation: "cid-c1", from: "staff-c1") == 200)
+            try await bot.waitUntil("the refusal on DingTalk") { _ in api.delivered(to: "tok-c1-77e1").contains { $0.text.contains("手机号码") } }
+            #expect(try await bot.wecom("家长电话13400000004", chat: "wrchat-g1", from: "wx-g1") == 200)
+            #expect(try await bot.wecom("/登记 网格员三 13300000003", chat: "wrchat-g1", from: "wx-g1b") == 200)
+            try await bot.waitUntil("the /登记 answer on WeCom, masked") { _ in api.delivered(to: "key-g1-0b5e").contains { $0.text.contains("133****0003") } }
 
             let path = bot.config.store.sqlitePath
             var bytes = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -50,16 +50,20 @@ extension Engine {
 
     /// Plain chat (not a command) is never relayed as such, but while the group's meeting is open
     /// every line goes into the minutes (the minutes page, its export and the dashboard). A line
-    /// with an ID-card or mobile number is never kept; while a meeting is open, neither is one
-    /// naming a registered young person, and the sender is told the line is not in the minutes
-    /// (within the same per-sender refusal limit as commands, so it cannot probe the registry).
-    func screenPlainChat(_ record: InboundRecord, unit: OrgUnit, member: Member?, org: OrgTree, tx: any StoreTransaction) {
+    /// with an ID-card or mobile number is never kept; while a meeting is open, or when the line was
+    /// addressed to the bot (an @-mention or a `/` that did not parse), neither is one naming a
+    /// registered young person, and the sender is told (within the same per-sender refusal limit as
+    /// commands, so it cannot probe the registry).
+    /// - Returns: true when the text held personal data (it was blanked, and a reply queued if due).
+    @discardableResult
+    func screenPlainChat(_ record: InboundRecord, unit: OrgUnit, member: Member?, org: OrgTree, tx: any StoreTransaction, addressed: Bool = false) -> Bool {
         let text = record.message.text
         let pattern = PrivacyScreen.screenPatterns(text)
-        // The registry is read only while a meeting records this group: outside a meeting plain chat goes nowhere.
-        guard (try? tx.openMeeting(unitID: unit.id)) != nil else {
+        // The registry is read only when the line goes somewhere: outside a meeting plain chat goes nowhere.
+        let recording = (try? tx.openMeeting(unitID: unit.id)) != nil
+        guard recording || addressed else {
             if pattern != nil { try? tx.blankInboundText(record.id) }
-            return
+            return pattern != nil
         }
         var finding = pattern
         if finding == nil {
@@ -67,15 +71,19 @@ extension Engine {
             let names = (try? tx.youthRows(gridIDs: subtree).map(\.name)) ?? []
             finding = PrivacyScreen.screen(text, names: names)
         }
-        guard let finding else { return }
+        guard let finding else { return false }
         try? tx.blankInboundText(record.id)
         let sender = member?.id ?? "\(record.message.platform):\(record.message.sender)"
         let now = clock.now()
         let refusals = (try? tx.countEvents(kind: "privacy.refused", memberID: sender, since: now.addingTimeInterval(-Self.privacyWindow))) ?? Self.privacyRefusalLimit
-        guard refusals < Self.privacyRefusalLimit else { return }
+        guard refusals < Self.privacyRefusalLimit else { return true }
         try? tx.savepoint {
             try tx.append(EventRecord(at: now, kind: "privacy.refused", unitID: unit.id, memberID: sender, data: ["command": "plain", "finding": finding.rawValue]))
             let context = CommandContext(engine: self, tx: tx, record: record, org: org, unit: unit, member: member, command: ParsedCommand(id: "plain"))
+            if addressed {
+                try context.reply(Self.privacyRefusal(finding).text(config.language), mentionSender: member != nil)
+                return
+            }
             let what: (String, String)
             switch finding {
             case .idCardNumber: what = ("身份证号码", "an ID-card number")
@@ -86,5 +94,6 @@ extension Engine {
                                                    "That line contains \(what.1); it was not recorded in the minutes. To protect personal data (minors' above all), please do not post it in the group."),
                               mentionSender: member != nil)
         }
+        return true
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
+import LeagueServer
 import LeagueStore
 import Testing
 
@@ -89,6 +90,65 @@ struct SecurityAtRestTests {
             throw error
         }
         await bot.stop()
+    }
+
+    /// The raw bytes of the database file and its WAL.
+    static func databaseBytes(_ path: String) throws -> Data {
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        if let wal = try? Data(contentsOf: URL(fileURLWithPath: path + "-wal")) { bytes += wal }
+        return bytes
+    }
+
+    @Test func appSendsOverStreamAndLongConnectionsLeaveNoCredentialNorMobileInTheDatabase() async throws {
+        // The cross-platform tree (DingTalk Stream, Feishu and WeCom long connections, no webhook
+        // robot) with mobiles for the members the notices mention.
+        var org = crossPlatformOrgYAML
+        for (member, mobile) in [("m-c1, name: 社区丙, roles: [admin, cadre]", "13600000016"), ("m-g1, name: 网格员一, roles: [cadre]", "13700000017"),
+                                 ("m-g3, name: 网格员三, roles: [cadre]", "13800000018")] {
+            org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
+        }
+        #expect(org.components(separatedBy: "mobile:").count == 4)
+        let dingtalk = FakeDingTalkGateway()
+        try await dingtalk.start()
+        let gateway = FakeGateway()
+        try await gateway.start()
+        let path = try writeTestConfig(orgYAML: org)
+        var main = try String(contentsOfFile: path, encoding: .utf8)
+        main = main.replacingOccurrences(of: "platforms:\n", with: """
+            platforms:
+              dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+              feishu: {mode: long_connection, app_id: cli_a1, app_secret: fs-app-s3cret-77, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+              wecom: {mode: long_connection, bot_id: aib1, bot_secret: wc-bot-w3cret-88, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
+
+            """)
+        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let bot = try await InProcessBot(configPath: path, transport: AsyncHTTPClientTransport())
+        do {
+            func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
+            try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }
+            let socket = try #require(dingtalk.openSockets.first).id
+            try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                                          text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+            try await bot.wait("the notice on Feishu and WeCom") {
+                gateway.sends.contains { $0["receive_id"] as? String == "oc_g1" }
+                    && gateway.wecomFrames.contains { ($0["body"] as? [String: Any])?["chatid"] as? String == "wc_g3" }
+            }
+            // Past the target: the breach in the community's DingTalk group, through the app.
+            bot.advance(200)
+            try await bot.wait("the breach notice over DingTalk's app") { dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") } }
+            let bytes = try Self.databaseBytes(bot.app.engine.config.store.sqlitePath)
+            for needle in [dingtalk.clientSecret, "fs-app-s3cret-77", "wc-bot-w3cret-88", "tok-1", "13600000016", "13700000017", "13800000018"] {
+                #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
+            }
+        } catch {
+            await bot.stop()
+            await gateway.stop()
+            await dingtalk.stop()
+            throw error
+        }
+        await bot.stop()
+        await gateway.stop()
+        await dingtalk.stop()
     }
 
     @Test func aRotatedKeyAppliesToMessagesAlreadyPending() async throws {

@@ -46,8 +46,10 @@ struct SecurityMinutesLinkTests {
             let (mdStatus, markdown) = try await bot.page(link + "&format=md")
             #expect(mdStatus == 200 && markdown.contains("本周内报修"))
             let audit = try await bot.audit().filter { $0.action.hasPrefix("minutes.") }
-            #expect(audit.map(\.action) == ["minutes.export", "minutes.view"], "\(audit)")
-            for entry in audit {
+            #expect(audit.map(\.action).prefix(3) == ["minutes.export", "minutes.view", "minutes.link"], "\(audit)")
+            let linkName = try #require(audit.first?.detail.components(separatedBy: " ").last)
+            #expect(linkName.hasPrefix("link:") && audit[2].detail.hasSuffix(linkName), "the view names the link /纪要 handed out: \(audit)")
+            for entry in audit.prefix(3) {
                 #expect(entry.actor == "m-g1" && entry.unitID == "g1" && entry.outcome == "allowed")
                 #expect(entry.detail.contains("unit=g1") && entry.detail.contains("month=") && entry.detail.contains("link:"))
                 #expect(!entry.detail.contains("路灯") && !entry.detail.contains("网格员"), "no minutes text nor names in the audit row: \(entry.detail)")

@@ -503,6 +503,9 @@ public enum DeliberationFeature: Feature {
         guard let base = SignedLink.base(c.config) else { return "" }
         let pass = linkPass(c.config, unitID: unitID, month: month, subtree: subtree, memberID: c.member?.id, now: c.now, key: try linkKey(c.config, tx: c.tx))
         let url = base + pass.path
+        // Who was handed which link: the views it leads to (`minutes.view`) carry the same short name.
+        try c.tx.appendAudit(AuditEntry(at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: unitID,
+                                        action: "minutes.link", detail: "unit=\(unitID) month=\(month) subtree=\(subtree ? 1 : 0) \(pass.auditName)"))
         let days = Int((c.config.deliberation.linkTTLSeconds / 86400).rounded(.down))
         let valid = days >= 1 ? c.say("（\(days)天内有效）", " (valid \(days) day\(days == 1 ? "" : "s"))") : c.say("（限时有效）", " (valid for a limited time)")
         return c.say("\n全文：\(url)\(valid)", "\nFull minutes: \(url)\(valid)")

@@ -108,7 +108,7 @@ struct SecurityMinutesLinkTests {
         await bot.stop()
     }
 
-    @Test func leagueopsAuditListsMinutesViewsAndExports() async throws {
+    @Test func leagueopsAuditListsMinutesViewsExportsAndBackups() async throws {
         guard let binary = leagueopsBinary() else {
             Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
             return
@@ -143,6 +143,15 @@ struct SecurityMinutesLinkTests {
         #expect(rows.first == AuditEntry.csvHeader && rows.count == 2 && rows[1].contains(",minutes.export,"), "\(csv.out)")
         let none = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--action", "registry.show"], in: folder)
         #expect(none.status == 0 && none.out.isEmpty && none.err.contains("0 audit entries"), "\(none)")
+
+        // A backup copies everything (the youth registry too): owner-only, and in the audit log.
+        let copy = folder + "/copy.sqlite"
+        let backup = try InstalledBinaryTests.run(binary, ["backup", "--config", path, "--out", copy], in: folder)
+        #expect(backup.status == 0, "\(backup.err)")
+        let mode = try #require(FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int)
+        #expect(mode & 0o077 == 0, "the backup has mode \(String(mode, radix: 8))")
+        let backups = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--action", "store.backup"], in: folder)
+        #expect(backups.out.contains("\tstore.backup\toperator:") && backups.out.contains("file=copy.sqlite"), "\(backups.out)")
     }
 
     @Test func linkTTLIsReadFromTheConfigWithASevenDayDefault() throws {

@@ -52,6 +52,8 @@ struct Minutes: AsyncParsableCommand {
             let document = format == .md ? renderer.markdown(meetings, title: title) : renderer.html(meetings, title: title)
             if let out {
                 try Data(document.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                // What people said in a meeting: owner-only, like the store.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
                 FileHandle.standardError.write(Data("wrote \(meetings.count) meeting(s) to \(out)\n".utf8))
             } else {
                 print(document, terminator: "")

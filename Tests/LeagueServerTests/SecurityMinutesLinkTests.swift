@@ -126,8 +126,10 @@ struct SecurityMinutesLinkTests {
         }
         await bot.stop()
 
-        let export = try InstalledBinaryTests.run(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11"], in: folder)
+        let export = try InstalledBinaryTests.run(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)
         #expect(export.status == 0, "\(export.err)")
+        let exportMode = try #require(FileManager.default.attributesOfItem(atPath: folder + "/g1.md")[.posixPermissions] as? Int)
+        #expect(exportMode & 0o077 == 0, "the exported minutes have mode \(String(exportMode, radix: 8))")
         let audit = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--action", "minutes."], in: folder)
         #expect(audit.status == 0, "\(audit.err)")
         let lines = audit.out.split(separator: "\n").map(String.init)

@@ -99,6 +99,33 @@ struct SecurityAtRestTests {
         return bytes
     }
 
+    @Test func aRotatedKeyAppliesToMessagesAlreadyPending() async throws {
+        // A notice queued while the grid's robot had the old key, then the key is rotated in org.yaml.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rotate-\(UUID().uuidString)")
+        let store = try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path)
+        let old = RobotAlias.binding(platform: "wecom", chat: "wrchat-g1", credentials: ["robot_key": "key-old-1111"])
+        let notice = OutboundMessage(key: "rotated:1", unitID: "g1", group: old, text: "轮换前排队的通知",
+                                     mentions: [Mention(memberID: "m-g1", name: "网格员一", userID: "wx-g1", mobile: "13700000007")])
+        try await store.write { tx in try tx.enqueue(notice, at: Date()) }
+        let rotated = Self.orgYAML.replacingOccurrences(of: "robot_key: key-g1-0b5e", with: "robot_key: key-new-2222")
+        let bot = try await PlatformBot(orgYAML: rotated, store: store)
+        do {
+            let api = bot.api
+            try await bot.waitUntil("the pending notice through the new key") { _ in api.delivered(to: "key-new-2222").contains { $0.text.contains("轮换前") } }
+            #expect(api.delivered(to: "key-old-1111").isEmpty, "the old key is never used")
+            #expect(api.delivered(to: "key-new-2222").first { $0.text.contains("轮换前") }?.mentions == ["wx-g1"], "mentions resolved at send time")
+        } catch {
+            await bot.stop()
+            throw error
+        }
+        await bot.stop()
+    }
+}
+
+/// Issue 11 point 3 over the app send paths: stream and long connections (real sockets on loopback,
+/// so it runs with the socket-timing suites in `.ci/run`).
+@Suite(.serialized)
+struct SecurityStreamAtRestTests {
     @Test func appSendsOverStreamAndLongConnectionsLeaveNoCredentialNorMobileInTheDatabase() async throws {
         // The cross-platform tree (DingTalk Stream, Feishu and WeCom long connections, no webhook
         // robot) with mobiles for the members the notices mention.
@@ -125,7 +152,9 @@ struct SecurityAtRestTests {
         let bot = try await InProcessBot(configPath: path, transport: AsyncHTTPClientTransport())
         do {
             func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
-            try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }
+            try await bot.wait("all three connections up") {
+                state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
+            }
             let socket = try #require(dingtalk.openSockets.first).id
             try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
                                           text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
@@ -136,7 +165,7 @@ struct SecurityAtRestTests {
             // Past the target: the breach in the community's DingTalk group, through the app.
             bot.advance(200)
             try await bot.wait("the breach notice over DingTalk's app") { dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") } }
-            let bytes = try Self.databaseBytes(bot.app.engine.config.store.sqlitePath)
+            let bytes = try SecurityAtRestTests.databaseBytes(bot.app.engine.config.store.sqlitePath)
             for needle in [dingtalk.clientSecret, "fs-app-s3cret-77", "wc-bot-w3cret-88", "tok-1", "13600000016", "13700000017", "13800000018"] {
                 #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
             }
@@ -149,27 +178,5 @@ struct SecurityAtRestTests {
         await bot.stop()
         await gateway.stop()
         await dingtalk.stop()
-    }
-
-    @Test func aRotatedKeyAppliesToMessagesAlreadyPending() async throws {
-        // A notice queued while the grid's robot had the old key, then the key is rotated in org.yaml.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rotate-\(UUID().uuidString)")
-        let store = try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path)
-        let old = RobotAlias.binding(platform: "wecom", chat: "wrchat-g1", credentials: ["robot_key": "key-old-1111"])
-        let notice = OutboundMessage(key: "rotated:1", unitID: "g1", group: old, text: "轮换前排队的通知",
-                                     mentions: [Mention(memberID: "m-g1", name: "网格员一", userID: "wx-g1", mobile: "13700000007")])
-        try await store.write { tx in try tx.enqueue(notice, at: Date()) }
-        let rotated = Self.orgYAML.replacingOccurrences(of: "robot_key: key-g1-0b5e", with: "robot_key: key-new-2222")
-        let bot = try await PlatformBot(orgYAML: rotated, store: store)
-        do {
-            let api = bot.api
-            try await bot.waitUntil("the pending notice through the new key") { _ in api.delivered(to: "key-new-2222").contains { $0.text.contains("轮换前") } }
-            #expect(api.delivered(to: "key-old-1111").isEmpty, "the old key is never used")
-            #expect(api.delivered(to: "key-new-2222").first { $0.text.contains("轮换前") }?.mentions == ["wx-g1"], "mentions resolved at send time")
-        } catch {
-            await bot.stop()
-            throw error
-        }
-        await bot.stop()
     }
 }

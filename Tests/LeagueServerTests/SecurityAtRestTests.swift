@@ -99,6 +99,39 @@ struct SecurityAtRestTests {
         return bytes
     }
 
+    @Test func theGenericPlatformsDeliveredNoticesLeaveNoSecretNorMobileInTheDatabase() async throws {
+        // The generic webhook with a separate outbound secret, members with mobiles; notices and a
+        // breach delivered (the test above leaves the generic grid's notice pending).
+        var org = testOrgYAML
+        for (member, mobile) in [("m-d, name: 区书记, roles: [admin, cadre]", "13500000025"), ("m-t1, name: 街道甲, roles: [admin, cadre]", "13600000026"),
+                                 ("m-t2, name: 街道乙, roles: [admin, cadre]", "13700000027")] {
+            org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
+        }
+        #expect(org.components(separatedBy: "mobile:").count == 4)
+        let path = try writeTestConfig(orgYAML: org)
+        var main = try String(contentsOfFile: path, encoding: .utf8)
+        main = main.replacingOccurrences(of: "outbound_url: http://127.0.0.1:9/messages}", with: "outbound_url: http://127.0.0.1:9/messages, outbound_secret: gen-out-5ecret-0099}")
+        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let bot = try await TestBot(configPath: path)
+        do {
+            #expect(try await bot.say("/任务 紧急 今晚上报志愿者名单", in: "chat-d", from: "u-d") == 200)
+            try await bot.waitUntil("the notices at both towns") { sent in
+                Set(sent.filter { $0.text.contains("志愿者") }.map(\.group)).isSuperset(of: ["chat-t1", "chat-t2"])
+            }
+            bot.advance(181)
+            try await bot.waitUntil("the breach at the district") { sent in sent.contains { $0.group == "chat-d" && $0.text.contains("超时未确认") } }
+            try await bot.settle()
+            let bytes = try Self.databaseBytes(bot.config.store.sqlitePath)
+            for needle in [testSecret, "gen-out-5ecret-0099", "13500000025", "13600000026", "13700000027"] {
+                #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
+            }
+        } catch {
+            await bot.stop()
+            throw error
+        }
+        await bot.stop()
+    }
+
     @Test func aRotatedKeyAppliesToMessagesAlreadyPending() async throws {
         // A notice queued while the grid's robot had the old key, then the key is rotated in org.yaml.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rotate-\(UUID().uuidString)")

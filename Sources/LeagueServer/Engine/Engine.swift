@@ -115,12 +115,17 @@ public struct Engine: Sendable {
         let command: ParsedCommand
         switch parsed {
         case .notACommand:
-            // Plain chat is never relayed, but meeting minutes read it back: an ID-card number is not kept.
-            if PrivacyScreen.containsIDCardNumber(message.text) { try? tx.blankInboundText(record.id) }
+            // Plain chat is never relayed, but meeting minutes read it back: personal data is not kept (PrivacyCheck.swift).
+            screenPlainChat(record, unit: unit, member: member, org: org, tx: tx)
             return
         case .error(let error):
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
-            guard member != nil || message.mentionsBot else { return }
+            guard member != nil || message.mentionsBot else {
+                screenPlainChat(record, unit: unit, member: member, org: org, tx: tx)
+                return
+            }
+            // Text addressed to the bot that is no command is screened like plain chat, and never echoed.
+            if screenPlainChat(record, unit: unit, member: member, org: org, tx: tx, addressed: true) { return }
             metrics.command("unparsed", outcome: "error")
             let context = CommandContext(engine: self, tx: tx, record: record, org: org, unit: unit, member: member, command: ParsedCommand(id: "error"))
             try? context.reply(Texts.parseError(error, parser: parser, language: config.language))

@@ -5,16 +5,17 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
 
 /// A bot on loopback with `server.public_url` set, so /看板 answers with links.
-func dashboardBot(extra: String = "") async throws -> TestBot {
+func dashboardBot(extra: String = "", liveFallback: Double = 5) async throws -> TestBot {
     let path = try writeTestConfig(extra: extra)
     let text = try String(contentsOfFile: path, encoding: .utf8)
         .replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}", with: "server: {host: 127.0.0.1, port: 0, public_url: \"http://bot.example/\"}")
     try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return try await TestBot(configPath: path)
+    return try await TestBot(configPath: path, liveFallback: liveFallback)
 }
 
 extension TestBot {
@@ -193,5 +194,130 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         #expect(ackEvent != nil, "no on-time update among \(seen.count) events")
         #expect(ackEvent?.contains("\"i\":0") == true)   // g1 is the first row
         #expect(seen.last?.hasPrefix("event: end") == true)
+    }
+}
+
+/// An open `text/event-stream` on loopback: every event with the time it arrived.
+final class EventStreamReader: Sendable {
+    struct Event: Sendable {
+        var text: String
+        var at: ContinuousClock.Instant
+    }
+
+    private let seen = NIOLockedValueBox<[Event]>([])
+    private let reader: Task<Void, any Error>
+
+    init(port: Int, path: String) async throws {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        #expect(response.status.code == 200)
+        let seen = seen
+        reader = Task {
+            var text = ""
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                while let end = text.range(of: "\n\n") {
+                    let event = String(text[..<end.lowerBound])
+                    text = String(text[end.upperBound...])
+                    if event.hasPrefix("event:") { seen.withLockedValue { $0.append(Event(text: event, at: .now)) } }
+                }
+            }
+        }
+    }
+
+    var events: [Event] { seen.withLockedValue { $0 } }
+
+    /// Waits (bounded) for an event that satisfies `condition`; nil when none came in time.
+    func first(within seconds: Double, _ condition: (String) -> Bool) async throws -> Event? {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if let event = events.first(where: { condition($0.text) }) { return event }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return events.first { condition($0.text) }
+    }
+
+    func close() async {
+        reader.cancel()
+        _ = try? await reader.value
+    }
+}
+
+/// The live roll call is pushed on commit, not polled (issue 14): the stream wakes from the same
+/// commit path that rings the outbox, with a bounded fallback for changes nobody rings for.
+@Suite(.serialized) struct DashboardLiveTests {
+    /// With a 60 s fallback, a 收到 still reaches the open stream within a second or two of its
+    /// commit: the stream was woken by the commit, not by a poll.
+    @Test func acknowledgementIsPushedWithoutWaitingForAPoll() async throws {
+        let bot = try await dashboardBot(liveFallback: 60)
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+        let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
+        let initial = try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") }
+        #expect(initial?.text.contains("\"c\":\"waiting\"") == true)
+        // Let the stream settle into its wait, so a wake-up can only come from the commit.
+        try await Task.sleep(for: .milliseconds(200))
+        let sent = ContinuousClock.now
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+        let pushed = try await stream.first(within: 10) { $0.contains("\"c\":\"on-time\"") }
+        let arrived = try #require(pushed, "the 收到 never reached the stream")
+        let delay = arrived.at - sent
+        #expect(delay < .seconds(3), "the update took \(delay); the fallback is 60 s")
+        #expect(arrived.text.contains("\"i\":0"))
+        // Closing the task is pushed too, and ends the stream.
+        let closing = ContinuousClock.now
+        #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
+        let end = try await stream.first(within: 10) { $0.hasPrefix("event: end") }
+        #expect(end != nil)
+        if let end { #expect(end.at - closing < .seconds(3)) }
+        await stream.close()
+        await bot.stop()
+    }
+
+    /// A change no commit path rings for (here a write straight to the store) still reaches the
+    /// stream within the fallback period.
+    @Test func unsignalledChangeArrivesWithinTheFallback() async throws {
+        let bot = try await dashboardBot(liveFallback: 0.3)
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+        let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
+        #expect(try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") } != nil)
+        let at = bot.clock.now()
+        try await bot.store.write { tx in
+            var target = try #require(try tx.targets(ofTask: 1).first { $0.unitID == "g2" })
+            target.acknowledgedAt = at
+            target.acknowledgedBy = "m-g2"
+            try tx.update(target)
+        }
+        let update = try await stream.first(within: 5) { $0.contains("\"c\":\"on-time\"") }
+        #expect(update?.text.contains("\"i\":1") == true, "g2's row never turned on-time")
+        await stream.close()
+        await bot.stop()
+    }
+
+    @Test func waitReturnsOnPublishOnAMissedPublishAndOnTimeOut() async throws {
+        let live = LiveUpdates()
+        // A publish that happened after the caller's read is not lost.
+        let seen = live.generation
+        live.publish()
+        let start = ContinuousClock.now
+        #expect(await live.wait(after: seen, seconds: 30) == seen + 1)
+        #expect(ContinuousClock.now - start < .seconds(1))
+        // A waiter is woken by a publish.
+        let current = live.generation
+        let waiter = Task { await live.wait(after: current, seconds: 30) }
+        try await Task.sleep(for: .milliseconds(50))
+        live.publish()
+        #expect(await waiter.value == current + 1)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        // Nothing published: back after the fallback, generation unchanged.
+        let quiet = ContinuousClock.now
+        #expect(await live.wait(after: live.generation, seconds: 0.1) == current + 1)
+        #expect(ContinuousClock.now - quiet >= .milliseconds(90))
     }
 }

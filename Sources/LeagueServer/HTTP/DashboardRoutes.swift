@@ -140,14 +140,19 @@ struct DashboardRoutes {
 
     /// `text/event-stream` of a roll call: a `rollcall` event with every row at once, then one with the
     /// rows that changed whenever an acknowledgement (or a deadline) changes a row; `end` when the task
-    /// is closed or the link expires. The store is read every `app.maxSleep` seconds (a read
-    /// transaction, cheap); a comment every 15 s keeps proxies from closing the stream.
+    /// is closed or the link expires. The stream reads the store (a read transaction) when a commit
+    /// wakes it (`LiveUpdates`: the ingestor and the timer service ring after each commit), when the
+    /// task's deadline passes (waiting rows turn missing), and otherwise every `app.liveFallback`
+    /// seconds at the latest; reads are at least 100 ms apart, so an acknowledgement storm costs a
+    /// stream ten reads a second, not one per commit. A comment every 15 s keeps proxies from closing it.
     func events(_ request: Request, taskID: Int) async throws -> Response {
         let query = WebhookRoutes.query(request.uri.query ?? "")
         let engine = app.engine
         let config = engine.config
         let l = config.language
         let now = engine.clock.now()
+        let live = app.liveUpdates
+        let firstGeneration = live.generation
         let first: (RollCallPage, DashboardPaths)? = try await engine.store.read { reader in
             guard case .allowed(let paths, _) = try Self.access(query, config: config, reader: reader, now: now) else { return nil }
             return try DashboardData(config: config, reader: reader, paths: paths, now: now).rollCall(taskID).map { ($0, paths) }
@@ -157,7 +162,8 @@ struct DashboardRoutes {
         guard let (initial, paths) = first else {
             return Self.html(.forbidden, DashboardHTML.refused(reason: .invalid, language: l))
         }
-        let interval = max(app.maxSleep, 0.02)
+        let fallback = max(app.liveFallback, 0.02)
+        let minGap = min(0.1, fallback)
         let store = engine.store
         let clock = engine.clock
         let expires = Date(timeIntervalSince1970: Double(paths.pass.expires))
@@ -168,25 +174,38 @@ struct DashboardRoutes {
             try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
             try await send("rollcall", DashboardHTML.rollCallUpdate(initial, changed: Array(initial.rows.indices), language: l))
             var last = initial
-            var quiet = 0.0
-            let started = Date()
-            while !Task.isCancelled, !Task.isShuttingDownGracefully, Date().timeIntervalSince(started) < 1800 {
-                do { try await Task.sleep(for: .milliseconds(Int(interval * 1000))) } catch { break }
+            var seen = firstGeneration
+            var lastRead = ContinuousClock.now
+            var lastWrite = ContinuousClock.now
+            let started = ContinuousClock.now
+            while last.eventsHref != nil, !Task.isCancelled, !Task.isShuttingDownGracefully, ContinuousClock.now - started < .seconds(1800) {
+                // Wake for a commit, for the deadline (rows turn from waiting to missing), or after the fallback.
+                var wait = fallback
+                let untilDeadline = last.targetSeconds - last.elapsed
+                if untilDeadline > 0, last.rows.contains(where: { $0.state == .waiting }) { wait = min(wait, untilDeadline + 0.01) }
+                let keepAliveDue = 15 - Self.seconds(ContinuousClock.now - lastWrite)
+                wait = max(min(wait, keepAliveDue), 0)
+                seen = await live.wait(after: seen, seconds: wait)
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                // Coalesce bursts of commits: at most one read per `minGap`.
+                let sinceRead = Self.seconds(ContinuousClock.now - lastRead)
+                if sinceRead < minGap {
+                    do { try await Task.sleep(for: .milliseconds(Int64((minGap - sinceRead) * 1000))) } catch { break }
+                    seen = live.generation
+                }
                 let at = clock.now()
-                if at >= expires || last.eventsHref == nil { break }
+                if at >= expires { break }
+                lastRead = ContinuousClock.now
                 guard let page = try await store.read({ reader in
                     try DashboardData(config: config, reader: reader, paths: paths, now: at).rollCall(taskID)
                 }) else { break }
                 let changed = page.rows.indices.filter { !last.rows.indices.contains($0) || last.rows[$0] != page.rows[$0] }
-                if !changed.isEmpty || page.steps != last.steps {
+                if !changed.isEmpty || page.steps != last.steps || page.status != last.status {
                     try await send("rollcall", DashboardHTML.rollCallUpdate(page, changed: changed, language: l))
-                    quiet = 0
-                } else {
-                    quiet += interval
-                    if quiet >= 15 {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        quiet = 0
-                    }
+                    lastWrite = ContinuousClock.now
+                } else if Self.seconds(ContinuousClock.now - lastWrite) >= 15 {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = ContinuousClock.now
                 }
                 last = page
             }
@@ -194,5 +213,9 @@ struct DashboardRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -23,6 +23,8 @@ public final class LeagueApp: Sendable {
     public let liveUpdates = LiveUpdates()
     /// Longest a live view waits without a commit before it reads the store anyway.
     let liveFallback: Double
+    /// The dashboard's month figures, kept between page views.
+    public let dashboardFigures = DashboardFigures()
     public let transport: any HTTPTransport
     /// State of the platform connections (stream / long-connection modes), shown in /healthz.
     public let connectionRegistry: ConnectionRegistry

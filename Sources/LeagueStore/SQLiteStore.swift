@@ -259,6 +259,27 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    /// The position is the highest event id at the time of the read (this is a snapshot: every
+    /// event committed later gets a higher id). The first read goes through the `at` index; later ones
+    /// walk the ids above the position only (`+at` keeps SQLite off the `at` index, which would visit
+    /// the whole range).
+    func events(from: Date, to: Date, after position: Int64) throws -> (events: [EventRecord], position: Int64) {
+        let top = try value(Int64.self, sql: "SELECT MAX(id) FROM events") ?? 0
+        guard top > position else { return ([], position) }
+        let rows = position <= 0
+            ? try fetchAll(sql: "SELECT * FROM events WHERE at >= ? AND at < ? AND id <= ? ORDER BY id",
+                           arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, top])
+            : try fetchAll(sql: "SELECT * FROM events WHERE id > ? AND id <= ? AND +at >= ? AND +at < ? ORDER BY id",
+                           arguments: [position, top, from.timeIntervalSince1970, to.timeIntervalSince1970])
+        let decoder = JSONDecoder()
+        let events = rows.map { row in
+            let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+            return EventRecord(at: Self.date(row["at"]), kind: row["kind"], taskID: row["task_id"], unitID: row["unit_id"],
+                               memberID: row["member_id"], data: data)
+        }
+        return (events, top)
+    }
+
     func health(at now: Date, tolerance: Double) throws -> StoreHealth {
         let limit = now.timeIntervalSince1970 - tolerance
         var health = StoreHealth()

@@ -122,6 +122,24 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         #expect(role == 403)
     }
 
+    /// The month figures are kept between views and brought up to date with the events appended
+    /// since: a view after two 收到 shows them, though the first view already filled the tally.
+    @Test func keptMonthFiguresFollowNewEvents() async throws {
+        let bot = try await dashboardBot()
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
+        let (_, before) = try await bot.page(link)
+        #expect(before.contains("<span class=\"muted\"> 0/2</span>"))   // t1's row: 0 of 2 acknowledged
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+        #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 200)
+        try await bot.settle()
+        let (_, after) = try await bot.page(link)
+        #expect(after.contains("<span class=\"muted\"> 2/2</span>"), "the kept tally missed the new acknowledgements")
+        await bot.stop()
+    }
+
     @Test func statusAndQueryAnswersCarryDashboardLinks() async throws {
         let bot = try await dashboardBot()
         defer { Task { await bot.stop() } }

@@ -79,13 +79,14 @@ struct DashboardRoutes {
         let config = engine.config
         let now = engine.clock.now()
         let l = config.language
+        let figures = app.dashboardFigures
         let outcome: Outcome = try await engine.store.read { reader in
             let access = try Self.access(query, config: config, reader: reader, now: now)
             guard case .allowed(let paths, let unit) = access else {
                 guard case .refused(let why) = access else { fatalError("unreachable") }
                 return Outcome(status: .forbidden, body: DashboardHTML.refused(reason: why, language: l), refusal: why.rawValue)
             }
-            let data = DashboardData(config: config, reader: reader, paths: paths, now: now)
+            let data = DashboardData(config: config, reader: reader, paths: paths, now: now, figures: figures)
             let month = query["month"].flatMap { RegistryScope.month($0, defaultYear: 2026) } ?? TimeFormat(timeZone: config.timeZone).month(now)
             switch page {
             case .overview:
@@ -103,10 +104,11 @@ struct DashboardRoutes {
                 guard let member = config.org.member(paths.pass.memberID), roles.contains(where: member.has) else {
                     return Outcome(status: .forbidden, body: DashboardHTML.refused(reason: .role, language: l), refusal: "role")
                 }
-                let (value, report) = try data.assessment(unit, month: month)
                 if case .assessmentCSV = page {
+                    let report = try data.assessmentReport(unit, month: month)
                     return Outcome(status: .ok, body: report.csv(language: l), type: "text/csv; charset=utf-8", unitID: unit.id)
                 }
+                let value = try data.assessment(unit, month: month)
                 return Outcome(status: .ok, body: DashboardHTML.assessment(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 考核", "\(unit.name): assessment \(month)"), unit: unit)),
                                unitID: unit.id)
             case .minutes:

@@ -21,7 +21,7 @@ enum DashboardBench {
     static let grids = 1034
 
     static func run(_ options: Options) async throws {
-        let tasks = options.smoke ? 1_000 : 30_000
+        let tasks = options.dashboardTasks ?? (options.smoke ? 1_000 : 30_000)
         let repeats = options.smoke ? 3 : 30
         let rig = try await Rig(options, synchronous: "full", publicURL: "http://bench.example/lo")
         defer { rig.closeNow() }
@@ -59,6 +59,7 @@ enum DashboardBench {
         for (name, path) in pages {
             let request = HTTPConnection.request(method: "GET", path: path)
             var times: [Double] = []
+            var first = 0.0
             var bytes = 0
             var bad = 0
             for index in 0...repeats {
@@ -67,13 +68,14 @@ enum DashboardBench {
                 let ms = Double(Stats.monotonicNanoseconds() - start) / 1e6
                 if status != 200 { bad += 1 }
                 bytes = body.count
-                if index > 0 { times.append(ms) }   // the first view warms the page cache and the statement cache
+                // The first view reads the whole month into the server's kept figures (once per month after a start).
+                if index > 0 { times.append(ms) } else { first = ms }
             }
             times.sort()
             let p99 = Stats.percentile(times, 0.99)
             if name != "overview/town" { worst = max(worst, p99) }
             emit("dashboard    \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) p50 \(format(Stats.percentile(times, 0.5))) ms"
-                  + "  p99 \(format(p99)) ms  max \(format(times.last ?? .nan)) ms  \(bytes) bytes  non-200 \(bad)"
+                  + "  p99 \(format(p99)) ms  max \(format(times.last ?? .nan)) ms  first view \(format(first)) ms  \(bytes) bytes  non-200 \(bad)"
                   + (options.smoke ? "" : "  [target <300 ms: \(verdict(bad == 0 && p99 < 300))]"))
         }
         emit("dashboard    server peak RSS \(format(rig.server.peakRSSMiB)) MiB  slowest page p99 \(format(worst)) ms"

@@ -28,6 +28,7 @@ struct Options {
     var timerSpread = 60.0
     var mixes = ["mixed", "acks"]
     var connections = [1, 16, 64]
+    var dashboardTasks: Int?
 
     static let scenarios = ["ingest", "fanout", "ackstorm", "timers", "coldstart", "report", "dashboard"]
 
@@ -50,11 +51,13 @@ struct Options {
             case "--timer-spread": timerSpread = Double(try value()) ?? timerSpread
             case "--mix": mixes = try value().split(separator: ",").map(String.init)
             case "--connections": connections = try value().split(separator: ",").compactMap { Int($0) }
+            case "--dashboard-tasks": dashboardTasks = Int(try value())
             case "-h", "--help":
                 print("""
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
+                                           [--dashboard-tasks N]   (dashboard only: the month's size, default 30000)
                            leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)

@@ -53,6 +53,8 @@ public struct DeliberationSettings: Sendable, Hashable {
     public var checklist: [String]
     /// Key for the signed minutes links (`/minutes/...?sig=`); nil means a random key kept in the store.
     public var linkSecret: String?
+    /// How long a minutes link works, in seconds (`deliberation.link_ttl`, default 7 days).
+    public var linkTTLSeconds: Double = 7 * 86400
 
     /// The default checklist, from the 9th-day practice: visit key people, enterprises and organisations, collect demands.
     public static let defaultChecklist = [

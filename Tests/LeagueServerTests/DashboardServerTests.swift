@@ -140,6 +140,18 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         await bot.stop()
     }
 
+    /// The overview's medians count whole seconds instead of sorting; same result as sorting.
+    @Test func countedMedianEqualsTheSortedOne() {
+        var random = SystemRandomNumberGenerator()
+        for size in [0, 1, 2, 3, 10, 101, 1_000] {
+            let lists = (0..<4).map { _ in (0..<(size / 4 + (size % 4 > 0 ? 1 : 0))).map { _ in Double(Int.random(in: 0...1800, using: &random)) } }
+            #expect(DashboardData.median(of: lists) == Assessment.median(lists.flatMap { $0 }.sorted()), "size \(size)")
+        }
+        #expect(DashboardData.median(of: [[3, 1], [2, 10]]) == 2.5)
+        #expect(DashboardData.median(of: [[], []]) == nil)
+        #expect(DashboardData.median(of: [[1.5, 2], [7]]) == 2)   // not whole seconds: sorted instead
+    }
+
     @Test func statusAndQueryAnswersCarryDashboardLinks() async throws {
         let bot = try await dashboardBot()
         defer { Task { await bot.stop() } }

@@ -138,23 +138,23 @@ public struct DashboardData {
         }
         // This month's dispatches received and acknowledged, per row: the sum over the row's part of the tree.
         let (tally, minutes) = try self.month(month)
-        var seconds = [[Double]](repeating: [], count: rows.count)
-        var ownSeconds: [Double] = []
+        var seconds = [[[Double]]](repeating: [], count: rows.count)
+        var ownSeconds: [[Double]] = []
         for (unitID, i) in bucket {
             guard let counts = tally.counts(unitID) else { continue }
             own.assigned += counts.received
             own.acknowledged += counts.acknowledged
             own.onTime += counts.onTime
-            ownSeconds += counts.ackSeconds
+            ownSeconds.append(counts.ackSeconds)
             if i >= 0 {
                 rows[i].assigned += counts.received
                 rows[i].acknowledged += counts.acknowledged
                 rows[i].onTime += counts.onTime
-                seconds[i] += counts.ackSeconds
+                seconds[i].append(counts.ackSeconds)
             }
         }
-        own.medianAckSeconds = Assessment.median(ownSeconds.sorted())
-        for i in rows.indices { rows[i].medianAckSeconds = Assessment.median(seconds[i].sorted()) }
+        own.medianAckSeconds = Self.median(of: ownSeconds)
+        for i in rows.indices { rows[i].medianAckSeconds = Self.median(of: seconds[i]) }
 
         let waiting = try reader.waitingTargets()
         var openTasks = [Set<Int>](repeating: [], count: rows.count)
@@ -189,6 +189,38 @@ public struct DashboardData {
                                      overdue: counts.overdue, href: paths.href("task/\(taskID)")))
         }
         return OverviewPage(unitName: unit.name, month: month, own: own, children: rows, openTasks: tasks)
+    }
+
+    /// `Assessment.median` of every value in the lists, without merging and sorting them: times to
+    /// acknowledge are whole seconds, so they are counted (anything else is sorted). The district's
+    /// own row holds every acknowledgement of the month, ≈ 270,000 for 30,000 tasks.
+    public static func median(of lists: [[Double]]) -> Double? {
+        var count = 0
+        var top = 0
+        for list in lists {
+            for value in list {
+                guard value >= 0, value < 1_048_576, value == value.rounded(.down) else {
+                    return Assessment.median(lists.flatMap { $0 }.sorted())
+                }
+                top = max(top, Int(value))
+            }
+            count += list.count
+        }
+        guard count > 0 else { return nil }
+        var counts = [Int](repeating: 0, count: top + 1)
+        for list in lists {
+            for value in list { counts[Int(value)] += 1 }
+        }
+        /// The k-th smallest value (from 0).
+        func value(at k: Int) -> Double {
+            var seen = 0
+            for (value, n) in counts.enumerated() {
+                seen += n
+                if seen > k { return Double(value) }
+            }
+            return Double(top)
+        }
+        return count % 2 == 1 ? value(at: count / 2) : (value(at: count / 2 - 1) + value(at: count / 2)) / 2
     }
 
     // MARK: Roll call

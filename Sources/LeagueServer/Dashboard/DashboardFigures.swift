@@ -24,6 +24,8 @@ public final class DashboardFigures: Sendable {
 
     /// How many months are kept (the assessment page shows six).
     let capacity: Int
+    /// Events read and decoded at a time.
+    static let chunk = 20_000
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
 
     public init(capacity: Int = 8) {
@@ -36,13 +38,18 @@ public final class DashboardFigures: Sendable {
         let fingerprint = Self.fingerprint(org)
         var entry = entries.withLockedValue { $0[month] }.flatMap { $0.fingerprint == fingerprint ? $0 : nil }
             ?? Entry(fingerprint: fingerprint, tally: AssessmentTally(org: org, scopeUnitID: nil), minutesRecorded: [], position: 0)
-        let (events, position) = try reader.events(from: range.start, to: range.end, after: entry.position)
-        guard position != entry.position else { return (entry.tally, entry.minutesRecorded) }
-        entry.tally.add(events)
-        for event in events where event.kind == "minutes.recorded" {
-            if let unit = event.unitID { entry.minutesRecorded.insert(unit) }
+        let before = entry.position
+        // In chunks, so the first read of a month (≈ 600,000 events) never holds them all at once.
+        while true {
+            let (events, position) = try reader.events(from: range.start, to: range.end, after: entry.position, limit: Self.chunk)
+            entry.tally.add(events)
+            for event in events where event.kind == "minutes.recorded" {
+                if let unit = event.unitID { entry.minutesRecorded.insert(unit) }
+            }
+            entry.position = position
+            if events.count < Self.chunk { break }
         }
-        entry.position = position
+        guard entry.position != before else { return (entry.tally, entry.minutesRecorded) }
         let kept = entry
         entries.withLockedValue { all in
             // Two views may have read at once: keep the one that read further.

@@ -277,10 +277,11 @@ final class EventStreamReader: Sendable {
 /// The live roll call is pushed on commit, not polled (issue 14): the stream wakes from the same
 /// commit path that rings the outbox, with a bounded fallback for changes nobody rings for.
 @Suite(.serialized) struct DashboardLiveTests {
-    /// With a 60 s fallback, a 收到 still reaches the open stream within a second or two of its
-    /// commit: the stream was woken by the commit, not by a poll.
+    /// With a 120 s fallback, a 收到 reaches the open stream soon after its commit (well under a
+    /// second when the machine is idle; the bound leaves room for a loaded CI machine): the stream
+    /// was woken by the commit, not by a poll.
     @Test func acknowledgementIsPushedWithoutWaitingForAPoll() async throws {
-        let bot = try await dashboardBot(liveFallback: 60)
+        let bot = try await dashboardBot(liveFallback: 120)
         defer { Task { await bot.stop() } }
         #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
         try await bot.settle()
@@ -292,17 +293,17 @@ final class EventStreamReader: Sendable {
         try await Task.sleep(for: .milliseconds(200))
         let sent = ContinuousClock.now
         #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-        let pushed = try await stream.first(within: 10) { $0.contains("\"c\":\"on-time\"") }
+        let pushed = try await stream.first(within: 30) { $0.contains("\"c\":\"on-time\"") }
         let arrived = try #require(pushed, "the 收到 never reached the stream")
         let delay = arrived.at - sent
-        #expect(delay < .seconds(3), "the update took \(delay); the fallback is 60 s")
+        #expect(delay < .seconds(30), "the update took \(delay); the fallback is 120 s")
         #expect(arrived.text.contains("\"i\":0"))
         // Closing the task is pushed too, and ends the stream.
         let closing = ContinuousClock.now
         #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
-        let end = try await stream.first(within: 10) { $0.hasPrefix("event: end") }
+        let end = try await stream.first(within: 30) { $0.hasPrefix("event: end") }
         #expect(end != nil)
-        if let end { #expect(end.at - closing < .seconds(3)) }
+        if let end { #expect(end.at - closing < .seconds(30)) }
         await stream.close()
         await bot.stop()
     }

@@ -112,6 +112,7 @@ public final class LeagueApp: Sendable {
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
             liveUpdates,
+            DashboardWarmUp(engine: engine, figures: dashboardFigures),
         ] + connectionSupervisors()
     }
 

@@ -140,6 +140,22 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         await bot.stop()
     }
 
+    /// After start-up the current month is read into the kept figures before anyone asks.
+    @Test func warmUpKeepsTheCurrentMonth() async throws {
+        let bot = try await dashboardBot()
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let figures = DashboardFigures()
+        let warmUp = ServiceRun(DashboardWarmUp(engine: bot.app.engine, figures: figures, delay: 0))
+        let month = TimeFormat(timeZone: bot.config.timeZone).month(bot.clock.now())
+        let deadline = ContinuousClock.now + .seconds(10)
+        while figures.keptMonths != [month], ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(figures.keptMonths == [month])
+        await warmUp.stop()
+        await bot.stop()
+    }
+
     /// The overview's medians count whole seconds instead of sorting; same result as sorting.
     @Test func countedMedianEqualsTheSortedOne() {
         var random = SystemRandomNumberGenerator()

@@ -479,12 +479,9 @@ public enum DeliberationFeature: Feature {
         try c.reply(lines.joined(separator: "\n") + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }
 
-    /// `2026-11`, `202611`, `11月`, `11` (this year's).
+    /// `2026-11`, `202611`, `11月`, `11` (this year's): `DeliberationMonth.parse`.
     static func parseMonth(_ word: String, now: Date, timeZone: TimeZone) -> DeliberationMonth? {
-        if let month = DeliberationMonth(text: word) { return month }
-        let digits = word.hasSuffix("月") ? String(word.dropLast()) : word
-        guard digits.count <= 2, let number = Int(digits), (1...12).contains(number) else { return nil }
-        return DeliberationMonth(year: DeliberationMonth(containing: now, timeZone: timeZone).year, month: number)
+        DeliberationMonth.parse(word, now: now, timeZone: timeZone)
     }
 
     // MARK: Links

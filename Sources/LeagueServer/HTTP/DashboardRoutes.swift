@@ -181,15 +181,24 @@ struct DashboardRoutes {
             var lastRead = ContinuousClock.now
             var lastWrite = ContinuousClock.now
             let started = ContinuousClock.now
-            while last.eventsHref != nil, !Task.isCancelled, !Task.isShuttingDownGracefully, ContinuousClock.now - started < .seconds(1800) {
-                // Wake for a commit, for the deadline (rows turn from waiting to missing), or after the fallback.
-                var wait = fallback
+            streaming: while last.eventsHref != nil, !Task.isCancelled, !Task.isShuttingDownGracefully, ContinuousClock.now - started < .seconds(1800) {
+                // Read again after a commit, at the deadline (rows turn from waiting to missing), or after the fallback.
+                var readIn = fallback
                 let untilDeadline = last.targetSeconds - last.elapsed
-                if untilDeadline > 0, last.rows.contains(where: { $0.state == .waiting }) { wait = min(wait, untilDeadline + 0.01) }
-                let keepAliveDue = 15 - Self.seconds(ContinuousClock.now - lastWrite)
-                wait = max(min(wait, keepAliveDue), 0)
-                seen = await live.wait(after: seen, seconds: wait)
-                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                if untilDeadline > 0, last.rows.contains(where: { $0.state == .waiting }) { readIn = min(readIn, untilDeadline + 0.01) }
+                let readAt = ContinuousClock.now + .milliseconds(Int64(readIn * 1000))
+                while true {
+                    // In between, a comment every 15 s keeps proxies from closing the stream (no read for it).
+                    let keepAliveAt = lastWrite + .seconds(15)
+                    let before = seen
+                    seen = await live.wait(after: seen, seconds: max(Self.seconds(min(readAt, keepAliveAt) - ContinuousClock.now), 0))
+                    if Task.isCancelled || Task.isShuttingDownGracefully { break streaming }
+                    if seen != before || ContinuousClock.now >= readAt { break }
+                    if ContinuousClock.now >= keepAliveAt {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        lastWrite = ContinuousClock.now
+                    }
+                }
                 // Coalesce bursts of commits: at most one read per `minGap`.
                 let sinceRead = Self.seconds(ContinuousClock.now - lastRead)
                 if sinceRead < minGap {
@@ -205,9 +214,6 @@ struct DashboardRoutes {
                 let changed = page.rows.indices.filter { !last.rows.indices.contains($0) || last.rows[$0] != page.rows[$0] }
                 if !changed.isEmpty || page.steps != last.steps || page.status != last.status {
                     try await send("rollcall", DashboardHTML.rollCallUpdate(page, changed: changed, language: l))
-                    lastWrite = ContinuousClock.now
-                } else if Self.seconds(ContinuousClock.now - lastWrite) >= 15 {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     lastWrite = ContinuousClock.now
                 }
                 last = page

@@ -12,13 +12,14 @@ struct BenchWorkspace {
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
     ///   - targets: the `targets:` block (routine/urgent acknowledgement targets).
+    ///   - publicURL: `server.public_url` (links in chat answers, e.g. /看板).
     init(repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
-         targets: String = "{routine: 10m, urgent: 3m}") throws {
+         targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         databasePath = folder.appendingPathComponent("bot.sqlite").path
         let config = """
-            server: {host: 127.0.0.1, port: 0}
+            server: {host: 127.0.0.1, port: 0\(publicURL.map { ", public_url: \"\($0)\"" } ?? "")}
             store: {sqlite: \(databasePath), synchronous: \(synchronous)}
             timezone: Asia/Shanghai
             locale: zh-Hans

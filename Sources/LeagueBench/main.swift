@@ -9,6 +9,7 @@ import GRDB
 ///     swift build -c release && .build/release/leagueops-bench
 ///     .build/release/leagueops-bench --only ingest,fanout --synchronous normal
 ///     .build/debug/leagueops-bench --smoke        # CI: every benchmark, small, no timing assertions
+///     .build/release/leagueops-bench --only dashboard   # the dashboard's pages over a month of 30,000 tasks
 ///     .build/release/leagueops-bench inprocess    # the ingest path without sockets: CPU and instructions per message kind
 
 /// Prints a figure line and flushes at once (the full run takes minutes).
@@ -27,8 +28,9 @@ struct Options {
     var timerSpread = 60.0
     var mixes = ["mixed", "acks"]
     var connections = [1, 16, 64]
+    var dashboardTasks: Int?
 
-    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report"]
+    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report", "dashboard"]
 
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -49,11 +51,13 @@ struct Options {
             case "--timer-spread": timerSpread = Double(try value()) ?? timerSpread
             case "--mix": mixes = try value().split(separator: ",").map(String.init)
             case "--connections": connections = try value().split(separator: ",").compactMap { Int($0) }
+            case "--dashboard-tasks": dashboardTasks = Int(try value())
             case "-h", "--help":
                 print("""
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
+                                           [--dashboard-tasks N]   (dashboard only: the month's size, default 30000)
                            leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
@@ -83,10 +87,11 @@ final class Rig: @unchecked Sendable {
     var server: ServerProcess!
     let options: Options
 
-    init(_ options: Options, synchronous: String, targets: String = "{routine: 10m, urgent: 3m}") async throws {
+    init(_ options: Options, synchronous: String, targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil) async throws {
         self.options = options
         try await platform.start()
-        workspace = try BenchWorkspace(repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets)
+        workspace = try BenchWorkspace(repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets,
+                                       publicURL: publicURL)
     }
 
     func start() throws {
@@ -413,6 +418,7 @@ func benchMain() async {
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }
         if options.wants("report") { try await report(options) }
+        if options.wants("dashboard") { try await DashboardBench.run(options) }
     } catch {
         FileHandle.standardError.write(Data("leagueops-bench: \(error)\n".utf8))
         exit(1)

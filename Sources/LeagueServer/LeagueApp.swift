@@ -19,6 +19,12 @@ public final class LeagueApp: Sendable {
     public let timerBell = Doorbell()
     /// Rung when outbound messages are waiting.
     public let outboxBell = Doorbell()
+    /// Wakes the dashboard's live views after commits (its `bell` is rung with the others).
+    public let liveUpdates = LiveUpdates()
+    /// Longest a live view waits without a commit before it reads the store anyway.
+    let liveFallback: Double
+    /// The dashboard's month figures, kept between page views.
+    public let dashboardFigures = DashboardFigures()
     public let transport: any HTTPTransport
     /// State of the platform connections (stream / long-connection modes), shown in /healthz.
     public let connectionRegistry: ConnectionRegistry
@@ -39,9 +45,10 @@ public final class LeagueApp: Sendable {
     /// - Parameters:
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
+    ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
     public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
                 logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4, maintenanceInterval: Double = 600,
-                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20)) throws(ConfigError) {
+                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), liveFallback: Double = 5) throws(ConfigError) {
         var adapters: [String: any PlatformAdapter] = [:]
         var problems: [ConfigProblem] = []
         for (name, settings) in config.platforms {
@@ -64,7 +71,7 @@ public final class LeagueApp: Sendable {
             throw ConfigError([ConfigProblem(file: folder, line: nil, message:
                 "command(s) \(unhandled.joined(separator: ", ")) have no handler in this build; remove their files or use a catalogue made for this version")])
         }
-        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
+        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell, liveUpdates.bell], answerWithin: answerWithin,
                                  maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
@@ -74,6 +81,7 @@ public final class LeagueApp: Sendable {
             self.transport = transport
         }
         self.maxSleep = maxSleep
+        self.liveFallback = liveFallback
         self.connectionRegistry = ConnectionRegistry(clock: clock)
         self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)
         self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
@@ -98,11 +106,13 @@ public final class LeagueApp: Sendable {
     public func services() -> [any Service] {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
-            TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep),
+            TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep, fired: [liveUpdates.bell]),
             OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
                           appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
+            liveUpdates,
+            DashboardWarmUp(engine: engine, figures: dashboardFigures),
         ] + connectionSupervisors()
     }
 
@@ -133,5 +143,6 @@ public final class LeagueApp: Sendable {
         inboxBell.ring()
         timerBell.ring()
         outboxBell.ring()
+        liveUpdates.bell.ring()
     }
 }

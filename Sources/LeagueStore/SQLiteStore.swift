@@ -259,6 +259,33 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    /// The position is an event id: the last one returned, or, once the range is read to its end,
+    /// the highest id at the time of the read (this is a snapshot: every event committed later gets a
+    /// higher id). The first read finds the range's first id through the `at` index; every read then
+    /// walks ids upwards (`+at` keeps SQLite off the `at` index, which would visit the whole range).
+    func events(from: Date, to: Date, after position: Int64, limit: Int) throws -> (events: [EventRecord], position: Int64) {
+        let top = try value(Int64.self, sql: "SELECT MAX(id) FROM events") ?? 0
+        var start = position
+        if start <= 0 {
+            guard let first = try value(Int64.self, sql: "SELECT MIN(id) FROM events WHERE at >= ? AND at < ?", arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]) else {
+                return ([], top)
+            }
+            start = first - 1
+        }
+        guard top > start else { return ([], start) }
+        let rows = try fetchAll(sql: "SELECT * FROM events WHERE id > ? AND +at >= ? AND +at < ? ORDER BY id LIMIT ?",
+                                arguments: [start, from.timeIntervalSince1970, to.timeIntervalSince1970, max(limit, 1)])
+        let decoder = JSONDecoder()
+        var last = start
+        let events = rows.map { row in
+            last = row["id"]
+            let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+            return EventRecord(at: Self.date(row["at"]), kind: row["kind"], taskID: row["task_id"], unitID: row["unit_id"],
+                               memberID: row["member_id"], data: data)
+        }
+        return (events, rows.count < max(limit, 1) ? top : last)
+    }
+
     func health(at now: Date, tolerance: Double) throws -> StoreHealth {
         let limit = now.timeIntervalSince1970 - tolerance
         var health = StoreHealth()

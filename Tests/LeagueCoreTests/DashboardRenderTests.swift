@@ -130,6 +130,9 @@ import Testing
         #expect(html.contains("polyline"))
         #expect(html.contains("assessment.csv"))
         #expect(html.contains("50%"))
+        // The grade is the page's own dot and a word; the chat's emoji would show twice (or as a box).
+        #expect(html.contains("<span class=\"dot red\"></span>\(l.pick("红", "red"))"))
+        #expect(!html.contains("🟢") && !html.contains("🟡") && !html.contains("🔴"))
         let empty = DashboardHTML.assessment(AssessmentPage(unitName: "x", month: "2026-12", units: [], hrefs: [:], green: 0.9, yellow: 0.7,
                                                             months: [], trend: [:], csvHref: "/c"), frame: frame(l))
         checkPage(empty, language: l)

@@ -5,16 +5,17 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
 
 /// A bot on loopback with `server.public_url` set, so /看板 answers with links.
-func dashboardBot(extra: String = "") async throws -> TestBot {
+func dashboardBot(extra: String = "", liveFallback: Double = 5) async throws -> TestBot {
     let path = try writeTestConfig(extra: extra)
     let text = try String(contentsOfFile: path, encoding: .utf8)
         .replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}", with: "server: {host: 127.0.0.1, port: 0, public_url: \"http://bot.example/\"}")
     try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return try await TestBot(configPath: path)
+    return try await TestBot(configPath: path, liveFallback: liveFallback)
 }
 
 extension TestBot {
@@ -121,6 +122,52 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         #expect(role == 403)
     }
 
+    /// The month figures are kept between views and brought up to date with the events appended
+    /// since: a view after two 收到 shows them, though the first view already filled the tally.
+    @Test func keptMonthFiguresFollowNewEvents() async throws {
+        let bot = try await dashboardBot()
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
+        let (_, before) = try await bot.page(link)
+        #expect(before.contains("<span class=\"muted\"> 0/2</span>"))   // t1's row: 0 of 2 acknowledged
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+        #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 200)
+        try await bot.settle()
+        let (_, after) = try await bot.page(link)
+        #expect(after.contains("<span class=\"muted\"> 2/2</span>"), "the kept tally missed the new acknowledgements")
+        await bot.stop()
+    }
+
+    /// After start-up the current month is read into the kept figures before anyone asks.
+    @Test func warmUpKeepsTheCurrentMonth() async throws {
+        let bot = try await dashboardBot()
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let figures = DashboardFigures()
+        let warmUp = ServiceRun(DashboardWarmUp(engine: bot.app.engine, figures: figures, delay: 0))
+        let month = TimeFormat(timeZone: bot.config.timeZone).month(bot.clock.now())
+        let deadline = ContinuousClock.now + .seconds(10)
+        while figures.keptMonths != [month], ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(figures.keptMonths == [month])
+        await warmUp.stop()
+        await bot.stop()
+    }
+
+    /// The overview's medians count whole seconds instead of sorting; same result as sorting.
+    @Test func countedMedianEqualsTheSortedOne() {
+        var random = SystemRandomNumberGenerator()
+        for size in [0, 1, 2, 3, 10, 101, 1_000] {
+            let lists = (0..<4).map { _ in (0..<(size / 4 + (size % 4 > 0 ? 1 : 0))).map { _ in Double(Int.random(in: 0...1800, using: &random)) } }
+            #expect(DashboardData.median(of: lists) == Assessment.median(lists.flatMap { $0 }.sorted()), "size \(size)")
+        }
+        #expect(DashboardData.median(of: [[3, 1], [2, 10]]) == 2.5)
+        #expect(DashboardData.median(of: [[], []]) == nil)
+        #expect(DashboardData.median(of: [[1.5, 2], [7]]) == 2)   // not whole seconds: sorted instead
+    }
+
     @Test func statusAndQueryAnswersCarryDashboardLinks() async throws {
         let bot = try await dashboardBot()
         defer { Task { await bot.stop() } }
@@ -193,5 +240,131 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         #expect(ackEvent != nil, "no on-time update among \(seen.count) events")
         #expect(ackEvent?.contains("\"i\":0") == true)   // g1 is the first row
         #expect(seen.last?.hasPrefix("event: end") == true)
+    }
+}
+
+/// An open `text/event-stream` on loopback: every event with the time it arrived.
+final class EventStreamReader: Sendable {
+    struct Event: Sendable {
+        var text: String
+        var at: ContinuousClock.Instant
+    }
+
+    private let seen = NIOLockedValueBox<[Event]>([])
+    private let reader: Task<Void, any Error>
+
+    init(port: Int, path: String) async throws {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        #expect(response.status.code == 200)
+        let seen = seen
+        reader = Task {
+            var text = ""
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                while let end = text.range(of: "\n\n") {
+                    let event = String(text[..<end.lowerBound])
+                    text = String(text[end.upperBound...])
+                    if event.hasPrefix("event:") { seen.withLockedValue { $0.append(Event(text: event, at: .now)) } }
+                }
+            }
+        }
+    }
+
+    var events: [Event] { seen.withLockedValue { $0 } }
+
+    /// Waits (bounded) for an event that satisfies `condition`; nil when none came in time.
+    func first(within seconds: Double, _ condition: (String) -> Bool) async throws -> Event? {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if let event = events.first(where: { condition($0.text) }) { return event }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return events.first { condition($0.text) }
+    }
+
+    func close() async {
+        reader.cancel()
+        _ = try? await reader.value
+    }
+}
+
+/// The live roll call is pushed on commit, not polled (issue 14): the stream wakes from the same
+/// commit path that rings the outbox, with a bounded fallback for changes nobody rings for.
+@Suite(.serialized) struct DashboardLiveTests {
+    /// With a 120 s fallback, a 收到 reaches the open stream soon after its commit (well under a
+    /// second when the machine is idle; the bound leaves room for a loaded CI machine): the stream
+    /// was woken by the commit, not by a poll.
+    @Test func acknowledgementIsPushedWithoutWaitingForAPoll() async throws {
+        let bot = try await dashboardBot(liveFallback: 120)
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+        let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
+        let initial = try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") }
+        #expect(initial?.text.contains("\"c\":\"waiting\"") == true)
+        // Let the stream settle into its wait, so a wake-up can only come from the commit.
+        try await Task.sleep(for: .milliseconds(200))
+        let sent = ContinuousClock.now
+        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+        let pushed = try await stream.first(within: 30) { $0.contains("\"c\":\"on-time\"") }
+        let arrived = try #require(pushed, "the 收到 never reached the stream")
+        let delay = arrived.at - sent
+        #expect(delay < .seconds(30), "the update took \(delay); the fallback is 120 s")
+        #expect(arrived.text.contains("\"i\":0"))
+        // Closing the task is pushed too, and ends the stream.
+        let closing = ContinuousClock.now
+        #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
+        let end = try await stream.first(within: 30) { $0.hasPrefix("event: end") }
+        #expect(end != nil)
+        if let end { #expect(end.at - closing < .seconds(30)) }
+        await stream.close()
+        await bot.stop()
+    }
+
+    /// A change no commit path rings for (here a write straight to the store) still reaches the
+    /// stream within the fallback period.
+    @Test func unsignalledChangeArrivesWithinTheFallback() async throws {
+        let bot = try await dashboardBot(liveFallback: 0.3)
+        defer { Task { await bot.stop() } }
+        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+        try await bot.settle()
+        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+        let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
+        #expect(try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") } != nil)
+        let at = bot.clock.now()
+        try await bot.store.write { tx in
+            var target = try #require(try tx.targets(ofTask: 1).first { $0.unitID == "g2" })
+            target.acknowledgedAt = at
+            target.acknowledgedBy = "m-g2"
+            try tx.update(target)
+        }
+        let update = try await stream.first(within: 5) { $0.contains("\"c\":\"on-time\"") }
+        #expect(update?.text.contains("\"i\":1") == true, "g2's row never turned on-time")
+        await stream.close()
+        await bot.stop()
+    }
+
+    @Test func waitReturnsOnPublishOnAMissedPublishAndOnTimeOut() async throws {
+        let live = LiveUpdates()
+        // A publish that happened after the caller's read is not lost.
+        let seen = live.generation
+        live.publish()
+        let start = ContinuousClock.now
+        #expect(await live.wait(after: seen, seconds: 30) == seen + 1)
+        #expect(ContinuousClock.now - start < .seconds(1))
+        // A waiter is woken by a publish.
+        let current = live.generation
+        let waiter = Task { await live.wait(after: current, seconds: 30) }
+        try await Task.sleep(for: .milliseconds(50))
+        live.publish()
+        #expect(await waiter.value == current + 1)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        // Nothing published: back after the fallback, generation unchanged.
+        let quiet = ContinuousClock.now
+        #expect(await live.wait(after: live.generation, seconds: 0.1) == current + 1)
+        #expect(ContinuousClock.now - quiet >= .milliseconds(90))
     }
 }

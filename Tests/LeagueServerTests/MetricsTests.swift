@@ -1,4 +1,5 @@
 import Foundation
+import LeagueCore
 import LeagueServer
 import Logging
 import Synchronization
@@ -68,6 +69,63 @@ import Testing
         let (status, body) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer "])
         #expect(status == 404)
         #expect(body.contains("metrics.port"))
+        await bot.stop()
+    }
+
+    /// Each long connection's state (connected / reconnecting / stopped), its reconnects and the
+    /// silence since its last frame, as `ConnectionRegistry` holds them, scraped over HTTP.
+    @Test func connectionStateReconnectsAndFrameAgeAreScraped() async throws {
+        let bot = try await dashboardBot(extra: "metrics: {token: t}")
+        defer { Task { await bot.stop() } }
+        func scrape() async throws -> String {
+            let (status, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
+            #expect(status == 200)
+            return text
+        }
+        // The test config has no long connection: no connection series at all.
+        #expect(!(try await scrape()).contains("leagueops_connection_state"))
+
+        // The supervisors feed the registry these events; drive it the same way.
+        let registry = bot.app.connectionRegistry
+        let policy = ConnectionPolicy(keepalive: 30, deadAfter: 90)
+        registry.register("dingtalk", policy: policy)
+        registry.register("feishu", policy: policy)
+        let t0 = bot.clock.now()
+        registry.apply("dingtalk", .start(t0))
+        var text = try await scrape()
+        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 1)
+        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 0)
+        #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 0)
+        #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == nil)   // no frame yet
+
+        registry.apply("dingtalk", .connected(t0))
+        registry.apply("dingtalk", .frame(t0))
+        registry.apply("dingtalk", .failed(.retry("socket closed"), at: t0.addingTimeInterval(1), random: 0))
+        registry.apply("dingtalk", .start(t0.addingTimeInterval(1)))
+        registry.apply("dingtalk", .connected(t0.addingTimeInterval(2)))   // reconnect 1
+        registry.apply("dingtalk", .rotated(t0.addingTimeInterval(3)))     // reconnect 2
+        registry.apply("feishu", .start(t0))
+        registry.apply("feishu", .failed(.fatal("app_secret rejected"), at: t0, random: 0))
+        bot.clock.advance(by: 42)
+        text = try await scrape()
+        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 1)
+        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 0)
+        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"stopped\"}") == 0)
+        #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 2)
+        #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == 42)
+        #expect(sample(text, "leagueops_connection_degraded{platform=\"dingtalk\"}") == 0)
+        #expect(sample(text, "leagueops_connection_state{platform=\"feishu\",state=\"stopped\"}") == 1)
+        #expect(sample(text, "leagueops_connection_state{platform=\"feishu\",state=\"connected\"}") == 0)
+        #expect(sample(text, "leagueops_connection_degraded{platform=\"feishu\"}") == 1)
+        #expect(text.contains("# TYPE leagueops_connection_reconnects_total counter"))
+
+        // The counter stays monotonic across scrapes: a third reconnect adds one, scraping again adds nothing.
+        registry.apply("dingtalk", .failed(.retry("silent"), at: t0.addingTimeInterval(50), random: 0))
+        registry.apply("dingtalk", .start(t0.addingTimeInterval(50)))
+        registry.apply("dingtalk", .connected(t0.addingTimeInterval(51)))
+        _ = try await scrape()
+        text = try await scrape()
+        #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 3)
         await bot.stop()
     }
 

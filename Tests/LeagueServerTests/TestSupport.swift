@@ -147,14 +147,16 @@ final class TestBot: @unchecked Sendable {
     private var task: ServiceRun?
 
     /// Starts a bot; pass the store, clock and transport of a stopped bot to simulate a restart.
-    init(configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: FakeTransport? = nil) async throws {
+    /// `liveFallback`: longest a dashboard live view waits for a commit before it reads the store anyway.
+    init(configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: FakeTransport? = nil, liveFallback: Double = 5) async throws {
         self.config = try ConfigLoader.load(path: configPath)
         self.store = try store ?? SQLiteStore(path: config.store.sqlitePath)
         self.clock = clock ?? ManualClock(Date())
         self.transport = transport ?? FakeTransport()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        self.app = try LeagueApp(config: config, store: self.store, clock: self.clock, transport: self.transport, logger: logger, maxSleep: 0.05)
+        self.app = try LeagueApp(config: config, store: self.store, clock: self.clock, transport: self.transport, logger: logger, maxSleep: 0.05,
+                                 liveFallback: liveFallback)
         (port, task) = await startServer(app)
     }
 

@@ -149,6 +149,45 @@ struct SQLiteStoreTests {
         #expect(try await store.read { try $0.oldestWaitingTarget(unitID: "b") } == nil, "a closed task waits for nobody")
     }
 
+    /// The dashboard's running month figures: a range read in chunks from position 0, then only what
+    /// was appended since, whatever the other months hold.
+    @Test func eventsOfARangeAreReadInChunksAndThenOnlyTheNewOnes() async throws {
+        let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID().uuidString).sqlite").path)
+        let month = (t0, t0.addingTimeInterval(30 * 86_400))
+        @Sendable func event(_ n: Int, _ at: Date) -> EventRecord { EventRecord(at: at, kind: "task.ack", taskID: n, unitID: "g1", data: ["seconds": "\(n)"]) }
+        try await store.write { tx in
+            try tx.append(event(900, self.t0.addingTimeInterval(-10)))            // the month before
+            for n in 1...7 { try tx.append(event(n, self.t0.addingTimeInterval(Double(n)))) }
+            try tx.append(event(901, self.t0.addingTimeInterval(40 * 86_400)))    // the month after
+        }
+        func readAll(from position: Int64) async throws -> ([Int], Int64) {
+            var seen: [Int] = []
+            var position = position
+            while true {
+                let after = position
+                let (events, next) = try await store.read { try $0.events(from: month.0, to: month.1, after: after, limit: 3) }
+                seen += events.compactMap(\.taskID)
+                position = next
+                if events.count < 3 { return (seen, position) }
+            }
+        }
+        let (first, position) = try await readAll(from: 0)
+        #expect(first == Array(1...7))
+        #expect(try await readAll(from: position).0.isEmpty)
+        try await store.write { tx in
+            try tx.append(event(8, self.t0.addingTimeInterval(8)))
+            try tx.append(event(902, self.t0.addingTimeInterval(-20)))
+            try tx.append(event(9, self.t0.addingTimeInterval(9)))
+        }
+        #expect(try await readAll(from: position).0 == [8, 9])
+        // An empty range remembers where the log ended, so a later event in it is found.
+        let empty = (t0.addingTimeInterval(60 * 86_400), t0.addingTimeInterval(90 * 86_400))
+        let (none, end) = try await store.read { try $0.events(from: empty.0, to: empty.1, after: 0, limit: 3) }
+        #expect(none.isEmpty)
+        try await store.write { tx in try tx.append(event(10, empty.0.addingTimeInterval(1))) }
+        #expect(try await store.read { try $0.events(from: empty.0, to: empty.1, after: end, limit: 3) }.events.compactMap(\.taskID) == [10])
+    }
+
     @Test func aFullDiskIsReportedAsUnavailable() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString).sqlite").path
         let store = try SQLiteStore(path: path)

@@ -134,6 +134,8 @@ public struct ConnectionMachine: Sendable, Hashable {
     public private(set) var downSince: Date?
     /// When each reconnect (or rotation) succeeded, the last hour only.
     public private(set) var reconnects: [Date] = []
+    /// Every reconnect (or rotation) since the machine was made: the metrics' monotonic counter.
+    public private(set) var reconnectsTotal = 0
     /// Consecutive failed attempts since a socket last delivered a frame.
     public private(set) var failures = 0
     private var everConnected = false
@@ -207,6 +209,7 @@ public struct ConnectionMachine: Sendable, Hashable {
 
     private mutating func record(reconnectAt now: Date) {
         reconnects.append(now)
+        reconnectsTotal += 1
         reconnects.removeAll { now.timeIntervalSince($0) > 3600 }
     }
 

@@ -47,7 +47,15 @@ public enum DashboardHTML {
     }
 
     static func gradeDot(_ grade: Grade?, _ language: Language) -> String {
-        let name = grade.map { HTML.escape($0.name(language)) } ?? "—"
+        // The page draws its own coloured dot: the chat's emoji (🟢 …) would show twice, or as a box
+        // where the in-app browser has no emoji font.
+        let name: String
+        switch grade {
+        case .green: name = language.pick("绿", "green")
+        case .yellow: name = language.pick("黄", "yellow")
+        case .red: name = language.pick("红", "red")
+        case nil: name = "—"
+        }
         return "<span class=\"dot \(grade?.rawValue ?? "none")\"></span>\(name)"
     }
 

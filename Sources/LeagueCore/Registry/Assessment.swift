@@ -88,88 +88,9 @@ public enum Assessment {
     ///   - minutesUnitIDs: units with deliberation-day minutes this month.
     ///   - month: `YYYY-MM`, for the title.
     public static func compute(events: [EventRecord], org: OrgTree, scopeUnitID: String?, minutesUnitIDs: Set<String>, month: String, settings: RegistrySettings.Assessment) -> AssessmentReport {
-        let scopeID = scopeUnitID ?? org.rootID ?? ""
-        var scope: [OrgUnit] = org.unit(scopeID).map { [$0] } ?? []
-        scope += org.descendants(of: scopeID)
-        var index: [String: Int] = [:]
-        index.reserveCapacity(scope.count)
-        var figures: [UnitFigures] = []
-        figures.reserveCapacity(scope.count)
-        for unit in scope {
-            index[unit.id] = figures.count
-            figures.append(UnitFigures(unitID: unit.id, name: unit.name, tier: unit.tier))
-        }
-        var ackSeconds = [[Double]](repeating: [], count: figures.count)
-        var breaches = [Set<Int>](repeating: [], count: figures.count)
-        var overdue = [Set<String>](repeating: [], count: figures.count)
-        var cadres: [String: CadreFigures] = [:]
-
-        func cadre(_ memberID: String?, _ update: (inout CadreFigures) -> Void) {
-            guard let memberID, let member = org.member(memberID), index[member.unitID] != nil else { return }
-            if cadres[memberID] == nil { cadres[memberID] = CadreFigures(memberID: memberID, name: member.name, unitID: member.unitID) }
-            update(&cadres[memberID]!)
-        }
-
-        for event in events {
-            guard let unitID = event.unitID, let i = index[unitID] else { continue }
-            switch event.kind {
-            case "target.assigned":
-                if event.data["kind"] == "report" { figures[i].reportsReceived += 1 } else { figures[i].tasksReceived += 1 }
-            case "task.ack":
-                let onTime = event.data["late"] == "0"
-                figures[i].acknowledged += 1
-                if onTime { figures[i].acknowledgedOnTime += 1 }
-                if let seconds = event.data["seconds"].flatMap(Double.init) { ackSeconds[i].append(seconds) }
-                cadre(event.memberID) {
-                    $0.acknowledgements += 1
-                    if onTime { $0.acknowledgementsOnTime += 1 }
-                }
-            case "report.claimed":
-                figures[i].reportsClaimed += 1
-                if event.data["late"] == "0" { figures[i].reportsClaimedOnTime += 1 }
-                cadre(event.memberID) { $0.claims += 1 }
-            case "task.breach":
-                if let task = event.taskID { breaches[i].insert(task) }
-            case "demand.created":
-                figures[i].demandsCollected += 1
-            case "demand.resolved":
-                figures[i].demandsResolved += 1
-                cadre(event.memberID) { $0.resolutions += 1 }
-            case "demand.overdue":
-                overdue[i].insert(event.data["demand"] ?? "\(event.at.timeIntervalSince1970)")
-            default:
-                continue
-            }
-        }
-
-        for i in figures.indices {
-            figures[i].breaches = breaches[i].count
-            figures[i].demandsOverdue = overdue[i].count
-            figures[i].minutesHeld = minutesUnitIDs.contains(figures[i].unitID)
-            if !ackSeconds[i].isEmpty {
-                let sorted = ackSeconds[i].sorted()
-                figures[i].medianAckSeconds = median(sorted)
-                figures[i].p90AckSeconds = nearestRank(sorted, 0.9)
-            }
-            figures[i].grade = grade(figures[i], isGrid: org.isBottomTier(figures[i].tier), settings: settings)
-        }
-
-        var ranking: [String: [String]] = [:]
-        var candidates: [String: [String]] = [:]
-        let byTier = Dictionary(grouping: figures, by: \.tier)
-        for (tier, units) in byTier {
-            let ranked = units.sorted(by: ranksBefore)
-            ranking[tier] = ranked.map(\.unitID)
-            candidates[tier] = Array(ranked.filter { $0.grade == .green && $0.tasksReceived > 0 }.prefix(settings.candidates).map(\.unitID))
-        }
-        let rankedCadres = cadres.values.filter { org.member($0.memberID)?.has(.cadre) == true }.sorted {
-            if $0.score != $1.score { return $0.score > $1.score }
-            if $0.resolutions != $1.resolutions { return $0.resolutions > $1.resolutions }
-            return $0.memberID < $1.memberID
-        }
-        let cadreCandidates = rankedCadres.filter { $0.score > 0 }.prefix(settings.candidates).map(\.memberID)
-        return AssessmentReport(month: month, scopeUnitID: scopeID, units: figures, ranking: ranking, unitCandidates: candidates,
-                                cadres: rankedCadres, cadreCandidates: Array(cadreCandidates), settings: settings, tiers: org.tiers)
+        var tally = AssessmentTally(org: org, scopeUnitID: scopeUnitID)
+        tally.add(events)
+        return tally.report(scopeUnitID: scopeUnitID, minutesUnitIDs: minutesUnitIDs, month: month, settings: settings)
     }
 
     /// The grade rule (written under every table by `rules`).
@@ -205,5 +126,134 @@ public enum Assessment {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((p * Double(sorted.count)).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+}
+
+/// The running counts behind a month's assessment: events go in (in any number of calls, e.g. only
+/// those appended since the last look), a report of the whole scope or of any subtree inside it comes
+/// out. `Assessment.compute` is one `add` and one `report`; the dashboard keeps one tally per month
+/// and adds only new events to it.
+public struct AssessmentTally: Sendable {
+    public let org: OrgTree
+    public let scopeID: String
+    /// The scope's units, the scope first, then its descendants (the report's order).
+    let units: [OrgUnit]
+    let index: [String: Int]
+    var figures: [UnitFigures]
+    var ackSeconds: [[Double]]
+    var breaches: [Set<Int>]
+    var overdue: [Set<String>]
+    var cadres: [String: CadreFigures] = [:]
+
+    /// An empty tally of `scopeUnitID`'s subtree (nil: the root's, the whole tree).
+    public init(org: OrgTree, scopeUnitID: String?) {
+        self.org = org
+        scopeID = scopeUnitID ?? org.rootID ?? ""
+        var scope: [OrgUnit] = org.unit(scopeID).map { [$0] } ?? []
+        scope += org.descendants(of: scopeID)
+        units = scope
+        var index: [String: Int] = [:]
+        index.reserveCapacity(scope.count)
+        for (i, unit) in scope.enumerated() { index[unit.id] = i }
+        self.index = index
+        figures = scope.map { UnitFigures(unitID: $0.id, name: $0.name, tier: $0.tier) }
+        ackSeconds = [[Double]](repeating: [], count: scope.count)
+        breaches = [Set<Int>](repeating: [], count: scope.count)
+        overdue = [Set<String>](repeating: [], count: scope.count)
+    }
+
+    /// Counts events (other kinds, and units outside the scope, are ignored).
+    public mutating func add(_ events: some Sequence<EventRecord>) {
+        for event in events {
+            guard let unitID = event.unitID, let i = index[unitID] else { continue }
+            switch event.kind {
+            case "target.assigned":
+                if event.data["kind"] == "report" { figures[i].reportsReceived += 1 } else { figures[i].tasksReceived += 1 }
+            case "task.ack":
+                let onTime = event.data["late"] == "0"
+                figures[i].acknowledged += 1
+                if onTime { figures[i].acknowledgedOnTime += 1 }
+                if let seconds = event.data["seconds"].flatMap(Double.init) { ackSeconds[i].append(seconds) }
+                cadre(event.memberID) {
+                    $0.acknowledgements += 1
+                    if onTime { $0.acknowledgementsOnTime += 1 }
+                }
+            case "report.claimed":
+                figures[i].reportsClaimed += 1
+                if event.data["late"] == "0" { figures[i].reportsClaimedOnTime += 1 }
+                cadre(event.memberID) { $0.claims += 1 }
+            case "task.breach":
+                if let task = event.taskID { breaches[i].insert(task) }
+            case "demand.created":
+                figures[i].demandsCollected += 1
+            case "demand.resolved":
+                figures[i].demandsResolved += 1
+                cadre(event.memberID) { $0.resolutions += 1 }
+            case "demand.overdue":
+                overdue[i].insert(event.data["demand"] ?? "\(event.at.timeIntervalSince1970)")
+            default:
+                continue
+            }
+        }
+    }
+
+    private mutating func cadre(_ memberID: String?, _ update: (inout CadreFigures) -> Void) {
+        guard let memberID, let member = org.member(memberID), index[member.unitID] != nil else { return }
+        if cadres[memberID] == nil { cadres[memberID] = CadreFigures(memberID: memberID, name: member.name, unitID: member.unitID) }
+        update(&cadres[memberID]!)
+    }
+
+    /// The raw counts of one unit: dispatches received, acknowledged, acknowledged on time, and every
+    /// time to acknowledge in seconds (unsorted). Nil for a unit outside the scope.
+    public func counts(_ unitID: String) -> (received: Int, acknowledged: Int, onTime: Int, ackSeconds: [Double])? {
+        guard let i = index[unitID] else { return nil }
+        return (figures[i].tasksReceived, figures[i].acknowledged, figures[i].acknowledgedOnTime, ackSeconds[i])
+    }
+
+    /// One unit's finished figures (medians, breaches, grade); nil for a unit outside the scope.
+    public func figures(_ unitID: String, minutesUnitIDs: Set<String>, settings: RegistrySettings.Assessment) -> UnitFigures? {
+        index[unitID].map { finished($0, minutesUnitIDs: minutesUnitIDs, settings: settings) }
+    }
+
+    func finished(_ i: Int, minutesUnitIDs: Set<String>, settings: RegistrySettings.Assessment) -> UnitFigures {
+        var f = figures[i]
+        f.breaches = breaches[i].count
+        f.demandsOverdue = overdue[i].count
+        f.minutesHeld = minutesUnitIDs.contains(f.unitID)
+        if !ackSeconds[i].isEmpty {
+            let sorted = ackSeconds[i].sorted()
+            f.medianAckSeconds = Assessment.median(sorted)
+            f.p90AckSeconds = Assessment.nearestRank(sorted, 0.9)
+        }
+        f.grade = Assessment.grade(f, isGrid: org.isBottomTier(f.tier), settings: settings)
+        return f
+    }
+
+    /// The report of `scopeUnitID`'s subtree (nil: the tally's whole scope); a unit outside the
+    /// tally's scope gives an empty report.
+    public func report(scopeUnitID: String?, minutesUnitIDs: Set<String>, month: String, settings: RegistrySettings.Assessment) -> AssessmentReport {
+        let reportScope = scopeUnitID ?? scopeID
+        let ids: [String] = reportScope == scopeID ? units.map(\.id)
+            : index[reportScope] == nil ? [] : [reportScope] + org.descendants(of: reportScope).map(\.id)
+        let figures = ids.compactMap { index[$0] }.map { finished($0, minutesUnitIDs: minutesUnitIDs, settings: settings) }
+        let inScope = reportScope == scopeID ? nil : Set(ids)
+
+        var ranking: [String: [String]] = [:]
+        var candidates: [String: [String]] = [:]
+        let byTier = Dictionary(grouping: figures, by: \.tier)
+        for (tier, units) in byTier {
+            let ranked = units.sorted(by: Assessment.ranksBefore)
+            ranking[tier] = ranked.map(\.unitID)
+            candidates[tier] = Array(ranked.filter { $0.grade == .green && $0.tasksReceived > 0 }.prefix(settings.candidates).map(\.unitID))
+        }
+        let rankedCadres = cadres.values.filter { inScope?.contains($0.unitID) ?? true }
+            .filter { org.member($0.memberID)?.has(.cadre) == true }.sorted {
+                if $0.score != $1.score { return $0.score > $1.score }
+                if $0.resolutions != $1.resolutions { return $0.resolutions > $1.resolutions }
+                return $0.memberID < $1.memberID
+            }
+        let cadreCandidates = rankedCadres.filter { $0.score > 0 }.prefix(settings.candidates).map(\.memberID)
+        return AssessmentReport(month: month, scopeUnitID: reportScope, units: figures, ranking: ranking, unitCandidates: candidates,
+                                cadres: rankedCadres, cadreCandidates: Array(cadreCandidates), settings: settings, tiers: org.tiers)
     }
 }

@@ -240,6 +240,10 @@ public protocol StoreReader {
     func outbox(key: String) throws -> OutboxEntry?
     /// Events with `from <= at < to`, in order.
     func events(from: Date, to: Date) throws -> [EventRecord]
+    /// At most `limit` events with `from <= at < to` appended after `position`, in order, and the
+    /// position to pass next time: a reader that keeps running figures reads only what is new, in
+    /// bounded chunks (fewer than `limit` events: nothing more for now). `position` is opaque; start with 0.
+    func events(from: Date, to: Date, after position: Int64, limit: Int) throws -> (events: [EventRecord], position: Int64)
     func health(at now: Date, tolerance: Double) throws -> StoreHealth
 
     // Dashboard pages (issue 14) read only through read transactions; these are the writers' reads they need.
@@ -253,6 +257,17 @@ public protocol StoreReader {
     func deliberationValue(_ key: String) throws -> String?
     /// When the oldest pending outbox message was queued (nil: none pending); for the metrics.
     func oldestPendingOutbox() throws -> Date?
+}
+
+extension StoreReader {
+    /// Without an event id: the position is the number of events in the range read so far (events
+    /// are append-only and listed in the order they were appended).
+    public func events(from: Date, to: Date, after position: Int64, limit: Int) throws -> (events: [EventRecord], position: Int64) {
+        let all = try events(from: from, to: to)
+        let start = Int(min(max(position, 0), Int64(all.count)))
+        let end = min(start + max(limit, 1), all.count)
+        return (Array(all[start..<end]), Int64(end))
+    }
 }
 
 /// A target of an open dispatch still waiting for its acknowledgement.

@@ -40,6 +40,8 @@ public final class ConnectionRegistry: Sendable {
         public var state: String
         public var lastFrameAgeSeconds: Double?
         public var reconnectsLastHour: Int
+        /// Every reconnect since start-up (the metrics' counter).
+        public var reconnectsTotal: Int = 0
         public var lastError: String?
         public var downSeconds: Double?
         public var degraded: Bool
@@ -54,7 +56,7 @@ public final class ConnectionRegistry: Sendable {
                 return Entry(
                     name: name, state: machine.state.name,
                     lastFrameAgeSeconds: machine.lastFrameAt.map { max(0, now.timeIntervalSince($0)) },
-                    reconnectsLastHour: machine.reconnectsInLastHour(at: now), lastError: machine.lastError,
+                    reconnectsLastHour: machine.reconnectsInLastHour(at: now), reconnectsTotal: machine.reconnectsTotal, lastError: machine.lastError,
                     downSeconds: machine.downSince.map { max(0, now.timeIntervalSince($0)) },
                     degraded: machine.isDegraded(at: now)
                 )

@@ -68,12 +68,15 @@ public struct DashboardData {
     public let reader: any StoreReader
     public let paths: DashboardPaths
     public let now: Date
+    /// The month figures kept between views (nil: every view counts the month's events afresh).
+    public let figures: DashboardFigures?
 
-    public init(config: BotConfig, reader: any StoreReader, paths: DashboardPaths, now: Date) {
+    public init(config: BotConfig, reader: any StoreReader, paths: DashboardPaths, now: Date, figures: DashboardFigures? = nil) {
         self.config = config
         self.reader = reader
         self.paths = paths
         self.now = now
+        self.figures = figures
     }
 
     var org: OrgTree { config.org }
@@ -99,18 +102,25 @@ public struct DashboardData {
                               generated: format.dayAndClock(now), expires: format.dayAndClock(Date(timeIntervalSince1970: Double(paths.pass.expires))))
     }
 
-    /// The units with minutes for a month: closed meetings plus `minutes.recorded` events.
-    func unitsWithMinutes(month: String, events: [EventRecord]) throws -> Set<String> {
-        var units = try reader.unitsWithMinutes(month: month)
-        for event in events where event.kind == "minutes.recorded" {
-            if let unit = event.unitID { units.insert(unit) }
+    /// A month's counts over the whole tree, and the units with minutes that month (closed meetings
+    /// plus `minutes.recorded` events).
+    func month(_ month: String) throws -> (tally: AssessmentTally, minutes: Set<String>) {
+        guard let range = RegistryScope.monthRange(month, timeZone: config.timeZone) else { return (AssessmentTally(org: org, scopeUnitID: nil), []) }
+        var tally: AssessmentTally
+        var minutes = try reader.unitsWithMinutes(month: month)
+        if let figures {
+            let kept = try figures.month(month, range: range, org: org, reader: reader)
+            tally = kept.tally
+            minutes.formUnion(kept.minutesRecorded)
+        } else {
+            tally = AssessmentTally(org: org, scopeUnitID: nil)
+            let events = try reader.events(from: range.start, to: range.end)
+            tally.add(events)
+            for event in events where event.kind == "minutes.recorded" {
+                if let unit = event.unitID { minutes.insert(unit) }
+            }
         }
-        return units
-    }
-
-    func monthEvents(_ month: String) throws -> [EventRecord] {
-        guard let range = RegistryScope.monthRange(month, timeZone: config.timeZone) else { return [] }
-        return try reader.events(from: range.start, to: min(range.end, now.addingTimeInterval(1)))
+        return (tally, minutes)
     }
 
     // MARK: Overview
@@ -126,32 +136,25 @@ public struct DashboardData {
             bucket[child.id] = i
             for below in org.descendants(of: child.id) { bucket[below.id] = i }
         }
-        let events = try monthEvents(month)
-        var seconds = [[Double]](repeating: [], count: rows.count)
-        var ownSeconds: [Double] = []
-        func update(_ unitID: String?, _ body: (inout OverviewRow) -> Void) -> Int? {
-            guard let unitID, let i = bucket[unitID] else { return nil }
-            body(&own)
-            if i >= 0 { body(&rows[i]) }
-            return i
-        }
-        for event in events {
-            switch event.kind {
-            case "target.assigned" where event.data["kind"] != "report":
-                _ = update(event.unitID) { $0.assigned += 1 }
-            case "task.ack":
-                let onTime = event.data["late"] == "0"
-                if let i = update(event.unitID, { $0.acknowledged += 1; if onTime { $0.onTime += 1 } }),
-                   let value = event.data["seconds"].flatMap(Double.init) {
-                    ownSeconds.append(value)
-                    if i >= 0 { seconds[i].append(value) }
-                }
-            default:
-                continue
+        // This month's dispatches received and acknowledged, per row: the sum over the row's part of the tree.
+        let (tally, minutes) = try self.month(month)
+        var seconds = [[[Double]]](repeating: [], count: rows.count)
+        var ownSeconds: [[Double]] = []
+        for (unitID, i) in bucket {
+            guard let counts = tally.counts(unitID) else { continue }
+            own.assigned += counts.received
+            own.acknowledged += counts.acknowledged
+            own.onTime += counts.onTime
+            ownSeconds.append(counts.ackSeconds)
+            if i >= 0 {
+                rows[i].assigned += counts.received
+                rows[i].acknowledged += counts.acknowledged
+                rows[i].onTime += counts.onTime
+                seconds[i].append(counts.ackSeconds)
             }
         }
-        own.medianAckSeconds = Assessment.median(ownSeconds.sorted())
-        for i in rows.indices { rows[i].medianAckSeconds = Assessment.median(seconds[i].sorted()) }
+        own.medianAckSeconds = Self.median(of: ownSeconds)
+        for i in rows.indices { rows[i].medianAckSeconds = Self.median(of: seconds[i]) }
 
         let waiting = try reader.waitingTargets()
         var openTasks = [Set<Int>](repeating: [], count: rows.count)
@@ -174,13 +177,9 @@ public struct DashboardData {
         own.openTasks = ownOpen.count
         for i in rows.indices { rows[i].openTasks = openTasks[i].count }
 
-        let minutes = try unitsWithMinutes(month: month, events: events)
-        let report = Assessment.compute(events: events, org: org, scopeUnitID: unit.id, minutesUnitIDs: minutes, month: month,
-                                        settings: config.registry.assessment)
-        var grades: [String: Grade] = [:]
-        for figures in report.units { grades[figures.unitID] = figures.grade }
-        own.grade = grades[unit.id]
-        for i in rows.indices { rows[i].grade = grades[rows[i].unitID] }
+        let settings = config.registry.assessment
+        own.grade = tally.figures(unit.id, minutesUnitIDs: minutes, settings: settings)?.grade
+        for i in rows.indices { rows[i].grade = tally.figures(rows[i].unitID, minutesUnitIDs: minutes, settings: settings)?.grade }
 
         var tasks: [OpenTaskRow] = []
         for taskID in byTask.keys.sorted(by: >).prefix(30) {
@@ -190,6 +189,38 @@ public struct DashboardData {
                                      overdue: counts.overdue, href: paths.href("task/\(taskID)")))
         }
         return OverviewPage(unitName: unit.name, month: month, own: own, children: rows, openTasks: tasks)
+    }
+
+    /// `Assessment.median` of every value in the lists, without merging and sorting them: times to
+    /// acknowledge are whole seconds, so they are counted (anything else is sorted). The district's
+    /// own row holds every acknowledgement of the month, ≈ 270,000 for 30,000 tasks.
+    public static func median(of lists: [[Double]]) -> Double? {
+        var count = 0
+        var top = 0
+        for list in lists {
+            for value in list {
+                guard value >= 0, value < 1_048_576, value == value.rounded(.down) else {
+                    return Assessment.median(lists.flatMap { $0 }.sorted())
+                }
+                top = max(top, Int(value))
+            }
+            count += list.count
+        }
+        guard count > 0 else { return nil }
+        var counts = [Int](repeating: 0, count: top + 1)
+        for list in lists {
+            for value in list { counts[Int(value)] += 1 }
+        }
+        /// The k-th smallest value (from 0).
+        func value(at k: Int) -> Double {
+            var seen = 0
+            for (value, n) in counts.enumerated() {
+                seen += n
+                if seen > k { return Double(value) }
+            }
+            return Double(top)
+        }
+        return count % 2 == 1 ? value(at: count / 2) : (value(at: count / 2 - 1) + value(at: count / 2)) / 2
     }
 
     // MARK: Roll call
@@ -240,32 +271,36 @@ public struct DashboardData {
         return result
     }
 
-    public func assessment(_ unit: OrgUnit, month: String) throws -> (page: AssessmentPage, report: AssessmentReport) {
+    public func assessment(_ unit: OrgUnit, month: String) throws -> AssessmentPage {
         let settings = config.registry.assessment
         let ids = [unit.id] + org.children(of: unit.id).map(\.id)
         let months = Self.months(ending: month, count: 6)
         var trend: [String: [Double?]] = [:]
-        var current: AssessmentReport?
+        var figures: [UnitFigures] = []
         for m in months {
-            let events = try monthEvents(m)
-            let report = Assessment.compute(events: events, org: org, scopeUnitID: unit.id, minutesUnitIDs: try unitsWithMinutes(month: m, events: events),
-                                            month: m, settings: settings)
-            for id in ids { trend[id, default: []].append(report.unit(id)?.onTimeShare) }
-            if m == month { current = report }
+            let (tally, minutes) = try self.month(m)
+            for id in ids {
+                let unitFigures = tally.figures(id, minutesUnitIDs: minutes, settings: settings)
+                trend[id, default: []].append(unitFigures?.onTimeShare)
+                if m == month, let unitFigures { figures.append(unitFigures) }
+            }
         }
-        let report = current!
         var hrefs: [String: String] = [:]
         for child in org.children(of: unit.id) { hrefs[child.id] = paths.href("assessment", [("u", child.id), ("month", month)]) }
-        let figures = ids.compactMap { report.unit($0) }
         let previous = months.count > 1 ? months[months.count - 2] : nil
         let following = Self.nextMonth(month)
         let next: String? = following <= format.month(now) ? following : nil
-        let page = AssessmentPage(
+        return AssessmentPage(
             unitName: unit.name, month: month, units: figures, hrefs: hrefs, green: settings.green, yellow: settings.yellow, months: months, trend: trend,
             csvHref: paths.href("assessment.csv", [("u", unit.id), ("month", month)]),
             previous: previous.map { DashboardLink("‹ \($0)", paths.href("assessment", [("u", unit.id), ("month", $0)])) },
             next: next.map { DashboardLink("\($0) ›", paths.href("assessment", [("u", unit.id), ("month", $0)])) })
-        return (page, report)
+    }
+
+    /// The month's whole report of the unit's subtree (the CSV download).
+    public func assessmentReport(_ unit: OrgUnit, month: String) throws -> AssessmentReport {
+        let (tally, minutes) = try self.month(month)
+        return tally.report(scopeUnitID: unit.id, minutesUnitIDs: minutes, month: month, settings: config.registry.assessment)
     }
 
     static func nextMonth(_ month: String) -> String {
@@ -278,7 +313,7 @@ public struct DashboardData {
     // MARK: Deliberation
 
     public func deliberation(_ unit: OrgUnit, month: String, minutesKey: String?) throws -> DeliberationPage {
-        let minutes = try unitsWithMinutes(month: month, events: try monthEvents(month))
+        let minutes = try self.month(month).minutes
         // A minutes link opened from the dashboard works no longer than the dashboard link it came from.
         let ttl = min(config.deliberation.linkTTLSeconds, Double(paths.pass.expires) - now.timeIntervalSince1970)
         func row(_ node: OrgUnit, drill: Bool) -> MinutesRow {

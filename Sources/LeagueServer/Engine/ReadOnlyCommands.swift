@@ -102,6 +102,9 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func outboxHealth(at now: Date) throws -> OutboxHealth { try base.outboxHealth(at: now) }
     func outbox(key: String) throws -> OutboxEntry? { try base.outbox(key: key) }
     func events(from: Date, to: Date) throws -> [EventRecord] { try base.events(from: from, to: to) }
+    func events(from: Date, to: Date, after position: Int64, limit: Int) throws -> (events: [EventRecord], position: Int64) {
+        try base.events(from: from, to: to, after: position, limit: limit)
+    }
     func health(at now: Date, tolerance: Double) throws -> StoreHealth { try base.health(at: now, tolerance: tolerance) }
     func waitingTargets() throws -> [WaitingTarget] { try base.waitingTargets() }
     func oldestPendingOutbox() throws -> Date? { try base.oldestPendingOutbox() }

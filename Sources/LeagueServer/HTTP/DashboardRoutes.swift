@@ -79,13 +79,14 @@ struct DashboardRoutes {
         let config = engine.config
         let now = engine.clock.now()
         let l = config.language
+        let figures = app.dashboardFigures
         let outcome: Outcome = try await engine.store.read { reader in
             let access = try Self.access(query, config: config, reader: reader, now: now)
             guard case .allowed(let paths, let unit) = access else {
                 guard case .refused(let why) = access else { fatalError("unreachable") }
                 return Outcome(status: .forbidden, body: DashboardHTML.refused(reason: why, language: l), refusal: why.rawValue)
             }
-            let data = DashboardData(config: config, reader: reader, paths: paths, now: now)
+            let data = DashboardData(config: config, reader: reader, paths: paths, now: now, figures: figures)
             let month = query["month"].flatMap { DeliberationMonth.parse($0, now: now, timeZone: config.timeZone)?.description }
                 ?? TimeFormat(timeZone: config.timeZone).month(now)
             switch page {
@@ -104,10 +105,11 @@ struct DashboardRoutes {
                 guard let member = config.org.member(paths.pass.memberID), roles.contains(where: member.has) else {
                     return Outcome(status: .forbidden, body: DashboardHTML.refused(reason: .role, language: l), refusal: "role")
                 }
-                let (value, report) = try data.assessment(unit, month: month)
                 if case .assessmentCSV = page {
+                    let report = try data.assessmentReport(unit, month: month)
                     return Outcome(status: .ok, body: report.csv(language: l), type: "text/csv; charset=utf-8", unitID: unit.id)
                 }
+                let value = try data.assessment(unit, month: month)
                 return Outcome(status: .ok, body: DashboardHTML.assessment(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 考核", "\(unit.name): assessment \(month)"), unit: unit)),
                                unitID: unit.id)
             case .minutes:
@@ -141,14 +143,19 @@ struct DashboardRoutes {
 
     /// `text/event-stream` of a roll call: a `rollcall` event with every row at once, then one with the
     /// rows that changed whenever an acknowledgement (or a deadline) changes a row; `end` when the task
-    /// is closed or the link expires. The store is read every `app.maxSleep` seconds (a read
-    /// transaction, cheap); a comment every 15 s keeps proxies from closing the stream.
+    /// is closed or the link expires. The stream reads the store (a read transaction) when a commit
+    /// wakes it (`LiveUpdates`: the ingestor and the timer service ring after each commit), when the
+    /// task's deadline passes (waiting rows turn missing), and otherwise every `app.liveFallback`
+    /// seconds at the latest; reads are at least 100 ms apart, so an acknowledgement storm costs a
+    /// stream ten reads a second, not one per commit. A comment every 15 s keeps proxies from closing it.
     func events(_ request: Request, taskID: Int) async throws -> Response {
         let query = WebhookRoutes.query(request.uri.query ?? "")
         let engine = app.engine
         let config = engine.config
         let l = config.language
         let now = engine.clock.now()
+        let live = app.liveUpdates
+        let firstGeneration = live.generation
         let first: (RollCallPage, DashboardPaths)? = try await engine.store.read { reader in
             guard case .allowed(let paths, _) = try Self.access(query, config: config, reader: reader, now: now) else { return nil }
             return try DashboardData(config: config, reader: reader, paths: paths, now: now).rollCall(taskID).map { ($0, paths) }
@@ -158,7 +165,8 @@ struct DashboardRoutes {
         guard let (initial, paths) = first else {
             return Self.html(.forbidden, DashboardHTML.refused(reason: .invalid, language: l))
         }
-        let interval = max(app.maxSleep, 0.02)
+        let fallback = max(app.liveFallback, 0.02)
+        let minGap = min(0.1, fallback)
         let store = engine.store
         let clock = engine.clock
         let expires = Date(timeIntervalSince1970: Double(paths.pass.expires))
@@ -169,25 +177,44 @@ struct DashboardRoutes {
             try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
             try await send("rollcall", DashboardHTML.rollCallUpdate(initial, changed: Array(initial.rows.indices), language: l))
             var last = initial
-            var quiet = 0.0
-            let started = Date()
-            while !Task.isCancelled, !Task.isShuttingDownGracefully, Date().timeIntervalSince(started) < 1800 {
-                do { try await Task.sleep(for: .milliseconds(Int(interval * 1000))) } catch { break }
+            var seen = firstGeneration
+            var lastRead = ContinuousClock.now
+            var lastWrite = ContinuousClock.now
+            let started = ContinuousClock.now
+            streaming: while last.eventsHref != nil, !Task.isCancelled, !Task.isShuttingDownGracefully, ContinuousClock.now - started < .seconds(1800) {
+                // Read again after a commit, at the deadline (rows turn from waiting to missing), or after the fallback.
+                var readIn = fallback
+                let untilDeadline = last.targetSeconds - last.elapsed
+                if untilDeadline > 0, last.rows.contains(where: { $0.state == .waiting }) { readIn = min(readIn, untilDeadline + 0.01) }
+                let readAt = ContinuousClock.now + .milliseconds(Int64(readIn * 1000))
+                while true {
+                    // In between, a comment every 15 s keeps proxies from closing the stream (no read for it).
+                    let keepAliveAt = lastWrite + .seconds(15)
+                    let before = seen
+                    seen = await live.wait(after: seen, seconds: max(Self.seconds(min(readAt, keepAliveAt) - ContinuousClock.now), 0))
+                    if Task.isCancelled || Task.isShuttingDownGracefully { break streaming }
+                    if seen != before || ContinuousClock.now >= readAt { break }
+                    if ContinuousClock.now >= keepAliveAt {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        lastWrite = ContinuousClock.now
+                    }
+                }
+                // Coalesce bursts of commits: at most one read per `minGap`.
+                let sinceRead = Self.seconds(ContinuousClock.now - lastRead)
+                if sinceRead < minGap {
+                    do { try await Task.sleep(for: .milliseconds(Int64((minGap - sinceRead) * 1000))) } catch { break }
+                    seen = live.generation
+                }
                 let at = clock.now()
-                if at >= expires || last.eventsHref == nil { break }
+                if at >= expires { break }
+                lastRead = ContinuousClock.now
                 guard let page = try await store.read({ reader in
                     try DashboardData(config: config, reader: reader, paths: paths, now: at).rollCall(taskID)
                 }) else { break }
                 let changed = page.rows.indices.filter { !last.rows.indices.contains($0) || last.rows[$0] != page.rows[$0] }
-                if !changed.isEmpty || page.steps != last.steps {
+                if !changed.isEmpty || page.steps != last.steps || page.status != last.status {
                     try await send("rollcall", DashboardHTML.rollCallUpdate(page, changed: changed, language: l))
-                    quiet = 0
-                } else {
-                    quiet += interval
-                    if quiet >= 15 {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        quiet = 0
-                    }
+                    lastWrite = ContinuousClock.now
                 }
                 last = page
             }
@@ -195,5 +222,9 @@ struct DashboardRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

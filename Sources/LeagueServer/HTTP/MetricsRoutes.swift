@@ -34,6 +34,7 @@ struct MetricsRoutes {
         }
         engine.metrics.backlog(pendingOutbox: health.pendingOutbox, oldestPendingSeconds: oldest.map { max(now.timeIntervalSince($0), 0) } ?? 0,
                                deadOutbox: health.deadOutbox, timersDue: health.overdueTimers, unprocessedInbound: health.unprocessedInbound)
+        engine.metrics.connections(app.connectionRegistry.report())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: engine.metrics.exposition())))
     }

@@ -41,6 +41,8 @@ public struct TimerService: Service {
     let outbound: Doorbell
     /// Longest sleep between checks, so a clock moved by a test or NTP is noticed.
     let maxSleep: Double
+    /// Also rung after timers fired (the dashboard's live views).
+    var fired: [Doorbell] = []
 
     public func run() async throws {
         // The features' start-up hooks (the deliberation-day reminders of this and next month, …).
@@ -51,7 +53,10 @@ public struct TimerService: Service {
                 // so the writer is asked for a transaction only when something is due.
                 let next = try await engine.store.read { try $0.nextTimerDue() }
                 if let next, next <= engine.clock.now() {
-                    if try await engine.fireDueTimers() > 0 { outbound.ring() }
+                    if try await engine.fireDueTimers() > 0 {
+                        outbound.ring()
+                        for bell in fired { bell.ring() }
+                    }
                     continue
                 }
                 let wait = next.map { $0.timeIntervalSince(engine.clock.now()) } ?? maxSleep

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import LeagueCore
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The bot's metrics (issue 14), through swift-metrics with the swift-prometheus backend. One facade
@@ -12,6 +13,8 @@ import Prometheus
 public final class LeagueMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// Reconnects already added to each connection's counter (the registry keeps the running total).
+    private let reconnectsCounted = NIOLockedValueBox<[String: Int]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -76,6 +79,47 @@ public final class LeagueMetrics: Sendable {
         CoreMetrics.Gauge(label: "leagueops_outbox_dead", factory: factory).record(deadOutbox)
         CoreMetrics.Gauge(label: "leagueops_timers_due", factory: factory).record(timersDue)
         CoreMetrics.Gauge(label: "leagueops_inbound_unprocessed", factory: factory).record(unprocessedInbound)
+    }
+
+    /// The states a connection is reported in: `connected` (socket open), `reconnecting` (not open
+    /// and will try again: before the first connect, connecting, backing off) and `stopped` (no more
+    /// attempts: a fatal error, or shut down).
+    public static let connectionStates = ["connected", "reconnecting", "stopped"]
+
+    /// The connection state a machine state is reported as.
+    public static func connectionState(_ machineState: String) -> String {
+        switch machineState {
+        case "connected": return "connected"
+        case "stopped": return "stopped"
+        default: return "reconnecting"
+        }
+    }
+
+    /// The platform connections (stream / long-connection modes) as `ConnectionRegistry` shows them at
+    /// scrape time: `leagueops_connection_state{platform,state}` is 1 for the current state and 0 for
+    /// the others, `leagueops_connection_reconnects_total{platform}` counts reconnects and rotations since
+    /// start-up, `leagueops_connection_last_frame_age_seconds{platform}` is the silence since the last
+    /// frame of any kind (absent until the first frame), `leagueops_connection_degraded{platform}` is 1
+    /// when /healthz calls the connection degraded.
+    public func connections(_ entries: [ConnectionRegistry.Entry]) {
+        for entry in entries {
+            let current = Self.connectionState(entry.state)
+            for state in Self.connectionStates {
+                CoreMetrics.Gauge(label: "leagueops_connection_state", dimensions: [("platform", entry.name), ("state", state)], factory: factory)
+                    .record(state == current ? 1 : 0)
+            }
+            let added = reconnectsCounted.withLockedValue { counted -> Int in
+                let delta = max(entry.reconnectsTotal - counted[entry.name, default: 0], 0)
+                counted[entry.name, default: 0] += delta
+                return delta
+            }
+            // Created even at 0, so the series exists from the first scrape (rate() needs the start).
+            CoreMetrics.Counter(label: "leagueops_connection_reconnects_total", dimensions: [("platform", entry.name)], factory: factory).increment(by: added)
+            if let age = entry.lastFrameAgeSeconds {
+                CoreMetrics.Gauge(label: "leagueops_connection_last_frame_age_seconds", dimensions: [("platform", entry.name)], factory: factory).record(age)
+            }
+            CoreMetrics.Gauge(label: "leagueops_connection_degraded", dimensions: [("platform", entry.name)], factory: factory).record(entry.degraded ? 1 : 0)
+        }
     }
 
     /// The Prometheus text exposition of every metric.

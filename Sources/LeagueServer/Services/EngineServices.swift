@@ -44,6 +44,7 @@ public struct TimerService: Service {
     public func run() async throws {
         // Start-up hook: the deliberation-day reminders of this and next month (idempotent).
         await DeliberationFeature.ensureScheduled(engine: engine)
+        await OnboardingFeature.ensureScheduled(engine: engine)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // A read first: the bell rings after every commit, and most commits bring no due timer,

@@ -18,6 +18,11 @@ final class FakePlatform: @unchecked Sendable {
     private var keys: [String: Int] = [:]
     private var task: Task<Void, any Error>?
     private(set) var port = 0
+    private var holes: Set<String> = []
+
+    /// Groups whose robot is black-holed: their sends are read and never answered (the connection
+    /// stays open until the sender's time-out), as a robot endpoint that hangs does.
+    func blackHole(_ groups: Set<String>) { lock.withLock { holes = groups } }
 
     var received: [Received] { lock.withLock { items } }
     var count: Int { lock.withLock { items.count } }
@@ -34,6 +39,9 @@ final class FakePlatform: @unchecked Sendable {
             let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
             let received = Received(key: object["key"] as? String ?? "", group: object["group"] as? String ?? "",
                                     text: object["text"] as? String ?? "", at: now)
+            if self.lock.withLock({ self.holes.contains(received.group) }) {
+                try await Task.sleep(for: .seconds(3600))
+            }
             self.lock.withLock {
                 self.items.append(received)
                 self.keys[received.key, default: 0] += 1

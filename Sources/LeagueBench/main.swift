@@ -28,7 +28,7 @@ struct Options {
     var mixes = ["mixed", "acks"]
     var connections = [1, 16, 64]
 
-    static let scenarios = ["ingest", "fanout", "ackstorm", "timers", "coldstart", "report"]
+    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report"]
 
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -169,7 +169,9 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
 
 /// One urgent `/任务 紧急 @全体网格` from the district to every grid (each grid its own robot), then
 /// every grid's 收到 within a few seconds (the acknowledgement storm) and the roll call.
-func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws {
+/// Returns the seconds until the last grid's notice arrived.
+@discardableResult
+func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> Double {
     let rig = try await Rig(options, synchronous: synchronous)
     defer { rig.closeNow() }
     try rig.start()
@@ -190,7 +192,7 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws {
               + "  last notice after \(format(seconds, 3)) s\(delivered ? "" : " (INCOMPLETE)")  server peak RSS \(format(rig.server.peakRSSMiB)) MiB"
               + (options.smoke ? "" : "  [target ≤2 s: \(verdict(delivered && seconds <= 2))]"))
     }
-    guard options.wants("ackstorm") else { return }
+    guard options.wants("ackstorm") else { return seconds }
     let acks = (1...grids).map { grid in
         BenchWorkspace.webhook(id: "ack-\(grid)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
     }
@@ -209,6 +211,33 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws {
           + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  max \(format(result.latencies.last ?? .nan, 2)) ms"
           + "  non-2xx \(result.errors)  recorded \(acked)/\(grids) (store)  roll call \(gotRoll && recorded ? "“已确认 \(grids)/\(grids)”" : "WRONG: \(roll.split(separator: "\n").prefix(3).joined(separator: " | "))")"
           + "  duplicate keys \(rig.platform.duplicateKeys.count)")
+    return seconds
+}
+
+/// The same urgent fan-out with grid 1's robot black-holed (its endpoint reads the request and never
+/// answers, so that send hangs until the outbox time-out): the other 1,033 grids must be notified
+/// as fast as without it (issue 10, point 2). `plain` is the fan-out figure of this run, if measured.
+func fanOutPastABlackHole(_ options: Options, synchronous: String, plain: Double?) async throws {
+    let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
+    rig.platform.blackHole(["chat-g1"])
+    try rig.start()
+    let grids = 1034
+    let dispatch = BenchWorkspace.webhook(id: "fan-hole", chat: "chat-d", sender: "u-m-d", text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+    let sentAt = Date()
+    let (status, _) = try HTTPConnection(port: rig.server.port).roundTrip(dispatch)
+    let others = { (received: [FakePlatform.Received]) in
+        Set(received.filter { $0.key.hasPrefix("task:1:notice:") && $0.group.hasPrefix("chat-g") && $0.group != "chat-g1" }.map(\.group))
+    }
+    let delivered = await rig.platform.wait(timeout: options.smoke ? 120 : 60) { others($0).count >= grids - 1 }
+    let notices = rig.platform.received.filter { $0.key.hasPrefix("task:1:notice:") && $0.group != "chat-g1" }
+    let seconds = (notices.map(\.at).max() ?? sentAt).timeIntervalSince(sentAt)
+    var line = "blackhole    sync=\(synchronous)  webhook \(status)  grid 1's robot never answers (outbox timeout 10 s)"
+        + "  \(others(rig.platform.received).count)/\(grids - 1) other grid groups notified  last after \(format(seconds, 3)) s\(delivered ? "" : " (INCOMPLETE)")"
+    if let plain { line += "  (without the black hole: \(format(plain, 3)) s)" }
+    // "As fast as without it": within the fan-out target, and within 0.5 s of this run's plain fan-out when measured.
+    if !options.smoke { line += "  [target ≤2 s\(plain == nil ? "" : " and ≤ plain + 0.5 s"): \(verdict(delivered && seconds <= 2 && seconds <= (plain ?? seconds) + 0.5))]" }
+    emit(line)
 }
 
 /// 100,000 open targets (1,000 district tasks × 100 grids) whose escalation steps come due over the
@@ -365,7 +394,9 @@ func benchMain() async {
         emit("leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
         for synchronous in options.synchronous {
             if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
-            if options.wants("fanout") || options.wants("ackstorm") { try await fanOutAndAckStorm(options, synchronous: synchronous) }
+            var plain: Double?
+            if options.wants("fanout") || options.wants("ackstorm") { plain = try await fanOutAndAckStorm(options, synchronous: synchronous) }
+            if options.wants("blackhole") { try await fanOutPastABlackHole(options, synchronous: synchronous, plain: plain) }
             if options.wants("timers") { try await timers(options, synchronous: synchronous) }
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }

@@ -23,6 +23,8 @@ final class FakeDingTalkGateway: @unchecked Sendable {
         let id: Int
         let ticket: String
         let writer: WebSocketOutboundWriter
+        /// When the upgrade completed on the gateway's side.
+        var openedAt = Date()
     }
 
     struct Sent: Sendable {

@@ -15,7 +15,8 @@ import ServiceLifecycle
 /// - A socket on which no frame of any kind arrived within `policy.deadAfter` is closed and replaced.
 /// - Failed attempts back off exponentially with jitter, capped at `policy.maxBackoff` (60 s).
 /// - A rotation request (DingTalk `disconnect`) opens the new socket before the old one is closed; the
-///   old one keeps handling (and ACKing) what still arrives on it until then.
+///   old one keeps handling (and ACKing) what arrives on it, and is closed once every push it received
+///   is handled and it has been quiet for `retireQuiet` (at most `retireLimit` after the new one opened).
 /// - A fatal failure (bad credentials, too many connections, evicted) stops retrying; /healthz and the
 ///   log say why.
 /// The states, delays and counters live in the pure `ConnectionMachine` inside `ConnectionRegistry`.
@@ -47,10 +48,12 @@ public final class ConnectionSupervisor: Service, Sendable {
         case leaseLost(String)
     }
 
-    /// One socket (or attempt) and how to close it.
+    /// One socket (or attempt) and how to close it: at once (`stop`), or once what already arrived on it
+    /// is handled (`retire`, after a rotation).
     final class Live: Sendable {
+        enum Ending: Sendable { case open, retire, stop }
         let id: Int
-        private let stopper = NIOLockedValueBox<(requested: Bool, continuation: AsyncStream<Void>.Continuation?)>((false, nil))
+        private let stopper = NIOLockedValueBox<(ending: Ending, continuation: AsyncStream<Void>.Continuation?)>((.open, nil))
         let stopped: AsyncStream<Void>
 
         init(id: Int) {
@@ -60,17 +63,28 @@ public final class ConnectionSupervisor: Service, Sendable {
             stopper.withLockedValue { $0.continuation = continuation }
         }
 
-        func stop() {
+        func stop() { end(.stop) }
+
+        /// The replacement is open: close this socket after the pushes it already received are
+        /// handled and ACKed, and it has been quiet for a moment.
+        func retire() { end(.retire) }
+
+        private func end(_ ending: Ending) {
             let continuation = stopper.withLockedValue { state -> AsyncStream<Void>.Continuation? in
-                state.requested = true
+                if ending == .stop || state.ending == .open { state.ending = ending }
                 defer { state.continuation = nil }
                 return state.continuation
             }
             continuation?.finish()
         }
 
-        var isStopRequested: Bool { stopper.withLockedValue { $0.requested } }
+        var ending: Ending { stopper.withLockedValue { $0.ending } }
     }
+
+    /// How long a retiring socket must be quiet (nothing queued, no frame) before it is closed, and the
+    /// longest it is kept after its replacement opened (DingTalk closes it 10 s after `disconnect`).
+    static let retireQuiet: Duration = .milliseconds(500)
+    static let retireLimit: Duration = .seconds(10)
 
     public let driver: any StreamDriver
     public let registry: ConnectionRegistry
@@ -141,7 +155,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                     } else {
                         registry.apply(name, .rotated(clock.now()))
                         logger.info("connection rotated: new socket open, closing the old one", metadata: ["platform": "\(name)", "socket": "\(id)"])
-                        for old in retiring.values { old.stop() }
+                        for old in retiring.values { old.retire() }
                     }
                 case .frame:
                     registry.apply(name, .frame(clock.now()))
@@ -300,6 +314,8 @@ public final class ConnectionSupervisor: Service, Sendable {
         let driver = driver
         let policy = driver.policy
         let lastFrame = NIOLockedValueBox(ContinuousClock.now)
+        /// Pushes read from the socket and not yet handled (a retiring socket closes only at zero).
+        let pending = NIOLockedValueBox(0)
         let (work, workInput) = AsyncStream<WebSocketMessage>.makeStream()
         @Sendable func follow(_ outcome: FrameOutcome) -> ConnectionFailure? {
             switch outcome {
@@ -326,6 +342,7 @@ public final class ConnectionSupervisor: Service, Sendable {
                         case .inline:
                             if let end = follow(await driver.receive(message, on: socket)) { return end }
                         case .serial:
+                            pending.withLockedValue { $0 += 1 }
                             workInput.yield(message)
                         }
                     }
@@ -336,7 +353,9 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             group.addTask {
                 for await message in work {
-                    if let end = follow(await driver.receive(message, on: socket)) { return end }
+                    let outcome = await driver.receive(message, on: socket)
+                    pending.withLockedValue { $0 -= 1 }
+                    if let end = follow(outcome) { return end }
                 }
                 return nil
             }
@@ -363,6 +382,14 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             group.addTask {
                 for await _ in live.stopped {}
+                if live.ending == .retire {
+                    let since = ContinuousClock.now
+                    while live.ending == .retire, ContinuousClock.now - since < Self.retireLimit {
+                        let quiet = ContinuousClock.now - lastFrame.withLockedValue { $0 }
+                        if pending.withLockedValue({ $0 }) == 0 && quiet >= Self.retireQuiet { break }
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
                 return .retry("closed by the supervisor")
             }
             var end = ConnectionFailure.retry("the connection ended")

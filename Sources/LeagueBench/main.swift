@@ -28,7 +28,7 @@ struct Options {
     var mixes = ["mixed", "acks"]
     var connections = [1, 16, 64]
 
-    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report"]
+    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report", "import"]
 
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -401,6 +401,7 @@ func benchMain() async {
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }
         if options.wants("report") { try await report(options) }
+        if options.wants("import") { try await rosterImport(options) }
     } catch {
         FileHandle.standardError.write(Data("leagueops-bench: \(error)\n".utf8))
         exit(1)

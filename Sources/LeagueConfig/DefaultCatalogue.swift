@@ -273,8 +273,8 @@ syntax:
   zh: "/纪要 [单位] [月份]"
   en: "/minutes [unit] [month]"
 help:
-  zh: "查看本群（或下级单位）某月的议事纪要：列出每次议事的决议、待办、诉求数量，上级群还列出哪些下级群已提交纪要、哪些未提交；配置了公网地址时附全文链接。月份写 2026-11 或 11月，默认本月。"
-  en: "Show the minutes of this group (or a unit below) for a month: each meeting's decisions, actions and demands, and for a supervisor's group which groups below have minutes and which do not; with a link to the full text when a public URL is configured. Month like 2026-11; this month by default."
+  zh: "查看本群（或下级单位）某月的议事纪要：列出每次议事的决议、待办、诉求数量，上级群还列出哪些下级群已提交纪要、哪些未提交；配置了公网地址时附全文链接（默认7天内有效，每次查看都记入审计日志）。月份写 2026-11 或 11月，默认本月。"
+  en: "Show the minutes of this group (or a unit below) for a month: each meeting's decisions, actions and demands, and for a supervisor's group which groups below have minutes and which do not; with a link to the full text when a public URL is configured (valid 7 days by default; every view is written to the audit log). Month like 2026-11; this month by default."
 examples:
   - text: "/纪要"
     expect: {}

@@ -8,7 +8,7 @@ import Yams
 /// bot's `timezone:` unless `deliberation.timezone` names another.
 enum DeliberationConfigReader {
     static let keys: Set<String> = [
-        "day", "remind_at", "eve_remind_at", "minutes_due", "tiers", "timezone", "auto_close", "checklist", "link_secret",
+        "day", "remind_at", "eve_remind_at", "minutes_due", "tiers", "timezone", "auto_close", "checklist", "link_secret", "link_ttl",
     ]
 
     static func read(_ top: Node.Mapping?, _ reader: YAMLReader) -> DeliberationSettings {
@@ -48,6 +48,7 @@ enum DeliberationConfigReader {
                 settings.linkSecret = secret
             }
         }
+        if let seconds = reader.duration(map["link_ttl"], "deliberation.link_ttl") { settings.linkTTLSeconds = seconds }
         if settings.minutesDue < settings.remindAt {
             reader.problem(map["minutes_due"] ?? map["remind_at"],
                            "deliberation.minutes_due (\(settings.minutesDue)) is before remind_at (\(settings.remindAt)); the deadline must come after the day's reminder")

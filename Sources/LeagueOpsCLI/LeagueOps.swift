@@ -8,7 +8,7 @@ struct LeagueOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leagueops",
         abstract: "A chat-ops bot for youth league work groups: tasks down the tree, reports up, on 10- and 3-minute targets.",
-        subcommands: [Serve.self, Check.self, Org.self, Chat.self, Commands.self, Minutes.self, Import.self, Registry.self, Report.self, Backup.self, Restore.self]
+        subcommands: [Serve.self, Check.self, Org.self, Chat.self, Commands.self, Minutes.self, Import.self, Registry.self, Report.self, Audit.self, Backup.self, Restore.self]
     )
 }
 

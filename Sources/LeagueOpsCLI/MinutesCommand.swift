@@ -12,7 +12,7 @@ struct Minutes: AsyncParsableCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a unit's minutes of a month as Markdown or a standalone HTML page.",
-            discussion: "Reads the store at store.sqlite of the config (or --db). Without --out the document goes to standard output."
+            discussion: "Reads the store at store.sqlite of the config (or --db). Without --out the document goes to standard output. Every export is written to the audit log (`leagueops audit`)."
         )
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case md, html }
@@ -42,11 +42,18 @@ struct Minutes: AsyncParsableCommand {
             let units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
             let monthText = chosen.description
             let meetings = try await store.snapshot { tx in try tx.minutes(unitIDs: units, month: monthText) }
+            // Minutes hold what people said about young people: every export is in the audit log,
+            // written before anything is printed (`leagueops audit` lists it).
+            let entry = AuditEntry(at: Date(), actor: operatorName(), unitID: found.id, action: "minutes.export",
+                                   detail: "unit=\(found.id) month=\(monthText) subtree=\(subtree ? 1 : 0) format=\(format.rawValue) meetings=\(meetings.count)")
+            try await store.write { tx in try tx.appendAudit(entry) }
             let renderer = MinutesRenderer(language: config.language, timeZone: settings.timeZone)
             let title = config.language.pick("\(found.name) \(monthText) 议事纪要", "Minutes of \(found.name), \(monthText)")
             let document = format == .md ? renderer.markdown(meetings, title: title) : renderer.html(meetings, title: title)
             if let out {
                 try Data(document.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                // What people said in a meeting: owner-only, like the store.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
                 FileHandle.standardError.write(Data("wrote \(meetings.count) meeting(s) to \(out)\n".utf8))
             } else {
                 print(document, terminator: "")

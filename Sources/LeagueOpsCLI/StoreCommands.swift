@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LeagueConfig
+import LeagueCore
 import LeagueStore
 
 /// `leagueops backup --out FILE`: a consistent copy of the store while the bot serves.
@@ -16,7 +17,11 @@ struct Backup: AsyncParsableCommand {
         let path = try db ?? loadOrExit(options.config).store.sqlitePath
         do {
             let bytes = try SQLiteStore.backup(databasePath: path, to: out)
-            print("Backup of \(path) written to \(out) (\(bytes) bytes, integrity checked).")
+            // A backup copies everything, the youth registry included: it is in the audit log.
+            let entry = AuditEntry(at: Date(), actor: operatorName(), unitID: nil, action: "store.backup",
+                                   detail: "file=\(URL(fileURLWithPath: out).lastPathComponent) bytes=\(bytes)")
+            try await SQLiteStore(path: path).write { tx in try tx.appendAudit(entry) }
+            print("Backup of \(path) written to \(out) (\(bytes) bytes, integrity checked, owner-only; written to the audit log).")
         } catch {
             FileHandle.standardError.write(Data("leagueops backup: \(error)\n".utf8))
             throw ExitCode(74)

@@ -21,9 +21,29 @@ public enum PlatformFactory {
     /// The platform names the bot knows.
     public static let knownPlatforms = ["generic", "wecom", "dingtalk", "feishu", "console"]
 
+    /// The keys each platform reads (connection keys included); any other key is a typo to report.
+    public static let knownKeys: [String: Set<String>] = {
+        let connection: Set<String> = ["mode", "keepalive", "dead_after", "timeout", "backoff"]
+        return [
+            "generic": connection.union(["secret", "outbound_url", "outbound_secret"]),
+            "console": connection,
+            "wecom": connection.union(["token", "aes_key", "app_token", "app_aes_key", "corp_id", "base_url", "bot_name",
+                                       "bot_id", "bot_secret", "ws_url"]),
+            "dingtalk": connection.union(["app_secret", "base_url", "bot_name", "max_skew", "corp_id", "robot_code",
+                                          "client_id", "client_secret", "api_base_url"]),
+            "feishu": connection.union(["app_id", "app_secret", "verification_token", "encrypt_key", "insecure_plain",
+                                        "base_url", "bot_open_id", "bot_name"]),
+        ]
+    }()
+
     /// Makes the adapter for one platform from its settings.
-    /// - Throws: `PlatformSettingError` naming the key to fix.
+    /// - Throws: `PlatformSettingError` naming the key to fix (an unknown key included: a misspelt
+    ///   `client_secret` must not quietly fall back to a default).
     public static func make(name: String, settings: [String: String]) throws(PlatformSettingError) -> any PlatformAdapter {
+        if let known = knownKeys[name], let unknown = settings.keys.filter({ !known.contains($0) }).sorted().first {
+            throw PlatformSettingError(platform: name, key: unknown,
+                                       problem: "unknown key (known for \(name): \(known.sorted().joined(separator: ", ")))")
+        }
         func required(_ key: String) throws(PlatformSettingError) -> String {
             guard let value = settings[key], !value.isEmpty else {
                 throw PlatformSettingError(platform: name, key: key, problem: "is required")

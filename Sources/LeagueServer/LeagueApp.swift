@@ -58,6 +58,12 @@ public final class LeagueApp: Sendable {
         }
         self.webhookAdapters = paths
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
+        let unhandled = engine.commandsWithoutHandler
+        guard unhandled.isEmpty else {
+            let folder = config.commandsDirectory.isEmpty ? "the built-in catalogue" : config.commandsDirectory
+            throw ConfigError([ConfigProblem(file: folder, line: nil, message:
+                "command(s) \(unhandled.joined(separator: ", ")) have no handler in this build; remove their files or use a catalogue made for this version")])
+        }
         self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell], answerWithin: answerWithin,
                                  maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)

@@ -105,6 +105,11 @@ extension SQLiteStore {
         }
         let partial = destination + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
+        // A backup holds what the store holds (members' messages, minors' data): owner-only like the
+        // store itself (issue 11), created so before SQLite writes a byte into it.
+        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw BackupError(description: "cannot create \(partial)")
+        }
         // A plain connection that only reads: in WAL mode its read transaction never blocks the writer.
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -125,6 +130,7 @@ extension SQLiteStore {
             throw error
         }
         try FileManager.default.moveItem(atPath: partial, toPath: destination)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: destination)
         return (try FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
     }
 

@@ -162,3 +162,40 @@ extension SQLiteTransaction: RegistryRecords {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Audit entries for the operator's `leagueops audit`, newest first, filtered in the query (so
+    /// `limit` counts matching rows): actions equal to `action` or starting with it when it ends in
+    /// `.` or `*`, one unit, entries at or after `since`. Runs on a reader connection.
+    public func auditLog(limit: Int, action: String? = nil, unitID: String? = nil, since: Date? = nil) async throws -> [AuditEntry] {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if var action, !action.isEmpty {
+            if action.hasSuffix("*") { action.removeLast() }
+            if action.hasSuffix(".") {
+                clauses.append("substr(action, 1, ?) = ?")
+                arguments += [action.count, action]
+            } else {
+                clauses.append("action = ?")
+                arguments.append(action)
+            }
+        }
+        if let unitID {
+            clauses.append("unit_id = ?")
+            arguments.append(unitID)
+        }
+        if let since {
+            clauses.append("at >= ?")
+            arguments.append(since.timeIntervalSince1970)
+        }
+        arguments.append(max(0, limit))
+        let sql = "SELECT * FROM audit" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY id DESC LIMIT ?"
+        let statementArguments = StatementArguments(arguments)
+        return try await writer.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
+                AuditEntry(at: SQLiteTransaction.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
+                           detail: row["detail"], outcome: row["outcome"])
+            }
+        }
+    }
+}

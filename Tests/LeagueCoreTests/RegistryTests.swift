@@ -170,10 +170,19 @@ let registryOrg: OrgTree = {
     }
 
     @Test func monthWords() {
-        #expect(RegistryScope.month("2026-11", defaultYear: 2025) == "2026-11")
-        #expect(RegistryScope.month("11月", defaultYear: 2026) == "2026-11")
-        #expect(RegistryScope.month("2026年3月", defaultYear: 2025) == "2026-03")
-        #expect(RegistryScope.month("g1", defaultYear: 2026) == nil)
+        // One parser for every month a user types (/纪要, /查询 纪要, /查询 考核, the dashboard, the CLI).
+        let now = Date(timeIntervalSince1970: 1_796_126_893)  // 2026-12-01
+        let zone = TimeZone(identifier: "Asia/Shanghai")!
+        func month(_ word: String) -> String? { DeliberationMonth.parse(word, now: now, timeZone: zone)?.description }
+        #expect(month("2026-11") == "2026-11")
+        #expect(month("202611") == "2026-11", "/查询 纪要 202611 used to be read as a unit name")
+        #expect(month("2026/11") == "2026-11")
+        #expect(month("2026年3月") == "2026-03")
+        #expect(month("11月") == "2026-11")
+        #expect(month("3") == "2026-03")
+        #expect(month("g1") == nil)
+        #expect(month("13") == nil)
+        #expect(month("已发布") == nil)
     }
 }
 

@@ -15,6 +15,22 @@ struct ConnectionSettingsTests {
         #expect(throws: PlatformSettingError.self) { try ConnectionSettings.parse(platform: "generic", settings: ["mode": "stream"]) }
     }
 
+    /// A misspelt key (here `client_secert`) is reported, not silently ignored while the bot falls back
+    /// to a default or refuses with a misleading "is required".
+    @Test func anUnknownPlatformKeyIsReportedWithTheKnownOnes() throws {
+        let settings = ["mode": "stream", "client_id": "k", "client_secret": "s", "client_secert": "s"]
+        let error = #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "dingtalk", settings: settings) }
+        #expect(error?.key == "client_secert")
+        #expect(error?.description.contains("unknown key") == true && error?.description.contains("client_secret") == true)
+        var fixed = settings
+        fixed["client_secert"] = nil
+        #expect(throws: Never.self) { try PlatformFactory.make(name: "dingtalk", settings: fixed) }
+        // Every key a platform reads is known: each documented example config passes.
+        #expect(throws: Never.self) {
+            try PlatformFactory.make(name: "feishu", settings: ["mode": "long_connection", "app_id": "a", "app_secret": "b", "keepalive": "2m", "dead_after": "5m"])
+        }
+    }
+
     @Test func keepaliveAndDeadAfterAreDurationsAndDeadAfterIsLonger() throws {
         let settings = try ConnectionSettings.parse(platform: "dingtalk", settings: ["keepalive": "500ms", "dead_after": "2s"])
         #expect(settings.keepalive == 0.5)

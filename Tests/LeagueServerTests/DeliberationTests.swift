@@ -226,7 +226,7 @@ struct DeliberationEndToEndTests {
             (try DeliberationFeature.linkKey(bot.config, tx: tx), try tx.minutes(unitIDs: ["g1"], month: "2026-11"))
         }
         #expect(meetings.count == 1)
-        let path = DeliberationFeature.linkPath(unitID: "g1", month: "2026-11", subtree: false, key: key)
+        let path = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: nil, now: utc("2026-11-09T11:00:00Z"), key: key).path
         let (htmlStatus, html) = try await bot.get(path)
         #expect(htmlStatus == 200)
         #expect(html.contains("<title>第1网格 2026-11 议事纪要</title>"))
@@ -239,7 +239,7 @@ struct DeliberationEndToEndTests {
         #expect(markdown.contains("## 第1网格 · 汇翠园网格议事会 (M-1)"))
         #expect(markdown.contains("### 决议\n\n- 本周内报修"))
         #expect(markdown.contains("**网格员一**: 路灯坏了三盏 \\<b\\>急\\</b\\>"))
-        let (forged, _) = try await bot.get("/minutes/g1/2026-11?sig=00000000000000000000000000000000")
+        let (forged, _) = try await bot.get("/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
         #expect(forged == 403)
     }
 }

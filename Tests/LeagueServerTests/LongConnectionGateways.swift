@@ -35,6 +35,8 @@ final class FakeGateway: @unchecked Sendable {
         var nextSocket = 0
         var fromClient: [(socket: Int, frame: FeishuFrame)] = []
         var answerPings = true
+        /// The `PingInterval` (seconds) announced in pongs.
+        var pongPingInterval = 120
         var sends: [[String: Any]] = []
         var tokenFetches = 0
         // WeCom
@@ -142,13 +144,13 @@ final class FakeGateway: @unchecked Sendable {
         defer { _ = state.withLockedValue { $0.sockets.removeValue(forKey: id) } }
         for try await message in inbound.messages(maxSize: 1 << 20) {
             guard case .binary(let buffer) = message, let frame = try? FeishuFrame(decoding: buffer.readableBytesView) else { continue }
-            let answer = state.withLockedValue { state -> Bool in
+            let (answer, interval) = state.withLockedValue { state -> (Bool, Int) in
                 state.fromClient.append((id, frame))
-                return state.answerPings
+                return (state.answerPings, state.pongPingInterval)
             }
             if frame.type == "ping", answer {
                 let pong = FeishuFrame(service: Self.serviceID, method: 0, headers: [.init("type", "pong")],
-                                       payload: Data(#"{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":120}"#.utf8))
+                                       payload: Data(#"{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":\#(interval)}"#.utf8))
                 try await outbound.write(.binary(ByteBuffer(bytes: pong.encoded())))
             }
         }
@@ -158,9 +160,20 @@ final class FakeGateway: @unchecked Sendable {
     var openSockets: [Int] { state.withLockedValue { $0.sockets.keys.sorted() } }
 
     /// Pushes one frame on a socket (the newest when nil).
+    /// The client may see the upgrade before the gateway's session has registered the socket, so
+    /// this waits (up to 2 s) for it.
     func push(_ frame: FeishuFrame, socket: Int? = nil) async throws {
-        let writer = state.withLockedValue { state in state.sockets[socket ?? state.sockets.keys.max() ?? 0] }
+        let writer = await Self.socket { self.state.withLockedValue { state in state.sockets[socket ?? state.sockets.keys.max() ?? 0] } }
         try await #require(writer).write(.binary(ByteBuffer(bytes: frame.encoded())))
+    }
+
+    /// The writer `find` returns, polled for up to 2 s.
+    private static func socket(_ find: () -> WebSocketOutboundWriter?) async -> WebSocketOutboundWriter? {
+        for _ in 0..<200 {
+            if let writer = find() { return writer }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return find()
     }
 
     /// The data frames the client answered (its ACKs).
@@ -221,9 +234,9 @@ final class FakeGateway: @unchecked Sendable {
 
     var wecomFrames: [[String: Any]] { state.withLockedValue { $0.wecomFrames.map(\.json) } }
 
-    /// Sends a text frame on a WeCom socket (the newest when nil).
+    /// Sends a text frame on a WeCom socket (the newest when nil), waiting for it like `push`.
     func wecomPush(_ json: String, socket: Int? = nil) async throws {
-        let writer = state.withLockedValue { state in state.wecomSockets[socket ?? state.wecomSockets.keys.max() ?? 0] }
+        let writer = await Self.socket { self.state.withLockedValue { state in state.wecomSockets[socket ?? state.wecomSockets.keys.max() ?? 0] } }
         try await #require(writer).write(.text(json))
     }
 

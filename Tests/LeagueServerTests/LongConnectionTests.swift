@@ -68,6 +68,25 @@ struct LongConnectionTests {
         await gateway.stop()
     }
 
+    @Test("a pong announcing a shorter PingInterval makes the bot ping that often; the configured keepalive stays the longest interval")
+    func feishuPongPingIntervalIsFollowedWhenShorter() async throws {
+        let gateway = FakeGateway()
+        try await gateway.start()
+        gateway.state.withLockedValue { $0.pongPingInterval = 1 }
+        // keepalive 5 s: without the announced 1 s, no ping would follow the opening one for 5 s.
+        let path = try config(gateway)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "keepalive: 300ms, dead_after: 1500ms, timeout: 2s", with: "keepalive: 5s, dead_after: 15s, timeout: 2s")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let bot = try await InProcessBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
+        try await eventually("Feishu connected") { self.state(bot, "feishu") == "connected" }
+        let connectedAt = Date()
+        try await eventually("pings every announced second", timeout: 4) { gateway.pings >= 3 }
+        #expect(Date().timeIntervalSince(connectedAt) < 3.5, "three pings (the opening one and two after 1 s each) well before the 5 s keepalive")
+        await bot.stop()
+        await gateway.stop()
+    }
+
     @Test("a push re-sent after a late ACK and split in fragments (out of order) has one effect")
     func feishuRedeliveryOneEffect() async throws {
         let gateway = FakeGateway()
@@ -184,6 +203,8 @@ struct LongConnectionTests {
         try await gateway.start()
         let bot = try await bot(gateway)
         try await eventually("WeCom connected") { self.state(bot, "wecom") == "connected" }
+        // The client may see the upgrade before the gateway's session runs: wait for the subscribe it read.
+        try await eventually("WeCom subscribed") { gateway.wecomFrames.contains { $0["cmd"] as? String == "aibot_subscribe" } }
         try await gateway.wecomPush(#"{"cmd":"aibot_event_callback","headers":{"req_id":"ev1"},"body":{"msgid":"e1","msgtype":"event","event":{"eventtype":"disconnected_event"}}}"#)
         try await eventually("WeCom stopped") { self.state(bot, "wecom") == "stopped" }
         try await Task.sleep(for: .milliseconds(500))

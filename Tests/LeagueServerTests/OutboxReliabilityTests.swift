@@ -274,6 +274,9 @@ struct OutboxReliabilityTests {
             }
         }
         try await bot.wait("the window's 20 sent") { api.delivered(to: "tok-shared").count == 20 }
+        try await bot.wait("the 20 sends recorded and marked sent") {
+            try await bot.count("SELECT COUNT(*) FROM outbox WHERE key LIKE 'earlier:%' AND state = 'sent'") == 20
+        }
         #expect(try await bot.say("/任务 紧急 @t1 窗口已满", in: "chat-d", from: "u-d").0 == 200)
         let key = try await bot.store.writer.read { db in
             try String.fetchOne(db, sql: "SELECT key FROM outbox WHERE chat = 'chat-d' AND key LIKE 'in:%:reply' ORDER BY id LIMIT 1")

@@ -92,6 +92,18 @@ struct PlatformOutboxPlanningTests {
         #expect(abs(last.timeIntervalSince(now) - 60.001) < 0.01, "the 31st urgent send goes in the second minute, before the routine ones")
     }
 
+    /// Sends read back from the store (seconds since 1970 as a Double) may land a hair after `now`:
+    /// they still fill the window. This made the /任务 estimate vanish now and then.
+    @Test func sendsStoredAtNowCountEvenWhenTheRoundTripLandsJustAfterIt() throws {
+        let roundTripped = Date(timeIntervalSince1970: now.timeIntervalSince1970).addingTimeInterval(2e-7)
+        let robot = DeliveryForecast.Robot(perMinute: 20, perSecond: nil, recentSends: Array(repeating: roundTripped, count: 20), queue: [item()])
+        let last = try #require(DeliveryForecast.lastDelivery([robot], now: now))
+        #expect(last.timeIntervalSince(now) > 59, "the 21st send waits for the window")
+        // A send a whole second ahead (the clock stepped back) is not counted.
+        let ahead = DeliveryForecast.Robot(perMinute: 20, perSecond: nil, recentSends: Array(repeating: now.addingTimeInterval(1), count: 20), queue: [item()])
+        #expect(DeliveryForecast.lastDelivery([ahead], now: now) == now)
+    }
+
     @Test func aPausedRobotStartsWhenThePauseEnds() throws {
         let robot = DeliveryForecast.Robot(perMinute: 20, perSecond: nil, pausedUntil: now.addingTimeInterval(600), queue: [item()])
         #expect(DeliveryForecast.lastDelivery([robot], now: now) == now.addingTimeInterval(600))

@@ -156,6 +156,11 @@ extension Array {
         let allowed = try await h.send("/查询 考核 2026-11", in: "chat-c1", from: "u-c1")
         #expect(allowed.first?.contains("2026-11 考核") == true)
         #expect(allowed.first?.contains("评级规则") == true)
+        // The month the way /纪要 takes it: 202611 is a month here too, not a unit name.
+        let compact = try await h.send("/查询 考核 202611", in: "chat-c1", from: "u-c1")
+        #expect(compact.first?.contains("2026-11 考核") == true, "\(compact)")
+        let minutes = try await h.send("/查询 纪要 202611", in: "chat-c1", from: "u-c1")
+        #expect(minutes.first?.contains("没有找到单位") == false, "\(minutes)")
     }
 
     @Test func configCanRestrictUrgentDispatch() async throws {

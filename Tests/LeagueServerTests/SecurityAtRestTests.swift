@@ -2,6 +2,7 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
+import LeagueServer
 import LeagueStore
 import Testing
 
@@ -33,6 +34,7 @@ struct SecurityAtRestTests {
             group: {platform: wecom, chat: wrchat-g1, robot_key: key-g1-0b5e}
             members:
               - {id: m-g1, name: 网格员一, roles: [cadre], mobile: "13700000007", ids: {wecom: wx-g1}}
+              - {id: m-g1b, name: 网格员三, roles: [cadre], mobile: "13300000003"}
           - id: g2
             name: 第2网格
             tier: grid
@@ -45,7 +47,7 @@ struct SecurityAtRestTests {
 
     static let secrets = ["hook-t1-8d2f", "fs-sec-t1-91ab", "tok-c1-77e1", "SEC-dt-c1-4410", "key-g1-0b5e",
                           PlatformSecrets.dingtalkAppSecret, PlatformSecrets.wecomAESKey, PlatformSecrets.feishuEncryptKey, testSecret]
-    static let mobiles = ["13500000005", "13600000006", "13900000009", "13700000007", "13800000008"]
+    static let mobiles = ["13500000005", "13600000006", "13900000009", "13700000007", "13800000008", "13300000003", "13400000004"]
 
     @Test func theDatabaseAndItsWALHoldNoCredentialAndNoMobileAfterNoticesWentOutEverywhere() async throws {
         let bot = try await PlatformBot(orgYAML: Self.orgYAML)
@@ -63,6 +65,13 @@ struct SecurityAtRestTests {
             #expect(try await bot.feishu("@团务助手 /进度 T-1", chat: "oc_t1", from: "ou_t1") == 200)
             try await bot.waitUntil("roll call on Feishu") { _ in api.delivered(to: "hook-t1-8d2f").contains { $0.text.contains("📋") } }
 
+            // A mobile typed into a task (refused), into plain chat, and the one /登记 needs: none is kept.
+            #expect(try await bot.dingtalk("/任务 有事联系 134 0000 0004", conversation: "cid-c1", from: "staff-c1") == 200)
+            try await bot.waitUntil("the refusal on DingTalk") { _ in api.delivered(to: "tok-c1-77e1").contains { $0.text.contains("手机号码") } }
+            #expect(try await bot.wecom("家长电话13400000004", chat: "wrchat-g1", from: "wx-g1") == 200)
+            #expect(try await bot.wecom("/登记 网格员三 13300000003", chat: "wrchat-g1", from: "wx-g1b") == 200)
+            try await bot.waitUntil("the /登记 answer on WeCom, masked") { _ in api.delivered(to: "key-g1-0b5e").contains { $0.text.contains("133****0003") } }
+
             let path = bot.config.store.sqlitePath
             var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             if let wal = try? Data(contentsOf: URL(fileURLWithPath: path + "-wal")) { bytes += wal }
@@ -75,6 +84,46 @@ struct SecurityAtRestTests {
             for file in [path, path + "-wal", path + "-shm"] {
                 let mode = try #require(FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
                 #expect(mode & 0o077 == 0, "\(file) has mode \(String(mode, radix: 8))")
+            }
+        } catch {
+            await bot.stop()
+            throw error
+        }
+        await bot.stop()
+    }
+
+    /// The raw bytes of the database file and its WAL.
+    static func databaseBytes(_ path: String) throws -> Data {
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        if let wal = try? Data(contentsOf: URL(fileURLWithPath: path + "-wal")) { bytes += wal }
+        return bytes
+    }
+
+    @Test func theGenericPlatformsDeliveredNoticesLeaveNoSecretNorMobileInTheDatabase() async throws {
+        // The generic webhook with a separate outbound secret, members with mobiles; notices and a
+        // breach delivered (the test above leaves the generic grid's notice pending).
+        var org = testOrgYAML
+        for (member, mobile) in [("m-d, name: 区书记, roles: [admin, cadre]", "13500000025"), ("m-t1, name: 街道甲, roles: [admin, cadre]", "13600000026"),
+                                 ("m-t2, name: 街道乙, roles: [admin, cadre]", "13700000027")] {
+            org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
+        }
+        #expect(org.components(separatedBy: "mobile:").count == 4)
+        let path = try writeTestConfig(orgYAML: org)
+        var main = try String(contentsOfFile: path, encoding: .utf8)
+        main = main.replacingOccurrences(of: "outbound_url: http://127.0.0.1:9/messages}", with: "outbound_url: http://127.0.0.1:9/messages, outbound_secret: gen-out-5ecret-0099}")
+        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let bot = try await TestBot(configPath: path)
+        do {
+            #expect(try await bot.say("/任务 紧急 今晚上报志愿者名单", in: "chat-d", from: "u-d") == 200)
+            try await bot.waitUntil("the notices at both towns") { sent in
+                Set(sent.filter { $0.text.contains("志愿者") }.map(\.group)).isSuperset(of: ["chat-t1", "chat-t2"])
+            }
+            bot.advance(181)
+            try await bot.waitUntil("the breach at the district") { sent in sent.contains { $0.group == "chat-d" && $0.text.contains("超时未确认") } }
+            try await bot.settle()
+            let bytes = try Self.databaseBytes(bot.config.store.sqlitePath)
+            for needle in [testSecret, "gen-out-5ecret-0099", "13500000025", "13600000026", "13700000027"] {
+                #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
             }
         } catch {
             await bot.stop()
@@ -103,5 +152,64 @@ struct SecurityAtRestTests {
             throw error
         }
         await bot.stop()
+    }
+}
+
+/// Issue 11 point 3 over the app send paths: stream and long connections (real sockets on loopback,
+/// so it runs with the socket-timing suites in `.ci/run`).
+@Suite(.serialized)
+struct SecurityStreamAtRestTests {
+    @Test func appSendsOverStreamAndLongConnectionsLeaveNoCredentialNorMobileInTheDatabase() async throws {
+        // The cross-platform tree (DingTalk Stream, Feishu and WeCom long connections, no webhook
+        // robot) with mobiles for the members the notices mention.
+        var org = crossPlatformOrgYAML
+        for (member, mobile) in [("m-c1, name: 社区丙, roles: [admin, cadre]", "13600000016"), ("m-g1, name: 网格员一, roles: [cadre]", "13700000017"),
+                                 ("m-g3, name: 网格员三, roles: [cadre]", "13800000018")] {
+            org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
+        }
+        #expect(org.components(separatedBy: "mobile:").count == 4)
+        let dingtalk = FakeDingTalkGateway()
+        try await dingtalk.start()
+        let gateway = FakeGateway()
+        try await gateway.start()
+        let path = try writeTestConfig(orgYAML: org)
+        var main = try String(contentsOfFile: path, encoding: .utf8)
+        main = main.replacingOccurrences(of: "platforms:\n", with: """
+            platforms:
+              dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+              feishu: {mode: long_connection, app_id: cli_a1, app_secret: fs-app-s3cret-77, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+              wecom: {mode: long_connection, bot_id: aib1, bot_secret: wc-bot-w3cret-88, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
+
+            """)
+        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let bot = try await InProcessBot(configPath: path, transport: AsyncHTTPClientTransport())
+        do {
+            func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
+            try await bot.wait("all three connections up") {
+                state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
+            }
+            let socket = try #require(dingtalk.openSockets.first).id
+            try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                                          text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+            try await bot.wait("the notice on Feishu and WeCom") {
+                gateway.sends.contains { $0["receive_id"] as? String == "oc_g1" }
+                    && gateway.wecomFrames.contains { ($0["body"] as? [String: Any])?["chatid"] as? String == "wc_g3" }
+            }
+            // Past the target: the breach in the community's DingTalk group, through the app.
+            bot.advance(200)
+            try await bot.wait("the breach notice over DingTalk's app") { dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") } }
+            let bytes = try SecurityAtRestTests.databaseBytes(bot.app.engine.config.store.sqlitePath)
+            for needle in [dingtalk.clientSecret, "fs-app-s3cret-77", "wc-bot-w3cret-88", "tok-1", "13600000016", "13700000017", "13800000018"] {
+                #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
+            }
+        } catch {
+            await bot.stop()
+            await gateway.stop()
+            await dingtalk.stop()
+            throw error
+        }
+        await bot.stop()
+        await gateway.stop()
+        await dingtalk.stop()
     }
 }

@@ -33,6 +33,58 @@ struct SecurityPrivacyTests {
         #expect(try await inboundTexts(rig).allSatisfy { !$0.contains(Self.idNumber) })
     }
 
+    @Test func aMobileNumberInATaskReportDemandOrAgendaIsRefusedNotStoredAndNotRelayed() async throws {
+        var rig = try SecurityRig()
+        let replies = try await rig.say("/任务 有事请联系 138 0000 0000", in: "chat-d", from: "u-d")
+        #expect(try await rig.taskCount() == 0, "nothing dispatched to the groups below")
+        #expect(replies.count == 1 && replies[0].contains("手机号码") && !replies[0].contains("0000 0000"), "\(replies)")
+        for (text, chat, sender) in [("/上报 孩子家长电话13912345678", "chat-c1", "u-c1"), ("/诉求 帮助就学，联系 +86 139-1234-5678", "chat-c1", "u-c1"),
+                                     ("/议程 @g1 家访，电话１３７１２３４５６７８", "chat-c1", "u-c1"), ("/任务 核对名单 0086 15012345678", "chat-t1", "u-t1")] {
+            let answer = try await rig.say(text, in: chat, from: sender)
+            #expect(answer.first?.contains("手机号码") == true, "\(text): \(answer)")
+        }
+        // Text for the bot that is no command is not echoed in the syntax help, nor kept.
+        let unknown = try await rig.say("/联系 家长 13800000000", in: "chat-c1", from: "u-c1")
+        #expect(unknown.count == 1 && unknown[0].contains("手机号码") && !unknown[0].contains("13800000000"), "\(unknown)")
+        #expect(try await rig.taskCount() == 0)
+        #expect(try await rig.store.rowCount("demands") == 0)
+        let digits = ["0000 0000", "13912345678", "1234-5678", "１２３４５６７８", "15012345678", "13800000000"]
+        for message in try await rig.outbox() {
+            #expect(digits.allSatisfy { !message.text.contains($0) }, "relayed: \(message.text)")
+        }
+        #expect(try await inboundTexts(rig).allSatisfy { text in digits.allSatisfy { !text.contains($0) } }, "the texts are not kept")
+        // An ordinary task with numbers in it still goes out.
+        _ = try await rig.say("/任务 今晚8点前上报 2026 年志愿者人数，热线 12355", in: "chat-d", from: "u-d")
+        #expect(try await rig.taskCount() == 1)
+    }
+
+    @Test func plainChatKeepsNoMobileNorRegisteredNameInTheMinutes() async throws {
+        var rig = try SecurityRig()
+        try await rig.store.write { tx in
+            try tx.replaceYouth(gridID: "g1", rows: [YouthRecord(gridID: "g1", name: "李小明", ageBand: .teen, status: .student, inDifficulty: true, category: "留守", contact: "m-g1")], at: Date())
+        }
+        // Outside a meeting plain chat goes nowhere: a mobile is not kept, and the bot stays quiet.
+        #expect(try await rig.say("我的手机 13800000000", in: "chat-c1", from: "u-c1").isEmpty)
+        _ = try await rig.say("/议事 开始 十一月议事", in: "chat-c1", from: "u-c1")
+        let mobile = try await rig.say("王老师电话 139-1234-5678", in: "chat-c1", from: "u-c1")
+        #expect(mobile.count == 1 && mobile[0].contains("手机号码") && mobile[0].contains("没有记入议事纪要"), "\(mobile)")
+        let name = try await rig.say("李小明最近没去上学", in: "chat-c1", from: "u-c1")
+        #expect(name.count == 1 && name[0].contains("没有记入议事纪要"), "\(name)")
+        #expect(try await rig.say("路灯坏了三盏", in: "chat-c1", from: "u-c1").isEmpty)
+        let ended = try await rig.say("/议事 结束", in: "chat-c1", from: "u-c1")
+        #expect(ended.allSatisfy { !$0.contains("1391234") && !$0.contains("李小明") })
+        let minutes = try await rig.store.snapshot { try $0.minutes(unitIDs: ["c1"], month: nil) }
+        let transcript = minutes.flatMap(\.transcript).map(\.text)
+        #expect(transcript.contains("路灯坏了三盏"), "\(transcript)")
+        #expect(!transcript.contains(""), "a line not kept leaves no empty line in the minutes: \(transcript)")
+        #expect(transcript.allSatisfy { !$0.contains("1234-5678") && !$0.contains("李小明") }, "\(transcript)")
+        let kept = try await inboundTexts(rig)
+        for needle in ["13800000000", "1234-5678", "李小明"] {
+            #expect(kept.allSatisfy { !$0.contains(needle) }, "\(needle) is in the inbound store")
+            #expect(try await rig.outbox().allSatisfy { !$0.text.contains(needle) }, "\(needle) was relayed")
+        }
+    }
+
     @Test func aMeetingNoteNamingARegisteredYoungPersonIsRefusedAndNotInTheMinutes() async throws {
         var rig = try SecurityRig()
         try await rig.store.write { tx in

@@ -145,7 +145,7 @@ struct StoreReliabilityTests {
         }
         _ = try await say("收到", "w-1")
         #expect(counting.snapshots.withLockedValue { $0 } == 0, "a writing message is processed in the ingest transaction")
-        for (index, text) in ["/进度", "/帮助", "/纪要", "/查询 任务"].enumerated() {
+        for (index, text) in ["/进度", "/帮助", "/纪要", "/查询 任务", "/议程", "/诉求 列表"].enumerated() {
             let before = counting.snapshots.withLockedValue { $0 }
             guard case .stored(let id) = try await say(text, "r-\(index)") else {
                 Issue.record("not stored: \(text)")
@@ -154,10 +154,20 @@ struct StoreReliabilityTests {
             #expect(counting.snapshots.withLockedValue { $0 } == before + 1, "\(text) reads in a snapshot")
             let reply = try await counting.read { try $0.outbox(key: "in:\(id):reply") }
             #expect(reply != nil, "\(text) is answered by the time the webhook is")
+            let expected = ["/议程": "议程", "/诉求 列表": "诉求"][text]
+            if let expected, let body = reply?.message.text {
+                #expect(body.contains(expected) && !body.contains("出错"), "\(text) answers its list: \(body)")
+            }
             let processed = try await counting.base.writer.read { db in
                 try Double.fetchOne(db, sql: "SELECT processed_at FROM inbound WHERE id = ?", arguments: [id])
             }
             #expect(processed != nil)
+        }
+        // Adding an agenda item or registering a demand writes: processed in the ingest transaction.
+        for (index, text) in ["/议程 讨论暑托班场地", "/诉求 希望开办暑托班"].enumerated() {
+            let before = counting.snapshots.withLockedValue { $0 }
+            _ = try await say(text, "w-\(index + 2)")
+            #expect(counting.snapshots.withLockedValue { $0 } == before, "\(text) is processed in the ingest transaction")
         }
         let audited = try await counting.base.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? -1 }
         #expect(audited >= 1, "the query's audit row is written")

@@ -53,6 +53,8 @@ public struct DeliberationSettings: Sendable, Hashable {
     public var checklist: [String]
     /// Key for the signed minutes links (`/minutes/...?sig=`); nil means a random key kept in the store.
     public var linkSecret: String?
+    /// How long a minutes link works, in seconds (`deliberation.link_ttl`, default 7 days).
+    public var linkTTLSeconds: Double = 7 * 86400
 
     /// The default checklist, from the 9th-day practice: visit key people, enterprises and organisations, collect demands.
     public static let defaultChecklist = [
@@ -111,6 +113,20 @@ public struct DeliberationMonth: Sendable, Hashable, Comparable, Codable, Custom
         }
         guard let year, let month, (1...12).contains(month), (1970...9999).contains(year) else { return nil }
         self.init(year: year, month: month)
+    }
+
+    /// The one month parser of every command, page and CLI option that takes a month: `2026-11`,
+    /// `2026-1`, `202611`, `2026/11`, `2026年11月`, and `11月` or `11` for that month of the current
+    /// year (in `timeZone` at `now`). Nil for anything else (a unit name, a state).
+    public static func parse(_ word: String, now: Date, timeZone: TimeZone) -> DeliberationMonth? {
+        var text = word.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "/", with: "-")
+        if text.hasSuffix("月") { text = String(text.dropLast()) }
+        text = text.replacingOccurrences(of: "年", with: "-")
+        if let month = DeliberationMonth(text: text) { return month }
+        guard (1...2).contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(text), (1...12).contains(number) else {
+            return nil
+        }
+        return DeliberationMonth(year: DeliberationMonth(containing: now, timeZone: timeZone).year, month: number)
     }
 
     /// The month a moment falls in, in a time zone.

@@ -110,6 +110,28 @@ public struct MinutesRenderer: Sendable {
             """
     }
 
+    /// Why a minutes link was refused.
+    public enum LinkRefusal: Sendable, Hashable {
+        /// Past its expiry (`deliberation.link_ttl`): HTTP 410.
+        case expired
+        /// No signature, a wrong one (an altered link), or issued to a member no longer in the org: HTTP 403.
+        case invalid
+    }
+
+    /// The page of an expired or altered minutes link: what happened and how to get a new link.
+    public static func refused(_ reason: LinkRefusal, language: Language) -> String {
+        let text: String
+        switch reason {
+        case .expired: text = language.pick("此纪要链接已过期。", "This minutes link has expired.")
+        case .invalid: text = language.pick("此纪要链接无效（签名不符或已被改动）。", "This minutes link is not valid (its signature does not match; it may have been altered).")
+        }
+        let how = language.pick("请在本单位工作群里发送 /纪要 获取新的链接（纪要含有个人信息，请勿转发链接）。",
+                                "Send /minutes in your unit's group to get a new link (minutes hold personal data; please do not forward links).")
+        return "<!DOCTYPE html><html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\">"
+            + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>\(reason == .expired ? 410 : 403)</title></head>"
+            + "<body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\"><h1>\(text)</h1><p>\(how)</p></body></html>"
+    }
+
     /// Escapes the five HTML-significant characters.
     public static func htmlEscape(_ text: String) -> String {
         var out = ""

@@ -17,19 +17,6 @@ public enum RegistryScope {
         }
     }
 
-    /// A `YYYY-MM` month (also `11月` / `2026年11月`, the year defaulting to `defaultYear`).
-    public static func month(_ word: String, defaultYear: Int) -> String? {
-        let w = word.replacingOccurrences(of: "年", with: "-").replacingOccurrences(of: "月", with: "")
-        let parts = w.split(separator: "-")
-        if parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), (2000...2999).contains(year), (1...12).contains(month) {
-            return String(format: "%04d-%02d", year, month)
-        }
-        if parts.count == 1, word.hasSuffix("月"), let month = Int(parts[0]), (1...12).contains(month) {
-            return String(format: "%04d-%02d", defaultYear, month)
-        }
-        return nil
-    }
-
     /// The start and end (exclusive) of a `YYYY-MM` month in a time zone.
     public static func monthRange(_ month: String, timeZone: TimeZone) -> (start: Date, end: Date)? {
         let parts = month.split(separator: "-")

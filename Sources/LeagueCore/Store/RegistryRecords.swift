@@ -43,3 +43,32 @@ public protocol RegistryRecords {
     /// The newest audit entries first.
     func auditEntries(limit: Int) throws -> [AuditEntry]
 }
+
+extension AuditEntry {
+    /// The time as `2026-11-09 19:00:05 +08:00` in `timeZone`.
+    public func time(in timeZone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+        return formatter.string(from: at)
+    }
+
+    /// One line of `leagueops audit`: time, outcome, action, actor, unit, detail (tab-separated;
+    /// tabs and line breaks inside a field are shown as spaces, so one entry is one line).
+    public func line(timeZone: TimeZone) -> String {
+        [time(in: timeZone), outcome, action, actor, unitID ?? "-", detail]
+            .map { $0.map { $0 == "\t" || $0.isNewline ? " " : $0 }.map(String.init).joined() }
+            .joined(separator: "\t")
+    }
+
+    /// The CSV header of `leagueops audit --format csv`.
+    public static let csvHeader = "at,outcome,action,actor,unit,detail"
+
+    /// One CSV row (RFC 4180 quoting).
+    public func csvRow(timeZone: TimeZone) -> String {
+        [time(in: timeZone), outcome, action, actor, unitID ?? "", detail].map { field in
+            field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",")
+    }
+}

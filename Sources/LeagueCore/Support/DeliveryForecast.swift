@@ -72,7 +72,9 @@ public enum DeliveryForecast {
         let ordered = robot.queue.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }.map(\.element)
         let sends = merge(ordered, when: robot.perMinute.map { ordered.count > $0 } ?? false, limit: digestLimit)
         var window = RateWindow(perMinute: robot.perMinute, perSecond: robot.perSecond)
-        for sent in robot.recentSends where sent <= now { window.record(at: sent) }
+        // Stored times come back through seconds since 1970 as a Double and can land a fraction of a
+        // microsecond after `now`; only a send more than a millisecond ahead (a clock stepped back) is left out.
+        for sent in robot.recentSends where sent.timeIntervalSince(now) <= 0.001 { window.record(at: min(sent, now)) }
         var time = max(now, robot.pausedUntil ?? now)
         var last: Date?
         for send in sends {

@@ -372,9 +372,16 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             if policy.keepalive > 0 {
                 group.addTask {
+                    // The interval is read again at least every second: a platform may shorten it.
+                    var last = ContinuousClock.now
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(Int64(policy.keepalive * 1000)))
-                        if Task.isCancelled { return nil }
+                        let due = last + .milliseconds(Int64(driver.keepaliveInterval * 1000))
+                        let now = ContinuousClock.now
+                        guard now >= due else {
+                            try? await Task.sleep(for: min(due - now, .seconds(1)))
+                            continue
+                        }
+                        last = now
                         do { try await driver.keepalive(socket) } catch { return .retry("keepalive failed: \(error)") }
                     }
                     return nil

@@ -8,7 +8,7 @@ import NIOCore
 
 /// The Feishu long connection (`platforms.feishu.mode: long_connection`) as a `StreamDriver`:
 /// bootstrap `POST {base_url}/callback/ws/endpoint` with app_id / app_secret, binary pbbp2 frames,
-/// a protobuf ping every `keepalive`, fragments joined as bytes, and for every pushed
+/// a protobuf ping every `keepalive` (or Feishu's `PingInterval` when shorter), fragments joined as bytes, and for every pushed
 /// `im.message.receive_v1`: commit through the `Ingestor` (`PushIngest`), then answer on the socket
 /// it came from with the frame echoed and `{"code":200}`. A push that is not committed within the
 /// ACK budget (Feishu re-pushes after 3 s) is not answered, so Feishu pushes it again; a re-push of a
@@ -48,9 +48,16 @@ public struct FeishuDriver: StreamDriver {
         self.ackBudget = ackBudget
     }
 
-    /// The ping interval the platform last announced (bootstrap or pong); informational, the
-    /// configured `keepalive` stays in force.
+    /// The ping interval the platform last announced (bootstrap or pong).
     public var announcedPingInterval: Double? { state.withLockedValue { $0.pingInterval } }
+
+    /// The configured `keepalive`, or Feishu's announced `PingInterval` when that is shorter: the bot
+    /// never pings less often than the platform asks (a longer announced interval is not followed,
+    /// so `dead_after` keeps holding).
+    public var keepaliveInterval: Double {
+        guard let announced = announcedPingInterval, announced > 0 else { return policy.keepalive }
+        return min(policy.keepalive, max(announced, 1))
+    }
 
     public func bootstrap() async throws -> String {
         let request = FeishuBootstrap.request(baseURL: baseURL, appID: appID, appSecret: appSecret)
@@ -107,8 +114,8 @@ public struct FeishuDriver: StreamDriver {
                     return state.pingInterval != config.pingInterval
                 }
                 if changed {
-                    logger.notice("Feishu announced a new PingInterval; platforms.feishu.keepalive stays in force",
-                                  metadata: ["ping_interval_s": "\(config.pingInterval)", "keepalive_s": "\(policy.keepalive)"])
+                    logger.notice("Feishu announced a new PingInterval",
+                                  metadata: ["ping_interval_s": "\(config.pingInterval)", "keepalive_s": "\(keepaliveInterval)"])
                 }
             }
             return .handled

@@ -85,12 +85,16 @@ public protocol StreamDriver: Sendable {
     func lane(of message: WebSocketMessage) -> FrameLane
     /// Handles one frame; ACKs go to `socket`.
     func receive(_ message: WebSocketMessage, on socket: StreamSocket) async -> FrameOutcome
-    /// The application keepalive, sent every `policy.keepalive` seconds (default: none).
+    /// The application keepalive, sent every `keepaliveInterval` seconds (default: none).
     func keepalive(_ socket: StreamSocket) async throws
+    /// Seconds between application keepalives, read before each one (default: `policy.keepalive`);
+    /// a platform that announces its own interval may shorten it.
+    var keepaliveInterval: Double { get }
 }
 
 extension StreamDriver {
     public var usesWebSocketPing: Bool { true }
     public func opened(_ socket: StreamSocket) async throws {}
     public func keepalive(_ socket: StreamSocket) async throws {}
+    public var keepaliveInterval: Double { policy.keepalive }
 }

@@ -279,12 +279,17 @@ public struct DashboardData {
 
     public func deliberation(_ unit: OrgUnit, month: String, minutesKey: String?) throws -> DeliberationPage {
         let minutes = try unitsWithMinutes(month: month, events: try monthEvents(month))
+        // A minutes link opened from the dashboard works no longer than the dashboard link it came from.
+        let ttl = min(config.deliberation.linkTTLSeconds, Double(paths.pass.expires) - now.timeIntervalSince1970)
         func row(_ node: OrgUnit, drill: Bool) -> MinutesRow {
             let below = org.descendants(of: node.id)
             let grids = below.isEmpty ? [node] : below.filter { org.children(of: $0.id).isEmpty }
             let with = grids.filter { minutes.contains($0.id) }.count
             let any = with > 0 || minutes.contains(node.id)
-            let minutesHref = any ? minutesKey.map { paths.prefix + DeliberationFeature.linkPath(unitID: node.id, month: month, subtree: !below.isEmpty, key: $0) } : nil
+            let minutesHref = any ? minutesKey.map { key in
+                paths.prefix + MinutesPass.issue(unitID: node.id, month: month, subtree: !below.isEmpty, memberID: paths.pass.memberID, now: now,
+                                                 ttl: ttl, link: SignedLink(key: key)).path
+            } : nil
             return MinutesRow(name: node.name, tier: node.tier, href: drill && !below.isEmpty ? paths.href("minutes", [("u", node.id), ("month", month)]) : nil,
                               minutesHref: minutesHref, gridsWithMinutes: with, grids: grids.count)
         }

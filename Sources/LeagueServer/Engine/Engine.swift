@@ -115,12 +115,17 @@ public struct Engine: Sendable {
         let command: ParsedCommand
         switch parsed {
         case .notACommand:
-            // Plain chat is never relayed, but meeting minutes read it back: an ID-card number is not kept.
-            if PrivacyScreen.containsIDCardNumber(message.text) { try? tx.blankInboundText(record.id) }
+            // Plain chat is never relayed, but meeting minutes read it back: personal data is not kept (PrivacyCheck.swift).
+            screenPlainChat(record, unit: unit, member: member, org: org, tx: tx)
             return
         case .error(let error):
             // Plain chat that happens to start with '#' (a hashtag) from an unregistered sender stays quiet.
-            guard member != nil || message.mentionsBot else { return }
+            guard member != nil || message.mentionsBot else {
+                screenPlainChat(record, unit: unit, member: member, org: org, tx: tx)
+                return
+            }
+            // Text addressed to the bot that is no command is screened like plain chat, and never echoed.
+            if screenPlainChat(record, unit: unit, member: member, org: org, tx: tx, addressed: true) { return }
             metrics.command("unparsed", outcome: "error")
             let context = CommandContext(engine: self, tx: tx, record: record, org: org, unit: unit, member: member, command: ParsedCommand(id: "error"))
             try? context.reply(Texts.parseError(error, parser: parser, language: config.language))
@@ -249,7 +254,28 @@ public struct Engine: Sendable {
     }
 }
 
-/// A feature registers its chat commands (by catalogue id) and its timer kinds.
+/// A feature registers its chat commands (by catalogue id) and its timer kinds, and may do work
+/// once at start-up; services run the hooks without naming any feature.
 protocol Feature {
     static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler])
+    /// Runs once when the bot starts, before the first timer round (e.g. scheduling the month's
+    /// deliberation reminders). Failures are the feature's to log; start-up goes on.
+    static func start(_ engine: Engine) async
+}
+
+extension Feature {
+    static func start(_ engine: Engine) async {}
+}
+
+extension Engine {
+    /// Runs every feature's start-up hook, in registration order.
+    public func startFeatures() async {
+        for feature in Self.features { await feature.start(self) }
+    }
+
+    /// Catalogue commands no feature handles (a `commands:` folder with a file the binary does not
+    /// know): a start-up error, not a "not available" reply at the first use.
+    public var commandsWithoutHandler: [String] {
+        config.catalogue.map(\.id).filter { commandHandlers[$0] == nil }.sorted()
+    }
 }

@@ -4,10 +4,17 @@ import LeagueCore
 import NIOConcurrencyHelpers
 
 extension Engine {
-    /// Commands that only read (/进度, /帮助, /纪要, /查询): they read on a reader connection and
-    /// write only their effects (reply, audit row) in a short write, so a query over whole tables
-    /// never holds the writer that every webhook waits for.
-    public static let readOnlyCommands: Set<String> = ["status", "help", "minutes", "query"]
+    /// Commands that only read (/进度, /帮助, /纪要, /查询, the /议程 list, /诉求 列表): they read on a
+    /// reader connection and write only their effects (reply, audit row) in a short write, so a query
+    /// over whole tables never holds the writer that every webhook waits for.
+    public static func isReadOnly(_ command: ParsedCommand) -> Bool {
+        switch command.id {
+        case "status", "help", "minutes", "query": true
+        case "agenda": command.text.isEmpty && command.targets.isEmpty  // without an item: the list
+        case "demand": command.sub == "list"
+        default: false
+        }
+    }
 
     /// True when the message is a command that only reads, from a bound group.
     public func isReadOnly(_ message: ChatMessage) -> Bool {
@@ -17,7 +24,7 @@ extension Engine {
         }
         guard org.unit(platform: message.platform, chat: message.chat) != nil else { return false }
         if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot) {
-            return Self.readOnlyCommands.contains(command.id)
+            return Self.isReadOnly(command)
         }
         return false
     }

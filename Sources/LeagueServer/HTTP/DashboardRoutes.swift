@@ -86,7 +86,8 @@ struct DashboardRoutes {
                 return Outcome(status: .forbidden, body: DashboardHTML.refused(reason: why, language: l), refusal: why.rawValue)
             }
             let data = DashboardData(config: config, reader: reader, paths: paths, now: now)
-            let month = query["month"].flatMap { RegistryScope.month($0, defaultYear: 2026) } ?? TimeFormat(timeZone: config.timeZone).month(now)
+            let month = query["month"].flatMap { DeliberationMonth.parse($0, now: now, timeZone: config.timeZone)?.description }
+                ?? TimeFormat(timeZone: config.timeZone).month(now)
             switch page {
             case .overview:
                 let value = try data.overview(unit)

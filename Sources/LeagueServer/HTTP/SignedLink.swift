@@ -3,8 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 
-/// Signs and checks the bot's links to its web pages (the dashboard's; meant for the minutes pages
-/// too): an HMAC-SHA256 over a purpose, the fields the link grants and its expiry. The signature is
+/// Signs and checks the bot's links to its web pages (the dashboard's and the minutes pages'): an HMAC-SHA256 over a purpose, the fields the link grants and its expiry. The signature is
 /// what makes a link valid; changing any field, or the expiry, breaks it.
 public struct SignedLink: Sendable {
     /// The HMAC key.
@@ -64,4 +63,55 @@ public struct SignedLink: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         return base
     }
+}
+
+/// A minutes link's grant (`/minutes/<unit>/<month>?subtree=1&m=…&e=…&sig=…`): one unit's minutes
+/// of one month (with the units below when `subtree`), issued to a member (who asked for it in
+/// chat or on the dashboard), until an expiry (`deliberation.link_ttl`). Signed by `SignedLink`
+/// with the purpose `minutes`, so a dashboard signature never opens minutes nor the reverse.
+public struct MinutesPass: Sendable, Hashable {
+    public var unitID: String
+    public var month: String
+    public var subtree: Bool
+    /// The member the link was issued to; nil when issued by no member (kept in the signed text as `-`).
+    public var memberID: String?
+    /// Unix seconds.
+    public var expires: Int
+    public var signature: String
+
+    static let purpose = "minutes"
+
+    /// What the signature covers besides the purpose and the expiry.
+    public var fields: [String] { [unitID, month, subtree ? "1" : "0", memberID ?? "-"] }
+
+    /// Issues a pass valid for `ttl` seconds from `now`, signed with `link`.
+    public static func issue(unitID: String, month: String, subtree: Bool, memberID: String?, now: Date, ttl: Double, link: SignedLink) -> MinutesPass {
+        var pass = MinutesPass(unitID: unitID, month: month, subtree: subtree, memberID: memberID,
+                               expires: Int((now.timeIntervalSince1970 + ttl).rounded(.down)), signature: "")
+        pass.signature = link.signature(purpose, pass.fields, expires: pass.expires)
+        return pass
+    }
+
+    /// The pass of a request: unit and month from the path, the rest from the query; nil when the
+    /// expiry is missing or not a number.
+    public static func from(unitID: String, month: String, query: [String: String]) -> MinutesPass? {
+        guard let expires = query["e"].flatMap(Int.init) else { return nil }
+        return MinutesPass(unitID: unitID, month: month, subtree: query["subtree"] == "1", memberID: query["m"].flatMap { $0.isEmpty ? nil : $0 },
+                           expires: expires, signature: query["sig"] ?? "")
+    }
+
+    public func verdict(_ link: SignedLink, now: Date) -> SignedLink.Verdict {
+        link.check(signature, Self.purpose, fields, expires: expires, now: now)
+    }
+
+    /// The path of the page: `/minutes/<unit>/<month>?[subtree=1&][m=…&]e=…&sig=…`.
+    public var path: String {
+        let unit = unitID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? unitID
+        var query = subtree ? "subtree=1&" : ""
+        if let memberID { query += "m=\(DashboardPass.encode(memberID))&" }
+        return "/minutes/\(unit)/\(month)?\(query)e=\(expires)&sig=\(signature)"
+    }
+
+    /// A short, non-secret name of the link for the audit log (the first 8 hex digits of its signature).
+    public var auditName: String { "link:" + signature.prefix(8) }
 }

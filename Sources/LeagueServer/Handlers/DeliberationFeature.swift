@@ -34,6 +34,9 @@ public enum DeliberationFeature: Feature {
     }
 
     /// The start-up hook: schedules the reminders in one transaction; failures are logged, not thrown.
+    static func start(_ engine: Engine) async { await ensureScheduled(engine: engine) }
+
+    /// Schedules this and next month's reminders (idempotent); failures are logged, not thrown.
     public static func ensureScheduled(engine: Engine) async {
         let settings = engine.config.deliberation
         let now = engine.clock.now()
@@ -237,7 +240,9 @@ public enum DeliberationFeature: Feature {
     /// The transcript of an open meeting: the group's messages from the opening one through `through`.
     static func transcript(_ meeting: Meeting, unit: OrgUnit, through: Int64, tx: any StoreTransaction, org: OrgTree) throws -> [TranscriptLine] {
         guard let group = unit.group else { return [] }
-        return try tx.inbound(platform: group.platform, chat: group.chat, after: meeting.startInbound - 1, through: through).map { record in
+        // A line whose text was not kept (personal data, issue 11) is left out, not shown empty.
+        return try tx.inbound(platform: group.platform, chat: group.chat, after: meeting.startInbound - 1, through: through)
+            .filter { !$0.message.text.isEmpty }.map { record in
             let speaker = org.member(platform: record.message.platform, userID: record.message.sender)?.name ?? record.message.sender
             return TranscriptLine(at: record.receivedAt, speaker: speaker, text: record.message.text)
         }
@@ -262,7 +267,7 @@ public enum DeliberationFeature: Feature {
         guard let minutes = transition.minutes else { return }
         try finish(minutes, tx: c.tx, now: c.now)
         try c.reply(MeetingRecorder.summary(minutes, language: c.language, format: TimeFormat(timeZone: c.config.deliberation.timeZone))
-                    + link(c.config, tx: c.tx, unitID: c.unit.id, month: minutes.month, subtree: false))
+                    + link(c, unitID: c.unit.id, month: minutes.month, subtree: false))
     }
 
     /// Stores closed minutes, carries their actions and demands, logs the event.
@@ -471,44 +476,38 @@ public enum DeliberationFeature: Feature {
                                    "  Missing: \(names)\(missing.count > 30 ? " and \(missing.count - 30) more" : "")"))
             }
         }
-        try c.reply(lines.joined(separator: "\n") + link(c.config, tx: c.tx, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
+        try c.reply(lines.joined(separator: "\n") + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }
 
-    /// `2026-11`, `202611`, `11月`, `11` (this year's).
+    /// `2026-11`, `202611`, `11月`, `11` (this year's): `DeliberationMonth.parse`.
     static func parseMonth(_ word: String, now: Date, timeZone: TimeZone) -> DeliberationMonth? {
-        if let month = DeliberationMonth(text: word) { return month }
-        let digits = word.hasSuffix("月") ? String(word.dropLast()) : word
-        guard digits.count <= 2, let number = Int(digits), (1...12).contains(number) else { return nil }
-        return DeliberationMonth(year: DeliberationMonth(containing: now, timeZone: timeZone).year, month: number)
+        DeliberationMonth.parse(word, now: now, timeZone: timeZone)
     }
 
     // MARK: Links
 
-    /// The key the minutes links are signed with: `deliberation.link_secret`, else a random key kept in the store.
+    /// The key the minutes links are signed with (the same signer as the dashboard's links):
+    /// `deliberation.link_secret`, else a random key kept in the store.
     public static func linkKey(_ config: BotConfig, tx: any StoreTransaction) throws -> String {
-        if let secret = config.deliberation.linkSecret { return secret }
-        if let stored = try tx.deliberationValue("link-key") { return stored }
-        let key = UUID().uuidString + UUID().uuidString
-        try tx.setDeliberationValue("link-key", key)
-        return key
+        try SignedLink.key(config, tx: tx)
     }
 
-    /// The signature of a minutes link.
-    public static func linkSignature(unitID: String, month: String, subtree: Bool, key: String) -> String {
-        Bytes.hex(Bytes.hmacSHA256(key: Array(key.utf8), message: Array("minutes|\(unitID)|\(month)|\(subtree ? 1 : 0)".utf8))).prefix(32).description
-    }
-
-    /// The path of a signed minutes page: `/minutes/<unit>/<month>?subtree=1&sig=…`.
-    public static func linkPath(unitID: String, month: String, subtree: Bool, key: String) -> String {
-        let unit = unitID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? unitID
-        return "/minutes/\(unit)/\(month)?\(subtree ? "subtree=1&" : "")sig=\(linkSignature(unitID: unitID, month: month, subtree: subtree, key: key))"
+    /// A signed minutes link for `memberID`, valid `deliberation.link_ttl` from `now`.
+    public static func linkPass(_ config: BotConfig, unitID: String, month: String, subtree: Bool, memberID: String?, now: Date, key: String) -> MinutesPass {
+        MinutesPass.issue(unitID: unitID, month: month, subtree: subtree, memberID: memberID, now: now,
+                          ttl: config.deliberation.linkTTLSeconds, link: SignedLink(key: key))
     }
 
     /// `\n全文：<url>` when `server.public_url` is set, else nothing.
-    static func link(_ config: BotConfig, tx: any StoreTransaction, unitID: String, month: String, subtree: Bool) throws -> String {
-        guard var base = config.server.publicURL, !base.isEmpty else { return "" }
-        while base.hasSuffix("/") { base.removeLast() }
-        let url = base + linkPath(unitID: unitID, month: month, subtree: subtree, key: try linkKey(config, tx: tx))
-        return config.language.pick("\n全文：\(url)", "\nFull minutes: \(url)")
+    static func link(_ c: CommandContext, unitID: String, month: String, subtree: Bool) throws -> String {
+        guard let base = SignedLink.base(c.config) else { return "" }
+        let pass = linkPass(c.config, unitID: unitID, month: month, subtree: subtree, memberID: c.member?.id, now: c.now, key: try linkKey(c.config, tx: c.tx))
+        let url = base + pass.path
+        // Who was handed which link: the views it leads to (`minutes.view`) carry the same short name.
+        try c.tx.appendAudit(AuditEntry(at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: unitID,
+                                        action: "minutes.link", detail: "unit=\(unitID) month=\(month) subtree=\(subtree ? 1 : 0) \(pass.auditName)"))
+        let days = Int((c.config.deliberation.linkTTLSeconds / 86400).rounded(.down))
+        let valid = days >= 1 ? c.say("（\(days)天内有效）", " (valid \(days) day\(days == 1 ? "" : "s"))") : c.say("（限时有效）", " (valid for a limited time)")
+        return c.say("\n全文：\(url)\(valid)", "\nFull minutes: \(url)\(valid)")
     }
 }

@@ -167,11 +167,10 @@ enum RegistryFeature: Feature {
 
     static func queryWords(_ c: CommandContext) throws(Refusal) -> QueryWords {
         var words = QueryWords()
-        let year = Int(TimeFormat(timeZone: c.config.timeZone).month(c.now).prefix(4)) ?? 2026
         for key in ["a", "b"] {
             guard let word = c.command.args[key] else { continue }
-            if let month = RegistryScope.month(word, defaultYear: year) {
-                words.month = month
+            if let month = DeliberationMonth.parse(word, now: c.now, timeZone: c.config.timeZone) {
+                words.month = month.description
             } else if c.command.sub == "demands", let state = DemandState(word: word) {
                 words.state = state
             } else if let unit = c.org.unit(named: word) {

@@ -3,9 +3,10 @@ import LeagueCore
 import Logging
 import ServiceLifecycle
 
-/// Processes inbound messages that were committed unprocessed, in order, in batches: messages the
-/// `Ingestor` commits are processed in the same transaction, so this finds work only in a store
-/// written by an older version (at start-up) or committed through `Store.ingest(_:)` alone.
+/// Processes inbound messages that were committed unprocessed, in order, in batches. Writing
+/// messages are processed in the transaction that commits them; read-only commands are committed
+/// first and answered right after from a reader, so this is their recovery path when the process
+/// stopped in between (found at start-up), and it also finishes what an older version left.
 public struct InboxService: Service {
     let engine: Engine
     let inbound: Doorbell
@@ -42,9 +43,8 @@ public struct TimerService: Service {
     let maxSleep: Double
 
     public func run() async throws {
-        // Start-up hook: the deliberation-day reminders of this and next month (idempotent).
-        await DeliberationFeature.ensureScheduled(engine: engine)
-        await OnboardingFeature.ensureScheduled(engine: engine)
+        // The features' start-up hooks (the deliberation-day reminders of this and next month, …).
+        await engine.startFeatures()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // A read first: the bell rings after every commit, and most commits bring no due timer,

@@ -15,7 +15,7 @@ import NIOConcurrencyHelpers
 /// The queue is bounded (`maxQueued` messages, `maxQueuedBytes` of text): over it a message is
 /// refused at once with `StoreUnavailable` (503, the platform retries) and nothing of it is kept.
 ///
-/// Read-only commands (/进度, /查询 …, see `Engine.readOnlyCommands`) are committed unprocessed in the
+/// Read-only commands (/进度, /查询 …, see `Engine.isReadOnly`) are committed unprocessed in the
 /// batch and processed right after it on a reader connection, so they never lengthen the writer's
 /// transaction; their webhook is answered once the reply is written (or after `answerWithin`: the
 /// message is durable either way, and the inbox service finishes it after a failure).

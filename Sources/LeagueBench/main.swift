@@ -146,11 +146,22 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
     }
     let cpuBefore = rig.server.cpuSeconds
     let result = try LoadClient.run(port: rig.server.port, requests: requests, connections: connections)
+    let lastAnswered = Date()
     // Server CPU per message while the load ran: a figure that other processes on the machine barely move.
     let cpuPerMessage = (rig.server.cpuSeconds - cpuBefore) / Double(max(result.count, 1)) * 1e6
     let rss = rig.server.peakRSSMiB
     // Durable effects, read from the store: every answered message processed; in `acks`, every 收到 acknowledged a target.
     let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    // How long after the last webhook was answered the outbox held nothing pending (issue 16: ≤ 1 s).
+    var drained: Double?
+    while Date().timeIntervalSince(lastAnswered) < 60 {
+        let pending = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
+        if pending == 0 {
+            drained = Date().timeIntervalSince(lastAnswered)
+            break
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
     let (processed, acknowledged) = try await database.read { db in
         (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NOT NULL") ?? 0,
          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") ?? 0)
@@ -159,6 +170,7 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
         + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  p999 \(format(result.percentile(0.999), 2)) ms"
         + "  server CPU \(format(cpuPerMessage, 0)) µs/msg  non-2xx \(result.errors)  processed \(processed)/\(result.count)"
         + (mix == "acks" ? "  targets acknowledged \(acknowledged)/\(result.count)" : "")
+        + "  outbox drained after \(drained.map { format($0, 3) + " s" } ?? "NOT within 60 s")"
         + "  server peak RSS \(format(rss)) MiB"
     if connections == 16 && !options.smoke {
         line += "  [target ≥5000 msg/s & p99 ≤20 ms: \(verdict(result.rate >= 5000 && result.percentile(0.99) <= 20))]"

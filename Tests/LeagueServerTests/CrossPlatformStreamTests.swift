@@ -55,6 +55,22 @@ units:
 
 """
 
+/// A test config for `org` with DingTalk in Stream mode on `dingtalk` and Feishu and WeCom long
+/// connections on `gateway`, short keepalives; returns the path of leagueops.yaml.
+func crossPlatformConfig(org: String, dingtalk: FakeDingTalkGateway, gateway: FakeGateway,
+                         feishuSecret: String = "s3cret", wecomSecret: String = "w3cret") throws -> String {
+    let path = try writeTestConfig(orgYAML: org)
+    let main = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "platforms:\n", with: """
+        platforms:
+          dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+          feishu: {mode: long_connection, app_id: cli_a1, app_secret: \(feishuSecret), base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+          wecom: {mode: long_connection, bot_id: aib1, bot_secret: \(wecomSecret), ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
+
+        """)
+    try main.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 /// The app APIs of both fake gateways over real loopback HTTP; anything else is refused (the org
 /// has no webhook robot, so nothing else may be called).
 private struct TwoGatewayTransport: HTTPTransport {
@@ -78,16 +94,7 @@ struct CrossPlatformStreamTests {
         try await dingtalk.start()
         let gateway = FakeGateway()
         try await gateway.start()
-        let path = try writeTestConfig(orgYAML: crossPlatformOrgYAML)
-        var main = try String(contentsOfFile: path, encoding: .utf8)
-        main = main.replacingOccurrences(of: "platforms:\n", with: """
-            platforms:
-              dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-              feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-              wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
-
-            """)
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try crossPlatformConfig(org: crossPlatformOrgYAML, dingtalk: dingtalk, gateway: gateway)
         let bot = try await InProcessBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base]))
         func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
         try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }

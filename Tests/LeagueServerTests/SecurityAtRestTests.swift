@@ -172,16 +172,7 @@ struct SecurityStreamAtRestTests {
         try await dingtalk.start()
         let gateway = FakeGateway()
         try await gateway.start()
-        let path = try writeTestConfig(orgYAML: org)
-        var main = try String(contentsOfFile: path, encoding: .utf8)
-        main = main.replacingOccurrences(of: "platforms:\n", with: """
-            platforms:
-              dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-              feishu: {mode: long_connection, app_id: cli_a1, app_secret: fs-app-s3cret-77, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-              wecom: {mode: long_connection, bot_id: aib1, bot_secret: wc-bot-w3cret-88, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
-
-            """)
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try crossPlatformConfig(org: org, dingtalk: dingtalk, gateway: gateway, feishuSecret: "fs-app-s3cret-77", wecomSecret: "wc-bot-w3cret-88")
         let bot = try await InProcessBot(configPath: path, transport: AsyncHTTPClientTransport())
         do {
             func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }

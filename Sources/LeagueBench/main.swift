@@ -30,7 +30,7 @@ struct Options {
     var connections = [1, 16, 64]
     var dashboardTasks: Int?
 
-    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report", "dashboard"]
+    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report", "dashboard", "import"]
 
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -419,6 +419,7 @@ func benchMain() async {
         }
         if options.wants("report") { try await report(options) }
         if options.wants("dashboard") { try await DashboardBench.run(options) }
+        if options.wants("import") { try await rosterImport(options) }
     } catch {
         FileHandle.standardError.write(Data("leagueops-bench: \(error)\n".utf8))
         exit(1)

@@ -40,3 +40,42 @@ public enum OrgGenerator {
         return out
     }
 }
+
+extension OrgGenerator {
+    /// A roster spreadsheet (CSV text, Chinese headers) of the real district's shape: 1 district,
+    /// 15 towns, 109 communities and 1,029 grids (1,154 units, one group each), with `people` people
+    /// dealt out unit by unit in rounds (each unit's first person its admin or cadre, the rest
+    /// members) and distinct mobiles. Deterministic; for benchmarks and tests of `org import`.
+    public static func rosterCSV(people: Int, towns: Int = 15, communities: Int = 109, grids: Int = 1_029) -> String {
+        var units: [(id: String, name: String, tier: String, parent: String)] = [("d", "任城区", "区", "")]
+        let towns = max(towns, 1), communities = max(communities, towns), grids = max(grids, communities)
+        var community = 0, grid = 0
+        for t in 0..<towns {
+            let town = "t\(t + 1)"
+            units.append((town, "第\(t + 1)街道", "街道", "d"))
+            for _ in 0..<(communities / towns + (t < communities % towns ? 1 : 0)) {
+                community += 1
+                let c = "c\(community)"
+                units.append((c, "第\(community)社区", "社区", town))
+                for _ in 0..<(grids / communities + (community - 1 < grids % communities ? 1 : 0)) {
+                    grid += 1
+                    units.append(("g\(grid)", "第\(grid)网格", "网格", c))
+                }
+            }
+        }
+        var rows: [[String]] = Array(repeating: [], count: units.count)
+        for n in 0..<people {
+            let index = n % units.count
+            let unit = units[index]
+            let first = n < units.count
+            let roles = first ? (unit.tier == "网格" ? "网格员" : "管理员、团干部") : "成员"
+            rows[index].append("\(unit.id),\(unit.name),\(unit.tier),\(unit.parent),人员\(n + 1),139\(String(format: "%08d", n + 1)),\(roles)")
+        }
+        var lines = ["单位编号,单位名称,层级,上级编号,姓名,手机,角色"]
+        lines.reserveCapacity(max(people, units.count) + 1)
+        for (index, unit) in units.enumerated() {
+            if rows[index].isEmpty { lines.append("\(unit.id),\(unit.name),\(unit.tier),\(unit.parent),,,") } else { lines += rows[index] }
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}

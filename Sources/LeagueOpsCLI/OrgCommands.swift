@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeaguePlatforms
 import LeagueServer
 import LeagueStore
 
@@ -184,6 +185,66 @@ extension Org {
             var summary = "exported \(learned.chats.count) chat binding(s) and \(learned.members.count) registration(s) learned in chat"
             if let out { summary += " to \(out)" }
             FileHandle.standardError.write(Data((notes.map { "note: " + $0 } + [summary]).joined(separator: "\n").utf8 + Data("\n".utf8)))
+        }
+    }
+}
+
+extension Org {
+    /// `leagueops org resolve-ids`: members' platform user ids looked up by mobile through the platform's API.
+    struct ResolveIDs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "resolve-ids",
+            abstract: "Look up members' platform user ids by their roster mobile (where the app has the permission) and store them.",
+            discussion: """
+                For every member with a mobile on the roster and no id on the platform yet. DingTalk: client_id and
+                client_secret of an internal app allowed to query users by mobile; WeCom: corp_id and corp_secret of an app
+                that can see the members; Feishu: app_id and app_secret with contact:user.id:readonly. Only the ids found are
+                stored (as if each member had sent /登记), never a mobile; members not found register in chat with /登记.
+                """
+        )
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "dingtalk, wecom or feishu (default: the one configured).") var platform: String?
+        @Option(help: "Only this unit (id or name).") var unit: String?
+        @Flag(help: "With --unit: the unit and every unit below it.") var subtree = false
+        @Flag(help: "Look up and report, store nothing.") var dryRun = false
+        @Option(help: "Seconds between lookup requests (DingTalk allows 20 a second).") var pause = 0.1
+        @Option(help: "SQLite file to use instead of the configured one.") var db: String?
+
+        func validate() throws {
+            if subtree && unit == nil { throw ValidationError("--subtree needs --unit") }
+            guard pause >= 0 else { throw ValidationError("--pause must be 0 or more") }
+        }
+
+        func run() async throws {
+            let config = try loadOrExit(options.config)
+            let lookups = UserDirectory.Kind.allCases.map(\.rawValue).filter { config.platforms[$0] != nil }
+            guard let name = platform ?? (lookups.count == 1 ? lookups[0] : nil) else {
+                throw ValidationError(lookups.isEmpty ? "no dingtalk, wecom or feishu platform in \(config.file)"
+                                                      : "give --platform (configured: \(lookups.joined(separator: ", ")))")
+            }
+            guard let settings = config.platforms[name] else { throw ValidationError("platform \(name) is not configured in \(config.file)") }
+            let directory: UserDirectory
+            do { directory = try UserDirectory.make(platform: name, settings: settings) } catch {
+                throw ValidationError("\(config.file): \(error.description)")
+            }
+            var units: [String]?
+            if let unit {
+                guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+                units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
+            }
+            let store = try openStore(config, db: db)
+            let report: Onboarding.ResolveReport
+            do {
+                report = try await Onboarding.resolveMemberIDs(units: units, org: config.org, store: store, directory: directory,
+                                                               transport: AsyncHTTPClientTransport(), now: Date(), dryRun: dryRun, pause: pause)
+            } catch let failure as UserDirectory.Failure {
+                FileHandle.standardError.write(Data("\(failure.description)\nnothing was stored.\n".utf8))
+                throw ExitCode(69)
+            }
+            for line in report.lines() { print(line) }
+            if dryRun { print("(dry run: nothing stored)") }
+            if report.stopped != nil { throw ExitCode(69) }
         }
     }
 }

@@ -112,7 +112,7 @@ struct Check: AsyncParsableCommand {
 
 /// `leagueops org generate`: writes a tree of any size.
 struct Org: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Org tree tools.", subcommands: [Generate.self, ImportRoster.self, Codes.self, Status.self, Export.self])
+    static let configuration = CommandConfiguration(abstract: "Org tree tools.", subcommands: [Generate.self, ImportRoster.self, Codes.self, ResolveIDs.self, Status.self, Export.self])
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a generated org.yaml (the real district: --towns 15 --communities 109 --grids 1034).")

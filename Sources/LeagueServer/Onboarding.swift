@@ -1,6 +1,7 @@
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeaguePlatforms
 
 /// Onboarding operations the CLI runs against the store (`leagueops org codes`).
 public enum Onboarding {
@@ -75,5 +76,109 @@ public enum Onboarding {
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: " --- |", count: header.count)]
         lines += rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |" }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+// MARK: Platform user ids by mobile
+
+extension Onboarding {
+    /// What `leagueops org resolve-ids` did.
+    public struct ResolveReport: Sendable {
+        public var platform: String
+        public var resolved: [(member: Member, userID: String)] = []
+        public var notFound: [Member] = []
+        public var failed: [(member: Member, why: String)] = []
+        /// Found, but the account is linked to another roster entry already (not stored).
+        public var conflicts: [(member: Member, why: String)] = []
+        /// Members that have an id on the platform already (org.yaml or registered in chat).
+        public var alreadyLinked = 0
+        public var withoutMobile = 0
+        /// Members not asked because the lookup stopped (see `stopped`).
+        public var notAsked: [Member] = []
+        public var stopped: String?
+
+        /// One line per member that was not linked (mobiles masked), then the totals.
+        public func lines() -> [String] {
+            var out: [String] = []
+            func who(_ member: Member) -> String { "\(member.unitID) \(member.name) (\(member.id), \(member.mobile.map(Mobile.masked) ?? "-"))" }
+            for item in resolved { out.append("linked     \(who(item.member)) → \(platform):\(item.userID)") }
+            for member in notFound { out.append("not found  \(who(member))") }
+            for item in failed { out.append("failed     \(who(item.member)): \(item.why)") }
+            for item in conflicts { out.append("conflict   \(who(item.member)): \(item.why)") }
+            if let stopped { out.append("\(stopped); \(notAsked.count) member(s) not asked") }
+            out.append("\(platform): \(resolved.count) linked, \(notFound.count) not found, \(failed.count) failed, \(conflicts.count) conflict(s), "
+                + "\(alreadyLinked) already linked, \(withoutMobile) without a mobile")
+            return out
+        }
+    }
+
+    /// Looks up, by mobile, the platform user id of every member of `units` that has a mobile on the
+    /// roster and no id on that platform yet (neither in org.yaml nor registered in chat), and stores
+    /// the ids found as registrations (an audit row each). Only ids are stored, never a mobile.
+    /// - Parameters:
+    ///   - units: the units whose members to look up (nil: the whole org).
+    ///   - org: org.yaml alone; what was learned in chat is read from the store.
+    ///   - dryRun: look up and report, store nothing.
+    ///   - pause: seconds between lookup requests.
+    /// - Throws: `UserDirectory.Failure` when the platform gives no token; store errors.
+    public static func resolveMemberIDs(
+        units: [String]?, org: OrgTree, store: any Store, directory: UserDirectory, transport: any HTTPTransport,
+        now: Date, dryRun: Bool = false, pause: Double = 0.1
+    ) async throws -> ResolveReport {
+        let platform = directory.kind.rawValue
+        let learned = try await store.write { tx in try tx.learnedBindings() }
+        let effective = OrgOverlay.apply(learned, to: org).tree
+        let wanted = units.map(Set.init)
+        var report = ResolveReport(platform: platform)
+        var asking: [(member: Member, mobile: String)] = []
+        for unit in effective.units where wanted?.contains(unit.id) ?? true {
+            for member in unit.members {
+                if member.ids[platform] != nil { report.alreadyLinked += 1; continue }
+                guard let mobile = member.mobile.flatMap(Mobile.normalized) else { report.withoutMobile += 1; continue }
+                asking.append((member, mobile))
+            }
+        }
+        var mobiles: [String] = []
+        var seen: Set<String> = []
+        for item in asking where seen.insert(item.mobile).inserted { mobiles.append(item.mobile) }
+        let (answers, stopped) = try await directory.resolve(mobiles, transport: transport, pause: pause)
+        report.stopped = stopped
+        var records: [MemberIDRecord] = []
+        var taken: [String: String] = [:]  // user id → member id, this run
+        for (member, mobile) in asking {
+            switch answers[mobile] {
+            case nil:
+                report.notAsked.append(member)
+            case .notFound?:
+                report.notFound.append(member)
+            case .failed(let why)?:
+                report.failed.append((member, why))
+            case .found(let userID)?:
+                if let other = effective.member(platform: platform, userID: userID), other.id != member.id {
+                    report.conflicts.append((member, "the account is linked to \(other.id) (\(other.name)) already"))
+                } else if let other = taken[userID] {
+                    report.conflicts.append((member, "same mobile and account as \(other); one account links to one roster entry"))
+                } else {
+                    taken[userID] = member.id
+                    records.append(MemberIDRecord(platform: platform, userID: userID, memberID: member.id, registeredAt: now))
+                    report.resolved.append((member, userID))
+                }
+            }
+        }
+        guard !dryRun else { return report }
+        let resolved = report.resolved
+        let stored = records
+        let summary = "\(platform): \(resolved.count) linked, \(report.notFound.count) not found, \(report.failed.count) failed, \(report.conflicts.count) conflicts"
+            + (stopped.map { "; \($0)" } ?? "")
+        try await store.write { tx in
+            for record in stored { try tx.registerMemberID(record) }
+            for (member, _) in resolved {
+                try tx.appendAudit(AuditEntry(at: now, actor: "operator", unitID: member.unitID, action: "onboard.resolve-id",
+                                              detail: "\(member.id) (\(member.mobile.map(Mobile.masked) ?? "-")) via \(platform)"))
+            }
+            try tx.appendAudit(AuditEntry(at: now, actor: "operator", unitID: nil, action: "onboard.resolve-ids",
+                                          detail: summary))
+        }
+        return report
     }
 }

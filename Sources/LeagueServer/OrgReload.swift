@@ -11,9 +11,13 @@ extension LeagueApp {
         public var renamedOrMoved: [String]
         /// Waiting targets of removed units that were closed (their issuers were told).
         public var closedTargets: Int
+        /// What became of the chats bound in chat with a code: kept under a renamed or moved unit,
+        /// or no longer applied (the unit left org.yaml, or org.yaml now names another chat).
+        public var bindings: [String] = []
 
         public var description: String {
-            "org reloaded: \(units) units; \(added.count) added, \(removed.count) removed, \(renamedOrMoved.count) renamed or moved; \(closedTargets) waiting target(s) of removed units closed"
+            (["org reloaded: \(units) units; \(added.count) added, \(removed.count) removed, \(renamedOrMoved.count) renamed or moved; \(closedTargets) waiting target(s) of removed units closed"]
+                + bindings.map { "  " + $0 }).joined(separator: "\n")
         }
     }
 
@@ -36,6 +40,16 @@ extension LeagueApp {
         }.map(\.id)
         engine.directory.replaceConfigured(tree)
         let org = await engine.directory.tree(engine.store)
+        let learned = try await engine.store.write { tx in try tx.learnedBindings() }
+        var bindings: [String] = []
+        for binding in learned.chats where changed.contains(binding.unitID) {
+            guard let unit = org.unit(binding.unitID), unit.group?.chat == binding.chat else { continue }
+            bindings.append("chat \(binding.platform):\(binding.chat), bound with a code to \(unit.id), is kept: the unit is now \(org.path(of: unit.id))")
+        }
+        let (_, conflicts) = OrgOverlay.apply(LearnedBindings(chats: learned.chats), to: tree)
+        for conflict in conflicts {
+            bindings.append(conflict.en + " — messages from that chat are ignored until it is bound again with a new code")
+        }
         let now = engine.clock.now()
         let language = config.language
         let closed = try await engine.store.write { tx -> Int in
@@ -61,6 +75,7 @@ extension LeagueApp {
             return count
         }
         wakeAll()
-        return OrgReloadReport(units: tree.units.count, added: added, removed: removed.map(\.id), renamedOrMoved: changed, closedTargets: closed)
+        return OrgReloadReport(units: tree.units.count, added: added, removed: removed.map(\.id), renamedOrMoved: changed, closedTargets: closed,
+                               bindings: bindings)
     }
 }

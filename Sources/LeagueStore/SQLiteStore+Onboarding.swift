@@ -81,7 +81,9 @@ extension SQLiteTransaction: OnboardingRecords {
     }
 
     func bindChat(_ binding: ChatBindingRecord) throws {
-        try execute(sql: "INSERT INTO onboard_chats (platform, chat, unit_id, bound_at, bound_by) VALUES (?, ?, ?, ?, ?)",
+        // A row for the same chat can only be stale here (its unit left org.yaml, or org.yaml gave the
+        // unit another chat): the engine binds only chats no unit is bound to. The new binding replaces it.
+        try execute(sql: "INSERT OR REPLACE INTO onboard_chats (platform, chat, unit_id, bound_at, bound_by) VALUES (?, ?, ?, ?, ?)",
                     arguments: [binding.platform, binding.chat, binding.unitID, binding.boundAt.timeIntervalSince1970, binding.boundBy])
     }
 

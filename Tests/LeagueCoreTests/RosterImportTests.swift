@@ -214,6 +214,17 @@ import ZIPFoundation
         #expect(seconds < 8, "debug build; the release figure is in BENCHMARKS.md")
     }
 
+    /// The benchmark's roster (`leagueops-bench --only import`): the real district's 1,154 units and 1,188 cadres, as GB18030.
+    @Test func theBenchmarkRosterHasTheRealDistrictsShape() throws {
+        let data = try #require(OrgGenerator.rosterCSV(people: 1_188).data(using: RosterFile.gb18030))
+        let rows = try Self.units(try RosterFile.csv(data: data, file: "roster.csv"))
+        #expect(rows.count == 1_154 && rows.map(\.people.count).reduce(0, +) == 1_188)
+        #expect(rows.filter { $0.tier == "grid" }.count == 1_029 && rows.filter { $0.tier == "community" }.count == 109)
+        #expect(rows.allSatisfy { $0.people.first?.roles.isEmpty == false }, "every unit's first person is its admin or cadre")
+        let empty = try Self.units(try RosterFile.csv(data: Data(OrgGenerator.rosterCSV(people: 0).utf8), file: "units.csv"))
+        #expect(empty.count == 1_154 && empty.allSatisfy { $0.people.isEmpty })
+    }
+
     @Test func exportWritesTheBindingsLearnedInChatIntoOrgYAML() throws {
         let text = """
             units:

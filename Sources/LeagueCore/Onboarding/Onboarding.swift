@@ -4,6 +4,9 @@ import Foundation
 public struct OnboardingSettings: Sendable, Hashable {
     /// How long a binding code printed by `leagueops org codes` stays valid (default 14 days).
     public var codeTTL: Double = 14 * 86_400
+    /// When the weekly notice of units still without a bound group goes out (`onboarding.unbound_notice`,
+    /// e.g. `mon 09:00`); nil (the default, `off`) sends none.
+    public var unboundNotice: WeeklyTime?
 
     public init() {}
 }
@@ -79,6 +82,7 @@ public protocol OnboardingRecords {
     func bindingCode(hash: String) throws -> BindingCodeRecord?
     func markCodeUsed(hash: String, at: Date, in place: String) throws
     func learnedBindings() throws -> LearnedBindings
+    /// Binds a chat to a unit; a stale learned binding of the same chat (whose unit left org.yaml) is replaced.
     func bindChat(_ binding: ChatBindingRecord) throws
     /// Removes the learned binding of a unit; returns it, or nil when there was none.
     func unbindChat(unitID: String) throws -> ChatBindingRecord?

@@ -12,6 +12,54 @@ enum OnboardingFeature: Feature {
         commands["bind"] = audited(showOrRefuseBinding)
         commands["unbind"] = audited(unbind)
         commands["register"] = audited(registerMember)
+        timers[UnboundNotice.timerKind] = fireUnboundNotice
+    }
+
+    // MARK: The weekly notice of units without a group
+
+    /// Sets this and next week's notice timers when `onboarding.unbound_notice` is on; idempotent.
+    static func ensureScheduled(_ tx: any StoreTransaction, config: BotConfig, now: Date) throws {
+        guard let time = config.onboarding.unboundNotice else { return }
+        for timer in UnboundNotice.timers(at: now, at: time, timeZone: config.timeZone) { try tx.schedule(timer) }
+    }
+
+    /// The start-up hook.
+    static func start(_ engine: Engine) async { await ensureScheduled(engine: engine) }
+
+    /// Schedules the weekly notice in one transaction; failures are logged, not thrown.
+    public static func ensureScheduled(engine: Engine) async {
+        guard engine.config.onboarding.unboundNotice != nil else { return }
+        let config = engine.config
+        let now = engine.clock.now()
+        do {
+            try await engine.store.write { tx in try ensureScheduled(tx, config: config, now: now) }
+        } catch {
+            engine.logger.error("could not schedule the weekly unbound-groups notice", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The weekly notice: every bound group with units below it still unbound is told which (its
+    /// admins mentioned); skipped when switched off since, or missed by more than a day.
+    static func fireUnboundNotice(_ t: TimerContext) throws {
+        try ensureScheduled(t.tx, config: t.config, now: t.now)
+        guard t.config.onboarding.unboundNotice != nil else {
+            try t.tx.append(EventRecord(at: t.now, kind: "onboard.unbound-notice.skipped", data: ["week": t.timer.subject, "reason": "switched off"]))
+            return
+        }
+        guard UnboundNotice.isRelevant(due: t.timer.dueAt, at: t.now) else {
+            t.engine.logger.notice("weekly unbound-groups notice missed by more than a day; skipped", metadata: ["key": "\(t.timer.key)"])
+            try t.tx.append(EventRecord(at: t.now, kind: "onboard.unbound-notice.skipped", data: ["week": t.timer.subject, "reason": "late"]))
+            return
+        }
+        let notices = UnboundNotice.notices(t.org, language: t.config.language)
+        for notice in notices {
+            guard let group = notice.unit.group else { continue }
+            let admins = notice.unit.members.filter { $0.has(.admin) }
+            try t.tx.enqueue(OutboundMessage(key: "onboard-unbound:\(t.timer.subject):\(notice.unit.id)", unitID: notice.unit.id, group: group,
+                                             text: notice.text, mentions: TaskPolicy.mentions(of: admins, platform: group.platform)), at: t.now)
+        }
+        let unbound = t.org.units.filter { $0.group == nil }.count
+        try t.tx.append(EventRecord(at: t.now, kind: "onboard.unbound-notice", data: ["week": t.timer.subject, "groups": String(notices.count), "unbound": String(unbound)]))
     }
 
     /// A refusal that is written to the audit log: it must outlive the handler's savepoint.

@@ -1,0 +1,48 @@
+import Foundation
+import LeagueConfig
+
+/// `org import` of rosters of the real district's size (issue 13): 1,154 units with its 1,188
+/// cadres, and with 5,000 people (the issue's target: under 2 s). Each roster is saved as GB18030
+/// CSV (what Excel on a Chinese Windows writes), imported into a new org file, then imported again
+/// into the file just written (the merge path: parse it, match every person by mobile). Whole
+/// process wall time of the real `leagueops` binary; peak RSS from /proc while it runs.
+func rosterImport(_ options: Options) async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-import-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for people in [1_188, 5_000] {
+        guard let data = OrgGenerator.rosterCSV(people: people).data(using: RosterFile.gb18030) else {
+            throw BenchError("cannot encode the roster as GB18030")
+        }
+        let roster = folder.appendingPathComponent("roster-\(people).csv").path
+        try data.write(to: URL(fileURLWithPath: roster))
+        let org = folder.appendingPathComponent("org-\(people).yaml").path
+        for pass in ["new", "merge"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: options.binary)
+            // No config: the org file is given with --out (a missing --config is tolerated by `org import`).
+            process.arguments = ["org", "import", roster, "--out", org, "--config", folder.appendingPathComponent("none.yaml").path]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            let start = Date()
+            try process.run()
+            var peakKiB = 0.0
+            let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+            while process.isRunning {
+                if let value = ServerProcess.status(pid: process.processIdentifier, field: "VmHWM:") { peakKiB = max(peakKiB, value) }
+                usleep(2_000)
+            }
+            process.waitUntilExit()
+            let wall = Date().timeIntervalSince(start)
+            let text = String(decoding: await reader.value, as: UTF8.self)
+            let summary = text.split(separator: "\n").first { $0.contains(" rows — ") }.map(String.init) ?? "(no summary line)"
+            let ok = process.terminationStatus == 0
+            let target = people == 5_000 && !options.smoke ? "  [target <2 s: \(verdict(ok && wall < 2))]" : ""
+            emit("import       \(people) people, 1,154 units, GB18030 CSV (\(data.count / 1024) KiB), \(pass == "new" ? "into a new org file" : "merged into that file")"
+                  + ": exit \(process.terminationStatus)  whole process \(format(wall, 3)) s  peak RSS \(format(peakKiB / 1024)) MiB"
+                  + "  (\(summary.replacingOccurrences(of: roster, with: "roster.csv")))\(target)")
+            if !ok { FileHandle.standardError.write(Data(text.utf8)) }
+        }
+    }
+}

@@ -27,7 +27,7 @@ public enum PlatformFactory {
         return [
             "generic": connection.union(["secret", "outbound_url", "outbound_secret"]),
             "console": connection,
-            "wecom": connection.union(["token", "aes_key", "app_token", "app_aes_key", "corp_id", "base_url", "bot_name",
+            "wecom": connection.union(["token", "aes_key", "app_token", "app_aes_key", "corp_id", "corp_secret", "base_url", "bot_name",
                                        "bot_id", "bot_secret", "ws_url"]),
             "dingtalk": connection.union(["app_secret", "base_url", "bot_name", "max_skew", "corp_id", "robot_code",
                                           "client_id", "client_secret", "api_base_url"]),

@@ -29,6 +29,10 @@ struct ConnectionSettingsTests {
         #expect(throws: Never.self) {
             try PlatformFactory.make(name: "feishu", settings: ["mode": "long_connection", "app_id": "a", "app_secret": "b", "keepalive": "2m", "dead_after": "5m"])
         }
+        // `org resolve-ids` reads WeCom's corp_id / corp_secret from the same section.
+        #expect(throws: Never.self) {
+            try PlatformFactory.make(name: "wecom", settings: ["mode": "long_connection", "bot_id": "b", "bot_secret": "s", "corp_id": "c", "corp_secret": "x"])
+        }
     }
 
     @Test func keepaliveAndDeadAfterAreDurationsAndDeadAfterIsLonger() throws {

@@ -5,9 +5,8 @@ import NIOHTTP1
 
 /// Sends outbound requests with AsyncHTTPClient on SwiftNIO (the server's own event loops).
 ///
-/// This is the transport `leagueops serve` uses. FoundationNetworking's URLSession stalled
-/// requests for good when many were in flight in one process (seen in the test suite), and
-/// AsyncHTTPClient is already part of the build through Hummingbird's test support.
+/// This is the transport `leagueops serve` uses: it runs on the same SwiftNIO event loops as the
+/// server, with a time-out per request (README, Dependencies, says why it replaced URLSession).
 public struct AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
     /// Answers larger than this are cut off (platforms answer with small JSON).

@@ -203,7 +203,7 @@ extension PlatformAdapter {
     }
 }
 
-/// Sends HTTP requests: URLSession in production, an in-memory fake in tests.
+/// Sends HTTP requests: `AsyncHTTPClientTransport` in production, in-memory fakes in tests.
 public protocol HTTPTransport: Sendable {
     func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse
 }

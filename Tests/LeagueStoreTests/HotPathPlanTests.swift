@@ -107,4 +107,23 @@ struct HotPathPlanTests {
         #expect(outbox.contains("outbox_dead"), "\(outbox)")
         #expect(timers.contains("timers_dead"), "\(timers)")
     }
+
+    /// Every screened command counts its sender's privacy refusals of the last hour: a seek in the
+    /// refusals' own partial index, not a range over every event of the hour (events_at).
+    @Test func thePrivacyRefusalCountSeeksItsOwnIndex() async throws {
+        let store = try SQLiteStore()
+        let plan = try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
+                             arguments: ["m-1", 0]).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(plan.contains("events_privacy_refused"), "\(plan)")
+        // And the store method answers through it.
+        let now = Date()
+        try await store.write { tx in
+            for _ in 0..<3 { try tx.append(EventRecord(at: now, kind: "privacy.refused", memberID: "m-1", data: [:])) }
+            try tx.append(EventRecord(at: now, kind: "task.created", memberID: "m-1", data: [:]))
+            try tx.append(EventRecord(at: now.addingTimeInterval(-7200), kind: "privacy.refused", memberID: "m-1", data: [:]))
+        }
+        #expect(try await store.write { try $0.countPrivacyRefusals(memberID: "m-1", since: now.addingTimeInterval(-3600)) } == 3)
+    }
 }

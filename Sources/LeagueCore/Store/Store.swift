@@ -289,8 +289,9 @@ public protocol StoreTransaction: StoreReader, DeliberationRecords, RegistryReco
     func afterCommit(_ action: @escaping @Sendable () -> Void)
     /// Empties the stored text of an inbound message (personal data that must not be kept, issue 11).
     func blankInboundText(_ inboundID: Int64) throws
-    /// How many events of `kind` by `memberID` happened at or after `since`.
-    func countEvents(kind: String, memberID: String, since: Date) throws -> Int
+    /// How many of `memberID`'s messages were refused by the privacy screen at or after `since`
+    /// (`privacy.refused` events; read for every screened command, so it is an index seek).
+    func countPrivacyRefusals(memberID: String, since: Date) throws -> Int
     /// Runs `body` in a nested savepoint: if it throws, only its own writes are undone.
     func savepoint(_ body: () throws -> Void) throws
     /// The next free task number (T-<n>).

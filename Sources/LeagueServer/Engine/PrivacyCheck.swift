@@ -20,7 +20,7 @@ extension Engine {
         let sender = context.member?.id ?? "\(context.record.message.platform):\(context.record.message.sender)"
         let since = context.now.addingTimeInterval(-Self.privacyWindow)
         let tx = context.tx
-        if try tx.countEvents(kind: "privacy.refused", memberID: sender, since: since) >= Self.privacyRefusalLimit {
+        if try tx.countPrivacyRefusals(memberID: sender, since: since) >= Self.privacyRefusalLimit {
             try tx.blankInboundText(context.record.id)
             throw Refusal(zh: "您近一小时内有多条消息因含有个人信息被拒绝，请稍后再试。", en: "Several of your messages in the last hour were refused for personal data; please try again later.")
         }
@@ -75,7 +75,7 @@ extension Engine {
         try? tx.blankInboundText(record.id)
         let sender = member?.id ?? "\(record.message.platform):\(record.message.sender)"
         let now = clock.now()
-        let refusals = (try? tx.countEvents(kind: "privacy.refused", memberID: sender, since: now.addingTimeInterval(-Self.privacyWindow))) ?? Self.privacyRefusalLimit
+        let refusals = (try? tx.countPrivacyRefusals(memberID: sender, since: now.addingTimeInterval(-Self.privacyWindow))) ?? Self.privacyRefusalLimit
         guard refusals < Self.privacyRefusalLimit else { return true }
         try? tx.savepoint {
             try tx.append(EventRecord(at: now, kind: "privacy.refused", unitID: unit.id, memberID: sender, data: ["command": "plain", "finding": finding.rawValue]))

@@ -129,7 +129,7 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func demand(_ id: Int) throws -> Demand? { try base.demand(id) }
     func demands(unitIDs: Set<String>, state: DemandState?) throws -> [Demand] { try base.demands(unitIDs: unitIDs, state: state) }
     func auditEntries(limit: Int) throws -> [AuditEntry] { try base.auditEntries(limit: limit) }
-    func countEvents(kind: String, memberID: String, since: Date) throws -> Int { try base.countEvents(kind: kind, memberID: memberID, since: since) }
+    func countPrivacyRefusals(memberID: String, since: Date) throws -> Int { try base.countPrivacyRefusals(memberID: memberID, since: since) }
 
     // MARK: Writes (recorded)
 

@@ -9,13 +9,21 @@ extension SQLiteTransaction {
         OutJSON.array((robots ?? []).sorted().map { .string($0) }).text
     }
 
-    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>) throws -> DueOutbox {
+    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>, maxRobots: Int) throws -> DueOutbox {
         let rows = try fetchAll(sql: """
             SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
             AND robot_id NOT IN (SELECT value FROM json_each(?)) ORDER BY priority, id LIMIT ?
             """, arguments: [now.timeIntervalSince1970, Self.jsonArray(excludingRobots), limit])
         var due = DueOutbox()
+        // Only the rows of the first `maxRobots` robots are decoded (the payload is most of a round's
+        // cost); the others stay due for a later round, as the outbox would leave them anyway.
+        var robots: Set<String> = []
         for row in rows {
+            let robot: String = row["robot_id"]
+            if !robots.contains(robot) {
+                guard robots.count < maxRobots else { continue }
+                robots.insert(robot)
+            }
             switch Self.decodeOutbox(row) {
             case .success(let entry): due.entries.append(entry)
             case .failure(let bad): due.undecodable.append(bad)

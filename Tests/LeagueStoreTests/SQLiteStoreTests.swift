@@ -218,4 +218,26 @@ struct ConnectionLeaseStoreTests {
         try await store.releaseLease("dingtalk:app", holder: "a", token: 1)
         #expect(try await store.acquireLease("dingtalk:app", holder: "a", now: t0.addingTimeInterval(7), ttl: 30) == nil)
     }
+
+    /// An outbox round decodes only the rows of the robots it can start now: a backlog of a thousand
+    /// groups is not decoded again every round (issue 16: most of a /任务's cost in the in-process bench).
+    @Test func dueOutboxDecodesOnlyTheRobotsARoundCanStart() async throws {
+        let store = try SQLiteStore()
+        let now = Date()
+        try await store.write { tx in
+            for robot in ["a", "b", "c"] {
+                for index in 1...2 {
+                    try tx.enqueue(OutboundMessage(key: "\(robot)-\(index)", unitID: robot, group: GroupBinding(platform: "generic", chat: robot), text: "通知"), at: now)
+                }
+            }
+        }
+        // Robot c's first row no longer decodes: not looked at while c is not chosen.
+        try await store.writer.write { db in try db.execute(sql: "UPDATE outbox SET payload = x'00' WHERE key = 'c-1'") }
+        let two = try await store.read { try $0.dueOutbox(at: now, limit: 64, excludingRobots: [], maxRobots: 2) }
+        #expect(two.entries.map(\.message.key) == ["a-1", "a-2", "b-1", "b-2"])
+        #expect(two.undecodable.isEmpty)
+        let all = try await store.read { try $0.dueOutbox(at: now, limit: 64, excludingRobots: ["generic:a"], maxRobots: 10) }
+        #expect(all.entries.map(\.message.key) == ["b-1", "b-2", "c-2"])
+        #expect(all.undecodable.map(\.key) == ["c-1"])
+    }
 }

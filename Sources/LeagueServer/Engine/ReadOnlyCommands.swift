@@ -93,8 +93,8 @@ final class DeferredWrites: StoreTransaction, @unchecked Sendable {
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry] { try base.dueOutbox(at: now, limit: limit) }
     func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery] { try base.pendingDeliveries(robots: robots) }
     func nextOutboxDue() throws -> Date? { try base.nextOutboxDue() }
-    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>) throws -> DueOutbox {
-        try base.dueOutbox(at: now, limit: limit, excludingRobots: excludingRobots)
+    func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>, maxRobots: Int) throws -> DueOutbox {
+        try base.dueOutbox(at: now, limit: limit, excludingRobots: excludingRobots, maxRobots: maxRobots)
     }
     func nextOutboxDue(excludingRobots: Set<String>) throws -> Date? { try base.nextOutboxDue(excludingRobots: excludingRobots) }
     func robotPauses(robots: Set<String>?) throws -> [RobotPause] { try base.robotPauses(robots: robots) }

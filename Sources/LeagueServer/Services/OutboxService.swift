@@ -91,7 +91,7 @@ public struct OutboxService: Service {
         guard free > 0 else { return (maxSleep, []) }
         // Few free slots need few rows (a fan-out to a thousand groups has one or two rows per robot).
         let limit = min(512, max(64, free * 16))
-        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: limit, excludingRobots: busy) }
+        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: limit, excludingRobots: busy, maxRobots: free) }
         if !due.undecodable.isEmpty {
             let undecodable = due.undecodable
             try await engine.store.write { tx in

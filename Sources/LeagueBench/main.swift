@@ -29,8 +29,9 @@ struct Options {
     var mixes = ["mixed", "acks"]
     var connections = [1, 16, 64]
     var dashboardTasks: Int?
+    var outboxNotices = 100_000
 
-    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report", "dashboard", "import"]
+    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "outbox", "timers", "coldstart", "report", "dashboard", "import"]
 
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -52,12 +53,14 @@ struct Options {
             case "--mix": mixes = try value().split(separator: ",").map(String.init)
             case "--connections": connections = try value().split(separator: ",").compactMap { Int($0) }
             case "--dashboard-tasks": dashboardTasks = Int(try value())
+            case "--outbox-notices": outboxNotices = Int(try value()) ?? outboxNotices
             case "-h", "--help":
                 print("""
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
                                            [--dashboard-tasks N]   (dashboard only: the month's size, default 30000)
+                                           [--outbox-notices N]    (outbox only: pending notices seeded, default 100000)
                            leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
@@ -68,6 +71,7 @@ struct Options {
         if smoke {
             timerTargets = min(timerTargets, 2_000)
             timerSpread = min(timerSpread, 3)
+            outboxNotices = min(outboxNotices, 2_000)
         }
         let unknown = only.subtracting(Self.scenarios)
         guard unknown.isEmpty else { throw BenchError("unknown scenario(s) \(unknown.sorted()); known: \(Self.scenarios)") }
@@ -257,6 +261,47 @@ func fanOutPastABlackHole(_ options: Options, synchronous: String, plain: Double
     emit(line)
 }
 
+/// Outbox throughput (issue 16, point 3): `outboxNotices` pending routine notices seeded through
+/// LeagueStore's protocol, dealt round-robin over the 1,159 groups (each its own robot, generic
+/// platform, no rate limit), then the server started: notices per second until the fake platform
+/// has every one, and how many arrived twice. The rate is counted from the first arrival to the
+/// last (the server's start-up is not the outbox's); the time from listening is printed too.
+func outboxThroughput(_ options: Options, synchronous: String) async throws {
+    let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
+    let count = options.outboxNotices
+    let units = Seeder.units()
+    let seedStart = Date()
+    try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, units: units, at: Date())
+    let seedSeconds = Date().timeIntervalSince(seedStart)
+    try rig.start()
+    let server = rig.server!
+    let cpuBefore = server.cpuSeconds
+    let complete = await rig.platform.wait(timeout: options.smoke ? 120 : 300) { $0.count >= count }
+    let cpu = server.cpuSeconds - cpuBefore
+    let received = rig.platform.received
+    let first = received.map(\.at).min() ?? Date()
+    let last = received.map(\.at).max() ?? first
+    let seconds = max(last.timeIntervalSince(first), 1e-6)
+    let fromListening = last.timeIntervalSince(server.listeningAt ?? first)
+    let distinct = Set(received.map(\.key)).count
+    // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
+    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    var pending = -1
+    let deadline = Date().addingTimeInterval(10)
+    repeat {
+        pending = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
+        if pending == 0 { break }
+        try await Task.sleep(for: .milliseconds(20))
+    } while Date() < deadline
+    let rate = Double(distinct) / seconds
+    emit("outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
+          + "  \(distinct)/\(count) delivered\(complete ? "" : " (INCOMPLETE)") in \(format(seconds, 2)) s first to last: \(format(rate, 0)) notices/s"
+          + "  (last \(format(fromListening, 2)) s after listening)  server CPU \(format(cpu / Double(max(distinct, 1)) * 1e6, 0)) µs/notice"
+          + "  duplicate keys \(rig.platform.duplicateKeys.count)  still pending in store \(pending)  server peak RSS \(format(server.peakRSSMiB)) MiB"
+          + (options.smoke ? "" : "  [target ≥10000 notices/s, duplicates 0: \(verdict(complete && rate >= 10_000 && rig.platform.duplicateKeys.isEmpty))]"))
+}
+
 /// 100,000 open targets (1,000 district tasks × 100 grids) whose escalation steps come due over the
 /// next minute: lateness of every notice that reached the fake platform against its step's due time.
 func timers(_ options: Options, synchronous: String) async throws {
@@ -414,6 +459,7 @@ func benchMain() async {
             var plain: Double?
             if options.wants("fanout") || options.wants("ackstorm") { plain = try await fanOutAndAckStorm(options, synchronous: synchronous) }
             if options.wants("blackhole") { try await fanOutPastABlackHole(options, synchronous: synchronous, plain: plain) }
+            if options.wants("outbox") { try await outboxThroughput(options, synchronous: synchronous) }
             if options.wants("timers") { try await timers(options, synchronous: synchronous) }
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }

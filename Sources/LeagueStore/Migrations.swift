@@ -206,6 +206,15 @@ enum Migrations {
             // the in-process bench). This index holds only the refusals.
             try db.execute(sql: "CREATE INDEX events_privacy_refused ON events(member_id, at) WHERE kind = 'privacy.refused'")
         }
+        migrator.registerMigration("v8-speed-outbox-robot-order") { db in
+            // An outbox round reads each chosen robot's due rows in send order (urgent first, then by
+            // age) so that a robot with a backlog gets a batch of many, not one row per round (issue 16).
+            // This index serves that without a sort, and everything outbox_pending_robot served.
+            try db.execute(sql: """
+                CREATE INDEX outbox_pending_robot_order ON outbox(robot_id, priority, id) WHERE state = 'pending';
+                DROP INDEX outbox_pending_robot;
+                """)
+        }
         return migrator
     }
 }

@@ -22,9 +22,12 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
     /// (oapi.dingtalk.com, qyapi.weixin.qq.com, open.feishu.cn), and the outbox sends to up to 32
     /// robots at once: with 8 connections a host, 24 of them waited for a connection (and a robot that
     /// hangs until its time-out held one of the 8). Lives as long as the process, so never shut down.
+    /// (Its redirects, time-outs and decompression are the shared client's.)
     public static let outbound: HTTPClient = {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.connectionPool = .init(idleTimeout: .seconds(600), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // No tracer is bootstrapped; the default no-op tracer still made a span and its attributes per send.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

@@ -30,6 +30,7 @@ struct Options {
     var connections = [1, 16, 64]
     var dashboardTasks: Int?
     var outboxNotices = 100_000
+    var reportScales = [1]
 
     static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "outbox", "timers", "coldstart", "report", "dashboard", "import"]
 
@@ -54,6 +55,7 @@ struct Options {
             case "--connections": connections = try value().split(separator: ",").compactMap { Int($0) }
             case "--dashboard-tasks": dashboardTasks = Int(try value())
             case "--outbox-notices": outboxNotices = Int(try value()) ?? outboxNotices
+            case "--report-scale": reportScales = try value().split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             case "-h", "--help":
                 print("""
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
@@ -61,6 +63,7 @@ struct Options {
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
                                            [--dashboard-tasks N]   (dashboard only: the month's size, default 30000)
                                            [--outbox-notices N]    (outbox only: pending notices seeded, default 100000)
+                                           [--report-scale 1,4,16] (report only: orgs K times the district, K × 30000 tasks)
                            leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
@@ -419,27 +422,50 @@ func coldStart(_ options: Options, synchronous: String) async throws {
           + (options.smoke ? "" : "  [target ≤2 s: \(verdict(ready <= 2))]"))
 }
 
-/// The monthly assessment over a month of generated events of the real size (issue 5's entry point).
+/// The monthly assessment over a month of generated events of the real size (issue 5's entry point),
+/// and with `--report-scale`, over orgs K times the district with K times the tasks (issue 16, point 5).
 func report(_ options: Options) async throws {
-    let rig = try await Rig(options, synchronous: "full")
-    defer { rig.closeNow() }
-    let tasks = options.smoke ? 1_000 : 30_000
-    let out = rig.workspace.folder.appendingPathComponent("report.md").path
+    for scale in options.reportScales {
+        try await report(options, scale: scale)
+    }
+}
+
+func report(_ options: Options, scale: Int) async throws {
+    // The report sends nothing: the outbound URL is never used.
+    let workspace = try BenchWorkspace(repository: options.repository, outboundPort: 9, synchronous: "full",
+                                       towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale)
+    defer { workspace.remove() }
+    let tasks = (options.smoke ? 1_000 : 30_000) * scale
+    let out = workspace.folder.appendingPathComponent("report.md").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = ["report", "monthly", "--config", rig.workspace.configPath, "--generated", "--tasks", String(tasks),
+    process.arguments = ["report", "monthly", "--config", workspace.configPath, "--generated", "--tasks", String(tasks),
                          "--month", "2026-11", "--out", out]
     let errors = Pipe()
     process.standardError = errors
     let start = Date()
     try process.run()
+    // Peak RSS of the child while it runs (it is gone, with its /proc entry, once waited for).
+    let pid = process.processIdentifier
+    let sampler = Task.detached { () -> Double in
+        var peak = 0.0
+        while !Task.isCancelled {
+            if let hwm = ServerProcess.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return peak
+    }
     let stderr = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     let wall = Date().timeIntervalSince(start)
+    sampler.cancel()
+    let peak = await sampler.value
     let timings = String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; ")
     let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-    emit("report       monthly, generated month of \(tasks) tasks over 1,034 grids: exit \(process.terminationStatus)  whole process \(format(wall, 3)) s"
-          + "  (\(timings))  \(size) bytes of markdown" + (options.smoke ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
+    let groups = 1 + 15 * scale + 109 * scale + 1034 * scale
+    emit("report       monthly, org ×\(scale) (\(groups) groups, \(1034 * scale) grids), generated month of \(tasks) tasks: exit \(process.terminationStatus)"
+          + "  whole process \(format(wall, 3)) s  peak RSS \(format(peak)) MiB"
+          + "  (\(timings))  \(size) bytes of markdown" + (options.smoke || scale != 1 ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
 }
 
 // MARK: Main

@@ -366,6 +366,11 @@ func timers(_ options: Options, synchronous: String) async throws {
         let values = lateness[step]!.sorted()
         emit("timers       step \(step)  \(values.count) notices delivered  lateness p50 \(format(Stats.percentile(values, 0.5))) ms  p99 \(format(Stats.percentile(values, 0.99))) ms  max \(format(values.last ?? .nan)) ms")
     }
+    // The server logs an outbox round slower than 250 ms with where its time went: the queue's cause when notices are late.
+    let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") }
+    if !slow.isEmpty {
+        emit("timers       slow outbox rounds (> 250 ms): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
+    }
     let p99 = Stats.percentile(all, 0.99)
     emit("timers       all steps  \(all.count) notices  lateness p99 \(format(p99)) ms  server peak RSS \(format(peak)) MiB (current max \(format(peakCurrentRSS)) MiB)  duplicate keys \(rig.platform.duplicateKeys.count)"
           + (options.smoke ? "" : "  [targets p99 ≤250 ms: \(verdict(p99 <= 250)); RSS ≤150 MB: \(verdict(peak * 1.048576 <= 150))]"))

@@ -19,8 +19,8 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
 
     /// The process-wide client for platform sends: AsyncHTTPClient's shared settings, but up to 64
     /// kept-alive connections per host instead of 8. Every robot of a platform posts to the same host
-    /// (oapi.dingtalk.com, qyapi.weixin.qq.com, open.feishu.cn), and the outbox sends to up to 32
-    /// robots at once: with 8 connections a host, 24 of them waited for a connection (and a robot that
+    /// (oapi.dingtalk.com, qyapi.weixin.qq.com, open.feishu.cn), and the outbox sends to up to 64
+    /// robots at once: with 8 connections a host, the others waited for a connection (and a robot that
     /// hangs until its time-out held one of the 8). Lives as long as the process, so never shut down.
     /// (Its redirects, time-outs and decompression are the shared client's.)
     public static let outbound: HTTPClient = {

@@ -77,7 +77,15 @@ public struct OutboxService: Service {
     struct Outcomes {
         var finished: [RobotBook.Finished]
         var written = false
+        /// Where a round's time went (logged when a round is slow): reading due rows, checking task
+        /// steps, writing.
+        var read: Duration = .zero
+        var stale: Duration = .zero
+        var write: Duration = .zero
     }
+
+    /// A round slower than this is logged with where its time went (issue 16: notices that queue).
+    static let slowRound: Duration = .milliseconds(250)
 
     /// One planning round; returns how long to wait before the next (nil: go again at once) and the
     /// robot batches to start. The outcomes of the batches that finished since the last round are
@@ -85,9 +93,19 @@ public struct OutboxService: Service {
     /// commit a round, not two); their robots stay busy until then, so their rows are not read as due.
     func round() async throws -> (wait: Double?, batches: [Batch]) {
         var outcomes = Outcomes(finished: book.takeFinished())
+        let started = ContinuousClock.now
         do {
             let result = try await planRound(&outcomes)
             if !outcomes.written { _ = try await write(&outcomes) { _ in } }
+            let elapsed = ContinuousClock.now - started
+            if elapsed > Self.slowRound {
+                engine.logger.warning("slow outbox round", metadata: [
+                    "ms": "\(Self.milliseconds(elapsed))", "read_ms": "\(Self.milliseconds(outcomes.read))",
+                    "stale_ms": "\(Self.milliseconds(outcomes.stale))", "write_ms": "\(Self.milliseconds(outcomes.write))",
+                    "finished": "\(outcomes.finished.count)", "batches": "\(result.batches.count)",
+                    "sends": "\(result.batches.reduce(0) { $0 + $1.sends.count })", "busy": "\(book.busy.count)",
+                ])
+            }
             return result
         } catch {
             // Kept for the next try; the robots stay busy, so nothing is sent twice meanwhile.
@@ -96,9 +114,15 @@ public struct OutboxService: Service {
         }
     }
 
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
     /// One write transaction, with the outcomes of the round's finished batches if not yet written;
     /// then those robots are free.
     private func write<T: Sendable>(_ outcomes: inout Outcomes, _ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { outcomes.write += ContinuousClock.now - started }
         let finished = outcomes.written ? [] : outcomes.finished
         guard !finished.isEmpty else { return try await engine.store.write(body) }
         let policy = policy
@@ -134,7 +158,9 @@ public struct OutboxService: Service {
         let busy = book.busy
         let free = concurrency - busy.count + (outcomes.written ? 0 : outcomes.finished.count)
         guard free > 0 else { return (maxSleep, []) }
+        let readStarted = ContinuousClock.now
         var due = try await engine.store.read { [perRobot] in try $0.dueOutbox(at: wall, limit: perRobot, excludingRobots: busy, maxRobots: free) }
+        outcomes.read += ContinuousClock.now - readStarted
         if !due.undecodable.isEmpty {
             let undecodable = due.undecodable
             try await write(&outcomes) { tx in
@@ -154,7 +180,9 @@ public struct OutboxService: Service {
             return (next.map { $0.timeIntervalSince(wall) } ?? maxSleep, [])
         }
         // Reminders and breach notices that became pointless are settled without sending.
+        let staleStarted = ContinuousClock.now
         let stale = try await staleSteps(due.entries)
+        outcomes.stale += ContinuousClock.now - staleStarted
         if !stale.isEmpty {
             try await write(&outcomes) { tx in
                 for (entry, reason) in stale { try tx.markDropped(entry.id, reason: reason, at: wall) }

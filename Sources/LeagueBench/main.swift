@@ -348,12 +348,19 @@ func timers(_ options: Options, synchronous: String) async throws {
     }
     let peak = rig.server.peakRSSMiB
     var lateness: [Int: [Double]] = [:]
+    // LEAGUEOPS_BENCH_DUMP=FILE: every delivered step notice as "due,arrived,key" (seconds since t0), for a timeline.
+    var dump = ""
     for item in rig.platform.received {
         let parts = item.key.split(separator: ":")
         guard parts.count >= 4, parts[0] == "task", parts[2] == "step", let id = Int(parts[1]), let step = Int(parts[3]),
               let createdAt = created[id] else { continue }
         let due = createdAt.addingTimeInterval(targetSeconds * (step == 0 ? 0.5 : Double(step)))
         lateness[step, default: []].append(item.at.timeIntervalSince(due) * 1000)
+        dump += "\(format(due.timeIntervalSince(t0), 3)),\(format(item.at.timeIntervalSince(t0), 3)),\(item.key)\n"
+    }
+    if let path = ProcessInfo.processInfo.environment["LEAGUEOPS_BENCH_DUMP"] {
+        try dump.write(toFile: path, atomically: true, encoding: .utf8)
+        try? FileManager.default.copyItem(atPath: rig.workspace.folder.appendingPathComponent("server.log").path, toPath: path + ".server.log")
     }
     let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
     let fired = try await database.read { db in
@@ -367,9 +374,9 @@ func timers(_ options: Options, synchronous: String) async throws {
         emit("timers       step \(step)  \(values.count) notices delivered  lateness p50 \(format(Stats.percentile(values, 0.5))) ms  p99 \(format(Stats.percentile(values, 0.99))) ms  max \(format(values.last ?? .nan)) ms")
     }
     // The server logs an outbox round slower than 250 ms with where its time went: the queue's cause when notices are late.
-    let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") }
+    let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
     if !slow.isEmpty {
-        emit("timers       slow outbox rounds (> 250 ms): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
+        emit("timers       slow outbox rounds (> 250 ms) and robot batches (> 1 s): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
     }
     let p99 = Stats.percentile(all, 0.99)
     emit("timers       all steps  \(all.count) notices  lateness p99 \(format(p99)) ms  server peak RSS \(format(peak)) MiB (current max \(format(peakCurrentRSS)) MiB)  duplicate keys \(rig.platform.duplicateKeys.count)"

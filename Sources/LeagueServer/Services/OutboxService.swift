@@ -274,6 +274,7 @@ public struct OutboxService: Service {
     /// Sends one robot's batch in order and writes the outcome; the first failure or "rate limited"
     /// pauses the robot and leaves the rest of the batch waiting for the pause to end.
     func deliver(_ batch: Batch) async {
+        let started = ContinuousClock.now
         var results: [(OutboxPlanner.Send, DeliveryOutcome)] = []
         var stop: DeliveryOutcome?
         var notSent: [OutboxPlanner.Send] = []
@@ -296,6 +297,11 @@ public struct OutboxService: Service {
             case .rateLimited, .retryLater: stop = outcome
             case .delivered, .permanentFailure: break
             }
+        }
+        let elapsed = ContinuousClock.now - started
+        if elapsed > .seconds(1) {
+            engine.logger.warning("slow robot batch", metadata: ["robot": "\(batch.robot)", "ms": "\(Self.milliseconds(elapsed))",
+                                                                 "sends": "\(results.count)", "stopped": "\(stop.map { "\($0)" } ?? "no")"])
         }
         let wall = engine.clock.now()
         let decision = book.afterBatch(robot: batch.robot, platform: batch.platform, stop: stop,

@@ -228,7 +228,14 @@ public struct OutboxService: Service {
         }
         let plan = book.plan(entries, adapters: engine.adapters, now: mono)
         let config = engine.config
-        let sends = plan.sends.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
+        // Only sends through a robot with a window are noted: a robot without limits (no rate limit of
+        // its own, none shared) has no window to rebuild after a restart, and noting each of its sends
+        // was a third of the rows a busy round wrote (issue 16).
+        let adapters = engine.adapters
+        let sends = plan.sends.filter { send in
+            guard let adapter = adapters[send.message.group.platform] else { return true }
+            return adapter.rateLimit != .unlimited || adapter.sharedRateLimit(for: send.message.group) != nil
+        }.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
         // The sends are noted before they go: a crash afterwards cannot make a restart exceed a window.
         try await write(&outcomes) { tx in
             for (until, ids) in plan.postponed { try tx.postpone(ids, until: wall.addingTimeInterval(until.timeIntervalSince(mono))) }

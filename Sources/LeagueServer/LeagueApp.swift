@@ -60,7 +60,7 @@ public final class LeagueApp: Sendable {
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
         var paths: [String: any PlatformAdapter] = [:]
-        for adapter in adapters.values where adapter.name != "console" {
+        for adapter in adapters.values {
             for path in adapter.webhookPaths { paths[path] = adapter }
         }
         self.webhookAdapters = paths

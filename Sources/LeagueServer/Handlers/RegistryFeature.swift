@@ -70,8 +70,8 @@ enum RegistryFeature: Feature {
         switch c.command.sub {
         case "publish":
             if let parent = c.org.unit(next.publishedTo ?? ""), let group = parent.group {
-                let text = c.say("📢 \(origin?.name ?? demand.unitID)发布诉求 \(next.label)\(category)：\(TaskPolicy.excerpt(next.text, 60))\n可以办理的请发送 /诉求 认领 \(next.label)",
-                                 "📢 \(origin?.name ?? demand.unitID) published demand \(next.label)\(categoryEn): \(TaskPolicy.excerpt(next.text, 60))\nTo take it on, send /demand claim \(next.label)")
+                let text = c.say("📢 \(origin?.name ?? demand.unitID)发布诉求 \(next.label)\(category)：\(TaskTexts.excerpt(next.text, 60))\n可以办理的请发送 /诉求 认领 \(next.label)",
+                                 "📢 \(origin?.name ?? demand.unitID) published demand \(next.label)\(categoryEn): \(TaskTexts.excerpt(next.text, 60))\nTo take it on, send /demand claim \(next.label)")
                 try c.tx.enqueue(OutboundMessage(key: "demand:\(id):v\(next.version):published", unitID: parent.id, group: group, text: text), at: c.now)
             }
             data["to"] = next.publishedTo
@@ -262,7 +262,7 @@ enum RegistryFeature: Feature {
             for task in open {
                 let targets = try c.tx.targets(ofTask: task.id)
                 let waiting = targets.filter(\.isWaiting).count
-                lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskPolicy.excerpt(task.text, 20)) — " + c.say("待确认 \(waiting)/\(targets.count)", "\(waiting)/\(targets.count) waiting"))
+                lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskTexts.excerpt(task.text, 20)) — " + c.say("待确认 \(waiting)/\(targets.count)", "\(waiting)/\(targets.count) waiting"))
             }
         }
         return lines.joined(separator: "\n")

@@ -20,13 +20,13 @@ private struct DelibRig {
     private(set) var engine: Engine
     private var counter = 0
 
-    init(at start: Date) throws {
+    init(at start: Date, seams: Seams = .live) throws {
         config = try ConfigLoader.load(path: try writeTestConfig())
         store = try SQLiteStore()
         clock = ManualClock(start)
         var logger = Logger(label: "delib-test")
         logger.logLevel = .critical
-        engine = Engine(config: config, store: store, clock: clock, adapters: [:], logger: logger)
+        engine = Engine(config: config, store: store, clock: clock, adapters: [:], logger: logger, seams: seams)
     }
 
     /// A new engine on the same store, then the start-up hook, as after a restart.
@@ -115,6 +115,23 @@ struct DeliberationEngineTests {
         #expect(!c1.contains("走访困境青少年家庭") && c1.contains("暂无议程"))
     }
 
+    /// Deliberation makes tasks only through the declared seam: given another `saveTask`, a meeting's
+    /// action reaches it and the task feature's tables stay empty.
+    @Test func aMeetingActionBecomesATaskThroughTheDeclaredSeam() async throws {
+        let saved = Recorder<TaskPolicy.Creation>()
+        var seams = Seams.live
+        seams.saveTask = { creation, _ in saved.append(creation) }
+        var rig = try DelibRig(at: utc("2026-11-09T11:00:00Z"), seams: seams)
+        try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
+        try await rig.say("/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
+        let creations = saved.values
+        #expect(creations.count == 1)
+        #expect(creations.first?.task.text.contains("周五前确认场地") == true)
+        #expect(creations.first?.targets.map(\.unitID) == ["g1"])
+        let stored = try await rig.store.read { try $0.task(creations.first?.task.id ?? 0) }
+        #expect(stored == nil, "the task feature's save was bypassed, so nothing but the seam stored it")
+    }
+
     @Test func aFullMeetingProducesMinutesAndTasksAndCarriesOpenActions() async throws {
         var rig = try DelibRig(at: utc("2026-11-09T11:00:00Z"))  // 19:00 on the day
         try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
@@ -191,7 +208,7 @@ struct DeliberationEngineTests {
         #expect(community.mentions.map(\.memberID) == ["m-c1"])
         #expect(try #require(summaries.first { $0.unitID == "t1" }).text.contains("解放路社区"))
         let events = try await rig.store.read { try $0.events(from: .distantPast, to: .distantFuture) }
-        #expect(Set(events.filter { $0.kind == "deliberation.missing" }.compactMap(\.unitID)) == ["g2", "c1"])
+        #expect(Set(events.filter { $0.kind == .deliberationMissing }.compactMap(\.unitID)) == ["g2", "c1"])
     }
 
     @Test func minutesCommandListsCoverageBelowASupervisor() async throws {
@@ -249,4 +266,12 @@ extension TestBot {
     fileprivate func get(_ path: String) async throws -> (Int, String) {
         try await loopback("GET", port: port, path: path)
     }
+}
+
+/// Collects values handed to a closure from any thread.
+final class Recorder<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Value] = []
+    func append(_ value: Value) { lock.withLock { stored.append(value) } }
+    var values: [Value] { lock.withLock { stored } }
 }

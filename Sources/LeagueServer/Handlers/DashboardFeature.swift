@@ -5,7 +5,7 @@ import LeagueCore
 /// `/看板` (`/dashboard`): a personal, signed, expiring link to the dashboard pages of this group's
 /// unit and below; and the dashboard links other answers carry (/进度 T-n, /查询).
 enum DashboardFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["dashboard"] = dashboard
     }
 
@@ -28,17 +28,6 @@ enum DashboardFeature: Feature {
         let pass = DashboardPass.issue(scopeID: scope.id, memberID: member.id, now: c.now, ttl: c.config.observability.linkTTLSeconds, link: link)
         // `server.public_url` already ends in the path a reverse proxy serves the bot under.
         return base + DashboardPaths(prefix: "", pass: pass).href(page, params)
-    }
-
-    /// The dashboard line of a /查询 answer: the page showing the same figures (none for youth counts).
-    static func queryLine(_ c: CommandContext, sub: String, unitID: String, month: String) -> String {
-        switch sub {
-        case "tasks": return line(c, page: "", params: [("u", unitID)])
-        case "assessment": return line(c, page: "assessment", params: [("u", unitID), ("month", month)])
-        case "minutes": return line(c, page: "minutes", params: [("u", unitID), ("month", month)])
-        case "demands": return line(c, page: "demands", params: [("u", unitID)])
-        default: return ""
-        }
     }
 
     /// `\n看板：<url>` for an answer in chat, or nothing (no public URL, unregistered sender, outside scope).

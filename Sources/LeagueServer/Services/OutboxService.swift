@@ -166,7 +166,7 @@ public struct OutboxService: Service {
             try await write(&outcomes) { tx in
                 for bad in undecodable {
                     try tx.markDead(bad.id, attempts: 0, error: bad.reason, at: wall)
-                    try tx.append(EventRecord(at: wall, kind: "outbox.dead", data: ["key": bad.key, "reason": bad.reason]))
+                    try tx.append(EventRecord(at: wall, kind: .outboxDead, data: ["key": bad.key, "reason": bad.reason]))
                 }
             }
             for bad in due.undecodable {
@@ -414,13 +414,13 @@ public struct OutboxService: Service {
         guard !message.key.hasPrefix("dead:"), let root = org.root, let group = root.group else { return }
         let unitName = org.unit(message.unitID)?.name ?? message.unitID
         let text = config.language.pick(
-            "⚠️ 消息无法送达 \(unitName)（\(message.group.platform)）：\(reason)。内容：\(TaskPolicy.excerpt(message.text, 60))。请检查该群机器人配置。",
-            "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskPolicy.excerpt(message.text, 60)). Check that group's robot settings."
+            "⚠️ 消息无法送达 \(unitName)（\(message.group.platform)）：\(reason)。内容：\(TaskTexts.excerpt(message.text, 60))。请检查该群机器人配置。",
+            "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskTexts.excerpt(message.text, 60)). Check that group's robot settings."
         )
         let admins = root.members.filter { $0.has(.admin) }
         try tx.enqueue(OutboundMessage(key: "dead:\(message.key)", unitID: root.id, group: group, text: text,
                                        mentions: TaskPolicy.mentions(of: admins, platform: group.platform), priority: .urgent), at: now)
-        try tx.append(EventRecord(at: now, kind: "outbox.dead", unitID: message.unitID, data: ["key": message.key, "reason": reason]))
+        try tx.append(EventRecord(at: now, kind: .outboxDead, unitID: message.unitID, data: ["key": message.key, "reason": reason]))
     }
 }
 

@@ -76,7 +76,7 @@ public enum DeliberationNotices {
 
     /// The groups that hold a deliberation day: bound units of the configured tiers.
     public static func deliberatingUnits(_ org: OrgTree, settings: DeliberationSettings) -> [OrgUnit] {
-        org.units.filter { settings.tiers.contains($0.tier) && $0.group != nil }
+        org.units.filter { settings.owesMinutes($0) && $0.group != nil }
     }
 }
 

@@ -412,9 +412,9 @@ public enum DeliberationFeature: Feature {
             month = DeliberationMonth(containing: c.now, timeZone: settings.timeZone)
         }
         let own = try c.tx.minutes(unitIDs: [unit.id], month: month.description)
-        let below = c.org.descendants(of: unit.id).filter { settings.tiers.contains($0.tier) }
+        let below = c.org.descendants(of: unit.id).filter(settings.owesMinutes)
         let withMinutes = below.isEmpty ? [] : try c.tx.unitsWithMinutes(month: month.description)
-        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.tiers.contains(unit.tier) || below.isEmpty,
+        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.owesMinutes(unit) || below.isEmpty,
                                                       below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
         try c.reply(text + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }

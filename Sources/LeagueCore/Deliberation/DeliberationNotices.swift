@@ -189,3 +189,16 @@ extension DeliberationNotices {
         return lang.pick("\n全文：\(url)\(valid)", "\nFull minutes: \(url)\(valid)")
     }
 }
+
+extension DeliberationNotices {
+    /// The text of the task a meeting's action becomes (`/待办 @人 内容`).
+    public static func actionTask(_ text: String, meetingLabel: String, ownerName: String, language lang: Language) -> String {
+        lang.pick("【议事待办 \(meetingLabel)】\(text)（负责人：\(ownerName)）", "[Meeting action \(meetingLabel)] \(text) (owner: \(ownerName))")
+    }
+
+    /// `/待办`: recorded, and dispatched as these tasks (`T-n owner`).
+    public static func actionsDispatched(_ created: [String], language lang: Language) -> String {
+        lang.pick("✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
+                  "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it.")
+    }
+}

@@ -328,7 +328,7 @@ public enum DeliberationFeature: Feature {
             let meeting = try c.tx.openMeeting(unitID: c.unit.id)
             let label = meeting?.label ?? ""
             var creation = TaskPolicy.dispatch(
-                id: try c.tx.nextTaskID(), text: c.say("【议事待办 \(label)】\(c.command.text)（负责人：\(owner.name)）", "[Meeting action \(label)] \(c.command.text) (owner: \(owner.name))"),
+                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: label, ownerName: owner.name, language: c.language),
                 urgent: urgent, targets: [ownerUnit], issuer: member, issuerUnit: c.unit, org: c.org, settings: c.settings,
                 ackHint: c.engine.ackHint, now: c.now
             )
@@ -342,8 +342,7 @@ public enum DeliberationFeature: Feature {
             try record(item, c)
             created.append("\(creation.task.label) \(owner.name)")
         }
-        try c.reply(c.say("✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
-                          "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it."),
+        try c.reply(DeliberationNotices.actionsDispatched(created, language: c.language),
                     priority: urgent ? .urgent : .routine)
     }
 

@@ -328,7 +328,7 @@ public enum DeliberationFeature: Feature {
             let meeting = try c.tx.openMeeting(unitID: c.unit.id)
             let label = meeting?.label ?? ""
             var creation = TaskPolicy.dispatch(
-                id: try c.tx.nextTaskID(), text: c.say("【议事待办 \(label)】\(c.command.text)（负责人：\(owner.name)）", "[Meeting action \(label)] \(c.command.text) (owner: \(owner.name))"),
+                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: label, ownerName: owner.name, language: c.language),
                 urgent: urgent, targets: [ownerUnit], issuer: member, issuerUnit: c.unit, org: c.org, settings: c.settings,
                 ackHint: c.engine.ackHint, now: c.now
             )
@@ -342,8 +342,7 @@ public enum DeliberationFeature: Feature {
             try record(item, c)
             created.append("\(creation.task.label) \(owner.name)")
         }
-        try c.reply(c.say("✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
-                          "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it."),
+        try c.reply(DeliberationNotices.actionsDispatched(created, language: c.language),
                     priority: urgent ? .urgent : .routine)
     }
 
@@ -412,9 +411,9 @@ public enum DeliberationFeature: Feature {
             month = DeliberationMonth(containing: c.now, timeZone: settings.timeZone)
         }
         let own = try c.tx.minutes(unitIDs: [unit.id], month: month.description)
-        let below = c.org.descendants(of: unit.id).filter { settings.tiers.contains($0.tier) }
+        let below = c.org.descendants(of: unit.id).filter(settings.owesMinutes)
         let withMinutes = below.isEmpty ? [] : try c.tx.unitsWithMinutes(month: month.description)
-        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.tiers.contains(unit.tier) || below.isEmpty,
+        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.owesMinutes(unit) || below.isEmpty,
                                                       below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
         try c.reply(text + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }

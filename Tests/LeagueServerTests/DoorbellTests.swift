@@ -1,5 +1,6 @@
 import Foundation
 import LeagueServer
+import LeagueTestSupport
 import Testing
 
 struct DoorbellTests {

@@ -3,6 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 import LeagueServer
+import LeagueTestSupport
 import NIOConcurrencyHelpers
 import Testing
 
@@ -16,26 +17,18 @@ let longConnectionOrgYAML = testOrgYAML
 @Suite("Feishu and WeCom long connections against scripted fake gateways", .serialized)
 struct LongConnectionTests {
     func config(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") throws -> String {
-        let path = try writeTestConfig(orgYAML: longConnectionOrgYAML)
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        let platforms = """
-          feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 2s, backoff: 50ms\(feishu)}
-          wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 1500ms, backoff: 50ms\(wecom)}
-
-        """
-        var lines = text.components(separatedBy: "\n")
-        let index = try #require(lines.firstIndex { $0.hasPrefix("  generic:") })
-        lines.insert(platforms.trimmingCharacters(in: .newlines), at: index + 1)
-        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try writeTestConfig(orgYAML: longConnectionOrgYAML, morePlatforms: """
+              feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 2s, backoff: 50ms\(feishu)}
+              wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 1500ms, backoff: 50ms\(wecom)}
+            """)
     }
 
-    func bot(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") async throws -> InProcessBot {
-        try await InProcessBot(configPath: try config(gateway, feishu: feishu, wecom: wecom),
+    func bot(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") async throws -> TestBot {
+        try await TestBot(configPath: try config(gateway, feishu: feishu, wecom: wecom),
                                transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
     }
 
-    func state(_ bot: InProcessBot, _ name: String) -> String {
+    func state(_ bot: TestBot, _ name: String) -> String {
         bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent"
     }
 
@@ -78,7 +71,7 @@ struct LongConnectionTests {
         let text = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: "keepalive: 300ms, dead_after: 1500ms, timeout: 2s", with: "keepalive: 5s, dead_after: 15s, timeout: 2s")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let bot = try await InProcessBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
+        let bot = try await TestBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
         try await eventually("Feishu connected") { self.state(bot, "feishu") == "connected" }
         let connectedAt = Date()
         try await eventually("pings every announced second", timeout: 4) { gateway.pings >= 3 }
@@ -154,7 +147,7 @@ struct LongConnectionTests {
         let gateway = FakeGateway()
         try await gateway.start()
         let path = try config(gateway)
-        let bot = try await InProcessBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
+        let bot = try await TestBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
         try await eventually("Feishu connected") { self.state(bot, "feishu") == "connected" }
         let sqlite = try ConfigLoader.load(path: path).store.sqlitePath
         let released = try await FaultStoreAndPlatformTests.holdExclusiveLock(path: sqlite, seconds: 6)

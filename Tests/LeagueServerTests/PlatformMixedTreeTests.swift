@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import LeaguePlatforms
+import LeagueTestSupport
 import Testing
 
 /// A tree that mixes platforms: a WeCom grid under a DingTalk community under a Feishu town.

@@ -4,6 +4,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Testing
 
 /// Issue 11 point 3: nothing secret or personal at rest beyond need.
@@ -173,7 +174,7 @@ struct SecurityStreamAtRestTests {
         let gateway = FakeGateway()
         try await gateway.start()
         let path = try crossPlatformConfig(org: org, dingtalk: dingtalk, gateway: gateway, feishuSecret: "fs-app-s3cret-77", wecomSecret: "wc-bot-w3cret-88")
-        let bot = try await InProcessBot(configPath: path, transport: AsyncHTTPClientTransport())
+        let bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
         do {
             func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
             try await bot.wait("all three connections up") {

@@ -3,6 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Testing
 
 /// Issue 11 point 4: minutes links carry their expiry in the signed text (`deliberation.link_ttl`),
@@ -13,7 +14,7 @@ struct SecurityMinutesLinkTests {
     /// The path of the minutes link in the newest message to `chat` that has one.
     static func minutesPath(_ bot: TestBot, chat: String) throws -> String {
         let marker = "http://bot.example"
-        let text = try #require(bot.transport.to(chat).last { $0.text.contains(marker + "/minutes/") }).text
+        let text = try #require(bot.fake.to(chat).last { $0.text.contains(marker + "/minutes/") }).text
         let range = try #require(text.range(of: marker, options: .backwards))
         return String(text[range.upperBound...].prefix { !$0.isWhitespace && $0 != "（" })
     }

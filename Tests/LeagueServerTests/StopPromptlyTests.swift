@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeagueCore
 import LeagueServer
+import LeagueTestSupport
 import Logging
 import ServiceLifecycle
 import Testing
@@ -11,7 +12,7 @@ import Testing
 struct StopPromptlyTests {
     /// A loopback port nobody listens on (a platform that is down: connections are refused).
     static func closedPort() async throws -> Int {
-        let platform = LoopbackPlatform()
+        let platform = FakePlatform()
         try await platform.start()
         let port = platform.port
         await platform.stop()
@@ -127,34 +128,35 @@ struct OneWriterProcessTests {
             Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
             return
         }
-        let platform = LoopbackPlatform()
+        let platform = FakePlatform()
         try await platform.start()
-        defer { Task { await platform.stop() } }
-        let (config, database) = try writeChildConfig(outboundPort: platform.port)
-        let bot = try ChildBot(binary: binary, config: config)
-        defer { _ = bot.terminate() }
-        #expect(await bot.say("/任务 紧急 @全部 备份演练", in: "chat-d", from: "u-d", id: "backup-1") == 200)
-        try await platform.wait("the notices") { Set($0.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) }
+        try await withStopping(platform) {
+            let (config, database) = try writeChildConfig(outboundPort: platform.port)
+            let bot = try ChildBot(binary: binary, config: config)
+            defer { _ = bot.terminate() }
+            #expect(await bot.say("/任务 紧急 @全部 备份演练", in: "chat-d", from: "u-d", id: "backup-1") == 200)
+            try await platform.wait("the notices") { Set($0.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) }
 
-        let second = try Self.run(binary, ["serve", "--config", config, "--port", "0"])
-        #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.stderr)")
-        #expect(second.stderr.contains("already using the store"), "\(second.stderr)")
+            let second = try Self.run(binary, ["serve", "--config", config, "--port", "0"])
+            #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.stderr)")
+            #expect(second.stderr.contains("already using the store"), "\(second.stderr)")
 
-        let chat = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
-        #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.stderr)")
+            let chat = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+            #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.stderr)")
 
-        let copy = database + ".backup"
-        let backup = try Self.run(binary, ["backup", "--config", config, "--out", copy])
-        #expect(backup.status == 0, "backup while serving: \(backup.stderr)")
-        let (tasks, check) = try readDatabase(copy) { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0, try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "")
+            let copy = database + ".backup"
+            let backup = try Self.run(binary, ["backup", "--config", config, "--out", copy])
+            #expect(backup.status == 0, "backup while serving: \(backup.stderr)")
+            let (tasks, check) = try readDatabase(copy) { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0, try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "")
+            }
+            #expect(tasks == 1 && check == "ok", "the copy is consistent and holds the task")
+            #expect(await bot.say("收到", in: "chat-t1", from: "u-t1", id: "after-backup") == 200, "the bot kept serving")
+
+            // Stopped, the served store is still refused by chat: it has delivered notices.
+            #expect(bot.terminate() == 0)
+            let afterStop = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+            #expect(afterStop.status == 75 && afterStop.stderr.contains("delivered"), "\(afterStop.stderr)")
         }
-        #expect(tasks == 1 && check == "ok", "the copy is consistent and holds the task")
-        #expect(await bot.say("收到", in: "chat-t1", from: "u-t1", id: "after-backup") == 200, "the bot kept serving")
-
-        // Stopped, the served store is still refused by chat: it has delivered notices.
-        #expect(bot.terminate() == 0)
-        let afterStop = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
-        #expect(afterStop.status == 75 && afterStop.stderr.contains("delivered"), "\(afterStop.stderr)")
     }
 }

@@ -5,6 +5,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import NIOConcurrencyHelpers
 import Testing
@@ -194,31 +195,31 @@ struct StoreReliabilityTests {
                 try tx.save(meeting)
             }
         }
-        let bot = try await InProcessBot(configPath: path, transport: FlakyTransport(), answerWithin: 0.5)
-        defer { Task { await bot.stop() } }
-        let stop = NIOLockedValueBox(false)
-        let forbidden = NIOLockedValueBox(0)
-        let readers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 {
-                    group.addTask {
-                        while !stop.withLockedValue({ $0 }) {
-                            if let (status, _) = try? await loopback("GET", port: bot.port, path: "/minutes/d/\(month)?subtree=1&sig=x", timeout: 10) {
-                                if status == 403 { forbidden.withLockedValue { $0 += 1 } }
+        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 0.5) { bot in
+            let stop = NIOLockedValueBox(false)
+            let forbidden = NIOLockedValueBox(0)
+            let readers = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            while !stop.withLockedValue({ $0 }) {
+                                if let (status, _) = try? await loopback("GET", port: bot.port, path: "/minutes/d/\(month)?subtree=1&sig=x", timeout: 10) {
+                                    if status == 403 { forbidden.withLockedValue { $0 += 1 } }
+                                }
                             }
                         }
                     }
                 }
             }
+            var statuses: [Int] = []
+            for index in 0..<60 {
+                statuses.append(try await bot.send("收到 \(index)", in: "chat-g1", from: "u-g1", id: "m-\(index)").0)
+            }
+            stop.withLockedValue { $0 = true }
+            await readers.value
+            #expect(statuses.filter { $0 == 503 }.isEmpty, "no webhook answered 503 while bad minutes links were looped: \(statuses.filter { $0 != 200 })")
+            #expect(forbidden.withLockedValue { $0 } > 0, "the bad links were refused (403)")
         }
-        var statuses: [Int] = []
-        for index in 0..<60 {
-            statuses.append(try await bot.say("收到 \(index)", in: "chat-g1", from: "u-g1", id: "m-\(index)").0)
-        }
-        stop.withLockedValue { $0 = true }
-        await readers.value
-        #expect(statuses.filter { $0 == 503 }.isEmpty, "no webhook answered 503 while bad minutes links were looped: \(statuses.filter { $0 != 200 })")
-        #expect(forbidden.withLockedValue { $0 } > 0, "the bad links were refused (403)")
     }
 
     // MARK: Point 7: bounded ingest queue
@@ -281,47 +282,47 @@ struct StoreReliabilityTests {
 
     @Test func retentionBlanksOldTextsKeepsDedupeAndOpenMeetingsAndPrunesSentRows() async throws {
         let path = try writeTestConfig()
-        let bot = try await TestBot(configPath: path)
-        defer { Task { await bot.stop() } }
-        // A closed meeting in g1 and one still open in g2, each with chatter.
-        try await bot.say("/议事 开始 九月议事", in: "chat-g1", from: "u-g1", id: "g1-open")
-        try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk")
-        try await bot.say("/议事 结束", in: "chat-g1", from: "u-g1", id: "g1-close")
-        try await bot.say("/议事 开始 还在开的会", in: "chat-g2", from: "u-g2", id: "g2-open")
-        try await bot.say("这条要进纪要", in: "chat-g2", from: "u-g2", id: "g2-talk")
-        try await bot.settle()
-        try await bot.store.write { tx in
-            try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: "no-such-kind", subject: "", step: 0))
-            _ = try tx.markFired("old-fired", at: bot.clock.now())
-        }
-        #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } > 0)
+        try await withLiveBot(configPath: path) { bot in
+            // A closed meeting in g1 and one still open in g2, each with chatter.
+            try await bot.say("/议事 开始 九月议事", in: "chat-g1", from: "u-g1", id: "g1-open")
+            try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk")
+            try await bot.say("/议事 结束", in: "chat-g1", from: "u-g1", id: "g1-close")
+            try await bot.say("/议事 开始 还在开的会", in: "chat-g2", from: "u-g2", id: "g2-open")
+            try await bot.say("这条要进纪要", in: "chat-g2", from: "u-g2", id: "g2-talk")
+            try await bot.settle()
+            try await bot.store.write { tx in
+                try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: "no-such-kind", subject: "", step: 0))
+                _ = try tx.markFired("old-fired", at: bot.clock.now())
+            }
+            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } > 0)
 
-        let later = bot.clock.now().addingTimeInterval(200 * 86_400)
-        let report = try await bot.store.maintain(RetentionPolicy(inboundSeconds: 180 * 86_400, outboxSeconds: 30 * 86_400), now: later)
-        let texts = try await bot.store.writer.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT message_id, text FROM inbound").map { ($0[0] as String, $0[1] as String) })
-        }
-        #expect(texts["g1-talk"] == "", "old texts are blanked")
-        #expect(texts["g2-talk"] == "这条要进纪要", "messages of a meeting still open are kept for its transcript")
-        #expect(report.blankedInbound >= 3)
-        #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
-                "sent outbox rows are pruned")
-        #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
-                "fired timers are pruned")
-        #expect(report.walFramesLeft <= 0 || report.walFramesLeft == 0)
+            let later = bot.clock.now().addingTimeInterval(200 * 86_400)
+            let report = try await bot.store.maintain(RetentionPolicy(inboundSeconds: 180 * 86_400, outboxSeconds: 30 * 86_400), now: later)
+            let texts = try await bot.store.writer.read { db in
+                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT message_id, text FROM inbound").map { ($0[0] as String, $0[1] as String) })
+            }
+            #expect(texts["g1-talk"] == "", "old texts are blanked")
+            #expect(texts["g2-talk"] == "这条要进纪要", "messages of a meeting still open are kept for its transcript")
+            #expect(report.blankedInbound >= 3)
+            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
+                    "sent outbox rows are pruned")
+            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
+                    "fired timers are pruned")
+            #expect(report.walFramesLeft <= 0 || report.walFramesLeft == 0)
 
-        // The closed meeting's transcript survives retention.
-        let minutes = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g1"], month: nil) }
-        #expect(minutes.first?.transcript.contains { $0.text == "大家说说志愿服务的安排" } == true)
-        // The dedupe key stays: the platform's late retry is a duplicate, not a new message.
-        let before = try await bot.inboundCount()
-        #expect(try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk") == 200)
-        #expect(try await bot.inboundCount() == before)
-        // The open meeting closes later with its full transcript.
-        try await bot.say("/议事 结束", in: "chat-g2", from: "u-g2", id: "g2-close")
-        try await bot.settle()
-        let open = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g2"], month: nil) }
-        #expect(open.first?.transcript.contains { $0.text == "这条要进纪要" } == true)
+            // The closed meeting's transcript survives retention.
+            let minutes = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g1"], month: nil) }
+            #expect(minutes.first?.transcript.contains { $0.text == "大家说说志愿服务的安排" } == true)
+            // The dedupe key stays: the platform's late retry is a duplicate, not a new message.
+            let before = try await bot.inboundCount()
+            #expect(try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk") == 200)
+            #expect(try await bot.inboundCount() == before)
+            // The open meeting closes later with its full transcript.
+            try await bot.say("/议事 结束", in: "chat-g2", from: "u-g2", id: "g2-close")
+            try await bot.settle()
+            let open = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g2"], month: nil) }
+            #expect(open.first?.transcript.contains { $0.text == "这条要进纪要" } == true)
+        }
     }
 
     @Test func retentionKeysAreReadAndUnknownOnesReported() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeagueTestSupport
 import Testing
 
 struct ConfigTests {
@@ -12,7 +13,7 @@ struct ConfigTests {
         return folder.appendingPathComponent("leagueops.yaml").path
     }
 
-    var commands: String { repoRoot.appendingPathComponent("commands").path }
+    var commands: String { repositoryRoot.appendingPathComponent("commands").path }
 
     func problems(main: String, org: String, environment: [String: String] = [:]) throws -> [ConfigProblem] {
         let path = try write(main, org: org)
@@ -25,7 +26,7 @@ struct ConfigTests {
     }
 
     @Test func theDemoConfigIsValid() throws {
-        let config = try ConfigLoader.load(path: repoRoot.appendingPathComponent("config/leagueops.yaml").path)
+        let config = try ConfigLoader.load(path: repositoryRoot.appendingPathComponent("config/leagueops.yaml").path)
         #expect(config.org.root?.name == "任城区")
         #expect(config.org.unit(named: "后营社区") != nil)
         #expect(config.org.unit(named: "汇翠园社区") != nil)

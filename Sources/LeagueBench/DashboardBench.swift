@@ -110,27 +110,27 @@ enum DashboardBench {
         let categories = ["就业", "设施", "学业", "心理", "文体"]
         for event in events {
             switch event.kind {
-            case "task.created", "report.created":
+            case .taskCreated, .reportCreated:
                 guard let id = event.taskID, let unitID = event.unitID else { continue }
-                var work = WorkTask(id: id, kind: event.kind == "report.created" ? .report : .dispatch, urgent: event.data["urgent"] == "1",
+                var work = WorkTask(id: id, kind: event.kind == .reportCreated ? .report : .dispatch, urgent: event.data["urgent"] == "1",
                                     text: "基准任务 \(id)：核对网格青年名单", issuerID: event.memberID ?? "m-d",
                                     issuerName: org.member(event.memberID ?? "")?.name ?? "团干部", issuerUnitID: unitID,
                                     createdAt: event.at, targetSeconds: Double(event.data["target_seconds"] ?? "") ?? (event.data["urgent"] == "1" ? 180 : 600))
                 work.status = .done
                 work.closedAt = event.at.addingTimeInterval(3600 * scale)
                 works[id] = work
-            case "target.assigned":
+            case .targetAssigned:
                 guard let id = event.taskID, let unitID = event.unitID else { continue }
                 targets[id, default: [:]][unitID] = TaskTarget(taskID: id, unitID: unitID)
-            case "task.ack", "report.claimed":
+            case .taskAck, .reportClaimed:
                 guard let id = event.taskID, let unitID = event.unitID else { continue }
                 targets[id]?[unitID]?.acknowledgedAt = event.at
                 targets[id]?[unitID]?.acknowledgedBy = event.memberID
-            case "demand.created":
+            case .demandCreated:
                 guard let id = event.data["demand"].flatMap(Int.init), let unitID = event.unitID else { continue }
                 demands[id] = Demand(id: id, unitID: unitID, text: "基准诉求 \(id)", category: categories[id % categories.count],
                                      createdAt: event.at, createdBy: event.memberID ?? "m-d")
-            case "demand.resolved":
+            case .demandResolved:
                 guard let id = event.data["demand"].flatMap(Int.init) else { continue }
                 demands[id]?.state = .resolved
                 demands[id]?.stateSince = event.at
@@ -153,12 +153,12 @@ enum DashboardBench {
         var waiting: [String] = []
         for (index, grid) in allGrids.enumerated() {
             var target = TaskTarget(taskID: rollCall, unitID: grid.id)
-            events.append(EventRecord(at: created, kind: "target.assigned", taskID: rollCall, unitID: grid.id, data: ["kind": "dispatch"]))
+            events.append(EventRecord(at: created, kind: .targetAssigned, taskID: rollCall, unitID: grid.id, data: ["kind": "dispatch"]))
             if index % 2 == 0 {
                 let at = created.addingTimeInterval(Double(20 + index % 280))
                 target.acknowledgedAt = at
                 target.acknowledgedBy = grid.members.first?.id
-                events.append(EventRecord(at: at, kind: "task.ack", taskID: rollCall, unitID: grid.id, memberID: grid.members.first?.id,
+                events.append(EventRecord(at: at, kind: .taskAck, taskID: rollCall, unitID: grid.id, memberID: grid.members.first?.id,
                                           data: ["late": "0", "seconds": String(20 + index % 280)]))
             } else {
                 waiting.append(grid.id)
@@ -178,7 +178,7 @@ enum DashboardBench {
             var list: [String: TaskTarget] = [:]
             for grid in org.children(of: community.id) {
                 list[grid.id] = TaskTarget(taskID: id, unitID: grid.id)
-                events.append(EventRecord(at: work.createdAt, kind: "target.assigned", taskID: id, unitID: grid.id, data: ["kind": "dispatch"]))
+                events.append(EventRecord(at: work.createdAt, kind: .targetAssigned, taskID: id, unitID: grid.id, data: ["kind": "dispatch"]))
             }
             targets[id] = list
         }
@@ -212,6 +212,20 @@ enum DashboardBench {
             }
         }
         seeded.demands = demandList.count
+        // The month's minutes: a closed meeting in nine grids of ten, as deliberation day leaves them.
+        let monthKey = format.month(now)
+        let minuteUnits = EventGenerator.unitsWithMinutes(org: org)
+        let held = org.units.filter { minuteUnits.contains($0.id) }
+        try await store.write { tx in
+            for (index, grid) in held.enumerated() {
+                let person = MeetingPerson(memberID: grid.members.first?.id, name: grid.members.first?.name ?? "网格员", unitID: grid.id)
+                var meeting = Meeting(id: index + 1, unitID: grid.id, unitName: grid.name, month: monthKey, title: "青年议事会",
+                                      openedAt: month.start.addingTimeInterval(8 * 86_400 * scale), openedBy: person, startInbound: 0)
+                meeting.closedAt = meeting.openedAt.addingTimeInterval(3_600 * scale)
+                meeting.closedBy = person
+                try tx.save(meeting)
+            }
+        }
         return seeded
     }
 }

@@ -143,6 +143,7 @@ struct Report: AsyncParsableCommand {
             let loadStart = clock.now
             if generated {
                 events = EventGenerator.month(org: config.org, start: range.start, tasks: tasks, seed: seed)
+                minutes = EventGenerator.unitsWithMinutes(org: config.org, seed: seed)
                 timings.append("generated \(events.count) events in \(clock.now - loadStart)")
             } else {
                 let store = try openStore(config, db: db)
@@ -157,9 +158,6 @@ struct Report: AsyncParsableCommand {
                                                   detail: "month=\(month) unit=\(scopeID ?? "root")"))
                 }
                 timings.append("read \(events.count) events in \(clock.now - loadStart)")
-            }
-            for event in events where event.kind == "minutes.recorded" {
-                if let unit = event.unitID { minutes.insert(unit) }
             }
             let start = clock.now
             let report = Assessment.compute(events: events, org: config.org, scopeUnitID: scope, minutesUnitIDs: minutes, month: month,

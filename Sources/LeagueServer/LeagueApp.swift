@@ -65,6 +65,11 @@ public final class LeagueApp: Sendable {
         }
         self.webhookAdapters = paths
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
+        // The features' own contracts (timer kinds, duplicate registrations): a fault of this build.
+        let contract = engine.registrationProblems
+        guard contract.isEmpty else {
+            throw ConfigError(contract.map { ConfigProblem(file: "LeagueServer (this build)", line: nil, message: $0) })
+        }
         let unhandled = engine.commandsWithoutHandler
         guard unhandled.isEmpty else {
             let folder = config.commandsDirectory.isEmpty ? "the built-in catalogue" : config.commandsDirectory

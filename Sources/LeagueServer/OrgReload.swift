@@ -60,7 +60,7 @@ extension LeagueApp {
                         target.acknowledgedAt = now
                         target.acknowledgedBy = "unit-removed"
                         try tx.update(target)
-                        try tx.append(EventRecord(at: now, kind: "target.closed", taskID: task.id, unitID: unit.id, data: ["reason": "unit removed from org.yaml"]))
+                        try tx.append(EventRecord(at: now, kind: .targetClosed, taskID: task.id, unitID: unit.id, data: ["reason": "unit removed from org.yaml"]))
                         count += 1
                         guard let issuerUnit = org.unit(task.issuerUnitID), let group = issuerUnit.group else { continue }
                         let text = language.pick(

@@ -2,43 +2,6 @@ import Foundation
 import GRDB
 import LeagueCore
 
-extension Migrations {
-    /// Tables of onboarding: binding codes (hashed), chats bound with them, members' own platform ids.
-    static func registerOnboarding(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v6-onboard-bindings") { db in
-            try db.execute(sql: """
-                CREATE TABLE onboard_codes (
-                    code_hash TEXT PRIMARY KEY,
-                    unit_id TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    expires_at REAL NOT NULL,
-                    used_at REAL,
-                    used_in TEXT
-                );
-                CREATE INDEX onboard_codes_unit ON onboard_codes(unit_id);
-
-                CREATE TABLE onboard_chats (
-                    platform TEXT NOT NULL,
-                    chat TEXT NOT NULL,
-                    unit_id TEXT NOT NULL UNIQUE,
-                    bound_at REAL NOT NULL,
-                    bound_by TEXT NOT NULL,
-                    PRIMARY KEY (platform, chat)
-                );
-
-                CREATE TABLE onboard_members (
-                    platform TEXT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    member_id TEXT NOT NULL,
-                    registered_at REAL NOT NULL,
-                    PRIMARY KEY (platform, user_id),
-                    UNIQUE (member_id, platform)
-                );
-                """)
-        }
-    }
-}
-
 extension SQLiteTransaction: OnboardingRecords {
     func afterCommit(_ action: @escaping @Sendable () -> Void) {
         db.afterNextTransaction(onCommit: { _ in action() })

@@ -211,7 +211,7 @@ struct SQLiteTransaction: StoreTransaction {
         // A retried timer keeps its original due time for its handler (`first_due_at`).
         try fetchAll(sql: "SELECT key, COALESCE(first_due_at, due_at), kind, subject, step FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
                          arguments: [now.timeIntervalSince1970, limit]).map { row in
-            TimerEntry(key: row[0], dueAt: Self.date(row[1] as Double), kind: row[2], subject: row[3], step: row[4])
+            TimerEntry(key: row[0], dueAt: Self.date(row[1] as Double), kind: TimerKind(rawValue: row[2]), subject: row[3], step: row[4])
         }
     }
 
@@ -254,7 +254,7 @@ struct SQLiteTransaction: StoreTransaction {
         return try fetchAll(sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id",
                                 arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
             let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-            return EventRecord(at: Self.date(row["at"]), kind: row["kind"], taskID: row["task_id"], unitID: row["unit_id"],
+            return EventRecord(at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
                                memberID: row["member_id"], data: data)
         }
     }
@@ -280,7 +280,7 @@ struct SQLiteTransaction: StoreTransaction {
         let events = rows.map { row in
             last = row["id"]
             let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-            return EventRecord(at: Self.date(row["at"]), kind: row["kind"], taskID: row["task_id"], unitID: row["unit_id"],
+            return EventRecord(at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
                                memberID: row["member_id"], data: data)
         }
         return (events, rows.count < max(limit, 1) ? top : last)
@@ -365,7 +365,7 @@ struct SQLiteTransaction: StoreTransaction {
 
     func schedule(_ timer: TimerEntry) throws {
         try execute(sql: "INSERT INTO timers (key, due_at, kind, subject, step) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    arguments: [timer.key, timer.dueAt.timeIntervalSince1970, timer.kind, timer.subject, timer.step])
+                    arguments: [timer.key, timer.dueAt.timeIntervalSince1970, timer.kind.rawValue, timer.subject, timer.step])
     }
 
     func markFired(_ key: String, at now: Date) throws -> Bool {
@@ -409,7 +409,7 @@ struct SQLiteTransaction: StoreTransaction {
     func append(_ event: EventRecord) throws {
         let data = Self.jsonObject(event.data)
         try execute(sql: "INSERT INTO events (at, kind, task_id, unit_id, member_id, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [event.at.timeIntervalSince1970, event.kind, event.taskID, event.unitID, event.memberID, data])
+                    arguments: [event.at.timeIntervalSince1970, event.kind.rawValue, event.taskID, event.unitID, event.memberID, data])
     }
 
     func markSent(_ outboxID: Int64, at now: Date) throws {

@@ -41,7 +41,7 @@ struct DeliberationScheduleTests {
         let timers = DeliberationSchedule.timers(at: now, settings: settings).sorted { $0.dueAt < $1.dueAt }
         #expect(timers.map(\.key) == ["delib:2026-11:eve", "delib:2026-11:day", "delib:2026-11:due",
                                       "delib:2026-12:eve", "delib:2026-12:day", "delib:2026-12:due"])
-        #expect(timers.allSatisfy { $0.kind == "deliberation" })
+        #expect(timers.allSatisfy { $0.kind == .deliberation })
         #expect(timers.map(\.step) == [0, 1, 2, 0, 1, 2])
         // After November's day is over, only December's (and January's) remain.
         let later = DeliberationSchedule.timers(at: utc("2026-11-10T02:00:00Z"), settings: settings).map(\.key)

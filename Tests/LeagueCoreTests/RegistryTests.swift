@@ -109,7 +109,7 @@ let registryOrg: OrgTree = {
         #expect(r.demand.category == "留守")
         #expect(r.demand.state == .collected)
         #expect(r.timer?.dueAt == t0.addingTimeInterval(7 * 86_400))
-        #expect(r.timer?.kind == "demand-step")
+        #expect(r.timer?.kind == .demandStep)
     }
 
     @Test func fullLifeCycleWithEscalationUnderAnInjectedClock() throws {
@@ -227,36 +227,36 @@ let registryOrg: OrgTree = {
 @Suite struct AssessmentTests {
     let base = Date(timeIntervalSince1970: 1_793_500_000)
 
-    func event(_ kind: String, _ task: Int?, _ unit: String, _ member: String? = nil, _ data: [String: String] = [:]) -> EventRecord {
+    func event(_ kind: EventKind, _ task: Int?, _ unit: String, _ member: String? = nil, _ data: [String: String] = [:]) -> EventRecord {
         EventRecord(at: base, kind: kind, taskID: task, unitID: unit, memberID: member, data: data)
     }
 
     var log: [EventRecord] {
         [
-            event("task.created", 1, "c1", "m-c1"),
-            event("target.assigned", 1, "g1", nil, ["kind": "dispatch"]),
-            event("target.assigned", 1, "g2", nil, ["kind": "dispatch"]),
-            event("task.ack", 1, "g1", "m-g1", ["late": "0", "seconds": "60"]),
-            event("task.breach", 1, "g2", nil, ["step": "1"]),
-            event("task.breach", 1, "g2", nil, ["step": "2"]),
-            event("task.ack", 1, "g2", "m-g2", ["late": "1", "seconds": "900"]),
-            event("target.assigned", 2, "g1", nil, ["kind": "dispatch"]),
-            event("target.assigned", 2, "g2", nil, ["kind": "dispatch"]),
-            event("task.ack", 2, "g1", "m-g1", ["late": "0", "seconds": "120"]),
-            event("task.breach", 2, "g2", nil, ["step": "1"]),
-            event("target.assigned", 3, "g1", nil, ["kind": "dispatch"]),
-            event("task.ack", 3, "g1", "m-g1", ["late": "0", "seconds": "300"]),
-            event("report.created", 4, "g1", "m-g1"),
-            event("target.assigned", 4, "c1", nil, ["kind": "report"]),
-            event("report.claimed", 4, "c1", "m-c1", ["late": "0", "seconds": "200"]),
-            event("demand.created", nil, "g1", "m-g1", ["demand": "1"]),
-            event("demand.created", nil, "g1", "m-g1", ["demand": "2"]),
-            event("demand.resolved", nil, "g1", "m-g1", ["demand": "1"]),
-            event("demand.overdue", nil, "g1", nil, ["demand": "2"]),
-            event("demand.overdue", nil, "g1", nil, ["demand": "2"]),
+            event(.taskCreated, 1, "c1", "m-c1"),
+            event(.targetAssigned, 1, "g1", nil, ["kind": "dispatch"]),
+            event(.targetAssigned, 1, "g2", nil, ["kind": "dispatch"]),
+            event(.taskAck, 1, "g1", "m-g1", ["late": "0", "seconds": "60"]),
+            event(.taskBreach, 1, "g2", nil, ["step": "1"]),
+            event(.taskBreach, 1, "g2", nil, ["step": "2"]),
+            event(.taskAck, 1, "g2", "m-g2", ["late": "1", "seconds": "900"]),
+            event(.targetAssigned, 2, "g1", nil, ["kind": "dispatch"]),
+            event(.targetAssigned, 2, "g2", nil, ["kind": "dispatch"]),
+            event(.taskAck, 2, "g1", "m-g1", ["late": "0", "seconds": "120"]),
+            event(.taskBreach, 2, "g2", nil, ["step": "1"]),
+            event(.targetAssigned, 3, "g1", nil, ["kind": "dispatch"]),
+            event(.taskAck, 3, "g1", "m-g1", ["late": "0", "seconds": "300"]),
+            event(.reportCreated, 4, "g1", "m-g1"),
+            event(.targetAssigned, 4, "c1", nil, ["kind": "report"]),
+            event(.reportClaimed, 4, "c1", "m-c1", ["late": "0", "seconds": "200"]),
+            event(.demandCreated, nil, "g1", "m-g1", ["demand": "1"]),
+            event(.demandCreated, nil, "g1", "m-g1", ["demand": "2"]),
+            event(.demandResolved, nil, "g1", "m-g1", ["demand": "1"]),
+            event(.demandOverdue, nil, "g1", nil, ["demand": "2"]),
+            event(.demandOverdue, nil, "g1", nil, ["demand": "2"]),
             // Outside the community's subtree: ignored.
-            event("target.assigned", 9, "t2", nil, ["kind": "dispatch"]),
-            event("task.ack", 9, "t2", "m-t2", ["late": "0", "seconds": "5"]),
+            event(.targetAssigned, 9, "t2", nil, ["kind": "dispatch"]),
+            event(.taskAck, 9, "t2", "m-t2", ["late": "0", "seconds": "5"]),
         ]
     }
 
@@ -290,7 +290,7 @@ let registryOrg: OrgTree = {
     }
 
     @Test func withoutTheOverdueDemandTheGridIsGreenAndACandidate() {
-        let events = log.filter { $0.kind != "demand.overdue" }
+        let events = log.filter { $0.kind != .demandOverdue }
         let report = Assessment.compute(events: events, org: registryOrg, scopeUnitID: "c1", minutesUnitIDs: ["g1"], month: "2026-11", settings: .init())
         #expect(report.unit("g1")?.grade == .green)
         #expect(report.unitCandidates["grid"] == ["g1"])
@@ -322,6 +322,6 @@ let registryOrg: OrgTree = {
         let a = EventGenerator.month(org: registryOrg, start: start, tasks: 200, seed: 1)
         let b = EventGenerator.month(org: registryOrg, start: start, tasks: 200, seed: 1)
         #expect(a == b)
-        #expect(a.contains { $0.kind == "task.ack" })
+        #expect(a.contains { $0.kind == .taskAck })
     }
 }

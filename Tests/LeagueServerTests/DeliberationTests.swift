@@ -185,7 +185,7 @@ struct DeliberationEngineTests {
         #expect(community.mentions.map(\.memberID) == ["m-c1"])
         #expect(try #require(summaries.first { $0.unitID == "t1" }).text.contains("解放路社区"))
         let events = try await rig.store.read { try $0.events(from: .distantPast, to: .distantFuture) }
-        #expect(Set(events.filter { $0.kind == "deliberation.missing" }.compactMap(\.unitID)) == ["g2", "c1"])
+        #expect(Set(events.filter { $0.kind == .deliberationMissing }.compactMap(\.unitID)) == ["g2", "c1"])
     }
 
     @Test func minutesCommandListsCoverageBelowASupervisor() async throws {

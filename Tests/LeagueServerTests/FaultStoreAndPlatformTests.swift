@@ -144,7 +144,7 @@ struct FaultStoreAndPlatformTests {
         let now = clock.now()
         // A step that should have fired 2 minutes ago, with no services running to fire it.
         try await store.write { tx in
-            try tx.schedule(TimerEntry(key: "task:99:step:1", dueAt: now.addingTimeInterval(-120), kind: "task-step", subject: "99", step: 1))
+            try tx.schedule(TimerEntry(key: "task:99:step:1", dueAt: now.addingTimeInterval(-120), kind: .taskStep, subject: "99", step: 1))
         }
         var logger = Logger(label: "audit-test")
         logger.logLevel = .critical

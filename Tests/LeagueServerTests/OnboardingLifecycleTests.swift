@@ -80,7 +80,7 @@ import Testing
             bot.advance(7 * 86_400)
             try await bot.settle()
             let timers = try await bot.store.writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE kind = ?", arguments: [UnboundNotice.timerKind])
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE kind = ?", arguments: [UnboundNotice.timerKind.rawValue])
             }
             #expect(timers == 0)
             #expect(!bot.fake.requests.contains { $0.key.hasPrefix("onboard-unbound:") })

@@ -112,7 +112,7 @@ extension Array {
         h.clock.advance(by: 3 * 86_400 + 1)
         #expect(try await h.app.engine.fireDueTimers() >= 1)
         #expect(try await h.outbox("chat-t1").contains { $0.contains("诉求 D-1") && $0.contains("已发布") })
-        let overdue = try await h.store.read { try $0.events(from: .distantPast, to: .distantFuture) }.filter { $0.kind == "demand.overdue" }
+        let overdue = try await h.store.read { try $0.events(from: .distantPast, to: .distantFuture) }.filter { $0.kind == .demandOverdue }
         #expect(overdue.count == 1 && overdue.first?.unitID == "g1")
 
         try await h.send("/诉求 认领 D-1", in: "chat-c1", from: "u-c1")

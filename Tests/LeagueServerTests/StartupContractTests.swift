@@ -1,11 +1,12 @@
 import Foundation
 import LeagueConfig
 import LeagueCore
-import LeagueServer
 import LeagueStore
 import LeagueTestSupport
 import Logging
 import Testing
+
+@testable import LeagueServer
 
 /// What a feature declares is checked when the bot starts, not at the first message that needs it.
 @Suite("Start-up contracts: every catalogue command has a handler")
@@ -49,5 +50,25 @@ struct StartupContractTests {
         // The shipped catalogue is fully handled.
         let shipped = try ConfigLoader.load(path: try writeTestConfig())
         #expect(throws: Never.self) { _ = try LeagueApp(config: shipped, store: try SQLiteStore(), transport: FakeTransport(), logger: logger) }
+    }
+
+    /// Timer kinds are a declared contract: a kind without a handler, a handler for an undeclared
+    /// kind and a kind or command registered twice are start-up errors, not timers put aside at 3 a.m.
+    @Test func timerKindsAndRegistrationsAreCheckedAtStartUp() throws {
+        #expect(Engine.register(Engine.features).problems.isEmpty, "the shipped features must satisfy their contracts")
+
+        enum Stray: Feature {
+            static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
+                timers[TimerKind(rawValue: "survey-reminder")] = { _ in }
+                commands["task"] = { _ in }
+            }
+        }
+        let withStray = Engine.register(Engine.features + [Stray.self]).problems
+        #expect(withStray.contains { $0.contains("survey-reminder") && $0.contains("not declared") }, "\(withStray)")
+        #expect(withStray.contains { $0.contains("command task has two handlers") }, "\(withStray)")
+
+        // A build whose features miss a declared kind says which one.
+        let withoutTasks = Engine.register(Engine.features.filter { ObjectIdentifier($0) != ObjectIdentifier(TaskFeature.self) }).problems
+        #expect(withoutTasks.contains { $0.contains("timer kind task-step is declared but no feature handles it") }, "\(withoutTasks)")
     }
 }

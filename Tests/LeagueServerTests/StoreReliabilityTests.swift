@@ -18,7 +18,7 @@ struct StoreReliabilityTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// An engine over an in-memory store with extra timer kinds, and its clock.
-    static func engine(extraTimers: [String: TimerHandler] = [:], store: (any Store)? = nil) throws -> (Engine, any Store, ManualClock) {
+    static func engine(extraTimers: [TimerKind: TimerHandler] = [:], store: (any Store)? = nil) throws -> (Engine, any Store, ManualClock) {
         let config = try ConfigLoader.load(path: writeTestConfig())
         let store = try store ?? SQLiteStore()
         let clock = ManualClock(t0)
@@ -50,8 +50,8 @@ struct StoreReliabilityTests {
             }
             if fail { throw StoreUnavailable("disk hiccup") }
         }
-        let (engine, store, clock) = try Self.engine(extraTimers: ["flaky": flaky])
-        try await store.write { tx in try tx.schedule(TimerEntry(key: "flaky-1", dueAt: Self.t0, kind: "flaky", subject: "x", step: 0)) }
+        let (engine, store, clock) = try Self.engine(extraTimers: [TimerKind(rawValue: "flaky"): flaky])
+        try await store.write { tx in try tx.schedule(TimerEntry(key: "flaky-1", dueAt: Self.t0, kind: TimerKind(rawValue: "flaky"), subject: "x", step: 0)) }
 
         try await engine.fireDueTimers()
         var row = try await Self.timerRow(store, "flaky-1")
@@ -82,8 +82,8 @@ struct StoreReliabilityTests {
     @Test func timersThatCannotFireArePutAsideWithTheirReason() async throws {
         let (engine, store, clock) = try Self.engine()
         try await store.write { tx in
-            try tx.schedule(TimerEntry(key: "mystery", dueAt: Self.t0, kind: "no-such-kind", subject: "1", step: 0))
-            try tx.schedule(TimerEntry(key: "task:x:step:1", dueAt: Self.t0, kind: "task-step", subject: "not-a-number", step: 1))
+            try tx.schedule(TimerEntry(key: "mystery", dueAt: Self.t0, kind: TimerKind(rawValue: "no-such-kind"), subject: "1", step: 0))
+            try tx.schedule(TimerEntry(key: "task:x:step:1", dueAt: Self.t0, kind: .taskStep, subject: "not-a-number", step: 1))
         }
         #expect(try await engine.fireDueTimers() == 2)
         let unknown = try await Self.timerRow(store, "mystery")
@@ -291,7 +291,7 @@ struct StoreReliabilityTests {
             try await bot.say("这条要进纪要", in: "chat-g2", from: "u-g2", id: "g2-talk")
             try await bot.settle()
             try await bot.store.write { tx in
-                try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: "no-such-kind", subject: "", step: 0))
+                try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: TimerKind(rawValue: "no-such-kind"), subject: "", step: 0))
                 _ = try tx.markFired("old-fired", at: bot.clock.now())
             }
             #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } > 0)

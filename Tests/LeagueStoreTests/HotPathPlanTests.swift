@@ -38,7 +38,7 @@ struct HotPathPlanTests {
             try tx.enqueue(OutboundMessage(key: "task:\(id):notice:g1", unitID: "g1", group: group, text: "新任务"), at: t0)
             _ = try tx.pendingDeliveries(robots: [group.robotID])
             try tx.schedule(.taskStep(id, step: 0, at: t0.addingTimeInterval(300)))
-            try tx.append(EventRecord(at: t0, kind: "task.created", taskID: id, unitID: "c1"))
+            try tx.append(EventRecord(at: t0, kind: .taskCreated, taskID: id, unitID: "c1"))
             // 收到: the oldest waiting target, its task, the update and the event.
             if let target = try tx.oldestWaitingTarget(unitID: "g1"), let task = try tx.task(target.taskID) {
                 var acked = target
@@ -120,9 +120,9 @@ struct HotPathPlanTests {
         // And the store method answers through it.
         let now = Date()
         try await store.write { tx in
-            for _ in 0..<3 { try tx.append(EventRecord(at: now, kind: "privacy.refused", memberID: "m-1", data: [:])) }
-            try tx.append(EventRecord(at: now, kind: "task.created", memberID: "m-1", data: [:]))
-            try tx.append(EventRecord(at: now.addingTimeInterval(-7200), kind: "privacy.refused", memberID: "m-1", data: [:]))
+            for _ in 0..<3 { try tx.append(EventRecord(at: now, kind: .privacyRefused, memberID: "m-1", data: [:])) }
+            try tx.append(EventRecord(at: now, kind: .taskCreated, memberID: "m-1", data: [:]))
+            try tx.append(EventRecord(at: now.addingTimeInterval(-7200), kind: .privacyRefused, memberID: "m-1", data: [:]))
         }
         #expect(try await store.write { try $0.countPrivacyRefusals(memberID: "m-1", since: now.addingTimeInterval(-3600)) } == 3)
     }

@@ -93,14 +93,14 @@ struct SQLiteStoreTests {
         let store = try SQLiteStore()
         struct Boom: Error {}
         try await store.write { tx in
-            try tx.append(EventRecord(at: self.t0, kind: "kept"))
+            try tx.append(EventRecord(at: self.t0, kind: EventKind(rawValue: "kept")))
             try? tx.savepoint {
-                try tx.append(EventRecord(at: self.t0, kind: "undone"))
+                try tx.append(EventRecord(at: self.t0, kind: EventKind(rawValue: "undone")))
                 throw Boom()
             }
         }
         let events = try await store.read { try $0.events(from: self.t0, to: self.t0.addingTimeInterval(1)) }
-        #expect(events.map(\.kind) == ["kept"])
+        #expect(events.map(\.kind.rawValue) == ["kept"])
     }
 
     @Test func dueOutboxIsReadInSendOrderWithoutSortingTheBacklog() async throws {
@@ -117,8 +117,8 @@ struct SQLiteStoreTests {
         let store = try SQLiteStore()
         let data = ["note": "他说：\"收到\"\\ok\n第二行\t\u{01}\u{1F}/end", "": "empty key", "emoji": "👍🏻", "z": ""]
         try await store.write { tx in
-            try tx.append(EventRecord(at: self.t0, kind: "odd", taskID: 7, unitID: "g1", memberID: "m-g1", data: data))
-            try tx.append(EventRecord(at: self.t0, kind: "plain"))
+            try tx.append(EventRecord(at: self.t0, kind: EventKind(rawValue: "odd"), taskID: 7, unitID: "g1", memberID: "m-g1", data: data))
+            try tx.append(EventRecord(at: self.t0, kind: EventKind(rawValue: "plain")))
         }
         let events = try await store.read { try $0.events(from: self.t0, to: self.t0.addingTimeInterval(1)) }
         #expect(events.map(\.data) == [data, [:]])
@@ -154,7 +154,7 @@ struct SQLiteStoreTests {
     @Test func eventsOfARangeAreReadInChunksAndThenOnlyTheNewOnes() async throws {
         let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID().uuidString).sqlite").path)
         let month = (t0, t0.addingTimeInterval(30 * 86_400))
-        @Sendable func event(_ n: Int, _ at: Date) -> EventRecord { EventRecord(at: at, kind: "task.ack", taskID: n, unitID: "g1", data: ["seconds": "\(n)"]) }
+        @Sendable func event(_ n: Int, _ at: Date) -> EventRecord { EventRecord(at: at, kind: .taskAck, taskID: n, unitID: "g1", data: ["seconds": "\(n)"]) }
         try await store.write { tx in
             try tx.append(event(900, self.t0.addingTimeInterval(-10)))            // the month before
             for n in 1...7 { try tx.append(event(n, self.t0.addingTimeInterval(Double(n)))) }

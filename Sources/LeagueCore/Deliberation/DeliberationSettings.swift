@@ -167,6 +167,15 @@ public enum DeliberationPhase: Int, Sendable, Hashable, Codable, CaseIterable {
         case .due: return "due"
         }
     }
+
+    /// The event written when this phase's timer fires.
+    public var eventKind: EventKind {
+        switch self {
+        case .eve: return .deliberationEve
+        case .day: return .deliberationDay
+        case .due: return .deliberationDue
+        }
+    }
 }
 
 /// The instants of one month's deliberation day.
@@ -190,7 +199,7 @@ public struct DeliberationDay: Sendable, Hashable {
 /// The pure schedule: which instants belong to which month, which timers to set, which are still worth firing.
 public enum DeliberationSchedule {
     /// The timer kind the engine dispatches deliberation reminders on.
-    public static let timerKind = "deliberation"
+    public static let timerKind = TimerKind.deliberation
 
     /// The deliberation day of a month: the configured day (clamped to the month's last day) at the
     /// configured times, the eve one calendar day earlier (across a month boundary when the day is the 1st).

@@ -39,7 +39,7 @@ public struct WeeklyTime: Sendable, Hashable, CustomStringConvertible {
 /// notices are pure functions of the org.
 public enum UnboundNotice {
     /// The timer kind the engine dispatches the notice on.
-    public static let timerKind = "onboarding-unbound"
+    public static let timerKind = TimerKind.unboundNotice
     /// A notice missed by more than this (the bot was down) is skipped; next week's comes as usual.
     public static let grace: Double = 86_400
     /// At most this many units are named in one notice (the rest are counted).

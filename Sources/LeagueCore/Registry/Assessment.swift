@@ -167,9 +167,9 @@ public struct AssessmentTally: Sendable {
         for event in events {
             guard let unitID = event.unitID, let i = index[unitID] else { continue }
             switch event.kind {
-            case "target.assigned":
+            case .targetAssigned:
                 if event.data["kind"] == "report" { figures[i].reportsReceived += 1 } else { figures[i].tasksReceived += 1 }
-            case "task.ack":
+            case .taskAck:
                 let onTime = event.data["late"] == "0"
                 figures[i].acknowledged += 1
                 if onTime { figures[i].acknowledgedOnTime += 1 }
@@ -178,18 +178,18 @@ public struct AssessmentTally: Sendable {
                     $0.acknowledgements += 1
                     if onTime { $0.acknowledgementsOnTime += 1 }
                 }
-            case "report.claimed":
+            case .reportClaimed:
                 figures[i].reportsClaimed += 1
                 if event.data["late"] == "0" { figures[i].reportsClaimedOnTime += 1 }
                 cadre(event.memberID) { $0.claims += 1 }
-            case "task.breach":
+            case .taskBreach:
                 if let task = event.taskID { breaches[i].insert(task) }
-            case "demand.created":
+            case .demandCreated:
                 figures[i].demandsCollected += 1
-            case "demand.resolved":
+            case .demandResolved:
                 figures[i].demandsResolved += 1
                 cadre(event.memberID) { $0.resolutions += 1 }
-            case "demand.overdue":
+            case .demandOverdue:
                 overdue[i].insert(event.data["demand"] ?? "\(event.at.timeIntervalSince1970)")
             default:
                 continue

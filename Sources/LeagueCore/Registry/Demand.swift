@@ -176,7 +176,7 @@ public enum DemandPolicy {
         guard demand.state.isOpen, let limit = settings.demandLimits[demand.state], limit > 0 else { return nil }
         return TimerEntry(key: "demand:\(demand.id):v\(demand.version):step:\(step)",
                           dueAt: demand.stateSince.addingTimeInterval(limit * Double(step)),
-                          kind: "demand-step", subject: "\(demand.id):\(demand.version)", step: step)
+                          kind: .demandStep, subject: "\(demand.id):\(demand.version)", step: step)
     }
 
     /// The demand id and version a timer is about.
@@ -224,5 +224,18 @@ public enum DemandPolicy {
         }
         let next = timer.step < chain.count ? Self.timer(for: demand, step: timer.step + 1, settings: settings) : nil
         return Escalation(notices: notices, next: next, becameOverdue: timer.step == 1)
+    }
+}
+
+extension DemandPolicy.Action {
+    /// The event an applied action writes.
+    public var eventKind: EventKind {
+        switch self {
+        case .publish: .demandPublished
+        case .claim: .demandClaimed
+        case .progress: .demandProgress
+        case .resolve: .demandResolved
+        case .close: .demandClosed
+        }
     }
 }

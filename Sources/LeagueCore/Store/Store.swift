@@ -171,15 +171,14 @@ public struct OutboxHealth: Sendable, Hashable {
 /// One line of the append-only event log; the assessment is computed from these.
 public struct EventRecord: Sendable, Hashable, Codable {
     public var at: Date
-    /// `task.created`, `task.ack`, `task.escalated`, `report.claimed`, `task.done`, `task.cancelled`, `query`, …
-    public var kind: String
+    public var kind: EventKind
     public var taskID: Int?
     public var unitID: String?
     public var memberID: String?
     /// Extra facts, small and flat.
     public var data: [String: String]
 
-    public init(at: Date, kind: String, taskID: Int? = nil, unitID: String? = nil, memberID: String? = nil, data: [String: String] = [:]) {
+    public init(at: Date, kind: EventKind, taskID: Int? = nil, unitID: String? = nil, memberID: String? = nil, data: [String: String] = [:]) {
         self.at = at
         self.kind = kind
         self.taskID = taskID

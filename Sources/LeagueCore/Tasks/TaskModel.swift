@@ -101,13 +101,13 @@ public struct TimerEntry: Sendable, Codable, Hashable {
     /// `task:12:step:1`, `delib:2026-11:eve`, …
     public var key: String
     public var dueAt: Date
-    /// `task-step`, `deliberation`, … — the engine dispatches on it.
-    public var kind: String
+    /// The engine dispatches on it.
+    public var kind: TimerKind
     /// What the timer is about: a task id, a month, a demand id.
     public var subject: String
     public var step: Int
 
-    public init(key: String, dueAt: Date, kind: String, subject: String, step: Int) {
+    public init(key: String, dueAt: Date, kind: TimerKind, subject: String, step: Int) {
         self.key = key
         self.dueAt = dueAt
         self.kind = kind
@@ -117,6 +117,6 @@ public struct TimerEntry: Sendable, Codable, Hashable {
 
     /// The timer of one escalation step of a task.
     public static func taskStep(_ taskID: Int, step: Int, at: Date) -> TimerEntry {
-        TimerEntry(key: "task:\(taskID):step:\(step)", dueAt: at, kind: "task-step", subject: String(taskID), step: step)
+        TimerEntry(key: "task:\(taskID):step:\(step)", dueAt: at, kind: .taskStep, subject: String(taskID), step: step)
     }
 }

@@ -102,24 +102,14 @@ public struct DashboardData {
                               generated: format.dayAndClock(now), expires: format.dayAndClock(Date(timeIntervalSince1970: Double(paths.pass.expires))))
     }
 
-    /// A month's counts over the whole tree, and the units with minutes that month (closed meetings
-    /// plus `minutes.recorded` events).
+    /// A month's counts over the whole tree, and the units with minutes that month (the one rule:
+    /// a meeting of that month closed in chat, `unitsWithMinutes`).
     func month(_ month: String) throws -> (tally: AssessmentTally, minutes: Set<String>) {
         guard let range = RegistryScope.monthRange(month, timeZone: config.timeZone) else { return (AssessmentTally(org: org, scopeUnitID: nil), []) }
-        var tally: AssessmentTally
-        var minutes = try reader.unitsWithMinutes(month: month)
-        if let figures {
-            let kept = try figures.month(month, range: range, org: org, reader: reader)
-            tally = kept.tally
-            minutes.formUnion(kept.minutesRecorded)
-        } else {
-            tally = AssessmentTally(org: org, scopeUnitID: nil)
-            let events = try reader.events(from: range.start, to: range.end)
-            tally.add(events)
-            for event in events where event.kind == "minutes.recorded" {
-                if let unit = event.unitID { minutes.insert(unit) }
-            }
-        }
+        let minutes = try reader.unitsWithMinutes(month: month)
+        if let figures { return (try figures.month(month, range: range, org: org, reader: reader), minutes) }
+        var tally = AssessmentTally(org: org, scopeUnitID: nil)
+        tally.add(try reader.events(from: range.start, to: range.end))
         return (tally, minutes)
     }
 

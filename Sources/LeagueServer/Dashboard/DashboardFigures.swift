@@ -20,8 +20,6 @@ public final class DashboardFigures: Sendable {
     struct Entry: Sendable {
         var fingerprint: Int
         var tally: AssessmentTally
-        /// Units with a `minutes.recorded` event this month (minutes imported from files).
-        var minutesRecorded: Set<String>
         var position: Int64
     }
 
@@ -35,24 +33,21 @@ public final class DashboardFigures: Sendable {
         self.capacity = capacity
     }
 
-    /// The month's tally over the whole tree and the units with recorded minutes, brought up to date
-    /// with the events appended since the last view, read through `reader`.
-    func month(_ month: String, range: (start: Date, end: Date), org: OrgTree, reader: any StoreReader) throws -> (tally: AssessmentTally, minutesRecorded: Set<String>) {
+    /// The month's tally over the whole tree, brought up to date with the events appended since the
+    /// last view, read through `reader`.
+    func month(_ month: String, range: (start: Date, end: Date), org: OrgTree, reader: any StoreReader) throws -> AssessmentTally {
         let fingerprint = Self.fingerprint(org)
         var entry = entries.withLockedValue { $0[month] }.flatMap { $0.fingerprint == fingerprint ? $0 : nil }
-            ?? Entry(fingerprint: fingerprint, tally: AssessmentTally(org: org, scopeUnitID: nil), minutesRecorded: [], position: 0)
+            ?? Entry(fingerprint: fingerprint, tally: AssessmentTally(org: org, scopeUnitID: nil), position: 0)
         let before = entry.position
         // In chunks, so the first read of a month (≈ 600,000 events) never holds them all at once.
         while true {
             let (events, position) = try reader.events(from: range.start, to: range.end, after: entry.position, limit: Self.chunk)
             entry.tally.add(events)
-            for event in events where event.kind == "minutes.recorded" {
-                if let unit = event.unitID { entry.minutesRecorded.insert(unit) }
-            }
             entry.position = position
             if events.count < Self.chunk { break }
         }
-        guard entry.position != before else { return (entry.tally, entry.minutesRecorded) }
+        guard entry.position != before else { return entry.tally }
         let kept = entry
         entries.withLockedValue { all in
             // Two views may have read at once: keep the one that read further.
@@ -60,7 +55,7 @@ public final class DashboardFigures: Sendable {
             all[month] = kept
             if all.count > capacity, let oldest = all.keys.sorted().first(where: { $0 != month }) { all[oldest] = nil }
         }
-        return (entry.tally, entry.minutesRecorded)
+        return entry.tally
     }
 
     /// Changes when units are added, removed, renamed or moved.

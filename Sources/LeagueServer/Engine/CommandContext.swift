@@ -58,7 +58,7 @@ public struct CommandContext {
     public func say(_ zh: String, _ en: String) -> String { language.pick(zh, en) }
 
     /// Writes an event to the log at the message's time.
-    public func log(_ kind: String, taskID: Int? = nil, unitID: String? = nil, data: [String: String] = [:]) throws {
+    public func log(_ kind: EventKind, taskID: Int? = nil, unitID: String? = nil, data: [String: String] = [:]) throws {
         try tx.append(EventRecord(at: now, kind: kind, taskID: taskID, unitID: unitID ?? unit.id, memberID: member?.id, data: data))
     }
 }

@@ -22,11 +22,13 @@ public struct Engine: Sendable {
     /// Where the org is looked up: org.yaml with the bindings learned in chat (`/绑定`, `/登记`).
     public let directory: OrgDirectory
     private let commandHandlers: [String: CommandHandler]
-    private let timerHandlers: [String: TimerHandler]
+    private let timerHandlers: [TimerKind: TimerHandler]
+    /// What is wrong with the features' registrations; start-up refuses to go on with any.
+    private let featureProblems: [String]
 
     /// - Parameter extraTimers: more timer kinds (tests add failing ones).
     public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger,
-                extraTimers: [String: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics()) {
+                extraTimers: [TimerKind: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics()) {
         self.metrics = metrics
         self.config = config
         self.parser = CommandParser(catalogue: config.catalogue, ackPhrases: config.ackPhrases, botNames: config.botNames)
@@ -35,17 +37,43 @@ public struct Engine: Sendable {
         self.adapters = adapters
         self.logger = logger
         self.directory = OrgDirectory(configured: config.org)
-        var commands: [String: CommandHandler] = [:]
-        var timers: [String: TimerHandler] = [:]
-        for feature in Engine.features {
-            feature.register(commands: &commands, timers: &timers)
-        }
+        let (commands, timers, problems) = Self.register(Self.features)
+        self.featureProblems = problems
         self.commandHandlers = commands
         self.timerHandlers = timers.merging(extraTimers) { _, extra in extra }
     }
 
+    /// Collects the features' handlers, and what is wrong with them: a command or timer kind
+    /// registered twice, a handler for a timer kind not in `TimerKind.declared`, a declared kind
+    /// no feature handles (its timers would be put aside as dead).
+    static func register(_ features: [any Feature.Type]) -> (commands: [String: CommandHandler], timers: [TimerKind: TimerHandler], problems: [String]) {
+        var commands: [String: CommandHandler] = [:]
+        var timers: [TimerKind: TimerHandler] = [:]
+        var problems: [String] = []
+        for feature in features {
+            var featureCommands: [String: CommandHandler] = [:]
+            var featureTimers: [TimerKind: TimerHandler] = [:]
+            feature.register(commands: &featureCommands, timers: &featureTimers)
+            for id in featureCommands.keys.sorted() where commands[id] != nil {
+                problems.append("command \(id) has two handlers (the second in \(feature))")
+            }
+            for kind in featureTimers.keys.map(\.rawValue).sorted() where timers[TimerKind(rawValue: kind)] != nil {
+                problems.append("timer kind \(kind) has two handlers (the second in \(feature))")
+            }
+            commands.merge(featureCommands) { first, _ in first }
+            timers.merge(featureTimers) { first, _ in first }
+        }
+        for kind in timers.keys.map(\.rawValue).sorted() where !TimerKind.declared.contains(TimerKind(rawValue: kind)) {
+            problems.append("timer kind \(kind) has a handler but is not declared in TimerKind.declared")
+        }
+        for kind in TimerKind.declared where timers[kind] == nil {
+            problems.append("timer kind \(kind) is declared but no feature handles it: its timers would be put aside as dead")
+        }
+        return (commands, timers, problems)
+    }
+
     /// The features of the bot; each registers its command and timer handlers.
-    static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self, DashboardFeature.self, OnboardingFeature.self]
+    nonisolated(unsafe) static let features: [any Feature.Type] = [TaskFeature.self, HelpFeature.self, DeliberationFeature.self, RegistryFeature.self, DashboardFeature.self, OnboardingFeature.self]
 
     /// The org as last built: org.yaml with the bindings learned in chat.
     public var org: OrgTree { directory.current }
@@ -232,7 +260,7 @@ public struct Engine: Sendable {
                         guard fresh else { return }
                         try handler(TimerContext(engine: engine, tx: tx, timer: timer, now: now))
                     }
-                    if fresh { handled += 1; engine.metrics.timerFired(kind: timer.kind, lateness: now.timeIntervalSince(timer.dueAt)) }
+                    if fresh { handled += 1; engine.metrics.timerFired(kind: timer.kind.rawValue, lateness: now.timeIntervalSince(timer.dueAt)) }
                 } catch let poison as TimerPoison {
                     engine.logger.critical("timer that cannot fire put aside", metadata: ["key": "\(timer.key)", "reason": "\(poison.reason)"])
                     try tx.markTimerDead(timer.key, reason: poison.reason, at: now)
@@ -257,7 +285,7 @@ public struct Engine: Sendable {
 /// A feature registers its chat commands (by catalogue id) and its timer kinds, and may do work
 /// once at start-up; services run the hooks without naming any feature.
 protocol Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler])
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler])
     /// Runs once when the bot starts, before the first timer round (e.g. scheduling the month's
     /// deliberation reminders). Failures are the feature's to log; start-up goes on.
     static func start(_ engine: Engine) async
@@ -278,4 +306,9 @@ extension Engine {
     public var commandsWithoutHandler: [String] {
         config.catalogue.map(\.id).filter { commandHandlers[$0] == nil }.sorted()
     }
+
+    /// Why this build must not start, whatever the config: a declared timer kind without a handler,
+    /// a handler for an undeclared kind, a command or timer kind registered by two features.
+    /// Empty when the features' contracts hold (`StartupContractTests`).
+    public var registrationProblems: [String] { featureProblems }
 }

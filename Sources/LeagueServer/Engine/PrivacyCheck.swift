@@ -28,7 +28,7 @@ extension Engine {
         let names = try tx.youthRows(gridIDs: subtree).map(\.name)
         guard let finding = PrivacyScreen.screen(text, names: names) else { return }
         try tx.blankInboundText(context.record.id)
-        try tx.append(EventRecord(at: context.now, kind: "privacy.refused", unitID: context.unit.id, memberID: sender,
+        try tx.append(EventRecord(at: context.now, kind: .privacyRefused, unitID: context.unit.id, memberID: sender,
                                   data: ["command": context.command.id, "finding": finding.rawValue]))
         throw Self.privacyRefusal(finding)
     }
@@ -78,7 +78,7 @@ extension Engine {
         let refusals = (try? tx.countPrivacyRefusals(memberID: sender, since: now.addingTimeInterval(-Self.privacyWindow))) ?? Self.privacyRefusalLimit
         guard refusals < Self.privacyRefusalLimit else { return true }
         try? tx.savepoint {
-            try tx.append(EventRecord(at: now, kind: "privacy.refused", unitID: unit.id, memberID: sender, data: ["command": "plain", "finding": finding.rawValue]))
+            try tx.append(EventRecord(at: now, kind: .privacyRefused, unitID: unit.id, memberID: sender, data: ["command": "plain", "finding": finding.rawValue]))
             let context = CommandContext(engine: self, tx: tx, record: record, org: org, unit: unit, member: member, command: ParsedCommand(id: "plain"))
             if addressed {
                 try context.reply(Self.privacyRefusal(finding).text(config.language), mentionSender: member != nil)

@@ -5,7 +5,7 @@ import LeagueCore
 /// `/看板` (`/dashboard`): a personal, signed, expiring link to the dashboard pages of this group's
 /// unit and below; and the dashboard links other answers carry (/进度 T-n, /查询).
 enum DashboardFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["dashboard"] = dashboard
     }
 

@@ -11,9 +11,9 @@ import Logging
 /// Meetings are recorded by `MeetingRecorder`; the transcript is read back from the inbox at close.
 public enum DeliberationFeature: Feature {
     /// The timer kind of a meeting's auto-close.
-    public static let autoCloseKind = "deliberation-meeting"
+    public static let autoCloseKind = TimerKind.deliberationMeeting
 
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["agenda"] = agenda
         commands["meeting"] = meeting
         commands["topic"] = { try mark(.topic, $0) }
@@ -61,7 +61,7 @@ public enum DeliberationFeature: Feature {
         }
         guard DeliberationSchedule.isRelevant(phase, of: month, at: t.now, settings: settings) else {
             t.engine.logger.notice("deliberation reminder no longer relevant; skipped", metadata: ["key": "\(t.timer.key)"])
-            try t.tx.append(EventRecord(at: t.now, kind: "deliberation.skipped", data: ["key": t.timer.key]))
+            try t.tx.append(EventRecord(at: t.now, kind: .deliberationSkipped, data: ["key": t.timer.key]))
             return
         }
         let day = DeliberationSchedule.day(of: month, settings: settings)
@@ -76,14 +76,14 @@ public enum DeliberationFeature: Feature {
                 let text = DeliberationNotices.reminder(phase, day: day, unit: unit, agenda: agenda, carried: carried, settings: settings, language: lang)
                 try t.tx.enqueue(OutboundMessage(key: "delib:\(month):\(phase.key):\(unit.id)", unitID: unit.id, group: group, text: text), at: t.now)
             }
-            try t.tx.append(EventRecord(at: t.now, kind: "deliberation.\(phase.key)", data: ["month": month.description, "groups": String(units.count)]))
+            try t.tx.append(EventRecord(at: t.now, kind: phase.eventKind, data: ["month": month.description, "groups": String(units.count)]))
         case .due:
             let done = try t.tx.unitsWithMinutes(month: month.description)
             let missing = units.filter { !done.contains($0.id) }
             let notices = DeliberationNotices.missingMinutes(month: month, day: day, missing: missing, org: t.org, settings: settings, language: lang)
             for notice in notices { try t.tx.enqueue(notice, at: t.now) }
             for unit in missing {
-                try t.tx.append(EventRecord(at: t.now, kind: "deliberation.missing", unitID: unit.id, data: ["month": month.description]))
+                try t.tx.append(EventRecord(at: t.now, kind: .deliberationMissing, unitID: unit.id, data: ["month": month.description]))
             }
         }
     }
@@ -145,7 +145,7 @@ public enum DeliberationFeature: Feature {
         for unit in targets {
             try c.tx.insert(AgendaItem(unitID: unit.id, month: month.description, text: text, addedBy: person, sourceUnitID: c.unit.id, addedAt: c.now))
         }
-        try c.log("deliberation.agenda", data: ["month": month.description, "groups": String(targets.count)])
+        try c.log(.deliberationAgenda, data: ["month": month.description, "groups": String(targets.count)])
         if targets.count == 1 && targets[0].id == c.unit.id {
             let count = try c.tx.agendaCount(unitID: c.unit.id, month: month.description)
             try c.reply(c.say("已加入\(date)议事日议程（第\(count)项）。发送 /议程 查看全部。",
@@ -224,7 +224,7 @@ public enum DeliberationFeature: Feature {
         if let at = transition.autoCloseAt {
             try c.tx.schedule(TimerEntry(key: "delib-meeting:\(meeting.id):autoclose", dueAt: at, kind: autoCloseKind, subject: String(meeting.id), step: 0))
         }
-        try c.log("deliberation.meeting.opened", data: ["meeting": String(meeting.id), "month": meeting.month])
+        try c.log(.deliberationMeetingOpened, data: ["meeting": String(meeting.id), "month": meeting.month])
         let agenda = try c.tx.agenda(unitID: c.unit.id, month: DeliberationSchedule.agendaMonth(at: c.now, settings: settings).description)
         var lines = [c.say(
             "🟢 议事 \(meeting.label)「\(title)」开始记录。本群发言都记入纪要；用 /议题 /记录 /决议 /待办 @人 内容 /诉求 内容 标记，/议事 结束 收尾（\(DurationText.human(settings.autoCloseSeconds, language: .zh))未结束将自动结束）。",
@@ -278,7 +278,7 @@ public enum DeliberationFeature: Feature {
                                    ownerName: item.owner?.name, taskID: item.taskID, demandRef: item.demandRef,
                                    meetingID: minutes.id, createdAt: now))
         }
-        try tx.append(EventRecord(at: now, kind: "deliberation.minutes", unitID: minutes.unitID, data: [
+        try tx.append(EventRecord(at: now, kind: .deliberationMinutes, unitID: minutes.unitID, data: [
             "meeting": String(minutes.id), "month": minutes.month, "auto": minutes.autoClosed ? "1" : "0",
             "decisions": String(minutes.items(.agreed).count), "actions": String(minutes.items(.action).count),
             "demands": String(minutes.items(.demand).count),

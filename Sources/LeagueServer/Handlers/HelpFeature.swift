@@ -4,7 +4,7 @@ import LeagueCore
 
 /// `/帮助 [命令]`: the command list and each command's help, straight from the catalogue.
 enum HelpFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["help"] = help
     }
 

@@ -8,7 +8,7 @@ import Logging
 /// releases it, `/登记 姓名 手机号` links a member's own platform account to the roster.
 /// Everything learned goes to the store and reaches the engine through its `OrgDirectory`.
 enum OnboardingFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["bind"] = audited(showOrRefuseBinding)
         commands["unbind"] = audited(unbind)
         commands["register"] = audited(registerMember)
@@ -43,12 +43,12 @@ enum OnboardingFeature: Feature {
     static func fireUnboundNotice(_ t: TimerContext) throws {
         try ensureScheduled(t.tx, config: t.config, now: t.now)
         guard t.config.onboarding.unboundNotice != nil else {
-            try t.tx.append(EventRecord(at: t.now, kind: "onboard.unbound-notice.skipped", data: ["week": t.timer.subject, "reason": "switched off"]))
+            try t.tx.append(EventRecord(at: t.now, kind: .unboundNoticeSkipped, data: ["week": t.timer.subject, "reason": "switched off"]))
             return
         }
         guard UnboundNotice.isRelevant(due: t.timer.dueAt, at: t.now) else {
             t.engine.logger.notice("weekly unbound-groups notice missed by more than a day; skipped", metadata: ["key": "\(t.timer.key)"])
-            try t.tx.append(EventRecord(at: t.now, kind: "onboard.unbound-notice.skipped", data: ["week": t.timer.subject, "reason": "late"]))
+            try t.tx.append(EventRecord(at: t.now, kind: .unboundNoticeSkipped, data: ["week": t.timer.subject, "reason": "late"]))
             return
         }
         let notices = UnboundNotice.notices(t.org, language: t.config.language)
@@ -59,7 +59,7 @@ enum OnboardingFeature: Feature {
                                              text: notice.text, mentions: TaskPolicy.mentions(of: admins, platform: group.platform)), at: t.now)
         }
         let unbound = t.org.units.filter { $0.group == nil }.count
-        try t.tx.append(EventRecord(at: t.now, kind: "onboard.unbound-notice", data: ["week": t.timer.subject, "groups": String(notices.count), "unbound": String(unbound)]))
+        try t.tx.append(EventRecord(at: t.now, kind: .unboundNotice, data: ["week": t.timer.subject, "groups": String(notices.count), "unbound": String(unbound)]))
     }
 
     /// A refusal that is written to the audit log: it must outlive the handler's savepoint.
@@ -162,7 +162,7 @@ enum OnboardingFeature: Feature {
         try tx.bindChat(binding)
         try tx.markCodeUsed(hash: stored.hash, at: now, in: "\(message.platform):\(message.chat)")
         try tx.appendAudit(AuditEntry(at: now, actor: actor, unitID: unit.id, action: "onboard.bind", detail: "\(message.platform):\(message.chat)"))
-        try tx.append(EventRecord(at: now, kind: "onboard.bound", unitID: unit.id, data: ["platform": message.platform, "chat": message.chat]))
+        try tx.append(EventRecord(at: now, kind: .onboardBound, unitID: unit.id, data: ["platform": message.platform, "chat": message.chat]))
         let directory = engine.directory
         tx.afterCommit { directory.invalidate() }
         // The unit as it will be once committed: the new chat, the robot credentials org.yaml gave it.
@@ -237,7 +237,7 @@ enum OnboardingFeature: Feature {
             throw Refusal(zh: "\(target.name)还没有绑定群。", en: "\(target.name) has no group bound.")
         }
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: target.id, action: "onboard.unbind", detail: "\(removed.platform):\(removed.chat)"))
-        try c.log("onboard.unbound", unitID: target.id, data: ["platform": removed.platform, "chat": removed.chat])
+        try c.log(.onboardUnbound, unitID: target.id, data: ["platform": removed.platform, "chat": removed.chat])
         let directory = c.engine.directory
         c.tx.afterCommit { directory.invalidate() }
         try c.reply(c.say("已解除\(c.org.path(of: target.id))与群的绑定。该单位可以用新的绑定码绑定到别的群（请向区团委要新码）。",
@@ -282,7 +282,7 @@ enum OnboardingFeature: Feature {
         }
         try c.tx.registerMemberID(MemberIDRecord(platform: message.platform, userID: message.sender, memberID: member.id, registeredAt: c.now))
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: member.unitID, action: "onboard.register", detail: "\(member.id) (\(masked))"))
-        try c.log("onboard.registered", unitID: member.unitID, data: ["member": member.id, "platform": message.platform])
+        try c.log(.onboardRegistered, unitID: member.unitID, data: ["member": member.id, "platform": message.platform])
         let directory = c.engine.directory
         c.tx.afterCommit { directory.invalidate() }
         try c.reply(c.say("✅ 登记成功：\(member.name)（\(masked)），\(c.org.path(of: member.unitID))。今后您在群里的“收到”和命令都会计入。",

@@ -4,10 +4,10 @@ import LeagueCore
 
 /// Youth registry queries, demands, the monthly assessment: /诉求, /查询 and the demand escalation timer.
 enum RegistryFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["demand"] = demand
         commands["query"] = query
-        timers["demand-step"] = escalate
+        timers[.demandStep] = escalate
     }
 
     static func settings(_ c: CommandContext) -> RegistrySettings { c.config.registry }
@@ -96,19 +96,10 @@ enum RegistryFeature: Feature {
         default:
             break
         }
-        try c.log("demand.\(pastTense(c.command.sub))", unitID: demand.unitID, data: data)
+        try c.log(action.eventKind, unitID: demand.unitID, data: data)
     }
 
-    static func pastTense(_ sub: String?) -> String {
-        switch sub {
-        case "publish": return "published"
-        case "claim": return "claimed"
-        case "progress": return "progress"
-        case "resolve": return "resolved"
-        case "close": return "closed"
-        default: return sub ?? "changed"
-        }
-    }
+
 
     /// Tells the collecting unit's group about a change made elsewhere.
     static func notifyOrigin(_ c: CommandContext, demand: Demand, zh: String, en: String) throws {
@@ -132,7 +123,7 @@ enum RegistryFeature: Feature {
         guard !demand.text.isEmpty else { throw Refusal(zh: "请写明诉求内容，不只是类别。", en: "Write the demand itself, not only its category.") }
         try c.tx.insert(demand)
         if let timer = transition.timer { try c.tx.schedule(timer) }
-        try c.log("demand.created", unitID: c.unit.id, data: ["demand": String(id), "category": demand.category ?? "", "source": demand.source])
+        try c.log(.demandCreated, unitID: c.unit.id, data: ["demand": String(id), "category": demand.category ?? "", "source": demand.source])
         // During an open deliberation meeting the demand also goes into the minutes.
         let inMinutes = try DeliberationFeature.recordDemandIfMeetingOpen(c, text: text, demandRef: demand.label)
         let category = demand.category.map { c.say("，类别：\($0)", ", category: \($0)") } ?? ""
@@ -253,11 +244,11 @@ enum RegistryFeature: Feature {
         for event in try c.tx.events(from: range.start, to: c.now.addingTimeInterval(1)) {
             guard let unit = event.unitID, ids.contains(unit) else { continue }
             switch event.kind {
-            case "target.assigned" where event.data["kind"] != "report": assigned += 1
-            case "task.ack":
+            case .targetAssigned where event.data["kind"] != "report": assigned += 1
+            case .taskAck:
                 acked += 1
                 if event.data["late"] == "1" { late += 1 }
-            case "task.breach": breached.insert("\(event.taskID ?? 0):\(unit)")
+            case .taskBreach: breached.insert("\(event.taskID ?? 0):\(unit)")
             default: break
             }
         }
@@ -277,27 +268,18 @@ enum RegistryFeature: Feature {
         return lines.joined(separator: "\n")
     }
 
-    /// The units with minutes for a month: the deliberation feature's closed meetings, plus `minutes.recorded` events.
-    static func unitsWithMinutes(_ tx: any StoreTransaction, month: String, events: [EventRecord]) throws -> Set<String> {
-        var units = try tx.unitsWithMinutes(month: month)
-        for event in events where event.kind == "minutes.recorded" {
-            if let unit = event.unitID { units.insert(unit) }
-        }
-        return units
-    }
-
     static func assessmentAnswer(_ c: CommandContext, _ target: OrgUnit, _ month: String) throws -> String {
         guard let range = RegistryScope.monthRange(month, timeZone: c.config.timeZone) else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
         let events = try c.tx.events(from: range.start, to: range.end)
-        let minutes = try unitsWithMinutes(c.tx, month: month, events: events)
+        let minutes = try c.tx.unitsWithMinutes(month: month)
         let report = Assessment.compute(events: events, org: c.org, scopeUnitID: target.id, minutesUnitIDs: minutes, month: month,
                                         settings: settings(c).assessment)
         return report.chat(org: c.org, language: c.language, link: nil)
     }
 
     static func minutesAnswer(_ c: CommandContext, _ target: OrgUnit, _ month: String) throws -> String {
-        guard let range = RegistryScope.monthRange(month, timeZone: c.config.timeZone) else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
-        let minutes = try unitsWithMinutes(c.tx, month: month, events: try c.tx.events(from: range.start, to: range.end))
+        guard RegistryScope.monthRange(month, timeZone: c.config.timeZone) != nil else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
+        let minutes = try c.tx.unitsWithMinutes(month: month)
         let units = subtree(c, target)
         let grids = units.filter { c.org.children(of: $0.id).isEmpty }
         if grids.count == 1, grids[0].id == target.id {
@@ -324,7 +306,7 @@ enum RegistryFeature: Feature {
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
         if let next = result.next { try t.tx.schedule(next) }
         if result.becameOverdue {
-            try t.tx.append(EventRecord(at: t.now, kind: "demand.overdue", unitID: demand.unitID,
+            try t.tx.append(EventRecord(at: t.now, kind: .demandOverdue, unitID: demand.unitID,
                                         data: ["demand": String(demand.id), "state": demand.state.rawValue, "holder": demand.holderUnitID]))
         }
     }

@@ -4,7 +4,7 @@ import LeagueCore
 
 /// The task loop: /任务, 收到, /上报, /认领, /完成, /撤销, /进度 and the escalation timer.
 enum TaskFeature: Feature {
-    static func register(commands: inout [String: CommandHandler], timers: inout [String: TimerHandler]) {
+    static func register(commands: inout [String: CommandHandler], timers: inout [TimerKind: TimerHandler]) {
         commands["task"] = dispatch
         commands["ack"] = acknowledge
         commands["report"] = report
@@ -12,7 +12,7 @@ enum TaskFeature: Feature {
         commands["done"] = done
         commands["cancel"] = cancel
         commands["status"] = status
-        timers["task-step"] = escalate
+        timers[.taskStep] = escalate
     }
 
     /// `/任务 [紧急] [@目标 …] 内容`
@@ -64,11 +64,11 @@ enum TaskFeature: Feature {
         try c.tx.insert(creation.targets)
         for notice in creation.notices { try c.tx.enqueue(notice, at: c.now) }
         if let timer = creation.timer { try c.tx.schedule(timer) }
-        try c.log(task.kind == .dispatch ? "task.created" : "report.created", taskID: task.id, data: [
+        try c.log(task.kind == .dispatch ? .taskCreated : .reportCreated, taskID: task.id, data: [
             "urgent": task.urgent ? "1" : "0", "targets": String(creation.targets.count), "target_seconds": String(Int(task.targetSeconds)),
         ])
         for target in creation.targets {
-            try c.tx.append(EventRecord(at: c.now, kind: "target.assigned", taskID: task.id, unitID: target.unitID, data: ["kind": task.kind.rawValue]))
+            try c.tx.append(EventRecord(at: c.now, kind: .targetAssigned, taskID: task.id, unitID: target.unitID, data: ["kind": task.kind.rawValue]))
         }
     }
 
@@ -108,7 +108,7 @@ enum TaskFeature: Feature {
         let ack = TaskPolicy.acknowledge(task: task, target: target, by: member, org: c.org, settings: c.settings, now: c.now)
         try c.tx.update(ack.target)
         for notice in ack.notices { try c.tx.enqueue(notice, at: c.now) }
-        try c.log("task.ack", taskID: task.id, data: [
+        try c.log(.taskAck, taskID: task.id, data: [
             "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
         ])
     }
@@ -144,7 +144,7 @@ enum TaskFeature: Feature {
                                              priority: task.priority), at: c.now)
         }
         try c.reply(c.say("已认领 \(task.label)。处理完毕后发送 /完成 \(task.label) 说明。", "You claimed \(task.label). Send /done \(task.label) with a note when it is handled."))
-        try c.log("report.claimed", taskID: id, data: [
+        try c.log(.reportClaimed, taskID: id, data: [
             "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
         ])
     }
@@ -169,7 +169,7 @@ enum TaskFeature: Feature {
                                              priority: task.priority), at: c.now)
         }
         try c.reply(c.say("\(task.label) 已完成。", "\(task.label) is done."))
-        try c.log("task.done", taskID: id, data: ["kind": task.kind.rawValue])
+        try c.log(.taskDone, taskID: id, data: ["kind": task.kind.rawValue])
     }
 
     /// `/撤销 T-n`
@@ -192,7 +192,7 @@ enum TaskFeature: Feature {
                                              priority: task.priority), at: c.now)
         }
         try c.reply(c.say("\(task.label) 已撤销。", "\(task.label) is cancelled."))
-        try c.log("task.cancelled", taskID: id)
+        try c.log(.taskCancelled, taskID: id)
     }
 
     /// `/进度 [T-n]`
@@ -247,7 +247,7 @@ enum TaskFeature: Feature {
             try t.tx.insert(record)
             if record.step >= 1 {
                 for unitID in record.lateUnitIDs {
-                    try t.tx.append(EventRecord(at: t.now, kind: "task.breach", taskID: id, unitID: unitID, data: ["step": String(record.step)]))
+                    try t.tx.append(EventRecord(at: t.now, kind: .taskBreach, taskID: id, unitID: unitID, data: ["step": String(record.step)]))
                 }
             }
         }

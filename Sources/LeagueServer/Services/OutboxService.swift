@@ -97,7 +97,7 @@ public struct OutboxService: Service {
             try await engine.store.write { tx in
                 for bad in undecodable {
                     try tx.markDead(bad.id, attempts: 0, error: bad.reason, at: wall)
-                    try tx.append(EventRecord(at: wall, kind: "outbox.dead", data: ["key": bad.key, "reason": bad.reason]))
+                    try tx.append(EventRecord(at: wall, kind: .outboxDead, data: ["key": bad.key, "reason": bad.reason]))
                 }
             }
             for bad in due.undecodable {
@@ -335,7 +335,7 @@ public struct OutboxService: Service {
         let admins = root.members.filter { $0.has(.admin) }
         try tx.enqueue(OutboundMessage(key: "dead:\(message.key)", unitID: root.id, group: group, text: text,
                                        mentions: TaskPolicy.mentions(of: admins, platform: group.platform), priority: .urgent), at: now)
-        try tx.append(EventRecord(at: now, kind: "outbox.dead", unitID: message.unitID, data: ["key": message.key, "reason": reason]))
+        try tx.append(EventRecord(at: now, kind: .outboxDead, unitID: message.unitID, data: ["key": message.key, "reason": reason]))
     }
 }
 

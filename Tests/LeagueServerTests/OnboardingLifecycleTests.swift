@@ -173,6 +173,11 @@ import Testing
         }
     }
 
+}
+
+/// A binding made with a code survives a SIGHUP reload of a child-process `leagueops serve`.
+@Suite(.serialized, .tags(.process))
+struct OnboardingLifecycleProcessTests {
     @Test func serveKeepsABindingMadeWithACodeAcrossASIGHUPThatRenamesAndMovesItsUnit() async throws {
         guard let binary = leagueopsBinary() else {
             Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
@@ -187,7 +192,7 @@ import Testing
             try onboardingOrgYAML.write(toFile: orgPath, atomically: true, encoding: .utf8)
             // The code, as an operator prints it before starting the bot.
             let codesFile = folder.appendingPathComponent("codes.csv").path
-            let printed = try InstalledBinaryTests.run(binary, ["org", "codes", "--config", config, "--unit", "g3", "--format", "csv", "--out", codesFile], in: folder.path)
+            let printed = try InstalledBinaryProcessTests.run(binary, ["org", "codes", "--config", config, "--unit", "g3", "--format", "csv", "--out", codesFile], in: folder.path)
             #expect(printed.status == 0, "\(printed.err)")
             let row = try #require(try String(contentsOfFile: codesFile, encoding: .utf8).split(separator: "\r\n").dropFirst().first)
             let code = String(row.split(separator: ",")[3])
@@ -197,7 +202,7 @@ import Testing
             #expect(await bot.say("/绑定 \(code)", in: "chat-g3", from: "u-z", id: "bind-1") == 200)
             try await platform.wait("bound") { $0.contains { $0.group == "chat-g3" && $0.text.contains("解放路社区 › 第3网格") } }
 
-            try Self.movedOrg(removeG2: false).write(toFile: orgPath, atomically: true, encoding: .utf8)
+            try OnboardingLifecycleTests.movedOrg(removeG2: false).write(toFile: orgPath, atomically: true, encoding: .utf8)
             kill(bot.process.processIdentifier, SIGHUP)
             // The reload is done when the new community's chat is heard; its task reaches the moved grid's chat.
             let deadline = Date().addingTimeInterval(20)

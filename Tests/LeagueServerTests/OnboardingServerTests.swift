@@ -231,7 +231,7 @@ struct OnboardingServerTests {
 }
 
 /// The real `leagueops` binary with a config outside the checkout, run from another folder.
-@Suite struct InstalledBinaryTests {
+@Suite(.tags(.process)) struct InstalledBinaryProcessTests {
     static func run(_ binary: String, _ arguments: [String], in folder: String) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -323,6 +323,11 @@ struct OnboardingServerTests {
         }
     }
 
+}
+
+/// `leagueops serve` as a child process reloads org.yaml on SIGHUP.
+@Suite(.serialized, .tags(.process))
+struct OrgReloadProcessTests {
     @Test func serveReloadsOnSIGHUP() async throws {
         guard let binary = leagueopsBinary() else {
             Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")

@@ -158,8 +158,8 @@ struct SecurityAtRestTests {
 
 /// Issue 11 point 3 over the app send paths: stream and long connections (real sockets on loopback,
 /// so it runs with the socket-timing suites in `.ci/run`).
-@Suite(.serialized)
-struct SecurityStreamAtRestTests {
+@Suite(.serialized, .tags(.timed))
+struct SecurityStreamAtRestTimedTests {
     @Test func appSendsOverStreamAndLongConnectionsLeaveNoCredentialNorMobileInTheDatabase() async throws {
         // The cross-platform tree (DingTalk Stream, Feishu and WeCom long connections, no webhook
         // robot) with mobiles for the members the notices mention.

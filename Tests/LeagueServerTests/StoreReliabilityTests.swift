@@ -231,7 +231,7 @@ struct StoreReliabilityTests {
         var logger = Logger(label: "cap")
         logger.logLevel = .critical
         let app = try LeagueApp(config: config, store: store, transport: FakeTransport(), logger: logger, answerWithin: 0.5, ingestQueue: (3, 1 << 20))
-        let released = try await FaultStoreAndPlatformTests.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
+        let released = try await FaultStoreAndPlatformTimedTests.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
         func message(_ id: Int) -> ChatMessage {
             ChatMessage(platform: "generic", chat: "chat-g1", sender: "u-g1", text: "收到", messageID: "cap-\(id)", sentAt: Date())
         }

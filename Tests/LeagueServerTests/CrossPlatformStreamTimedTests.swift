@@ -80,8 +80,8 @@ private struct TwoGatewayTransport: HTTPTransport {
     }
 }
 
-@Suite("One task across DingTalk Stream, Feishu and WeCom long connections", .serialized)
-struct CrossPlatformStreamTests {
+@Suite("One task across DingTalk Stream, Feishu and WeCom long connections", .serialized, .tags(.timed))
+struct CrossPlatformStreamTimedTests {
     /// /任务 typed in the district's DingTalk group over Stream reaches the grids on Feishu and WeCom
     /// through their apps; 收到 comes back over each long connection; the grid that stays silent is
     /// reported to its community's DingTalk group once the 3-minute target is missed.

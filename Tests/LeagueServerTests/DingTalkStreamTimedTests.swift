@@ -109,8 +109,8 @@ final class StreamBot: Stoppable, @unchecked Sendable {
     }
 }
 
-@Suite("DingTalk Stream mode against a scripted gateway", .serialized)
-struct DingTalkStreamTests {
+@Suite("DingTalk Stream mode against a scripted gateway", .serialized, .tags(.timed))
+struct DingTalkStreamTimedTests {
     @Test func pushIsCommittedThenAckedAndNoticesGoThroughTheAppAndTheCustomRobot() async throws {
         let gateway = FakeDingTalkGateway()
         try await gateway.start()
@@ -261,7 +261,7 @@ struct DingTalkStreamTests {
 }
 
 /// The whole fault script on one connection (runs serialized with the other stream tests).
-extension DingTalkStreamTests {
+extension DingTalkStreamTimedTests {
     /// Silence, a failing store, a lost ACK, a rotation with a push on the old socket: every push is
     /// committed once and ACKed, nothing is lost, nothing processed twice.
     @Test func survivesTheFaultScriptWithNothingLostAndNothingTwice() async throws {

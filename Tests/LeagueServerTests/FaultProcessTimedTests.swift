@@ -5,8 +5,8 @@ import LeagueTestSupport
 import Testing
 
 /// Crash and stop tests against the real `leagueops serve` as a child process on loopback.
-@Suite(.serialized)
-struct FaultProcessTests {
+@Suite(.serialized, .tags(.timed, .process))
+struct FaultProcessTimedTests {
     /// Sends `count` messages over `workers` concurrent senders; returns the ids answered 2xx.
     static func load(_ bot: ChildBot, count: Int, workers: Int, prefix: String) async -> [String] {
         await withTaskGroup(of: [String].self) { group in

@@ -8,8 +8,8 @@ import ServiceLifecycle
 import Testing
 
 /// Issue 10, point 9: SIGTERM stops `leagueops serve` at once, exit 0, and loses nothing pending.
-@Suite(.serialized)
-struct StopPromptlyTests {
+@Suite(.serialized, .tags(.timed, .process))
+struct StopPromptlyTimedTests {
     /// A loopback port nobody listens on (a platform that is down: connections are refused).
     static func closedPort() async throws -> Int {
         let platform = FakePlatform()
@@ -99,8 +99,8 @@ struct StopPromptlyTests {
 
 /// Issue 10, points 5 and 10 against the real executable: one writer per store, chat never takes a
 /// served store, and a backup taken while serving.
-@Suite(.serialized)
-struct OneWriterProcessTests {
+@Suite(.serialized, .tags(.timed, .process))
+struct OneWriterProcessTimedTests {
     /// Runs `leagueops` with arguments (stdin closed); returns the exit status and stderr.
     static func run(_ binary: String, _ arguments: [String], timeout: Double = 30) throws -> (status: Int32, stderr: String, stdout: String) {
         let process = Process()

@@ -6,7 +6,7 @@ import Testing
 /// call of a running bot: no console errors, SVG charts present, the roll call changes after a 收到.
 /// Screenshots go to `.build/test-output/DashboardBrowserTests/`. Skipped, with a message, when
 /// chromium is not installed.
-@Suite(.serialized) struct DashboardBrowserTests {
+@Suite(.serialized, .tags(.process)) struct DashboardBrowserProcessTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let output = repositoryRoot.appendingPathComponent(".build/test-output/DashboardBrowserTests")
 
@@ -41,7 +41,7 @@ import Testing
 
     @Test func overviewAndRollCallInHeadlessChromium() async throws {
         guard Self.chromium != nil else {
-            print("⚠️ DashboardBrowserTests skipped: chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+            print("⚠️ DashboardBrowserProcessTests skipped: chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
             return
         }
         try FileManager.default.createDirectory(at: Self.output, withIntermediateDirectories: true)

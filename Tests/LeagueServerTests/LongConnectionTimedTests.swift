@@ -14,8 +14,8 @@ let longConnectionOrgYAML = testOrgYAML
     .replacingOccurrences(of: "group: {platform: generic, chat: chat-g2}", with: "group: {platform: wecom, chat: wc_g2}")
     .replacingOccurrences(of: "ids: {generic: u-g2}", with: "ids: {wecom: wu_g2}")
 
-@Suite("Feishu and WeCom long connections against scripted fake gateways", .serialized)
-struct LongConnectionTests {
+@Suite("Feishu and WeCom long connections against scripted fake gateways", .serialized, .tags(.timed))
+struct LongConnectionTimedTests {
     func config(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") throws -> String {
         try writeTestConfig(orgYAML: longConnectionOrgYAML, morePlatforms: """
               feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 2s, backoff: 50ms\(feishu)}
@@ -150,7 +150,7 @@ struct LongConnectionTests {
         let bot = try await TestBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
         try await eventually("Feishu connected") { self.state(bot, "feishu") == "connected" }
         let sqlite = try ConfigLoader.load(path: path).store.sqlitePath
-        let released = try await FaultStoreAndPlatformTests.holdExclusiveLock(path: sqlite, seconds: 6)
+        let released = try await FaultStoreAndPlatformTimedTests.holdExclusiveLock(path: sqlite, seconds: 6)
         let push = FakeGateway.event(messageID: "om_4", chat: "oc_g1", sender: "ou_g1", text: "收到", seqID: 30, logID: 4)[0]
         try await gateway.push(push)
         try await Task.sleep(for: .milliseconds(3200))

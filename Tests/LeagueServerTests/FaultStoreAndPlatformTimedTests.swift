@@ -11,8 +11,8 @@ import Logging
 import Testing
 
 /// The platform failing, the database locked or full, and the auditor — in process, on loopback.
-@Suite(.serialized)
-struct FaultStoreAndPlatformTests {
+@Suite(.serialized, .tags(.timed))
+struct FaultStoreAndPlatformTimedTests {
     @Test func platformFailuresThenRecoveryLoseNothing() async throws {
         let transport = FlakyTransport()
         // Refused, 500, timeout, rate limit: every kind fails at least once before the platform recovers.

@@ -3,7 +3,8 @@ import LeagueServer
 import LeagueTestSupport
 import Testing
 
-struct DoorbellTests {
+@Suite(.tags(.timed))
+struct DoorbellTimedTests {
     @Test func aRingWakesAWaiterAndARingWithNobodyWaitingIsKept() async {
         let bell = Doorbell()
         bell.ring()

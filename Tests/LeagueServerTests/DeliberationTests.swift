@@ -23,14 +23,14 @@ private struct DelibRig {
     var clock: ManualClock { bot.clock }
     var engine: Engine { bot.app.engine }
 
-    init(at start: Date) async throws {
+    init(at start: Date, seams: Seams = .live) async throws {
         path = try writeTestConfig()
-        bot = try await TestBot(configPath: path, mode: .engine, clock: ManualClock(start))
+        bot = try await TestBot(configPath: path, mode: .engine, clock: ManualClock(start), seams: seams)
     }
 
     /// A new engine on the same store, then the start-up hook, as after a restart.
     mutating func restart() async throws {
-        bot = try await TestBot(configPath: path, mode: .engine, store: bot.store, clock: bot.clock)
+        bot = try await TestBot(configPath: path, mode: .engine, store: bot.store, clock: bot.clock, seams: engine.seams)
         await DeliberationFeature.ensureScheduled(engine: engine)
     }
 
@@ -107,6 +107,23 @@ struct DeliberationEngineTests {
         #expect(g1.contains("1. 讨论暑托班场地") && g1.contains("2. 走访困境青少年家庭"))
         #expect(g2.contains("1. 走访困境青少年家庭") && !g2.contains("暑托班"))
         #expect(!c1.contains("走访困境青少年家庭") && c1.contains("暂无议程"))
+    }
+
+    /// Deliberation makes tasks only through the declared seam: given another `saveTask`, a meeting's
+    /// action reaches it and the task feature's tables stay empty.
+    @Test func aMeetingActionBecomesATaskThroughTheDeclaredSeam() async throws {
+        let saved = Recorder<TaskPolicy.Creation>()
+        var seams = Seams.live
+        seams.saveTask = { creation, _ in saved.append(creation) }
+        var rig = try await DelibRig(at: utc("2026-11-09T11:00:00Z"), seams: seams)
+        try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
+        try await rig.say("/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
+        let creations = saved.values
+        #expect(creations.count == 1)
+        #expect(creations.first?.task.text.contains("周五前确认场地") == true)
+        #expect(creations.first?.targets.map(\.unitID) == ["g1"])
+        let stored = try await rig.store.read { try $0.task(creations.first?.task.id ?? 0) }
+        #expect(stored == nil, "the task feature's save was bypassed, so nothing but the seam stored it")
     }
 
     @Test func aFullMeetingProducesMinutesAndTasksAndCarriesOpenActions() async throws {
@@ -243,4 +260,12 @@ extension TestBot {
     fileprivate func get(_ path: String) async throws -> (Int, String) {
         try await loopback("GET", port: port, path: path)
     }
+}
+
+/// Collects values handed to a closure from any thread.
+final class Recorder<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Value] = []
+    func append(_ value: Value) { lock.withLock { stored.append(value) } }
+    var values: [Value] { lock.withLock { stored } }
 }

@@ -170,6 +170,11 @@ public struct OrgTree: Sendable {
         return result
     }
 
+    /// True when `member` is an admin of `unitID` or of a unit above it.
+    public func isAdmin(_ member: Member, over unitID: String) -> Bool {
+        member.has(.admin) && isInSubtree(unitID, of: member.unitID)
+    }
+
     /// True when `id` is `ancestorID` or lies below it.
     public func isInSubtree(_ id: String, of ancestorID: String) -> Bool {
         lineage(of: id).contains { $0.id == ancestorID }

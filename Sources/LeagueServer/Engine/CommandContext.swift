@@ -32,6 +32,8 @@ public struct CommandContext {
     public var config: BotConfig { engine.config }
     public var language: Language { engine.config.language }
     public var settings: TaskSettings { engine.config.tasks }
+    /// What this feature may ask of the others (`Seams`).
+    public var seams: Seams { engine.seams }
 
     /// The sender, or a refusal for an unregistered one.
     public func requireMember() throws(Refusal) -> Member {

@@ -21,6 +21,8 @@ public struct Engine: Sendable {
     public let metrics: LeagueMetrics
     /// Where the org is looked up: org.yaml with the bindings learned in chat (`/绑定`, `/登记`).
     public let directory: OrgDirectory
+    /// How features reach each other (`Seams.live` unless a test gives others).
+    public let seams: Seams
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [TimerKind: TimerHandler]
     /// What is wrong with the features' registrations; start-up refuses to go on with any.
@@ -28,8 +30,9 @@ public struct Engine: Sendable {
 
     /// - Parameter extraTimers: more timer kinds (tests add failing ones).
     public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger,
-                extraTimers: [TimerKind: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics()) {
+                extraTimers: [TimerKind: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics(), seams: Seams = .live) {
         self.metrics = metrics
+        self.seams = seams
         self.config = config
         self.parser = CommandParser(catalogue: config.catalogue, ackPhrases: config.ackPhrases, botNames: config.botNames)
         self.store = store
@@ -132,7 +135,7 @@ public struct Engine: Sendable {
         guard let unit = unit(for: message) else {
             // Only a binding code is heard from a chat no unit is bound to.
             if case .command(let command) = parser.parse(message.text, mentionsBot: message.mentionsBot), command.id == "bind" {
-                OnboardingFeature.bindUnboundChat(engine: self, tx: tx, record: record, org: org, command: command)
+                seams.bindUnboundChat(self, tx, record, org, command)
                 return
             }
             logger.info("message from an unbound chat ignored", metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])

@@ -30,17 +30,6 @@ enum DashboardFeature: Feature {
         return base + DashboardPaths(prefix: "", pass: pass).href(page, params)
     }
 
-    /// The dashboard line of a /查询 answer: the page showing the same figures (none for youth counts).
-    static func queryLine(_ c: CommandContext, sub: String, unitID: String, month: String) -> String {
-        switch sub {
-        case "tasks": return line(c, page: "", params: [("u", unitID)])
-        case "assessment": return line(c, page: "assessment", params: [("u", unitID), ("month", month)])
-        case "minutes": return line(c, page: "minutes", params: [("u", unitID), ("month", month)])
-        case "demands": return line(c, page: "demands", params: [("u", unitID)])
-        default: return ""
-        }
-    }
-
     /// `\n看板：<url>` for an answer in chat, or nothing (no public URL, unregistered sender, outside scope).
     static func line(_ c: CommandContext, page: String, params: [(String, String)] = []) -> String {
         guard let (member, scope) = try? scope(c), let url = try? url(c, member: member, scope: scope, page: page, params: params) else { return "" }

@@ -85,11 +85,11 @@ enum RegistryFeature: Feature {
             try notifyOrigin(c, demand: next, zh: "🔄 诉求 \(next.label) 进展：\(next.note ?? "")", en: "🔄 Demand \(next.label) progress: \(next.note ?? "")")
             try c.reply(c.say("已记录 \(next.label) 的进展。", "Progress on \(next.label) recorded."))
         case "resolve":
-            try DeliberationFeature.demandClosed(c.tx, demandRef: next.label, at: c.now)
+            _ = try c.seams.demandSettled(c.tx, next.label, c.now)
             try notifyOrigin(c, demand: next, zh: "✅ 诉求 \(next.label) 已解决：\(next.note ?? "")", en: "✅ Demand \(next.label) is resolved: \(next.note ?? "")")
             try c.reply(c.say("\(next.label) 已解决。", "\(next.label) is resolved."))
         case "close":
-            try DeliberationFeature.demandClosed(c.tx, demandRef: next.label, at: c.now)
+            _ = try c.seams.demandSettled(c.tx, next.label, c.now)
             data["reason"] = next.note
             try notifyOrigin(c, demand: next, zh: "🚫 诉求 \(next.label) 已关闭：\(next.note ?? "")", en: "🚫 Demand \(next.label) was closed: \(next.note ?? "")")
             try c.reply(c.say("\(next.label) 已关闭，原因：\(next.note ?? "")", "\(next.label) is closed: \(next.note ?? "")"))
@@ -125,7 +125,7 @@ enum RegistryFeature: Feature {
         if let timer = transition.timer { try c.tx.schedule(timer) }
         try c.log(.demandCreated, unitID: c.unit.id, data: ["demand": String(id), "category": demand.category ?? "", "source": demand.source])
         // During an open deliberation meeting the demand also goes into the minutes.
-        let inMinutes = try DeliberationFeature.recordDemandIfMeetingOpen(c, text: text, demandRef: demand.label)
+        let inMinutes = try c.seams.noteDemandInOpenMeeting(c, text, demand.label)
         let category = demand.category.map { c.say("，类别：\($0)", ", category: \($0)") } ?? ""
         let minutes = inMinutes ? c.say("已记入本次议事纪要。", " It is in the minutes of the open meeting.") : ""
         try c.reply(c.say("已登记诉求 \(demand.label)\(category)。\(minutes)需要上级协调时发送 /诉求 发布 \(demand.label)。",
@@ -209,7 +209,7 @@ enum RegistryFeature: Feature {
             }
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
                                             detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
-            try c.reply(text + DashboardFeature.queryLine(c, sub: sub, unitID: target.id, month: month))
+            try c.reply(text + dashboardLine(c, sub: sub, unitID: target.id, month: month))
         } catch let refusal as Refusal {
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
                                             detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
@@ -266,6 +266,17 @@ enum RegistryFeature: Feature {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The dashboard line of a /查询 answer: the page showing the same figures (none for youth counts).
+    static func dashboardLine(_ c: CommandContext, sub: String, unitID: String, month: String) -> String {
+        switch sub {
+        case "tasks": return c.seams.dashboardLine(c, "", [("u", unitID)])
+        case "assessment": return c.seams.dashboardLine(c, "assessment", [("u", unitID), ("month", month)])
+        case "minutes": return c.seams.dashboardLine(c, "minutes", [("u", unitID), ("month", month)])
+        case "demands": return c.seams.dashboardLine(c, "demands", [("u", unitID)])
+        default: return ""
+        }
     }
 
     static func assessmentAnswer(_ c: CommandContext, _ target: OrgUnit, _ month: String) throws -> String {

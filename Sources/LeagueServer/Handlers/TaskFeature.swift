@@ -154,7 +154,7 @@ enum TaskFeature: Feature {
         let member = try c.requireMember()
         guard let id = c.command.ref("T"), var task = try c.tx.task(id) else { throw Refusal.noTask(c.command.ref("T") ?? 0) }
         guard task.status == .open else { throw Refusal(zh: "\(task.label) 已结束。", en: "\(task.label) is already closed.") }
-        let allowed = member.id == task.issuerID || member.id == task.claimedBy || isAdminAbove(member, unitID: task.issuerUnitID, org: c.org)
+        let allowed = member.id == task.issuerID || member.id == task.claimedBy || c.org.isAdmin(member, over: task.issuerUnitID)
             || (task.kind == .report && member.unitID == task.claimedUnitID)
         guard allowed else { throw Refusal.notAllowed("完成 \(task.label)（发起人、认领人或上级管理员可以）", "close \(task.label) (its issuer, claimer or an admin above can)") }
         task.status = .done
@@ -177,7 +177,7 @@ enum TaskFeature: Feature {
         let member = try c.requireMember()
         guard let id = c.command.ref("T"), var task = try c.tx.task(id) else { throw Refusal.noTask(c.command.ref("T") ?? 0) }
         guard task.status == .open else { throw Refusal(zh: "\(task.label) 已结束。", en: "\(task.label) is already closed.") }
-        guard member.id == task.issuerID || isAdminAbove(member, unitID: task.issuerUnitID, org: c.org) else {
+        guard member.id == task.issuerID || c.org.isAdmin(member, over: task.issuerUnitID) else {
             throw Refusal.notAllowed("撤销 \(task.label)（发起人或发起单位及以上的管理员可以）", "cancel \(task.label) (its issuer or an admin of the issuing unit or above can)")
         }
         task.status = .cancelled
@@ -208,7 +208,7 @@ enum TaskFeature: Feature {
                 throw Refusal(zh: "\(task.label) 不在本单位的范围内。", en: "\(task.label) is outside your part of the tree.")
             }
             let text = TaskPolicy.rollCall(task: task, targets: targets, steps: try c.tx.escalations(ofTask: id), org: c.org, settings: c.settings, now: c.now)
-            try c.reply(text + DashboardFeature.line(c, page: "task/\(id)"))
+            try c.reply(text + c.seams.dashboardLine(c, "task/\(id)", []))
             return
         }
         let tasks = try c.tx.openTasks(involving: c.unit.id, limit: 20)
@@ -255,7 +255,4 @@ enum TaskFeature: Feature {
     }
 
     /// True when the member is an admin of the unit or of one of its ancestors.
-    static func isAdminAbove(_ member: Member, unitID: String, org: OrgTree) -> Bool {
-        member.has(.admin) && org.isInSubtree(unitID, of: member.unitID)
-    }
 }

@@ -68,6 +68,7 @@ public final class ChildBot: Stoppable, @unchecked Sendable {
 
     /// SIGTERM and wait (bounded); returns the exit status, or nil when it had to be killed.
     public func terminate(timeout: Double = 15) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
         process.terminate()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }

@@ -88,60 +88,64 @@ struct CrossPlatformStreamTimedTests {
     @Test func aTaskFromDingTalkReachesFeishuAndWeComGridsAndTheSilentOneEscalates() async throws {
         let dingtalk = FakeDingTalkGateway()
         try await dingtalk.start()
-        let gateway = FakeGateway()
-        try await gateway.start()
-        let path = try crossPlatformConfig(org: crossPlatformOrgYAML, dingtalk: dingtalk, gateway: gateway)
-        let bot = try await TestBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base]))
-        try await withStopping(bot, gateway, dingtalk) {
-            func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
-            try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }
-            let socket = try #require(dingtalk.openSockets.first).id
+        try await withStopping(dingtalk) {
+            let gateway = FakeGateway()
+            try await gateway.start()
+            try await withStopping(gateway) {
+                let path = try crossPlatformConfig(org: crossPlatformOrgYAML, dingtalk: dingtalk, gateway: gateway)
+                let bot = try await TestBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base]))
+                try await withStopping(bot) {
+                    func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
+                    try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }
+                    let socket = try #require(dingtalk.openSockets.first).id
 
-            // The district secretary dispatches in DingTalk.
-            try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
-                                          text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
-            try await dingtalk.wait("the push is ACKed after its commit") { !dingtalk.acks(of: "push-task").isEmpty }
+                    // The district secretary dispatches in DingTalk.
+                    try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                                                  text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+                    try await dingtalk.wait("the push is ACKed after its commit") { !dingtalk.acks(of: "push-task").isEmpty }
 
-            // Feishu: im/v1/messages to the grid's chat; WeCom: aibot_send_msg up the long connection.
-            func feishuTexts(_ chat: String) -> [String] {
-                gateway.sends.filter { $0["receive_id"] as? String == chat }.compactMap { $0["content"] as? String }
-            }
-            func wecomTexts(_ chat: String) -> [String] {
-                gateway.wecomFrames.filter { $0["cmd"] as? String == "aibot_send_msg" }.compactMap { $0["body"] as? [String: Any] }
-                    .filter { $0["chatid"] as? String == chat }.map { String(describing: $0) }
-            }
-            try await bot.wait("the notice reached every grid on its platform") {
-                feishuTexts("oc_g1").contains { $0.contains("青年志愿者") }
-                    && wecomTexts("wc_g2").contains { $0.contains("青年志愿者") }
-                    && wecomTexts("wc_g3").contains { $0.contains("青年志愿者") }
-            }
-            // The secretary's reply goes back into the DingTalk group through the app.
-            try await bot.wait("the reply in the district group") { dingtalk.messages.contains { $0.chat == "cid-d" && $0.content.contains("T-1") } }
+                    // Feishu: im/v1/messages to the grid's chat; WeCom: aibot_send_msg up the long connection.
+                    func feishuTexts(_ chat: String) -> [String] {
+                        gateway.sends.filter { $0["receive_id"] as? String == chat }.compactMap { $0["content"] as? String }
+                    }
+                    func wecomTexts(_ chat: String) -> [String] {
+                        gateway.wecomFrames.filter { $0["cmd"] as? String == "aibot_send_msg" }.compactMap { $0["body"] as? [String: Any] }
+                            .filter { $0["chatid"] as? String == chat }.map { String(describing: $0) }
+                    }
+                    try await bot.wait("the notice reached every grid on its platform") {
+                        feishuTexts("oc_g1").contains { $0.contains("青年志愿者") }
+                            && wecomTexts("wc_g2").contains { $0.contains("青年志愿者") }
+                            && wecomTexts("wc_g3").contains { $0.contains("青年志愿者") }
+                    }
+                    // The secretary's reply goes back into the DingTalk group through the app.
+                    try await bot.wait("the reply in the district group") { dingtalk.messages.contains { $0.chat == "cid-d" && $0.content.contains("T-1") } }
 
-            // Grid 1 acknowledges on Feishu, grid 2 on WeCom; grid 3 stays silent.
-            try await gateway.push(FakeGateway.event(messageID: "om_ack", chat: "oc_g1", sender: "ou_g1", text: "收到", seqID: 1, logID: 11)[0])
-            try await gateway.wecomPush(FakeGateway.wecomMessage(msgID: "wm_ack", chat: "wc_g2", from: "wu_g2", text: "收到"))
-            try await bot.wait("two acknowledgements recorded") {
-                try await bot.count("SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") == 2
-            }
-            #expect(try await bot.count("SELECT COUNT(*) FROM task_targets WHERE unit_id = 'g3' AND acknowledged_at IS NULL") == 1)
+                    // Grid 1 acknowledges on Feishu, grid 2 on WeCom; grid 3 stays silent.
+                    try await gateway.push(FakeGateway.event(messageID: "om_ack", chat: "oc_g1", sender: "ou_g1", text: "收到", seqID: 1, logID: 11)[0])
+                    try await gateway.wecomPush(FakeGateway.wecomMessage(msgID: "wm_ack", chat: "wc_g2", from: "wu_g2", text: "收到"))
+                    try await bot.wait("two acknowledgements recorded") {
+                        try await bot.count("SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") == 2
+                    }
+                    #expect(try await bot.count("SELECT COUNT(*) FROM task_targets WHERE unit_id = 'g3' AND acknowledged_at IS NULL") == 1)
 
-            // Past the 3-minute target: the breach notice goes to the community's DingTalk group, naming grid 3 only.
-            bot.advance(200)
-            try await bot.wait("the breach notice in the community's group") {
-                dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }
-            }
-            let breach = try #require(dingtalk.messages.first { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }).content
-            #expect(breach.contains("第3网格"))
-            #expect(!breach.contains("第1网格") && !breach.contains("第2网格"))
-            #expect(wecomTexts("wc_g3").contains { $0.contains("提醒") }, "the silent grid was reminded at half the target")
+                    // Past the 3-minute target: the breach notice goes to the community's DingTalk group, naming grid 3 only.
+                    bot.advance(200)
+                    try await bot.wait("the breach notice in the community's group") {
+                        dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }
+                    }
+                    let breach = try #require(dingtalk.messages.first { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }).content
+                    #expect(breach.contains("第3网格"))
+                    #expect(!breach.contains("第1网格") && !breach.contains("第2网格"))
+                    #expect(wecomTexts("wc_g3").contains { $0.contains("提醒") }, "the silent grid was reminded at half the target")
 
-            // Every message came in over a socket the bot opened, each exactly once.
-            let platforms = try await bot.store.writer.read { db in
-                try String.fetchAll(db, sql: "SELECT platform || ':' || message_id FROM inbound ORDER BY id")
+                    // Every message came in over a socket the bot opened, each exactly once.
+                    let platforms = try await bot.store.writer.read { db in
+                        try String.fetchAll(db, sql: "SELECT platform || ':' || message_id FROM inbound ORDER BY id")
+                    }
+                    #expect(platforms.sorted() == ["dingtalk:msg-task", "feishu:om_ack", "wecom:wm_ack"])
+                    #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 0)
+                }
             }
-            #expect(platforms.sorted() == ["dingtalk:msg-task", "feishu:om_ack", "wecom:wm_ack"])
-            #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 0)
         }
     }
 }

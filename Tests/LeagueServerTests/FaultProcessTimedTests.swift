@@ -38,6 +38,7 @@ struct FaultProcessTimedTests {
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
 
             var bot = try ChildBot(binary: binary, config: config)
+            defer { _ = bot.terminate() }  // whichever child is current when the test leaves
             #expect(await bot.say("/任务 紧急 @全部 演练：断电恢复", in: "chat-d", from: "u-d", id: "dispatch-1") == 200)
             try await platform.wait("both notices and the issuer's reply") { received in
                 Set(received.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) && received.contains { $0.group == "chat-d" }
@@ -89,6 +90,7 @@ struct FaultProcessTimedTests {
         try await withStopping(platform) {
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
+            defer { _ = bot.terminate() }
 
             async let answered = Self.load(bot, count: 100_000, workers: 8, prefix: "term")
             try await Task.sleep(for: .milliseconds(400))

@@ -147,30 +147,32 @@ struct OutboxReliabilityTests {
     @Test func aBlackHoledRobotDoesNotDelayAnUrgentFanOutToOtherGroups() async throws {
         let platform = FakePlatform()
         try await platform.start()
-        let hole = try BlackHole()
-        let transport = BlackHoleRoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
-        let bot = try await TestBot(configPath: try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}"),
-                                         transport: transport)
-        try await withStopping(bot, platform) {
-            for index in 1...3 {
-                #expect(try await bot.send("/任务 @t1 例行事项\(index)", in: "chat-d", from: "u-d").0 == 200)
+        try await withStopping(platform) {
+            let hole = try BlackHole()
+            let transport = BlackHoleRoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
+            let bot = try await TestBot(configPath: try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}"),
+                                             transport: transport)
+            try await withStopping(bot) {
+                for index in 1...3 {
+                    #expect(try await bot.send("/任务 @t1 例行事项\(index)", in: "chat-d", from: "u-d").0 == 200)
+                }
+                try await platform.wait("the issuer's replies", timeout: 10) { $0.filter { $0.group == "chat-d" }.count >= 3 }
+                #expect(transport.attempts(to: "chat-t1") == 1, "one send into the black hole is in flight")
+                let start = Date()
+                #expect(try await bot.send("/任务 紧急 @t2 紧急通知", in: "chat-d", from: "u-d").0 == 200)
+                try await platform.wait("the urgent notice to t2", timeout: 10) { $0.contains { $0.key == "task:4:notice:t2" } }
+                let elapsed = Date().timeIntervalSince(start)
+                #expect(elapsed < 1.5, "the urgent notice took \(elapsed) s while another robot hung")
+                // After the time-out the breaker is open: the rest of t1's batch waits, without an attempt.
+                try await bot.wait("the black-holed robot is paused", timeout: 10) {
+                    try await bot.count("SELECT COUNT(*) FROM robot_pauses WHERE robot_id = 'generic:chat-t1' AND kind = 'failing'") == 1
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(transport.attempts(to: "chat-t1") == 1, "not the whole batch: \(transport.attempts(to: "chat-t1")) sends")
+                #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE chat = 'chat-t1' AND attempts = 0 AND state = 'pending'") == 2)
             }
-            try await platform.wait("the issuer's replies", timeout: 10) { $0.filter { $0.group == "chat-d" }.count >= 3 }
-            #expect(transport.attempts(to: "chat-t1") == 1, "one send into the black hole is in flight")
-            let start = Date()
-            #expect(try await bot.send("/任务 紧急 @t2 紧急通知", in: "chat-d", from: "u-d").0 == 200)
-            try await platform.wait("the urgent notice to t2", timeout: 10) { $0.contains { $0.key == "task:4:notice:t2" } }
-            let elapsed = Date().timeIntervalSince(start)
-            #expect(elapsed < 1.5, "the urgent notice took \(elapsed) s while another robot hung")
-            // After the time-out the breaker is open: the rest of t1's batch waits, without an attempt.
-            try await bot.wait("the black-holed robot is paused", timeout: 10) {
-                try await bot.count("SELECT COUNT(*) FROM robot_pauses WHERE robot_id = 'generic:chat-t1' AND kind = 'failing'") == 1
-            }
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(transport.attempts(to: "chat-t1") == 1, "not the whole batch: \(transport.attempts(to: "chat-t1")) sends")
-            #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE chat = 'chat-t1' AND attempts = 0 AND state = 'pending'") == 2)
+            hole.close()
         }
-        hole.close()
     }
 
     // MARK: Point 6: restarts and clock steps keep limits
@@ -181,47 +183,49 @@ struct OutboxReliabilityTests {
         let clock = ManualClock(Date())
         let api = FakePlatform(clock: clock)
         try await api.start()
-        // 30 groups sharing one DingTalk robot, in a tier without deliberation reminders (issue 11: bindings and credentials come from org.yaml at send time).
-        let shared = (1...30).map { """
-              - id: dg\($0)
-                name: 钉钉单位\($0)
-                tier: town
-                parent: d
-                group: {platform: dingtalk, chat: cid-\($0), robot_token: tok-shared, robot_secret: SEC-shared}
+        try await withStopping(api) {
+            // 30 groups sharing one DingTalk robot, in a tier without deliberation reminders (issue 11: bindings and credentials come from org.yaml at send time).
+            let shared = (1...30).map { """
+                  - id: dg\($0)
+                    name: 钉钉单位\($0)
+                    tier: town
+                    parent: d
+                    group: {platform: dingtalk, chat: cid-\($0), robot_token: tok-shared, robot_secret: SEC-shared}
 
-            """ }.joined()
-        let path = try writeTestConfig(orgYAML: testOrgYAML + shared, morePlatforms: Self.dingtalkApp(api))
-        api.expectSecret("SEC-shared", for: "tok-shared")
-        func enqueue(_ bot: TestBot, _ range: ClosedRange<Int>) async throws {
-            let now = bot.clock.now()
-            let org = bot.app.engine.config.org
-            try await bot.store.write { tx in
-                for index in range {
-                    let group = org.unit("dg\(index)")!.group!
-                    try tx.enqueue(OutboundMessage(key: "burst:\(index)", unitID: "dg\(index)", group: group, text: "通知 \(index)", priority: .urgent), at: now)
+                """ }.joined()
+            let path = try writeTestConfig(orgYAML: testOrgYAML + shared, morePlatforms: Self.dingtalkApp(api))
+            api.expectSecret("SEC-shared", for: "tok-shared")
+            func enqueue(_ bot: TestBot, _ range: ClosedRange<Int>) async throws {
+                let now = bot.clock.now()
+                let org = bot.app.engine.config.org
+                try await bot.store.write { tx in
+                    for index in range {
+                        let group = org.unit("dg\(index)")!.group!
+                        try tx.enqueue(OutboundMessage(key: "burst:\(index)", unitID: "dg\(index)", group: group, text: "通知 \(index)", priority: .urgent), at: now)
+                    }
                 }
+                bot.app.wakeAll()
             }
-            bot.app.wakeAll()
-        }
-        let first = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-        try await withStopping(first) {
-            try await enqueue(first, 1...15)
-            try await first.wait("15 sent") { api.delivered(to: "tok-shared").count == 15 }
-        }
+            let first = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
+            try await withStopping(first) {
+                try await enqueue(first, 1...15)
+                try await first.wait("15 sent") { api.delivered(to: "tok-shared").count == 15 }
+            }
 
-        let second = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-        try await withStopping(second, api) {
-            second.advance(5)
-            try await enqueue(second, 16...30)
-            try await second.wait("the window's remaining 5 sent") { api.delivered(to: "tok-shared").count >= 20 }
-            for _ in 0..<10 {
-                second.advance(2)
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            #expect(api.delivered(to: "tok-shared").count == 20, "no 21st message within the minute: \(api.delivered(to: "tok-shared").count)")
-            try await second.wait("the rest after the minute") {
+            let second = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
+            try await withStopping(second) {
                 second.advance(5)
-                return api.delivered(to: "tok-shared").count == 30
+                try await enqueue(second, 16...30)
+                try await second.wait("the window's remaining 5 sent") { api.delivered(to: "tok-shared").count >= 20 }
+                for _ in 0..<10 {
+                    second.advance(2)
+                    try await Task.sleep(for: .milliseconds(30))
+                }
+                #expect(api.delivered(to: "tok-shared").count == 20, "no 21st message within the minute: \(api.delivered(to: "tok-shared").count)")
+                try await second.wait("the rest after the minute") {
+                    second.advance(5)
+                    return api.delivered(to: "tok-shared").count == 30
+                }
             }
         }
     }
@@ -232,45 +236,47 @@ struct OutboxReliabilityTests {
         let clock = ManualClock(Date())
         let api = FakePlatform(clock: clock)
         try await api.start()
-        let org = """
-            units:
-              - id: d
-                name: 测试区
-                tier: district
-                group: {platform: generic, chat: chat-d}
-                members:
-                  - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-              - id: t1
-                name: 第一街道
-                tier: town
-                parent: d
-                group: {platform: dingtalk, chat: cid-t1, robot_token: tok-shared, robot_secret: SEC-shared}
-                members:
-                  - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
+        try await withStopping(api) {
+            let org = """
+                units:
+                  - id: d
+                    name: 测试区
+                    tier: district
+                    group: {platform: generic, chat: chat-d}
+                    members:
+                      - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
+                  - id: t1
+                    name: 第一街道
+                    tier: town
+                    parent: d
+                    group: {platform: dingtalk, chat: cid-t1, robot_token: tok-shared, robot_secret: SEC-shared}
+                    members:
+                      - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
 
-            """
-        let path = try writeTestConfig(orgYAML: org, morePlatforms: Self.dingtalkApp(api))
-        api.expectSecret("SEC-shared", for: "tok-shared")
-        let bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-        try await withStopping(bot, api) {
-            let now = bot.clock.now()
-            // The town's group exactly as the config loader built it (its robot alias, not the token).
-            let group = try #require(bot.app.engine.org.unit("t1")?.group)
-            try await bot.store.write { tx in
-                for index in 1...20 {
-                    try tx.enqueue(OutboundMessage(key: "earlier:\(index)", unitID: "t1", group: group, text: "通知 \(index)", priority: .urgent), at: now)
+                """
+            let path = try writeTestConfig(orgYAML: org, morePlatforms: Self.dingtalkApp(api))
+            api.expectSecret("SEC-shared", for: "tok-shared")
+            let bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
+            try await withStopping(bot) {
+                let now = bot.clock.now()
+                // The town's group exactly as the config loader built it (its robot alias, not the token).
+                let group = try #require(bot.app.engine.org.unit("t1")?.group)
+                try await bot.store.write { tx in
+                    for index in 1...20 {
+                        try tx.enqueue(OutboundMessage(key: "earlier:\(index)", unitID: "t1", group: group, text: "通知 \(index)", priority: .urgent), at: now)
+                    }
                 }
+                try await bot.wait("the window's 20 sent") { api.delivered(to: "tok-shared").count == 20 }
+                try await bot.wait("the 20 sends recorded and marked sent") {
+                    try await bot.count("SELECT COUNT(*) FROM outbox WHERE key LIKE 'earlier:%' AND state = 'sent'") == 20
+                }
+                #expect(try await bot.send("/任务 紧急 @t1 窗口已满", in: "chat-d", from: "u-d").0 == 200)
+                let key = try await bot.store.writer.read { db in
+                    try String.fetchOne(db, sql: "SELECT key FROM outbox WHERE chat = 'chat-d' AND key LIKE 'in:%:reply' ORDER BY id LIMIT 1")
+                } ?? ""
+                let reply = try await bot.store.read { try $0.outbox(key: key)?.message.text } ?? ""
+                #expect(reply.contains("⏳") && reply.contains("预计"), "the reply gives an estimate: \(reply)")
             }
-            try await bot.wait("the window's 20 sent") { api.delivered(to: "tok-shared").count == 20 }
-            try await bot.wait("the 20 sends recorded and marked sent") {
-                try await bot.count("SELECT COUNT(*) FROM outbox WHERE key LIKE 'earlier:%' AND state = 'sent'") == 20
-            }
-            #expect(try await bot.send("/任务 紧急 @t1 窗口已满", in: "chat-d", from: "u-d").0 == 200)
-            let key = try await bot.store.writer.read { db in
-                try String.fetchOne(db, sql: "SELECT key FROM outbox WHERE chat = 'chat-d' AND key LIKE 'in:%:reply' ORDER BY id LIMIT 1")
-            } ?? ""
-            let reply = try await bot.store.read { try $0.outbox(key: key)?.message.text } ?? ""
-            #expect(reply.contains("⏳") && reply.contains("预计"), "the reply gives an estimate: \(reply)")
         }
     }
 

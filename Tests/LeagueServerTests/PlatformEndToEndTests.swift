@@ -96,13 +96,9 @@ struct PlatformEndToEndTests {
     @Test(arguments: PlatformUnderTest.allCases)
     func dispatchAcknowledgeAndRateLimitOnOnePlatform(_ platform: PlatformUnderTest) async throws {
         let bot = try await PlatformBot(orgYAML: platform.orgYAML)
-        do {
+        try await withStopping(bot) {
             try await scenario(platform, bot)
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
     private func scenario(_ platform: PlatformUnderTest, _ bot: PlatformBot) async throws {

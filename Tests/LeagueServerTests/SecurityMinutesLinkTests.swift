@@ -28,7 +28,7 @@ struct SecurityMinutesLinkTests {
 
     @Test func aMinutesLinkWorksUntilItsTTLThenAnswers410AndAnAlteredLink403WithoutStoringAnything() async throws {
         let bot = try await dashboardBot(extra: "deliberation: {link_ttl: 2h}")
-        do {
+        try await withStopping(bot) {
             for text in ["/议事 开始 网格议事会", "路灯坏了三盏", "/决议 本周内报修", "/议事 结束"] {
                 #expect(try await bot.say(text, in: "chat-g1", from: "u-g1") == 200)
             }
@@ -84,16 +84,12 @@ struct SecurityMinutesLinkTests {
             #expect(goneBody.contains("此纪要链接已过期") && goneBody.contains("发送 /纪要"), "\(goneBody)")
             #expect(!goneBody.contains("路灯"))
             #expect(try await Self.written(bot) == beforeExpiry, "an expired link writes nothing")
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
     @Test func withLocaleEnTheRefusalPagesAreInEnglish() async throws {
         let bot = try await dashboardBot(extra: "locale: en\ndeliberation: {link_ttl: 1h}")
-        do {
+        try await withStopping(bot) {
             let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
             let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
             #expect(try await bot.page(pass.path).0 == 200)
@@ -102,11 +98,7 @@ struct SecurityMinutesLinkTests {
             bot.advance(3601)
             let (gone, body) = try await bot.page(pass.path)
             #expect(gone == 410 && body.contains("This minutes link has expired") && body.contains("Send /minutes"), "\(body)")
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
 
@@ -164,15 +156,11 @@ struct SecurityMinutesLinkProcessTests {
         let path = try writeTestConfig(extra: "deliberation: {link_ttl: 1h}")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let bot = try await TestBot(configPath: path)
-        do {
+        try await withStopping(bot) {
             let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
             let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
             #expect(try await bot.page(pass.path).0 == 200)
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
 
         let export = try InstalledBinaryProcessTests.run(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)
         #expect(export.status == 0, "\(export.err)")

@@ -33,6 +33,7 @@ struct StopPromptlyTimedTests {
         }
         let (config, _) = try writeChildConfig(outboundPort: try await Self.closedPort())
         let bot = try ChildBot(binary: binary, config: config)
+        defer { _ = bot.terminate() }  // when an expectation throws first
         // Idle: let every service reach its sleep (the auditor sleeps 10 s between checks).
         try await Task.sleep(for: .milliseconds(300))
         let (seconds, status) = Self.timedStop(bot)
@@ -49,6 +50,7 @@ struct StopPromptlyTimedTests {
         let (config, database) = try writeChildConfig(outboundPort: try await Self.closedPort(), targets: "{routine: 10m, urgent: 10m}",
                                                       outbox: "{max_attempts: 8, backoff: 30s, max_backoff: 60s, timeout: 2s}")
         let bot = try ChildBot(binary: binary, config: config)
+        defer { _ = bot.terminate() }  // when an expectation throws first
         #expect(await bot.say("/任务 紧急 @全部 停机演练", in: "chat-d", from: "u-d", id: "stop-1") == 200)
         // Wait until the two notices and the reply failed once and wait in backoff (a refused
         // connection fails after the 2 s send timeout: the HTTP client retries connecting until then).

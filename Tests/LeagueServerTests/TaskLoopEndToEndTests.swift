@@ -129,23 +129,24 @@ struct TaskLoopEndToEndTests {
     @Test func aDeadlineDueDuringAnOutageFiresExactlyOnceAfterRestart() async throws {
         let path = try writeTestConfig()
         let first = try await TestBot(configPath: path)
-        try await first.say("/任务 紧急 @第二街道 核对网格青年名单", in: "chat-d", from: "u-d")
-        try await first.waitUntil("notice") { $0.contains { $0.group == "chat-t2" } }
-        try await first.settle()
-        await first.stop()
+        try await withStopping(first) {
+            try await first.say("/任务 紧急 @第二街道 核对网格青年名单", in: "chat-d", from: "u-d")
+            try await first.waitUntil("notice") { $0.contains { $0.group == "chat-t2" } }
+            try await first.settle()
+        }
 
         // The bot is down across the reminder and the breach.
         first.clock.advance(by: 400)
-        let second = try await TestBot(configPath: path, store: first.store, clock: first.clock, transport: first.transport)
-        try await second.waitUntil("breach after restart") { $0.contains { $0.group == "chat-d" && $0.text.contains("超时未确认") } }
-        try await second.settle()
-        await second.stop()
+        try await withLiveBot(configPath: path, store: first.store, clock: first.clock, transport: first.transport) { second in
+            try await second.waitUntil("breach after restart") { $0.contains { $0.group == "chat-d" && $0.text.contains("超时未确认") } }
+            try await second.settle()
+        }
 
         // And a third start fires nothing again.
-        let third = try await TestBot(configPath: path, store: first.store, clock: first.clock, transport: first.transport)
-        third.advance(1)
-        try await third.settle()
-        await third.stop()
+        try await withLiveBot(configPath: path, store: first.store, clock: first.clock, transport: first.transport) { third in
+            third.advance(1)
+            try await third.settle()
+        }
         #expect(first.fake.to("chat-d").filter { $0.text.contains("超时未确认") }.count == 1)
         #expect(first.fake.to("chat-t2").filter { $0.text.contains("提醒") }.count == 1)
         let keys = first.fake.requests.map(\.key)

@@ -69,12 +69,15 @@ public enum PlatformSecrets {
 ///   - taskDefaults: write the test timezone, targets and escalation (off: the loader's defaults).
 ///   - outboundPort: where the generic platform posts (a `FakePlatform`); nothing listens on the default.
 ///   - synchronous: the SQLite `synchronous` setting, when not the default.
+///   - server: the `server:` map (an idle time-out, a public URL for links in answers).
+///   - commands: the command catalogue folder.
 ///   - main: the whole main file instead of the test one (a minimal config as an operator writes it).
 public func writeTestConfig(
     orgYAML: String = testOrgYAML, extra: String = "", directory: URL? = nil,
     targets: String = "{routine: 10m, urgent: 3m}", outbox: String = "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 2s}",
     platforms: String? = nil, morePlatforms: String = "", outboundPort: Int = 9, synchronous: String? = nil,
-    taskDefaults: Bool = true, main: String? = nil
+    taskDefaults: Bool = true, server: String = "{host: 127.0.0.1, port: 0}",
+    commands: String = repositoryRoot.appendingPathComponent("commands").path, main: String? = nil
 ) throws -> String {
     let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -83,14 +86,14 @@ public func writeTestConfig(
     if !morePlatforms.isEmpty { platforms += "\n" + morePlatforms.trimmingCharacters(in: .newlines) }
     let tasks = taskDefaults ? "timezone: Asia/Shanghai\ntargets: \(targets)\nescalation: {remind_at: 0.5}" : ""
     let text = main ?? """
-        server: {host: 127.0.0.1, port: 0}
+        server: \(server)
         store: \(store)
         \(tasks)
         outbox: \(outbox)
         platforms:
         \(platforms)
         org: org.yaml
-        commands: \(repositoryRoot.appendingPathComponent("commands").path)
+        commands: \(commands)
         \(extra)
         """
     try text.write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)

@@ -6,11 +6,7 @@ import Testing
 
 struct ConfigTests {
     func write(_ main: String, org: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try main.write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
-        try org.write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
-        return folder.appendingPathComponent("leagueops.yaml").path
+        try writeTestConfig(orgYAML: org, main: main)
     }
 
     var commands: String { repositoryRoot.appendingPathComponent("commands").path }

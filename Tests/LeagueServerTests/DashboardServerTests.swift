@@ -12,11 +12,7 @@ import Testing
 
 /// A bot on loopback with `server.public_url` set, so /看板 answers with links.
 func dashboardBot(extra: String = "", liveFallback: Double = 5) async throws -> TestBot {
-    let path = try writeTestConfig(extra: extra)
-    let text = try String(contentsOfFile: path, encoding: .utf8)
-        .replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}", with: "server: {host: 127.0.0.1, port: 0, public_url: \"http://bot.example/\"}")
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return try await TestBot(configPath: path, liveFallback: liveFallback)
+    try await TestBot(configPath: try writeTestConfig(extra: extra, server: #"{host: 127.0.0.1, port: 0, public_url: "http://bot.example/"}"#), liveFallback: liveFallback)
 }
 
 extension TestBot {

@@ -18,14 +18,10 @@ import Testing
         bot.fake.requests.map(\.key).filter { $0.hasPrefix("onboard-unbound:\(week):") }.sorted()
     }
 
-    static func waitForTimer(_ store: SQLiteStore, _ key: String) async throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if try await store.writer.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = ?", arguments: [key]) }) == 1 { return }
-            try await Task.sleep(for: .milliseconds(20))
+    static func waitForTimer(_ bot: TestBot, _ key: String) async throws {
+        try await bot.wait("timer \(key) scheduled", timeout: 10) {
+            try await bot.store.writer.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = ?", arguments: [key]) }) == 1
         }
-        Issue.record("timer \(key) was never scheduled")
-        throw CancellationError()
     }
 
     @Test func theWeeklyUnboundNoticeFiresOncePerWeekAcrossRestarts() async throws {
@@ -33,8 +29,8 @@ import Testing
         let clock = ManualClock(Self.mondayMorning)
         let bot = try await TestBot(configPath: path, clock: clock)
         try await withStopping(bot) {
-            try await Self.waitForTimer(bot.store, "onboard-unbound:2026-W49")
-            try await Self.waitForTimer(bot.store, "onboard-unbound:2026-W50")
+            try await Self.waitForTimer(bot, "onboard-unbound:2026-W49")
+            try await Self.waitForTimer(bot, "onboard-unbound:2026-W50")
             try await bot.settle()
             #expect(Self.noticeKeys(bot, week: "2026-W49").isEmpty, "not before Monday 09:00")
 
@@ -70,7 +66,7 @@ import Testing
             try await again.waitUntil("next week's notice") { $0.contains { $0.key == "onboard-unbound:2026-W50:c1" } }
             let nextWeek = try #require(again.fake.requests.first { $0.key == "onboard-unbound:2026-W50:c1" })
             #expect(nextWeek.text.contains("还有 1 个单位") && nextWeek.text.contains("第2网格") && !nextWeek.text.contains("第3网格"))
-            try await Self.waitForTimer(again.store, "onboard-unbound:2026-W51")
+            try await Self.waitForTimer(again, "onboard-unbound:2026-W51")
         }
     }
 

@@ -105,10 +105,8 @@ struct SecurityAtRestTests {
             org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
         }
         #expect(org.components(separatedBy: "mobile:").count == 4)
-        let path = try writeTestConfig(orgYAML: org)
-        var main = try String(contentsOfFile: path, encoding: .utf8)
-        main = main.replacingOccurrences(of: "outbound_url: http://127.0.0.1:9/messages}", with: "outbound_url: http://127.0.0.1:9/messages, outbound_secret: gen-out-5ecret-0099}")
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try writeTestConfig(
+            orgYAML: org, platforms: "  generic: {secret: \(testSecret), outbound_url: http://127.0.0.1:9/messages, outbound_secret: gen-out-5ecret-0099}")
         let bot = try await TestBot(configPath: path)
         try await withStopping(bot) {
             #expect(try await bot.say("/任务 紧急 今晚上报志愿者名单", in: "chat-d", from: "u-d") == 200)

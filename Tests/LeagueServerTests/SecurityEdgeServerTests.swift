@@ -72,10 +72,7 @@ struct SecurityEdgeServerTests {
     }
 
     @Test func anIdleConnectionIsClosed() async throws {
-        let path = try writeTestConfig()
-        var main = try String(contentsOfFile: path, encoding: .utf8)
-        main = main.replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}", with: "server: {host: 127.0.0.1, port: 0, idle_timeout: 1s}")
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try writeTestConfig(server: "{host: 127.0.0.1, port: 0, idle_timeout: 1s}")
         try await withLiveBot(configPath: path) { bot in
             #expect(bot.config.server.idleTimeoutSeconds == 1)
             // A client that connects and sends nothing (a slow-loris) is disconnected by the server.

@@ -194,7 +194,6 @@ public enum ConfigLoader {
                 platforms[name] = settings
             }
         }
-        platforms["console"] = platforms["console"] ?? [:]
         var platformWarnings: [ConfigProblem] = []
         if platforms["feishu"]?["insecure_plain"]?.lowercased() == "true" {
             platformWarnings.append(ConfigProblem(file: path, line: top?["platforms"]?.mapping?["feishu"]?.mark?.line, message:

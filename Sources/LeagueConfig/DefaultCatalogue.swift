@@ -306,12 +306,12 @@ order: 210
 names: {zh: [查询], en: [query]}
 args: []
 subcommands:
-  - {id: youth, names: [青少年, youth], args: ["word:a?"]}
-  - {id: demands, names: [诉求, demands], args: ["word:a?", "word:b?"]}
-  - {id: tasks, names: [任务, tasks], args: ["word:a?"]}
-  - {id: assessment, names: [考核, assessment], args: ["word:a?", "word:b?"]}
-  - {id: minutes, names: [纪要, minutes], args: ["word:a?", "word:b?"]}
-  - {id: bindings, names: [绑定, bindings], args: ["word:a?"]}
+  - {id: youth, names: [青少年, youth], args: ["word:first?"]}
+  - {id: demands, names: [诉求, demands], args: ["word:first?", "word:second?"]}
+  - {id: tasks, names: [任务, tasks], args: ["word:first?"]}
+  - {id: assessment, names: [考核, assessment], args: ["word:first?", "word:second?"]}
+  - {id: minutes, names: [纪要, minutes], args: ["word:first?", "word:second?"]}
+  - {id: bindings, names: [绑定, bindings], args: ["word:first?"]}
 syntax:
   zh: "/查询 青少年|诉求|任务|考核|纪要|绑定 [单位] [状态|月份]"
   en: "/query youth|demands|tasks|assessment|minutes|bindings [unit] [state|month]"
@@ -322,19 +322,19 @@ examples:
   - text: "/查询 青少年"
     expect: {sub: youth}
   - text: "/查询 青少年 jfl-jfl-g1"
-    expect: {sub: youth, args: {a: "jfl-jfl-g1"}}
+    expect: {sub: youth, args: {first: "jfl-jfl-g1"}}
   - text: "/查询 诉求 解放路社区 已发布"
-    expect: {sub: demands, args: {a: "解放路社区", b: "已发布"}}
+    expect: {sub: demands, args: {first: "解放路社区", second: "已发布"}}
   - text: "/查询 任务"
     expect: {sub: tasks}
   - text: "/查询 考核 2026-11"
-    expect: {sub: assessment, args: {a: "2026-11"}}
+    expect: {sub: assessment, args: {first: "2026-11"}}
   - text: "/查询 纪要 jfl 11月"
-    expect: {sub: minutes, args: {a: "jfl", b: "11月"}}
+    expect: {sub: minutes, args: {first: "jfl", second: "11月"}}
   - text: "/查询 绑定 jfl"
-    expect: {sub: bindings, args: {a: "jfl"}}
+    expect: {sub: bindings, args: {first: "jfl"}}
   - text: "/query youth jfl"
-    expect: {sub: youth, args: {a: "jfl"}}
+    expect: {sub: youth, args: {first: "jfl"}}
 """#),
         ("register.yaml", #"""
 id: register

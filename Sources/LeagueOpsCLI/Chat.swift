@@ -80,7 +80,7 @@ struct Chat: AsyncParsableCommand {
             FileHandle.standardError.write(Data("leagueops chat: \(reason)\n".utf8))
             return ExitCode(75)
         }
-        let real = config.platforms.keys.filter { !["generic", "console"].contains($0) }.sorted()
+        let real = config.platforms.keys.filter { $0 != "generic" }.sorted()
         guard real.isEmpty else {
             throw refuse("the config names real platforms (\(real.joined(separator: ", "))); chat would print their groups' notices and mark them sent instead of delivering them. Use a config without them, or no --db.")
         }

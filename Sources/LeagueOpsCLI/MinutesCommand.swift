@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeagueServer
 import LeagueStore
 
 /// `leagueops minutes …`
@@ -39,14 +40,10 @@ struct Minutes: AsyncParsableCommand {
             let path = db ?? config.store.sqlitePath
             guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path) (give one with --db)") }
             let store = try SQLiteStore(path: path, synchronous: config.store.synchronous)
-            let units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
             let monthText = chosen.description
-            let meetings = try await store.snapshot { tx in try tx.minutes(unitIDs: units, month: monthText) }
-            // Minutes hold what people said about young people: every export is in the audit log,
-            // written before anything is printed (`leagueops audit` lists it).
-            let entry = AuditEntry(at: Date(), actor: operatorName(), unitID: found.id, action: "minutes.export",
-                                   detail: "unit=\(found.id) month=\(monthText) subtree=\(subtree ? 1 : 0) format=\(format.rawValue) meetings=\(meetings.count)")
-            try await store.write { tx in try tx.appendAudit(entry) }
+            // Every export is in the audit log before anything is printed (`leagueops audit` lists it).
+            let meetings = try await AuditedReads.minutes(store, org: config.org, unit: found, month: monthText, subtree: subtree,
+                                                          format: format.rawValue, actor: operatorName())
             let renderer = MinutesRenderer(language: config.language, timeZone: settings.timeZone)
             let title = config.language.pick("\(found.name) \(monthText) 议事纪要", "Minutes of \(found.name), \(monthText)")
             let document = format == .md ? renderer.markdown(meetings, title: title) : renderer.html(meetings, title: title)

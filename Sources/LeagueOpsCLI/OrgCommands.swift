@@ -107,7 +107,7 @@ extension Org {
             try merged.yaml.write(to: scratch, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: scratch) }
             var problems: [ConfigProblem] = []
-            let platforms = Set(config?.platforms.keys.map { $0 } ?? ["generic", "wecom", "dingtalk", "feishu", "console"])
+            let platforms = Set(config?.platforms.keys.map { $0 } ?? PlatformFactory.knownPlatforms)
             _ = OrgLoader.load(path: scratch.path, environment: ProcessInfo.processInfo.environment, platforms: platforms, problems: &problems)
             problems.removeAll { $0.message.contains("secret missing") }
             guard problems.isEmpty else {

@@ -75,16 +75,8 @@ struct Registry: AsyncParsableCommand {
                 throw ExitCode(64)
             }
             let store = try openStore(config, db: db)
-            let ids = Set(([node] + config.org.descendants(of: node.id)).map(\.id))
-            let actor = operatorName()
-            let reason = self.reason
             // Read on a reader connection; only the audit row is written (before anything is printed).
-            let rows = try await store.snapshot { tx in try tx.youthRows(gridIDs: ids) }
-            let count = rows.count
-            try await store.write { tx in
-                try tx.appendAudit(AuditEntry(at: Date(), actor: actor, unitID: node.id, action: "registry.show",
-                                              detail: "unit=\(node.id) rows=\(count) reason=\(reason)"))
-            }
+            let rows = try await AuditedReads.youthRows(store, org: config.org, unit: node, actor: operatorName(), reason: reason)
             print("grid,name,age_band,status,in_difficulty,category,contact")
             for row in rows {
                 print([row.gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty ? "yes" : "no", row.category, row.contact]
@@ -147,16 +139,7 @@ struct Report: AsyncParsableCommand {
                 timings.append("generated \(events.count) events in \(clock.now - loadStart)")
             } else {
                 let store = try openStore(config, db: db)
-                let month = self.month
-                let actor = operatorName()
-                let scopeID = scope
-                (events, minutes) = try await store.snapshot { tx in
-                    (try tx.events(from: range.start, to: range.end), try tx.unitsWithMinutes(month: month))
-                }
-                try await store.write { tx in
-                    try tx.appendAudit(AuditEntry(at: Date(), actor: actor, unitID: scopeID, action: "report.monthly",
-                                                  detail: "month=\(month) unit=\(scopeID ?? "root")"))
-                }
+                (events, minutes) = try await AuditedReads.month(store, month: month, range: range, scope: scope, actor: operatorName())
                 timings.append("read \(events.count) events in \(clock.now - loadStart)")
             }
             let start = clock.now

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeagueServer
 import LeagueStore
 
 /// `leagueops backup --out FILE`: a consistent copy of the store while the bot serves.
@@ -18,9 +19,8 @@ struct Backup: AsyncParsableCommand {
         do {
             let bytes = try SQLiteStore.backup(databasePath: path, to: out)
             // A backup copies everything, the youth registry included: it is in the audit log.
-            let entry = AuditEntry(at: Date(), actor: operatorName(), unitID: nil, action: "store.backup",
-                                   detail: "file=\(URL(fileURLWithPath: out).lastPathComponent) bytes=\(bytes)")
-            try await SQLiteStore(path: path).write { tx in try tx.appendAudit(entry) }
+            try await AuditedReads.recordBackup(try SQLiteStore(path: path), file: URL(fileURLWithPath: out).lastPathComponent, bytes: bytes,
+                                                actor: operatorName())
             print("Backup of \(path) written to \(out) (\(bytes) bytes, integrity checked, owner-only; written to the audit log).")
         } catch {
             FileHandle.standardError.write(Data("leagueops backup: \(error)\n".utf8))

@@ -19,14 +19,13 @@ public struct PlatformSettingError: Error, Sendable, Equatable, CustomStringConv
 /// Builds adapters from the `platforms:` section of leagueops.yaml (secrets already resolved).
 public enum PlatformFactory {
     /// The platform names the bot knows.
-    public static let knownPlatforms = ["generic", "wecom", "dingtalk", "feishu", "console"]
+    public static let knownPlatforms = ["generic", "wecom", "dingtalk", "feishu"]
 
     /// The keys each platform reads (connection keys included); any other key is a typo to report.
     public static let knownKeys: [String: Set<String>] = {
         let connection: Set<String> = ["mode", "keepalive", "dead_after", "timeout", "backoff"]
         return [
             "generic": connection.union(["secret", "outbound_url", "outbound_secret"]),
-            "console": connection,
             "wecom": connection.union(["token", "aes_key", "app_token", "app_aes_key", "corp_id", "corp_secret", "base_url", "bot_name",
                                        "bot_id", "bot_secret", "ws_url"]),
             "dingtalk": connection.union(["app_secret", "base_url", "bot_name", "max_skew", "corp_id", "robot_code",
@@ -66,8 +65,6 @@ public enum PlatformFactory {
                 outboundURL: settings["outbound_url"] ?? "http://127.0.0.1:9000/messages",
                 outboundSecret: settings["outbound_secret"].flatMap { $0.isEmpty ? nil : $0 }
             )
-        case "console":
-            return ConsoleAdapter()
         case "wecom" where settings["mode"] == "long_connection" && (settings["token"] ?? "").isEmpty:
             // AI bot over its own long connection and no callback configured: no webhook route.
             _ = try required("bot_id")
@@ -151,20 +148,4 @@ public enum PlatformFactory {
             throw PlatformSettingError(platform: name, key: "", problem: "unknown platform (known: \(knownPlatforms.joined(separator: ", ")))")
         }
     }
-}
-
-/// The built-in console platform of `leagueops chat`: nothing goes over the network.
-public struct ConsoleAdapter: PlatformAdapter {
-    public let name = "console"
-    public init() {}
-
-    public func decode(_ request: InboundRequest, path: String, now: Date) throws(InboundRejection) -> InboundOutcome {
-        throw InboundRejection(status: 404, reason: "the console platform has no webhook")
-    }
-
-    public func encode(_ message: OutboundMessage, now: Date) throws(EncodeError) -> OutboundRequest {
-        OutboundRequest(url: "console:\(message.group.chat)", body: Data(message.text.utf8))
-    }
-
-    public func classify(_ response: OutboundResponse) -> DeliveryOutcome { .delivered }
 }

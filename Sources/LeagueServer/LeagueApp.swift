@@ -19,8 +19,8 @@ public final class LeagueApp: Sendable {
     public let timerBell = Doorbell()
     /// Rung when outbound messages are waiting.
     public let outboxBell = Doorbell()
-    /// Wakes the dashboard's live views after commits (its `bell` is rung with the others).
-    public let liveUpdates = LiveUpdates()
+    /// Rung after every commit; the dashboard's live views wait on it (`Doorbell.wait(after:seconds:)`).
+    public let liveBell = Doorbell()
     /// Longest a live view waits without a commit before it reads the store anyway.
     let liveFallback: Double
     /// The dashboard's month figures, kept between page views.
@@ -62,7 +62,7 @@ public final class LeagueApp: Sendable {
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
         var paths: [String: any PlatformAdapter] = [:]
-        for adapter in adapters.values where adapter.name != "console" {
+        for adapter in adapters.values {
             for path in adapter.webhookPaths { paths[path] = adapter }
         }
         self.webhookAdapters = paths
@@ -78,7 +78,7 @@ public final class LeagueApp: Sendable {
             throw ConfigError([ConfigProblem(file: folder, line: nil, message:
                 "command(s) \(unhandled.joined(separator: ", ")) have no handler in this build; remove their files or use a catalogue made for this version")])
         }
-        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell, liveUpdates.bell], answerWithin: answerWithin,
+        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell, liveBell], answerWithin: answerWithin,
                                  maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
@@ -113,12 +113,11 @@ public final class LeagueApp: Sendable {
     public func services() -> [any Service] {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
-            TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep, fired: [liveUpdates.bell]),
+            TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep, fired: [liveBell]),
             OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
                           appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
-            liveUpdates,
             DashboardWarmUp(engine: engine, figures: dashboardFigures),
         ] + connectionSupervisors()
     }
@@ -150,6 +149,6 @@ public final class LeagueApp: Sendable {
         inboxBell.ring()
         timerBell.ring()
         outboxBell.ring()
-        liveUpdates.bell.ring()
+        liveBell.ring()
     }
 }

@@ -137,7 +137,7 @@ struct EscalationPolicyTests {
 
     @Test func rollCallRollsUpLargeTreesByTier() throws {
         let creation = try dispatchToGrids(urgent: false)
-        let text = TaskPolicy.rollCall(task: creation.task, targets: creation.targets, steps: [], org: org, settings: settings, now: t0)
+        let text = TaskTexts(settings).rollCall(task: creation.task, targets: creation.targets, steps: [], org: org, now: t0)
         #expect(text.contains("已确认 0/3"))
         #expect(text.contains("未确认：U-g1、U-g2、U-g3"))
     }

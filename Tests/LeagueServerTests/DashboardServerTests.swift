@@ -353,10 +353,10 @@ final class EventStreamReader: Sendable {
     }
 
     @Test func waitReturnsOnPublishOnAMissedPublishAndOnTimeOut() async throws {
-        let live = LiveUpdates()
+        let live = Doorbell()
         // A publish that happened after the caller's read is not lost.
         let seen = live.generation
-        live.publish()
+        live.ring()
         let start = ContinuousClock.now
         #expect(await live.wait(after: seen, seconds: 30) == seen + 1)
         #expect(ContinuousClock.now - start < .seconds(1))
@@ -364,7 +364,7 @@ final class EventStreamReader: Sendable {
         let current = live.generation
         let waiter = Task { await live.wait(after: current, seconds: 30) }
         try await Task.sleep(for: .milliseconds(50))
-        live.publish()
+        live.ring()
         #expect(await waiter.value == current + 1)
         #expect(ContinuousClock.now - start < .seconds(5))
         // Nothing published: back after the fallback, generation unchanged.

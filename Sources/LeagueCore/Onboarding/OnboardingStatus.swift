@@ -63,7 +63,7 @@ public struct OnboardingStatus: Sendable {
     public func chatText(unitName: String, language: Language) -> String {
         var lines = [language.pick("\(unitName)及下级 绑定与登记情况：", "Binding and registration, \(unitName) and below:")]
         for (tier, counts) in byTier {
-            let name = TaskPolicy.tierName(tier, language)
+            let name = TaskTexts.tierName(tier, language)
             lines.append(language.pick("· \(name)：群已绑定 \(counts.bound)/\(counts.units)，成员已登记 \(counts.registered)/\(counts.members)",
                                        "· \(name): groups bound \(counts.bound)/\(counts.units), members registered \(counts.registered)/\(counts.members)"))
         }
@@ -89,7 +89,7 @@ public struct OnboardingStatus: Sendable {
         }
         var lines = ["| tier | groups bound | members registered |", "| --- | --- | --- |"]
         for (tier, counts) in byTier {
-            lines.append("| \(TaskPolicy.tierName(tier, language)) | \(counts.bound)/\(counts.units) | \(counts.registered)/\(counts.members) |")
+            lines.append("| \(TaskTexts.tierName(tier, language)) | \(counts.bound)/\(counts.units) | \(counts.registered)/\(counts.members) |")
         }
         lines.append("| all | \(total.bound)/\(total.units) | \(total.registered)/\(total.members) |")
         lines.append("")

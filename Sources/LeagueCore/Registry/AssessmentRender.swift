@@ -33,7 +33,7 @@ extension AssessmentReport {
     }
 
     func cells(_ f: UnitFigures, _ language: Language) -> [String] {
-        [f.name, TaskPolicy.tierName(f.tier, language), String(f.tasksReceived), Self.percent(f.onTimeShare),
+        [f.name, TaskTexts.tierName(f.tier, language), String(f.tasksReceived), Self.percent(f.onTimeShare),
          Self.minutes(f.medianAckSeconds), Self.minutes(f.p90AckSeconds), String(f.breaches), String(f.reportsReceived),
          "\(f.reportsClaimedOnTime)/\(f.reportsClaimed)", f.minutesHeld ? language.pick("有", "yes") : language.pick("无", "no"),
          String(f.demandsCollected), String(f.demandsResolved), String(f.demandsOverdue), f.grade.name(language)]
@@ -83,7 +83,7 @@ extension AssessmentReport {
         for tier in tiers {
             guard let ranked = ranking[tier], !ranked.isEmpty else { continue }
             let candidates = unitCandidates[tier] ?? []
-            out += "- **\(TaskPolicy.tierName(tier, language))**: " + ranked.prefix(10).enumerated().map { "\($0.offset + 1). \(name($0.element))" }.joined(separator: "; ")
+            out += "- **\(TaskTexts.tierName(tier, language))**: " + ranked.prefix(10).enumerated().map { "\($0.offset + 1). \(name($0.element))" }.joined(separator: "; ")
             out += ranked.count > 10 ? language.pick("（共 \(ranked.count) 个）", " (\(ranked.count) in all)") : ""
             out += "\n  - " + language.pick("示范网格团组织候选：", "示范网格团组织 candidates: ") + (candidates.isEmpty ? "—" : candidates.map(name).joined(separator: "、")) + "\n"
         }
@@ -148,7 +148,7 @@ extension AssessmentReport {
         for tier in tiers {
             guard let ranked = ranking[tier], !ranked.isEmpty else { continue }
             let candidates = (unitCandidates[tier] ?? []).map(name).joined(separator: "、")
-            out += "<li><b>\(Self.escape(TaskPolicy.tierName(tier, language)))</b>: " + Self.escape(ranked.prefix(10).map(name).joined(separator: "; "))
+            out += "<li><b>\(Self.escape(TaskTexts.tierName(tier, language)))</b>: " + Self.escape(ranked.prefix(10).map(name).joined(separator: "; "))
             out += "<br>" + Self.escape(language.pick("示范网格团组织候选：", "示范网格团组织 candidates: ") + (candidates.isEmpty ? "—" : candidates)) + "</li>\n"
         }
         out += "</ul>\n<p>\(Self.escape(rankingRule(language)))</p>\n<h2>\(Self.escape(language.pick("团干部", "Cadres")))</h2>\n<table>\n"
@@ -181,7 +181,7 @@ extension AssessmentReport {
             if !reds.isEmpty { lines.append(language.pick("红色预警：", "Red: ") + reds.joined(separator: "、")) }
             for tier in tiers {
                 guard let candidates = unitCandidates[tier], !candidates.isEmpty, tier != unit(scopeUnitID)?.tier else { continue }
-                lines.append(language.pick("示范网格团组织候选（\(TaskPolicy.tierName(tier, .zh))）：", "示范网格团组织 candidates (\(tier)): ") + candidates.map(name).joined(separator: "、"))
+                lines.append(language.pick("示范网格团组织候选（\(TaskTexts.tierName(tier, .zh))）：", "示范网格团组织 candidates (\(tier)): ") + candidates.map(name).joined(separator: "、"))
             }
         }
         if !cadreCandidates.isEmpty {

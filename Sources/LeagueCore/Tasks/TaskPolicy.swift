@@ -77,9 +77,7 @@ public enum TaskPolicy {
             id: id, kind: .dispatch, urgent: urgent, text: text, issuerID: issuer.id, issuerName: issuer.name,
             issuerUnitID: issuerUnit.id, createdAt: now, targetSeconds: settings.targetSeconds(urgent: urgent)
         )
-        let lang = settings.language
-        let deadline = settings.format.clock(task.deadline)
-        let within = DurationText.human(task.targetSeconds, language: lang)
+        let texts = TaskTexts(settings)
         var notices: [OutboundMessage] = []
         var reachable: [TaskTarget] = []
         var unreachable: [OrgUnit] = []
@@ -89,13 +87,9 @@ public enum TaskPolicy {
                 continue
             }
             reachable.append(TaskTarget(taskID: id, unitID: unit.id))
-            let head = urgent ? lang.pick("【紧急任务 \(task.label)】", "[URGENT task \(task.label)]") : lang.pick("【任务 \(task.label)】", "[Task \(task.label)]")
-            let body = lang.pick(
-                "\(head)\(issuerUnit.name) \(issuer.name)：\(text)\n请在\(within)内（\(deadline)前）\(ackHint(group.platform))。",
-                "\(head) from \(issuerUnit.name), \(issuer.name): \(text)\nPlease acknowledge within \(within) (by \(deadline)): \(ackHint(group.platform))."
-            )
             notices.append(OutboundMessage(
-                key: "task:\(id):notice:\(unit.id)", unitID: unit.id, group: group, text: body,
+                key: "task:\(id):notice:\(unit.id)", unitID: unit.id, group: group,
+                text: texts.notice(task, from: issuerUnit.name, issuer.name, ackHint: ackHint(group.platform)),
                 mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
                 priority: task.priority
             ))
@@ -116,15 +110,9 @@ public enum TaskPolicy {
         guard let group = parent.group else {
             return Creation(task: task, targets: [], notices: [], unreachable: [parent], timer: nil)
         }
-        let lang = settings.language
-        let within = DurationText.human(task.targetSeconds, language: lang)
-        let head = urgent ? lang.pick("【紧急上报 \(task.label)】", "[URGENT report \(task.label)]") : lang.pick("【上报 \(task.label)】", "[Report \(task.label)]")
-        let body = lang.pick(
-            "\(head)\(issuerUnit.name) \(issuer.name)：\(text)\n请在\(within)内（\(settings.format.clock(task.deadline))前）发送 /认领 \(task.label) 认领。",
-            "\(head) from \(issuerUnit.name), \(issuer.name): \(text)\nPlease claim it within \(within) (by \(settings.format.clock(task.deadline))): send /claim \(task.label)."
-        )
         let notice = OutboundMessage(
-            key: "task:\(id):notice:\(parent.id)", unitID: parent.id, group: group, text: body,
+            key: "task:\(id):notice:\(parent.id)", unitID: parent.id, group: group,
+            text: TaskTexts(settings).notice(task, from: issuerUnit.name, issuer.name, ackHint: ""),
             mentions: mentions(of: parent.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
             priority: task.priority
         )
@@ -161,20 +149,15 @@ public enum TaskPolicy {
         guard task.status == .open else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
         let waiting = targets.indices.filter { targets[$0].isWaiting }
         guard !waiting.isEmpty else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
-        let lang = settings.language
+        let texts = TaskTexts(settings)
         var notices: [OutboundMessage] = []
         var notified: [String] = []
         var late: [String] = []
 
         if step == 0 {
-            let left = DurationText.human(max(0, task.deadline.timeIntervalSince(now)), language: lang)
             for index in waiting {
                 guard let unit = org.unit(targets[index].unitID), let group = unit.group else { continue }
-                let action = task.kind == .dispatch ? ackHint(group.platform) : lang.pick("发送 /认领 \(task.label) 认领", "send /claim \(task.label)")
-                let text = lang.pick(
-                    "⏰ 提醒：\(task.kind == .dispatch ? "任务" : "上报") \(task.label)「\(excerpt(task.text))」还未确认，距截止还有\(left)（\(settings.format.clock(task.deadline))），请\(action)。",
-                    "⏰ Reminder: \(task.kind == .dispatch ? "task" : "report") \(task.label) “\(excerpt(task.text))” is not acknowledged yet; \(left) left (by \(settings.format.clock(task.deadline))). Please \(action)."
-                )
+                let text = texts.reminder(task, left: max(0, task.deadline.timeIntervalSince(now)), ackHint: ackHint(group.platform))
                 notices.append(OutboundMessage(
                     key: "task:\(task.id):step:0:\(unit.id)", unitID: unit.id, group: group, text: text,
                     mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
@@ -211,24 +194,12 @@ public enum TaskPolicy {
                 byNotified.append((tell, [lateUnit], responsible))
             }
         }
-        let elapsed = DurationText.human(now.timeIntervalSince(task.createdAt), language: lang)
+        let elapsed = now.timeIntervalSince(task.createdAt)
+        let issuerUnitName = org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID
         for entry in byNotified {
             guard let group = entry.unit.group else { continue }
             notified.append(entry.unit.id)
-            let names = entry.late.map(\.name)
-            let listed = names.count > 30 ? names.prefix(30).joined(separator: "、") + lang.pick(" 等\(names.count)个", " and \(names.count - 30) more") : names.joined(separator: "、")
-            let text: String
-            if task.kind == .dispatch {
-                text = lang.pick(
-                    "🚨 超时未确认：\(task.urgent ? "紧急" : "")任务 \(task.label)「\(excerpt(task.text))」已过\(elapsed)（目标\(DurationText.human(task.targetSeconds, language: lang))），以下\(names.count)个群仍未确认：\(listed)。请督促。",
-                    "🚨 Not acknowledged in time: \(task.urgent ? "urgent " : "")task \(task.label) “\(excerpt(task.text))”, \(elapsed) since dispatch (target \(DurationText.human(task.targetSeconds, language: lang))). \(names.count) group(s) still silent: \(listed). Please follow up."
-                )
-            } else {
-                text = lang.pick(
-                    "🚨 上报未认领：\(task.urgent ? "紧急" : "")上报 \(task.label)（来自\(org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID) \(task.issuerName)）「\(task.text)」已过\(elapsed)无人认领，现升级至本级。请发送 /认领 \(task.label) 认领。",
-                    "🚨 Report not claimed: \(task.urgent ? "urgent " : "")report \(task.label) (from \(org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID), \(task.issuerName)) “\(task.text)” has gone unclaimed for \(elapsed) and is escalated to you. Send /claim \(task.label) to claim it."
-                )
-            }
+            let text = texts.breach(task, elapsed: elapsed, late: entry.late.map(\.name), issuerUnitName: issuerUnitName)
             notices.append(OutboundMessage(
                 key: "task:\(task.id):step:\(step):\(entry.unit.id)", unitID: entry.unit.id, group: group, text: text,
                 mentions: mentions(of: entry.mention, platform: group.platform), priority: task.priority
@@ -296,17 +267,12 @@ public enum TaskPolicy {
         target.acknowledgedAt = now
         target.acknowledgedBy = member.id
         let late = target.isLate(for: task)
-        let lang = settings.language
         var notices: [OutboundMessage] = []
-        let after = DurationText.human(now.timeIntervalSince(task.createdAt), language: lang)
         let unitName = org.unit(target.unitID)?.name ?? target.unitID
         for unitID in target.toldUnitIDs {
             guard let unit = org.unit(unitID), let group = unit.group else { continue }
-            let verb = task.kind == .dispatch ? lang.pick("已确认", "acknowledged") : lang.pick("已被认领", "was claimed")
-            let text = lang.pick(
-                "✅ \(task.label)：\(unitName) \(member.name) \(verb)（\(after)，超时）。",
-                "✅ \(task.label): \(unitName) – \(member.name) \(verb) after \(after) (late)."
-            )
+            let text = TaskTexts(settings).lateAcknowledgement(task, unitName: unitName, memberName: member.name,
+                                                                after: now.timeIntervalSince(task.createdAt))
             notices.append(OutboundMessage(key: "task:\(task.id):late-ack:\(target.unitID):\(unitID)", unitID: unitID, group: group, text: text, priority: task.priority))
         }
         return Acknowledgement(target: target, late: late, notices: notices)
@@ -317,102 +283,10 @@ public enum TaskPolicy {
         [target.unitID] + target.toldUnitIDs
     }
 
-    // MARK: Roll call
-
-    /// `/进度 T-n`: who acknowledged, after how long, who is missing, the escalation steps.
-    public static func rollCall(task: WorkTask, targets: [TaskTarget], steps: [EscalationRecord], org: OrgTree, settings: TaskSettings, now: Date) -> String {
-        let lang = settings.language
-        let format = settings.format
-        let done = targets.filter { !$0.isWaiting }.sorted { ($0.acknowledgedAt ?? now) < ($1.acknowledgedAt ?? now) }
-        let missing = targets.filter(\.isWaiting)
-        let statusText: String
-        switch task.status {
-        case .open: statusText = lang.pick("进行中", "open")
-        case .done: statusText = lang.pick("已完成", "done")
-        case .cancelled: statusText = lang.pick("已撤销", "cancelled")
-        }
-        var lines: [String] = []
-        let kindText = task.kind == .dispatch ? lang.pick("任务", "Task") : lang.pick("上报", "Report")
-        lines.append(lang.pick(
-            "📋 \(kindText) \(task.label)\(task.urgent ? "（紧急）" : "")「\(excerpt(task.text, 40))」\(statusText)",
-            "📋 \(kindText) \(task.label)\(task.urgent ? " (urgent)" : "") “\(excerpt(task.text, 40))” – \(statusText)"
-        ))
-        lines.append(lang.pick(
-            "发出 \(format.dayAndClock(task.createdAt))，目标 \(DurationText.human(task.targetSeconds, language: lang))（\(format.clock(task.deadline))）",
-            "Sent \(format.dayAndClock(task.createdAt)), target \(DurationText.human(task.targetSeconds, language: lang)) (by \(format.clock(task.deadline)))"
-        ))
-        if task.kind == .report {
-            if let claimedAt = task.claimedAt, let by = task.claimedBy {
-                let who = org.member(by)?.name ?? by
-                lines.append(lang.pick("认领：\(who)，用时\(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))",
-                                       "Claimed by \(who) after \(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))"))
-            } else {
-                lines.append(lang.pick("尚未认领", "Not claimed yet"))
-            }
-        } else {
-            lines.append(lang.pick("已确认 \(done.count)/\(targets.count)，未确认 \(missing.count)", "Acknowledged \(done.count)/\(targets.count), missing \(missing.count)"))
-            let large = targets.count > 30
-            if large {
-                var tiers: [String: (done: Int, all: Int)] = [:]
-                var order: [String] = []
-                for target in targets {
-                    let tier = org.unit(target.unitID)?.tier ?? "?"
-                    if tiers[tier] == nil { order.append(tier) }
-                    tiers[tier, default: (0, 0)].all += 1
-                    if !target.isWaiting { tiers[tier, default: (0, 0)].done += 1 }
-                }
-                for tier in order {
-                    let value = tiers[tier]!
-                    lines.append(lang.pick("  \(tierName(tier, lang))：\(value.done)/\(value.all)", "  \(tierName(tier, lang)): \(value.done)/\(value.all)"))
-                }
-                let lateCount = done.filter { $0.isLate(for: task) }.count
-                if lateCount > 0 { lines.append(lang.pick("  其中超时确认 \(lateCount)", "  of which late: \(lateCount)")) }
-            } else {
-                for target in done {
-                    let name = org.unit(target.unitID)?.name ?? target.unitID
-                    let who = target.acknowledgedBy.flatMap({ org.member($0) })?.name ?? ""
-                    let after = DurationText.human(target.acknowledgedAt!.timeIntervalSince(task.createdAt), language: lang)
-                    let lateMark = target.isLate(for: task) ? lang.pick("（超时）", " (late)") : ""
-                    lines.append("  ✅ \(name) \(who) \(after)\(lateMark)")
-                }
-            }
-            if !missing.isEmpty {
-                let names = missing.compactMap { org.unit($0.unitID)?.name }
-                let shown = names.prefix(50).joined(separator: "、")
-                let more = names.count > 50 ? lang.pick(" 等\(names.count)个", " and \(names.count - 50) more") : ""
-                lines.append(lang.pick("  ❌ 未确认：\(shown)\(more)", "  ❌ Missing: \(shown)\(more)"))
-            }
-        }
-        for step in steps.sorted(by: { $0.step < $1.step }) {
-            let told = step.notifiedUnitIDs.compactMap { org.unit($0)?.name }
-            let what = step.step == 0 ? lang.pick("提醒", "reminder") : lang.pick("第\(step.step)级升级", "escalation level \(step.step)")
-            lines.append(lang.pick(
-                "  ⏱ \(format.clock(step.at)) \(what)：通知 \(told.prefix(10).joined(separator: "、"))\(told.count > 10 ? " 等\(told.count)个" : "")",
-                "  ⏱ \(format.clock(step.at)) \(what): told \(told.prefix(10).joined(separator: ", "))\(told.count > 10 ? " and \(told.count - 10) more" : "")"
-            ))
-        }
-        if let note = task.closeNote, !note.isEmpty { lines.append(lang.pick("说明：\(note)", "Note: \(note)")) }
-        return lines.joined(separator: "\n")
-    }
-
     // MARK: Helpers
 
     /// The members to @-mention in a group of a platform.
     public static func mentions(of members: [Member], platform: String) -> [Mention] {
         members.map { Mention(memberID: $0.id, name: $0.name, userID: $0.ids[platform], mobile: $0.mobile) }
-    }
-
-    public static func excerpt(_ text: String, _ limit: Int = 24) -> String {
-        text.count <= limit ? text : String(text.prefix(limit)) + "…"
-    }
-
-    public static func tierName(_ tier: String, _ lang: Language) -> String {
-        switch tier {
-        case "district": return lang.pick("区县", "district")
-        case "town": return lang.pick("镇街", "towns")
-        case "community": return lang.pick("村社区", "communities")
-        case "grid": return lang.pick("网格", "grids")
-        default: return tier
-        }
     }
 }

@@ -11,7 +11,7 @@ public enum SendPaths {
         var lines: [String] = []
         var problems: [String] = []
         var adapters: [String: any PlatformAdapter] = [:]
-        for name in config.platforms.keys.sorted() where name != "console" {
+        for name in config.platforms.keys.sorted() {
             guard let adapter = try? PlatformFactory.make(name: name, settings: config.platforms[name] ?? [:]),
                   let connection = try? ConnectionSettings.parse(platform: name, settings: config.platforms[name] ?? [:]) else { continue }
             adapters[name] = adapter

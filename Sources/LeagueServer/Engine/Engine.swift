@@ -218,7 +218,7 @@ public struct Engine: Sendable {
             }
         }
         if let tiers = spec.tiers, !tiers.isEmpty, !tiers.contains(context.unit.tier) {
-            throw Refusal(zh: "/\(name) 不能在\(TaskPolicy.tierName(context.unit.tier, .zh))群使用。",
+            throw Refusal(zh: "/\(name) 不能在\(TaskTexts.tierName(context.unit.tier, .zh))群使用。",
                           en: "/\(nameEn) cannot be used in a \(context.unit.tier) group.")
         }
         for flag in context.command.flags {

@@ -144,7 +144,7 @@ struct DashboardRoutes {
     /// `text/event-stream` of a roll call: a `rollcall` event with every row at once, then one with the
     /// rows that changed whenever an acknowledgement (or a deadline) changes a row; `end` when the task
     /// is closed or the link expires. The stream reads the store (a read transaction) when a commit
-    /// wakes it (`LiveUpdates`: the ingestor and the timer service ring after each commit), when the
+    /// wakes it (`LeagueApp.liveBell`: the ingestor and the timer service ring it after each commit), when the
     /// task's deadline passes (waiting rows turn missing), and otherwise every `app.liveFallback`
     /// seconds at the latest; reads are at least 100 ms apart, so an acknowledgement storm costs a
     /// stream ten reads a second, not one per commit. A comment every 15 s keeps proxies from closing it.
@@ -154,7 +154,7 @@ struct DashboardRoutes {
         let config = engine.config
         let l = config.language
         let now = engine.clock.now()
-        let live = app.liveUpdates
+        let live = app.liveBell
         let firstGeneration = live.generation
         let first: (RollCallPage, DashboardPaths)? = try await engine.store.read { reader in
             guard case .allowed(let paths, _) = try Self.access(query, config: config, reader: reader, now: now) else { return nil }

@@ -138,7 +138,7 @@ public enum DeliberationFeature: Feature {
             }
         }
         guard !targets.isEmpty else {
-            throw Refusal(zh: "没有需要开议事日的下级群（议事日层级：\(settings.tiers.map { TaskPolicy.tierName($0, .zh) }.joined(separator: "、"))）。",
+            throw Refusal(zh: "没有需要开议事日的下级群（议事日层级：\(settings.tiers.map { TaskTexts.tierName($0, .zh) }.joined(separator: "、"))）。",
                           en: "There are no deliberating groups there (deliberation tiers: \(settings.tiers.joined(separator: ", "))).")
         }
         let person = MeetingPerson(memberID: member.id, name: member.name, unitID: member.unitID)

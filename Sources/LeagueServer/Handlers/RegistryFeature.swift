@@ -67,34 +67,32 @@ enum RegistryFeature: Feature {
         let category = next.category.map { "（\($0)）" } ?? ""
         let categoryEn = next.category.map { " (\($0))" } ?? ""
         var data = ["demand": String(id), "state": next.state.rawValue]
-        switch c.command.sub {
-        case "publish":
+        switch action {
+        case .publish:
             if let parent = c.org.unit(next.publishedTo ?? ""), let group = parent.group {
-                let text = c.say("📢 \(origin?.name ?? demand.unitID)发布诉求 \(next.label)\(category)：\(TaskPolicy.excerpt(next.text, 60))\n可以办理的请发送 /诉求 认领 \(next.label)",
-                                 "📢 \(origin?.name ?? demand.unitID) published demand \(next.label)\(categoryEn): \(TaskPolicy.excerpt(next.text, 60))\nTo take it on, send /demand claim \(next.label)")
+                let text = c.say("📢 \(origin?.name ?? demand.unitID)发布诉求 \(next.label)\(category)：\(TaskTexts.excerpt(next.text, 60))\n可以办理的请发送 /诉求 认领 \(next.label)",
+                                 "📢 \(origin?.name ?? demand.unitID) published demand \(next.label)\(categoryEn): \(TaskTexts.excerpt(next.text, 60))\nTo take it on, send /demand claim \(next.label)")
                 try c.tx.enqueue(OutboundMessage(key: "demand:\(id):v\(next.version):published", unitID: parent.id, group: group, text: text), at: c.now)
             }
             data["to"] = next.publishedTo
             try c.reply(c.say("已将 \(next.label) 发布到\(c.org.unit(next.publishedTo ?? "")?.name ?? "上级")。",
                               "Published \(next.label) to \(c.org.unit(next.publishedTo ?? "")?.name ?? "the tier above")."))
-        case "claim":
+        case .claim:
             try notifyOrigin(c, demand: next, zh: "📌 诉求 \(next.label) 已由\(c.unit.name) \(member.name)认领。", en: "📌 Demand \(next.label) was claimed by \(member.name) (\(c.unit.name)).")
             try c.reply(c.say("已认领 \(next.label)。办理中请用 /诉求 进展 \(next.label) 说明，办结后 /诉求 解决 \(next.label) 说明。",
                               "You claimed \(next.label). Report with /demand progress \(next.label) note, and /demand resolve \(next.label) note when done."))
-        case "progress":
+        case .progress:
             try notifyOrigin(c, demand: next, zh: "🔄 诉求 \(next.label) 进展：\(next.note ?? "")", en: "🔄 Demand \(next.label) progress: \(next.note ?? "")")
             try c.reply(c.say("已记录 \(next.label) 的进展。", "Progress on \(next.label) recorded."))
-        case "resolve":
+        case .resolve:
             _ = try c.seams.demandSettled(c.tx, next.label, c.now)
             try notifyOrigin(c, demand: next, zh: "✅ 诉求 \(next.label) 已解决：\(next.note ?? "")", en: "✅ Demand \(next.label) is resolved: \(next.note ?? "")")
             try c.reply(c.say("\(next.label) 已解决。", "\(next.label) is resolved."))
-        case "close":
+        case .close:
             _ = try c.seams.demandSettled(c.tx, next.label, c.now)
             data["reason"] = next.note
             try notifyOrigin(c, demand: next, zh: "🚫 诉求 \(next.label) 已关闭：\(next.note ?? "")", en: "🚫 Demand \(next.label) was closed: \(next.note ?? "")")
             try c.reply(c.say("\(next.label) 已关闭，原因：\(next.note ?? "")", "\(next.label) is closed: \(next.note ?? "")"))
-        default:
-            break
         }
         try c.log(action.eventKind, unitID: demand.unitID, data: data)
     }
@@ -156,13 +154,18 @@ enum RegistryFeature: Feature {
         var state: DemandState?
     }
 
-    static func queryWords(_ c: CommandContext) throws(Refusal) -> QueryWords {
+    /// What `/查询` is about.
+    enum QuerySubject: String {
+        case youth, demands, tasks, assessment, minutes, bindings
+    }
+
+    static func queryWords(_ c: CommandContext, subject: QuerySubject) throws(Refusal) -> QueryWords {
         var words = QueryWords()
-        for key in ["a", "b"] {
+        for key in ["first", "second"] {
             guard let word = c.command.args[key] else { continue }
             if let month = DeliberationMonth.parse(word, now: c.now, timeZone: c.config.timeZone) {
                 words.month = month.description
-            } else if c.command.sub == "demands", let state = DemandState(word: word) {
+            } else if subject == .demands, let state = DemandState(word: word) {
                 words.state = state
             } else if let unit = c.org.unit(named: word) {
                 words.unit = unit
@@ -175,12 +178,13 @@ enum RegistryFeature: Feature {
 
     /// `/查询 青少年|诉求|任务|考核|纪要 [单位] [状态|月份]` — every query, allowed or refused, goes to the audit log.
     static func query(_ c: CommandContext) throws {
-        let sub = c.command.sub ?? "youth"
+        let sub = c.command.sub ?? QuerySubject.youth.rawValue
         let actor = c.member?.id ?? "unregistered:\(c.record.message.platform):\(c.record.message.sender)"
-        let detail = [c.command.args["a"], c.command.args["b"]].compactMap { $0 }.joined(separator: " ")
+        let detail = [c.command.args["first"], c.command.args["second"]].compactMap { $0 }.joined(separator: " ")
         do {
             let member = try c.requireMember()
-            let words = try queryWords(c)
+            guard let subject = QuerySubject(rawValue: sub) else { throw Refusal(zh: "不认识的查询。", en: "Unknown query.") }
+            let words = try queryWords(c, subject: subject)
             let target = words.unit ?? c.unit
             try RegistryScope.check(member, unitID: target.id, org: c.org)
             // The answer is posted in this group: only this unit's own part of the tree may be shown here.
@@ -188,7 +192,7 @@ enum RegistryFeature: Feature {
                 throw Refusal(zh: "本群只能查看\(c.unit.name)及其下级的数据；请到\(target.name)或其上级的群里查询。",
                               en: "This group may only see \(c.unit.name) and the units below it; ask in the group of \(target.name) or above.")
             }
-            if sub == "assessment" {
+            if subject == .assessment {
                 let roles = settings(c).permissions.assessment
                 guard roles.contains(where: member.has) else {
                     throw Refusal(zh: "您没有权限查看考核（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
@@ -197,19 +201,18 @@ enum RegistryFeature: Feature {
             }
             let month = words.month ?? TimeFormat(timeZone: c.config.timeZone).month(c.now)
             let text: String
-            switch sub {
-            case "youth": text = try youthAnswer(c, target)
-            case "demands": text = try demandsAnswer(c, target, words.state)
-            case "tasks": text = try tasksAnswer(c, target)
-            case "assessment": text = try assessmentAnswer(c, target, month)
-            case "minutes": text = try minutesAnswer(c, target, month)
+            switch subject {
+            case .youth: text = try youthAnswer(c, target)
+            case .demands: text = try demandsAnswer(c, target, words.state)
+            case .tasks: text = try tasksAnswer(c, target)
+            case .assessment: text = try assessmentAnswer(c, target, month)
+            case .minutes: text = try minutesAnswer(c, target, month)
             // Onboarding (issue 13): groups bound and members registered below, aggregates only.
-            case "bindings": text = OnboardingStatus.compute(c.org, root: target.id).chatText(unitName: target.name, language: c.language)
-            default: throw Refusal(zh: "不认识的查询。", en: "Unknown query.")
+            case .bindings: text = OnboardingStatus.compute(c.org, root: target.id).chatText(unitName: target.name, language: c.language)
             }
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
                                             detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
-            try c.reply(text + dashboardLine(c, sub: sub, unitID: target.id, month: month))
+            try c.reply(text + dashboardLine(c, subject: subject, unitID: target.id, month: month))
         } catch let refusal as Refusal {
             try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
                                             detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
@@ -262,20 +265,20 @@ enum RegistryFeature: Feature {
             for task in open {
                 let targets = try c.tx.targets(ofTask: task.id)
                 let waiting = targets.filter(\.isWaiting).count
-                lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskPolicy.excerpt(task.text, 20)) — " + c.say("待确认 \(waiting)/\(targets.count)", "\(waiting)/\(targets.count) waiting"))
+                lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskTexts.excerpt(task.text, 20)) — " + c.say("待确认 \(waiting)/\(targets.count)", "\(waiting)/\(targets.count) waiting"))
             }
         }
         return lines.joined(separator: "\n")
     }
 
     /// The dashboard line of a /查询 answer: the page showing the same figures (none for youth counts).
-    static func dashboardLine(_ c: CommandContext, sub: String, unitID: String, month: String) -> String {
-        switch sub {
-        case "tasks": return c.seams.dashboardLine(c, "", [("u", unitID)])
-        case "assessment": return c.seams.dashboardLine(c, "assessment", [("u", unitID), ("month", month)])
-        case "minutes": return c.seams.dashboardLine(c, "minutes", [("u", unitID), ("month", month)])
-        case "demands": return c.seams.dashboardLine(c, "demands", [("u", unitID)])
-        default: return ""
+    static func dashboardLine(_ c: CommandContext, subject: QuerySubject, unitID: String, month: String) -> String {
+        switch subject {
+        case .tasks: return c.seams.dashboardLine(c, "", [("u", unitID)])
+        case .assessment: return c.seams.dashboardLine(c, "assessment", [("u", unitID), ("month", month)])
+        case .minutes: return c.seams.dashboardLine(c, "minutes", [("u", unitID), ("month", month)])
+        case .demands: return c.seams.dashboardLine(c, "demands", [("u", unitID)])
+        case .youth, .bindings: return ""
         }
     }
 
@@ -320,40 +323,5 @@ enum RegistryFeature: Feature {
             try t.tx.append(EventRecord(at: t.now, kind: .demandOverdue, unitID: demand.unitID,
                                         data: ["demand": String(demand.id), "state": demand.state.rawValue, "holder": demand.holderUnitID]))
         }
-    }
-}
-
-/// Loading the youth registry from a CSV file (the CLI's `leagueops import youth`).
-public enum RegistryImporter {
-    /// What an import changed: counts only.
-    public struct Summary: Sendable, Hashable {
-        public var grids: Int
-        public var rows: Int
-
-        public init(grids: Int, rows: Int) {
-            self.grids = grids
-            self.rows = rows
-        }
-    }
-
-    /// Validates the whole file, then replaces the rows of every grid it names in one transaction.
-    /// Grids not in the file keep their rows. Nothing is written when any row is bad.
-    /// - Parameters:
-    ///   - text: the CSV text.
-    ///   - actor: who imported it, for the audit log (`operator:<user>`).
-    /// - Throws: `ImportErrors` listing every bad line; store errors.
-    public static func importYouth(_ text: String, org: OrgTree, store: any Store, actor: String, source: String, now: Date) async throws -> Summary {
-        let byGrid: [String: [YouthRecord]]
-        switch YouthImport.parse(text, org: org) {
-        case .success(let value): byGrid = value
-        case .failure(let errors): throw errors
-        }
-        let rows = byGrid.values.reduce(0) { $0 + $1.count }
-        try await store.write { tx in
-            for (grid, records) in byGrid { try tx.replaceYouth(gridID: grid, rows: records, at: now) }
-            try tx.appendAudit(AuditEntry(at: now, actor: actor, unitID: nil, action: "registry.import",
-                                          detail: "file=\(source) grids=\(byGrid.count) rows=\(rows)"))
-        }
-        return Summary(grids: byGrid.count, rows: rows)
     }
 }

@@ -187,8 +187,8 @@ enum TaskFeature: Feature {
         for target in try c.tx.targets(ofTask: id) where target.isWaiting {
             guard let unit = c.org.unit(target.unitID), let group = unit.group else { continue }
             try c.tx.enqueue(OutboundMessage(key: "task:\(id):cancel:\(unit.id)", unitID: unit.id, group: group,
-                                             text: c.say("🚫 \(task.label)「\(TaskPolicy.excerpt(task.text))」已撤销，无需再确认。",
-                                                         "🚫 \(task.label) “\(TaskPolicy.excerpt(task.text))” was cancelled; no acknowledgement needed."),
+                                             text: c.say("🚫 \(task.label)「\(TaskTexts.excerpt(task.text))」已撤销，无需再确认。",
+                                                         "🚫 \(task.label) “\(TaskTexts.excerpt(task.text))” was cancelled; no acknowledgement needed."),
                                              priority: task.priority), at: c.now)
         }
         try c.reply(c.say("\(task.label) 已撤销。", "\(task.label) is cancelled."))
@@ -207,7 +207,7 @@ enum TaskFeature: Feature {
             guard involved else {
                 throw Refusal(zh: "\(task.label) 不在本单位的范围内。", en: "\(task.label) is outside your part of the tree.")
             }
-            let text = TaskPolicy.rollCall(task: task, targets: targets, steps: try c.tx.escalations(ofTask: id), org: c.org, settings: c.settings, now: c.now)
+            let text = TaskTexts(c.settings).rollCall(task: task, targets: targets, steps: try c.tx.escalations(ofTask: id), org: c.org, now: c.now)
             try c.reply(text + c.seams.dashboardLine(c, "task/\(id)", []))
             return
         }
@@ -227,7 +227,7 @@ enum TaskFeature: Feature {
             } else {
                 state = task.kind == .report ? (task.claimedBy == nil ? c.say("未认领", "unclaimed") : c.say("已认领", "claimed")) : "\(acked)/\(targets.count)"
             }
-            lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskPolicy.excerpt(task.text, 20)) — \(state)")
+            lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskTexts.excerpt(task.text, 20)) — \(state)")
         }
         try c.reply(lines.joined(separator: "\n"))
     }

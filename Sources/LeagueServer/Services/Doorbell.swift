@@ -2,13 +2,19 @@ import Foundation
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// Wakes a sleeping service early: new work was committed, or a test moved the clock.
+/// Wakes sleeping code early: new work was committed, or a test moved the clock.
 ///
-/// Every `wait` has an id, so a wake-up (ring, time-out or cancellation) that races with the
-/// waiter registering itself is never lost: it is remembered for that id until the waiter looks.
+/// Every ring advances a generation number. A service sleeping on its own bell calls
+/// `wait(seconds:)`: a ring that came while it was busy is kept, so its next wait returns at once.
+/// Many readers can share one bell (the dashboard's live streams): each remembers the generation it
+/// last read at and calls `wait(after:seconds:)`, which returns at once when the bell has rung since.
+/// Every wait has an id, so a wake-up (ring, time-out or cancellation) that races with the waiter
+/// registering itself is never lost: it is remembered for that id until the waiter looks.
 public final class Doorbell: Sendable {
     private struct State {
-        var rung = false
+        var generation: UInt64 = 0
+        /// The generation `wait(seconds:)` last returned at.
+        var consumed: UInt64 = 0
         var nextID = 0
         var active: Set<Int> = []
         var woken: Set<Int> = []
@@ -19,31 +25,41 @@ public final class Doorbell: Sendable {
 
     public init() {}
 
+    /// How many times the bell has rung: read it before reading the store, pass it to `wait(after:seconds:)`.
+    public var generation: UInt64 { state.withLockedValue { $0.generation } }
+
     /// Wakes every waiter; a ring with nobody waiting is kept for the next wait.
     public func ring() {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.generation &+= 1
             let waiters = Array(state.waiters.values)
             state.waiters = [:]
             state.woken.formUnion(state.active)
-            if state.active.isEmpty { state.rung = true }
             return waiters
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits until rung or until `seconds` pass, whichever is first; returns at once on cancellation
-    /// and on graceful shutdown (SIGTERM), so a sleeping service notices the stop without delay.
+    /// Waits until rung (or rung since the last return) or until `seconds` pass, whichever is first;
+    /// returns at once on cancellation and on graceful shutdown (SIGTERM), so a sleeping service
+    /// notices the stop without delay.
     public func wait(seconds: Double) async {
+        let seen = state.withLockedValue { $0.consumed }
+        let now = await wait(after: seen, seconds: seconds)
+        state.withLockedValue { $0.consumed = max($0.consumed, now) }
+    }
+
+    /// Waits until the bell rings after generation `seen` (at once when it already has), or `seconds`
+    /// pass, or the task is cancelled or the server shuts down gracefully.
+    /// - Returns: the generation when it woke.
+    public func wait(after seen: UInt64, seconds: Double) async -> UInt64 {
         let id: Int? = state.withLockedValue { state in
-            if state.rung {
-                state.rung = false
-                return nil
-            }
+            guard state.generation == seen, seconds > 0 else { return nil }
             state.nextID += 1
             state.active.insert(state.nextID)
             return state.nextID
         }
-        guard let id, seconds > 0 else { return }
+        guard let id else { return generation }
         let timer = Task {
             try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             self.wake(id)
@@ -52,7 +68,7 @@ public final class Doorbell: Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let now = state.withLockedValue { state -> Bool in
-                        if state.woken.remove(id) != nil { return true }
+                        if state.woken.remove(id) != nil || state.generation != seen { return true }
                         state.waiters[id] = continuation
                         return false
                     }
@@ -65,9 +81,10 @@ public final class Doorbell: Sendable {
             self.wake(id)
         }
         timer.cancel()
-        state.withLockedValue { state in
+        return state.withLockedValue { state in
             state.active.remove(id)
             state.woken.remove(id)
+            return state.generation
         }
     }
 

@@ -329,8 +329,8 @@ public struct OutboxService: Service {
         guard !message.key.hasPrefix("dead:"), let root = org.root, let group = root.group else { return }
         let unitName = org.unit(message.unitID)?.name ?? message.unitID
         let text = config.language.pick(
-            "⚠️ 消息无法送达 \(unitName)（\(message.group.platform)）：\(reason)。内容：\(TaskPolicy.excerpt(message.text, 60))。请检查该群机器人配置。",
-            "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskPolicy.excerpt(message.text, 60)). Check that group's robot settings."
+            "⚠️ 消息无法送达 \(unitName)（\(message.group.platform)）：\(reason)。内容：\(TaskTexts.excerpt(message.text, 60))。请检查该群机器人配置。",
+            "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskTexts.excerpt(message.text, 60)). Check that group's robot settings."
         )
         let admins = root.members.filter { $0.has(.admin) }
         try tx.enqueue(OutboundMessage(key: "dead:\(message.key)", unitID: root.id, group: group, text: text,

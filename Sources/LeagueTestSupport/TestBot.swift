@@ -39,19 +39,20 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     ///   - transport: by default a new `FakeTransport`.
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503.
     ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
+    ///   - ingestQueue: most messages and bytes waiting for a commit (over it a webhook is refused at once).
     ///   - seams: the engine's cross-feature seams.
     ///   - wrapStore: the store the app uses, built around the SQLite one (a store that fails on purpose).
     public init(configPath: String, mode: Mode = .live, store: SQLiteStore? = nil, clock: ManualClock? = nil,
-                transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5, seams: Seams = .live,
-                wrapStore: (SQLiteStore) -> any Store = { $0 }) async throws {
+                transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5,
+                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }) async throws {
         self.mode = mode
         self.config = try ConfigLoader.load(path: configPath)
         self.store = try store ?? (mode == .live ? SQLiteStore(path: config.store.sqlitePath) : SQLiteStore())
         self.clock = clock ?? ManualClock(Date())
         self.transport = transport ?? FakeTransport()
         self.app = try LeagueApp(config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
-                                 maxSleep: 0.05, answerWithin: answerWithin, liveFallback: liveFallback,
-                                 seams: seams)
+                                 maxSleep: 0.05, answerWithin: answerWithin, ingestQueue: ingestQueue,
+                                 liveFallback: liveFallback, seams: seams)
         self.store.fireOnCommit(changed)
         (self.transport as? FakeTransport)?.received.relay(to: changed)
         (self.transport as? FlakyTransport)?.received.relay(to: changed)

@@ -146,9 +146,7 @@ struct FaultStoreAndPlatformTimedTests {
         try await store.write { tx in
             try tx.schedule(TimerEntry(key: "task:99:step:1", dueAt: now.addingTimeInterval(-120), kind: .taskStep, subject: "99", step: 1))
         }
-        var logger = Logger(label: "audit-test")
-        logger.logLevel = .critical
-        let app = try LeagueApp(config: config, store: store, clock: clock, transport: FlakyTransport(), logger: logger)
+        let app = try await TestBot(configPath: path, mode: .engine, store: store, clock: clock, transport: FlakyTransport()).app
         let application = Application(router: app.router())
         try await application.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

@@ -134,15 +134,16 @@ struct StoreReliabilityTests {
     @Test func readOnlyCommandsReadOnAReaderAndWriteOnlyTheirReply() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-ro-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let counting = CountingStore(try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path))
-        let path = try writeTestConfig()
-        let config = try ConfigLoader.load(path: path)
-        var logger = Logger(label: "ro")
-        logger.logLevel = .critical
-        let clock = ManualClock(Date())
-        let app = try LeagueApp(config: config, store: counting, clock: clock, transport: FakeTransport(), logger: logger, maxSleep: 0.05)
+        var wrapped: CountingStore?
+        let bot = try await TestBot(configPath: try writeTestConfig(), mode: .engine, store: try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path)) {
+            let store = CountingStore($0)
+            wrapped = store
+            return store
+        }
+        let counting = try #require(wrapped)
+        let (app, clock) = (bot.app, bot.clock)
         func say(_ text: String, _ id: String) async throws -> IngestResult {
-            try await app.ingestor.submit(ChatMessage(platform: "generic", chat: "chat-d", sender: "u-d", text: text, messageID: id, sentAt: clock.now()))
+            try await bot.submit(text, in: "chat-d", from: "u-d", id: id)
         }
         _ = try await say("收到", "w-1")
         #expect(counting.snapshots.withLockedValue { $0 } == 0, "a writing message is processed in the ingest transaction")
@@ -227,10 +228,9 @@ struct StoreReliabilityTests {
     @Test func overTheIngestQueueCapWebhooksAreRefusedAtOnceAndNothingIsKept() async throws {
         let path = try writeTestConfig()
         let config = try ConfigLoader.load(path: path)
-        let store = try SQLiteStore(path: config.store.sqlitePath)
-        var logger = Logger(label: "cap")
-        logger.logLevel = .critical
-        let app = try LeagueApp(config: config, store: store, transport: FakeTransport(), logger: logger, answerWithin: 0.5, ingestQueue: (3, 1 << 20))
+        let bot = try await TestBot(configPath: path, mode: .engine, store: try SQLiteStore(path: config.store.sqlitePath), answerWithin: 0.5,
+                                    ingestQueue: (3, 1 << 20))
+        let (app, store) = (bot.app, bot.store)
         let released = try await FaultStoreAndPlatformTimedTests.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
         func message(_ id: Int) -> ChatMessage {
             ChatMessage(platform: "generic", chat: "chat-g1", sender: "u-g1", text: "收到", messageID: "cap-\(id)", sentAt: Date())

@@ -79,3 +79,113 @@ public enum DeliberationNotices {
         org.units.filter { settings.tiers.contains($0.tier) && $0.group != nil }
     }
 }
+
+// MARK: Replies in chat
+
+extension DeliberationNotices {
+    /// `/议程 内容` in the sender's own group: the item's number.
+    public static func agendaAdded(date: String, number: Int, language lang: Language) -> String {
+        lang.pick("已加入\(date)议事日议程（第\(number)项）。发送 /议程 查看全部。",
+                  "Added to the agenda of the \(date) deliberation day (item \(number)). Send /agenda to list them.")
+    }
+
+    /// `/议程 内容 @下级…`: the groups it was added for (the first ten named).
+    public static func agendaAdded(date: String, for names: [String], language lang: Language) -> String {
+        let shown = names.prefix(10).joined(separator: "、")
+        let more = names.count > 10 ? lang.pick(" 等", " and more") : ""
+        return lang.pick("已为 \(names.count) 个群加入\(date)议事日议程：\(shown)\(more)。",
+                         "Added to the \(date) deliberation-day agenda of \(names.count) group(s): \(shown)\(more).")
+    }
+
+    /// `/议程`: the group's own items with who added them, the items it added below (with how many
+    /// groups each), and the open items carried into the reminders.
+    public static func agendaList(date: String, unitName: String, own: [(text: String, from: String)], sentBelow: [(text: String, groups: Int)],
+                                  carried: [FollowUp], language lang: Language) -> String {
+        var lines = [lang.pick("\(date)议事日议程（\(unitName)）：", "Agenda for the \(date) deliberation day (\(unitName)):")]
+        if own.isEmpty { lines.append(lang.pick("  （暂无）", "  (none yet)")) }
+        for (index, item) in own.enumerated() { lines.append("  \(index + 1). \(item.text)（\(item.from)）") }
+        if !sentBelow.isEmpty {
+            lines.append(lang.pick("本群为下级添加的议程：", "Items this group added for the groups below:"))
+            for item in sentBelow { lines.append(lang.pick("  • \(item.text)（\(item.groups)个群）", "  • \(item.text) (\(item.groups) groups)")) }
+        }
+        if !carried.isEmpty {
+            lines.append(lang.pick("未结事项（将带入提醒）：", "Open items (carried into the reminders):"))
+            for item in carried.prefix(20) {
+                let head = item.kind == .action
+                    ? lang.pick("待办", "action") + (item.taskID.map { " T-\($0)" } ?? "") + " \(item.ownerName ?? "")"
+                    : lang.pick("诉求", "demand") + (item.demandRef.map { " \($0)" } ?? "")
+                lines.append("  • \(head)：\(item.text)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The title of a meeting opened without one.
+    public static func defaultTitle(unitName: String, month: DeliberationMonth, language lang: Language) -> String {
+        lang.pick("\(unitName)青年议事会（\(month)）", "\(unitName) youth council (\(month))")
+    }
+
+    /// `/议事 开始`: recording has started; how to mark items; the month's agenda.
+    public static func meetingOpened(_ meeting: Meeting, autoCloseSeconds: Double, agenda: [AgendaItem], language lang: Language) -> String {
+        var lines = [lang.pick(
+            "🟢 议事 \(meeting.label)「\(meeting.title)」开始记录。本群发言都记入纪要；用 /议题 /记录 /决议 /待办 @人 内容 /诉求 内容 标记，/议事 结束 收尾（\(DurationText.human(autoCloseSeconds, language: .zh))未结束将自动结束）。",
+            "🟢 Meeting \(meeting.label) “\(meeting.title)” is being recorded. Every message here goes into the minutes; mark items with /topic /note /agreed /action @who text /demand text, and close with /meeting end (closed automatically after \(DurationText.human(autoCloseSeconds, language: .en)))."
+        )]
+        if !agenda.isEmpty {
+            lines.append(lang.pick("议程：", "Agenda:"))
+            for (index, item) in agenda.enumerated() { lines.append("  \(index + 1). \(item.text)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `/议事` while a meeting is open, or not.
+    public static func meetingStatus(_ open: Meeting?, format: TimeFormat, language lang: Language) -> String {
+        guard let open else {
+            return lang.pick("本群没有进行中的议事。发送 /议事 开始 主题 开始记录。", "No meeting is open here. Send /meeting start <title> to begin.")
+        }
+        return lang.pick(
+            "议事 \(open.label)「\(open.title)」进行中（\(format.clock(open.openedAt))开始，\(open.openedBy.name)），已标记 \(open.items.count) 项。发送 /议事 结束 收尾。",
+            "Meeting \(open.label) “\(open.title)” is open (since \(format.clock(open.openedAt)), \(open.openedBy.name)); \(open.items.count) item(s) marked. Send /meeting end to close it."
+        )
+    }
+
+    /// `/议题`, `/记录`, `/决议`: the item was marked (`number`: how many of its kind the meeting has).
+    public static func marked(_ item: MeetingItem, number: Int, language lang: Language) -> String {
+        switch item.kind {
+        case .topic: return lang.pick("📌 议题\(number)：\(item.text)", "📌 Topic \(number): \(item.text)")
+        case .agreed: return lang.pick("✔ 已记录决议\(number)。", "✔ Decision \(number) recorded.")
+        default: return lang.pick("✔ 已记录。", "✔ Noted.")
+        }
+    }
+
+    /// `/纪要 [单位] [月份]`: the unit's meetings of the month and, for a unit with groups below that
+    /// hold deliberation day, how many have minutes and which do not.
+    public static func minutesSummary(unitName: String, month: DeliberationMonth, own: [Meeting], ownExpected: Bool, below: [OrgUnit],
+                                      withMinutes: Set<String>, format: TimeFormat, language lang: Language) -> String {
+        var lines = [lang.pick("\(unitName) \(month) 议事纪要：", "Minutes of \(unitName), \(month):")]
+        if own.isEmpty && ownExpected { lines.append(lang.pick("  （本月暂无纪要）", "  (no minutes this month)")) }
+        for meeting in own {
+            lines.append(lang.pick(
+                "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt))「\(meeting.title)」决议\(meeting.items(.agreed).count) 待办\(meeting.items(.action).count) 诉求\(meeting.items(.demand).count)",
+                "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt)) “\(meeting.title)”: \(meeting.items(.agreed).count) decisions, \(meeting.items(.action).count) actions, \(meeting.items(.demand).count) demands"
+            ))
+        }
+        if !below.isEmpty {
+            let missing = below.filter { !withMinutes.contains($0.id) }
+            lines.append(lang.pick("下级已提交纪要 \(below.count - missing.count)/\(below.count)", "Groups below with minutes: \(below.count - missing.count)/\(below.count)"))
+            if !missing.isEmpty {
+                let names = missing.prefix(30).map(\.name).joined(separator: "、")
+                lines.append(lang.pick("  未提交：\(names)\(missing.count > 30 ? " 等\(missing.count)个" : "")",
+                                       "  Missing: \(names)\(missing.count > 30 ? " and \(missing.count - 30) more" : "")"))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The line that ends a minutes answer: the signed link to the full minutes and how long it works.
+    public static func minutesLink(_ url: String, ttlSeconds: Double, language lang: Language) -> String {
+        let days = Int((ttlSeconds / 86400).rounded(.down))
+        let valid = days >= 1 ? lang.pick("（\(days)天内有效）", " (valid \(days) day\(days == 1 ? "" : "s"))") : lang.pick("（限时有效）", " (valid for a limited time)")
+        return lang.pick("\n全文：\(url)\(valid)", "\nFull minutes: \(url)\(valid)")
+    }
+}

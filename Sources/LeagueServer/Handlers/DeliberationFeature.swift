@@ -148,44 +148,25 @@ public enum DeliberationFeature: Feature {
         try c.log(.deliberationAgenda, data: ["month": month.description, "groups": String(targets.count)])
         if targets.count == 1 && targets[0].id == c.unit.id {
             let count = try c.tx.agendaCount(unitID: c.unit.id, month: month.description)
-            try c.reply(c.say("已加入\(date)议事日议程（第\(count)项）。发送 /议程 查看全部。",
-                              "Added to the agenda of the \(date) deliberation day (item \(count)). Send /agenda to list them."))
+            try c.reply(DeliberationNotices.agendaAdded(date: date, number: count, language: c.language))
         } else {
-            let names = targets.prefix(10).map(\.name).joined(separator: "、")
-            let more = targets.count > 10 ? c.say(" 等", " and more") : ""
-            try c.reply(c.say("已为 \(targets.count) 个群加入\(date)议事日议程：\(names)\(more)。",
-                              "Added to the \(date) deliberation-day agenda of \(targets.count) group(s): \(names)\(more)."))
+            try c.reply(DeliberationNotices.agendaAdded(date: date, for: targets.map(\.name), language: c.language))
         }
     }
 
     static func agendaList(_ c: CommandContext, month: DeliberationMonth, date: String) throws -> String {
-        let own = try c.tx.agenda(unitID: c.unit.id, month: month.description)
-        var lines = [c.say("\(date)议事日议程（\(c.unit.name)）：", "Agenda for the \(date) deliberation day (\(c.unit.name)):")]
-        if own.isEmpty { lines.append(c.say("  （暂无）", "  (none yet)")) }
-        for (index, item) in own.enumerated() {
-            let from = item.sourceUnitID == c.unit.id ? item.addedBy.name : (c.org.unit(item.sourceUnitID)?.name ?? item.sourceUnitID)
-            lines.append("  \(index + 1). \(item.text)（\(from)）")
+        let own = try c.tx.agenda(unitID: c.unit.id, month: month.description).map { item in
+            (text: item.text, from: item.sourceUnitID == c.unit.id ? item.addedBy.name : (c.org.unit(item.sourceUnitID)?.name ?? item.sourceUnitID))
         }
-        let sent = try c.tx.agenda(addedBy: c.unit.id, month: month.description).filter { $0.unitID != c.unit.id }
-        if !sent.isEmpty {
-            var counts: [String: Int] = [:]
-            var order: [String] = []
-            for item in sent {
-                if counts[item.text] == nil { order.append(item.text) }
-                counts[item.text, default: 0] += 1
-            }
-            lines.append(c.say("本群为下级添加的议程：", "Items this group added for the groups below:"))
-            for text in order { lines.append(c.say("  • \(text)（\(counts[text]!)个群）", "  • \(text) (\(counts[text]!) groups)")) }
+        // What this group added below: each text once, with how many groups it went to.
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for item in try c.tx.agenda(addedBy: c.unit.id, month: month.description) where item.unitID != c.unit.id {
+            if counts[item.text] == nil { order.append(item.text) }
+            counts[item.text, default: 0] += 1
         }
-        let carried = try openFollowUps(c.unit.id, c.tx, now: c.now)
-        if !carried.isEmpty {
-            lines.append(c.say("未结事项（将带入提醒）：", "Open items (carried into the reminders):"))
-            for item in carried.prefix(20) {
-                let head = item.kind == .action ? c.say("待办", "action") + (item.taskID.map { " T-\($0)" } ?? "") + " \(item.ownerName ?? "")" : c.say("诉求", "demand") + (item.demandRef.map { " \($0)" } ?? "")
-                lines.append("  • \(head)：\(item.text)")
-            }
-        }
-        return lines.joined(separator: "\n")
+        return DeliberationNotices.agendaList(date: date, unitName: c.unit.name, own: own, sentBelow: order.map { ($0, counts[$0]!) },
+                                              carried: try openFollowUps(c.unit.id, c.tx, now: c.now), language: c.language)
     }
 
     // MARK: Meetings
@@ -214,7 +195,7 @@ public enum DeliberationFeature: Feature {
         }
         let settings = c.config.deliberation
         let month = DeliberationMonth(containing: c.now, timeZone: settings.timeZone)
-        let title = c.command.text.isEmpty ? c.say("\(c.unit.name)青年议事会（\(month)）", "\(c.unit.name) youth council (\(month))") : c.command.text
+        let title = c.command.text.isEmpty ? DeliberationNotices.defaultTitle(unitName: c.unit.name, month: month, language: c.language) : c.command.text
         let transition = try MeetingRecorder.apply(
             .open(id: try c.tx.nextMeetingID(), unitID: c.unit.id, unitName: c.unit.name, month: month.description, title: title,
                   by: person(member), at: c.now, inbound: c.record.id),
@@ -226,15 +207,7 @@ public enum DeliberationFeature: Feature {
         }
         try c.log(.deliberationMeetingOpened, data: ["meeting": String(meeting.id), "month": meeting.month])
         let agenda = try c.tx.agenda(unitID: c.unit.id, month: DeliberationSchedule.agendaMonth(at: c.now, settings: settings).description)
-        var lines = [c.say(
-            "🟢 议事 \(meeting.label)「\(title)」开始记录。本群发言都记入纪要；用 /议题 /记录 /决议 /待办 @人 内容 /诉求 内容 标记，/议事 结束 收尾（\(DurationText.human(settings.autoCloseSeconds, language: .zh))未结束将自动结束）。",
-            "🟢 Meeting \(meeting.label) “\(title)” is being recorded. Every message here goes into the minutes; mark items with /topic /note /agreed /action @who text /demand text, and close with /meeting end (closed automatically after \(DurationText.human(settings.autoCloseSeconds, language: .en)))."
-        )]
-        if !agenda.isEmpty {
-            lines.append(c.say("议程：", "Agenda:"))
-            for (index, item) in agenda.enumerated() { lines.append("  \(index + 1). \(item.text)") }
-        }
-        try c.reply(lines.joined(separator: "\n"))
+        try c.reply(DeliberationNotices.meetingOpened(meeting, autoCloseSeconds: settings.autoCloseSeconds, agenda: agenda, language: c.language))
     }
 
     /// The transcript of an open meeting: the group's messages from the opening one through `through`.
@@ -286,15 +259,8 @@ public enum DeliberationFeature: Feature {
     }
 
     static func meetingStatus(_ c: CommandContext) throws {
-        if let open = try c.tx.openMeeting(unitID: c.unit.id) {
-            let format = TimeFormat(timeZone: c.config.deliberation.timeZone)
-            try c.reply(c.say(
-                "议事 \(open.label)「\(open.title)」进行中（\(format.clock(open.openedAt))开始，\(open.openedBy.name)），已标记 \(open.items.count) 项。发送 /议事 结束 收尾。",
-                "Meeting \(open.label) “\(open.title)” is open (since \(format.clock(open.openedAt)), \(open.openedBy.name)); \(open.items.count) item(s) marked. Send /meeting end to close it."
-            ))
-        } else {
-            try c.reply(c.say("本群没有进行中的议事。发送 /议事 开始 主题 开始记录。", "No meeting is open here. Send /meeting start <title> to begin."))
-        }
+        try c.reply(DeliberationNotices.meetingStatus(try c.tx.openMeeting(unitID: c.unit.id),
+                                                      format: TimeFormat(timeZone: c.config.deliberation.timeZone), language: c.language))
     }
 
     /// The auto-close timer of a meeting left open.
@@ -322,14 +288,7 @@ public enum DeliberationFeature: Feature {
         let member = try c.requireMember()
         let item = MeetingItem(kind: kind, text: c.command.text, by: person(member), at: c.now)
         let meeting = try record(item, c)
-        let count = meeting.items(kind).count
-        let text: String
-        switch kind {
-        case .topic: text = c.say("📌 议题\(count)：\(item.text)", "📌 Topic \(count): \(item.text)")
-        case .agreed: text = c.say("✔ 已记录决议\(count)。", "✔ Decision \(count) recorded.")
-        default: text = c.say("✔ 已记录。", "✔ Noted.")
-        }
-        try c.reply(text)
+        try c.reply(DeliberationNotices.marked(item, number: meeting.items(kind).count, language: c.language))
     }
 
     @discardableResult
@@ -452,31 +411,12 @@ public enum DeliberationFeature: Feature {
         } else {
             month = DeliberationMonth(containing: c.now, timeZone: settings.timeZone)
         }
-        let format = TimeFormat(timeZone: settings.timeZone)
-        var lines: [String] = []
         let own = try c.tx.minutes(unitIDs: [unit.id], month: month.description)
         let below = c.org.descendants(of: unit.id).filter { settings.tiers.contains($0.tier) }
-        lines.append(c.say("\(unit.name) \(month) 议事纪要：", "Minutes of \(unit.name), \(month):"))
-        if own.isEmpty && (settings.tiers.contains(unit.tier) || below.isEmpty) {
-            lines.append(c.say("  （本月暂无纪要）", "  (no minutes this month)"))
-        }
-        for meeting in own {
-            lines.append(c.say(
-                "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt))「\(meeting.title)」决议\(meeting.items(.agreed).count) 待办\(meeting.items(.action).count) 诉求\(meeting.items(.demand).count)",
-                "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt)) “\(meeting.title)”: \(meeting.items(.agreed).count) decisions, \(meeting.items(.action).count) actions, \(meeting.items(.demand).count) demands"
-            ))
-        }
-        if !below.isEmpty {
-            let done = try c.tx.unitsWithMinutes(month: month.description)
-            let missing = below.filter { !done.contains($0.id) }
-            lines.append(c.say("下级已提交纪要 \(below.count - missing.count)/\(below.count)", "Groups below with minutes: \(below.count - missing.count)/\(below.count)"))
-            if !missing.isEmpty {
-                let names = missing.prefix(30).map(\.name).joined(separator: "、")
-                lines.append(c.say("  未提交：\(names)\(missing.count > 30 ? " 等\(missing.count)个" : "")",
-                                   "  Missing: \(names)\(missing.count > 30 ? " and \(missing.count - 30) more" : "")"))
-            }
-        }
-        try c.reply(lines.joined(separator: "\n") + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
+        let withMinutes = below.isEmpty ? [] : try c.tx.unitsWithMinutes(month: month.description)
+        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.tiers.contains(unit.tier) || below.isEmpty,
+                                                      below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
+        try c.reply(text + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }
 
     /// `2026-11`, `202611`, `11月`, `11` (this year's): `DeliberationMonth.parse`.
@@ -506,8 +446,6 @@ public enum DeliberationFeature: Feature {
         // Who was handed which link: the views it leads to (`minutes.view`) carry the same short name.
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: unitID,
                                         action: "minutes.link", detail: "unit=\(unitID) month=\(month) subtree=\(subtree ? 1 : 0) \(pass.auditName)"))
-        let days = Int((c.config.deliberation.linkTTLSeconds / 86400).rounded(.down))
-        let valid = days >= 1 ? c.say("（\(days)天内有效）", " (valid \(days) day\(days == 1 ? "" : "s"))") : c.say("（限时有效）", " (valid for a limited time)")
-        return c.say("\n全文：\(url)\(valid)", "\nFull minutes: \(url)\(valid)")
+        return DeliberationNotices.minutesLink(url, ttlSeconds: c.config.deliberation.linkTTLSeconds, language: c.language)
     }
 }

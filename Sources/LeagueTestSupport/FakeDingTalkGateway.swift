@@ -130,7 +130,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
             self.lock.withLock { _ = self.closedSockets.insert(id) }
             self.changed.fire()
         })
-        (port, task) = await startLoopback { running in
+        (port, task) = try await startLoopback { running in
             Application(
                 router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeDingTalk"),

@@ -81,7 +81,7 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
             return Self.json(#"{"code":0,"msg":"success","data":{"message_id":"om_x"}}"#)
         }
         // Stopped by cancelling: a hanging bootstrap and open sockets end at once.
-        (port, task) = await startLoopback(cancelOnStop: true) { running in Application(
+        (port, task) = try await startLoopback(cancelOnStop: true) { running in Application(
             router: router,
             server: .http1WebSocketUpgrade { request, _, _ in
                 let path = request.path ?? ""

@@ -140,7 +140,7 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
         router.post("/open-apis/bot/v2/hook/:id") { request, context in
             try await self.handle(.feishu, request, robotFromPath: context.parameters.get("id") ?? "")
         }
-        (port, run) = await startLoopback { running in
+        (port, run) = try await startLoopback { running in
             Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakePlatform"),
                         onServerRunning: running, logger: quietLogger("fake-platform"))
         }

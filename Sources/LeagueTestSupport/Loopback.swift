@@ -17,29 +17,42 @@ public protocol Stoppable: AnyObject, Sendable {
 /// Runs `body` with `running` and always awaits `running.stop()` afterwards, also when `body` throws:
 /// nothing a test starts outlives it.
 public func withRunning<S: Stoppable, T>(_ running: S, _ body: (S) async throws -> T) async throws -> T {
-    let result: T
-    do {
-        result = try await body(running)
-    } catch {
-        await running.stop()
-        throw error
-    }
-    await running.stop()
-    return result
+    try await withStopping(running) { try await body(running) }
 }
 
 /// Runs `body` and always awaits the stop of everything in `running`, in order (a bot before the
 /// gateway it talks to), also when `body` throws.
+/// A stop that did not finish (see `ServiceRun.stop`) fails the test with `StopStalled` instead of hanging it.
 public func withStopping<T>(_ running: any Stoppable..., do body: () async throws -> T) async throws -> T {
+    let stalls = StallBox()
+    func stopAll() async {
+        await ServiceRun.$stalls.withValue(stalls) {
+            for item in running { await item.stop() }
+        }
+    }
     let result: T
     do {
         result = try await body()
     } catch {
-        for item in running { await item.stop() }
+        await stopAll()
         throw error
     }
-    for item in running { await item.stop() }
+    await stopAll()
+    if let stalled = stalls.first { throw StopStalled(description: stalled) }
     return result
+}
+
+/// Something a test started did not stop: its graceful shutdown and then its cancellation each timed out.
+public struct StopStalled: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Stops that stalled within one `withStopping`.
+final class StallBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stalls: [String] = []
+    func add(_ text: String) { lock.withLock { stalls.append(text) } }
+    var first: String? { lock.withLock { stalls.first } }
 }
 
 /// One HTTP request to a server on loopback (AsyncHTTPClient): status and body text.
@@ -64,15 +77,20 @@ public func loopback(
 ///   hang on purpose, whose open WebSocket sessions a graceful shutdown would wait for).
 public func startLoopback<App: ApplicationProtocol>(
     cancelOnStop: Bool = false, _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
-) async -> (port: Int, run: ServiceRun) {
+) async throws -> (port: Int, run: ServiceRun) {
     let started = AsyncStream<Int>.makeStream()
     let application = make { channel in
         started.continuation.yield(channel.localAddress?.port ?? 0)
         started.continuation.finish()
     }
-    let run = ServiceRun(application, cancelOnStop: cancelOnStop)
+    // A server that fails before it listens ends the wait too (its port stays 0).
+    let run = ServiceRun(application, cancelOnStop: cancelOnStop, onExit: { started.continuation.finish() })
     var port = 0
     for await bound in started.stream { port = bound }
+    guard port != 0 else {
+        await run.stop()
+        throw MissingValue(description: "the loopback server did not start listening")
+    }
     return (port, run)
 }
 
@@ -91,32 +109,56 @@ public func jsonResponse(_ text: String, status: Int = 200) -> Response {
 /// A server (or any service) run in a service group of its own and stopped by graceful shutdown.
 /// Cancelling the task instead can trap in NIO when a connection is accepted during the cancel
 /// ("Deinited NIOAsyncWriter without calling finish()", swift-nio#3481); a shutdown that hangs is
-/// cancelled after 10 s so a test cannot hang on it.
+/// cancelled after 10 s so a test cannot hang on it. A run that outlives its cancellation by 5 s more is
+/// left behind and reported: `withStopping` then fails the test with `StopStalled`.
 public final class ServiceRun: Stoppable {
+    /// Where the stops of one `withStopping` report a stall.
+    @TaskLocal static var stalls: StallBox?
+
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let cancelOnStop: Bool
+    private let label: String
+    private let ended = Signal()
 
-    public init(_ service: some Service, cancelOnStop: Bool = false) {
+    /// - Parameter onExit: called when the run ends, however it ends.
+    public init(_ service: some Service, cancelOnStop: Bool = false, onExit: @escaping @Sendable () -> Void = {}) {
         self.cancelOnStop = cancelOnStop
+        self.label = String(describing: type(of: service))
         let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger("test-service-group")))
         self.group = group
-        self.task = Task { try await group.run() }
+        let ended = ended
+        self.task = Task {
+            defer {
+                onExit()
+                ended.fire()
+            }
+            try await group.run()
+        }
     }
 
     public func stop() async {
-        if cancelOnStop {
-            task.cancel()
-            _ = try? await task.value
-            return
+        if !cancelOnStop {
+            await group.triggerGracefulShutdown()
+            if await waitForEnd(seconds: 10) { return }
         }
-        await group.triggerGracefulShutdown()
-        let task = task
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(10))
-            task.cancel()
+        task.cancel()
+        if await waitForEnd(seconds: 5) { return }
+        let text = "\(label) did not stop: graceful shutdown and cancellation both timed out"
+        FileHandle.standardError.write(Data("LeagueTestSupport: \(text)\n".utf8))
+        Self.stalls?.add(text)
+    }
+
+    /// True when the run ended within `seconds`.
+    private func waitForEnd(seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let generation = ended.generation
+            if generation > 0 { break }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return false }
+            await ended.wait(after: generation, seconds: left)
         }
-        _ = try? await task.value
-        deadline.cancel()
+        return true
     }
 }

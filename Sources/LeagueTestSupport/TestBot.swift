@@ -58,7 +58,7 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         (self.transport as? FlakyTransport)?.received.relay(to: changed)
         if mode == .live {
             let app = self.app
-            (port, run) = await startLoopback { running in app.application(onServerRunning: running) }
+            (port, run) = try await startLoopback { running in app.application(onServerRunning: running) }
         }
     }
 

@@ -102,7 +102,7 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
             }
             return Self.json(["code": 0, "msg": "success", "data": ["user_list": list]])
         }
-        (port, run) = await startLoopback { running in
+        (port, run) = try await startLoopback { running in
             Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running,
                         logger: quietLogger("fake-user-directory"))
         }

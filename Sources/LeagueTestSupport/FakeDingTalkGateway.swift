@@ -52,6 +52,10 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
     private var sendScript: [(Int, String)] = []
     private var sent: [Sent] = []
     private var hanging: [CheckedContinuation<Void, Never>] = []
+    /// Fired once by `stop()`: hanging bootstraps answer and open sessions end.
+    private let stopping = Signal()
+    private var stopped = false
+    private var isStopping: Bool { lock.withLock { stopped } }
     public private(set) var port = 0
     private var task: ServiceRun?
     /// Lifetime of issued access tokens, seconds.
@@ -119,14 +123,30 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
                 return id
             }
             self.changed.fire()
-            do {
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message {
-                        self.lock.withLock { self.frames.append((id, text)) }
-                        self.changed.fire()
+            // The session ends when the client closes it or when the gateway stops (a socket the client
+            // abandoned without a close must not keep the server from stopping).
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            if case .text(let text) = message {
+                                self.lock.withLock { self.frames.append((id, text)) }
+                                self.changed.fire()
+                            }
+                        }
+                    } catch {}
+                }
+                group.addTask {
+                    while !self.isStopping {
+                        let generation = self.stopping.generation
+                        if self.isStopping { break }
+                        await self.stopping.wait(after: generation, seconds: 3600)
+                        if Task.isCancelled { break }
                     }
                 }
-            } catch {}
+                await group.next()
+                group.cancelAll()
+            }
             self.lock.withLock { _ = self.closedSockets.insert(id) }
             self.changed.fire()
         })
@@ -141,9 +161,11 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
 
     public func stop() async {
         let waiting = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            stopped = true
             defer { hanging = [] }
             return hanging
         }
+        stopping.fire()
         for continuation in waiting { continuation.resume() }
         for socket in openSockets { try? await socket.writer.close(.goingAway, reason: nil) }
         await task?.stop()
@@ -164,7 +186,14 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         case .status(let status, let text):
             return Self.json(text, status: status)
         case .hang:
-            await withCheckedContinuation { continuation in lock.withLock { hanging.append(continuation) } }
+            await withCheckedContinuation { continuation in
+                let now = lock.withLock { () -> Bool in
+                    if stopped { return true }
+                    hanging.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
             return Self.json("{}", status: 500)
         case nil:
             let subscriptions = json["subscriptions"] as? [[String: Any]] ?? []

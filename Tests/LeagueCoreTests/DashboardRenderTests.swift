@@ -142,17 +142,17 @@ import Testing
     @Test(arguments: [Language.zh, .en])
     func deliberationFullAndEmpty(_ l: Language) {
         let page = DeliberationPage(unitName: "解放路街道", month: "2026-12",
-                                    own: MinutesRow(name: "解放路街道", tier: "town", href: nil, minutesHref: "/minutes/jfl/2026-12?subtree=1&sig=a", gridsWithMinutes: 1, grids: 3),
-                                    rows: [MinutesRow(name: Self.evil, tier: "community", href: "/dashboard/minutes?u=c1", minutesHref: "/minutes/c1/2026-12?subtree=1&sig=b", gridsWithMinutes: 1, grids: 2),
-                                           MinutesRow(name: "后营社区", tier: "community", href: "/dashboard/minutes?u=c2", minutesHref: nil, gridsWithMinutes: 0, grids: 1)])
+                                    own: MinutesRow(name: "解放路街道", tier: "town", href: nil, minutesHref: "/minutes/jfl/2026-12?subtree=1&sig=a", withMinutes: 1, owing: 3),
+                                    rows: [MinutesRow(name: Self.evil, tier: "community", href: "/dashboard/minutes?u=c1", minutesHref: "/minutes/c1/2026-12?subtree=1&sig=b", withMinutes: 1, owing: 2),
+                                           MinutesRow(name: "后营社区", tier: "community", href: "/dashboard/minutes?u=c2", minutesHref: nil, withMinutes: 0, owing: 1)])
         let html = DashboardHTML.deliberation(page, frame: frame(l))
         checkPage(html, language: l)
         #expect(html.contains(Self.escaped))
         #expect(html.contains("/minutes/c1/2026-12?subtree=1&amp;sig=b"))
-        #expect(html.contains(l.pick("1/3 个网格已有纪要", "1 of 3 grid(s) have minutes")))
+        #expect(html.contains(l.pick("1/3 个议事单位已有纪要", "1 of 3 deliberating unit(s) have minutes")))
         #expect(html.contains("<svg"))
         let empty = DashboardHTML.deliberation(DeliberationPage(unitName: "g", month: "2026-12",
-                                                                own: MinutesRow(name: "g", tier: "grid", href: nil, minutesHref: nil, gridsWithMinutes: 0, grids: 1), rows: []), frame: frame(l))
+                                                                own: MinutesRow(name: "g", tier: "grid", href: nil, minutesHref: nil, withMinutes: 0, owing: 1), rows: []), frame: frame(l))
         checkPage(empty, language: l)
         #expect(empty.contains(l.pick("没有下级单位。", "No units below.")))
     }

@@ -100,7 +100,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
                 (replacing(link, "u", with: "c1"), "T-1"),
                 (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1?"), "on-time"),
                 (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"), "<svg"),
-                (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/minutes?"), "网格"),
+                (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/minutes?"), "议事单位已有纪要"),
                 (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"), "设施"),
             ]
             for (path, expected) in pages {

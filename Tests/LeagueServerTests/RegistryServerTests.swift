@@ -158,6 +158,19 @@ extension Array {
         #expect(minutes.first?.contains("没有找到单位") == false, "\(minutes)")
     }
 
+    /// One rule for who owes minutes: /纪要 and /查询 纪要 count the same units (the deliberation tiers,
+    /// here a community and its two grids) and agree after a meeting; before, /查询 counted grids only.
+    @Test func minutesAndQueryMinutesCountTheSameUnits() async throws {
+        let h = try await RegistryHarness()
+        try await h.send("/议事 开始", in: "chat-g1", from: "u-g1")
+        try await h.send("/议事 结束", in: "chat-g1", from: "u-g1")
+        let query = try await h.send("/查询 纪要 t1", in: "chat-t1", from: "u-t1")
+        let minutes = try await h.send("/纪要 t1", in: "chat-t1", from: "u-t1")
+        #expect(query.first?.contains("1/3 个议事单位已有纪要") == true, "\(query)")
+        #expect(minutes.first?.contains("下级已提交纪要 1/3") == true, "\(minutes)")
+        #expect(query.first?.contains("尚无纪要：解放路社区、第2网格") == true, "\(query)")
+    }
+
     @Test func configCanRestrictUrgentDispatch() async throws {
         let h = try await RegistryHarness(extra: "permissions: {urgent: [supervisor]}")
         let reply = try await h.send("/任务 紧急 @全部 测试", in: "chat-c1", from: "u-c1")

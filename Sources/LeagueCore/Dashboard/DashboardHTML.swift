@@ -260,21 +260,21 @@ public enum DashboardHTML {
         var body = "<p>"
         if let previous = p.previous { body += link(previous) + " · " }
         body += "<b>\(HTML.escape(p.month))</b> · "
-        body += l.pick("\(p.own.gridsWithMinutes)/\(p.own.grids) 个网格已有纪要", "\(p.own.gridsWithMinutes) of \(p.own.grids) grid(s) have minutes")
+        body += l.pick("\(p.own.withMinutes)/\(p.own.owing) 个议事单位已有纪要", "\(p.own.withMinutes) of \(p.own.owing) deliberating unit(s) have minutes")
         if let href = p.own.minutesHref { body += " · <a href=\"\(HTML.escape(href))\">\(l.pick("全部纪要", "All minutes"))</a>" }
         body += "</p>"
         if p.rows.isEmpty {
             return page(frame, body: body + "<p class=\"muted\">\(l.pick("没有下级单位。", "No units below."))</p>")
         }
         body += SVGChart.shareBars(p.rows.prefix(40).map { row in
-            let share = row.grids == 0 ? nil : Double(row.gridsWithMinutes) / Double(row.grids)
+            let share = row.owing == 0 ? nil : Double(row.withMinutes) / Double(row.owing)
             return (row.name, share, share.map { $0 >= 1 ? Grade.green : $0 > 0 ? .yellow : .red })
-        }, bands: nil, title: l.pick("已有纪要的网格比例", "Share of grids with minutes"))
-        body += "<div class=\"wrap\"><table><thead><tr><th>\(l.pick("单位", "Unit"))</th><th class=\"num\">\(l.pick("有纪要网格", "Grids with minutes"))</th><th>\(l.pick("纪要", "Minutes"))</th></tr></thead><tbody>"
+        }, bands: nil, title: l.pick("已有纪要的议事单位比例", "Share of deliberating units with minutes"))
+        body += "<div class=\"wrap\"><table><thead><tr><th>\(l.pick("单位", "Unit"))</th><th class=\"num\">\(l.pick("有纪要单位", "Units with minutes"))</th><th>\(l.pick("纪要", "Minutes"))</th></tr></thead><tbody>"
         for row in p.rows {
             let name = row.href.map { "<a href=\"\(HTML.escape($0))\">\(HTML.escape(row.name))</a>" } ?? HTML.escape(row.name)
-            let missing = row.gridsWithMinutes < row.grids
-            body += "<tr\(row.gridsWithMinutes == 0 ? " class=\"overdue\"" : "")><td>\(name)</td><td class=\"num\">\(row.gridsWithMinutes)/\(row.grids)\(missing ? "" : " ✓")</td>"
+            let missing = row.withMinutes < row.owing
+            body += "<tr\(row.withMinutes == 0 ? " class=\"overdue\"" : "")><td>\(name)</td><td class=\"num\">\(row.withMinutes)/\(row.owing)\(missing ? "" : " ✓")</td>"
             body += "<td>\(row.minutesHref.map { "<a href=\"\(HTML.escape($0))\">\(l.pick("查看", "open"))</a>" } ?? "—")</td></tr>"
         }
         body += "</tbody></table></div>"

@@ -265,7 +265,7 @@ public struct AssessmentPage: Sendable, Hashable {
 
 // MARK: Deliberation
 
-/// One unit below on the deliberation page: how many of its grids have minutes this month.
+/// One unit below on the deliberation page: how many units of its subtree that owe minutes (the deliberation tiers) have them this month.
 public struct MinutesRow: Sendable, Hashable {
     public var name: String
     public var tier: String
@@ -273,16 +273,16 @@ public struct MinutesRow: Sendable, Hashable {
     public var href: String?
     /// The signed minutes page of the unit (and below), when there are minutes.
     public var minutesHref: String?
-    public var gridsWithMinutes: Int
-    public var grids: Int
+    public var withMinutes: Int
+    public var owing: Int
 
-    public init(name: String, tier: String, href: String?, minutesHref: String?, gridsWithMinutes: Int, grids: Int) {
+    public init(name: String, tier: String, href: String?, minutesHref: String?, withMinutes: Int, owing: Int) {
         self.name = name
         self.tier = tier
         self.href = href
         self.minutesHref = minutesHref
-        self.gridsWithMinutes = gridsWithMinutes
-        self.grids = grids
+        self.withMinutes = withMinutes
+        self.owing = owing
     }
 }
 

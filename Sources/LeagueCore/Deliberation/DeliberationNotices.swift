@@ -76,7 +76,7 @@ public enum DeliberationNotices {
 
     /// The groups that hold a deliberation day: bound units of the configured tiers.
     public static func deliberatingUnits(_ org: OrgTree, settings: DeliberationSettings) -> [OrgUnit] {
-        org.units.filter { settings.tiers.contains($0.tier) && $0.group != nil }
+        org.units.filter { settings.owesMinutes($0) && $0.group != nil }
     }
 }
 
@@ -187,5 +187,18 @@ extension DeliberationNotices {
         let days = Int((ttlSeconds / 86400).rounded(.down))
         let valid = days >= 1 ? lang.pick("（\(days)天内有效）", " (valid \(days) day\(days == 1 ? "" : "s"))") : lang.pick("（限时有效）", " (valid for a limited time)")
         return lang.pick("\n全文：\(url)\(valid)", "\nFull minutes: \(url)\(valid)")
+    }
+}
+
+extension DeliberationNotices {
+    /// The text of the task a meeting's action becomes (`/待办 @人 内容`).
+    public static func actionTask(_ text: String, meetingLabel: String, ownerName: String, language lang: Language) -> String {
+        lang.pick("【议事待办 \(meetingLabel)】\(text)（负责人：\(ownerName)）", "[Meeting action \(meetingLabel)] \(text) (owner: \(ownerName))")
+    }
+
+    /// `/待办`: recorded, and dispatched as these tasks (`T-n owner`).
+    public static func actionsDispatched(_ created: [String], language lang: Language) -> String {
+        lang.pick("✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
+                  "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it.")
     }
 }

@@ -85,6 +85,15 @@ public struct DeliberationSettings: Sendable, Hashable {
         calendar.timeZone = timeZone
         return calendar
     }
+
+    /// The one rule for who owes minutes each month: a unit of a deliberation tier (`tiers`). /纪要,
+    /// /查询 纪要, the dashboard's minutes page and the missing-minutes follow-up all count with it.
+    public func owesMinutes(_ unit: OrgUnit) -> Bool { tiers.contains(unit.tier) }
+
+    /// The units of `unitID`'s subtree, itself included, that owe minutes.
+    public func unitsOwingMinutes(in org: OrgTree, under unitID: String) -> [OrgUnit] {
+        ((org.unit(unitID).map { [$0] } ?? []) + org.descendants(of: unitID)).filter(owesMinutes)
+    }
 }
 
 /// A calendar month, the unit of the deliberation cycle: `2026-11`.

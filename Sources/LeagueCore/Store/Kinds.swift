@@ -21,12 +21,6 @@ public struct TimerKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 
     /// Every kind this binary schedules.
     public static let declared: [TimerKind] = [.taskStep, .demandStep, .deliberation, .deliberationMeeting, .unboundNotice]
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// The kinds of rows in the event log: what the assessment, the dashboard and the audit read back.
@@ -92,10 +86,4 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
         .onboardBound, .onboardUnbound, .onboardRegistered, .unboundNotice, .unboundNoticeSkipped,
         .outboxDead, .privacyRefused,
     ]
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

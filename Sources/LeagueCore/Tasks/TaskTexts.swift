@@ -156,3 +156,96 @@ public struct TaskTexts: Sendable {
         }
     }
 }
+
+// MARK: Replies and notices of the task commands
+
+extension TaskTexts {
+    /// `/任务`: the sender's confirmation, with the groups that could not be reached (the first ten named).
+    public func dispatched(_ task: WorkTask, groups: Int, unreachable: [String]) -> String {
+        var text = lang.pick(
+            "已派发\(task.urgent ? "紧急" : "")任务 \(task.label) 到 \(groups) 个群，要求\(DurationText.human(task.targetSeconds, language: .zh))内确认（\(format.clock(task.deadline))前）。发送 /进度 \(task.label) 查看确认情况。",
+            "Dispatched \(task.urgent ? "urgent " : "")task \(task.label) to \(groups) group(s); acknowledgement due within \(DurationText.human(task.targetSeconds, language: .en)) (by \(format.clock(task.deadline))). Send /status \(task.label) for the roll call."
+        )
+        if !unreachable.isEmpty {
+            let names = unreachable.prefix(10).joined(separator: "、")
+            text += lang.pick("\n⚠️ \(unreachable.count) 个单位未绑定群，无法送达：\(names)", "\n⚠️ \(unreachable.count) unit(s) have no group bound and cannot be reached: \(names)")
+        }
+        return text
+    }
+
+    /// `/上报`: the sender's confirmation.
+    public func reported(_ task: WorkTask, to unitName: String) -> String {
+        lang.pick(
+            "已上报 \(task.label) 到 \(unitName)，要求\(DurationText.human(task.targetSeconds, language: .zh))内认领，未认领将逐级上报。",
+            "Report \(task.label) sent to \(unitName); it must be claimed within \(DurationText.human(task.targetSeconds, language: .en)) or it goes one tier further up."
+        )
+    }
+
+    public func alreadyAcknowledged(_ task: WorkTask) -> String {
+        lang.pick("\(task.label) 本群已确认过。", "This group has already acknowledged \(task.label).")
+    }
+
+    public func closedNoAcknowledgement(_ task: WorkTask) -> String {
+        lang.pick("\(task.label) 已结束，无需确认。", "\(task.label) is closed; no acknowledgement needed.")
+    }
+
+    public var nothingWaiting: String { lang.pick("本群没有待确认的任务。", "This group has no task waiting for acknowledgement.") }
+
+    /// To the reporting group: its report was claimed.
+    public func reportClaimed(_ task: WorkTask, unitName: String, memberName: String) -> String {
+        lang.pick("📌 您的上报 \(task.label) 已由 \(unitName) \(memberName) 认领。", "📌 Your report \(task.label) was claimed by \(memberName) (\(unitName)).")
+    }
+
+    /// `/认领`: the claimer's confirmation.
+    public func claimed(_ task: WorkTask) -> String {
+        lang.pick("已认领 \(task.label)。处理完毕后发送 /完成 \(task.label) 说明。", "You claimed \(task.label). Send /done \(task.label) with a note when it is handled.")
+    }
+
+    /// To the reporting group: its report was resolved, with the note if any.
+    public func reportResolved(_ task: WorkTask, note: String) -> String {
+        let suffix = note.isEmpty ? "" : lang.pick("：\(note)", ": \(note)")
+        return lang.pick("✅ 上报 \(task.label) 已办结\(suffix)", "✅ Report \(task.label) is resolved\(suffix)")
+    }
+
+    public func done(_ task: WorkTask) -> String { lang.pick("\(task.label) 已完成。", "\(task.label) is done.") }
+
+    /// To a group still waiting: the task was cancelled.
+    public func cancelledNotice(_ task: WorkTask) -> String {
+        lang.pick("🚫 \(task.label)「\(Self.excerpt(task.text))」已撤销，无需再确认。", "🚫 \(task.label) “\(Self.excerpt(task.text))” was cancelled; no acknowledgement needed.")
+    }
+
+    public func cancelled(_ task: WorkTask) -> String { lang.pick("\(task.label) 已撤销。", "\(task.label) is cancelled.") }
+
+    /// Where an open task stands, seen from one group (`/进度` without a task).
+    public enum OpenTaskState: Sendable, Hashable {
+        case waitingHere, acknowledgedHere, unclaimed, claimed
+        case acknowledged(Int, of: Int)
+    }
+
+    /// `/进度`: the open tasks involving the group.
+    public func openTasks(_ rows: [(task: WorkTask, state: OpenTaskState)]) -> String {
+        guard !rows.isEmpty else { return lang.pick("本群没有进行中的任务。", "This group has no open tasks.") }
+        var lines = [lang.pick("进行中的任务（\(rows.count)）：", "Open tasks (\(rows.count)):")]
+        for (task, state) in rows {
+            let text: String
+            switch state {
+            case .waitingHere: text = lang.pick("本群待确认", "waiting for this group")
+            case .acknowledgedHere: text = lang.pick("本群已确认", "acknowledged here")
+            case .unclaimed: text = lang.pick("未认领", "unclaimed")
+            case .claimed: text = lang.pick("已认领", "claimed")
+            case .acknowledged(let done, let all): text = "\(done)/\(all)"
+            }
+            lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(Self.excerpt(task.text, 20)) — \(text)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The line that ends the issuer's reply when the robots' rate limits hold the notices back: the
+    /// last should be delivered after `wait` seconds, by `by`.
+    public func deliveryNote(wait: Double, by: Date) -> String {
+        lang.pick(
+            "\n⏳ 群机器人有发送频率限制，通知排队发送：预计最后一条约\(DurationText.human(wait, language: .zh))后（\(format.clock(by))前）送达，不会丢失。",
+            "\n⏳ The group robots are rate limited, so the notices are queued: the last one should be delivered in about \(DurationText.human(wait, language: .en)) (by \(format.clock(by))); none is dropped."
+        )
+    }
+}

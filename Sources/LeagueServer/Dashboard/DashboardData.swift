@@ -308,15 +308,16 @@ public struct DashboardData {
         let ttl = min(config.deliberation.linkTTLSeconds, Double(paths.pass.expires) - now.timeIntervalSince1970)
         func row(_ node: OrgUnit, drill: Bool) -> MinutesRow {
             let below = org.descendants(of: node.id)
-            let grids = below.isEmpty ? [node] : below.filter { org.children(of: $0.id).isEmpty }
-            let with = grids.filter { minutes.contains($0.id) }.count
+            // The one rule (/纪要, /查询 纪要): the units of the deliberation tiers owe minutes.
+            let owing = config.deliberation.unitsOwingMinutes(in: org, under: node.id)
+            let with = owing.filter { minutes.contains($0.id) }.count
             let any = with > 0 || minutes.contains(node.id)
             let minutesHref = any ? minutesKey.map { key in
                 paths.prefix + MinutesPass.issue(unitID: node.id, month: month, subtree: !below.isEmpty, memberID: paths.pass.memberID, now: now,
                                                  ttl: ttl, link: SignedLink(key: key)).path
             } : nil
             return MinutesRow(name: node.name, tier: node.tier, href: drill && !below.isEmpty ? paths.href("minutes", [("u", node.id), ("month", month)]) : nil,
-                              minutesHref: minutesHref, gridsWithMinutes: with, grids: grids.count)
+                              minutesHref: minutesHref, withMinutes: with, owing: owing.count)
         }
         let previous = Self.months(ending: month, count: 2).first
         return DeliberationPage(unitName: unit.name, month: month, own: row(unit, drill: false),

@@ -33,7 +33,7 @@ enum DashboardFeature: Feature {
     /// `\n看板：<url>` for an answer in chat, or nothing (no public URL, unregistered sender, outside scope).
     static func line(_ c: CommandContext, page: String, params: [(String, String)] = []) -> String {
         guard let (member, scope) = try? scope(c), let url = try? url(c, member: member, scope: scope, page: page, params: params) else { return "" }
-        return c.say("\n看板：\(url)", "\nDashboard: \(url)")
+        return DashboardTexts.line(url, language: c.language)
     }
 
     /// `/看板 [单位]`
@@ -55,8 +55,7 @@ enum DashboardFeature: Feature {
         }
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: member.id, unitID: c.unit.id, action: "dashboard.link", detail: "scope=\(scope.id)"))
         let ttl = DurationText.human(c.config.observability.linkTTLSeconds, language: c.language)
-        try c.reply(c.say("📊 \(member.name)的个人看板（\(scope.name)及下级，\(ttl)内有效，请勿转发）：\n\(url)",
-                          "📊 Personal dashboard for \(member.name) (\(scope.name) and below, valid for \(ttl); do not forward):\n\(url)"),
+        try c.reply(DashboardTexts.link(url, memberName: member.name, scopeName: scope.name, ttl: ttl, language: c.language),
                     mentionSender: true)
     }
 }

@@ -123,7 +123,7 @@ public enum DeliberationFeature: Feature {
         if c.command.targets.isEmpty && ownTier {
             targets = [c.unit]
         } else {
-            guard member.unitID == c.unit.id || c.org.isAdmin(member, over: c.unit.id),
+            guard c.org.mayActFor(member, unitID: c.unit.id),
                   member.has(.admin) || member.has(.cadre) else {
                 throw Refusal.notAllowed("为下级群添加议程（本单位的管理员或团干部可以）", "add agenda items for the groups below (admins and cadres of this unit can)")
             }
@@ -190,7 +190,7 @@ public enum DeliberationFeature: Feature {
 
     static func start(_ c: CommandContext) throws {
         let member = try c.requireMember()
-        guard member.unitID == c.unit.id || c.org.isAdmin(member, over: c.unit.id) else {
+        guard c.org.mayActFor(member, unitID: c.unit.id) else {
             throw Refusal.notAllowed("在\(c.unit.name)开始议事（本单位成员或上级管理员可以）", "open a meeting in \(c.unit.name) (its members or an admin above can)")
         }
         let settings = c.config.deliberation
@@ -225,7 +225,7 @@ public enum DeliberationFeature: Feature {
         let member = try c.requireMember()
         let current = try state(c)
         if case .open(let open) = current {
-            guard member.unitID == c.unit.id || member.id == open.openedBy.memberID || c.org.isAdmin(member, over: c.unit.id) else {
+            guard c.org.mayActFor(member, unitID: c.unit.id) || member.id == open.openedBy.memberID else {
                 throw Refusal.notAllowed("结束本群议事（本单位成员或上级管理员可以）", "close this meeting (members of this unit or an admin above can)")
             }
         }
@@ -328,7 +328,7 @@ public enum DeliberationFeature: Feature {
             let meeting = try c.tx.openMeeting(unitID: c.unit.id)
             let label = meeting?.label ?? ""
             var creation = TaskPolicy.dispatch(
-                id: try c.tx.nextTaskID(), text: c.say("【议事待办 \(label)】\(c.command.text)（负责人：\(owner.name)）", "[Meeting action \(label)] \(c.command.text) (owner: \(owner.name))"),
+                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: label, ownerName: owner.name, language: c.language),
                 urgent: urgent, targets: [ownerUnit], issuer: member, issuerUnit: c.unit, org: c.org, settings: c.settings,
                 ackHint: c.engine.ackHint, now: c.now
             )
@@ -342,8 +342,7 @@ public enum DeliberationFeature: Feature {
             try record(item, c)
             created.append("\(creation.task.label) \(owner.name)")
         }
-        try c.reply(c.say("✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
-                          "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it."),
+        try c.reply(DeliberationNotices.actionsDispatched(created, language: c.language),
                     priority: urgent ? .urgent : .routine)
     }
 
@@ -412,9 +411,9 @@ public enum DeliberationFeature: Feature {
             month = DeliberationMonth(containing: c.now, timeZone: settings.timeZone)
         }
         let own = try c.tx.minutes(unitIDs: [unit.id], month: month.description)
-        let below = c.org.descendants(of: unit.id).filter { settings.tiers.contains($0.tier) }
+        let below = c.org.descendants(of: unit.id).filter(settings.owesMinutes)
         let withMinutes = below.isEmpty ? [] : try c.tx.unitsWithMinutes(month: month.description)
-        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.tiers.contains(unit.tier) || below.isEmpty,
+        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.owesMinutes(unit) || below.isEmpty,
                                                       below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
         try c.reply(text + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }

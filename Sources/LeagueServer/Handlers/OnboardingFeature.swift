@@ -108,7 +108,7 @@ enum OnboardingFeature: Feature {
             text = refusal.text(language)
         } catch {
             engine.logger.error("binding failed", metadata: ["inbound": "\(record.id)", "error": "\(error)"])
-            text = language.pick("绑定时出错，请稍后再试。", "Binding failed; please try again later.")
+            text = OnboardingTexts.bindingFailed(language)
         }
         let reply = OutboundMessage(key: "in:\(record.id):reply", unitID: replyUnit, group: replyGroup, text: text)
         if let adapter = engine.adapters[message.platform], (try? adapter.encode(reply, now: record.receivedAt)) == nil {
@@ -174,22 +174,8 @@ enum OnboardingFeature: Feature {
 
     /// The answer to a successful binding: the unit's full path and what the group will receive.
     static func boundText(_ unit: OrgUnit, org: OrgTree, language: Language, engine: Engine) -> String {
-        let path = org.path(of: unit.id)
-        let hasChildren = !org.children(of: unit.id).isEmpty
-        let hasParent = unit.parentID != nil
-        var zh = ["✅ 本群已绑定到：\(path)"]
-        var en = ["✅ This group is now bound to: \(path)"]
-        if hasParent {
-            zh.append("本群将收到上级派发的任务通知（\(engine.ackHint(unit.group?.platform ?? "")))、未确认的提醒和议事日提醒。")
-            en.append("It will receive task notices from above (\(engine.ackHint(unit.group?.platform ?? ""))), reminders for late acknowledgements and deliberation-day reminders.")
-        }
-        if hasChildren {
-            zh.append("下级群超时未确认时会在本群通报；可用 /任务 向下级派发。")
-            en.append("Late groups below are reported here; send /task to dispatch to them.")
-        }
-        zh.append("请花名册上的成员各自发送“/登记 姓名 手机号”完成登记。发送 /帮助 查看全部命令。")
-        en.append("Members on the roster: each send “/register name mobile” once. Send /help for every command.")
-        return language.pick(zh.joined(separator: "\n"), en.joined(separator: "\n"))
+        OnboardingTexts.bound(path: org.path(of: unit.id), hasParent: unit.parentID != nil, hasChildren: !org.children(of: unit.id).isEmpty,
+                              ackHint: engine.ackHint(unit.group?.platform ?? ""), language: language)
     }
 
     // MARK: /绑定 in a bound chat
@@ -197,12 +183,12 @@ enum OnboardingFeature: Feature {
     /// `/绑定` in a bound chat shows the binding; with a code it refuses (the chat is bound already).
     static func showOrRefuseBinding(_ c: CommandContext) throws {
         let fromFile = c.engine.directory.configured.unit(c.unit.id)?.group.map { !$0.chat.isEmpty } ?? false
-        let source = fromFile ? c.say("（写在 org.yaml 中）", " (written in org.yaml)") : c.say("（用绑定码绑定）", " (bound with a code)")
         let path = c.org.path(of: c.unit.id)
         guard let typed = c.command.args["code"] else {
-            try c.reply(c.say("本群绑定的单位：\(path)\(source)", "This group is bound to: \(path)\(source)"))
+            try c.reply(OnboardingTexts.binding(path: path, fromFile: fromFile, language: c.language))
             return
         }
+        let source = OnboardingTexts.source(fromFile: fromFile, language: c.language)
         throw AuditedRefusal(refusal: Refusal(zh: "本群已经绑定到\(path)\(source)，绑定码未使用。如要改绑，请先由管理员发送 /解绑。",
                       en: "This group is bound to \(path)\(source) already; the code was not used. To rebind, an admin must send /unbind first."), entry: AuditEntry(at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: c.unit.id,
                                         action: "onboard.bind", detail: "\(c.record.message.platform):\(c.record.message.chat) chat bound already (\(BindingCodeText.normalized(typed) == nil ? "bad code" : "code not used"))",
@@ -240,8 +226,7 @@ enum OnboardingFeature: Feature {
         try c.log(.onboardUnbound, unitID: target.id, data: ["platform": removed.platform, "chat": removed.chat])
         let directory = c.engine.directory
         c.tx.afterCommit { directory.invalidate() }
-        try c.reply(c.say("已解除\(c.org.path(of: target.id))与群的绑定。该单位可以用新的绑定码绑定到别的群（请向区团委要新码）。",
-                          "\(c.org.path(of: target.id)) is no longer bound to its group. It can be bound to another group with a new code (ask the district office)."))
+        try c.reply(OnboardingTexts.unbound(path: c.org.path(of: target.id), language: c.language))
     }
 
     // MARK: /登记
@@ -270,7 +255,7 @@ enum OnboardingFeature: Feature {
         }
         if let current = c.member {
             guard current.id != member.id else {
-                try c.reply(c.say("您已经登记过了：\(member.name)（\(masked)）。", "You are registered already: \(member.name) (\(masked))."), mentionSender: true)
+                try c.reply(OnboardingTexts.alreadyRegistered(name: member.name, masked: masked, language: c.language), mentionSender: true)
                 return
             }
             throw AuditedRefusal(refusal: Refusal(zh: "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
@@ -285,7 +270,6 @@ enum OnboardingFeature: Feature {
         try c.log(.onboardRegistered, unitID: member.unitID, data: ["member": member.id, "platform": message.platform])
         let directory = c.engine.directory
         c.tx.afterCommit { directory.invalidate() }
-        try c.reply(c.say("✅ 登记成功：\(member.name)（\(masked)），\(c.org.path(of: member.unitID))。今后您在群里的“收到”和命令都会计入。",
-                          "✅ Registered: \(member.name) (\(masked)), \(c.org.path(of: member.unitID)). Your 收到 and commands count from now on."))
+        try c.reply(OnboardingTexts.registered(name: member.name, masked: masked, path: c.org.path(of: member.unitID), language: c.language))
     }
 }

@@ -63,46 +63,35 @@ enum RegistryFeature: Feature {
         let next = transition.demand
         try c.tx.update(next)
         if let timer = transition.timer { try c.tx.schedule(timer) }
-        let origin = c.org.unit(demand.unitID)
-        let category = next.category.map { "（\($0)）" } ?? ""
-        let categoryEn = next.category.map { " (\($0))" } ?? ""
         var data = ["demand": String(id), "state": next.state.rawValue]
         switch action {
         case .publish:
             if let parent = c.org.unit(next.publishedTo ?? ""), let group = parent.group {
-                let text = c.say("📢 \(origin?.name ?? demand.unitID)发布诉求 \(next.label)\(category)：\(TaskTexts.excerpt(next.text, 60))\n可以办理的请发送 /诉求 认领 \(next.label)",
-                                 "📢 \(origin?.name ?? demand.unitID) published demand \(next.label)\(categoryEn): \(TaskTexts.excerpt(next.text, 60))\nTo take it on, send /demand claim \(next.label)")
+                let text = RegistryTexts.publishedNotice(next, from: c.org.unit(demand.unitID)?.name ?? demand.unitID, language: c.language)
                 try c.tx.enqueue(OutboundMessage(key: "demand:\(id):v\(next.version):published", unitID: parent.id, group: group, text: text), at: c.now)
             }
             data["to"] = next.publishedTo
-            try c.reply(c.say("已将 \(next.label) 发布到\(c.org.unit(next.publishedTo ?? "")?.name ?? "上级")。",
-                              "Published \(next.label) to \(c.org.unit(next.publishedTo ?? "")?.name ?? "the tier above")."))
-        case .claim:
-            try notifyOrigin(c, demand: next, zh: "📌 诉求 \(next.label) 已由\(c.unit.name) \(member.name)认领。", en: "📌 Demand \(next.label) was claimed by \(member.name) (\(c.unit.name)).")
-            try c.reply(c.say("已认领 \(next.label)。办理中请用 /诉求 进展 \(next.label) 说明，办结后 /诉求 解决 \(next.label) 说明。",
-                              "You claimed \(next.label). Report with /demand progress \(next.label) note, and /demand resolve \(next.label) note when done."))
-        case .progress:
-            try notifyOrigin(c, demand: next, zh: "🔄 诉求 \(next.label) 进展：\(next.note ?? "")", en: "🔄 Demand \(next.label) progress: \(next.note ?? "")")
-            try c.reply(c.say("已记录 \(next.label) 的进展。", "Progress on \(next.label) recorded."))
         case .resolve:
             _ = try c.seams.demandSettled(c.tx, next.label, c.now)
-            try notifyOrigin(c, demand: next, zh: "✅ 诉求 \(next.label) 已解决：\(next.note ?? "")", en: "✅ Demand \(next.label) is resolved: \(next.note ?? "")")
-            try c.reply(c.say("\(next.label) 已解决。", "\(next.label) is resolved."))
         case .close:
             _ = try c.seams.demandSettled(c.tx, next.label, c.now)
             data["reason"] = next.note
-            try notifyOrigin(c, demand: next, zh: "🚫 诉求 \(next.label) 已关闭：\(next.note ?? "")", en: "🚫 Demand \(next.label) was closed: \(next.note ?? "")")
-            try c.reply(c.say("\(next.label) 已关闭，原因：\(next.note ?? "")", "\(next.label) is closed: \(next.note ?? "")"))
+        case .claim, .progress:
+            break
         }
+        if let notice = RegistryTexts.originNotice(action, next, by: member.name, of: c.unit.name, language: c.language) {
+            try notifyOrigin(c, demand: next, text: notice)
+        }
+        try c.reply(RegistryTexts.applied(action, next, to: c.org.unit(next.publishedTo ?? "")?.name, language: c.language))
         try c.log(action.eventKind, unitID: demand.unitID, data: data)
     }
 
 
 
     /// Tells the collecting unit's group about a change made elsewhere.
-    static func notifyOrigin(_ c: CommandContext, demand: Demand, zh: String, en: String) throws {
+    static func notifyOrigin(_ c: CommandContext, demand: Demand, text: String) throws {
         guard demand.unitID != c.unit.id, let origin = c.org.unit(demand.unitID), let group = origin.group else { return }
-        try c.tx.enqueue(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):origin", unitID: origin.id, group: group, text: c.say(zh, en)), at: c.now)
+        try c.tx.enqueue(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):origin", unitID: origin.id, group: group, text: text), at: c.now)
     }
 
     static func registerDemand(_ c: CommandContext, _ member: Member) throws {
@@ -124,10 +113,7 @@ enum RegistryFeature: Feature {
         try c.log(.demandCreated, unitID: c.unit.id, data: ["demand": String(id), "category": demand.category ?? "", "source": demand.source])
         // During an open deliberation meeting the demand also goes into the minutes.
         let inMinutes = try c.seams.noteDemandInOpenMeeting(c, text, demand.label)
-        let category = demand.category.map { c.say("，类别：\($0)", ", category: \($0)") } ?? ""
-        let minutes = inMinutes ? c.say("已记入本次议事纪要。", " It is in the minutes of the open meeting.") : ""
-        try c.reply(c.say("已登记诉求 \(demand.label)\(category)。\(minutes)需要上级协调时发送 /诉求 发布 \(demand.label)。",
-                          "Registered demand \(demand.label)\(category).\(minutes) To ask the tier above for help, send /demand publish \(demand.label)."))
+        try c.reply(RegistryTexts.registered(demand, inMinutes: inMinutes, language: c.language))
     }
 
     static func listDemands(_ c: CommandContext, _ member: Member) throws {
@@ -255,20 +241,12 @@ enum RegistryFeature: Feature {
             default: break
             }
         }
-        let open = try c.tx.openTasks(involving: target.id, limit: 10)
-        var lines = [c.say("📌 \(target.name) 任务（本月）：派达 \(assigned)，已确认 \(acked)，超时确认 \(late)，超时未确认记录 \(breached.count)",
-                           "📌 Tasks of \(target.name) this month: \(assigned) delivered, \(acked) acknowledged, \(late) late, \(breached.count) breach(es)")]
-        if open.isEmpty {
-            lines.append(c.say("进行中的任务：无", "Open tasks: none"))
-        } else {
-            lines.append(c.say("进行中的任务：", "Open tasks:"))
-            for task in open {
-                let targets = try c.tx.targets(ofTask: task.id)
-                let waiting = targets.filter(\.isWaiting).count
-                lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskTexts.excerpt(task.text, 20)) — " + c.say("待确认 \(waiting)/\(targets.count)", "\(waiting)/\(targets.count) waiting"))
-            }
+        let open = try c.tx.openTasks(involving: target.id, limit: 10).map { task in
+            let targets = try c.tx.targets(ofTask: task.id)
+            return (task: task, waiting: targets.filter(\.isWaiting).count, targets: targets.count)
         }
-        return lines.joined(separator: "\n")
+        return RegistryTexts.tasksAnswer(unitName: target.name, assigned: assigned, acknowledged: acked, late: late, breaches: breached.count,
+                                         open: open, language: c.language)
     }
 
     /// The dashboard line of a /查询 answer: the page showing the same figures (none for youth counts).
@@ -294,20 +272,10 @@ enum RegistryFeature: Feature {
     static func minutesAnswer(_ c: CommandContext, _ target: OrgUnit, _ month: String) throws -> String {
         guard RegistryScope.monthRange(month, timeZone: c.config.timeZone) != nil else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
         let minutes = try c.tx.unitsWithMinutes(month: month)
-        let units = subtree(c, target)
-        let grids = units.filter { c.org.children(of: $0.id).isEmpty }
-        if grids.count == 1, grids[0].id == target.id {
-            return minutes.contains(target.id)
-                ? c.say("📝 \(target.name) \(month) 议事日纪要：有", "📝 \(target.name) has minutes for \(month)")
-                : c.say("📝 \(target.name) \(month) 议事日纪要：无", "📝 \(target.name) has no minutes for \(month)")
-        }
-        let missing = grids.filter { !minutes.contains($0.id) }
-        var lines = [c.say("📝 \(target.name) \(month) 议事日纪要：\(grids.count - missing.count)/\(grids.count) 个网格已有纪要",
-                           "📝 \(target.name) \(month): \(grids.count - missing.count) of \(grids.count) grids have minutes")]
-        if !missing.isEmpty {
-            lines.append(c.say("尚无纪要：", "No minutes yet: ") + missing.prefix(10).map(\.name).joined(separator: "、") + (missing.count > 10 ? c.say(" 等", " …") : ""))
-        }
-        return lines.joined(separator: "\n")
+        // The same rule as /纪要 and the dashboard: the units of the deliberation tiers owe minutes.
+        let owing = c.config.deliberation.unitsOwingMinutes(in: c.org, under: target.id)
+        return RegistryTexts.minutesAnswer(unitName: target.name, month: month, owing: owing, withMinutes: minutes,
+                                           alone: owing.isEmpty || owing.map(\.id) == [target.id], language: c.language)
     }
 
     // MARK: Timer

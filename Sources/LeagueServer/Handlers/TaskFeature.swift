@@ -27,14 +27,7 @@ enum TaskFeature: Feature {
         )
         try save(creation, c)
         let task = creation.task
-        var text = c.say(
-            "已派发\(urgent ? "紧急" : "")任务 \(task.label) 到 \(creation.targets.count) 个群，要求\(DurationText.human(task.targetSeconds, language: .zh))内确认（\(TimeFormat(timeZone: c.config.timeZone).clock(task.deadline))前）。发送 /进度 \(task.label) 查看确认情况。",
-            "Dispatched \(urgent ? "urgent " : "")task \(task.label) to \(creation.targets.count) group(s); acknowledgement due within \(DurationText.human(task.targetSeconds, language: .en)) (by \(TimeFormat(timeZone: c.config.timeZone).clock(task.deadline))). Send /status \(task.label) for the roll call."
-        )
-        if !creation.unreachable.isEmpty {
-            let names = creation.unreachable.prefix(10).map(\.name).joined(separator: "、")
-            text += c.say("\n⚠️ \(creation.unreachable.count) 个单位未绑定群，无法送达：\(names)", "\n⚠️ \(creation.unreachable.count) unit(s) have no group bound and cannot be reached: \(names)")
-        }
+        var text = TaskTexts(c.settings).dispatched(task, groups: creation.targets.count, unreachable: creation.unreachable.map(\.name))
         if let note = try deliveryNote(for: creation.notices, c) { text += note }
         try c.reply(text, priority: task.priority)
     }
@@ -52,10 +45,7 @@ enum TaskFeature: Feature {
         }
         try save(creation, c)
         let task = creation.task
-        try c.reply(c.say(
-            "已上报 \(task.label) 到 \(parent.name)，要求\(DurationText.human(task.targetSeconds, language: .zh))内认领，未认领将逐级上报。",
-            "Report \(task.label) sent to \(parent.name); it must be claimed within \(DurationText.human(task.targetSeconds, language: .en)) or it goes one tier further up."
-        ), priority: task.priority)
+        try c.reply(TaskTexts(c.settings).reported(task, to: parent.name), priority: task.priority)
     }
 
     static func save(_ creation: TaskPolicy.Creation, _ c: CommandContext) throws {
@@ -87,11 +77,11 @@ enum TaskFeature: Feature {
                 throw Refusal(zh: "\(task.label) 不是派给本群的任务。", en: "\(task.label) was not sent to this group.")
             }
             guard found.isWaiting else {
-                try c.reply(c.say("\(task.label) 本群已确认过。", "This group has already acknowledged \(task.label)."))
+                try c.reply(TaskTexts(c.settings).alreadyAcknowledged(task))
                 return
             }
             guard task.status == .open else {
-                try c.reply(c.say("\(task.label) 已结束，无需确认。", "\(task.label) is closed; no acknowledgement needed."))
+                try c.reply(TaskTexts(c.settings).closedNoAcknowledgement(task))
                 return
             }
             target = found
@@ -99,7 +89,7 @@ enum TaskFeature: Feature {
             guard let found = try c.tx.oldestWaitingTarget(unitID: c.unit.id) else {
                 // Plain 收到 with nothing waiting is just chat.
                 if c.command.args.isEmpty && !c.record.message.text.contains("/") { return }
-                try c.reply(c.say("本群没有待确认的任务。", "This group has no task waiting for acknowledgement."))
+                try c.reply(TaskTexts(c.settings).nothingWaiting)
                 return
             }
             target = found
@@ -137,13 +127,12 @@ enum TaskFeature: Feature {
         try c.tx.update(task)
         for notice in ack.notices where notice.unitID != c.unit.id { try c.tx.enqueue(notice, at: c.now) }
         if let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group {
-            let text = c.say("📌 您的上报 \(task.label) 已由 \(c.org.unit(member.unitID)?.name ?? "") \(member.name) 认领。",
-                             "📌 Your report \(task.label) was claimed by \(member.name) (\(c.org.unit(member.unitID)?.name ?? "")).")
+            let text = TaskTexts(c.settings).reportClaimed(task, unitName: c.org.unit(member.unitID)?.name ?? "", memberName: member.name)
             try c.tx.enqueue(OutboundMessage(key: "task:\(id):claimed", unitID: issuerUnit.id, group: group, text: text,
                                              mentions: TaskPolicy.mentions(of: c.org.member(task.issuerID).map { [$0] } ?? [], platform: group.platform),
                                              priority: task.priority), at: c.now)
         }
-        try c.reply(c.say("已认领 \(task.label)。处理完毕后发送 /完成 \(task.label) 说明。", "You claimed \(task.label). Send /done \(task.label) with a note when it is handled."))
+        try c.reply(TaskTexts(c.settings).claimed(task))
         try c.log(.reportClaimed, taskID: id, data: [
             "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
         ])
@@ -163,12 +152,11 @@ enum TaskFeature: Feature {
         task.closeNote = c.command.text.isEmpty ? nil : c.command.text
         try c.tx.update(task)
         if task.kind == .report, let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group, issuerUnit.id != c.unit.id {
-            let note = c.command.text.isEmpty ? "" : c.say("：\(c.command.text)", ": \(c.command.text)")
             try c.tx.enqueue(OutboundMessage(key: "task:\(id):done", unitID: issuerUnit.id, group: group,
-                                             text: c.say("✅ 上报 \(task.label) 已办结\(note)", "✅ Report \(task.label) is resolved\(note)"),
+                                             text: TaskTexts(c.settings).reportResolved(task, note: c.command.text),
                                              priority: task.priority), at: c.now)
         }
-        try c.reply(c.say("\(task.label) 已完成。", "\(task.label) is done."))
+        try c.reply(TaskTexts(c.settings).done(task))
         try c.log(.taskDone, taskID: id, data: ["kind": task.kind.rawValue])
     }
 
@@ -187,11 +175,10 @@ enum TaskFeature: Feature {
         for target in try c.tx.targets(ofTask: id) where target.isWaiting {
             guard let unit = c.org.unit(target.unitID), let group = unit.group else { continue }
             try c.tx.enqueue(OutboundMessage(key: "task:\(id):cancel:\(unit.id)", unitID: unit.id, group: group,
-                                             text: c.say("🚫 \(task.label)「\(TaskTexts.excerpt(task.text))」已撤销，无需再确认。",
-                                                         "🚫 \(task.label) “\(TaskTexts.excerpt(task.text))” was cancelled; no acknowledgement needed."),
+                                             text: TaskTexts(c.settings).cancelledNotice(task),
                                              priority: task.priority), at: c.now)
         }
-        try c.reply(c.say("\(task.label) 已撤销。", "\(task.label) is cancelled."))
+        try c.reply(TaskTexts(c.settings).cancelled(task))
         try c.log(.taskCancelled, taskID: id)
     }
 
@@ -211,25 +198,13 @@ enum TaskFeature: Feature {
             try c.reply(text + c.seams.dashboardLine(c, "task/\(id)", []))
             return
         }
-        let tasks = try c.tx.openTasks(involving: c.unit.id, limit: 20)
-        guard !tasks.isEmpty else {
-            try c.reply(c.say("本群没有进行中的任务。", "This group has no open tasks."))
-            return
-        }
-        var lines = [c.say("进行中的任务（\(tasks.count)）：", "Open tasks (\(tasks.count)):")]
-        for task in tasks {
+        let rows = try c.tx.openTasks(involving: c.unit.id, limit: 20).map { task -> (task: WorkTask, state: TaskTexts.OpenTaskState) in
             let targets = try c.tx.targets(ofTask: task.id)
-            let acked = targets.filter { !$0.isWaiting }.count
-            let mine = targets.first { $0.unitID == c.unit.id }
-            let state: String
-            if let mine {
-                state = mine.isWaiting ? c.say("本群待确认", "waiting for this group") : c.say("本群已确认", "acknowledged here")
-            } else {
-                state = task.kind == .report ? (task.claimedBy == nil ? c.say("未认领", "unclaimed") : c.say("已认领", "claimed")) : "\(acked)/\(targets.count)"
-            }
-            lines.append("\(task.urgent ? "🔴" : "•") \(task.label) \(TaskTexts.excerpt(task.text, 20)) — \(state)")
+            if let mine = targets.first(where: { $0.unitID == c.unit.id }) { return (task, mine.isWaiting ? .waitingHere : .acknowledgedHere) }
+            if task.kind == .report { return (task, task.claimedBy == nil ? .unclaimed : .claimed) }
+            return (task, .acknowledged(targets.filter { !$0.isWaiting }.count, of: targets.count))
         }
-        try c.reply(lines.joined(separator: "\n"))
+        try c.reply(TaskTexts(c.settings).openTasks(rows))
     }
 
     /// The escalation timer of a task step.
@@ -255,4 +230,26 @@ enum TaskFeature: Feature {
     }
 
     /// True when the member is an admin of the unit or of one of its ancestors.
+}
+
+// MARK: Delivery forecast
+
+extension TaskFeature {
+    /// The line for the issuer's reply saying when the last notice should be delivered, or nil when
+    /// that is within `OutboxPlanner.forecastThreshold` seconds. Reads the pending outbox in the
+    /// command's transaction, so the notices just enqueued are counted.
+    static func deliveryNote(for notices: [OutboundMessage], _ c: CommandContext) throws -> String? {
+        guard !notices.isEmpty else { return nil }
+        // Only the robots these notices go through matter: each robot drains its own queue.
+        let robots = Set(notices.map(\.group.robotID))
+        let pending = try c.tx.pendingDeliveries(robots: robots)
+        let pauses = try c.tx.robotPauses(robots: robots)
+        let sent = try c.tx.robotSends(robots: robots, since: c.now.addingTimeInterval(-61))
+        let keys = Set(notices.map(\.key))
+        guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now,
+                                                pauses: pauses, recentSends: sent) else { return nil }
+        let wait = last.timeIntervalSince(c.now)
+        guard wait > OutboxPlanner.forecastThreshold else { return nil }
+        return TaskTexts(c.settings).deliveryNote(wait: wait, by: last.addingTimeInterval(59))  // "by" the minute after
+    }
 }

@@ -38,27 +38,3 @@ extension OutboxPlanner {
         return DeliveryForecast.lastDelivery(order.compactMap { robots[$0] }, now: now)
     }
 }
-
-extension TaskFeature {
-    /// The line for the issuer's reply saying when the last notice should be delivered, or nil when
-    /// that is within `OutboxPlanner.forecastThreshold` seconds. Reads the pending outbox in the
-    /// command's transaction, so the notices just enqueued are counted.
-    static func deliveryNote(for notices: [OutboundMessage], _ c: CommandContext) throws -> String? {
-        guard !notices.isEmpty else { return nil }
-        // Only the robots these notices go through matter: each robot drains its own queue.
-        let robots = Set(notices.map(\.group.robotID))
-        let pending = try c.tx.pendingDeliveries(robots: robots)
-        let pauses = try c.tx.robotPauses(robots: robots)
-        let sent = try c.tx.robotSends(robots: robots, since: c.now.addingTimeInterval(-61))
-        let keys = Set(notices.map(\.key))
-        guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now,
-                                                pauses: pauses, recentSends: sent) else { return nil }
-        let wait = last.timeIntervalSince(c.now)
-        guard wait > OutboxPlanner.forecastThreshold else { return nil }
-        let clock = TimeFormat(timeZone: c.config.timeZone).clock(last.addingTimeInterval(59))  // "by" the minute after
-        return c.say(
-            "\n⏳ 群机器人有发送频率限制，通知排队发送：预计最后一条约\(DurationText.human(wait, language: .zh))后（\(clock)前）送达，不会丢失。",
-            "\n⏳ The group robots are rate limited, so the notices are queued: the last one should be delivered in about \(DurationText.human(wait, language: .en)) (by \(clock)); none is dropped."
-        )
-    }
-}

@@ -82,8 +82,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The one test harness (issue 15): the bot builder (engine and live modes, scoped stop), the fake
-        // platform and stream gateways, the child-process bot, the signal-driven wait. A regular target so
-        // the test targets and the benchmarks share it; it does not import Testing.
+        // platform and stream gateways, the child-process bot, the signal-driven wait. A regular target the
+        // test targets depend on (it does not import Testing); LeagueBench keeps its own fake platform, which
+        // is built for throughput (100,000 notices) rather than for assertions.
         .target(
             name: "LeagueTestSupport",
             dependencies: [

@@ -148,12 +148,11 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
             try await bot.settle()
             let figures = DashboardFigures()
             let warmUp = ServiceRun(DashboardWarmUp(engine: bot.app.engine, figures: figures, delay: 0))
-            let month = TimeFormat(timeZone: bot.config.timeZone).month(bot.clock.now())
-            let deadline = ContinuousClock.now + .seconds(10)
-            while figures.keptMonths != [month], ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(figures.keptMonths == [month])
-            await warmUp.stop()
-            await bot.stop()
+            try await withStopping(warmUp) {
+                let month = TimeFormat(timeZone: bot.config.timeZone).month(bot.clock.now())
+                try? await waitFor("the warm-up keeps the current month", timeout: 10) { figures.keptMonths == [month] }
+                #expect(figures.keptMonths == [month])
+            }
         }
     }
 

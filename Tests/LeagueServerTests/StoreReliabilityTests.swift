@@ -252,8 +252,7 @@ struct StoreReliabilityTests {
         for task in waiting { _ = try? await task.value }
         for await _ in released {}
         // The ones that were queued commit once the store is free; the refused one never does.
-        let end = Date().addingTimeInterval(10)
-        while try await store.rowCount("inbound") < 4, Date() < end { try await Task.sleep(for: .milliseconds(20)) }
+        try? await waitFor("the queued messages committed", timeout: 10, signal: bot.changed) { try await store.rowCount("inbound") >= 4 }
         let ids = try await store.writer.read { db in try String.fetchAll(db, sql: "SELECT message_id FROM inbound ORDER BY message_id") }
         #expect(ids == ["cap-0", "cap-1", "cap-2", "cap-3"])
     }

@@ -81,6 +81,24 @@ let package = Package(
             dependencies: ["LeagueCore", "LeagueConfig", "LeaguePlatforms"],
             swiftSettings: swiftSettings
         ),
+        // The one test harness (issue 15): the bot builder (engine and live modes, scoped stop), the fake
+        // platform and stream gateways, the child-process bot, the signal-driven wait. A regular target the
+        // test targets depend on (it does not import Testing); LeagueBench keeps its own fake platform, which
+        // is built for throughput (100,000 notices) rather than for assertions.
+        .target(
+            name: "LeagueTestSupport",
+            dependencies: [
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "LeagueOpsCLI",
             dependencies: [
@@ -103,9 +121,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The catalogue in commands/ is the parser tests' fixture, read with LeagueConfig.
+        .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LeagueCoreTests",
-            dependencies: ["LeagueCore", "LeagueConfig", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            name: "LeagueConfigTests",
+            dependencies: ["LeagueCore", "LeagueConfig", "LeagueTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -121,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "LeagueServerTests",
             dependencies: [
-                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer", "LeagueTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

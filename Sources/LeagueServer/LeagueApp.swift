@@ -46,9 +46,11 @@ public final class LeagueApp: Sendable {
     ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
     ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
+    ///   - seams: the engine's cross-feature seams (a test replaces one to see what crosses it).
     public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
                 logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4, maintenanceInterval: Double = 600,
-                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), liveFallback: Double = 5) throws(ConfigError) {
+                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), liveFallback: Double = 5,
+                seams: Seams = .live) throws(ConfigError) {
         var adapters: [String: any PlatformAdapter] = [:]
         var problems: [ConfigProblem] = []
         for (name, settings) in config.platforms {
@@ -64,7 +66,7 @@ public final class LeagueApp: Sendable {
             for path in adapter.webhookPaths { paths[path] = adapter }
         }
         self.webhookAdapters = paths
-        self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger)
+        self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger, seams: seams)
         // The features' own contracts (timer kinds, duplicate registrations): a fault of this build.
         let contract = engine.registrationProblems
         guard contract.isEmpty else {

@@ -18,6 +18,21 @@ let registryOrg: OrgTree = {
     ])
 }()
 
+/// Who may act for a group: its own members, and admins of a unit above it; nobody from beside or below.
+@Suite struct ActingForAUnitTests {
+    @Test func membersAndAdminsAboveMayActOthersMayNot() throws {
+        let org = registryOrg
+        let member = { (id: String) in try #require(org.member(id)) }
+        #expect(try org.mayActFor(member("m-g1"), unitID: "g1"))
+        #expect(try org.mayActFor(member("m-c1"), unitID: "g1"), "an admin of the community above")
+        #expect(try org.mayActFor(member("m-d"), unitID: "g1"), "the district admin")
+        #expect(try !org.mayActFor(member("m-g2"), unitID: "g1"), "a sibling grid's cadre")
+        #expect(try !org.mayActFor(member("m-t2"), unitID: "g1"), "an admin of another town")
+        #expect(try !org.mayActFor(member("m-g1"), unitID: "c1"), "a grid cadre for the community above")
+        #expect(try !org.isAdmin(member("m-g1"), over: "g1"), "a cadre without the admin role")
+    }
+}
+
 @Suite struct RegistryImportTests {
     @Test func goodFileWithChineseHeaderAndQuotedFields() throws {
         let csv = "\u{FEFF}网格,姓名,年龄段,状态,困境,类别,联系人\r\n"

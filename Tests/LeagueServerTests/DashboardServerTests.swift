@@ -4,6 +4,7 @@ import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import NIOCore
 import NIOConcurrencyHelpers
 import NIOHTTP1
@@ -11,17 +12,13 @@ import Testing
 
 /// A bot on loopback with `server.public_url` set, so /看板 answers with links.
 func dashboardBot(extra: String = "", liveFallback: Double = 5) async throws -> TestBot {
-    let path = try writeTestConfig(extra: extra)
-    let text = try String(contentsOfFile: path, encoding: .utf8)
-        .replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}", with: "server: {host: 127.0.0.1, port: 0, public_url: \"http://bot.example/\"}")
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return try await TestBot(configPath: path, liveFallback: liveFallback)
+    try await TestBot(configPath: try writeTestConfig(extra: extra, server: #"{host: 127.0.0.1, port: 0, public_url: "http://bot.example/"}"#), liveFallback: liveFallback)
 }
 
 extension TestBot {
     /// Sends a command and returns the path of the dashboard link the bot answered with.
     func dashboardLink(_ command: String = "/看板", chat: String, sender: String, marker: String = "http://bot.example") async throws -> String {
-        let before = transport.to(chat).count
+        let before = fake.to(chat).count
         #expect(try await say(command, in: chat, from: sender) == 200)
         var found: String?
         try await waitUntil("a dashboard link in \(chat)") { sent in
@@ -55,105 +52,108 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
 @Suite(.serialized) struct DashboardServerTests {
     @Test func linkOpensOwnSubtreeOnlyAndExpires() async throws {
         let bot = try await dashboardBot(extra: "dashboard: {link_ttl: 2h}")
-        defer { Task { await bot.stop() } }
-        let link = try await bot.dashboardLink(chat: "chat-g1", sender: "u-g1")
-        #expect(link.hasPrefix("/dashboard?s=g1&m=m-g1&e="))
-        let (status, page) = try await bot.page(link)
-        #expect(status == 200)
-        #expect(page.contains("第1网格"))
-        // Sibling and parent: refused, whatever the signature.
-        for unit in ["g2", "c1", "d"] {
-            let (refused, body) = try await bot.page(replacing(link, "u", with: unit))
-            #expect(refused == 403, "u=\(unit)")
-            #expect(body.contains("发送 /看板"))
+        try await withStopping(bot) {
+            let link = try await bot.dashboardLink(chat: "chat-g1", sender: "u-g1")
+            #expect(link.hasPrefix("/dashboard?s=g1&m=m-g1&e="))
+            let (status, page) = try await bot.page(link)
+            #expect(status == 200)
+            #expect(page.contains("第1网格"))
+            // Sibling and parent: refused, whatever the signature.
+            for unit in ["g2", "c1", "d"] {
+                let (refused, body) = try await bot.page(replacing(link, "u", with: unit))
+                #expect(refused == 403, "u=\(unit)")
+                #expect(body.contains("发送 /看板"))
+            }
+            // Widening the scope in the link breaks its signature.
+            let (widened, _) = try await bot.page(replacing(link, "s", with: "c1"))
+            #expect(widened == 403)
+            let (tampered, body) = try await bot.page(replacing(link, "sig", with: String(repeating: "0", count: 32)))
+            #expect(tampered == 403)
+            #expect(body.contains("无效"))
+            let (extended, _) = try await bot.page(replacing(link, "e", with: "4102444800"))
+            #expect(extended == 403)
+            // Past the link's 2 hours: 403 saying how to get a new one.
+            bot.advance(2 * 3600 + 1)
+            let (expired, expiredBody) = try await bot.page(link)
+            #expect(expired == 403)
+            #expect(expiredBody.contains("已过期"))
+            #expect(expiredBody.contains("发送 /看板"))
+            // Every view is in the audit log, allowed or refused.
+            let views = try await bot.audit().filter { $0.action == "dashboard.view" }
+            #expect(views.filter { $0.outcome == "allowed" }.count == 1)
+            #expect(views.filter { $0.outcome == "refused" }.count == 7)
+            #expect(views.allSatisfy { $0.actor == "m-g1" })
+            #expect(try await bot.audit().contains { $0.action == "dashboard.link" && $0.actor == "m-g1" })
         }
-        // Widening the scope in the link breaks its signature.
-        let (widened, _) = try await bot.page(replacing(link, "s", with: "c1"))
-        #expect(widened == 403)
-        let (tampered, body) = try await bot.page(replacing(link, "sig", with: String(repeating: "0", count: 32)))
-        #expect(tampered == 403)
-        #expect(body.contains("无效"))
-        let (extended, _) = try await bot.page(replacing(link, "e", with: "4102444800"))
-        #expect(extended == 403)
-        // Past the link's 2 hours: 403 saying how to get a new one.
-        bot.advance(2 * 3600 + 1)
-        let (expired, expiredBody) = try await bot.page(link)
-        #expect(expired == 403)
-        #expect(expiredBody.contains("已过期"))
-        #expect(expiredBody.contains("发送 /看板"))
-        // Every view is in the audit log, allowed or refused.
-        let views = try await bot.audit().filter { $0.action == "dashboard.view" }
-        #expect(views.filter { $0.outcome == "allowed" }.count == 1)
-        #expect(views.filter { $0.outcome == "refused" }.count == 7)
-        #expect(views.allSatisfy { $0.actor == "m-g1" })
-        #expect(try await bot.audit().contains { $0.action == "dashboard.link" && $0.actor == "m-g1" })
     }
 
     @Test func everyPageOfTheDistrictRendersWithData() async throws {
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道 <b>今晚</b>", in: "chat-c1", from: "u-c1") == 200)
-        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-        #expect(try await bot.say("/诉求 篮球场灯坏了 #设施", in: "chat-g2", from: "u-g2") == 200)
-        try await bot.settle()
-        let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
-        let pages: [(String, String)] = [
-            (link, "第一街道"),
-            (replacing(link, "u", with: "c1"), "T-1"),
-            (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1?"), "on-time"),
-            (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"), "<svg"),
-            (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/minutes?"), "议事单位已有纪要"),
-            (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"), "设施"),
-        ]
-        for (path, expected) in pages {
-            let (status, body) = try await bot.page(path)
-            #expect(status == 200, "\(path)")
-            #expect(body.contains(expected), "\(path) lacks \(expected)")
-            #expect(!body.contains("<b>今晚</b>"), "\(path) shows a task text unescaped")
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道 <b>今晚</b>", in: "chat-c1", from: "u-c1") == 200)
+            #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+            #expect(try await bot.say("/诉求 篮球场灯坏了 #设施", in: "chat-g2", from: "u-g2") == 200)
+            try await bot.settle()
+            let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
+            let pages: [(String, String)] = [
+                (link, "第一街道"),
+                (replacing(link, "u", with: "c1"), "T-1"),
+                (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1?"), "on-time"),
+                (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"), "<svg"),
+                (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/minutes?"), "议事单位已有纪要"),
+                (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"), "设施"),
+            ]
+            for (path, expected) in pages {
+                let (status, body) = try await bot.page(path)
+                #expect(status == 200, "\(path)")
+                #expect(body.contains(expected), "\(path) lacks \(expected)")
+                #expect(!body.contains("<b>今晚</b>"), "\(path) shows a task text unescaped")
+            }
+            let (_, demands) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"))
+            #expect(!demands.contains("篮球场灯坏了"))   // demand texts never shown
+            let (csvStatus, csv) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment.csv?"))
+            #expect(csvStatus == 200)
+            #expect(csv.contains("第1网格"))
+            // A grid cadre's link cannot read the assessment (permissions.assessment: admin, supervisor).
+            let gridLink = try await bot.dashboardLink(chat: "chat-g1", sender: "u-g1")
+            let (role, _) = try await bot.page(gridLink.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"))
+            #expect(role == 403)
         }
-        let (_, demands) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"))
-        #expect(!demands.contains("篮球场灯坏了"))   // demand texts never shown
-        let (csvStatus, csv) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment.csv?"))
-        #expect(csvStatus == 200)
-        #expect(csv.contains("第1网格"))
-        // A grid cadre's link cannot read the assessment (permissions.assessment: admin, supervisor).
-        let gridLink = try await bot.dashboardLink(chat: "chat-g1", sender: "u-g1")
-        let (role, _) = try await bot.page(gridLink.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"))
-        #expect(role == 403)
     }
 
     /// The month figures are kept between views and brought up to date with the events appended
     /// since: a view after two 收到 shows them, though the first view already filled the tally.
     @Test func keptMonthFiguresFollowNewEvents() async throws {
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        try await bot.settle()
-        let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
-        let (_, before) = try await bot.page(link)
-        #expect(before.contains("<span class=\"muted\"> 0/2</span>"))   // t1's row: 0 of 2 acknowledged
-        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-        #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 200)
-        try await bot.settle()
-        let (_, after) = try await bot.page(link)
-        #expect(after.contains("<span class=\"muted\"> 2/2</span>"), "the kept tally missed the new acknowledgements")
-        await bot.stop()
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            try await bot.settle()
+            let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
+            let (_, before) = try await bot.page(link)
+            #expect(before.contains("<span class=\"muted\"> 0/2</span>"))   // t1's row: 0 of 2 acknowledged
+            #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+            #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 200)
+            try await bot.settle()
+            let (_, after) = try await bot.page(link)
+            #expect(after.contains("<span class=\"muted\"> 2/2</span>"), "the kept tally missed the new acknowledgements")
+            await bot.stop()
+        }
     }
 
     /// After start-up the current month is read into the kept figures before anyone asks.
     @Test func warmUpKeepsTheCurrentMonth() async throws {
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        try await bot.settle()
-        let figures = DashboardFigures()
-        let warmUp = ServiceRun(DashboardWarmUp(engine: bot.app.engine, figures: figures, delay: 0))
-        let month = TimeFormat(timeZone: bot.config.timeZone).month(bot.clock.now())
-        let deadline = ContinuousClock.now + .seconds(10)
-        while figures.keptMonths != [month], ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(figures.keptMonths == [month])
-        await warmUp.stop()
-        await bot.stop()
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            try await bot.settle()
+            let figures = DashboardFigures()
+            let warmUp = ServiceRun(DashboardWarmUp(engine: bot.app.engine, figures: figures, delay: 0))
+            try await withStopping(warmUp) {
+                let month = TimeFormat(timeZone: bot.config.timeZone).month(bot.clock.now())
+                try? await waitFor("the warm-up keeps the current month", timeout: 10) { figures.keptMonths == [month] }
+                #expect(figures.keptMonths == [month])
+            }
+        }
     }
 
     /// The overview's medians count whole seconds instead of sorting; same result as sorting.
@@ -170,76 +170,78 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
 
     @Test func statusAndQueryAnswersCarryDashboardLinks() async throws {
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        let status = try await bot.dashboardLink("/进度 T-1", chat: "chat-c1", sender: "u-c1")
-        #expect(status.hasPrefix("/dashboard/task/1?s=c1&m=m-c1"))
-        #expect(try await bot.page(status).0 == 200)
-        let query = try await bot.dashboardLink("/查询 诉求", chat: "chat-c1", sender: "u-c1")
-        #expect(query.hasPrefix("/dashboard/demands?s=c1&m=m-c1"))
-        #expect(query.contains("&u=c1"))
-        let assessment = try await bot.dashboardLink("/查询 考核", chat: "chat-c1", sender: "u-c1")
-        #expect(assessment.hasPrefix("/dashboard/assessment?"))
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            let status = try await bot.dashboardLink("/进度 T-1", chat: "chat-c1", sender: "u-c1")
+            #expect(status.hasPrefix("/dashboard/task/1?s=c1&m=m-c1"))
+            #expect(try await bot.page(status).0 == 200)
+            let query = try await bot.dashboardLink("/查询 诉求", chat: "chat-c1", sender: "u-c1")
+            #expect(query.hasPrefix("/dashboard/demands?s=c1&m=m-c1"))
+            #expect(query.contains("&u=c1"))
+            let assessment = try await bot.dashboardLink("/查询 考核", chat: "chat-c1", sender: "u-c1")
+            #expect(assessment.hasPrefix("/dashboard/assessment?"))
+        }
     }
 
     @Test func dashboardWithoutPublicURLSaysWhatToSet() async throws {
-        let bot = try await TestBot(configPath: try writeTestConfig())
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/看板", in: "chat-g1", from: "u-g1") == 200)
-        try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("server.public_url") } }
+        try await withLiveBot(configPath: try writeTestConfig()) { bot in
+            #expect(try await bot.say("/看板", in: "chat-g1", from: "u-g1") == 200)
+            try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("server.public_url") } }
+        }
     }
 
     /// The live roll call: the stream's first event has every row waiting; a 收到 arrives as an
     /// `on-time` row; closing the task ends the stream.
     @Test func rollCallStreamSeesAcknowledgementArrive() async throws {
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
-        let events = link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?")
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(bot.port)\(events)")
-        request.method = .GET
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        #expect(response.status.code == 200)
-        #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
-        let reader = Task { () -> [String] in
-            var text = ""
-            var seen: [String] = []
-            for try await chunk in response.body {
-                text += String(buffer: chunk)
-                while let end = text.range(of: "\n\n") {
-                    let event = String(text[..<end.lowerBound])
-                    text = String(text[end.upperBound...])
-                    if event.hasPrefix("event:") { seen.append(event) }
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+            let events = link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?")
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(bot.port)\(events)")
+            request.method = .GET
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.status.code == 200)
+            #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+            let reader = Task { () -> [String] in
+                var text = ""
+                var seen: [String] = []
+                for try await chunk in response.body {
+                    text += String(buffer: chunk)
+                    while let end = text.range(of: "\n\n") {
+                        let event = String(text[..<end.lowerBound])
+                        text = String(text[end.upperBound...])
+                        if event.hasPrefix("event:") { seen.append(event) }
+                    }
                 }
+                return seen
             }
-            return seen
+            // Wait for the first event, then acknowledge in g1.
+            let deadline = Date().addingTimeInterval(15)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+            try await bot.settle()
+            // Give the stream a few poll intervals to notice, then close the task: the stream ends.
+            var acked = false
+            while Date() < deadline, !acked {
+                acked = try await bot.store.read { try $0.targets(ofTask: 1).contains { $0.unitID == "g1" && !$0.isWaiting } }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(15))
+                reader.cancel()
+            }
+            let seen = try await reader.value
+            watchdog.cancel()
+            #expect(seen.first?.hasPrefix("event: rollcall") == true)
+            #expect(seen.first?.contains("\"c\":\"waiting\"") == true)
+            let ackEvent = seen.dropFirst().first { $0.hasPrefix("event: rollcall") && $0.contains("\"c\":\"on-time\"") }
+            #expect(ackEvent != nil, "no on-time update among \(seen.count) events")
+            #expect(ackEvent?.contains("\"i\":0") == true)   // g1 is the first row
+            #expect(seen.last?.hasPrefix("event: end") == true)
         }
-        // Wait for the first event, then acknowledge in g1.
-        let deadline = Date().addingTimeInterval(15)
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-        try await bot.settle()
-        // Give the stream a few poll intervals to notice, then close the task: the stream ends.
-        var acked = false
-        while Date() < deadline, !acked {
-            acked = try await bot.store.read { try $0.targets(ofTask: 1).contains { $0.unitID == "g1" && !$0.isWaiting } }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(15))
-            reader.cancel()
-        }
-        let seen = try await reader.value
-        watchdog.cancel()
-        #expect(seen.first?.hasPrefix("event: rollcall") == true)
-        #expect(seen.first?.contains("\"c\":\"waiting\"") == true)
-        let ackEvent = seen.dropFirst().first { $0.hasPrefix("event: rollcall") && $0.contains("\"c\":\"on-time\"") }
-        #expect(ackEvent != nil, "no on-time update among \(seen.count) events")
-        #expect(ackEvent?.contains("\"i\":0") == true)   // g1 is the first row
-        #expect(seen.last?.hasPrefix("event: end") == true)
     }
 }
 
@@ -298,53 +300,55 @@ final class EventStreamReader: Sendable {
     /// was woken by the commit, not by a poll.
     @Test func acknowledgementIsPushedWithoutWaitingForAPoll() async throws {
         let bot = try await dashboardBot(liveFallback: 120)
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        try await bot.settle()
-        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
-        let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
-        let initial = try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") }
-        #expect(initial?.text.contains("\"c\":\"waiting\"") == true)
-        // Let the stream settle into its wait, so a wake-up can only come from the commit.
-        try await Task.sleep(for: .milliseconds(200))
-        let sent = ContinuousClock.now
-        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-        let pushed = try await stream.first(within: 30) { $0.contains("\"c\":\"on-time\"") }
-        let arrived = try #require(pushed, "the 收到 never reached the stream")
-        let delay = arrived.at - sent
-        #expect(delay < .seconds(30), "the update took \(delay); the fallback is 120 s")
-        #expect(arrived.text.contains("\"i\":0"))
-        // Closing the task is pushed too, and ends the stream.
-        let closing = ContinuousClock.now
-        #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
-        let end = try await stream.first(within: 30) { $0.hasPrefix("event: end") }
-        #expect(end != nil)
-        if let end { #expect(end.at - closing < .seconds(30)) }
-        await stream.close()
-        await bot.stop()
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            try await bot.settle()
+            let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+            let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
+            let initial = try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") }
+            #expect(initial?.text.contains("\"c\":\"waiting\"") == true)
+            // Let the stream settle into its wait, so a wake-up can only come from the commit.
+            try await Task.sleep(for: .milliseconds(200))
+            let sent = ContinuousClock.now
+            #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+            let pushed = try await stream.first(within: 30) { $0.contains("\"c\":\"on-time\"") }
+            let arrived = try #require(pushed, "the 收到 never reached the stream")
+            let delay = arrived.at - sent
+            #expect(delay < .seconds(30), "the update took \(delay); the fallback is 120 s")
+            #expect(arrived.text.contains("\"i\":0"))
+            // Closing the task is pushed too, and ends the stream.
+            let closing = ContinuousClock.now
+            #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
+            let end = try await stream.first(within: 30) { $0.hasPrefix("event: end") }
+            #expect(end != nil)
+            if let end { #expect(end.at - closing < .seconds(30)) }
+            await stream.close()
+            await bot.stop()
+        }
     }
 
     /// A change no commit path rings for (here a write straight to the store) still reaches the
     /// stream within the fallback period.
     @Test func unsignalledChangeArrivesWithinTheFallback() async throws {
         let bot = try await dashboardBot(liveFallback: 0.3)
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        try await bot.settle()
-        let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
-        let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
-        #expect(try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") } != nil)
-        let at = bot.clock.now()
-        try await bot.store.write { tx in
-            var target = try #require(try tx.targets(ofTask: 1).first { $0.unitID == "g2" })
-            target.acknowledgedAt = at
-            target.acknowledgedBy = "m-g2"
-            try tx.update(target)
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            try await bot.settle()
+            let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
+            let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
+            #expect(try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") } != nil)
+            let at = bot.clock.now()
+            try await bot.store.write { tx in
+                var target = try #require(try tx.targets(ofTask: 1).first { $0.unitID == "g2" })
+                target.acknowledgedAt = at
+                target.acknowledgedBy = "m-g2"
+                try tx.update(target)
+            }
+            let update = try await stream.first(within: 5) { $0.contains("\"c\":\"on-time\"") }
+            #expect(update?.text.contains("\"i\":1") == true, "g2's row never turned on-time")
+            await stream.close()
+            await bot.stop()
         }
-        let update = try await stream.first(within: 5) { $0.contains("\"c\":\"on-time\"") }
-        #expect(update?.text.contains("\"i\":1") == true, "g2's row never turned on-time")
-        await stream.close()
-        await bot.stop()
     }
 
     @Test func waitReturnsOnPublishOnAMissedPublishAndOnTimeOut() async throws {

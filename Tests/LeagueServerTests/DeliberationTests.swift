@@ -3,6 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import Testing
 #if canImport(FoundationNetworking)
@@ -12,44 +13,37 @@ import FoundationNetworking
 /// 2026-11-09 08:30 in Shanghai is 00:30 UTC; these tests run the engine on a manual clock in UTC instants.
 private func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
-/// An engine over an in-memory store and a manual clock; "restarting" builds a second engine on the same store.
+/// An engine-mode bot (in-memory store, manual clock, messages through the ingestor); "restarting"
+/// builds a second bot on the same store and clock.
 private struct DelibRig {
-    let config: BotConfig
-    let store: SQLiteStore
-    let clock: ManualClock
-    private(set) var engine: Engine
+    let path: String
+    private(set) var bot: TestBot
     private var counter = 0
+    var store: SQLiteStore { bot.store }
+    var clock: ManualClock { bot.clock }
+    var engine: Engine { bot.app.engine }
 
-    init(at start: Date, seams: Seams = .live) throws {
-        config = try ConfigLoader.load(path: try writeTestConfig())
-        store = try SQLiteStore()
-        clock = ManualClock(start)
-        var logger = Logger(label: "delib-test")
-        logger.logLevel = .critical
-        engine = Engine(config: config, store: store, clock: clock, adapters: [:], logger: logger, seams: seams)
+    init(at start: Date, seams: Seams = .live) async throws {
+        path = try writeTestConfig()
+        bot = try await TestBot(configPath: path, mode: .engine, clock: ManualClock(start), seams: seams)
     }
 
     /// A new engine on the same store, then the start-up hook, as after a restart.
-    mutating func restart() async {
-        engine = Engine(config: config, store: store, clock: clock, adapters: [:], logger: engine.logger)
+    mutating func restart() async throws {
+        bot = try await TestBot(configPath: path, mode: .engine, store: bot.store, clock: bot.clock, seams: engine.seams)
         await DeliberationFeature.ensureScheduled(engine: engine)
     }
 
     /// Commits and processes one message as a webhook would.
     mutating func say(_ text: String, in chat: String, from sender: String) async throws {
         counter += 1
-        let message = ChatMessage(platform: "generic", chat: chat, sender: sender, text: text, messageID: "m\(counter)", sentAt: clock.now())
-        _ = try await store.ingest([InboundRecord(message: message, receivedAt: clock.now())])
-        let records = try await store.read { try $0.unprocessedInbound(limit: 100) }
-        try await engine.process(records)
+        _ = try await bot.submit(text, in: chat, from: sender, id: "m\(counter)")
     }
 
     func fire() async throws -> Int { try await engine.fireDueTimers() }
 
     /// Every message the bot has queued, oldest first.
-    func outbox() async throws -> [OutboundMessage] {
-        try await store.read { try $0.dueOutbox(at: Date.distantFuture, limit: 10_000) }.sorted { $0.id < $1.id }.map(\.message)
-    }
+    func outbox() async throws -> [OutboundMessage] { try await bot.outbox() }
 
     func to(_ unitID: String) async throws -> [OutboundMessage] { try await outbox().filter { $0.unitID == unitID } }
 }
@@ -57,23 +51,23 @@ private struct DelibRig {
 @Suite(.serialized)
 struct DeliberationEngineTests {
     @Test func noDoubleReminderAcrossARestartAndALateOneSentOnceTheSameDay() async throws {
-        var rig = try DelibRig(at: utc("2026-11-08T02:00:00Z"))  // Nov 8, 10:00 Shanghai
-        await rig.restart()
+        var rig = try await DelibRig(at: utc("2026-11-08T02:00:00Z"))  // Nov 8, 10:00 Shanghai
+        try await rig.restart()
         rig.clock.set(utc("2026-11-08T10:00:30Z"))  // 18:00:30 on the eve
         #expect(try await rig.fire() == 1)
         let eve = try await rig.outbox().filter { $0.key.contains(":eve:") }
         #expect(Set(eve.map(\.unitID)) == ["c1", "g1", "g2"], "grid and community groups, not towns or the district")
         #expect(eve.allSatisfy { $0.text.contains("明天（11月9日）是议事日") })
 
-        await rig.restart()
+        try await rig.restart()
         #expect(try await rig.fire() == 0)
         #expect(try await rig.outbox().filter { $0.key.contains(":eve:") }.count == 3)
 
         // Down over 08:30, back at 10:00 the same day: the day reminder is sent once at start-up.
         rig.clock.set(utc("2026-11-09T02:00:00Z"))
-        await rig.restart()
+        try await rig.restart()
         #expect(try await rig.fire() == 1)
-        await rig.restart()
+        try await rig.restart()
         #expect(try await rig.fire() == 0)
         let day = try await rig.outbox().filter { $0.key.contains(":day:") }
         #expect(day.count == 3)
@@ -81,10 +75,10 @@ struct DeliberationEngineTests {
     }
 
     @Test func aReminderMissedByAWholeDayIsNotSent() async throws {
-        var rig = try DelibRig(at: utc("2026-11-08T02:00:00Z"))
-        await rig.restart()
+        var rig = try await DelibRig(at: utc("2026-11-08T02:00:00Z"))
+        try await rig.restart()
         rig.clock.set(utc("2026-11-10T01:00:00Z"))  // Nov 10, 09:00 Shanghai: eve, day and due all missed
-        await rig.restart()
+        try await rig.restart()
         #expect(try await rig.fire() == 3, "the stale timers fire (and are marked) once")
         // The eve and day reminders are stale; the missing-minutes summary is still news (issue 10)
         // and names the day it covers.
@@ -96,7 +90,7 @@ struct DeliberationEngineTests {
     }
 
     @Test func agendaItemsReachTheRightGroups() async throws {
-        var rig = try DelibRig(at: utc("2026-11-05T02:00:00Z"))
+        var rig = try await DelibRig(at: utc("2026-11-05T02:00:00Z"))
         try await rig.say("/议程 讨论暑托班场地", in: "chat-g1", from: "u-g1")
         try await rig.say("/议程 @全体网格 走访困境青少年家庭", in: "chat-t1", from: "u-t1")
         #expect(try await rig.to("t1").last?.text.contains("已为 2 个群加入11月9日议事日议程") == true)
@@ -121,7 +115,7 @@ struct DeliberationEngineTests {
         let saved = Recorder<TaskPolicy.Creation>()
         var seams = Seams.live
         seams.saveTask = { creation, _ in saved.append(creation) }
-        var rig = try DelibRig(at: utc("2026-11-09T11:00:00Z"), seams: seams)
+        var rig = try await DelibRig(at: utc("2026-11-09T11:00:00Z"), seams: seams)
         try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
         try await rig.say("/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
         let creations = saved.values
@@ -133,7 +127,7 @@ struct DeliberationEngineTests {
     }
 
     @Test func aFullMeetingProducesMinutesAndTasksAndCarriesOpenActions() async throws {
-        var rig = try DelibRig(at: utc("2026-11-09T11:00:00Z"))  // 19:00 on the day
+        var rig = try await DelibRig(at: utc("2026-11-09T11:00:00Z"))  // 19:00 on the day
         try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
         try await rig.say("大家好，我们开始", in: "chat-g1", from: "u-g1")
         try await rig.say("/议题 暑托班场地", in: "chat-g1", from: "u-g1")
@@ -170,14 +164,14 @@ struct DeliberationEngineTests {
 
         // The open action is carried into December's reminders of that group.
         rig.clock.set(utc("2026-12-08T10:00:00Z"))
-        await rig.restart()
+        try await rig.restart()
         _ = try await rig.fire()
         let december = try #require(try await rig.to("g1").first { $0.key == "delib:2026-12:eve:g1" }).text
         #expect(december.contains("待办 T-\(task.id) 网格员一：周五前确认场地"))
     }
 
     @Test func aMeetingLeftOpenIsClosedAutomatically() async throws {
-        var rig = try DelibRig(at: utc("2026-11-09T02:00:00Z"))
+        var rig = try await DelibRig(at: utc("2026-11-09T02:00:00Z"))
         try await rig.say("/议事 开始", in: "chat-c1", from: "u-c1")
         try await rig.say("/决议 每月9号线上议事", in: "chat-c1", from: "u-c1")
         rig.clock.advance(by: 4 * 3600 - 1)
@@ -194,11 +188,11 @@ struct DeliberationEngineTests {
     }
 
     @Test func missingMinutesGoToEachSupervisorGroupOnce() async throws {
-        var rig = try DelibRig(at: utc("2026-11-09T02:00:00Z"))
+        var rig = try await DelibRig(at: utc("2026-11-09T02:00:00Z"))
         try await rig.say("/议事 开始", in: "chat-g1", from: "u-g1")
         try await rig.say("/议事 结束", in: "chat-g1", from: "u-g1")
         rig.clock.set(utc("2026-11-09T15:59:00Z"))  // 23:59 Shanghai
-        await rig.restart()
+        try await rig.restart()
         _ = try await rig.fire()
         let summaries = try await rig.outbox().filter { $0.key.hasPrefix("delib:2026-11:missing:") }
         #expect(summaries.map(\.unitID).sorted() == ["c1", "t1"], "one per supervisor group, none to the late groups")
@@ -212,7 +206,7 @@ struct DeliberationEngineTests {
     }
 
     @Test func minutesCommandListsCoverageBelowASupervisor() async throws {
-        var rig = try DelibRig(at: utc("2026-11-09T02:00:00Z"))
+        var rig = try await DelibRig(at: utc("2026-11-09T02:00:00Z"))
         try await rig.say("/议事 开始 网格议事", in: "chat-g2", from: "u-g2")
         try await rig.say("/议事 结束", in: "chat-g2", from: "u-g2")
         try await rig.say("/纪要 2026-11", in: "chat-c1", from: "u-c1")
@@ -230,34 +224,34 @@ struct DeliberationEngineTests {
 @Suite(.serialized)
 struct DeliberationEndToEndTests {
     @Test func aMeetingThroughWebhooksExportsToMarkdownAndHTML() async throws {
-        let bot = try await TestBot(configPath: try writeTestConfig(), clock: ManualClock(utc("2026-11-09T11:00:00Z")))
-        defer { Task { await bot.stop() } }
-        for text in ["/议事 开始 汇翠园网格议事会", "路灯坏了三盏 <b>急</b>", "/议题 路灯维修", "/决议 本周内报修", "/待办 @网格员一 联系物业报修", "/议事 结束"] {
-            #expect(try await bot.say(text, in: "chat-g1", from: "u-g1") == 200)
-        }
-        try await bot.waitUntil("the minutes summary") { $0.contains { $0.group == "chat-g1" && $0.text.contains("📝 议事纪要") } }
-        let summary = try #require(bot.transport.to("chat-g1").first { $0.text.contains("📝") }).text
-        #expect(summary.contains("1. 本周内报修"))
+        try await withLiveBot(configPath: try writeTestConfig(), clock: ManualClock(utc("2026-11-09T11:00:00Z"))) { bot in
+            for text in ["/议事 开始 汇翠园网格议事会", "路灯坏了三盏 <b>急</b>", "/议题 路灯维修", "/决议 本周内报修", "/待办 @网格员一 联系物业报修", "/议事 结束"] {
+                #expect(try await bot.say(text, in: "chat-g1", from: "u-g1") == 200)
+            }
+            try await bot.waitUntil("the minutes summary") { $0.contains { $0.group == "chat-g1" && $0.text.contains("📝 议事纪要") } }
+            let summary = try #require(bot.fake.to("chat-g1").first { $0.text.contains("📝") }).text
+            #expect(summary.contains("1. 本周内报修"))
 
-        let (key, meetings) = try await bot.store.write { tx in
-            (try DeliberationFeature.linkKey(bot.config, tx: tx), try tx.minutes(unitIDs: ["g1"], month: "2026-11"))
+            let (key, meetings) = try await bot.store.write { tx in
+                (try DeliberationFeature.linkKey(bot.config, tx: tx), try tx.minutes(unitIDs: ["g1"], month: "2026-11"))
+            }
+            #expect(meetings.count == 1)
+            let path = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: nil, now: utc("2026-11-09T11:00:00Z"), key: key).path
+            let (htmlStatus, html) = try await bot.get(path)
+            #expect(htmlStatus == 200)
+            #expect(html.contains("<title>第1网格 2026-11 议事纪要</title>"))
+            #expect(html.contains("路灯坏了三盏 &lt;b&gt;急&lt;/b&gt;"))
+            #expect(html.contains("<li>本周内报修</li>"))
+            #expect(html.contains("网格员一：联系物业报修"))
+            let (mdStatus, markdown) = try await bot.get(path + "&format=md")
+            #expect(mdStatus == 200)
+            #expect(markdown.hasPrefix("# 第1网格 2026-11 议事纪要"))
+            #expect(markdown.contains("## 第1网格 · 汇翠园网格议事会 (M-1)"))
+            #expect(markdown.contains("### 决议\n\n- 本周内报修"))
+            #expect(markdown.contains("**网格员一**: 路灯坏了三盏 \\<b\\>急\\</b\\>"))
+            let (forged, _) = try await bot.get("/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
+            #expect(forged == 403)
         }
-        #expect(meetings.count == 1)
-        let path = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: nil, now: utc("2026-11-09T11:00:00Z"), key: key).path
-        let (htmlStatus, html) = try await bot.get(path)
-        #expect(htmlStatus == 200)
-        #expect(html.contains("<title>第1网格 2026-11 议事纪要</title>"))
-        #expect(html.contains("路灯坏了三盏 &lt;b&gt;急&lt;/b&gt;"))
-        #expect(html.contains("<li>本周内报修</li>"))
-        #expect(html.contains("网格员一：联系物业报修"))
-        let (mdStatus, markdown) = try await bot.get(path + "&format=md")
-        #expect(mdStatus == 200)
-        #expect(markdown.hasPrefix("# 第1网格 2026-11 议事纪要"))
-        #expect(markdown.contains("## 第1网格 · 汇翠园网格议事会 (M-1)"))
-        #expect(markdown.contains("### 决议\n\n- 本周内报修"))
-        #expect(markdown.contains("**网格员一**: 路灯坏了三盏 \\<b\\>急\\</b\\>"))
-        let (forged, _) = try await bot.get("/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
-        #expect(forged == 403)
     }
 }
 

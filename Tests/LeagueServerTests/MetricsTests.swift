@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import LeagueServer
+import LeagueTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -16,117 +17,121 @@ import Testing
 
     @Test func scrapeAfterTrafficShowsCountersMoving() async throws {
         let bot = try await dashboardBot(extra: "metrics: {token: scrape-me}")
-        defer { Task { await bot.stop() } }
-        #expect(try await loopback("GET", port: bot.port, path: "/metrics").0 == 401)
-        #expect(try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer wrong"]).0 == 401)
-        let (status, before) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
-        #expect(status == 200)
-        #expect(sample(before, "leagueops_commands_total{command=\"task\",outcome=\"ok\"}") == nil)
+        try await withStopping(bot) {
+            #expect(try await loopback("GET", port: bot.port, path: "/metrics").0 == 401)
+            #expect(try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer wrong"]).0 == 401)
+            let (status, before) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
+            #expect(status == 200)
+            #expect(sample(before, "leagueops_commands_total{command=\"task\",outcome=\"ok\"}") == nil)
 
-        #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-        #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-        #expect(try await bot.say("/任务 测试", in: "chat-g1", from: "u-g1") == 200)   // refused: grids cannot dispatch
-        try await bot.settle()
-        bot.advance(601)   // g2 misses the 10-minute target: reminder and breach steps fire
-        try await bot.waitUntil("the breach notice") { $0.contains { $0.group == "chat-c1" && $0.text.contains("第2网格") } }
-        try await bot.settle()
+            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
+            #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
+            #expect(try await bot.say("/任务 测试", in: "chat-g1", from: "u-g1") == 200)   // refused: grids cannot dispatch
+            try await bot.settle()
+            bot.advance(601)   // g2 misses the 10-minute target: reminder and breach steps fire
+            try await bot.waitUntil("the breach notice") { $0.contains { $0.group == "chat-c1" && $0.text.contains("第2网格") } }
+            try await bot.settle()
 
-        let (_, after) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
-        #expect(sample(after, "leagueops_commands_total{command=\"task\",outcome=\"ok\"}") == 1)
-        #expect(sample(after, "leagueops_commands_total{command=\"ack\",outcome=\"ok\"}") == 1)
-        #expect(sample(after, "leagueops_commands_total{command=\"task\",outcome=\"refused\"}") == 1)
-        #expect(sample(after, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"accepted\"}") == 3)
-        #expect(sample(after, "leagueops_ingest_seconds_count") == 3)
-        #expect((sample(after, "leagueops_sends_total{platform=\"generic\",outcome=\"delivered\"}") ?? 0) >= 4)
-        #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 1)   // one catch-up firing may take both steps
-        #expect((sample(after, "leagueops_timer_lateness_seconds_count") ?? 0) >= 1)
-        #expect(sample(after, "leagueops_escalation_steps_total{step=\"0\"}") == 1)
-        #expect(sample(after, "leagueops_escalation_steps_total{step=\"1\"}") == 1)
-        #expect(sample(after, "leagueops_outbox_pending") == 0)
-        #expect(sample(after, "leagueops_outbox_dead") == 0)
-        #expect(after.contains("# TYPE leagueops_ingest_seconds histogram"))
-        await bot.stop()
+            let (_, after) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
+            #expect(sample(after, "leagueops_commands_total{command=\"task\",outcome=\"ok\"}") == 1)
+            #expect(sample(after, "leagueops_commands_total{command=\"ack\",outcome=\"ok\"}") == 1)
+            #expect(sample(after, "leagueops_commands_total{command=\"task\",outcome=\"refused\"}") == 1)
+            #expect(sample(after, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"accepted\"}") == 3)
+            #expect(sample(after, "leagueops_ingest_seconds_count") == 3)
+            #expect((sample(after, "leagueops_sends_total{platform=\"generic\",outcome=\"delivered\"}") ?? 0) >= 4)
+            #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 1)   // one catch-up firing may take both steps
+            #expect((sample(after, "leagueops_timer_lateness_seconds_count") ?? 0) >= 1)
+            #expect(sample(after, "leagueops_escalation_steps_total{step=\"0\"}") == 1)
+            #expect(sample(after, "leagueops_escalation_steps_total{step=\"1\"}") == 1)
+            #expect(sample(after, "leagueops_outbox_pending") == 0)
+            #expect(sample(after, "leagueops_outbox_dead") == 0)
+            #expect(after.contains("# TYPE leagueops_ingest_seconds histogram"))
+            await bot.stop()
+        }
     }
 
     @Test func deadLettersAndRefusedWebhooksAreCounted() async throws {
         let bot = try await dashboardBot(extra: "metrics: {token: t}")
-        defer { Task { await bot.stop() } }
-        bot.transport.script([400])   // a permanent failure: straight to the dead letters
-        #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1") == 200)
-        #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1", secret: "wrong") == 401)
-        try await bot.settle()
-        let (_, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
-        #expect(sample(text, "leagueops_dead_letters_total{platform=\"generic\"}") == 1)
-        #expect(sample(text, "leagueops_sends_total{platform=\"generic\",outcome=\"failed\"}") == 1)
-        #expect(sample(text, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"refused\"}") == 1)
-        #expect((sample(text, "leagueops_outbox_dead") ?? 0) >= 1)
-        await bot.stop()
+        try await withStopping(bot) {
+            bot.fake.script([400])   // a permanent failure: straight to the dead letters
+            #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1") == 200)
+            #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1", secret: "wrong") == 401)
+            try await bot.settle()
+            let (_, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
+            #expect(sample(text, "leagueops_dead_letters_total{platform=\"generic\"}") == 1)
+            #expect(sample(text, "leagueops_sends_total{platform=\"generic\",outcome=\"failed\"}") == 1)
+            #expect(sample(text, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"refused\"}") == 1)
+            #expect((sample(text, "leagueops_outbox_dead") ?? 0) >= 1)
+            await bot.stop()
+        }
     }
 
     @Test func withoutTokenTheMainPortDoesNotServeMetrics() async throws {
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        let (status, body) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer "])
-        #expect(status == 404)
-        #expect(body.contains("metrics.port"))
-        await bot.stop()
+        try await withStopping(bot) {
+            let (status, body) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer "])
+            #expect(status == 404)
+            #expect(body.contains("metrics.port"))
+            await bot.stop()
+        }
     }
 
     /// Each long connection's state (connected / reconnecting / stopped), its reconnects and the
     /// silence since its last frame, as `ConnectionRegistry` holds them, scraped over HTTP.
     @Test func connectionStateReconnectsAndFrameAgeAreScraped() async throws {
         let bot = try await dashboardBot(extra: "metrics: {token: t}")
-        defer { Task { await bot.stop() } }
-        func scrape() async throws -> String {
-            let (status, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
-            #expect(status == 200)
-            return text
+        try await withStopping(bot) {
+            func scrape() async throws -> String {
+                let (status, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
+                #expect(status == 200)
+                return text
+            }
+            // The test config has no long connection: no connection series at all.
+            #expect(!(try await scrape()).contains("leagueops_connection_state"))
+
+            // The supervisors feed the registry these events; drive it the same way.
+            let registry = bot.app.connectionRegistry
+            let policy = ConnectionPolicy(keepalive: 30, deadAfter: 90)
+            registry.register("dingtalk", policy: policy)
+            registry.register("feishu", policy: policy)
+            let t0 = bot.clock.now()
+            registry.apply("dingtalk", .start(t0))
+            var text = try await scrape()
+            #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 1)
+            #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 0)
+            #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 0)
+            #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == nil)   // no frame yet
+
+            registry.apply("dingtalk", .connected(t0))
+            registry.apply("dingtalk", .frame(t0))
+            registry.apply("dingtalk", .failed(.retry("socket closed"), at: t0.addingTimeInterval(1), random: 0))
+            registry.apply("dingtalk", .start(t0.addingTimeInterval(1)))
+            registry.apply("dingtalk", .connected(t0.addingTimeInterval(2)))   // reconnect 1
+            registry.apply("dingtalk", .rotated(t0.addingTimeInterval(3)))     // reconnect 2
+            registry.apply("feishu", .start(t0))
+            registry.apply("feishu", .failed(.fatal("app_secret rejected"), at: t0, random: 0))
+            bot.clock.advance(by: 42)
+            text = try await scrape()
+            #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 1)
+            #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 0)
+            #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"stopped\"}") == 0)
+            #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 2)
+            #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == 42)
+            #expect(sample(text, "leagueops_connection_degraded{platform=\"dingtalk\"}") == 0)
+            #expect(sample(text, "leagueops_connection_state{platform=\"feishu\",state=\"stopped\"}") == 1)
+            #expect(sample(text, "leagueops_connection_state{platform=\"feishu\",state=\"connected\"}") == 0)
+            #expect(sample(text, "leagueops_connection_degraded{platform=\"feishu\"}") == 1)
+            #expect(text.contains("# TYPE leagueops_connection_reconnects_total counter"))
+
+            // The counter stays monotonic across scrapes: a third reconnect adds one, scraping again adds nothing.
+            registry.apply("dingtalk", .failed(.retry("silent"), at: t0.addingTimeInterval(50), random: 0))
+            registry.apply("dingtalk", .start(t0.addingTimeInterval(50)))
+            registry.apply("dingtalk", .connected(t0.addingTimeInterval(51)))
+            _ = try await scrape()
+            text = try await scrape()
+            #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 3)
+            await bot.stop()
         }
-        // The test config has no long connection: no connection series at all.
-        #expect(!(try await scrape()).contains("leagueops_connection_state"))
-
-        // The supervisors feed the registry these events; drive it the same way.
-        let registry = bot.app.connectionRegistry
-        let policy = ConnectionPolicy(keepalive: 30, deadAfter: 90)
-        registry.register("dingtalk", policy: policy)
-        registry.register("feishu", policy: policy)
-        let t0 = bot.clock.now()
-        registry.apply("dingtalk", .start(t0))
-        var text = try await scrape()
-        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 1)
-        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 0)
-        #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 0)
-        #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == nil)   // no frame yet
-
-        registry.apply("dingtalk", .connected(t0))
-        registry.apply("dingtalk", .frame(t0))
-        registry.apply("dingtalk", .failed(.retry("socket closed"), at: t0.addingTimeInterval(1), random: 0))
-        registry.apply("dingtalk", .start(t0.addingTimeInterval(1)))
-        registry.apply("dingtalk", .connected(t0.addingTimeInterval(2)))   // reconnect 1
-        registry.apply("dingtalk", .rotated(t0.addingTimeInterval(3)))     // reconnect 2
-        registry.apply("feishu", .start(t0))
-        registry.apply("feishu", .failed(.fatal("app_secret rejected"), at: t0, random: 0))
-        bot.clock.advance(by: 42)
-        text = try await scrape()
-        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 1)
-        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 0)
-        #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"stopped\"}") == 0)
-        #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 2)
-        #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == 42)
-        #expect(sample(text, "leagueops_connection_degraded{platform=\"dingtalk\"}") == 0)
-        #expect(sample(text, "leagueops_connection_state{platform=\"feishu\",state=\"stopped\"}") == 1)
-        #expect(sample(text, "leagueops_connection_state{platform=\"feishu\",state=\"connected\"}") == 0)
-        #expect(sample(text, "leagueops_connection_degraded{platform=\"feishu\"}") == 1)
-        #expect(text.contains("# TYPE leagueops_connection_reconnects_total counter"))
-
-        // The counter stays monotonic across scrapes: a third reconnect adds one, scraping again adds nothing.
-        registry.apply("dingtalk", .failed(.retry("silent"), at: t0.addingTimeInterval(50), random: 0))
-        registry.apply("dingtalk", .start(t0.addingTimeInterval(50)))
-        registry.apply("dingtalk", .connected(t0.addingTimeInterval(51)))
-        _ = try await scrape()
-        text = try await scrape()
-        #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 3)
-        await bot.stop()
     }
 
     @Test func jsonLogLinesCarryTheMetadata() throws {

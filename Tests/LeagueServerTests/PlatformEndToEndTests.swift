@@ -3,10 +3,11 @@ import GRDB
 import LeagueCore
 import LeaguePlatforms
 import LeagueStore
+import LeagueTestSupport
 import Testing
 
 /// One platform end to end: the real server on loopback, inbound in the vendor's signed or encrypted
-/// format, outbound through AsyncHTTPClientTransport to `FakePlatformAPI` in the vendor's body format.
+/// format, outbound through AsyncHTTPClientTransport to `FakePlatform` in the vendor's body format.
 enum PlatformUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case wecom, dingtalk, feishu
 
@@ -49,7 +50,7 @@ enum PlatformUnderTest: String, CaseIterable, Sendable, CustomTestStringConverti
     }
 
     /// The vendor's rate-limit answer used in the test, and how long the bot must then wait.
-    var limit: (FakePlatformAPI.Limit, seconds: Double) {
+    var limit: (FakePlatform.Limit, seconds: Double) {
         switch self {
         case .wecom: return (.wecom45009, 60)
         case .dingtalk: return (.dingtalk130101, 600)
@@ -95,13 +96,9 @@ struct PlatformEndToEndTests {
     @Test(arguments: PlatformUnderTest.allCases)
     func dispatchAcknowledgeAndRateLimitOnOnePlatform(_ platform: PlatformUnderTest) async throws {
         let bot = try await PlatformBot(orgYAML: platform.orgYAML)
-        do {
+        try await withStopping(bot) {
             try await scenario(platform, bot)
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
     private func scenario(_ platform: PlatformUnderTest, _ bot: PlatformBot) async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import LeaguePlatforms
+import LeagueTestSupport
 import Testing
 
 /// A tree that mixes platforms: a WeCom grid under a DingTalk community under a Feishu town.
@@ -35,7 +36,7 @@ struct PlatformMixedTreeTests {
 
     @Test func anUnclaimedWeComReportGoesToDingTalkThenFeishu() async throws {
         let bot = try await PlatformBot(orgYAML: Self.orgYAML)
-        do {
+        try await withStopping(bot) {
             let api = bot.api
             #expect(try await bot.wecom("@团务助手 /上报 紧急 3号楼有独居老人需要帮助", chat: "wrchat-g1", from: "wx-g1") == 200)
             try await bot.waitUntil("report at the DingTalk community robot") { _ in
@@ -57,16 +58,12 @@ struct PlatformMixedTreeTests {
             try await bot.settle()
             #expect(!api.delivered.contains { $0.vendor == .wecom && $0.text.contains("上报未认领") })
             #expect(!api.delivered.contains { $0.vendor == .dingtalk && $0.text.contains("上报未认领") }, "the community already had it")
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
     @Test func aDispatchBreachInAWeComGridReachesDingTalkThenTheFeishuSupervisors() async throws {
         let bot = try await PlatformBot(orgYAML: Self.orgYAML)
-        do {
+        try await withStopping(bot) {
             let api = bot.api
             #expect(try await bot.dingtalk("/任务 紧急 @第1网格 今晚上报志愿者名单", conversation: "cid-c1", from: "staff-c1") == 200)
             try await bot.waitUntil("notice at the WeCom grid robot") { _ in api.delivered(to: "key-g1").contains { $0.text.contains("紧急任务 T-1") } }
@@ -101,10 +98,6 @@ struct PlatformMixedTreeTests {
             try await bot.dingtalk("/进度 T-1", conversation: "cid-c1", from: "staff-c1")
             try await bot.waitUntil("roll call on DingTalk") { _ in api.delivered(to: "tok-c1").contains { $0.text.contains("📋") } }
             #expect(try #require(api.delivered(to: "tok-c1").last { $0.text.contains("📋") }).text.contains("已确认 1/1"))
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 }

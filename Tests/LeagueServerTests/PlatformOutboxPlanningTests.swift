@@ -2,6 +2,7 @@ import Foundation
 import LeagueCore
 import LeaguePlatforms
 import LeagueServer
+import LeagueTestSupport
 import Testing
 
 /// Issue 3 item 4: per-robot queues and limits, urgent before routine, digests for a backed-up

@@ -4,6 +4,7 @@ import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import Testing
 
@@ -21,29 +22,23 @@ let registryCSV = """
     """
 let registryNames = ["甲同学", "乙同学", "丙同学", "丁同学", "戊同学", "己同学", "庚同学"]
 
-/// The engine without a socket: an in-memory store, a manual clock, messages processed directly.
+/// An engine-mode bot: an in-memory store, a manual clock, messages through the ingestor.
 struct RegistryHarness {
-    let config: BotConfig
-    let store: SQLiteStore
-    let clock: ManualClock
-    let app: LeagueApp
+    let bot: TestBot
+    var config: BotConfig { bot.config }
+    var store: SQLiteStore { bot.store }
+    var clock: ManualClock { bot.clock }
+    var app: LeagueApp { bot.app }
 
-    init(extra: String = "") throws {
-        config = try ConfigLoader.load(path: try writeTestConfig(extra: extra))
-        store = try SQLiteStore()
-        clock = ManualClock(Date(timeIntervalSince1970: 1_794_000_000)) // 2026-11-12
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        app = try LeagueApp(config: config, store: store, clock: clock, transport: FakeTransport(), logger: logger, maxSleep: 0.05)
+    init(extra: String = "") async throws {
+        bot = try await TestBot(configPath: try writeTestConfig(extra: extra), mode: .engine,
+                                clock: ManualClock(Date(timeIntervalSince1970: 1_794_000_000))) // 2026-11-12
     }
 
     /// Processes one message as a member and returns the bot's replies in that group.
     @discardableResult
     func send(_ text: String, in chat: String, from sender: String) async throws -> [String] {
-        let message = ChatMessage(platform: "generic", chat: chat, sender: sender, text: text, messageID: UUID().uuidString, sentAt: clock.now())
-        let results = try await store.ingest([InboundRecord(message: message, receivedAt: clock.now())])
-        guard case .stored(let id) = results.first else { throw CancellationError() }
-        try await app.engine.process([InboundRecord(id: id, message: message, receivedAt: clock.now())])
+        guard case .stored(let id) = try await bot.submit(text, in: chat, from: sender, id: UUID().uuidString) else { throw CancellationError() }
         return try await store.read { reader in
             try (0..<5).compactMap { n in try reader.outbox(key: "in:\(id):reply\(n == 0 ? "" : ":\(n)")")?.message.text }
         }
@@ -75,7 +70,7 @@ extension Array {
 
 @Suite struct RegistryEngineTests {
     @Test func everyQueryIsAuditedAllowedAndRefused() async throws {
-        let h = try RegistryHarness()
+        let h = try await RegistryHarness()
         _ = try await h.importRegistry()
         let own = try await h.send("/查询 青少年", in: "chat-g1", from: "u-g1")
         #expect(own.first?.contains("合计 4 人") == true)
@@ -90,7 +85,7 @@ extension Array {
     }
 
     @Test func reimportReplacesOnlyTheGridsInTheFile() async throws {
-        let h = try RegistryHarness()
+        let h = try await RegistryHarness()
         _ = try await h.importRegistry()
         let summary = try await h.importRegistry("grid,name,age_band,status,in_difficulty,category,contact\ng1,新同学,18-24,working,no,,m-g1\n")
         #expect(summary == RegistryImporter.Summary(grids: 1, rows: 1))
@@ -105,7 +100,7 @@ extension Array {
     }
 
     @Test func demandIsPublishedClaimedAndEscalatedWhenUnclaimed() async throws {
-        let h = try RegistryHarness(extra: "demands: {published: 3d}")
+        let h = try await RegistryHarness(extra: "demands: {published: 3d}")
         let registered = try await h.send("/诉求 暑期无人看管，希望开办暑托班 #留守", in: "chat-g1", from: "u-g1")
         #expect(registered.first?.contains("D-1") == true)
         try await h.send("/诉求 发布 D-1", in: "chat-g1", from: "u-g1")
@@ -131,7 +126,7 @@ extension Array {
     }
 
     @Test func demandNamingARegisteredYouthIsRefused() async throws {
-        let h = try RegistryHarness()
+        let h = try await RegistryHarness()
         _ = try await h.importRegistry()
         let reply = try await h.send("/诉求 甲同学家里需要帮扶", in: "chat-g1", from: "u-g1")
         #expect(reply.first?.contains("青少年登记名单") == true, "\(reply)")
@@ -139,7 +134,7 @@ extension Array {
     }
 
     @Test func demandDuringAnOpenMeetingGoesIntoTheMinutes() async throws {
-        let h = try RegistryHarness()
+        let h = try await RegistryHarness()
         try await h.send("/议事 开始", in: "chat-g1", from: "u-g1")
         let reply = try await h.send("/诉求 希望增设青年之家 #阵地", in: "chat-g1", from: "u-g1")
         #expect(reply.first?.contains("已记入本次议事纪要") == true)
@@ -150,7 +145,7 @@ extension Array {
     }
 
     @Test func assessmentNeedsTheConfiguredRole() async throws {
-        let h = try RegistryHarness(extra: "permissions: {assessment: [admin]}")
+        let h = try await RegistryHarness(extra: "permissions: {assessment: [admin]}")
         let refused = try await h.send("/查询 考核", in: "chat-g1", from: "u-g1")
         #expect(refused.first?.contains("没有权限查看考核") == true)
         let allowed = try await h.send("/查询 考核 2026-11", in: "chat-c1", from: "u-c1")
@@ -166,7 +161,7 @@ extension Array {
     /// One rule for who owes minutes: /纪要 and /查询 纪要 count the same units (the deliberation tiers,
     /// here a community and its two grids) and agree after a meeting; before, /查询 counted grids only.
     @Test func minutesAndQueryMinutesCountTheSameUnits() async throws {
-        let h = try RegistryHarness()
+        let h = try await RegistryHarness()
         try await h.send("/议事 开始", in: "chat-g1", from: "u-g1")
         try await h.send("/议事 结束", in: "chat-g1", from: "u-g1")
         let query = try await h.send("/查询 纪要 t1", in: "chat-t1", from: "u-t1")
@@ -177,7 +172,7 @@ extension Array {
     }
 
     @Test func configCanRestrictUrgentDispatch() async throws {
-        let h = try RegistryHarness(extra: "permissions: {urgent: [supervisor]}")
+        let h = try await RegistryHarness(extra: "permissions: {urgent: [supervisor]}")
         let reply = try await h.send("/任务 紧急 @全部 测试", in: "chat-c1", from: "u-c1")
         #expect(reply.first?.contains("没有权限使用“紧急”") == true)
         let routine = try await h.send("/任务 @全部 测试", in: "chat-c1", from: "u-c1")
@@ -189,30 +184,30 @@ extension Array {
 @Suite(.serialized)
 struct RegistryEndToEndTests {
     @Test func youthQueryFromGridAndCommunityAndSiblingRefused() async throws {
-        let bot = try await TestBot(configPath: try writeTestConfig())
-        defer { Task { await bot.stop() } }
-        _ = try await RegistryImporter.importYouth(registryCSV, org: bot.config.org, store: bot.store, actor: "operator:test", source: "e2e.csv", now: bot.clock.now())
+        try await withLiveBot(configPath: try writeTestConfig()) { bot in
+            _ = try await RegistryImporter.importYouth(registryCSV, org: bot.config.org, store: bot.store, actor: "operator:test", source: "e2e.csv", now: bot.clock.now())
 
-        #expect(try await bot.say("/查询 青少年", in: "chat-g1", from: "u-g1") == 200)
-        try await bot.waitUntil("the grid's answer") { $0.contains { $0.group == "chat-g1" && $0.text.contains("第1网格 青少年情况") } }
-        let grid = try #require(bot.transport.to("chat-g1").first).text
-        #expect(grid.contains("合计 4 人，困境青少年 3 人"))
-        #expect(grid.contains("14-17 *"), "issue 11: a shown 3 next to a hidden 1 and a total of 4 gives the 1 away")
+            #expect(try await bot.say("/查询 青少年", in: "chat-g1", from: "u-g1") == 200)
+            try await bot.waitUntil("the grid's answer") { $0.contains { $0.group == "chat-g1" && $0.text.contains("第1网格 青少年情况") } }
+            let grid = try #require(bot.fake.to("chat-g1").first).text
+            #expect(grid.contains("合计 4 人，困境青少年 3 人"))
+            #expect(grid.contains("14-17 *"), "issue 11: a shown 3 next to a hidden 1 and a total of 4 gives the 1 away")
 
-        #expect(try await bot.say("/查询 青少年", in: "chat-c1", from: "u-c1") == 200)
-        try await bot.waitUntil("the community's answer") { $0.contains { $0.group == "chat-c1" && $0.text.contains("解放路社区 青少年情况") } }
-        let community = try #require(bot.transport.to("chat-c1").first).text
-        #expect(community.contains("2 个网格登记"))
-        #expect(community.contains("合计 7 人，困境青少年 4 人"))
+            #expect(try await bot.say("/查询 青少年", in: "chat-c1", from: "u-c1") == 200)
+            try await bot.waitUntil("the community's answer") { $0.contains { $0.group == "chat-c1" && $0.text.contains("解放路社区 青少年情况") } }
+            let community = try #require(bot.fake.to("chat-c1").first).text
+            #expect(community.contains("2 个网格登记"))
+            #expect(community.contains("合计 7 人，困境青少年 4 人"))
 
-        #expect(try await bot.say("/查询 青少年 g2", in: "chat-g1", from: "u-g1") == 200)
-        try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("不在您的范围内") } }
+            #expect(try await bot.say("/查询 青少年 g2", in: "chat-g1", from: "u-g1") == 200)
+            try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("不在您的范围内") } }
 
-        for sent in bot.transport.requests {
-            for name in registryNames { #expect(!sent.text.contains(name), "a name reached \(sent.group)") }
+            for sent in bot.fake.requests {
+                for name in registryNames { #expect(!sent.text.contains(name), "a name reached \(sent.group)") }
+            }
+            let audit = try await bot.store.write { try $0.auditEntries(limit: 10) }.filter { $0.action == "query.youth" }
+            #expect(audit.count == 3)
+            #expect(audit.filter { $0.outcome == "refused" }.count == 1)
         }
-        let audit = try await bot.store.write { try $0.auditEntries(limit: 10) }.filter { $0.action == "query.youth" }
-        #expect(audit.count == 3)
-        #expect(audit.filter { $0.outcome == "refused" }.count == 1)
     }
 }

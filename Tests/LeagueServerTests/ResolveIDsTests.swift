@@ -6,13 +6,14 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import NIOCore
 import Testing
 
 /// A loopback fake of the three platforms' token and user-by-mobile APIs (DingTalk oapi, WeCom
 /// qyapi, Feishu open-apis), answering from a fixed directory of mobile → user id.
-final class FakeUserDirectoryServer: @unchecked Sendable {
+final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
     struct Call: Sendable { var path: String; var mobiles: [String]; var token: String }
     let directory: [String: String]
     /// Every lookup is refused as a missing permission.
@@ -101,16 +102,10 @@ final class FakeUserDirectoryServer: @unchecked Sendable {
             }
             return Self.json(["code": 0, "msg": "success", "data": ["user_list": list]])
         }
-        var logger = Logger(label: "fake-user-directory")
-        logger.logLevel = .critical
-        let started = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  started.continuation.yield(channel.localAddress?.port ?? 0)
-                                  started.continuation.finish()
-                              }, logger: logger)
-        run = ServiceRun(app)
-        for await bound in started.stream { port = bound }
+        (port, run) = try await startLoopback { running in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running,
+                        logger: quietLogger("fake-user-directory"))
+        }
     }
 
     func stop() async { await run?.stop() }
@@ -152,82 +147,85 @@ final class FakeUserDirectoryServer: @unchecked Sendable {
         for i in 0..<60 where i % 2 == 0 { directoryEntries["1370000\(String(format: "%04d", i))"] = "\(platform)-extra-\(i)" }
         let server = FakeUserDirectoryServer(directory: directoryEntries)
         try await server.start()
-        defer { Task { await server.stop() } }
-        var settings = try #require(Self.settings[platform])
-        settings["base_url"] = server.baseURL
-        let directory = try UserDirectory.make(platform: platform, settings: settings)
-        let org = Self.org(platform: platform)
-        let store = try Self.store()
+        try await withStopping(server) {
+            var settings = try #require(Self.settings[platform])
+            settings["base_url"] = server.baseURL
+            let directory = try UserDirectory.make(platform: platform, settings: settings)
+            let org = Self.org(platform: platform)
+            let store = try Self.store()
 
-        let report = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: directory,
-                                                            transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
-        #expect(report.stopped == nil)
-        #expect(report.resolved.count == 31 && report.resolved.contains { $0.member.id == "m-found" && $0.userID == "\(platform)-user-1" })
-        #expect(report.notFound.map(\.id).contains("m-missing") && report.notFound.count == 31)
-        #expect(report.alreadyLinked == 1 && report.withoutMobile == 2, "m-d has no mobile either")
-        #expect(report.failed.isEmpty && report.conflicts.isEmpty)
-        // Feishu asks 50 at a time; the others one by one. The linked member is never asked.
-        let calls = server.calls
-        #expect(calls.allSatisfy { $0.token == FakeUserDirectoryServer.token })
-        #expect(calls.count == (platform == "feishu" ? 2 : 62) && calls.map(\.mobiles.count).reduce(0, +) == 62)
-        #expect(!calls.contains { $0.mobiles.contains("13800000003") })
+            let report = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: directory,
+                                                                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            #expect(report.stopped == nil)
+            #expect(report.resolved.count == 31 && report.resolved.contains { $0.member.id == "m-found" && $0.userID == "\(platform)-user-1" })
+            #expect(report.notFound.map(\.id).contains("m-missing") && report.notFound.count == 31)
+            #expect(report.alreadyLinked == 1 && report.withoutMobile == 2, "m-d has no mobile either")
+            #expect(report.failed.isEmpty && report.conflicts.isEmpty)
+            // Feishu asks 50 at a time; the others one by one. The linked member is never asked.
+            let calls = server.calls
+            #expect(calls.allSatisfy { $0.token == FakeUserDirectoryServer.token })
+            #expect(calls.count == (platform == "feishu" ? 2 : 62) && calls.map(\.mobiles.count).reduce(0, +) == 62)
+            #expect(!calls.contains { $0.mobiles.contains("13800000003") })
 
-        // Stored: the ids as registrations, which the engine's org sees; no mobile anywhere.
-        let learned = try await store.write { try $0.learnedBindings() }
-        #expect(learned.members.count == 31)
-        let effective = OrgOverlay.apply(learned, to: org).tree
-        #expect(effective.member(platform: platform, userID: "\(platform)-user-1")?.id == "m-found")
-        let rows = try await store.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT platform || ' ' || user_id || ' ' || member_id FROM onboard_members")
-                + String.fetchAll(db, sql: "SELECT actor || ' ' || action || ' ' || detail FROM audit")
+            // Stored: the ids as registrations, which the engine's org sees; no mobile anywhere.
+            let learned = try await store.write { try $0.learnedBindings() }
+            #expect(learned.members.count == 31)
+            let effective = OrgOverlay.apply(learned, to: org).tree
+            #expect(effective.member(platform: platform, userID: "\(platform)-user-1")?.id == "m-found")
+            let rows = try await store.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT platform || ' ' || user_id || ' ' || member_id FROM onboard_members")
+                    + String.fetchAll(db, sql: "SELECT actor || ' ' || action || ' ' || detail FROM audit")
+            }
+            #expect(rows.contains("operator onboard.resolve-id m-found (138****0001) via \(platform)"))
+            #expect(rows.contains { $0.hasPrefix("operator onboard.resolve-ids \(platform): 31 linked, 31 not found") })
+            #expect(!rows.contains { $0.contains("13800000001") || $0.contains("1370000") }, "no mobile is stored")
+            // What is printed masks the mobiles too.
+            let lines = report.lines()
+            #expect(lines.contains { $0.hasPrefix("not found") && $0.contains("m-missing") && $0.contains("138****0002") })
+            #expect(!lines.joined().contains("13800000002"))
+
+            // A second run asks only about those still without an id, and links nobody twice.
+            let again = try await Onboarding.resolveMemberIDs(units: ["g1"], org: org, store: store, directory: directory,
+                                                               transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            #expect(again.resolved.isEmpty && again.alreadyLinked == 32 && again.notFound.count == 31)
         }
-        #expect(rows.contains("operator onboard.resolve-id m-found (138****0001) via \(platform)"))
-        #expect(rows.contains { $0.hasPrefix("operator onboard.resolve-ids \(platform): 31 linked, 31 not found") })
-        #expect(!rows.contains { $0.contains("13800000001") || $0.contains("1370000") }, "no mobile is stored")
-        // What is printed masks the mobiles too.
-        let lines = report.lines()
-        #expect(lines.contains { $0.hasPrefix("not found") && $0.contains("m-missing") && $0.contains("138****0002") })
-        #expect(!lines.joined().contains("13800000002"))
-
-        // A second run asks only about those still without an id, and links nobody twice.
-        let again = try await Onboarding.resolveMemberIDs(units: ["g1"], org: org, store: store, directory: directory,
-                                                           transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
-        #expect(again.resolved.isEmpty && again.alreadyLinked == 32 && again.notFound.count == 31)
     }
 
     @Test func anAccountLinkedToAnotherMemberIsAConflictNotStored() async throws {
         // The directory gives m-found's mobile the account org.yaml has for m-linked.
         let server = FakeUserDirectoryServer(directory: ["13800000001": "already-1"])
         try await server.start()
-        defer { Task { await server.stop() } }
-        let directory = UserDirectory(kind: .dingtalk, baseURL: server.baseURL, appID: "ding-key", secret: "ding-secret")
-        let store = try Self.store()
-        let report = try await Onboarding.resolveMemberIDs(units: nil, org: Self.org(platform: "dingtalk"), store: store, directory: directory,
-                                                            transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
-        #expect(report.resolved.isEmpty)
-        #expect(report.conflicts.map(\.member.id) == ["m-found"] && report.conflicts[0].why.contains("m-linked"))
-        #expect(try await store.rowCount("onboard_members") == 0)
+        try await withStopping(server) {
+            let directory = UserDirectory(kind: .dingtalk, baseURL: server.baseURL, appID: "ding-key", secret: "ding-secret")
+            let store = try Self.store()
+            let report = try await Onboarding.resolveMemberIDs(units: nil, org: Self.org(platform: "dingtalk"), store: store, directory: directory,
+                                                                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            #expect(report.resolved.isEmpty)
+            #expect(report.conflicts.map(\.member.id) == ["m-found"] && report.conflicts[0].why.contains("m-linked"))
+            #expect(try await store.rowCount("onboard_members") == 0)
+        }
     }
 
     @Test func wrongCredentialsOrAMissingPermissionStoreNothing() async throws {
         let server = FakeUserDirectoryServer(directory: ["13800000001": "x"], refuse: true)
         try await server.start()
-        defer { Task { await server.stop() } }
-        let store = try Self.store()
-        let org = Self.org(platform: "wecom")
-        // Wrong secret: no token, nothing asked, nothing stored.
-        let wrong = UserDirectory(kind: .wecom, baseURL: server.baseURL, appID: "ww-corp", secret: "nope")
-        await #expect(throws: UserDirectory.Failure.self) {
-            _ = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: wrong, transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+        try await withStopping(server) {
+            let store = try Self.store()
+            let org = Self.org(platform: "wecom")
+            // Wrong secret: no token, nothing asked, nothing stored.
+            let wrong = UserDirectory(kind: .wecom, baseURL: server.baseURL, appID: "ww-corp", secret: "nope")
+            await #expect(throws: UserDirectory.Failure.self) {
+                _ = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: wrong, transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            }
+            #expect(server.calls.isEmpty)
+            // No permission: it stops after 5 refused requests in a row instead of trying all 62 numbers.
+            let refused = UserDirectory(kind: .wecom, baseURL: server.baseURL, appID: "ww-corp", secret: "ww-secret")
+            let report = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: refused,
+                                                                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            #expect(server.calls.count == 5)
+            #expect(report.stopped?.contains("errcode 60011") == true && report.failed.count == 5 && report.notAsked.count == 57)
+            #expect(try await store.rowCount("onboard_members") == 0)
         }
-        #expect(server.calls.isEmpty)
-        // No permission: it stops after 5 refused requests in a row instead of trying all 62 numbers.
-        let refused = UserDirectory(kind: .wecom, baseURL: server.baseURL, appID: "ww-corp", secret: "ww-secret")
-        let report = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: refused,
-                                                            transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
-        #expect(server.calls.count == 5)
-        #expect(report.stopped?.contains("errcode 60011") == true && report.failed.count == 5 && report.notAsked.count == 57)
-        #expect(try await store.rowCount("onboard_members") == 0)
     }
 
     @Test func settingsNameWhatIsMissing() {

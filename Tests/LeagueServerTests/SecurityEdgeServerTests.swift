@@ -4,6 +4,7 @@ import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 @testable import LeagueServer
+import LeagueTestSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -16,17 +17,17 @@ import Glibc
 @Suite(.serialized)
 struct SecurityEdgeServerTests {
     @Test func aRefusedCallerGetsAShortGenericText() async throws {
-        let bot = try await TestBot(configPath: try writeTestConfig())
-        defer { Task { await bot.stop() } }
-        let body = TestBot.body(id: "x", chat: "chat-d", sender: "u-d", text: "收到", ts: bot.clock.now().timeIntervalSince1970)
-        let (status, text) = try await bot.post(body: body, headers: ["X-LeagueOps-Signature": "sha256=00"])
-        #expect(status == 401)
-        #expect(text == "unauthorized\n", "no hint of which check failed: \(text)")
-        let (missing, missingText) = try await bot.post(body: body)
-        #expect(missing == 401 && missingText == "unauthorized\n")
-        let stale = TestBot.body(id: "y", chat: "chat-d", sender: "u-d", text: "收到", ts: bot.clock.now().timeIntervalSince1970 - 3600)
-        let (old, oldText) = try await bot.post(body: stale, headers: ["X-LeagueOps-Signature": GenericAdapter.signature(body: stale, secret: testSecret)])
-        #expect(old == 401 && oldText == "unauthorized\n")
+        try await withLiveBot(configPath: try writeTestConfig()) { bot in
+            let body = TestBot.body(id: "x", chat: "chat-d", sender: "u-d", text: "收到", ts: bot.clock.now().timeIntervalSince1970)
+            let (status, text) = try await bot.post(body: body, headers: ["X-LeagueOps-Signature": "sha256=00"])
+            #expect(status == 401)
+            #expect(text == "unauthorized\n", "no hint of which check failed: \(text)")
+            let (missing, missingText) = try await bot.post(body: body)
+            #expect(missing == 401 && missingText == "unauthorized\n")
+            let stale = TestBot.body(id: "y", chat: "chat-d", sender: "u-d", text: "收到", ts: bot.clock.now().timeIntervalSince1970 - 3600)
+            let (old, oldText) = try await bot.post(body: stale, headers: ["X-LeagueOps-Signature": GenericAdapter.signature(body: stale, secret: testSecret)])
+            #expect(old == 401 && oldText == "unauthorized\n")
+        }
     }
 
     @Test func rejectionLogLinesAreEscapedAndRateLimited() {
@@ -45,10 +46,7 @@ struct SecurityEdgeServerTests {
     @Test func feishuWithoutAnEncryptKeyNeedsInsecurePlainAndCheckWarns() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("feishu-plain-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = try writeTestConfig(directory: folder)
-        var main = try String(contentsOfFile: path, encoding: .utf8)
-        main = main.replacingOccurrences(of: "platforms:\n", with: "platforms:\n  feishu: {verification_token: vt, insecure_plain: true}\n")
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try writeTestConfig(directory: folder, morePlatforms: "  feishu: {verification_token: vt, insecure_plain: true}")
         let config = try ConfigLoader.load(path: path)
         #expect(config.warnings.contains { $0.message.contains("insecure_plain") && $0.line != nil }, "\(config.warnings)")
         #expect(throws: Never.self) { try PlatformFactory.make(name: "feishu", settings: config.platforms["feishu"] ?? [:]) }
@@ -58,34 +56,31 @@ struct SecurityEdgeServerTests {
     }
 
     @Test func minutesPagesAreNeverCachedNorReferredAndLinkSecretsAreLong() async throws {
-        let bot = try await TestBot(configPath: try writeTestConfig())
-        defer { Task { await bot.stop() } }
-        let request = HTTPClientRequest(url: "http://127.0.0.1:\(bot.port)/minutes/g1/2026-11?sig=00000000000000000000000000000000")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        #expect(response.status.code == 403)
-        #expect(response.headers["Cache-Control"].first == "no-store")
-        #expect(response.headers["Referrer-Policy"].first == "no-referrer")
-        _ = try await response.body.collect(upTo: 1 << 20)
+        try await withLiveBot(configPath: try writeTestConfig()) { bot in
+            let request = HTTPClientRequest(url: "http://127.0.0.1:\(bot.port)/minutes/g1/2026-11?sig=00000000000000000000000000000000")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(response.status.code == 403)
+            #expect(response.headers["Cache-Control"].first == "no-store")
+            #expect(response.headers["Referrer-Policy"].first == "no-referrer")
+            _ = try await response.body.collect(upTo: 1 << 20)
 
-        let short = try writeTestConfig(extra: "deliberation: {link_secret: too-short}")
-        #expect { _ = try ConfigLoader.load(path: short) } throws: { "\($0)".contains("at least 32 bytes") }
-        let long = try writeTestConfig(extra: "deliberation: {link_secret: \(String(repeating: "k", count: 32))}")
-        #expect(try ConfigLoader.load(path: long).deliberation.linkSecret?.count == 32)
+            let short = try writeTestConfig(extra: "deliberation: {link_secret: too-short}")
+            #expect { _ = try ConfigLoader.load(path: short) } throws: { "\($0)".contains("at least 32 bytes") }
+            let long = try writeTestConfig(extra: "deliberation: {link_secret: \(String(repeating: "k", count: 32))}")
+            #expect(try ConfigLoader.load(path: long).deliberation.linkSecret?.count == 32)
+        }
     }
 
     @Test func anIdleConnectionIsClosed() async throws {
-        let path = try writeTestConfig()
-        var main = try String(contentsOfFile: path, encoding: .utf8)
-        main = main.replacingOccurrences(of: "server: {host: 127.0.0.1, port: 0}", with: "server: {host: 127.0.0.1, port: 0, idle_timeout: 1s}")
-        try main.write(toFile: path, atomically: true, encoding: .utf8)
-        let bot = try await TestBot(configPath: path)
-        defer { Task { await bot.stop() } }
-        #expect(bot.config.server.idleTimeoutSeconds == 1)
-        // A client that connects and sends nothing (a slow-loris) is disconnected by the server.
-        let started = Date()
-        let closed = try await Task.detached { try Self.waitForClose(port: bot.port, limit: 10) }.value
-        #expect(closed, "the server closed the idle connection")
-        #expect(Date().timeIntervalSince(started) < 8)
+        let path = try writeTestConfig(server: "{host: 127.0.0.1, port: 0, idle_timeout: 1s}")
+        try await withLiveBot(configPath: path) { bot in
+            #expect(bot.config.server.idleTimeoutSeconds == 1)
+            // A client that connects and sends nothing (a slow-loris) is disconnected by the server.
+            let started = Date()
+            let closed = try await Task.detached { try Self.waitForClose(port: bot.port, limit: 10) }.value
+            #expect(closed, "the server closed the idle connection")
+            #expect(Date().timeIntervalSince(started) < 8)
+        }
     }
 
     /// Connects to 127.0.0.1:port, sends nothing, and waits (at most `limit` s) for the server to close.

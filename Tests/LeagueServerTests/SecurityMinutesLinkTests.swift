@@ -3,6 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Testing
 
 /// Issue 11 point 4: minutes links carry their expiry in the signed text (`deliberation.link_ttl`),
@@ -13,7 +14,7 @@ struct SecurityMinutesLinkTests {
     /// The path of the minutes link in the newest message to `chat` that has one.
     static func minutesPath(_ bot: TestBot, chat: String) throws -> String {
         let marker = "http://bot.example"
-        let text = try #require(bot.transport.to(chat).last { $0.text.contains(marker + "/minutes/") }).text
+        let text = try #require(bot.fake.to(chat).last { $0.text.contains(marker + "/minutes/") }).text
         let range = try #require(text.range(of: marker, options: .backwards))
         return String(text[range.upperBound...].prefix { !$0.isWhitespace && $0 != "（" })
     }
@@ -27,7 +28,7 @@ struct SecurityMinutesLinkTests {
 
     @Test func aMinutesLinkWorksUntilItsTTLThenAnswers410AndAnAlteredLink403WithoutStoringAnything() async throws {
         let bot = try await dashboardBot(extra: "deliberation: {link_ttl: 2h}")
-        do {
+        try await withStopping(bot) {
             for text in ["/议事 开始 网格议事会", "路灯坏了三盏", "/决议 本周内报修", "/议事 结束"] {
                 #expect(try await bot.say(text, in: "chat-g1", from: "u-g1") == 200)
             }
@@ -83,16 +84,12 @@ struct SecurityMinutesLinkTests {
             #expect(goneBody.contains("此纪要链接已过期") && goneBody.contains("发送 /纪要"), "\(goneBody)")
             #expect(!goneBody.contains("路灯"))
             #expect(try await Self.written(bot) == beforeExpiry, "an expired link writes nothing")
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
     @Test func withLocaleEnTheRefusalPagesAreInEnglish() async throws {
         let bot = try await dashboardBot(extra: "locale: en\ndeliberation: {link_ttl: 1h}")
-        do {
+        try await withStopping(bot) {
             let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
             let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
             #expect(try await bot.page(pass.path).0 == 200)
@@ -101,60 +98,9 @@ struct SecurityMinutesLinkTests {
             bot.advance(3601)
             let (gone, body) = try await bot.page(pass.path)
             #expect(gone == 410 && body.contains("This minutes link has expired") && body.contains("Send /minutes"), "\(body)")
-        } catch {
-            await bot.stop()
-            throw error
         }
-        await bot.stop()
     }
 
-    @Test func leagueopsAuditListsMinutesViewsExportsAndBackups() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
-        let path = try writeTestConfig(extra: "deliberation: {link_ttl: 1h}")
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let bot = try await TestBot(configPath: path)
-        do {
-            let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
-            let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
-            #expect(try await bot.page(pass.path).0 == 200)
-        } catch {
-            await bot.stop()
-            throw error
-        }
-        await bot.stop()
-
-        let export = try InstalledBinaryTests.run(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)
-        #expect(export.status == 0, "\(export.err)")
-        let exportMode = try #require(FileManager.default.attributesOfItem(atPath: folder + "/g1.md")[.posixPermissions] as? Int)
-        #expect(exportMode & 0o077 == 0, "the exported minutes have mode \(String(exportMode, radix: 8))")
-        let audit = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--action", "minutes."], in: folder)
-        #expect(audit.status == 0, "\(audit.err)")
-        let lines = audit.out.split(separator: "\n").map(String.init)
-        #expect(lines.count == 2, "\(audit.out)")
-        let export0 = lines.first ?? ""
-        #expect(export0.contains("\tallowed\tminutes.export\toperator:") && export0.contains("\tg1\tunit=g1 month=2026-11"), "\(export0)")
-        let view = lines.last ?? ""
-        #expect(view.contains("\tallowed\tminutes.view\tm-g1\tg1\tunit=g1 month=2026-11") && view.contains("format=html"), "\(view)")
-        #expect(lines.allSatisfy { $0.hasPrefix("20") && $0.contains("+08:00") }, "times in the bot's time zone")
-
-        let csv = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--unit", "g1", "--limit", "1", "--format", "csv"], in: folder)
-        let rows = csv.out.split(separator: "\n").map(String.init)
-        #expect(rows.first == AuditEntry.csvHeader && rows.count == 2 && rows[1].contains(",minutes.export,"), "\(csv.out)")
-        let none = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--action", "registry.show"], in: folder)
-        #expect(none.status == 0 && none.out.isEmpty && none.err.contains("0 audit entries"), "\(none)")
-
-        // A backup copies everything (the youth registry too): owner-only, and in the audit log.
-        let copy = folder + "/copy.sqlite"
-        let backup = try InstalledBinaryTests.run(binary, ["backup", "--config", path, "--out", copy], in: folder)
-        #expect(backup.status == 0, "\(backup.err)")
-        let mode = try #require(FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int)
-        #expect(mode & 0o077 == 0, "the backup has mode \(String(mode, radix: 8))")
-        let backups = try InstalledBinaryTests.run(binary, ["audit", "--config", path, "--action", "store.backup"], in: folder)
-        #expect(backups.out.contains("\tstore.backup\toperator:") && backups.out.contains("file=copy.sqlite"), "\(backups.out)")
-    }
 
     @Test func linkTTLIsReadFromTheConfigWithASevenDayDefault() throws {
         #expect(try ConfigLoader.load(path: try writeTestConfig()).deliberation.linkTTLSeconds == 7 * 86400)
@@ -196,5 +142,53 @@ struct SecurityMinutesLinkTests {
         }
         let parsed = MinutesPass.from(unitID: "g1", month: "2026-11", query: query)
         #expect(parsed == pass, "the path carries the pass")
+    }
+}
+
+/// The built `leagueops` lists minutes views, exports and backups in its audit.
+@Suite(.serialized, .tags(.process))
+struct SecurityMinutesLinkProcessTests {
+    @Test func leagueopsAuditListsMinutesViewsExportsAndBackups() async throws {
+        guard let binary = leagueopsBinary() else {
+            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
+            return
+        }
+        let path = try writeTestConfig(extra: "deliberation: {link_ttl: 1h}")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let bot = try await TestBot(configPath: path)
+        try await withStopping(bot) {
+            let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
+            let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
+            #expect(try await bot.page(pass.path).0 == 200)
+        }
+
+        let export = try InstalledBinaryProcessTests.run(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)
+        #expect(export.status == 0, "\(export.err)")
+        let exportMode = try #require(FileManager.default.attributesOfItem(atPath: folder + "/g1.md")[.posixPermissions] as? Int)
+        #expect(exportMode & 0o077 == 0, "the exported minutes have mode \(String(exportMode, radix: 8))")
+        let audit = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--action", "minutes."], in: folder)
+        #expect(audit.status == 0, "\(audit.err)")
+        let lines = audit.out.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(audit.out)")
+        let export0 = lines.first ?? ""
+        #expect(export0.contains("\tallowed\tminutes.export\toperator:") && export0.contains("\tg1\tunit=g1 month=2026-11"), "\(export0)")
+        let view = lines.last ?? ""
+        #expect(view.contains("\tallowed\tminutes.view\tm-g1\tg1\tunit=g1 month=2026-11") && view.contains("format=html"), "\(view)")
+        #expect(lines.allSatisfy { $0.hasPrefix("20") && $0.contains("+08:00") }, "times in the bot's time zone")
+
+        let csv = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--unit", "g1", "--limit", "1", "--format", "csv"], in: folder)
+        let rows = csv.out.split(separator: "\n").map(String.init)
+        #expect(rows.first == AuditEntry.csvHeader && rows.count == 2 && rows[1].contains(",minutes.export,"), "\(csv.out)")
+        let none = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--action", "registry.show"], in: folder)
+        #expect(none.status == 0 && none.out.isEmpty && none.err.contains("0 audit entries"), "\(none)")
+
+        // A backup copies everything (the youth registry too): owner-only, and in the audit log.
+        let copy = folder + "/copy.sqlite"
+        let backup = try InstalledBinaryProcessTests.run(binary, ["backup", "--config", path, "--out", copy], in: folder)
+        #expect(backup.status == 0, "\(backup.err)")
+        let mode = try #require(FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int)
+        #expect(mode & 0o077 == 0, "the backup has mode \(String(mode, radix: 8))")
+        let backups = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--action", "store.backup"], in: folder)
+        #expect(backups.out.contains("\tstore.backup\toperator:") && backups.out.contains("file=copy.sqlite"), "\(backups.out)")
     }
 }

@@ -3,24 +3,22 @@ import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import Testing
 
-/// An engine over an in-memory store and a manual clock, fed messages as the webhook would.
+/// An engine-mode bot (in-memory store, manual clock) fed messages through the ingestor, as the webhook would.
 struct SecurityRig {
-    let config: BotConfig
-    let store: SQLiteStore
-    let clock: ManualClock
-    let engine: Engine
+    let bot: TestBot
     private var counter = 0
+    var config: BotConfig { bot.config }
+    var store: SQLiteStore { bot.store }
+    var clock: ManualClock { bot.clock }
+    var engine: Engine { bot.app.engine }
 
-    init(orgYAML: String = testOrgYAML, extra: String = "", store: SQLiteStore? = nil) throws {
-        config = try ConfigLoader.load(path: try writeTestConfig(orgYAML: orgYAML, extra: extra))
-        self.store = try store ?? SQLiteStore()
-        clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))
-        var logger = Logger(label: "security-test")
-        logger.logLevel = .critical
-        engine = Engine(config: config, store: self.store, clock: clock, adapters: [:], logger: logger)
+    init(orgYAML: String = testOrgYAML, extra: String = "", store: SQLiteStore? = nil) async throws {
+        bot = try await TestBot(configPath: try writeTestConfig(orgYAML: orgYAML, extra: extra), mode: .engine, store: store,
+                                clock: ManualClock(Date(timeIntervalSince1970: 1_790_000_000)))
     }
 
     /// Commits and processes one message; returns the texts the bot queued for the group it was typed in.
@@ -28,18 +26,13 @@ struct SecurityRig {
     mutating func say(_ text: String, in chat: String, from sender: String) async throws -> [String] {
         counter += 1
         let before = try await outbox().count
-        let message = ChatMessage(platform: "generic", chat: chat, sender: sender, text: text, messageID: "sec-\(counter)", sentAt: clock.now())
-        _ = try await store.ingest([InboundRecord(message: message, receivedAt: clock.now())])
-        let records = try await store.read { try $0.unprocessedInbound(limit: 100) }
-        try await engine.process(records)
+        _ = try await bot.submit(text, in: chat, from: sender, id: "sec-\(counter)")
         let unit = config.org.unit(platform: "generic", chat: chat)?.id
         return try await outbox().dropFirst(before).filter { $0.unitID == unit }.map(\.text)
     }
 
     /// Every message the bot has queued, oldest first.
-    func outbox() async throws -> [OutboundMessage] {
-        try await store.read { try $0.dueOutbox(at: Date.distantFuture, limit: 10_000) }.sorted { $0.id < $1.id }.map(\.message)
-    }
+    func outbox() async throws -> [OutboundMessage] { try await bot.outbox() }
 
     func taskCount() async throws -> Int { try await store.rowCount("tasks") }
 }
@@ -61,7 +54,7 @@ struct SecurityPermissionTests {
     """
 
     @Test func aTownCadreInTheDistrictGroupCannotDispatchForTheDistrict() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         let replies = try await rig.say("/任务 紧急 今晚8点前上报人数", in: "chat-d", from: "u-t1")
         #expect(try await rig.taskCount() == 0, "nothing dispatched for the district")
         #expect(replies.count == 1)
@@ -70,14 +63,14 @@ struct SecurityPermissionTests {
     }
 
     @Test func theRefusalIsInEnglishWithLocaleEn() async throws {
-        var rig = try SecurityRig(extra: "locale: en")
+        var rig = try await SecurityRig(extra: "locale: en")
         let replies = try await rig.say("/task report the figures", in: "chat-d", from: "u-t1")
         #expect(try await rig.taskCount() == 0)
         #expect(replies.first?.contains("You belong to 第一街道") == true, "\(replies)")
     }
 
     @Test func anAdminActsForTheUnitsBelowButACadreDoesNot() async throws {
-        var rig = try SecurityRig(orgYAML: Self.orgWithPlainMembers)
+        var rig = try await SecurityRig(orgYAML: Self.orgWithPlainMembers)
         // The district admin in a town group: allowed (an admin of an ancestor).
         _ = try await rig.say("/任务 上报人数", in: "chat-t1", from: "u-d")
         #expect(try await rig.taskCount() == 1)
@@ -91,7 +84,7 @@ struct SecurityPermissionTests {
     }
 
     @Test func reportingCancellingAndClosingActForTheOwnUnitOnly() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         _ = try await rig.say("/任务 上报人数", in: "chat-t1", from: "u-t1")
         // m-t2 (admin of a sibling town) cannot cancel or close t1's task from t1's group.
         var replies = try await rig.say("/撤销 T-1", in: "chat-t1", from: "u-t2")
@@ -105,7 +98,7 @@ struct SecurityPermissionTests {
     }
 
     @Test func minutesAndQueriesActForTheSendersUnitOnly() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         var replies = try await rig.say("/纪要", in: "chat-d", from: "u-t2")
         #expect(replies.first?.contains("您是第二街道的成员") == true, "\(replies)")
         replies = try await rig.say("/查询 任务", in: "chat-d", from: "u-t2")
@@ -116,7 +109,7 @@ struct SecurityPermissionTests {
     }
 
     @Test func anActionOwnerMustBeInTheMeetingUnitsSubtree() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         _ = try await rig.say("/议事 开始 十一月议事", in: "chat-t1", from: "u-t1")
         var replies = try await rig.say("/待办 @街道乙 周五前联系物业", in: "chat-t1", from: "u-t1")
         #expect(try await rig.taskCount() == 0, "no task dispatched to another town")
@@ -126,7 +119,7 @@ struct SecurityPermissionTests {
     }
 
     @Test func aMemberWithoutRolesHasNoRoleAndCheckWarns() async throws {
-        var rig = try SecurityRig(orgYAML: Self.orgWithPlainMembers)
+        var rig = try await SecurityRig(orgYAML: Self.orgWithPlainMembers)
         #expect(rig.config.org.member("m-none")?.roles.isEmpty == true)
         #expect(rig.config.warnings.contains { $0.message.contains("m-none") && $0.line != nil }, "\(rig.config.warnings)")
         let replies = try await rig.say("/上报 街道有情况", in: "chat-t3", from: "u-none")

@@ -3,6 +3,7 @@ import GRDB
 import LeagueCore
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Testing
 
 /// Issue 11 point 5 through the chat path: personal data of young people is refused, not kept and
@@ -16,7 +17,7 @@ struct SecurityPrivacyTests {
     }
 
     @Test func aTaskWithAnIDCardNumberIsRefusedNotStoredAndNotRelayed() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         let replies = try await rig.say("/任务 请核实 \(Self.idNumber) 的情况", in: "chat-d", from: "u-d")
         #expect(try await rig.taskCount() == 0)
         #expect(replies.count == 1 && replies[0].contains("身份证号码"), "\(replies)")
@@ -34,7 +35,7 @@ struct SecurityPrivacyTests {
     }
 
     @Test func aMobileNumberInATaskReportDemandOrAgendaIsRefusedNotStoredAndNotRelayed() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         let replies = try await rig.say("/任务 有事请联系 138 0000 0000", in: "chat-d", from: "u-d")
         #expect(try await rig.taskCount() == 0, "nothing dispatched to the groups below")
         #expect(replies.count == 1 && replies[0].contains("手机号码") && !replies[0].contains("0000 0000"), "\(replies)")
@@ -59,7 +60,7 @@ struct SecurityPrivacyTests {
     }
 
     @Test func plainChatKeepsNoMobileNorRegisteredNameInTheMinutes() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         try await rig.store.write { tx in
             try tx.replaceYouth(gridID: "g1", rows: [YouthRecord(gridID: "g1", name: "李小明", ageBand: .teen, status: .student, inDifficulty: true, category: "留守", contact: "m-g1")], at: Date())
         }
@@ -86,7 +87,7 @@ struct SecurityPrivacyTests {
     }
 
     @Test func aMeetingNoteNamingARegisteredYoungPersonIsRefusedAndNotInTheMinutes() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         try await rig.store.write { tx in
             try tx.replaceYouth(gridID: "g1", rows: [YouthRecord(gridID: "g1", name: "李小明", ageBand: .teen, status: .student, inDifficulty: true, category: "留守", contact: "m-g1")], at: Date())
         }
@@ -101,7 +102,7 @@ struct SecurityPrivacyTests {
     }
 
     @Test func refusalsAreLimitedPerSenderSoTheScreenCannotProbeTheRegistry() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         try await rig.store.write { tx in
             try tx.replaceYouth(gridID: "g1", rows: [YouthRecord(gridID: "g1", name: "王小红", ageBand: .child, status: .student, inDifficulty: false, category: "", contact: "m-g1")], at: Date())
         }
@@ -116,7 +117,7 @@ struct SecurityPrivacyTests {
     }
 
     @Test func aSmallAgeBandCannotBeRecoveredBySubtractingFromTheTotal() async throws {
-        var rig = try SecurityRig()
+        var rig = try await SecurityRig()
         var rows: [YouthRecord] = []
         for i in 0..<2 { rows.append(YouthRecord(gridID: "g1", name: "甲\(i)号", ageBand: .child, status: .student, inDifficulty: false, category: "", contact: "m-g1")) }
         for i in 0..<12 { rows.append(YouthRecord(gridID: "g1", name: "乙\(i)号", ageBand: .teen, status: .student, inDifficulty: false, category: "", contact: "m-g1")) }

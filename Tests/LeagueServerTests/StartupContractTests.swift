@@ -2,6 +2,7 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import Testing
 
@@ -32,10 +33,7 @@ struct StartupContractTests {
               - text: "/问卷"
                 expect: {}
             """.write(to: commands.appendingPathComponent("survey.yaml"), atomically: true, encoding: .utf8)
-        let path = try writeTestConfig(directory: folder)
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-            .replacingOccurrences(of: "commands: \(repositoryRoot.appendingPathComponent("commands").path)", with: "commands: \(commands.path)")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try writeTestConfig(directory: folder, commands: commands.path)
         let config = try ConfigLoader.load(path: path)
         #expect(config.catalogue.contains { $0.id == "survey" })
         var logger = Logger(label: "contract")

@@ -5,6 +5,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import NIOConcurrencyHelpers
 import Testing
@@ -133,15 +134,16 @@ struct StoreReliabilityTests {
     @Test func readOnlyCommandsReadOnAReaderAndWriteOnlyTheirReply() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-ro-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let counting = CountingStore(try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path))
-        let path = try writeTestConfig()
-        let config = try ConfigLoader.load(path: path)
-        var logger = Logger(label: "ro")
-        logger.logLevel = .critical
-        let clock = ManualClock(Date())
-        let app = try LeagueApp(config: config, store: counting, clock: clock, transport: FakeTransport(), logger: logger, maxSleep: 0.05)
+        var wrapped: CountingStore?
+        let bot = try await TestBot(configPath: try writeTestConfig(), mode: .engine, store: try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path)) {
+            let store = CountingStore($0)
+            wrapped = store
+            return store
+        }
+        let counting = try #require(wrapped)
+        let (app, clock) = (bot.app, bot.clock)
         func say(_ text: String, _ id: String) async throws -> IngestResult {
-            try await app.ingestor.submit(ChatMessage(platform: "generic", chat: "chat-d", sender: "u-d", text: text, messageID: id, sentAt: clock.now()))
+            try await bot.submit(text, in: "chat-d", from: "u-d", id: id)
         }
         _ = try await say("收到", "w-1")
         #expect(counting.snapshots.withLockedValue { $0 } == 0, "a writing message is processed in the ingest transaction")
@@ -194,31 +196,31 @@ struct StoreReliabilityTests {
                 try tx.save(meeting)
             }
         }
-        let bot = try await InProcessBot(configPath: path, transport: FlakyTransport(), answerWithin: 0.5)
-        defer { Task { await bot.stop() } }
-        let stop = NIOLockedValueBox(false)
-        let forbidden = NIOLockedValueBox(0)
-        let readers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 {
-                    group.addTask {
-                        while !stop.withLockedValue({ $0 }) {
-                            if let (status, _) = try? await loopback("GET", port: bot.port, path: "/minutes/d/\(month)?subtree=1&sig=x", timeout: 10) {
-                                if status == 403 { forbidden.withLockedValue { $0 += 1 } }
+        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 0.5) { bot in
+            let stop = NIOLockedValueBox(false)
+            let forbidden = NIOLockedValueBox(0)
+            let readers = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            while !stop.withLockedValue({ $0 }) {
+                                if let (status, _) = try? await loopback("GET", port: bot.port, path: "/minutes/d/\(month)?subtree=1&sig=x", timeout: 10) {
+                                    if status == 403 { forbidden.withLockedValue { $0 += 1 } }
+                                }
                             }
                         }
                     }
                 }
             }
+            var statuses: [Int] = []
+            for index in 0..<60 {
+                statuses.append(try await bot.send("收到 \(index)", in: "chat-g1", from: "u-g1", id: "m-\(index)").0)
+            }
+            stop.withLockedValue { $0 = true }
+            await readers.value
+            #expect(statuses.filter { $0 == 503 }.isEmpty, "no webhook answered 503 while bad minutes links were looped: \(statuses.filter { $0 != 200 })")
+            #expect(forbidden.withLockedValue { $0 } > 0, "the bad links were refused (403)")
         }
-        var statuses: [Int] = []
-        for index in 0..<60 {
-            statuses.append(try await bot.say("收到 \(index)", in: "chat-g1", from: "u-g1", id: "m-\(index)").0)
-        }
-        stop.withLockedValue { $0 = true }
-        await readers.value
-        #expect(statuses.filter { $0 == 503 }.isEmpty, "no webhook answered 503 while bad minutes links were looped: \(statuses.filter { $0 != 200 })")
-        #expect(forbidden.withLockedValue { $0 } > 0, "the bad links were refused (403)")
     }
 
     // MARK: Point 7: bounded ingest queue
@@ -226,11 +228,10 @@ struct StoreReliabilityTests {
     @Test func overTheIngestQueueCapWebhooksAreRefusedAtOnceAndNothingIsKept() async throws {
         let path = try writeTestConfig()
         let config = try ConfigLoader.load(path: path)
-        let store = try SQLiteStore(path: config.store.sqlitePath)
-        var logger = Logger(label: "cap")
-        logger.logLevel = .critical
-        let app = try LeagueApp(config: config, store: store, transport: FakeTransport(), logger: logger, answerWithin: 0.5, ingestQueue: (3, 1 << 20))
-        let released = try await FaultStoreAndPlatformTests.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
+        let bot = try await TestBot(configPath: path, mode: .engine, store: try SQLiteStore(path: config.store.sqlitePath), answerWithin: 0.5,
+                                    ingestQueue: (3, 1 << 20))
+        let (app, store) = (bot.app, bot.store)
+        let released = try await FaultStoreAndPlatformTimedTests.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
         func message(_ id: Int) -> ChatMessage {
             ChatMessage(platform: "generic", chat: "chat-g1", sender: "u-g1", text: "收到", messageID: "cap-\(id)", sentAt: Date())
         }
@@ -251,8 +252,7 @@ struct StoreReliabilityTests {
         for task in waiting { _ = try? await task.value }
         for await _ in released {}
         // The ones that were queued commit once the store is free; the refused one never does.
-        let end = Date().addingTimeInterval(10)
-        while try await store.rowCount("inbound") < 4, Date() < end { try await Task.sleep(for: .milliseconds(20)) }
+        try? await waitFor("the queued messages committed", timeout: 10, signal: bot.changed) { try await store.rowCount("inbound") >= 4 }
         let ids = try await store.writer.read { db in try String.fetchAll(db, sql: "SELECT message_id FROM inbound ORDER BY message_id") }
         #expect(ids == ["cap-0", "cap-1", "cap-2", "cap-3"])
     }
@@ -281,47 +281,47 @@ struct StoreReliabilityTests {
 
     @Test func retentionBlanksOldTextsKeepsDedupeAndOpenMeetingsAndPrunesSentRows() async throws {
         let path = try writeTestConfig()
-        let bot = try await TestBot(configPath: path)
-        defer { Task { await bot.stop() } }
-        // A closed meeting in g1 and one still open in g2, each with chatter.
-        try await bot.say("/议事 开始 九月议事", in: "chat-g1", from: "u-g1", id: "g1-open")
-        try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk")
-        try await bot.say("/议事 结束", in: "chat-g1", from: "u-g1", id: "g1-close")
-        try await bot.say("/议事 开始 还在开的会", in: "chat-g2", from: "u-g2", id: "g2-open")
-        try await bot.say("这条要进纪要", in: "chat-g2", from: "u-g2", id: "g2-talk")
-        try await bot.settle()
-        try await bot.store.write { tx in
-            try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: TimerKind(rawValue: "no-such-kind"), subject: "", step: 0))
-            _ = try tx.markFired("old-fired", at: bot.clock.now())
-        }
-        #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } > 0)
+        try await withLiveBot(configPath: path) { bot in
+            // A closed meeting in g1 and one still open in g2, each with chatter.
+            try await bot.say("/议事 开始 九月议事", in: "chat-g1", from: "u-g1", id: "g1-open")
+            try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk")
+            try await bot.say("/议事 结束", in: "chat-g1", from: "u-g1", id: "g1-close")
+            try await bot.say("/议事 开始 还在开的会", in: "chat-g2", from: "u-g2", id: "g2-open")
+            try await bot.say("这条要进纪要", in: "chat-g2", from: "u-g2", id: "g2-talk")
+            try await bot.settle()
+            try await bot.store.write { tx in
+                try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: TimerKind(rawValue: "no-such-kind"), subject: "", step: 0))
+                _ = try tx.markFired("old-fired", at: bot.clock.now())
+            }
+            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } > 0)
 
-        let later = bot.clock.now().addingTimeInterval(200 * 86_400)
-        let report = try await bot.store.maintain(RetentionPolicy(inboundSeconds: 180 * 86_400, outboxSeconds: 30 * 86_400), now: later)
-        let texts = try await bot.store.writer.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT message_id, text FROM inbound").map { ($0[0] as String, $0[1] as String) })
-        }
-        #expect(texts["g1-talk"] == "", "old texts are blanked")
-        #expect(texts["g2-talk"] == "这条要进纪要", "messages of a meeting still open are kept for its transcript")
-        #expect(report.blankedInbound >= 3)
-        #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
-                "sent outbox rows are pruned")
-        #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
-                "fired timers are pruned")
-        #expect(report.walFramesLeft <= 0 || report.walFramesLeft == 0)
+            let later = bot.clock.now().addingTimeInterval(200 * 86_400)
+            let report = try await bot.store.maintain(RetentionPolicy(inboundSeconds: 180 * 86_400, outboxSeconds: 30 * 86_400), now: later)
+            let texts = try await bot.store.writer.read { db in
+                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT message_id, text FROM inbound").map { ($0[0] as String, $0[1] as String) })
+            }
+            #expect(texts["g1-talk"] == "", "old texts are blanked")
+            #expect(texts["g2-talk"] == "这条要进纪要", "messages of a meeting still open are kept for its transcript")
+            #expect(report.blankedInbound >= 3)
+            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
+                    "sent outbox rows are pruned")
+            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
+                    "fired timers are pruned")
+            #expect(report.walFramesLeft <= 0 || report.walFramesLeft == 0)
 
-        // The closed meeting's transcript survives retention.
-        let minutes = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g1"], month: nil) }
-        #expect(minutes.first?.transcript.contains { $0.text == "大家说说志愿服务的安排" } == true)
-        // The dedupe key stays: the platform's late retry is a duplicate, not a new message.
-        let before = try await bot.inboundCount()
-        #expect(try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk") == 200)
-        #expect(try await bot.inboundCount() == before)
-        // The open meeting closes later with its full transcript.
-        try await bot.say("/议事 结束", in: "chat-g2", from: "u-g2", id: "g2-close")
-        try await bot.settle()
-        let open = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g2"], month: nil) }
-        #expect(open.first?.transcript.contains { $0.text == "这条要进纪要" } == true)
+            // The closed meeting's transcript survives retention.
+            let minutes = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g1"], month: nil) }
+            #expect(minutes.first?.transcript.contains { $0.text == "大家说说志愿服务的安排" } == true)
+            // The dedupe key stays: the platform's late retry is a duplicate, not a new message.
+            let before = try await bot.inboundCount()
+            #expect(try await bot.say("大家说说志愿服务的安排", in: "chat-g1", from: "u-g1", id: "g1-talk") == 200)
+            #expect(try await bot.inboundCount() == before)
+            // The open meeting closes later with its full transcript.
+            try await bot.say("/议事 结束", in: "chat-g2", from: "u-g2", id: "g2-close")
+            try await bot.settle()
+            let open = try await bot.store.snapshot { tx in try tx.minutes(unitIDs: ["g2"], month: nil) }
+            #expect(open.first?.transcript.contains { $0.text == "这条要进纪要" } == true)
+        }
     }
 
     @Test func retentionKeysAreReadAndUnknownOnesReported() throws {

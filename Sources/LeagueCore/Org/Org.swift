@@ -175,6 +175,11 @@ public struct OrgTree: Sendable {
         member.has(.admin) && isInSubtree(unitID, of: member.unitID)
     }
 
+    /// True when `member` may act for `unitID`'s group: a member of that unit, or an admin above it.
+    public func mayActFor(_ member: Member, unitID: String) -> Bool {
+        member.unitID == unitID || isAdmin(member, over: unitID)
+    }
+
     /// True when `id` is `ancestorID` or lies below it.
     public func isInSubtree(_ id: String, of ancestorID: String) -> Bool {
         lineage(of: id).contains { $0.id == ancestorID }

@@ -123,7 +123,7 @@ public enum DeliberationFeature: Feature {
         if c.command.targets.isEmpty && ownTier {
             targets = [c.unit]
         } else {
-            guard member.unitID == c.unit.id || c.org.isAdmin(member, over: c.unit.id),
+            guard c.org.mayActFor(member, unitID: c.unit.id),
                   member.has(.admin) || member.has(.cadre) else {
                 throw Refusal.notAllowed("为下级群添加议程（本单位的管理员或团干部可以）", "add agenda items for the groups below (admins and cadres of this unit can)")
             }
@@ -190,7 +190,7 @@ public enum DeliberationFeature: Feature {
 
     static func start(_ c: CommandContext) throws {
         let member = try c.requireMember()
-        guard member.unitID == c.unit.id || c.org.isAdmin(member, over: c.unit.id) else {
+        guard c.org.mayActFor(member, unitID: c.unit.id) else {
             throw Refusal.notAllowed("在\(c.unit.name)开始议事（本单位成员或上级管理员可以）", "open a meeting in \(c.unit.name) (its members or an admin above can)")
         }
         let settings = c.config.deliberation
@@ -225,7 +225,7 @@ public enum DeliberationFeature: Feature {
         let member = try c.requireMember()
         let current = try state(c)
         if case .open(let open) = current {
-            guard member.unitID == c.unit.id || member.id == open.openedBy.memberID || c.org.isAdmin(member, over: c.unit.id) else {
+            guard c.org.mayActFor(member, unitID: c.unit.id) || member.id == open.openedBy.memberID else {
                 throw Refusal.notAllowed("结束本群议事（本单位成员或上级管理员可以）", "close this meeting (members of this unit or an admin above can)")
             }
         }

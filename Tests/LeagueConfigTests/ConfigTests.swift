@@ -1,18 +1,15 @@
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeagueTestSupport
 import Testing
 
 struct ConfigTests {
     func write(_ main: String, org: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try main.write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
-        try org.write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
-        return folder.appendingPathComponent("leagueops.yaml").path
+        try writeTestConfig(orgYAML: org, main: main)
     }
 
-    var commands: String { repoRoot.appendingPathComponent("commands").path }
+    var commands: String { repositoryRoot.appendingPathComponent("commands").path }
 
     func problems(main: String, org: String, environment: [String: String] = [:]) throws -> [ConfigProblem] {
         let path = try write(main, org: org)
@@ -25,7 +22,7 @@ struct ConfigTests {
     }
 
     @Test func theDemoConfigIsValid() throws {
-        let config = try ConfigLoader.load(path: repoRoot.appendingPathComponent("config/leagueops.yaml").path)
+        let config = try ConfigLoader.load(path: repositoryRoot.appendingPathComponent("config/leagueops.yaml").path)
         #expect(config.org.root?.name == "任城区")
         #expect(config.org.unit(named: "后营社区") != nil)
         #expect(config.org.unit(named: "汇翠园社区") != nil)

@@ -6,42 +6,43 @@ import LeaguePlatforms
 import Logging
 import NIOCore
 import NIOWebSocket
-import Testing
 
 /// A scripted DingTalk on loopback: the Stream gateway (bootstrap, single-use tickets, the WebSocket,
 /// SYSTEM ping / disconnect, CALLBACK pushes, recorded ACKs, redelivery) and the OpenAPI the app robot
 /// sends through (access token, group messages).
-final class FakeDingTalkGateway: @unchecked Sendable {
-    enum Bootstrap: Sendable {
+public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
+    public enum Bootstrap: Sendable {
         /// Answer with this status and body.
         case status(Int, String)
         /// Accept the request and never answer (until the gateway stops).
         case hang
     }
 
-    struct Socket: @unchecked Sendable {
-        let id: Int
-        let ticket: String
-        let writer: WebSocketOutboundWriter
+    public struct Socket: @unchecked Sendable {
+        public let id: Int
+        public let ticket: String
+        public let writer: WebSocketOutboundWriter
         /// When the upgrade completed on the gateway's side.
-        var openedAt = Date()
+        public var openedAt = Date()
     }
 
-    struct Sent: Sendable {
-        var chat: String
-        var robotCode: String
-        var msgKey: String
-        var content: String
-        var token: String
+    public struct Sent: Sendable {
+        public var chat: String
+        public var robotCode: String
+        public var msgKey: String
+        public var content: String
+        public var token: String
     }
 
-    let clientID = "dingappkey1"
-    let clientSecret = "dingsecret1"
+    /// Fired on every request and every frame a client sends.
+    public let changed = Signal()
+    public let clientID = "dingappkey1"
+    public let clientSecret = "dingsecret1"
     private let lock = NSLock()
     private var bootstrapScript: [Bootstrap] = []
     private var issued: [String: Date] = [:]
     private var used: Set<String> = []
-    private(set) var refusedTickets: [String] = []
+    public private(set) var refusedTickets: [String] = []
     private var sockets: [Socket] = []
     private var closedSockets: Set<Int> = []
     private var frames: [(socket: Int, text: String)] = []
@@ -51,31 +52,37 @@ final class FakeDingTalkGateway: @unchecked Sendable {
     private var sendScript: [(Int, String)] = []
     private var sent: [Sent] = []
     private var hanging: [CheckedContinuation<Void, Never>] = []
-    private(set) var port = 0
+    /// Fired once by `stop()`: hanging bootstraps answer and open sessions end.
+    private let stopping = Signal()
+    private var stopped = false
+    private var isStopping: Bool { lock.withLock { stopped } }
+    public private(set) var port = 0
     private var task: ServiceRun?
     /// Lifetime of issued access tokens, seconds.
-    var tokenLifetime = 7200
+    public var tokenLifetime = 7200
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var bootstrapCount: Int { lock.withLock { bootstrapCalls } }
-    var openSockets: [Socket] { lock.withLock { sockets.filter { !closedSockets.contains($0.id) } } }
-    var allSockets: [Socket] { lock.withLock { sockets } }
-    var tokensIssued: Int { lock.withLock { tokenCount } }
-    var messages: [Sent] { lock.withLock { sent } }
-    var refused: [String] { lock.withLock { refusedTickets } }
+    public init() {}
 
-    func scriptBootstrap(_ answers: [Bootstrap]) { lock.withLock { bootstrapScript = answers } }
-    func scriptSends(_ answers: [(Int, String)]) { lock.withLock { sendScript = answers } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var bootstrapCount: Int { lock.withLock { bootstrapCalls } }
+    public var openSockets: [Socket] { lock.withLock { sockets.filter { !closedSockets.contains($0.id) } } }
+    public var allSockets: [Socket] { lock.withLock { sockets } }
+    public var tokensIssued: Int { lock.withLock { tokenCount } }
+    public var messages: [Sent] { lock.withLock { sent } }
+    public var refused: [String] { lock.withLock { refusedTickets } }
+
+    public func scriptBootstrap(_ answers: [Bootstrap]) { lock.withLock { bootstrapScript = answers } }
+    public func scriptSends(_ answers: [(Int, String)]) { lock.withLock { sendScript = answers } }
     /// Frames the client sent on a socket (ACKs).
-    func received(on socket: Int) -> [String] { lock.withLock { frames.filter { $0.socket == socket }.map(\.text) } }
-    func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?)] {
+    public func received(on socket: Int) -> [String] { lock.withLock { frames.filter { $0.socket == socket }.map(\.text) } }
+    public func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?)] {
         lock.withLock { frames }.compactMap { entry in
             guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
                   let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID else { return nil }
             return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int)
         }
     }
-    func ackData(of messageID: String) -> [String] {
+    public func ackData(of messageID: String) -> [String] {
         lock.withLock { frames }.compactMap { entry in
             guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
                   let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID else { return nil }
@@ -83,7 +90,7 @@ final class FakeDingTalkGateway: @unchecked Sendable {
         }
     }
 
-    func start() async throws {
+    public func start() async throws {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.post("/v1.0/gateway/connections/open") { request, _ in try await self.bootstrap(request) }
         router.post("/v1.0/oauth2/accessToken") { request, _ in try await self.accessToken(request) }
@@ -115,34 +122,50 @@ final class FakeDingTalkGateway: @unchecked Sendable {
                 self.sockets.append(Socket(id: id, ticket: ticket, writer: outbound))
                 return id
             }
-            do {
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message { self.lock.withLock { self.frames.append((id, text)) } }
+            self.changed.fire()
+            // The session ends when the client closes it or when the gateway stops (a socket the client
+            // abandoned without a close must not keep the server from stopping).
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            if case .text(let text) = message {
+                                self.lock.withLock { self.frames.append((id, text)) }
+                                self.changed.fire()
+                            }
+                        }
+                    } catch {}
                 }
-            } catch {}
+                group.addTask {
+                    while !self.isStopping {
+                        let generation = self.stopping.generation
+                        if self.isStopping { break }
+                        await self.stopping.wait(after: generation, seconds: 3600)
+                        if Task.isCancelled { break }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
             self.lock.withLock { _ = self.closedSockets.insert(id) }
+            self.changed.fire()
         })
-        let started = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-dingtalk")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeDingTalk"),
-            onServerRunning: { channel in
-                started.continuation.yield(channel.localAddress?.port ?? 0)
-                started.continuation.finish()
-            },
-            logger: logger
-        )
-        task = ServiceRun(app)
-        for await port in started.stream { self.port = port }
+        (port, task) = try await startLoopback { running in
+            Application(
+                router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeDingTalk"),
+                onServerRunning: running, logger: quietLogger("fake-dingtalk")
+            )
+        }
     }
 
-    func stop() async {
+    public func stop() async {
         let waiting = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            stopped = true
             defer { hanging = [] }
             return hanging
         }
+        stopping.fire()
         for continuation in waiting { continuation.resume() }
         for socket in openSockets { try? await socket.writer.close(.goingAway, reason: nil) }
         await task?.stop()
@@ -152,6 +175,7 @@ final class FakeDingTalkGateway: @unchecked Sendable {
     // MARK: HTTP
 
     private func bootstrap(_ request: Request) async throws -> Response {
+        defer { changed.fire() }
         let body = try await request.body.collect(upTo: 1 << 16)
         let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
         let answer: Bootstrap? = lock.withLock {
@@ -162,7 +186,14 @@ final class FakeDingTalkGateway: @unchecked Sendable {
         case .status(let status, let text):
             return Self.json(text, status: status)
         case .hang:
-            await withCheckedContinuation { continuation in lock.withLock { hanging.append(continuation) } }
+            await withCheckedContinuation { continuation in
+                let now = lock.withLock { () -> Bool in
+                    if stopped { return true }
+                    hanging.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
             return Self.json("{}", status: 500)
         case nil:
             let subscriptions = json["subscriptions"] as? [[String: Any]] ?? []
@@ -192,9 +223,10 @@ final class FakeDingTalkGateway: @unchecked Sendable {
     }
 
     /// Makes every issued token invalid (as if it expired on DingTalk's side).
-    func expireTokens() { lock.withLock { tokens = [:] } }
+    public func expireTokens() { lock.withLock { tokens = [:] } }
 
     private func groupSend(_ request: Request) async throws -> Response {
+        defer { changed.fire() }
         let token = request.headers[.init("x-acs-dingtalk-access-token")!] ?? ""
         let body = try await request.body.collect(upTo: 1 << 20)
         let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
@@ -212,28 +244,28 @@ final class FakeDingTalkGateway: @unchecked Sendable {
         return Self.json(#"{"processQueryKey":"q-\#(UUID().uuidString)"}"#)
     }
 
-    static func json(_ text: String, status: Int = 200) -> Response {
+    public static func json(_ text: String, status: Int = 200) -> Response {
         Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     // MARK: Pushes
 
-    func send(_ text: String, on socket: Int) async throws {
+    public func send(_ text: String, on socket: Int) async throws {
         guard let target = lock.withLock({ sockets.first { $0.id == socket } }) else { throw CancellationError() }
         try await target.writer.write(.text(text))
     }
 
-    func ping(on socket: Int, messageID: String, opaque: String) async throws {
+    public func ping(on socket: Int, messageID: String, opaque: String) async throws {
         let data = #"{\"opaque\":\"\#(opaque)\"}"#
         try await send(#"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"ping","messageId":"\#(messageID)","contentType":"application/json","time":"1690362102194"},"data":"\#(data)"}"#, on: socket)
     }
 
-    func disconnect(on socket: Int) async throws {
+    public func disconnect(on socket: Int) async throws {
         try await send(#"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"disconnect","messageId":"dis-\#(socket)","contentType":"application/json"},"data":"{\"reason\":\"connection is expired\"}"}"#, on: socket)
     }
 
     /// A robot message in a group, as a CALLBACK push.
-    func botMessage(on socket: Int, messageID: String, msgID: String, chat: String, sender: String, text: String) async throws {
+    public func botMessage(on socket: Int, messageID: String, msgID: String, chat: String, sender: String, text: String) async throws {
         let data: [String: Any] = [
             "conversationId": chat, "msgId": msgID, "senderStaffId": sender, "conversationType": "2", "isInAtList": true,
             "text": ["content": " " + text], "msgtype": "text", "robotCode": clientID, "createAt": 1_690_362_102_152,
@@ -249,14 +281,8 @@ final class FakeDingTalkGateway: @unchecked Sendable {
         try await send(String(decoding: try JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys]), as: UTF8.self), on: socket)
     }
 
-    /// Waits (bounded) for a condition on the gateway's state.
-    func wait(_ what: String, timeout: Double = 10, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("timed out waiting for: \(what)")
-        throw CancellationError()
+    /// Waits (bounded) for a condition on the gateway's state; wakes on every request and frame.
+    public func wait(_ what: String, timeout: Double = 10, _ condition: () -> Bool) async throws {
+        try await waitFor(what, timeout: timeout, signal: changed, fallback: 0.1) { condition() }
     }
 }

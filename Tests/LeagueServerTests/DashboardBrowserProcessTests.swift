@@ -1,11 +1,12 @@
 import Foundation
+import LeagueTestSupport
 import Testing
 
 /// Headless Chromium (Debian's `chromium`; `.ci/run` installs it) opens the overview and the roll
 /// call of a running bot: no console errors, SVG charts present, the roll call changes after a 收到.
 /// Screenshots go to `.build/test-output/DashboardBrowserTests/`. Skipped, with a message, when
 /// chromium is not installed.
-@Suite(.serialized) struct DashboardBrowserTests {
+@Suite(.serialized, .tags(.process)) struct DashboardBrowserProcessTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let output = repositoryRoot.appendingPathComponent(".build/test-output/DashboardBrowserTests")
 
@@ -40,42 +41,43 @@ import Testing
 
     @Test func overviewAndRollCallInHeadlessChromium() async throws {
         guard Self.chromium != nil else {
-            print("⚠️ DashboardBrowserTests skipped: chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+            print("⚠️ DashboardBrowserProcessTests skipped: chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
             return
         }
         try FileManager.default.createDirectory(at: Self.output, withIntermediateDirectories: true)
         let bot = try await dashboardBot()
-        defer { Task { await bot.stop() } }
-        #expect(try await bot.say("/任务 今晚8点前上报青年志愿者人数", in: "chat-d", from: "u-d") == 200)
-        #expect(try await bot.say("收到", in: "chat-t1", from: "u-t1") == 200)
-        try await bot.settle()
-        let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
-        let base = "http://127.0.0.1:\(bot.port)"
-        let overview = base + link
-        let rollCall = base + link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1?")
+        try await withStopping(bot) {
+            #expect(try await bot.say("/任务 今晚8点前上报青年志愿者人数", in: "chat-d", from: "u-d") == 200)
+            #expect(try await bot.say("收到", in: "chat-t1", from: "u-t1") == 200)
+            try await bot.settle()
+            let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
+            let base = "http://127.0.0.1:\(bot.port)"
+            let overview = base + link
+            let rollCall = base + link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1?")
 
-        let page = try chromium(["--dump-dom"], url: overview)
-        #expect(page.out.contains("<svg"), "overview has no SVG chart")
-        #expect(page.out.contains("第一街道"))
-        #expect(consoleErrors(page.err).isEmpty, "console errors: \(consoleErrors(page.err))")
-        _ = try chromium(["--screenshot=\(Self.output.appendingPathComponent("overview.png").path)"], url: overview)
+            let page = try chromium(["--dump-dom"], url: overview)
+            #expect(page.out.contains("<svg"), "overview has no SVG chart")
+            #expect(page.out.contains("第一街道"))
+            #expect(consoleErrors(page.err).isEmpty, "console errors: \(consoleErrors(page.err))")
+            _ = try chromium(["--screenshot=\(Self.output.appendingPathComponent("overview.png").path)"], url: overview)
 
-        let before = try chromium(["--dump-dom"], url: rollCall)
-        #expect(before.out.contains("id=\"timeline\""))
-        #expect(consoleErrors(before.err).isEmpty, "console errors: \(consoleErrors(before.err))")
-        #expect(before.out.contains("class=\"waiting\"><td>"))
-        _ = try chromium(["--screenshot=\(Self.output.appendingPathComponent("rollcall-before.png").path)"], url: rollCall)
+            let before = try chromium(["--dump-dom"], url: rollCall)
+            #expect(before.out.contains("id=\"timeline\""))
+            #expect(consoleErrors(before.err).isEmpty, "console errors: \(consoleErrors(before.err))")
+            #expect(before.out.contains("class=\"waiting\"><td>"))
+            _ = try chromium(["--screenshot=\(Self.output.appendingPathComponent("rollcall-before.png").path)"], url: rollCall)
 
-        #expect(try await bot.say("收到", in: "chat-t2", from: "u-t2") == 200)
-        try await bot.settle()
-        let after = try chromium(["--dump-dom"], url: rollCall)
-        #expect(!after.out.contains("class=\"waiting\"><td>"), "the roll call did not change after 收到")
-        #expect(after.out.contains("class=\"on-time\"><td>第二街道"))
-        #expect(consoleErrors(after.err).isEmpty, "console errors: \(consoleErrors(after.err))")
-        _ = try chromium(["--screenshot=\(Self.output.appendingPathComponent("rollcall-after.png").path)"], url: rollCall)
-        for name in ["overview.png", "rollcall-before.png", "rollcall-after.png"] {
-            #expect(FileManager.default.fileExists(atPath: Self.output.appendingPathComponent(name).path), "\(name) missing")
+            #expect(try await bot.say("收到", in: "chat-t2", from: "u-t2") == 200)
+            try await bot.settle()
+            let after = try chromium(["--dump-dom"], url: rollCall)
+            #expect(!after.out.contains("class=\"waiting\"><td>"), "the roll call did not change after 收到")
+            #expect(after.out.contains("class=\"on-time\"><td>第二街道"))
+            #expect(consoleErrors(after.err).isEmpty, "console errors: \(consoleErrors(after.err))")
+            _ = try chromium(["--screenshot=\(Self.output.appendingPathComponent("rollcall-after.png").path)"], url: rollCall)
+            for name in ["overview.png", "rollcall-before.png", "rollcall-after.png"] {
+                #expect(FileManager.default.fileExists(atPath: Self.output.appendingPathComponent(name).path), "\(name) missing")
+            }
+            await bot.stop()
         }
-        await bot.stop()
     }
 }

@@ -7,53 +7,44 @@ import LeaguePlatforms
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import Testing
-
-/// Sends to the fake gateways over real HTTP (AsyncHTTPClient), everything else to `fallback`.
-struct GatewayRoutingTransport: HTTPTransport {
-    let gatewayPrefix: String
-    let fallback: any HTTPTransport
-    func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse {
-        if request.url.hasPrefix(gatewayPrefix) { return try await AsyncHTTPClientTransport().send(request, timeout: timeout) }
-        return try await fallback.send(request, timeout: timeout)
-    }
-}
 
 /// An in-process, scripted fake of Feishu's long-connection gateway and OpenAPI on 127.0.0.1:0:
 /// `POST /callback/ws/endpoint` (scripted answers, single-use tickets), the pbbp2 WebSocket at
 /// `/ws/v2` (pong to every ping, pushes on demand, every client frame recorded), and the app API
 /// (`tenant_access_token/internal`, `im/v1/messages`). WeCom's AI-bot socket is served at `/wecom`.
-final class FakeGateway: @unchecked Sendable {
-    enum Bootstrap: Sendable { case ok, status(Int), code(Int), hang }
+public final class FakeGateway: Stoppable, @unchecked Sendable {
+    public enum Bootstrap: Sendable { case ok, status(Int), code(Int), hang }
 
-    struct State {
-        var bootstrapScript: [Bootstrap] = []
-        var bootstraps = 0
-        var tickets: Set<String> = []
-        var refusedTickets = 0
-        var sockets: [Int: WebSocketOutboundWriter] = [:]
-        var nextSocket = 0
-        var fromClient: [(socket: Int, frame: FeishuFrame)] = []
-        var answerPings = true
+    public struct State {
+        public var bootstrapScript: [Bootstrap] = []
+        public var bootstraps = 0
+        public var tickets: Set<String> = []
+        public var refusedTickets = 0
+        public var sockets: [Int: WebSocketOutboundWriter] = [:]
+        public var nextSocket = 0
+        public var fromClient: [(socket: Int, frame: FeishuFrame)] = []
+        public var answerPings = true
         /// The `PingInterval` (seconds) announced in pongs.
-        var pongPingInterval = 120
-        var sends: [[String: Any]] = []
-        var tokenFetches = 0
+        public var pongPingInterval = 120
+        public var sends: [[String: Any]] = []
+        public var tokenFetches = 0
         // WeCom
-        var wecomFrames: [(socket: Int, json: [String: Any])] = []
-        var wecomSockets: [Int: WebSocketOutboundWriter] = [:]
-        var wecomSubscribeErrcode = 0
-        var wecomAnswerPings = true
+        public var wecomFrames: [(socket: Int, json: [String: Any])] = []
+        public var wecomSockets: [Int: WebSocketOutboundWriter] = [:]
+        public var wecomSubscribeErrcode = 0
+        public var wecomAnswerPings = true
     }
 
-    let state = NIOLockedValueBox(State())
-    private(set) var port = 0
-    private var task: Task<Void, any Error>?
-    static let serviceID: Int32 = 33_554_678
+    public let state = NIOLockedValueBox(State())
+    public private(set) var port = 0
+    private var task: ServiceRun?
+    public static let serviceID: Int32 = 33_554_678
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    public init() {}
 
-    func start() async throws {
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    public func start() async throws {
         let router = Router()
         router.post("/callback/ws/endpoint") { _, _ -> Response in
             let (step, ticket): (Bootstrap, String) = self.state.withLockedValue { state in
@@ -89,10 +80,8 @@ final class FakeGateway: @unchecked Sendable {
             self.state.withLockedValue { $0.sends.append(json) }
             return Self.json(#"{"code":0,"msg":"success","data":{"message_id":"om_x"}}"#)
         }
-        let started = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-gateway")
-        logger.logLevel = .critical
-        let app = Application(
+        // Stopped by cancelling: a hanging bootstrap and open sockets end at once.
+        (port, task) = try await startLoopback(cancelOnStop: true) { running in Application(
             router: router,
             server: .http1WebSocketUpgrade { request, _, _ in
                 let path = request.path ?? ""
@@ -114,22 +103,15 @@ final class FakeGateway: @unchecked Sendable {
                 return .upgrade([:]) { inbound, outbound, _ in try await self.feishuSession(inbound, outbound) }
             },
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                started.continuation.yield(channel.localAddress?.port ?? 0)
-                started.continuation.finish()
-            },
-            logger: logger
-        )
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        for await bound in started.stream { port = bound }
+            onServerRunning: running, logger: quietLogger("fake-gateway")
+        ) }
     }
 
-    func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
+    public func stop() async {
+        await task?.stop()
     }
 
-    static func json(_ text: String) -> Response {
+    public static func json(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -157,14 +139,14 @@ final class FakeGateway: @unchecked Sendable {
     }
 
     /// The open Feishu sockets, oldest first.
-    var openSockets: [Int] { state.withLockedValue { $0.sockets.keys.sorted() } }
+    public var openSockets: [Int] { state.withLockedValue { $0.sockets.keys.sorted() } }
 
     /// Pushes one frame on a socket (the newest when nil).
     /// The client may see the upgrade before the gateway's session has registered the socket, so
     /// this waits (up to 2 s) for it.
-    func push(_ frame: FeishuFrame, socket: Int? = nil) async throws {
+    public func push(_ frame: FeishuFrame, socket: Int? = nil) async throws {
         let writer = await Self.socket { self.state.withLockedValue { state in state.sockets[socket ?? state.sockets.keys.max() ?? 0] } }
-        try await #require(writer).write(.binary(ByteBuffer(bytes: frame.encoded())))
+        try await writer.orThrow("no open socket on the fake gateway").write(.binary(ByteBuffer(bytes: frame.encoded())))
     }
 
     /// The writer `find` returns, polled for up to 2 s.
@@ -177,12 +159,12 @@ final class FakeGateway: @unchecked Sendable {
     }
 
     /// The data frames the client answered (its ACKs).
-    var acks: [FeishuFrame] { state.withLockedValue { $0.fromClient.map(\.frame).filter { $0.method == 1 } } }
-    var pings: Int { state.withLockedValue { $0.fromClient.filter { $0.frame.type == "ping" }.count } }
-    var sends: [[String: Any]] { state.withLockedValue { $0.sends } }
+    public var acks: [FeishuFrame] { state.withLockedValue { $0.fromClient.map(\.frame).filter { $0.method == 1 } } }
+    public var pings: Int { state.withLockedValue { $0.fromClient.filter { $0.frame.type == "ping" }.count } }
+    public var sends: [[String: Any]] { state.withLockedValue { $0.sends } }
 
     /// A pushed `im.message.receive_v1` text event as Feishu frames it (split in `parts` fragments).
-    static func event(messageID: String, chat: String, sender: String, text: String, seqID: UInt64, logID: UInt64, parts: Int = 1) -> [FeishuFrame] {
+    public static func event(messageID: String, chat: String, sender: String, text: String, seqID: UInt64, logID: UInt64, parts: Int = 1) -> [FeishuFrame] {
         let content = String(decoding: try! JSONSerialization.data(withJSONObject: ["text": text]), as: UTF8.self)
         let event: [String: Any] = [
             "schema": "2.0",
@@ -232,29 +214,18 @@ final class FakeGateway: @unchecked Sendable {
         }
     }
 
-    var wecomFrames: [[String: Any]] { state.withLockedValue { $0.wecomFrames.map(\.json) } }
+    public var wecomFrames: [[String: Any]] { state.withLockedValue { $0.wecomFrames.map(\.json) } }
 
     /// Sends a text frame on a WeCom socket (the newest when nil), waiting for it like `push`.
-    func wecomPush(_ json: String, socket: Int? = nil) async throws {
+    public func wecomPush(_ json: String, socket: Int? = nil) async throws {
         let writer = await Self.socket { self.state.withLockedValue { state in state.wecomSockets[socket ?? state.wecomSockets.keys.max() ?? 0] } }
-        try await #require(writer).write(.text(json))
+        try await writer.orThrow("no open socket on the fake gateway").write(.text(json))
     }
 
-    static func wecomMessage(msgID: String, chat: String, from: String, text: String) -> String {
+    public static func wecomMessage(msgID: String, chat: String, from: String, text: String) -> String {
         let body: [String: Any] = ["msgid": msgID, "aibotid": "aib1", "chatid": chat, "chattype": "group", "from": ["userid": from],
                                    "msgtype": "text", "text": ["content": "@团务助手 \(text)"]]
         let frame: [String: Any] = ["cmd": "aibot_msg_callback", "headers": ["req_id": "push-\(msgID)"], "body": body]
         return String(decoding: try! JSONSerialization.data(withJSONObject: frame), as: UTF8.self)
     }
-}
-
-/// Polls (bounded) until `condition` holds.
-func eventually(_ what: String, timeout: Double = 15, _ condition: @escaping () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting for: \(what)")
-    throw CancellationError()
 }

@@ -2,16 +2,17 @@ import Foundation
 import GRDB
 import LeagueCore
 import LeagueServer
+import LeagueTestSupport
 import Logging
 import ServiceLifecycle
 import Testing
 
 /// Issue 10, point 9: SIGTERM stops `leagueops serve` at once, exit 0, and loses nothing pending.
-@Suite(.serialized)
-struct StopPromptlyTests {
+@Suite(.serialized, .tags(.timed, .process))
+struct StopPromptlyTimedTests {
     /// A loopback port nobody listens on (a platform that is down: connections are refused).
     static func closedPort() async throws -> Int {
-        let platform = LoopbackPlatform()
+        let platform = FakePlatform()
         try await platform.start()
         let port = platform.port
         await platform.stop()
@@ -32,6 +33,7 @@ struct StopPromptlyTests {
         }
         let (config, _) = try writeChildConfig(outboundPort: try await Self.closedPort())
         let bot = try ChildBot(binary: binary, config: config)
+        defer { _ = bot.terminate() }  // when an expectation throws first
         // Idle: let every service reach its sleep (the auditor sleeps 10 s between checks).
         try await Task.sleep(for: .milliseconds(300))
         let (seconds, status) = Self.timedStop(bot)
@@ -48,6 +50,7 @@ struct StopPromptlyTests {
         let (config, database) = try writeChildConfig(outboundPort: try await Self.closedPort(), targets: "{routine: 10m, urgent: 10m}",
                                                       outbox: "{max_attempts: 8, backoff: 30s, max_backoff: 60s, timeout: 2s}")
         let bot = try ChildBot(binary: binary, config: config)
+        defer { _ = bot.terminate() }  // when an expectation throws first
         #expect(await bot.say("/任务 紧急 @全部 停机演练", in: "chat-d", from: "u-d", id: "stop-1") == 200)
         // Wait until the two notices and the reply failed once and wait in backoff (a refused
         // connection fails after the 2 s send timeout: the HTTP client retries connecting until then).
@@ -98,8 +101,8 @@ struct StopPromptlyTests {
 
 /// Issue 10, points 5 and 10 against the real executable: one writer per store, chat never takes a
 /// served store, and a backup taken while serving.
-@Suite(.serialized)
-struct OneWriterProcessTests {
+@Suite(.serialized, .tags(.timed, .process))
+struct OneWriterProcessTimedTests {
     /// Runs `leagueops` with arguments (stdin closed); returns the exit status and stderr.
     static func run(_ binary: String, _ arguments: [String], timeout: Double = 30) throws -> (status: Int32, stderr: String, stdout: String) {
         let process = Process()
@@ -127,34 +130,35 @@ struct OneWriterProcessTests {
             Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
             return
         }
-        let platform = LoopbackPlatform()
+        let platform = FakePlatform()
         try await platform.start()
-        defer { Task { await platform.stop() } }
-        let (config, database) = try writeChildConfig(outboundPort: platform.port)
-        let bot = try ChildBot(binary: binary, config: config)
-        defer { _ = bot.terminate() }
-        #expect(await bot.say("/任务 紧急 @全部 备份演练", in: "chat-d", from: "u-d", id: "backup-1") == 200)
-        try await platform.wait("the notices") { Set($0.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) }
+        try await withStopping(platform) {
+            let (config, database) = try writeChildConfig(outboundPort: platform.port)
+            let bot = try ChildBot(binary: binary, config: config)
+            defer { _ = bot.terminate() }
+            #expect(await bot.say("/任务 紧急 @全部 备份演练", in: "chat-d", from: "u-d", id: "backup-1") == 200)
+            try await platform.wait("the notices") { Set($0.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) }
 
-        let second = try Self.run(binary, ["serve", "--config", config, "--port", "0"])
-        #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.stderr)")
-        #expect(second.stderr.contains("already using the store"), "\(second.stderr)")
+            let second = try Self.run(binary, ["serve", "--config", config, "--port", "0"])
+            #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.stderr)")
+            #expect(second.stderr.contains("already using the store"), "\(second.stderr)")
 
-        let chat = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
-        #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.stderr)")
+            let chat = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+            #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.stderr)")
 
-        let copy = database + ".backup"
-        let backup = try Self.run(binary, ["backup", "--config", config, "--out", copy])
-        #expect(backup.status == 0, "backup while serving: \(backup.stderr)")
-        let (tasks, check) = try readDatabase(copy) { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0, try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "")
+            let copy = database + ".backup"
+            let backup = try Self.run(binary, ["backup", "--config", config, "--out", copy])
+            #expect(backup.status == 0, "backup while serving: \(backup.stderr)")
+            let (tasks, check) = try readDatabase(copy) { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0, try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "")
+            }
+            #expect(tasks == 1 && check == "ok", "the copy is consistent and holds the task")
+            #expect(await bot.say("收到", in: "chat-t1", from: "u-t1", id: "after-backup") == 200, "the bot kept serving")
+
+            // Stopped, the served store is still refused by chat: it has delivered notices.
+            #expect(bot.terminate() == 0)
+            let afterStop = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+            #expect(afterStop.status == 75 && afterStop.stderr.contains("delivered"), "\(afterStop.stderr)")
         }
-        #expect(tasks == 1 && check == "ok", "the copy is consistent and holds the task")
-        #expect(await bot.say("收到", in: "chat-t1", from: "u-t1", id: "after-backup") == 200, "the bot kept serving")
-
-        // Stopped, the served store is still refused by chat: it has delivered notices.
-        #expect(bot.terminate() == 0)
-        let afterStop = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
-        #expect(afterStop.status == 75 && afterStop.stderr.contains("delivered"), "\(afterStop.stderr)")
     }
 }

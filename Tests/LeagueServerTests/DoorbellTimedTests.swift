@@ -1,8 +1,10 @@
 import Foundation
 import LeagueServer
+import LeagueTestSupport
 import Testing
 
-struct DoorbellTests {
+@Suite(.tags(.timed))
+struct DoorbellTimedTests {
     @Test func aRingWakesAWaiterAndARingWithNobodyWaitingIsKept() async {
         let bell = Doorbell()
         bell.ring()

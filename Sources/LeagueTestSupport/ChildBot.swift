@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import LeaguePlatforms
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `leagueops` executable: next to the test bundle (same build folder), else nil.
+public func leagueopsBinary() -> String? {
+    var folders = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent(),
+                   Bundle.main.bundleURL]
+    if let path = Bundle.main.executableURL { folders.append(path.deletingLastPathComponent()) }
+    for folder in folders {
+        var candidate = folder
+        // On macOS the bundle is …/debug/X.xctest/Contents/MacOS/X.
+        for _ in 0..<4 {
+            let binary = candidate.appendingPathComponent("leagueops").path
+            if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+            candidate = candidate.deletingLastPathComponent()
+        }
+    }
+    return nil
+}
+
+/// `leagueops serve` as a child process (port 0; the port is read from the line it prints).
+public final class ChildBot: Stoppable, @unchecked Sendable {
+    public let process = Process()
+    public let port: Int
+
+    public init(binary: String, config: String) throws {
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--config", config, "--port", "0", "--log-level", "critical"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = output.fileHandleForReading
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        var found: Int?
+        while found == nil && Date() < deadline {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: "LeagueOps listening on http://127.0.0.1:"),
+               let end = text[range.upperBound...].firstIndex(of: "\n") {
+                found = Int(text[range.upperBound..<end])
+            }
+        }
+        guard let found else {
+            process.terminate()
+            throw ChildBotError(description: "leagueops serve did not print its listening address; output: \(text)")
+        }
+        port = found
+        // Keep draining stdout so the child never blocks on a full pipe.
+        Thread.detachNewThread { while !handle.availableData.isEmpty {} }
+    }
+
+    public struct ChildBotError: Error, CustomStringConvertible { public var description: String }
+
+    public func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait (bounded); for `withRunning`.
+    public func stop() async { _ = terminate() }
+
+    /// SIGTERM and wait (bounded); returns the exit status, or nil when it had to be killed.
+    public func terminate(timeout: Double = 15) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill9()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Posts a signed generic message; returns the status, or nil when the connection failed.
+    public func say(_ text: String, in chat: String, from sender: String, id: String) async -> Int? {
+        let body = TestBot.body(id: id, chat: chat, sender: sender, text: text, ts: Date().timeIntervalSince1970)
+        let headers = [GenericAdapter.signatureHeader: GenericAdapter.signature(body: body, secret: testSecret)]
+        return try? await loopback(port: port, path: "/webhook/generic", body: body, headers: headers, timeout: 10).0
+    }
+}
+
+/// Read-only access to a bot's database file from the test.
+public func readDatabase<T: Sendable>(_ path: String, _ body: @Sendable (Database) throws -> T) throws -> T {
+    var configuration = Configuration()
+    configuration.readonly = true
+    return try DatabaseQueue(path: path, configuration: configuration).read(body)
+}

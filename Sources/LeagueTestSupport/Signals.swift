@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import LeagueStore
+
+/// A change signal: fired by what a test waits on (a store commit, a request reaching a fake
+/// platform, a frame on a fake gateway). A waiter reads `generation` before it looks at the state and
+/// passes it to `wait(after:seconds:)`, so a change that lands while it looks is never missed.
+public final class Signal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generationValue: UInt64 = 0
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextID = 0
+    /// Waiters woken (timed out, cancelled) before they registered.
+    private var woken: Set<Int> = []
+    private var relays: [Signal] = []
+
+    public init() {}
+
+    public var generation: UInt64 { lock.withLock { generationValue } }
+
+    /// Every fire of this signal also fires `other`.
+    public func relay(to other: Signal) { lock.withLock { relays.append(other) } }
+
+    /// Advances the generation and wakes every waiter.
+    public func fire() {
+        let (toWake, relays) = lock.withLock { () -> ([CheckedContinuation<Void, Never>], [Signal]) in
+            generationValue &+= 1
+            defer { waiters = [:] }
+            return (Array(waiters.values), self.relays)
+        }
+        for waiter in toWake { waiter.resume() }
+        for relay in relays { relay.fire() }
+    }
+
+    /// Returns when the generation moves past `seen`, or after `seconds`.
+    public func wait(after seen: UInt64, seconds: Double) async {
+        let id: Int? = lock.withLock {
+            guard generationValue == seen else { return nil }
+            nextID += 1
+            return nextID
+        }
+        guard let id else { return }
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(max(seconds, 0) * 1000)))
+            self.wake(id)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = lock.withLock { () -> Bool in
+                    if generationValue != seen || woken.remove(id) != nil { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            self.wake(id)
+        }
+        timer.cancel()
+        // Forget this wait (a wake-up that raced with the registration leaves an entry).
+        lock.withLock {
+            waiters.removeValue(forKey: id)
+            woken.remove(id)
+        }
+    }
+
+    private func wake(_ id: Int) {
+        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            if let waiter = waiters.removeValue(forKey: id) { return waiter }
+            woken.insert(id)
+            return nil
+        }
+        waiter?.resume()
+    }
+}
+
+/// Why a bounded wait gave up: what it waited for and what it saw (a test that throws it fails with this text).
+public struct WaitTimedOut: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The one settle/wait helper: waits until `condition` holds, waking on `signal` (a store commit, a
+/// request reaching a fake platform …) and looking again at least every `fallback` seconds for state no
+/// signal covers (a moved manual clock). Gives up after `timeout` seconds with `WaitTimedOut`, whose
+/// text names `what` and, when given, `seen()` (what was there instead).
+/// - Parameter wake: called before the first wait and after each one no signal ended (e.g. `LeagueApp.wakeAll`,
+///   so services see a moved clock).
+public func waitFor(
+    _ what: String, timeout: Double = 15, signal: Signal? = nil, fallback: Double = 0.02, wake: () -> Void = {},
+    seen: () -> String = { "" }, _ condition: () async throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    // The services are woken first and after each wait that no signal ended (a signal means they are at work).
+    var wakeNext = true
+    while true {
+        let generation = signal?.generation ?? 0
+        if try await condition() { return }
+        let left = deadline.timeIntervalSinceNow
+        guard left > 0 else { break }
+        if wakeNext { wake() }
+        if let signal {
+            await signal.wait(after: generation, seconds: min(left, fallback))
+            wakeNext = signal.generation == generation
+        } else {
+            try await Task.sleep(for: .milliseconds(Int64(min(left, fallback) * 1000)))
+        }
+        try Task.checkCancellation()
+    }
+    let detail = seen()
+    throw WaitTimedOut("timed out after \(timeout) s waiting for: \(what)" + (detail.isEmpty ? "" : "\nseen instead:\n\(detail)"))
+}
+
+/// Polls (bounded, every 20 ms) until `condition` holds: for state no signal covers (a connection's state).
+public func eventually(_ what: String, timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
+    try await waitFor(what, timeout: timeout, condition)
+}
+
+extension SQLiteStore {
+    /// Fires `signal` after every commit of this store's writer (GRDB transaction observer).
+    public func fireOnCommit(_ signal: Signal) {
+        writer.add(transactionObserver: CommitObserver(signal: signal), extent: .databaseLifetime)
+    }
+
+    /// Rows in one table: what a refused or half-handled request must not have added.
+    public func rowCount(_ table: String) async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+}
+
+private final class CommitObserver: TransactionObserver, @unchecked Sendable {
+    let signal: Signal
+    init(signal: Signal) { self.signal = signal }
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { signal.fire() }
+    func databaseDidRollback(_ db: Database) {}
+}

@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import LeagueConfig
+import LeagueCore
+import LeaguePlatforms
+import LeagueServer
+import LeagueStore
+import Logging
+
+/// The one bot builder of the tests: the real `LeagueApp` on a manual clock with an injected transport.
+///
+/// * `.engine`: no socket and no services. A message goes through the real ingest path (`Ingestor`:
+///   committed and processed in one transaction, read-only commands on a reader); the test fires timers
+///   itself (`app.engine.fireDueTimers()`) and reads the outbox from the store.
+/// * `.live`: the HTTP server on 127.0.0.1, port 0, with every service running; messages are signed
+///   webhooks. Start it with `withLiveBot` so its stop is awaited whatever the test does.
+///
+/// `changed` fires on every store commit and on every request the transport records, so waits wake on
+/// the services' own work instead of polling.
+public final class TestBot: Stoppable, @unchecked Sendable {
+    public enum Mode: Sendable { case engine, live }
+
+    public let mode: Mode
+    public let config: BotConfig
+    public let store: SQLiteStore
+    public let clock: ManualClock
+    public let transport: any HTTPTransport
+    public let app: LeagueApp
+    /// Fired on store commits and on requests the transport recorded.
+    public let changed = Signal()
+    public private(set) var port = 0
+    private var run: ServiceRun?
+    private let lock = NSLock()
+    private var counter = 0
+
+    /// Starts a bot; pass the store, clock and transport of a stopped bot to simulate a restart.
+    /// - Parameters:
+    ///   - store: by default the config's SQLite file (live) or an in-memory store (engine).
+    ///   - transport: by default a new `FakeTransport`.
+    ///   - answerWithin: longest a webhook waits for its commit before it is answered 503.
+    ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
+    ///   - ingestQueue: most messages and bytes waiting for a commit (over it a webhook is refused at once).
+    ///   - seams: the engine's cross-feature seams.
+    ///   - wrapStore: the store the app uses, built around the SQLite one (a store that fails on purpose).
+    public init(configPath: String, mode: Mode = .live, store: SQLiteStore? = nil, clock: ManualClock? = nil,
+                transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5,
+                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }) async throws {
+        self.mode = mode
+        self.config = try ConfigLoader.load(path: configPath)
+        self.store = try store ?? (mode == .live ? SQLiteStore(path: config.store.sqlitePath) : SQLiteStore())
+        self.clock = clock ?? ManualClock(Date())
+        self.transport = transport ?? FakeTransport()
+        self.app = try LeagueApp(config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
+                                 maxSleep: 0.05, answerWithin: answerWithin, ingestQueue: ingestQueue,
+                                 liveFallback: liveFallback, seams: seams)
+        self.store.fireOnCommit(changed)
+        (self.transport as? FakeTransport)?.received.relay(to: changed)
+        (self.transport as? FlakyTransport)?.received.relay(to: changed)
+        if mode == .live {
+            let app = self.app
+            (port, run) = try await startLoopback { running in app.application(onServerRunning: running) }
+        }
+    }
+
+    /// Stops the server and its services (awaited); a second call does nothing.
+    public func stop() async {
+        let run = lock.withLock { () -> ServiceRun? in
+            defer { self.run = nil }
+            return self.run
+        }
+        await run?.stop()
+    }
+
+    /// The in-process fake platform, when the bot was built with the default transport.
+    public var fake: FakeTransport {
+        guard let fake = transport as? FakeTransport else { preconditionFailure("this bot was built with a \(type(of: transport)), not a FakeTransport") }
+        return fake
+    }
+
+    /// Moves the clock and wakes the services.
+    public func advance(_ seconds: Double) {
+        clock.advance(by: seconds)
+        app.wakeAll()
+    }
+
+    // MARK: Messages
+
+    /// The generic webhook body of one message.
+    public static func body(id: String, chat: String, sender: String, text: String, ts: Double) -> Data {
+        let payload: [String: Any] = ["id": id, "group": chat, "sender": sender, "text": text, "ts": ts]
+        return try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+    }
+
+    /// Posts raw bytes to a path of the live server with headers; returns status and body.
+    public func post(path: String = "/webhook/generic", body: Data, headers: [String: String] = [:],
+                     repeatedHeaders: [(String, String)] = []) async throws -> (Int, String) {
+        precondition(mode == .live, "post needs a live bot")
+        return try await loopback(port: port, path: path, body: body, headers: headers, repeatedHeaders: repeatedHeaders)
+    }
+
+    /// A request of any method to the live server.
+    public func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> (Int, String) {
+        try await loopback(method, port: port, path: path, body: body, headers: headers)
+    }
+
+    /// Sends a generic message as a member's platform id into a chat: a signed webhook (live; returns
+    /// its status and body) or straight into the ingestor (engine; 200 once committed and processed).
+    public func send(_ text: String, in chat: String, from sender: String, id: String? = nil, secret: String = testSecret,
+                     body: Data? = nil) async throws -> (Int, String) {
+        let id = id ?? UUID().uuidString
+        switch mode {
+        case .live:
+            let body = body ?? Self.body(id: id, chat: chat, sender: sender, text: text, ts: clock.now().timeIntervalSince1970)
+            return try await post(body: body, headers: [GenericAdapter.signatureHeader: GenericAdapter.signature(body: body, secret: secret)])
+        case .engine:
+            _ = try await submit(text, in: chat, from: sender, id: id)
+            return (200, "")
+        }
+    }
+
+    /// `send`, status only.
+    @discardableResult
+    public func say(_ text: String, in chat: String, from sender: String, id: String = UUID().uuidString, secret: String = testSecret) async throws -> Int {
+        try await send(text, in: chat, from: sender, id: id, secret: secret).0
+    }
+
+    /// Commits and processes one message through the ingestor (both modes); ids default to m1, m2 …
+    public func submit(_ text: String, in chat: String, from sender: String, id: String? = nil, platform: String = "generic") async throws -> IngestResult {
+        let id = id ?? lock.withLock {
+            counter += 1
+            return "m\(counter)"
+        }
+        let message = ChatMessage(platform: platform, chat: chat, sender: sender, text: text, messageID: id, sentAt: clock.now())
+        return try await app.ingestor.submit(message)
+    }
+
+    // MARK: Reading and waiting
+
+    /// Every message the bot has queued (sent or not), oldest first.
+    public func outbox() async throws -> [OutboundMessage] {
+        try await store.read { try $0.dueOutbox(at: Date.distantFuture, limit: 10_000) }.sorted { $0.id < $1.id }.map(\.message)
+    }
+
+    /// Pending (unsent, not dead) outbox entries.
+    public func pendingOutbox() async throws -> [OutboxEntry] {
+        try await store.read { try $0.dueOutbox(at: .distantFuture, limit: 10_000) }
+    }
+
+    /// Number of committed inbound messages.
+    public func inboundCount() async throws -> Int { try await store.rowCount("inbound") }
+
+    /// One integer from SQL on the store.
+    public func count(_ sql: String) async throws -> Int {
+        try await store.writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+
+    /// Waits (bounded) until `condition` holds, waking on every commit and transport request.
+    public func wait(_ what: String, timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
+        try await waitFor(what, timeout: timeout, signal: changed, fallback: 0.05, wake: app.wakeAll, condition)
+    }
+
+    /// Waits (bounded) until `condition` holds on what the fake platform received.
+    public func waitUntil(_ what: String, timeout: Double = 10, _ condition: ([FakeTransport.Sent]) -> Bool) async throws {
+        let fake = fake
+        try await waitFor(
+            what, timeout: timeout, signal: changed, fallback: 0.25, wake: app.wakeAll,
+            seen: { fake.requests.map { "[\($0.group)] \($0.text)" }.joined(separator: "\n") }
+        ) { condition(fake.requests) }
+    }
+
+    /// Waits until every committed message is processed and nothing due is left in the outbox or the timers.
+    public func settle(timeout: Double = 10) async throws {
+        try await settleBot(store: store, clock: clock, app: app, signal: changed, timeout: timeout)
+    }
+}
+
+/// Runs `body` with a live bot (loopback server, services running) and always awaits its stop.
+public func withLiveBot<T>(
+    configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: (any HTTPTransport)? = nil,
+    answerWithin: Double = 4, liveFallback: Double = 5, wrapStore: (SQLiteStore) -> any Store = { $0 }, _ body: (TestBot) async throws -> T
+) async throws -> T {
+    let bot = try await TestBot(configPath: configPath, mode: .live, store: store, clock: clock, transport: transport,
+                                answerWithin: answerWithin, liveFallback: liveFallback, wrapStore: wrapStore)
+    return try await withRunning(bot, body)
+}
+
+/// Waits (bounded) until every committed message is processed and nothing due is left in the outbox or
+/// the timers; wakes on `signal` (store commits) and wakes the services while it waits.
+public func settleBot(store: any Store, clock: any WallClock, app: LeagueApp, signal: Signal? = nil, timeout: Double) async throws {
+    try await waitFor("the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: signal, fallback: signal == nil ? 0.02 : 0.25,
+                        wake: app.wakeAll) {
+        let now = clock.now()
+        return try await store.read { reader in
+            try reader.unprocessedInbound(limit: 1).isEmpty && reader.dueOutbox(at: now, limit: 1).isEmpty && reader.dueTimers(at: now, limit: 1).isEmpty
+        }
+    }
+}

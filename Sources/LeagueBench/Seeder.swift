@@ -46,3 +46,29 @@ enum Seeder {
         return seeded
     }
 }
+
+extension Seeder {
+    /// The generated org's units in order: the district, its towns, communities and grids
+    /// (`OrgGenerator.yaml`'s ids and `chat-<id>` groups on the generic platform).
+    static func units(towns: Int = 15, communities: Int = 109, grids: Int = 1034) -> [String] {
+        ["d"] + (1...towns).map { "t\($0)" } + (1...communities).map { "c\($0)" } + (1...grids).map { "g\($0)" }
+    }
+
+    /// Writes `count` pending routine notices, dealt round-robin over every unit's group (each group
+    /// its own robot), through LeagueStore's protocol in transactions of 5,000. Keys are `bench:<n>`.
+    static func seedOutbox(path: String, count: Int, units: [String], at now: Date) async throws {
+        let store = try SQLiteStore(path: path, synchronous: "normal")
+        let chunk = 5_000
+        for start in stride(from: 0, to: count, by: chunk) {
+            let range = start..<min(start + chunk, count)
+            try await store.write { tx in
+                for n in range {
+                    let unit = units[n % units.count]
+                    let message = OutboundMessage(key: "bench:\(n)", unitID: unit, group: GroupBinding(platform: "generic", chat: "chat-\(unit)"),
+                                                  text: "基准通知 \(n)：请于本周五前报送青年之家活动照片。")
+                    try tx.enqueue(message, at: now)
+                }
+            }
+        }
+    }
+}

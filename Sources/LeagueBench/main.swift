@@ -29,8 +29,10 @@ struct Options {
     var mixes = ["mixed", "acks"]
     var connections = [1, 16, 64]
     var dashboardTasks: Int?
+    var outboxNotices = 100_000
+    var reportScales = [1]
 
-    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "timers", "coldstart", "report", "dashboard", "import"]
+    static let scenarios = ["ingest", "fanout", "blackhole", "ackstorm", "outbox", "timers", "coldstart", "report", "dashboard", "import"]
 
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -52,12 +54,16 @@ struct Options {
             case "--mix": mixes = try value().split(separator: ",").map(String.init)
             case "--connections": connections = try value().split(separator: ",").compactMap { Int($0) }
             case "--dashboard-tasks": dashboardTasks = Int(try value())
+            case "--outbox-notices": outboxNotices = Int(try value()) ?? outboxNotices
+            case "--report-scale": reportScales = try value().split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             case "-h", "--help":
                 print("""
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
                                            [--dashboard-tasks N]   (dashboard only: the month's size, default 30000)
+                                           [--outbox-notices N]    (outbox only: pending notices seeded, default 100000)
+                                           [--report-scale 1,4,16] (report only: orgs K times the district, K × 30000 tasks)
                            leagueops-bench inprocess --help   (the ingest path without sockets, CPU and instructions per message)
                     Run from the repository root (the command catalogue is read from ./commands).
                     """)
@@ -68,6 +74,7 @@ struct Options {
         if smoke {
             timerTargets = min(timerTargets, 2_000)
             timerSpread = min(timerSpread, 3)
+            outboxNotices = min(outboxNotices, 2_000)
         }
         let unknown = only.subtracting(Self.scenarios)
         guard unknown.isEmpty else { throw BenchError("unknown scenario(s) \(unknown.sorted()); known: \(Self.scenarios)") }
@@ -257,6 +264,57 @@ func fanOutPastABlackHole(_ options: Options, synchronous: String, plain: Double
     emit(line)
 }
 
+/// Outbox throughput (issue 16, point 3): `outboxNotices` pending routine notices seeded through
+/// LeagueStore's protocol, dealt round-robin over the 1,159 groups (each its own robot, generic
+/// platform, no rate limit), then the server started: notices per second until the fake platform
+/// has every one, and how many arrived twice. The rate is counted from the first arrival to the
+/// last (the server's start-up is not the outbox's); the time from listening is printed too.
+func outboxThroughput(_ options: Options, synchronous: String) async throws {
+    let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
+    let count = options.outboxNotices
+    let units = Seeder.units()
+    let seedStart = Date()
+    try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, units: units, at: Date())
+    let seedSeconds = Date().timeIntervalSince(seedStart)
+    try rig.start()
+    let server = rig.server!
+    let cpuBefore = server.cpuSeconds
+    let benchBefore = processCPUSeconds()
+    // (The cheap check first: filtering 100,000 arrivals every 5 ms would take CPU from the server.)
+    var complete = await rig.platform.wait(timeout: options.smoke ? 120 : 300) { $0.count >= count }
+    complete = complete && Set(rig.platform.received.lazy.filter { $0.key.hasPrefix("bench:") }.map(\.key)).count >= count
+    let cpu = server.cpuSeconds - cpuBefore
+    // This process is the fake platform (and the waiting loop): what the server's sends cost the receiving side.
+    let benchCPU = processCPUSeconds() - benchBefore
+    let all = rig.platform.received
+    let received = all.filter { $0.key.hasPrefix("bench:") }
+    let others = Set(all.lazy.filter { !$0.key.hasPrefix("bench:") }.map { $0.key.split(separator: ":").first.map(String.init) ?? "" }).sorted()
+    let othersText = others.isEmpty ? "" : " (" + others.joined(separator: ", ") + ")"
+    let first = received.map(\.at).min() ?? Date()
+    let last = received.map(\.at).max() ?? first
+    let seconds = max(last.timeIntervalSince(first), 1e-6)
+    let fromListening = last.timeIntervalSince(server.listeningAt ?? first)
+    let distinct = Set(received.map(\.key)).count
+    // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
+    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    var pending = -1
+    let deadline = Date().addingTimeInterval(10)
+    repeat {
+        pending = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
+        if pending == 0 { break }
+        try await Task.sleep(for: .milliseconds(20))
+    } while Date() < deadline
+    let rate = Double(distinct) / seconds
+    emit("outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
+          + "  \(distinct)/\(count) delivered\(complete ? "" : " (INCOMPLETE)") in \(format(seconds, 2)) s first to last: \(format(rate, 0)) notices/s"
+          + "  (last \(format(fromListening, 2)) s after listening)  server CPU \(format(cpu / Double(max(distinct, 1)) * 1e6, 0)) µs/notice"
+          + "  (fake platform \(format(benchCPU / Double(max(distinct, 1)) * 1e6, 0)) µs/notice)"
+          + "  other notices \(all.count - received.count)\(othersText)"
+          + "  duplicate keys \(rig.platform.duplicateKeys.count)  still pending in store \(pending)  server peak RSS \(format(server.peakRSSMiB)) MiB"
+          + (options.smoke ? "" : "  [target ≥10000 notices/s, duplicates 0: \(verdict(complete && rate >= 10_000 && rig.platform.duplicateKeys.isEmpty))]"))
+}
+
 /// 100,000 open targets (1,000 district tasks × 100 grids) whose escalation steps come due over the
 /// next minute: lateness of every notice that reached the fake platform against its step's due time.
 func timers(_ options: Options, synchronous: String) async throws {
@@ -290,12 +348,19 @@ func timers(_ options: Options, synchronous: String) async throws {
     }
     let peak = rig.server.peakRSSMiB
     var lateness: [Int: [Double]] = [:]
+    // LEAGUEOPS_BENCH_DUMP=FILE: every delivered step notice as "due,arrived,key" (seconds since t0), for a timeline.
+    var dump = ""
     for item in rig.platform.received {
         let parts = item.key.split(separator: ":")
         guard parts.count >= 4, parts[0] == "task", parts[2] == "step", let id = Int(parts[1]), let step = Int(parts[3]),
               let createdAt = created[id] else { continue }
         let due = createdAt.addingTimeInterval(targetSeconds * (step == 0 ? 0.5 : Double(step)))
         lateness[step, default: []].append(item.at.timeIntervalSince(due) * 1000)
+        dump += "\(format(due.timeIntervalSince(t0), 3)),\(format(item.at.timeIntervalSince(t0), 3)),\(item.key)\n"
+    }
+    if let path = ProcessInfo.processInfo.environment["LEAGUEOPS_BENCH_DUMP"] {
+        try dump.write(toFile: path, atomically: true, encoding: .utf8)
+        try? FileManager.default.copyItem(atPath: rig.workspace.folder.appendingPathComponent("server.log").path, toPath: path + ".server.log")
     }
     let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
     let fired = try await database.read { db in
@@ -307,6 +372,11 @@ func timers(_ options: Options, synchronous: String) async throws {
     for step in lateness.keys.sorted() {
         let values = lateness[step]!.sorted()
         emit("timers       step \(step)  \(values.count) notices delivered  lateness p50 \(format(Stats.percentile(values, 0.5))) ms  p99 \(format(Stats.percentile(values, 0.99))) ms  max \(format(values.last ?? .nan)) ms")
+    }
+    // The server logs an outbox round slower than 250 ms with where its time went: the queue's cause when notices are late.
+    let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
+    if !slow.isEmpty {
+        emit("timers       slow outbox rounds (> 250 ms) and robot batches (> 1 s): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
     }
     let p99 = Stats.percentile(all, 0.99)
     emit("timers       all steps  \(all.count) notices  lateness p99 \(format(p99)) ms  server peak RSS \(format(peak)) MiB (current max \(format(peakCurrentRSS)) MiB)  duplicate keys \(rig.platform.duplicateKeys.count)"
@@ -364,27 +434,50 @@ func coldStart(_ options: Options, synchronous: String) async throws {
           + (options.smoke ? "" : "  [target ≤2 s: \(verdict(ready <= 2))]"))
 }
 
-/// The monthly assessment over a month of generated events of the real size (issue 5's entry point).
+/// The monthly assessment over a month of generated events of the real size (issue 5's entry point),
+/// and with `--report-scale`, over orgs K times the district with K times the tasks (issue 16, point 5).
 func report(_ options: Options) async throws {
-    let rig = try await Rig(options, synchronous: "full")
-    defer { rig.closeNow() }
-    let tasks = options.smoke ? 1_000 : 30_000
-    let out = rig.workspace.folder.appendingPathComponent("report.md").path
+    for scale in options.reportScales {
+        try await report(options, scale: scale)
+    }
+}
+
+func report(_ options: Options, scale: Int) async throws {
+    // The report sends nothing: the outbound URL is never used.
+    let workspace = try BenchWorkspace(repository: options.repository, outboundPort: 9, synchronous: "full",
+                                       towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale)
+    defer { workspace.remove() }
+    let tasks = (options.smoke ? 1_000 : 30_000) * scale
+    let out = workspace.folder.appendingPathComponent("report.md").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = ["report", "monthly", "--config", rig.workspace.configPath, "--generated", "--tasks", String(tasks),
+    process.arguments = ["report", "monthly", "--config", workspace.configPath, "--generated", "--tasks", String(tasks),
                          "--month", "2026-11", "--out", out]
     let errors = Pipe()
     process.standardError = errors
     let start = Date()
     try process.run()
+    // Peak RSS of the child while it runs (it is gone, with its /proc entry, once waited for).
+    let pid = process.processIdentifier
+    let sampler = Task.detached { () -> Double in
+        var peak = 0.0
+        while !Task.isCancelled {
+            if let hwm = ServerProcess.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return peak
+    }
     let stderr = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     let wall = Date().timeIntervalSince(start)
+    sampler.cancel()
+    let peak = await sampler.value
     let timings = String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; ")
     let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-    emit("report       monthly, generated month of \(tasks) tasks over 1,034 grids: exit \(process.terminationStatus)  whole process \(format(wall, 3)) s"
-          + "  (\(timings))  \(size) bytes of markdown" + (options.smoke ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
+    let groups = 1 + 15 * scale + 109 * scale + 1034 * scale
+    emit("report       monthly, org ×\(scale) (\(groups) groups, \(1034 * scale) grids), generated month of \(tasks) tasks: exit \(process.terminationStatus)"
+          + "  whole process \(format(wall, 3)) s  peak RSS \(format(peak)) MiB"
+          + "  (\(timings))  \(size) bytes of markdown" + (options.smoke || scale != 1 ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
 }
 
 // MARK: Main
@@ -414,6 +507,7 @@ func benchMain() async {
             var plain: Double?
             if options.wants("fanout") || options.wants("ackstorm") { plain = try await fanOutAndAckStorm(options, synchronous: synchronous) }
             if options.wants("blackhole") { try await fanOutPastABlackHole(options, synchronous: synchronous, plain: plain) }
+            if options.wants("outbox") { try await outboxThroughput(options, synchronous: synchronous) }
             if options.wants("timers") { try await timers(options, synchronous: synchronous) }
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }

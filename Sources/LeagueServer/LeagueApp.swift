@@ -114,7 +114,7 @@ public final class LeagueApp: Sendable {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep, fired: [liveBell]),
-            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 32,
+            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 64,
                           appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),

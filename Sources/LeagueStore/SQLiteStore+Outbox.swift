@@ -10,26 +10,54 @@ extension SQLiteTransaction {
     }
 
     func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>, maxRobots: Int) throws -> DueOutbox {
-        let rows = try fetchAll(sql: """
-            SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+        let seconds = now.timeIntervalSince1970
+        // The robots first: the first `maxRobots` robots with a due row, in send order (robot ids only,
+        // read through a cursor that stops as soon as enough robots are found; a bounded scan, so one
+        // robot with a long backlog ahead of the others cannot make a round read all of it).
+        var robots: [String] = []
+        var seen: Set<String> = []
+        let scan = max(512, maxRobots * 16)
+        let cursor = try String.fetchCursor(db.cachedStatement(sql: """
+            SELECT robot_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
             AND robot_id NOT IN (SELECT value FROM json_each(?)) ORDER BY priority, id LIMIT ?
-            """, arguments: [now.timeIntervalSince1970, Self.jsonArray(excludingRobots), limit])
+            """), arguments: [seconds, Self.jsonArray(excludingRobots), scan])
+        while robots.count < maxRobots, let robot = try cursor.next() {
+            if seen.insert(robot).inserted { robots.append(robot) }
+        }
+        // Then up to `limit` due rows of each (outbox_pending_robot_order: no sort), so a robot with a
+        // backlog gets a batch of many rows, not one row per round.
         var due = DueOutbox()
-        // Only the rows of the first `maxRobots` robots are decoded (the payload is most of a round's
-        // cost); the others stay due for a later round, as the outbox would leave them anyway.
-        var robots: Set<String> = []
-        for row in rows {
-            let robot: String = row["robot_id"]
-            if !robots.contains(robot) {
-                guard robots.count < maxRobots else { continue }
-                robots.insert(robot)
+        var rows: [(priority: Int, id: Int64, entry: Result<OutboxEntry, UndecodableOutbox>)] = []
+        let statement = try db.cachedStatement(sql: """
+            SELECT id, key, state, attempts, next_attempt_at, created_at, last_error, payload, priority FROM outbox
+            WHERE state = 'pending' AND robot_id = ? AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+            """)
+        for robot in robots {
+            let cursor = try Row.fetchCursor(statement, arguments: [robot, seconds, limit])
+            while let row = try cursor.next() {
+                rows.append((row[8], row[0], Self.decodeDueOutbox(row)))
             }
-            switch Self.decodeOutbox(row) {
+        }
+        // In send order over all robots: urgent first, then by age.
+        rows.sort { ($0.priority, $0.id) < ($1.priority, $1.id) }
+        for row in rows {
+            switch row.entry {
             case .success(let entry): due.entries.append(entry)
             case .failure(let bad): due.undecodable.append(bad)
             }
         }
         return due
+    }
+
+    /// A row of `id, key, state, attempts, next_attempt_at, created_at, last_error, payload`, read by
+    /// position (by name, GRDB looks each column up case-insensitively: a lowercased string per column).
+    private static func decodeDueOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
+        let payload: Data = row[7] ?? Data()
+        guard let message = OutboxPayload.decode(payload) else {
+            return .failure(UndecodableOutbox(id: row[0], key: row[1], reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
+        }
+        return .success(OutboxEntry(id: row[0], message: message, state: OutboxEntry.State(rawValue: row[2]) ?? .pending,
+                                    attempts: row[3], nextAttemptAt: date(row[4] as Double), createdAt: date(row[5] as Double), lastError: row[6]))
     }
 
     func nextOutboxDue(excludingRobots: Set<String>) throws -> Date? {

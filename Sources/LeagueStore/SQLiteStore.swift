@@ -231,7 +231,7 @@ struct SQLiteTransaction: StoreTransaction {
         for robot in robots.sorted() {
             for row in try fetchAll(sql: """
                 SELECT id, key, platform, chat, priority, text_bytes, next_attempt_at, last_error FROM outbox
-                WHERE state = 'pending' AND robot_id = ? ORDER BY id
+                WHERE state = 'pending' AND robot_id = ?
                 """, arguments: [robot]) {
                 rows.append((row[0], PendingDelivery(
                     key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,

@@ -240,4 +240,28 @@ struct ConnectionLeaseStoreTests {
         #expect(all.entries.map(\.message.key) == ["b-1", "b-2", "c-2"])
         #expect(all.undecodable.map(\.key) == ["c-1"])
     }
+
+    /// Issue 16: a robot with a backlog gets a batch of its due rows in one round, not one row per
+    /// round; robots are chosen in send order (urgent first) and each robot's rows come in send order.
+    @Test func dueOutboxReadsABatchOfEachChosenRobotInSendOrder() async throws {
+        let store = try SQLiteStore()
+        let now = Date()
+        try await store.write { tx in
+            for index in 1...5 {
+                for robot in ["a", "b", "c"] {
+                    try tx.enqueue(OutboundMessage(key: "\(robot)-\(index)", unitID: robot, group: GroupBinding(platform: "generic", chat: robot),
+                                                   text: "通知"), at: now)
+                }
+            }
+            try tx.enqueue(OutboundMessage(key: "c-urgent", unitID: "c", group: GroupBinding(platform: "generic", chat: "c"), text: "紧急",
+                                           priority: .urgent), at: now)
+            // Not due yet: never read.
+            try tx.enqueue(OutboundMessage(key: "a-later", unitID: "a", group: GroupBinding(platform: "generic", chat: "a"), text: "稍后"),
+                           at: now.addingTimeInterval(60))
+        }
+        let due = try await store.read { try $0.dueOutbox(at: now, limit: 3, excludingRobots: [], maxRobots: 2) }
+        #expect(due.entries.map(\.message.key) == ["c-urgent", "a-1", "c-1", "a-2", "c-2", "a-3"])
+        let more = try await store.read { try $0.dueOutbox(at: now, limit: 10, excludingRobots: ["generic:c"], maxRobots: 5) }
+        #expect(more.entries.map(\.message.key) == ["a-1", "b-1", "a-2", "b-2", "a-3", "b-3", "a-4", "b-4", "a-5", "b-5"])
+    }
 }

@@ -224,8 +224,8 @@ public protocol StoreReader {
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry]
     func nextTimerDue() throws -> Date?
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry]
-    /// Due outbox rows in send order, robots in `excludingRobots` left out, decoded for the first
-    /// `maxRobots` robots only; rows that do not decode are returned apart.
+    /// Due outbox rows in send order of the first `maxRobots` robots with a due row (robots in
+    /// `excludingRobots` left out), at most `limit` rows per robot; rows that do not decode are returned apart.
     func dueOutbox(at now: Date, limit: Int, excludingRobots: Set<String>, maxRobots: Int) throws -> DueOutbox
     /// The earliest next attempt of a pending message, robots in `excludingRobots` left out.
     func nextOutboxDue(excludingRobots: Set<String>) throws -> Date?

@@ -27,6 +27,9 @@ public struct OutboxService: Service {
     let doorbell: Doorbell
     let maxSleep: Double
     let concurrency: Int
+    /// At most this many due rows of one robot in one round (its batch, sent one after another over a
+    /// kept-alive connection; a robot's window may let fewer go and the rest wait, merged into digests).
+    var perRobot = 32
     /// Platform apps that post for bindings naming only the chat (Feishu app, WeCom AI bot), by platform.
     var appSenders: [String: any AppSender] = [:]
     let book = RobotBook()
@@ -48,7 +51,6 @@ public struct OutboxService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 do {
-                    try await recordFinished()
                     let (wait, batches) = try await round()
                     for batch in batches {
                         group.addTask { await self.deliver(batch) }
@@ -71,9 +73,75 @@ public struct OutboxService: Service {
     /// The monotonic clock as a date (rate windows and pauses live on this time line).
     private func monotonicNow() -> Date { Date(timeIntervalSinceReferenceDate: engine.clock.uptime()) }
 
+    /// The outcomes of finished batches, written with the first write of a round.
+    struct Outcomes {
+        var finished: [RobotBook.Finished]
+        var written = false
+        /// Where a round's time went (logged when a round is slow): reading due rows, checking task
+        /// steps, writing.
+        var read: Duration = .zero
+        var stale: Duration = .zero
+        var write: Duration = .zero
+    }
+
+    /// A round slower than this is logged with where its time went (issue 16: notices that queue).
+    static let slowRound: Duration = .milliseconds(250)
+
     /// One planning round; returns how long to wait before the next (nil: go again at once) and the
-    /// robot batches to start.
+    /// robot batches to start. The outcomes of the batches that finished since the last round are
+    /// written in the round's first write transaction (with the sends it notes, in a busy outbox: one
+    /// commit a round, not two); their robots stay busy until then, so their rows are not read as due.
     func round() async throws -> (wait: Double?, batches: [Batch]) {
+        var outcomes = Outcomes(finished: book.takeFinished())
+        let started = ContinuousClock.now
+        do {
+            let result = try await planRound(&outcomes)
+            if !outcomes.written { _ = try await write(&outcomes) { _ in } }
+            let elapsed = ContinuousClock.now - started
+            if elapsed > Self.slowRound {
+                engine.logger.warning("slow outbox round", metadata: [
+                    "ms": "\(Self.milliseconds(elapsed))", "read_ms": "\(Self.milliseconds(outcomes.read))",
+                    "stale_ms": "\(Self.milliseconds(outcomes.stale))", "write_ms": "\(Self.milliseconds(outcomes.write))",
+                    "finished": "\(outcomes.finished.count)", "batches": "\(result.batches.count)",
+                    "sends": "\(result.batches.reduce(0) { $0 + $1.sends.count })", "busy": "\(book.busy.count)",
+                ])
+            }
+            return result
+        } catch {
+            // Kept for the next try; the robots stay busy, so nothing is sent twice meanwhile.
+            if !outcomes.written { book.requeue(outcomes.finished) }
+            throw error
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// One write transaction, with the outcomes of the round's finished batches if not yet written;
+    /// then those robots are free.
+    private func write<T: Sendable>(_ outcomes: inout Outcomes, _ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { outcomes.write += ContinuousClock.now - started }
+        let finished = outcomes.written ? [] : outcomes.finished
+        guard !finished.isEmpty else { return try await engine.store.write(body) }
+        let policy = policy
+        let config = engine.config
+        let (value, counts) = try await engine.store.write { tx in
+            var counts: [(platform: String, dead: Bool)] = []
+            for batch in finished { counts += try Self.record(batch, policy: policy, config: config, tx: tx) }
+            return (try body(tx), counts)
+        }
+        outcomes.written = true
+        for count in counts {
+            engine.metrics.send(platform: count.platform, outcome: count.dead ? "failed" : "retry")
+            if count.dead { engine.metrics.deadLetter(platform: count.platform) }
+        }
+        for batch in finished { book.release(batch.robot) }
+        return value
+    }
+
+    private func planRound(_ outcomes: inout Outcomes) async throws -> (wait: Double?, batches: [Batch]) {
         let wall = engine.clock.now()
         let mono = monotonicNow()
         if book.needsRestore {
@@ -84,17 +152,18 @@ public struct OutboxService: Service {
         }
         if let step = book.backwardStep(wall: wall, mono: mono) {
             engine.logger.warning("the wall clock stepped back; waiting messages moved back by as much", metadata: ["seconds": "\(Int(step))"])
-            try await engine.store.write { tx in try tx.shiftOutbox(back: step, now: wall) }
+            try await write(&outcomes) { tx in try tx.shiftOutbox(back: step, now: wall) }
         }
+        // The robots of finished batches are still busy (not read as due) but free again after this round's write.
         let busy = book.busy
-        let free = concurrency - busy.count
+        let free = concurrency - busy.count + (outcomes.written ? 0 : outcomes.finished.count)
         guard free > 0 else { return (maxSleep, []) }
-        // Few free slots need few rows (a fan-out to a thousand groups has one or two rows per robot).
-        let limit = min(512, max(64, free * 16))
-        var due = try await engine.store.read { try $0.dueOutbox(at: wall, limit: limit, excludingRobots: busy, maxRobots: free) }
+        let readStarted = ContinuousClock.now
+        var due = try await engine.store.read { [perRobot] in try $0.dueOutbox(at: wall, limit: perRobot, excludingRobots: busy, maxRobots: free) }
+        outcomes.read += ContinuousClock.now - readStarted
         if !due.undecodable.isEmpty {
             let undecodable = due.undecodable
-            try await engine.store.write { tx in
+            try await write(&outcomes) { tx in
                 for bad in undecodable {
                     try tx.markDead(bad.id, attempts: 0, error: bad.reason, at: wall)
                     try tx.append(EventRecord(at: wall, kind: .outboxDead, data: ["key": bad.key, "reason": bad.reason]))
@@ -105,14 +174,17 @@ public struct OutboxService: Service {
             }
         }
         if due.entries.isEmpty {
-            if !due.undecodable.isEmpty { return (nil, []) }
+            // Robots freed by this round may have due rows that were not read: look again at once.
+            if !due.undecodable.isEmpty || !outcomes.finished.isEmpty { return (nil, []) }
             let next = try await engine.store.read { try $0.nextOutboxDue(excludingRobots: busy) }
             return (next.map { $0.timeIntervalSince(wall) } ?? maxSleep, [])
         }
         // Reminders and breach notices that became pointless are settled without sending.
+        let staleStarted = ContinuousClock.now
         let stale = try await staleSteps(due.entries)
+        outcomes.stale += ContinuousClock.now - staleStarted
         if !stale.isEmpty {
-            try await engine.store.write { tx in
+            try await write(&outcomes) { tx in
                 for (entry, reason) in stale { try tx.markDropped(entry.id, reason: reason, at: wall) }
             }
             let dropped = Set(stale.map(\.0.id))
@@ -135,7 +207,7 @@ public struct OutboxService: Service {
         if !unbound.isEmpty {
             let config = engine.config
             let dead = unbound
-            try await engine.store.write { tx in
+            try await write(&outcomes) { tx in
                 for (entry, reason) in dead {
                     try tx.markDead(entry.id, attempts: entry.attempts, error: reason, at: wall)
                     try Self.reportDead(entry.message, reason: reason, config: config, tx: tx, now: wall)
@@ -156,9 +228,16 @@ public struct OutboxService: Service {
         }
         let plan = book.plan(entries, adapters: engine.adapters, now: mono)
         let config = engine.config
-        let sends = plan.sends.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
+        // Only sends through a robot with a window are noted: a robot without limits (no rate limit of
+        // its own, none shared) has no window to rebuild after a restart, and noting each of its sends
+        // was a third of the rows a busy round wrote (issue 16).
+        let adapters = engine.adapters
+        let sends = plan.sends.filter { send in
+            guard let adapter = adapters[send.message.group.platform] else { return true }
+            return adapter.rateLimit != .unlimited || adapter.sharedRateLimit(for: send.message.group) != nil
+        }.map { RobotSend(robotID: $0.message.group.robotID, platform: $0.message.group.platform, at: wall) }
         // The sends are noted before they go: a crash afterwards cannot make a restart exceed a window.
-        try await engine.store.write { tx in
+        try await write(&outcomes) { tx in
             for (until, ids) in plan.postponed { try tx.postpone(ids, until: wall.addingTimeInterval(until.timeIntervalSince(mono))) }
             try tx.recordSends(sends)
             for (entry, reason) in plan.unsendable {
@@ -202,6 +281,7 @@ public struct OutboxService: Service {
     /// Sends one robot's batch in order and writes the outcome; the first failure or "rate limited"
     /// pauses the robot and leaves the rest of the batch waiting for the pause to end.
     func deliver(_ batch: Batch) async {
+        let started = ContinuousClock.now
         var results: [(OutboxPlanner.Send, DeliveryOutcome)] = []
         var stop: DeliveryOutcome?
         var notSent: [OutboxPlanner.Send] = []
@@ -224,6 +304,11 @@ public struct OutboxService: Service {
             case .rateLimited, .retryLater: stop = outcome
             case .delivered, .permanentFailure: break
             }
+        }
+        let elapsed = ContinuousClock.now - started
+        if elapsed > .seconds(1) {
+            engine.logger.warning("slow robot batch", metadata: ["robot": "\(batch.robot)", "ms": "\(Self.milliseconds(elapsed))",
+                                                                 "sends": "\(results.count)", "stopped": "\(stop.map { "\($0)" } ?? "no")"])
         }
         let wall = engine.clock.now()
         let decision = book.afterBatch(robot: batch.robot, platform: batch.platform, stop: stop,

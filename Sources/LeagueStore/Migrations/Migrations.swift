@@ -24,6 +24,7 @@ enum Migrations {
         m10_v6_onboard_bindings,
         m11_v6_speed_dead_counts,
         m12_v7_speed_privacy_refusals,
+        m13_v8_speed_outbox_robot_order,
     ]
 
     static func migrator() -> DatabaseMigrator {

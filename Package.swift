@@ -48,15 +48,21 @@ let package = Package(
             dependencies: ["LeagueCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        // Chat platforms: wire formats, signatures, crypto, outbound transport.
+        // Chat platforms: wire formats, signatures, crypto, the `HTTPTransport` protocol. No NIO.
         .target(
             name: "LeaguePlatforms",
             dependencies: [
                 "LeagueCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The production `HTTPTransport`: AsyncHTTPClient on SwiftNIO. Its own target, so LeaguePlatforms
+        // (and the fuzz build, which depends on it) carries no NIO or BoringSSL.
+        .target(
+            name: "LeagueTransport",
+            dependencies: ["LeaguePlatforms", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
         // The imperative shell: engine, HTTP routes, timer and outbox services.
@@ -88,7 +94,7 @@ let package = Package(
         .target(
             name: "LeagueTestSupport",
             dependencies: [
-                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer", "LeagueTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -102,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "LeagueOpsCLI",
             dependencies: [
-                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer", "LeagueTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -141,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "LeagueServerTests",
             dependencies: [
-                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer", "LeagueTestSupport",
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer", "LeagueTransport", "LeagueTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

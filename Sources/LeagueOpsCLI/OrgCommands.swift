@@ -5,6 +5,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTransport
 
 extension Org {
     /// `leagueops org codes`: one binding code per unit still without a group.

@@ -7,6 +7,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTransport
 import Logging
 
 /// `leagueops serve`: runs the bot until SIGTERM or SIGINT.

@@ -203,7 +203,7 @@ extension PlatformAdapter {
     }
 }
 
-/// Sends HTTP requests: `AsyncHTTPClientTransport` in production, in-memory fakes in tests.
+/// Sends HTTP requests: `AsyncHTTPClientTransport` (LeagueTransport) in production, in-memory fakes in tests.
 public protocol HTTPTransport: Sendable {
     func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse
 }

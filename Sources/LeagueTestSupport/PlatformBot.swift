@@ -4,6 +4,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTransport
 
 /// A live `TestBot` whose three vendors (WeCom, DingTalk, Feishu) point at a `FakePlatform`, sending
 /// through the real `AsyncHTTPClientTransport`; inbound messages are built with the adapters' own seal

@@ -1,5 +1,6 @@
 import Foundation
 import LeaguePlatforms
+import LeagueTransport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -5,6 +5,7 @@ import LeaguePlatforms
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
+import LeagueTransport
 import Testing
 
 /// The district, its town and community on DingTalk (Stream mode, bound by chat: the app speaks there),

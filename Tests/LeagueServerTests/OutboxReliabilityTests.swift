@@ -7,6 +7,7 @@ import LeaguePlatforms
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
+import LeagueTransport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueStore
 import LeagueTestSupport
+import LeagueTransport
 import Testing
 
 /// One platform end to end: the real server on loopback, inbound in the vendor's signed or encrypted

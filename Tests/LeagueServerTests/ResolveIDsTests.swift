@@ -7,6 +7,7 @@ import LeaguePlatforms
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
+import LeagueTransport
 import Logging
 import NIOCore
 import Testing

@@ -13,13 +13,13 @@ struct SQLiteStoreTests {
 
     @Test func ingestDeduplicatesByPlatformMessageID() async throws {
         let store = try SQLiteStore()
-        let first = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0), InboundRecord(message: message("m2"), receivedAt: t0)])
+        let first = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0), InboundRecord(message: message("m2"), receivedAt: t0)]) { _, _ in }
         #expect(first.count == 2 && !first.contains(.duplicate))
-        let again = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)])
+        let again = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)]) { _, _ in }
         #expect(again == [.duplicate])
         var other = message("m1")
         other.platform = "wecom"
-        #expect(try await store.ingest([InboundRecord(message: other, receivedAt: t0)]).first != .duplicate, "ids are per platform")
+        #expect(try await store.ingest([InboundRecord(message: other, receivedAt: t0)]) { _, _ in }.first != .duplicate, "ids are per platform")
         let pending = try await store.read { try $0.unprocessedInbound(limit: 10) }
         #expect(pending.map(\.message.messageID) == ["m1", "m2", "m1"])
         #expect(pending[0].receivedAt == t0 && pending[0].message.text == "收到")
@@ -195,7 +195,7 @@ struct SQLiteStoreTests {
         try await store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages + 1)") }
         let big = String(repeating: "长", count: 20_000)
         await #expect(throws: StoreUnavailable.self) {
-            _ = try await store.ingest((0..<50).map { InboundRecord(message: self.message("m\($0)", text: big), receivedAt: self.t0) })
+            _ = try await store.ingest((0..<50).map { InboundRecord(message: self.message("m\($0)", text: big), receivedAt: self.t0) }) { _, _ in }
         }
         #expect(try await store.read { try $0.unprocessedInbound(limit: 100) }.isEmpty, "nothing half-written")
     }

@@ -376,13 +376,6 @@ public struct MaintenanceReport: Sendable, Hashable {
     public init() {}
 }
 
-extension Store {
-    /// Commits inbound messages without processing them (they wait for the inbox service).
-    public func ingest(_ records: [InboundRecord]) async throws -> [IngestResult] {
-        try await ingest(records) { _, _ in }
-    }
-}
-
 /// A timer that can never fire (its subject does not decode): put aside as dead, not retried.
 public struct TimerPoison: Error, Sendable, CustomStringConvertible {
     public var reason: String

@@ -107,7 +107,7 @@ public struct Engine: Sendable {
     /// Processes one inbound message inside `tx` and marks it processed. Its command runs in a
     /// savepoint, so a failing command is answered and skipped without undoing anything else.
     /// `Ingestor` calls this in the transaction that commits the message; `InboxService` for
-    /// messages committed unprocessed (by an older version, or by `Store.ingest(_:)`).
+    /// read-only commands a crash cut short after their commit, and messages an older version left unprocessed.
     /// A message processed already (a read-only command finished meanwhile) is skipped.
     public func process(_ record: InboundRecord, tx: any StoreTransaction) throws {
         guard try tx.markProcessedOnce(record.id, at: clock.now()) else { return }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LeaguePlatforms
 import NIOCore
 import NIOHTTP1
 

@@ -38,7 +38,8 @@ enum DashboardBench {
         let marker = "http://bench.example/lo"
         _ = await rig.platform.wait(timeout: 30) { $0.contains { $0.group == "chat-d" && $0.text.contains(marker) } }
         guard let reply = rig.platform.received.last(where: { $0.group == "chat-d" && $0.text.contains(marker) }),
-              let range = reply.text.range(of: marker) else {
+            let range = reply.text.range(of: marker)
+        else {
             throw BenchError("the bot sent no dashboard link to chat-d")
         }
         let overview = String(reply.text[range.upperBound...].prefix { !$0.isWhitespace })
@@ -51,9 +52,10 @@ enum DashboardBench {
             ("demands", page("demands")),
             ("overview/town", overview + "&u=t1"),
         ]
-        emit("dashboard    district root (\(config.org.units.count) units, \(grids) grids), month of \(tasks) tasks: \(seeded.events) events,"
-              + " \(seeded.targets) targets, \(seeded.demands) demands, roll call of \(grids) targets; seeded in \(format(seedSeconds)) s;"
-              + " \(repeats) views each, one keep-alive connection")
+        emit(
+            "dashboard    district root (\(config.org.units.count) units, \(grids) grids), month of \(tasks) tasks: \(seeded.events) events,"
+                + " \(seeded.targets) targets, \(seeded.demands) demands, roll call of \(grids) targets; seeded in \(format(seedSeconds)) s;"
+                + " \(repeats) views each, one keep-alive connection")
         let connection = try HTTPConnection(port: port)
         var worst = 0.0
         for (name, path) in pages {
@@ -74,12 +76,14 @@ enum DashboardBench {
             times.sort()
             let p99 = Stats.percentile(times, 0.99)
             if name != "overview/town" { worst = max(worst, p99) }
-            emit("dashboard    \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) p50 \(format(Stats.percentile(times, 0.5))) ms"
-                  + "  p99 \(format(p99)) ms  max \(format(times.last ?? .nan)) ms  first view \(format(first)) ms  \(bytes) bytes  non-200 \(bad)"
-                  + (options.smoke ? "" : "  [target <300 ms: \(verdict(bad == 0 && p99 < 300))]"))
+            emit(
+                "dashboard    \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) p50 \(format(Stats.percentile(times, 0.5))) ms"
+                    + "  p99 \(format(p99)) ms  max \(format(times.last ?? .nan)) ms  first view \(format(first)) ms  \(bytes) bytes  non-200 \(bad)"
+                    + (options.smoke ? "" : "  [target <300 ms: \(verdict(bad == 0 && p99 < 300))]"))
         }
-        emit("dashboard    server peak RSS \(format(rig.server.peakRSSMiB)) MiB  slowest page p99 \(format(worst)) ms"
-              + (options.smoke ? "" : "  [target every page <300 ms: \(verdict(worst < 300))]"))
+        emit(
+            "dashboard    server peak RSS \(format(rig.server.peakRSSMiB)) MiB  slowest page p99 \(format(worst)) ms"
+                + (options.smoke ? "" : "  [target every page <300 ms: \(verdict(worst < 300))]"))
     }
 
     struct Seeded {
@@ -112,10 +116,11 @@ enum DashboardBench {
             switch event.kind {
             case .taskCreated, .reportCreated:
                 guard let id = event.taskID, let unitID = event.unitID else { continue }
-                var work = WorkTask(id: id, kind: event.kind == .reportCreated ? .report : .dispatch, urgent: event.data["urgent"] == "1",
-                                    text: "基准任务 \(id)：核对网格青年名单", issuerID: event.memberID ?? "m-d",
-                                    issuerName: org.member(event.memberID ?? "")?.name ?? "团干部", issuerUnitID: unitID,
-                                    createdAt: event.at, targetSeconds: Double(event.data["target_seconds"] ?? "") ?? (event.data["urgent"] == "1" ? 180 : 600))
+                var work = WorkTask(
+                    id: id, kind: event.kind == .reportCreated ? .report : .dispatch, urgent: event.data["urgent"] == "1",
+                    text: "基准任务 \(id)：核对网格青年名单", issuerID: event.memberID ?? "m-d",
+                    issuerName: org.member(event.memberID ?? "")?.name ?? "团干部", issuerUnitID: unitID,
+                    createdAt: event.at, targetSeconds: Double(event.data["target_seconds"] ?? "") ?? (event.data["urgent"] == "1" ? 180 : 600))
                 work.status = .done
                 work.closedAt = event.at.addingTimeInterval(3600 * scale)
                 works[id] = work
@@ -128,8 +133,9 @@ enum DashboardBench {
                 targets[id]?[unitID]?.acknowledgedBy = event.memberID
             case .demandCreated:
                 guard let id = event.data["demand"].flatMap(Int.init), let unitID = event.unitID else { continue }
-                demands[id] = Demand(id: id, unitID: unitID, text: "基准诉求 \(id)", category: categories[id % categories.count],
-                                     createdAt: event.at, createdBy: event.memberID ?? "m-d")
+                demands[id] = Demand(
+                    id: id, unitID: unitID, text: "基准诉求 \(id)", category: categories[id % categories.count],
+                    createdAt: event.at, createdBy: event.memberID ?? "m-d")
             case .demandResolved:
                 guard let id = event.data["demand"].flatMap(Int.init) else { continue }
                 demands[id]?.state = .resolved
@@ -145,8 +151,9 @@ enum DashboardBench {
         let rollCall = tasks + 1
         seeded.rollCallTask = rollCall
         let created = now.addingTimeInterval(-360)
-        var open = WorkTask(id: rollCall, kind: .dispatch, urgent: false, text: "今晚8点前上报辖区青年志愿者人数", issuerID: "m-d",
-                            issuerName: "区团委书记", issuerUnitID: "d", createdAt: created, targetSeconds: 600)
+        var open = WorkTask(
+            id: rollCall, kind: .dispatch, urgent: false, text: "今晚8点前上报辖区青年志愿者人数", issuerID: "m-d",
+            issuerName: "区团委书记", issuerUnitID: "d", createdAt: created, targetSeconds: 600)
         open.status = .open
         works[rollCall] = open
         var rollTargets: [String: TaskTarget] = [:]
@@ -158,8 +165,10 @@ enum DashboardBench {
                 let at = created.addingTimeInterval(Double(20 + index % 280))
                 target.acknowledgedAt = at
                 target.acknowledgedBy = grid.members.first?.id
-                events.append(EventRecord(at: at, kind: .taskAck, taskID: rollCall, unitID: grid.id, memberID: grid.members.first?.id,
-                                          data: ["late": "0", "seconds": String(20 + index % 280)]))
+                events.append(
+                    EventRecord(
+                        at: at, kind: .taskAck, taskID: rollCall, unitID: grid.id, memberID: grid.members.first?.id,
+                        data: ["late": "0", "seconds": String(20 + index % 280)]))
             } else {
                 waiting.append(grid.id)
             }
@@ -170,9 +179,10 @@ enum DashboardBench {
         let communities = org.units.filter { $0.tier == "community" }.prefix(20)
         for (offset, community) in communities.enumerated() {
             let id = rollCall + 1 + offset
-            var work = WorkTask(id: id, kind: .dispatch, urgent: offset % 5 == 0, text: "本周五前报送青年之家活动照片", issuerID: community.members.first?.id ?? "m-d",
-                                issuerName: community.members.first?.name ?? "社区团委", issuerUnitID: community.id,
-                                createdAt: now.addingTimeInterval(-120), targetSeconds: offset % 5 == 0 ? 180 : 600)
+            var work = WorkTask(
+                id: id, kind: .dispatch, urgent: offset % 5 == 0, text: "本周五前报送青年之家活动照片", issuerID: community.members.first?.id ?? "m-d",
+                issuerName: community.members.first?.name ?? "社区团委", issuerUnitID: community.id,
+                createdAt: now.addingTimeInterval(-120), targetSeconds: offset % 5 == 0 ? 180 : 600)
             work.status = .open
             works[id] = work
             var list: [String: TaskTarget] = [:]
@@ -219,8 +229,9 @@ enum DashboardBench {
         try await store.write { tx in
             for (index, grid) in held.enumerated() {
                 let person = MeetingPerson(memberID: grid.members.first?.id, name: grid.members.first?.name ?? "网格员", unitID: grid.id)
-                var meeting = Meeting(id: index + 1, unitID: grid.id, unitName: grid.name, month: monthKey, title: "青年议事会",
-                                      openedAt: month.start.addingTimeInterval(8 * 86_400 * scale), openedBy: person, startInbound: 0)
+                var meeting = Meeting(
+                    id: index + 1, unitID: grid.id, unitName: grid.name, month: monthKey, title: "青年议事会",
+                    openedAt: month.start.addingTimeInterval(8 * 86_400 * scale), openedBy: person, startInbound: 0)
                 meeting.closedAt = meeting.openedAt.addingTimeInterval(3_600 * scale)
                 meeting.closedBy = person
                 try tx.save(meeting)

@@ -29,7 +29,11 @@ final class FakePlatform: @unchecked Sendable {
     /// Keys that arrived more than once (an idempotency key must never be sent twice).
     var duplicateKeys: [String] { lock.withLock { keys.filter { $0.value > 1 }.map(\.key) } }
 
-    func reset() { lock.withLock { items.removeAll(); keys.removeAll() } }
+    func reset() {
+        lock.withLock {
+            items.removeAll(); keys.removeAll()
+        }
+    }
 
     func start() async throws {
         let router = Router()
@@ -37,8 +41,9 @@ final class FakePlatform: @unchecked Sendable {
             let body = try await request.body.collect(upTo: 4 << 20)
             let now = Date()
             let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-            let received = Received(key: object["key"] as? String ?? "", group: object["group"] as? String ?? "",
-                                    text: object["text"] as? String ?? "", at: now)
+            let received = Received(
+                key: object["key"] as? String ?? "", group: object["group"] as? String ?? "",
+                text: object["text"] as? String ?? "", at: now)
             if self.lock.withLock({ self.holes.contains(received.group) }) {
                 try await Task.sleep(for: .seconds(3600))
             }
@@ -46,8 +51,9 @@ final class FakePlatform: @unchecked Sendable {
                 self.items.append(received)
                 self.keys[received.key, default: 0] += 1
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
         }
         var logger = Logger(label: "fake-platform")
         logger.logLevel = .critical

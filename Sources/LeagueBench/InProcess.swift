@@ -65,7 +65,8 @@ struct InProcessOptions {
             case "--no-outbox": outbox = false
             case "--repo": repository = URL(fileURLWithPath: try value())
             case "-h", "--help":
-                print("""
+                print(
+                    """
                     usage: leagueops-bench inprocess [--kinds \(Self.kinds.joined(separator: ","))] [--count N] [--instruction-count N]
                                                      [--no-instructions] [--prestore N] [--base FILE] [--profile DIR]
                                                      [--synchronous full|normal] [--scale K] [--no-outbox] [--repo PATH]
@@ -137,10 +138,12 @@ struct InProcessOrg {
 func inProcessRequest(id: String, chat: String, sender: String, text: String, ts: Double) -> InboundRequest {
     let payload: [String: Any] = ["id": id, "group": chat, "sender": sender, "text": text, "ts": ts]
     let body = try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-    return InboundRequest(method: "POST", headers: [
-        "content-type": ["application/json"],
-        GenericAdapter.signatureHeader.lowercased(): [GenericAdapter.signature(body: body, secret: BenchWorkspace.secret)],
-    ], body: body)
+    return InboundRequest(
+        method: "POST",
+        headers: [
+            "content-type": ["application/json"],
+            GenericAdapter.signatureHeader.lowercased(): [GenericAdapter.signature(body: body, secret: BenchWorkspace.secret)],
+        ], body: body)
 }
 
 /// One assembled bot over a store file, without its services.
@@ -154,8 +157,9 @@ struct InProcessBot {
         var logger = Logger(label: "leagueops-bench")
         logger.logLevel = .warning
         store = try SQLiteStore(path: databasePath, synchronous: synchronous)
-        app = try LeagueApp(config: config, store: store, transport: NullTransport(), logger: logger,
-                            answerWithin: 120)  // a fan-out to 16 × 1,034 grids in a loaded machine takes more than the webhooks' 4 s
+        app = try LeagueApp(
+            config: config, store: store, transport: NullTransport(), logger: logger,
+            answerWithin: 120)  // a fan-out to 16 × 1,034 grids in a loaded machine takes more than the webhooks' 4 s
         guard let adapter = app.engine.adapters["generic"] else { throw BenchError("the bench config has no generic platform") }
         self.adapter = adapter
     }
@@ -167,7 +171,8 @@ struct InProcessBot {
         for request in requests {
             let now = app.engine.clock.now()
             guard case .message(let message, _) = try adapter.decode(request, path: "generic", now: now),
-                  app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil else {
+                app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil
+            else {
                 failures += 1
                 continue
             }
@@ -215,8 +220,9 @@ enum InProcess {
             for start in stride(from: 0, to: options.prestore, by: batch) {
                 let records = (start..<min(start + batch, options.prestore)).map { i -> InboundRecord in
                     let m = org.prestoreMessage(i)
-                    let message = ChatMessage(platform: "generic", chat: m.chat, sender: m.sender, text: m.text, messageID: "pre-\(i)",
-                                              sentAt: Date(timeIntervalSince1970: now))
+                    let message = ChatMessage(
+                        platform: "generic", chat: m.chat, sender: m.sender, text: m.text, messageID: "pre-\(i)",
+                        sentAt: Date(timeIntervalSince1970: now))
                     return InboundRecord(message: message, receivedAt: engine.clock.now())
                 }
                 _ = try await engine.store.ingest(records) { record, tx in try engine.process(record, tx: tx) }
@@ -237,8 +243,10 @@ enum InProcess {
 
     /// Runs `count` messages of `kind` over the store at `path` (generating `generate` requests first,
     /// so that generating them costs the same in the N and the 2N run). Returns CPU seconds of the run.
-    static func runKind(configPath: String, path: String, synchronous: String, org: InProcessOrg, kind: String,
-                        count: Int, generate: Int, outboxService: Bool) async throws -> (cpu: Double, wall: Double) {
+    static func runKind(
+        configPath: String, path: String, synchronous: String, org: InProcessOrg, kind: String,
+        count: Int, generate: Int, outboxService: Bool
+    ) async throws -> (cpu: Double, wall: Double) {
         // Generated before the run, so stamped up to 280 s ahead: the generic adapter accepts 300 s either
         // way, which leaves a slow /进度 run under callgrind on a loaded machine almost 10 minutes.
         let now = Date().timeIntervalSince1970 + 280
@@ -293,8 +301,10 @@ enum InProcess {
     }
 
     /// Total instructions of one child run under callgrind (`Collected :` line).
-    static func instructions(valgrind: String, executable: String, configPath: String, base: String, folder: URL, kind: String, count: Int,
-                             generate: Int, synchronous: String, scale: Int, outbox: Bool, keep: String?) throws -> Double {
+    static func instructions(
+        valgrind: String, executable: String, configPath: String, base: String, folder: URL, kind: String, count: Int,
+        generate: Int, synchronous: String, scale: Int, outbox: Bool, keep: String?
+    ) throws -> Double {
         let copy = folder.appendingPathComponent("child-\(kind)-\(count).sqlite").path
         try? FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: base, toPath: copy)
@@ -304,10 +314,12 @@ enum InProcess {
         let out = keep.map { "\($0)/callgrind.\(kind).\(count).out" } ?? folder.appendingPathComponent("callgrind.\(kind).\(count).out").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: valgrind)
-        process.arguments = ["--tool=callgrind", "--callgrind-out-file=\(out)", executable, "inprocess-child",
-                             "--config", configPath, "--db", copy, "--kind", kind, "--count", String(count),
-                             "--generate", String(generate), "--synchronous", synchronous, "--scale", String(scale),
-                             "--outbox", outbox ? "on" : "off"]
+        process.arguments = [
+            "--tool=callgrind", "--callgrind-out-file=\(out)", executable, "inprocess-child",
+            "--config", configPath, "--db", copy, "--kind", kind, "--count", String(count),
+            "--generate", String(generate), "--synchronous", synchronous, "--scale", String(scale),
+            "--outbox", outbox ? "on" : "off",
+        ]
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_DETERMINISTIC_HASHING"] = "1"
         process.environment = environment
@@ -319,8 +331,9 @@ enum InProcess {
         process.waitUntilExit()
         if keep == nil { try? FileManager.default.removeItem(atPath: out) }
         guard process.terminationStatus == 0,
-              let line = stderr.split(separator: "\n").last(where: { $0.contains("Collected :") }),
-              let value = Double(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") else {
+            let line = stderr.split(separator: "\n").last(where: { $0.contains("Collected :") }),
+            let value = Double(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "")
+        else {
             throw BenchError("callgrind run of \(kind) × \(count) failed (exit \(process.terminationStatus)):\n\(stderr.suffix(2000))")
         }
         return value
@@ -330,8 +343,9 @@ enum InProcess {
     static func main(_ arguments: [String]) async throws {
         let options = try InProcessOptions(arguments)
         let org = InProcessOrg(scale: options.scale)
-        let workspace = try BenchWorkspace(repository: options.repository, outboundPort: 9, synchronous: options.synchronous,
-                                           towns: org.towns, communities: org.communities, grids: org.grids)
+        let workspace = try BenchWorkspace(
+            repository: options.repository, outboundPort: 9, synchronous: options.synchronous,
+            towns: org.towns, communities: org.communities, grids: org.grids)
         defer { workspace.remove() }
         let base: String
         if let given = options.base, FileManager.default.fileExists(atPath: given) {
@@ -346,32 +360,46 @@ enum InProcess {
             try await prepareBase(options, workspace: workspace, org: org, path: partial)
             try FileManager.default.moveItem(atPath: partial, toPath: base)
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
-            emit("inprocess    base store prepared in \(format(Date().timeIntervalSince(started), 1)) s: \(options.prestore) messages prestored, "
-                 + "\(dispatchesForAcks(max(options.count, 2 * options.instructionCount), grids: org.grids)) × /任务 @全体网格")
+            emit(
+                "inprocess    base store prepared in \(format(Date().timeIntervalSince(started), 1)) s: \(options.prestore) messages prestored, "
+                    + "\(dispatchesForAcks(max(options.count, 2 * options.instructionCount), grids: org.grids)) × /任务 @全体网格")
         }
-        let stored = try await DatabaseQueue(path: base, configuration: { var c = Configuration(); c.readonly = true; return c }()).read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0)
+        let stored = try await DatabaseQueue(
+            path: base,
+            configuration: {
+                var c = Configuration(); c.readonly = true; return c
+            }()
+        ).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+            )
         }
         let valgrind = options.instructions ? valgrind() : nil
-        emit("inprocess    org ×\(options.scale) (\(org.grids) grids)  store: \(stored.0) inbound, \(stored.1) outbox, \(stored.2) events  sync=\(options.synchronous)"
-             + "  outbox service \(options.outbox ? "on (null transport)" : "off")  instructions: \(valgrind == nil ? (options.instructions ? "valgrind not installed" : "off") : "callgrind, (I(2N) − I(N)) / N with N = \(options.instructionCount)")")
+        emit(
+            "inprocess    org ×\(options.scale) (\(org.grids) grids)  store: \(stored.0) inbound, \(stored.1) outbox, \(stored.2) events  sync=\(options.synchronous)"
+                + "  outbox service \(options.outbox ? "on (null transport)" : "off")  instructions: \(valgrind == nil ? (options.instructions ? "valgrind not installed" : "off") : "callgrind, (I(2N) − I(N)) / N with N = \(options.instructionCount)")"
+        )
         if let profile = options.profile { try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true) }
         let executable = valgrind == nil ? "" : executableForValgrind(folder: workspace.folder)
         for kind in options.kinds {
             let copy = workspace.folder.appendingPathComponent("run-\(kind).sqlite").path
             try FileManager.default.copyItem(atPath: base, toPath: copy)
-            let (cpu, wall) = try await runKind(configPath: workspace.configPath, path: copy, synchronous: options.synchronous, org: org,
-                                                kind: kind, count: options.count, generate: options.count, outboxService: options.outbox)
+            let (cpu, wall) = try await runKind(
+                configPath: workspace.configPath, path: copy, synchronous: options.synchronous, org: org,
+                kind: kind, count: options.count, generate: options.count, outboxService: options.outbox)
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
-            var line = "inprocess    \(kind.padding(toLength: 7, withPad: " ", startingAt: 0)) \(options.count) msgs  CPU \(format(cpu / Double(options.count) * 1e6, 0)) µs/msg"
+            var line =
+                "inprocess    \(kind.padding(toLength: 7, withPad: " ", startingAt: 0)) \(options.count) msgs  CPU \(format(cpu / Double(options.count) * 1e6, 0)) µs/msg"
                 + "  (wall \(format(wall / Double(options.count) * 1e6, 0)) µs/msg)"
             if let valgrind {
                 let n = options.instructionCount
-                let one = try instructions(valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
-                                           count: n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
-                let two = try instructions(valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
-                                           count: 2 * n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
+                let one = try instructions(
+                    valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
+                    count: n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
+                let two = try instructions(
+                    valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
+                    count: 2 * n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
                 line += "  instructions \(format((two - one) / Double(n) / 1000, 0))k/msg"
             }
             emit(line)
@@ -390,9 +418,10 @@ enum InProcess {
             throw BenchError("inprocess-child needs --config --db --kind --count")
         }
         let org = InProcessOrg(scale: Int(values["scale"] ?? "1") ?? 1)
-        let (cpu, _) = try await runKind(configPath: config, path: db, synchronous: values["synchronous"] ?? "full", org: org, kind: kind,
-                                         count: count, generate: Int(values["generate"] ?? "") ?? count,
-                                         outboxService: values["outbox"] != "off")
+        let (cpu, _) = try await runKind(
+            configPath: config, path: db, synchronous: values["synchronous"] ?? "full", org: org, kind: kind,
+            count: count, generate: Int(values["generate"] ?? "") ?? count,
+            outboxService: values["outbox"] != "off")
         print("cpu \(cpu)")
     }
 }

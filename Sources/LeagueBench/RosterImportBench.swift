@@ -39,9 +39,10 @@ func rosterImport(_ options: Options) async throws {
             let summary = text.split(separator: "\n").first { $0.contains(" rows — ") }.map(String.init) ?? "(no summary line)"
             let ok = process.terminationStatus == 0
             let target = people == 5_000 && !options.smoke ? "  [target <2 s: \(verdict(ok && wall < 2))]" : ""
-            emit("import       \(people) people, 1,154 units, GB18030 CSV (\(data.count / 1024) KiB), \(pass == "new" ? "into a new org file" : "merged into that file")"
-                  + ": exit \(process.terminationStatus)  whole process \(format(wall, 3)) s  peak RSS \(format(peakKiB / 1024)) MiB"
-                  + "  (\(summary.replacingOccurrences(of: roster, with: "roster.csv")))\(target)")
+            emit(
+                "import       \(people) people, 1,154 units, GB18030 CSV (\(data.count / 1024) KiB), \(pass == "new" ? "into a new org file" : "merged into that file")"
+                    + ": exit \(process.terminationStatus)  whole process \(format(wall, 3)) s  peak RSS \(format(peakKiB / 1024)) MiB"
+                    + "  (\(summary.replacingOccurrences(of: roster, with: "roster.csv")))\(target)")
             if !ok { FileHandle.standardError.write(Data(text.utf8)) }
         }
     }

@@ -18,8 +18,10 @@ enum Seeder {
     ///   - tasks: how many dispatch tasks from the district, each to `targetsPerTask` grids.
     ///   - grids: grids in the org (`g1 … g<grids>`).
     ///   - firstTimer: per task index, its first escalation timer (step and due time) and its creation time.
-    static func seed(path: String, tasks: Int, grids: Int, targetSeconds: Double,
-                     plan: @escaping @Sendable (Int) -> (createdAt: Date, step: Int, due: Date)) async throws -> [SeededTask] {
+    static func seed(
+        path: String, tasks: Int, grids: Int, targetSeconds: Double,
+        plan: @escaping @Sendable (Int) -> (createdAt: Date, step: Int, due: Date)
+    ) async throws -> [SeededTask] {
         let store = try SQLiteStore(path: path, synchronous: "normal")
         var seeded: [SeededTask] = []
         seeded.reserveCapacity(tasks)
@@ -33,9 +35,10 @@ enum Seeder {
             let slice = Array(seeded[start..<min(start + chunk, tasks)])
             try await store.write { tx in
                 for task in slice {
-                    let work = WorkTask(id: task.id, kind: .dispatch, urgent: false, text: "基准任务 \(task.id)：核对网格青年名单",
-                                        issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d",
-                                        createdAt: task.createdAt, targetSeconds: task.targetSeconds)
+                    let work = WorkTask(
+                        id: task.id, kind: .dispatch, urgent: false, text: "基准任务 \(task.id)：核对网格青年名单",
+                        issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d",
+                        createdAt: task.createdAt, targetSeconds: task.targetSeconds)
                     try tx.insert(work)
                     try tx.insert(task.grids.map { TaskTarget(taskID: task.id, unitID: "g\($0)") })
                     let (_, step, due) = plan(task.id - 1)
@@ -64,8 +67,9 @@ extension Seeder {
             try await store.write { tx in
                 for n in range {
                     let unit = units[n % units.count]
-                    let message = OutboundMessage(key: "bench:\(n)", unitID: unit, group: GroupBinding(platform: "generic", chat: "chat-\(unit)"),
-                                                  text: "基准通知 \(n)：请于本周五前报送青年之家活动照片。")
+                    let message = OutboundMessage(
+                        key: "bench:\(n)", unitID: unit, group: GroupBinding(platform: "generic", chat: "chat-\(unit)"),
+                        text: "基准通知 \(n)：请于本周五前报送青年之家活动照片。")
                     try tx.enqueue(message, at: now)
                 }
             }

@@ -13,8 +13,10 @@ struct BenchWorkspace {
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
     ///   - targets: the `targets:` block (routine/urgent acknowledgement targets).
     ///   - publicURL: `server.public_url` (links in chat answers, e.g. /看板).
-    init(repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
-         targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil) throws {
+    init(
+        repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
+        targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil
+    ) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         databasePath = folder.appendingPathComponent("bot.sqlite").path
@@ -44,10 +46,12 @@ struct BenchWorkspace {
     static func webhook(id: String, chat: String, sender: String, text: String, ts: Double = Date().timeIntervalSince1970) -> [UInt8] {
         let payload: [String: Any] = ["id": id, "group": chat, "sender": sender, "text": text, "ts": ts]
         let body = try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-        return HTTPConnection.request(method: "POST", path: "/webhook/generic", headers: [
-            ("Content-Type", "application/json"),
-            (GenericAdapter.signatureHeader, GenericAdapter.signature(body: body, secret: secret)),
-        ], body: Array(body))
+        return HTTPConnection.request(
+            method: "POST", path: "/webhook/generic",
+            headers: [
+                ("Content-Type", "application/json"),
+                (GenericAdapter.signatureHeader, GenericAdapter.signature(body: body, secret: secret)),
+            ], body: Array(body))
     }
 }
 
@@ -93,7 +97,8 @@ final class ServerProcess: @unchecked Sendable {
             if !signalled { ready.signal() }
         }
         guard ready.wait(timeout: .now() + 120) == .success, let (address, at) = box.get(),
-              let port = address.split(separator: ":").last.flatMap({ Int($0) }) else {
+            let port = address.split(separator: ":").last.flatMap({ Int($0) })
+        else {
             process.terminate()
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw BenchError("the server did not report a listening address; its log:\n\(log.suffix(2000))")
@@ -118,7 +123,8 @@ final class ServerProcess: @unchecked Sendable {
     var cpuSeconds: Double {
         // /proc/<pid>/stat: the fields after the ")" that ends the command name; utime and stime are the 14th and 15th.
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return .nan }
+            let close = text.lastIndex(of: ")")
+        else { return .nan }
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))

@@ -57,7 +57,8 @@ struct Options {
             case "--outbox-notices": outboxNotices = Int(try value()) ?? outboxNotices
             case "--report-scale": reportScales = try value().split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             case "-h", "--help":
-                print("""
+                print(
+                    """
                     usage: leagueops-bench [--smoke] [--only \(Self.scenarios.joined(separator: ","))] [--synchronous full,normal]
                                            [--leagueops PATH] [--repo PATH] [--timer-targets N] [--timer-spread SECONDS]
                                            [--mix mixed,acks] [--connections 1,16,64]   (ingest only)
@@ -97,13 +98,15 @@ final class Rig: @unchecked Sendable {
     init(_ options: Options, synchronous: String, targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil) async throws {
         self.options = options
         try await platform.start()
-        workspace = try BenchWorkspace(repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets,
-                                       publicURL: publicURL)
+        workspace = try BenchWorkspace(
+            repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets,
+            publicURL: publicURL)
     }
 
     func start() throws {
-        server = try ServerProcess(binary: options.binary, configPath: workspace.configPath,
-                                   logPath: workspace.folder.appendingPathComponent("server.log").path)
+        server = try ServerProcess(
+            binary: options.binary, configPath: workspace.configPath,
+            logPath: workspace.folder.appendingPathComponent("server.log").path)
     }
 
     func close() async {
@@ -142,16 +145,19 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
     if mix == "acks" {
         // Enough waiting targets that every grid's every 收到 acknowledges one; no step comes due during the run.
         let now = Date()
-        _ = try await Seeder.seed(path: rig.workspace.databasePath, tasks: (count + 1034) / Seeder.targetsPerTask + 1, grids: 1034,
-                                  targetSeconds: 3600) { _ in (now, 0, now.addingTimeInterval(3600)) }
+        _ = try await Seeder.seed(
+            path: rig.workspace.databasePath, tasks: (count + 1034) / Seeder.targetsPerTask + 1, grids: 1034,
+            targetSeconds: 3600
+        ) { _ in (now, 0, now.addingTimeInterval(3600)) }
     }
     try rig.start()
     let run = UUID().uuidString.prefix(8)
     let requests = (0..<count).map { index -> [UInt8] in
         if mix == "mixed" && index % 10 == 0 {
             let community = (index / 10) % 109 + 1
-            return BenchWorkspace.webhook(id: "ing-\(run)-\(index)", chat: "chat-c\(community)", sender: "u-m-c\(community)",
-                                          text: "/任务 @全部 第\(index)号通知：本周五前报送青年之家活动照片")
+            return BenchWorkspace.webhook(
+                id: "ing-\(run)-\(index)", chat: "chat-c\(community)", sender: "u-m-c\(community)",
+                text: "/任务 @全部 第\(index)号通知：本周五前报送青年之家活动照片")
         }
         let grid = index % 1034 + 1
         return BenchWorkspace.webhook(id: "ing-\(run)-\(index)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
@@ -163,7 +169,11 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
     let cpuPerMessage = (rig.server.cpuSeconds - cpuBefore) / Double(max(result.count, 1)) * 1e6
     let rss = rig.server.peakRSSMiB
     // Durable effects, read from the store: every answered message processed; in `acks`, every 收到 acknowledged a target.
-    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let database = try DatabaseQueue(
+        path: rig.workspace.databasePath,
+        configuration: {
+            var c = Configuration(); c.readonly = true; return c
+        }())
     // How long after the last webhook was answered the outbox held nothing pending (issue 16: ≤ 1 s).
     var drained: Double?
     while Date().timeIntervalSince(lastAnswered) < 60 {
@@ -175,10 +185,13 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
         try await Task.sleep(for: .milliseconds(10))
     }
     let (processed, acknowledged) = try await database.read { db in
-        (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NOT NULL") ?? 0,
-         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") ?? 0)
+        (
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NOT NULL") ?? 0,
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") ?? 0
+        )
     }
-    var line = "ingest       \(mix)  c=\(connections)  sync=\(synchronous)  \(result.count) msgs  \(format(result.rate, 0)) msg/s"
+    var line =
+        "ingest       \(mix)  c=\(connections)  sync=\(synchronous)  \(result.count) msgs  \(format(result.rate, 0)) msg/s"
         + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  p999 \(format(result.percentile(0.999), 2)) ms"
         + "  server CPU \(format(cpuPerMessage, 0)) µs/msg  non-2xx \(result.errors)  processed \(processed)/\(result.count)"
         + (mix == "acks" ? "  targets acknowledged \(acknowledged)/\(result.count)" : "")
@@ -212,9 +225,10 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
     let last = notices.map(\.at).max() ?? sentAt
     let seconds = last.timeIntervalSince(sentAt)
     if options.wants("fanout") {
-        emit("fanout       sync=\(synchronous)  webhook \(status) in \(format(answeredMs)) ms  \(Set(notices.map(\.group)).count)/\(grids) grid groups notified"
-              + "  last notice after \(format(seconds, 3)) s\(delivered ? "" : " (INCOMPLETE)")  server peak RSS \(format(rig.server.peakRSSMiB)) MiB"
-              + (options.smoke ? "" : "  [target ≤2 s: \(verdict(delivered && seconds <= 2))]"))
+        emit(
+            "fanout       sync=\(synchronous)  webhook \(status) in \(format(answeredMs)) ms  \(Set(notices.map(\.group)).count)/\(grids) grid groups notified"
+                + "  last notice after \(format(seconds, 3)) s\(delivered ? "" : " (INCOMPLETE)")  server peak RSS \(format(rig.server.peakRSSMiB)) MiB"
+                + (options.smoke ? "" : "  [target ≤2 s: \(verdict(delivered && seconds <= 2))]"))
     }
     guard options.wants("ackstorm") else { return seconds }
     let acks = (1...grids).map { grid in
@@ -227,14 +241,19 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
     let gotRoll = await rig.platform.wait(timeout: 60) { $0.contains { $0.group == "chat-d" && $0.text.contains("📋") } }
     let roll = rig.platform.received.last { $0.group == "chat-d" && $0.text.contains("📋") }?.text ?? ""
     let recorded = roll.contains("已确认 \(grids)/\(grids)")
-    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let database = try DatabaseQueue(
+        path: rig.workspace.databasePath,
+        configuration: {
+            var c = Configuration(); c.readonly = true; return c
+        }())
     let acked = try await database.read { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE task_id = 1 AND acknowledged_at IS NOT NULL") ?? 0
     }
-    emit("ackstorm     sync=\(synchronous)  \(result.count) 收到 in \(format(result.seconds, 2)) s (\(format(result.rate, 0))/s, 64 conns)"
-          + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  max \(format(result.latencies.last ?? .nan, 2)) ms"
-          + "  non-2xx \(result.errors)  recorded \(acked)/\(grids) (store)  roll call \(gotRoll && recorded ? "“已确认 \(grids)/\(grids)”" : "WRONG: \(roll.split(separator: "\n").prefix(3).joined(separator: " | "))")"
-          + "  duplicate keys \(rig.platform.duplicateKeys.count)")
+    emit(
+        "ackstorm     sync=\(synchronous)  \(result.count) 收到 in \(format(result.seconds, 2)) s (\(format(result.rate, 0))/s, 64 conns)"
+            + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  max \(format(result.latencies.last ?? .nan, 2)) ms"
+            + "  non-2xx \(result.errors)  recorded \(acked)/\(grids) (store)  roll call \(gotRoll && recorded ? "“已确认 \(grids)/\(grids)”" : "WRONG: \(roll.split(separator: "\n").prefix(3).joined(separator: " | "))")"
+            + "  duplicate keys \(rig.platform.duplicateKeys.count)")
     return seconds
 }
 
@@ -256,7 +275,8 @@ func fanOutPastABlackHole(_ options: Options, synchronous: String, plain: Double
     let delivered = await rig.platform.wait(timeout: options.smoke ? 120 : 60) { others($0).count >= grids - 1 }
     let notices = rig.platform.received.filter { $0.key.hasPrefix("task:1:notice:") && $0.group != "chat-g1" }
     let seconds = (notices.map(\.at).max() ?? sentAt).timeIntervalSince(sentAt)
-    var line = "blackhole    sync=\(synchronous)  webhook \(status)  grid 1's robot never answers (outbox timeout 10 s)"
+    var line =
+        "blackhole    sync=\(synchronous)  webhook \(status)  grid 1's robot never answers (outbox timeout 10 s)"
         + "  \(others(rig.platform.received).count)/\(grids - 1) other grid groups notified  last after \(format(seconds, 3)) s\(delivered ? "" : " (INCOMPLETE)")"
     if let plain { line += "  (without the black hole: \(format(plain, 3)) s)" }
     // "As fast as without it": within the fan-out target, and within 0.5 s of this run's plain fan-out when measured.
@@ -297,7 +317,11 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let fromListening = last.timeIntervalSince(server.listeningAt ?? first)
     let distinct = Set(received.map(\.key)).count
     // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
-    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let database = try DatabaseQueue(
+        path: rig.workspace.databasePath,
+        configuration: {
+            var c = Configuration(); c.readonly = true; return c
+        }())
     var pending = -1
     let deadline = Date().addingTimeInterval(10)
     repeat {
@@ -306,13 +330,14 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
         try await Task.sleep(for: .milliseconds(20))
     } while Date() < deadline
     let rate = Double(distinct) / seconds
-    emit("outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
-          + "  \(distinct)/\(count) delivered\(complete ? "" : " (INCOMPLETE)") in \(format(seconds, 2)) s first to last: \(format(rate, 0)) notices/s"
-          + "  (last \(format(fromListening, 2)) s after listening)  server CPU \(format(cpu / Double(max(distinct, 1)) * 1e6, 0)) µs/notice"
-          + "  (fake platform \(format(benchCPU / Double(max(distinct, 1)) * 1e6, 0)) µs/notice)"
-          + "  other notices \(all.count - received.count)\(othersText)"
-          + "  duplicate keys \(rig.platform.duplicateKeys.count)  still pending in store \(pending)  server peak RSS \(format(server.peakRSSMiB)) MiB"
-          + (options.smoke ? "" : "  [target ≥10000 notices/s, duplicates 0: \(verdict(complete && rate >= 10_000 && rig.platform.duplicateKeys.isEmpty))]"))
+    emit(
+        "outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
+            + "  \(distinct)/\(count) delivered\(complete ? "" : " (INCOMPLETE)") in \(format(seconds, 2)) s first to last: \(format(rate, 0)) notices/s"
+            + "  (last \(format(fromListening, 2)) s after listening)  server CPU \(format(cpu / Double(max(distinct, 1)) * 1e6, 0)) µs/notice"
+            + "  (fake platform \(format(benchCPU / Double(max(distinct, 1)) * 1e6, 0)) µs/notice)"
+            + "  other notices \(all.count - received.count)\(othersText)"
+            + "  duplicate keys \(rig.platform.duplicateKeys.count)  still pending in store \(pending)  server peak RSS \(format(server.peakRSSMiB)) MiB"
+            + (options.smoke ? "" : "  [target ≥10000 notices/s, duplicates 0: \(verdict(complete && rate >= 10_000 && rig.platform.duplicateKeys.isEmpty))]"))
 }
 
 /// 100,000 open targets (1,000 district tasks × 100 grids) whose escalation steps come due over the
@@ -353,7 +378,8 @@ func timers(_ options: Options, synchronous: String) async throws {
     for item in rig.platform.received {
         let parts = item.key.split(separator: ":")
         guard parts.count >= 4, parts[0] == "task", parts[2] == "step", let id = Int(parts[1]), let step = Int(parts[3]),
-              let createdAt = created[id] else { continue }
+            let createdAt = created[id]
+        else { continue }
         let due = createdAt.addingTimeInterval(targetSeconds * (step == 0 ? 0.5 : Double(step)))
         lateness[step, default: []].append(item.at.timeIntervalSince(due) * 1000)
         dump += "\(format(due.timeIntervalSince(t0), 3)),\(format(item.at.timeIntervalSince(t0), 3)),\(item.key)\n"
@@ -362,16 +388,23 @@ func timers(_ options: Options, synchronous: String) async throws {
         try dump.write(toFile: path, atomically: true, encoding: .utf8)
         try? FileManager.default.copyItem(atPath: rig.workspace.folder.appendingPathComponent("server.log").path, toPath: path + ".server.log")
     }
-    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let database = try DatabaseQueue(
+        path: rig.workspace.databasePath,
+        configuration: {
+            var c = Configuration(); c.readonly = true; return c
+        }())
     let fired = try await database.read { db in
         try Double.fetchAll(db, sql: "SELECT (fired_at - due_at) * 1000 FROM timers WHERE fired_at IS NOT NULL AND kind = 'task-step'")
     }.sorted()
     let all = lateness.values.flatMap { $0 }.sorted()
-    emit("timers       sync=\(synchronous)  \(tasks * Seeder.targetsPerTask) open targets (\(tasks) tasks, seeded in \(format(seedSeconds)) s), steps due over \(format(spread + 2.5 * targetSeconds, 0)) s"
-          + "  timers fired \(fired.count): fire lateness p50 \(format(Stats.percentile(fired, 0.5))) ms p99 \(format(Stats.percentile(fired, 0.99))) ms max \(format(fired.last ?? .nan)) ms")
+    emit(
+        "timers       sync=\(synchronous)  \(tasks * Seeder.targetsPerTask) open targets (\(tasks) tasks, seeded in \(format(seedSeconds)) s), steps due over \(format(spread + 2.5 * targetSeconds, 0)) s"
+            + "  timers fired \(fired.count): fire lateness p50 \(format(Stats.percentile(fired, 0.5))) ms p99 \(format(Stats.percentile(fired, 0.99))) ms max \(format(fired.last ?? .nan)) ms")
     for step in lateness.keys.sorted() {
         let values = lateness[step]!.sorted()
-        emit("timers       step \(step)  \(values.count) notices delivered  lateness p50 \(format(Stats.percentile(values, 0.5))) ms  p99 \(format(Stats.percentile(values, 0.99))) ms  max \(format(values.last ?? .nan)) ms")
+        emit(
+            "timers       step \(step)  \(values.count) notices delivered  lateness p50 \(format(Stats.percentile(values, 0.5))) ms  p99 \(format(Stats.percentile(values, 0.99))) ms  max \(format(values.last ?? .nan)) ms"
+        )
     }
     // The server logs an outbox round slower than 250 ms with where its time went: the queue's cause when notices are late.
     let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
@@ -379,8 +412,9 @@ func timers(_ options: Options, synchronous: String) async throws {
         emit("timers       slow outbox rounds (> 250 ms) and robot batches (> 1 s): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
     }
     let p99 = Stats.percentile(all, 0.99)
-    emit("timers       all steps  \(all.count) notices  lateness p99 \(format(p99)) ms  server peak RSS \(format(peak)) MiB (current max \(format(peakCurrentRSS)) MiB)  duplicate keys \(rig.platform.duplicateKeys.count)"
-          + (options.smoke ? "" : "  [targets p99 ≤250 ms: \(verdict(p99 <= 250)); RSS ≤150 MB: \(verdict(peak * 1.048576 <= 150))]"))
+    emit(
+        "timers       all steps  \(all.count) notices  lateness p99 \(format(p99)) ms  server peak RSS \(format(peak)) MiB (current max \(format(peakCurrentRSS)) MiB)  duplicate keys \(rig.platform.duplicateKeys.count)"
+            + (options.smoke ? "" : "  [targets p99 ≤250 ms: \(verdict(p99 <= 250)); RSS ≤150 MB: \(verdict(peak * 1.048576 <= 150))]"))
 }
 
 /// The process started over a store with 100,000 open targets, 10% of the tasks with a step
@@ -403,13 +437,19 @@ func coldStart(_ options: Options, synchronous: String) async throws {
     try rig.start()
     let server = rig.server!
     let listening = server.listeningAt!.timeIntervalSince(server.spawnedAt)
-    let database = try DatabaseQueue(path: rig.workspace.databasePath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+    let database = try DatabaseQueue(
+        path: rig.workspace.databasePath,
+        configuration: {
+            var c = Configuration(); c.readonly = true; return c
+        }())
     var firedAll: Double?
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline {
         let (left, lastFired) = try await database.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND due_at <= ?", arguments: [now.timeIntervalSince1970]) ?? 0,
-             try Double.fetchOne(db, sql: "SELECT MAX(fired_at) FROM timers WHERE fired_at IS NOT NULL"))
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND due_at <= ?", arguments: [now.timeIntervalSince1970]) ?? 0,
+                try Double.fetchOne(db, sql: "SELECT MAX(fired_at) FROM timers WHERE fired_at IS NOT NULL")
+            )
         }
         if left == 0, let lastFired {
             firedAll = Date(timeIntervalSince1970: lastFired).timeIntervalSince(server.spawnedAt)
@@ -428,10 +468,11 @@ func coldStart(_ options: Options, synchronous: String) async throws {
     let notices = rig.platform.received.filter { $0.key.contains(":step:1:") }
     let lastNotice = notices.map(\.at).max().map { $0.timeIntervalSince(server.spawnedAt) } ?? .nan
     let ready = max(listening, firedAll ?? .infinity)
-    emit("coldstart    sync=\(synchronous)  \(tasks * Seeder.targetsPerTask) open targets, \(dueTasks) steps due at start"
-          + "  listening after \(format(listening, 3)) s  all due steps fired after \(firedAll.map { format($0, 3) } ?? "NEVER") s"
-          + "  their \(notices.count) notices delivered after \(format(lastNotice, 3)) s  RSS \(format(server.peakRSSMiB)) MiB"
-          + (options.smoke ? "" : "  [target ≤2 s: \(verdict(ready <= 2))]"))
+    emit(
+        "coldstart    sync=\(synchronous)  \(tasks * Seeder.targetsPerTask) open targets, \(dueTasks) steps due at start"
+            + "  listening after \(format(listening, 3)) s  all due steps fired after \(firedAll.map { format($0, 3) } ?? "NEVER") s"
+            + "  their \(notices.count) notices delivered after \(format(lastNotice, 3)) s  RSS \(format(server.peakRSSMiB)) MiB"
+            + (options.smoke ? "" : "  [target ≤2 s: \(verdict(ready <= 2))]"))
 }
 
 /// The monthly assessment over a month of generated events of the real size (issue 5's entry point),
@@ -444,15 +485,18 @@ func report(_ options: Options) async throws {
 
 func report(_ options: Options, scale: Int) async throws {
     // The report sends nothing: the outbound URL is never used.
-    let workspace = try BenchWorkspace(repository: options.repository, outboundPort: 9, synchronous: "full",
-                                       towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale)
+    let workspace = try BenchWorkspace(
+        repository: options.repository, outboundPort: 9, synchronous: "full",
+        towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale)
     defer { workspace.remove() }
     let tasks = (options.smoke ? 1_000 : 30_000) * scale
     let out = workspace.folder.appendingPathComponent("report.md").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = ["report", "monthly", "--config", workspace.configPath, "--generated", "--tasks", String(tasks),
-                         "--month", "2026-11", "--out", out]
+    process.arguments = [
+        "report", "monthly", "--config", workspace.configPath, "--generated", "--tasks", String(tasks),
+        "--month", "2026-11", "--out", out,
+    ]
     let errors = Pipe()
     process.standardError = errors
     let start = Date()
@@ -475,9 +519,10 @@ func report(_ options: Options, scale: Int) async throws {
     let timings = String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; ")
     let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let groups = 1 + 15 * scale + 109 * scale + 1034 * scale
-    emit("report       monthly, org ×\(scale) (\(groups) groups, \(1034 * scale) grids), generated month of \(tasks) tasks: exit \(process.terminationStatus)"
-          + "  whole process \(format(wall, 3)) s  peak RSS \(format(peak)) MiB"
-          + "  (\(timings))  \(size) bytes of markdown" + (options.smoke || scale != 1 ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
+    emit(
+        "report       monthly, org ×\(scale) (\(groups) groups, \(1034 * scale) grids), generated month of \(tasks) tasks: exit \(process.terminationStatus)"
+            + "  whole process \(format(wall, 3)) s  peak RSS \(format(peak)) MiB"
+            + "  (\(timings))  \(size) bytes of markdown" + (options.smoke || scale != 1 ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
 }
 
 // MARK: Main
@@ -501,7 +546,8 @@ func benchMain() async {
             throw BenchError("no commands/ folder in \(options.repository.path); run from the repository root or pass --repo")
         }
         let info = ProcessInfo.processInfo
-        emit("leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
+        emit(
+            "leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
         for synchronous in options.synchronous {
             if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
             var plain: Double?

@@ -139,20 +139,26 @@ public enum ConfigLoader {
             reader.checkKeys(map, allowed: ["sqlite", "synchronous"], "store")
             if let sqlite = reader.string(map["sqlite"], "store.sqlite") { store.sqlitePath = sqlite }
             if let mode = reader.string(map["synchronous"], "store.synchronous") {
-                if ["full", "normal"].contains(mode.lowercased()) { store.synchronous = mode.lowercased() } else {
+                if ["full", "normal"].contains(mode.lowercased()) {
+                    store.synchronous = mode.lowercased()
+                } else {
                     reader.problem(map["synchronous"], "store.synchronous must be full or normal, not “\(mode)”")
                 }
             }
         }
         var timeZone = TimeZone(identifier: "Asia/Shanghai")!
         if let name = reader.string(top?["timezone"], "timezone") {
-            if let zone = TimeZone(identifier: name) { timeZone = zone } else {
+            if let zone = TimeZone(identifier: name) {
+                timeZone = zone
+            } else {
                 reader.problem(top?["timezone"], "timezone “\(name)” is not a known time zone; write it like Asia/Shanghai")
             }
         }
         var language = Language.zh
         if let text = reader.string(top?["locale"], "locale") {
-            if let value = Language(configValue: text) { language = value } else {
+            if let value = Language(configValue: text) {
+                language = value
+            } else {
                 reader.problem(top?["locale"], "locale must be zh-Hans or en, not “\(text)”")
             }
         }
@@ -196,8 +202,11 @@ public enum ConfigLoader {
         }
         var platformWarnings: [ConfigProblem] = []
         if platforms["feishu"]?["insecure_plain"]?.lowercased() == "true" {
-            platformWarnings.append(ConfigProblem(file: path, line: top?["platforms"]?.mapping?["feishu"]?.mark?.line, message:
-                "platforms.feishu.insecure_plain is true: Feishu callbacks are checked only by the static verification token, with no signature and no time window; set encrypt_key instead"))
+            platformWarnings.append(
+                ConfigProblem(
+                    file: path, line: top?["platforms"]?.mapping?["feishu"]?.mark?.line,
+                    message:
+                        "platforms.feishu.insecure_plain is true: Feishu callbacks are checked only by the static verification token, with no signature and no time window; set encrypt_key instead"))
         }
         let ackPhrases = reader.strings(top?["ack_phrases"], "ack_phrases") ?? ["收到", "已收到"]
         let botNames = reader.strings(top?["bot_names"], "bot_names") ?? ["团务助手", "LeagueOps", "机器人", "bot"]
@@ -259,7 +268,9 @@ public enum ConfigLoader {
         if let map = reader.mapping(top?["log"], "log") {
             reader.checkKeys(map, allowed: ["format"], "log")
             if let format = reader.string(map["format"], "log.format") {
-                if ["text", "json"].contains(format.lowercased()) { result.logFormat = format.lowercased() } else {
+                if ["text", "json"].contains(format.lowercased()) {
+                    result.logFormat = format.lowercased()
+                } else {
                     reader.problem(map["format"], "log.format must be text or json, not “\(format)”")
                 }
             }

@@ -4,459 +4,522 @@
 public enum DefaultCatalogue {
     /// Each file of commands/ by name, with its text, sorted by name.
     public static let files: [(name: String, text: String)] = [
-        ("ack.yaml", #"""
-id: ack
-order: 20
-names: {zh: [收到, 已收到], en: [ack, received]}
-args: ["ref:T?"]
-syntax:
-  zh: "收到 [T-编号]"
-  en: "收到 [T-<n>]  (or /ack [T-<n>])"
-help:
-  zh: "确认收到任务。直接在群里发“收到”即可，不需要斜杠；不写编号时确认本群最早一条待确认的任务。"
-  en: "Acknowledge a task. Just type 收到 in the group, no slash needed; without an id it acknowledges the oldest task still waiting for this group."
-examples:
-  - text: "收到"
-    expect: {}
-  - text: "收到！"
-    expect: {}
-  - text: "已收到 T-3"
-    expect: {args: {T: "3"}}
-  - text: "/收到 T-12"
-    expect: {args: {T: "12"}}
-  - text: "/ack t-7"
-    expect: {args: {T: "7"}}
-  - text: "@团务助手 收到"
-    expect: {}
-"""#),
-        ("action.yaml", #"""
-id: action
-order: 150
-names: {zh: [待办], en: [action]}
-args: [flag:urgent, targets, text]
-flags: {urgent: [紧急, 加急, urgent]}
-syntax:
-  zh: "/待办 [紧急] @人 … 内容"
-  en: "/action [urgent] @who … text"
-help:
-  zh: "议事中记下一项待办并指定负责人，同时作为任务派发到负责人所在的群，按普通（或紧急）时限确认；未完成的待办会带入下月议事日提醒。"
-  en: "Record an action with its owner in the open meeting; it is dispatched as a task to the owner's group on the routine (or urgent) target, and carried into next month's reminders until done."
-flag_roles: {urgent: [admin, cadre]}
-examples:
-  - text: "/待办 @孙网格员1 周五前联系青年之家确认场地"
-    expect: {targets: [孙网格员1], text: "周五前联系青年之家确认场地"}
-  - text: "/待办 紧急 @m-li 今天联系困难家庭"
-    expect: {flags: [urgent], targets: [m-li], text: "今天联系困难家庭"}
-  - text: "/action @m-wang Book the venue"
-    expect: {targets: [m-wang], text: "Book the venue"}
-"""#),
-        ("agenda.yaml", #"""
-id: agenda
-order: 100
-names: {zh: [议程], en: [agenda]}
-args: [targets, "text?"]
-syntax:
-  zh: "/议程 [@目标 …] [内容]"
-  en: "/agenda [@target …] [text]"
-help:
-  zh: "为本群下一个议事日（每月9号）添加议程，不写内容时列出已收集的议程和未结事项。上级群可为下级添加，例如 /议程 @全体网格 内容；议程在议事日前一晚和当天早上随提醒发到各群。"
-  en: "Add an item to this group's next deliberation day (the 9th of each month), or without text list the agenda and the open items. A supervisor's group can add for the groups below, e.g. /agenda @grids text; the agenda goes out with the eve and day reminders."
-examples:
-  - text: "/议程 讨论暑期七彩暑托班场地"
-    expect: {text: "讨论暑期七彩暑托班场地"}
-  - text: "/议程"
-    expect: {}
-  - text: "/议程 @全体网格 走访辖区困境青少年家庭"
-    expect: {targets: [全体网格], text: "走访辖区困境青少年家庭"}
-  - text: "/agenda Plan the summer day camp"
-    expect: {text: "Plan the summer day camp"}
-"""#),
-        ("agreed.yaml", #"""
-id: agreed
-order: 140
-names: {zh: [决议], en: [agreed, decision]}
-args: [text]
-syntax:
-  zh: "/决议 内容"
-  en: "/agreed text"
-help:
-  zh: "议事中记下一条决议，写入纪要并在结束时列出。"
-  en: "Record a decision in the open meeting; it is listed in the summary."
-examples:
-  - text: "/决议 暑托班设在青年之家,7月10日开班"
-    expect: {text: "暑托班设在青年之家,7月10日开班"}
-  - text: "/agreed The camp opens on July 10 at the youth centre"
-    expect: {text: "The camp opens on July 10 at the youth centre"}
-"""#),
-        ("bind.yaml", #"""
-id: bind
-order: 300
-names: {zh: [绑定], en: [bind]}
-args: ["word:code?"]
-syntax:
-  zh: "/绑定 [绑定码]"
-  en: "/bind [code]"
-help:
-  zh: "用区团委发放的绑定码把本群绑定到对应单位（任何人都可以发，绑定码只能用一次）；不写绑定码时显示本群当前绑定的单位。"
-  en: "Bind this group to its unit with the binding code the district office handed out (anyone may send it; each code works once); without a code, show which unit this group is bound to."
-examples:
-  - text: "/绑定 K7QM-3XPA"
-    expect: {args: {code: "K7QM-3XPA"}}
-  - text: "/绑定"
-    expect: {}
-  - text: "/bind k7qm3xpa"
-    expect: {args: {code: "k7qm3xpa"}}
-"""#),
-        ("cancel.yaml", #"""
-id: cancel
-order: 60
-names: {zh: [撤销, 撤回], en: [cancel]}
-args: ["ref:T"]
-syntax:
-  zh: "/撤销 T-编号"
-  en: "/cancel T-<n>"
-help:
-  zh: "撤销一条任务，尚未确认的群会收到撤销通知。发起人或发起单位及以上的管理员可以使用。"
-  en: "Cancel a task; groups that have not acknowledged are told. Its issuer or an admin of the issuing unit or above may do it."
-roles: [admin, cadre]
-examples:
-  - text: "/撤销 T-4"
-    expect: {args: {T: "4"}}
-  - text: "/cancel T-4"
-    expect: {args: {T: "4"}}
-"""#),
-        ("claim.yaml", #"""
-id: claim
-order: 40
-names: {zh: [认领], en: [claim]}
-args: ["ref:T"]
-syntax:
-  zh: "/认领 T-编号"
-  en: "/claim T-<n>"
-help:
-  zh: "认领一条已上报到本单位的上报事项。"
-  en: "Claim a report that has reached your unit."
-roles: [admin, cadre]
-examples:
-  - text: "/认领 T-5"
-    expect: {args: {T: "5"}}
-  - text: "/claim T5"
-    expect: {args: {T: "5"}}
-"""#),
-        ("dashboard.yaml", #"""
-id: dashboard
-order: 215
-names: {zh: [看板], en: [dashboard]}
-args: ["word:unit?"]
-syntax:
-  zh: "/看板 [单位]"
-  en: "/dashboard [unit]"
-help:
-  zh: "获取本人专用的看板链接（24小时内有效）：本群单位及下级的任务确认、实时点名、月度考核、议事纪要和诉求，手机可直接打开。写单位时直接打开该下级单位。链接请勿转发；过期后重新发送 /看板。每次查看都记入审计日志。"
-  en: "Get your personal dashboard link (valid 24 hours): task acknowledgements, the live roll call, the monthly assessment, deliberation minutes and demands of this group's unit and below, readable on a phone. With a unit it opens that unit below. Do not forward the link; send /dashboard again when it expires. Every view is written to the audit log."
-examples:
-  - text: "/看板"
-    expect: {}
-  - text: "/看板 解放路社区"
-    expect: {args: {unit: 解放路社区}}
-  - text: "/dashboard jfl"
-    expect: {args: {unit: jfl}}
-"""#),
-        ("demand.yaml", #"""
-id: demand
-order: 200
-names: {zh: [诉求], en: [demand]}
-args: []
-subcommands:
-  - {id: publish, names: [发布, publish], args: ["ref:D"]}
-  - {id: claim, names: [认领, claim], args: ["ref:D"]}
-  - {id: progress, names: [进展, progress], args: ["ref:D", text]}
-  - {id: resolve, names: [解决, resolve], args: ["ref:D", text]}
-  - {id: close, names: [关闭, close], args: ["ref:D", text]}
-  - {id: list, names: [列表, list], args: ["word:state?"]}
-  - {id: register, names: [], args: [text]}
-syntax:
-  zh: "/诉求 内容 [#类别] | /诉求 发布|认领 D-编号 | /诉求 进展|解决|关闭 D-编号 说明 | /诉求 列表 [状态]"
-  en: "/demand text [#category] | /demand publish|claim D-<n> | /demand progress|resolve|close D-<n> note | /demand list [state]"
-help:
-  zh: "登记青年诉求（编号 D-n，状态：已收集→已发布→已认领→办理中→已解决，或写明原因关闭）。发布即提交上一级协调，上级群认领后办理；某一状态停留超时（如发布后3天无人认领）自动逐级督办。请勿在诉求中写青少年姓名或联系方式。"
-  en: "Register a young person's demand (D-<n>; collected → published → claimed → in progress → resolved, or closed with a reason). Publishing hands it to the tier above, whose group claims it; a demand that waits too long in one state (e.g. published and unclaimed for 3 days) is escalated up the tree. Never write a minor's name or contact in a demand."
-roles: [admin, cadre]
-examples:
-  - text: "/诉求 留守儿童暑期无人看管，希望开办暑托班 #留守"
-    expect: {sub: register, text: "留守儿童暑期无人看管,希望开办暑托班 #留守"}
-  - text: "/诉求 发布 D-3"
-    expect: {sub: publish, args: {D: "3"}}
-  - text: "/诉求 认领 D-3"
-    expect: {sub: claim, args: {D: "3"}}
-  - text: "/诉求 进展 D-3 已联系区青年志愿者协会"
-    expect: {sub: progress, args: {D: "3"}, text: "已联系区青年志愿者协会"}
-  - text: "/诉求 解决 D-3 暑托班已开班"
-    expect: {sub: resolve, args: {D: "3"}, text: "暑托班已开班"}
-  - text: "/诉求 关闭 D-4 超出网格团组织职责，已转交民政"
-    expect: {sub: close, args: {D: "4"}, text: "超出网格团组织职责,已转交民政"}
-  - text: "/诉求 列表 已发布"
-    expect: {sub: list, args: {state: "已发布"}}
-  - text: "/demand publish D-3"
-    expect: {sub: publish, args: {D: "3"}}
-"""#),
-        ("done.yaml", #"""
-id: done
-order: 50
-names: {zh: [完成, 办结], en: [done]}
-args: ["ref:T", "text?"]
-syntax:
-  zh: "/完成 T-编号 [说明]"
-  en: "/done T-<n> [note]"
-help:
-  zh: "办结一条任务或上报，可附说明。发起人、认领人或上级管理员可以使用。"
-  en: "Close a task or report, with an optional note. Its issuer, its claimer or an admin above may do it."
-roles: [admin, cadre]
-examples:
-  - text: "/完成 T-5 已联系社区志愿者上门"
-    expect: {args: {T: "5"}, text: "已联系社区志愿者上门"}
-  - text: "/done T-9"
-    expect: {args: {T: "9"}}
-"""#),
-        ("help.yaml", #"""
-id: help
-order: 990
-names: {zh: [帮助, 菜单], en: [help]}
-args: ["word:command?"]
-syntax:
-  zh: "/帮助 [命令]"
-  en: "/help [command]"
-help:
-  zh: "列出全部命令，或查看一条命令的用法和示例。"
-  en: "List every command, or show one command's usage and examples."
-examples:
-  - text: "/帮助"
-    expect: {}
-  - text: "/帮助 任务"
-    expect: {args: {command: 任务}}
-  - text: "/help task"
-    expect: {args: {command: task}}
-"""#),
-        ("meeting.yaml", #"""
-id: meeting
-order: 110
-names: {zh: [议事], en: [meeting]}
-args: []
-subcommands:
-  - {id: start, names: [开始, start, begin], args: ["text?"]}
-  - {id: end, names: [结束, end, stop], args: []}
-  - {id: status, names: [], args: []}
-syntax:
-  zh: "/议事 开始 [主题] | /议事 结束"
-  en: "/meeting start [title] | /meeting end"
-help:
-  zh: "开始或结束本群的议事记录。开始后本群所有发言都记入纪要，可用 /议题 /记录 /决议 /待办 /诉求 标记；结束时保存纪要并回复摘要。超过4小时未结束会自动结束。只写 /议事 查看是否有进行中的议事。"
-  en: "Start or end recording this group's meeting. While it is open every message is kept in the minutes; mark items with /topic /note /agreed /action /demand. Ending it stores the minutes and replies with a summary; a meeting left open is closed after 4 hours. /meeting alone shows what is open."
-examples:
-  - text: "/议事 开始 11月社区青年议事会"
-    expect: {sub: start, text: "11月社区青年议事会"}
-  - text: "/议事 开始"
-    expect: {sub: start}
-  - text: "/议事 结束"
-    expect: {sub: end}
-  - text: "/议事"
-    expect: {sub: status}
-  - text: "/meeting start November youth council"
-    expect: {sub: start, text: "November youth council"}
-"""#),
-        ("minutes.yaml", #"""
-id: minutes
-order: 160
-names: {zh: [纪要], en: [minutes]}
-args: ["word:unit?", "word:month?"]
-syntax:
-  zh: "/纪要 [单位] [月份]"
-  en: "/minutes [unit] [month]"
-help:
-  zh: "查看本群（或下级单位）某月的议事纪要：列出每次议事的决议、待办、诉求数量，上级群还列出哪些下级群已提交纪要、哪些未提交；配置了公网地址时附全文链接（默认7天内有效，每次查看都记入审计日志）。月份写 2026-11 或 11月，默认本月。"
-  en: "Show the minutes of this group (or a unit below) for a month: each meeting's decisions, actions and demands, and for a supervisor's group which groups below have minutes and which do not; with a link to the full text when a public URL is configured (valid 7 days by default; every view is written to the audit log). Month like 2026-11; this month by default."
-examples:
-  - text: "/纪要"
-    expect: {}
-  - text: "/纪要 jfl-jfl 2026-11"
-    expect: {args: {unit: jfl-jfl, month: "2026-11"}}
-  - text: "/minutes 2026-11"
-    expect: {args: {unit: "2026-11"}}
-"""#),
-        ("note.yaml", #"""
-id: note
-order: 130
-names: {zh: [记录], en: [note, info]}
-args: [text]
-syntax:
-  zh: "/记录 内容"
-  en: "/note text"
-help:
-  zh: "议事中记下一条要点，写入纪要。"
-  en: "Note a point in the open meeting's minutes."
-examples:
-  - text: "/记录 青年之家周六可用"
-    expect: {text: "青年之家周六可用"}
-  - text: "/note The youth centre is free on Saturdays"
-    expect: {text: "The youth centre is free on Saturdays"}
-"""#),
-        ("query.yaml", #"""
-id: query
-order: 210
-names: {zh: [查询], en: [query]}
-args: []
-subcommands:
-  - {id: youth, names: [青少年, youth], args: ["word:first?"]}
-  - {id: demands, names: [诉求, demands], args: ["word:first?", "word:second?"]}
-  - {id: tasks, names: [任务, tasks], args: ["word:first?"]}
-  - {id: assessment, names: [考核, assessment], args: ["word:first?", "word:second?"]}
-  - {id: minutes, names: [纪要, minutes], args: ["word:first?", "word:second?"]}
-  - {id: bindings, names: [绑定, bindings], args: ["word:first?"]}
-syntax:
-  zh: "/查询 青少年|诉求|任务|考核|纪要|绑定 [单位] [状态|月份]"
-  en: "/query youth|demands|tasks|assessment|minutes|bindings [unit] [state|month]"
-help:
-  zh: "查询本单位或下级单位的汇总数据：青少年人数（按年龄段、状态、困境）、诉求、任务确认、月度考核（红黄绿）、议事日纪要、群绑定和成员登记情况。只能查询本单位及下级；群里只显示汇总数字，不显示个人信息；每次查询都会记入审计日志。"
-  en: "Figures for your unit or a unit below it: youth counts (by age band, status, difficulty), demands, task acknowledgements, the monthly assessment (red/yellow/green), deliberation-day minutes, groups bound and members registered. Only your own unit and those below; chat shows aggregates only, never a person; every query is written to the audit log."
-examples:
-  - text: "/查询 青少年"
-    expect: {sub: youth}
-  - text: "/查询 青少年 jfl-jfl-g1"
-    expect: {sub: youth, args: {first: "jfl-jfl-g1"}}
-  - text: "/查询 诉求 解放路社区 已发布"
-    expect: {sub: demands, args: {first: "解放路社区", second: "已发布"}}
-  - text: "/查询 任务"
-    expect: {sub: tasks}
-  - text: "/查询 考核 2026-11"
-    expect: {sub: assessment, args: {first: "2026-11"}}
-  - text: "/查询 纪要 jfl 11月"
-    expect: {sub: minutes, args: {first: "jfl", second: "11月"}}
-  - text: "/查询 绑定 jfl"
-    expect: {sub: bindings, args: {first: "jfl"}}
-  - text: "/query youth jfl"
-    expect: {sub: youth, args: {first: "jfl"}}
-"""#),
-        ("register.yaml", #"""
-id: register
-order: 320
-names: {zh: [登记], en: [register]}
-args: ["text?"]
-syntax:
-  zh: "/登记 姓名 手机号"
-  en: "/register name mobile"
-help:
-  zh: "在本单位的群里把自己的账号登记到花名册上的本人（姓名和手机号须与花名册一致）；之后您的“收到”等操作才会计入。手机号在回复和记录中都会打码。"
-  en: "In your unit's group, link your chat account to your entry on the roster (name and mobile as on the roster); from then on your 收到 and commands count. The mobile is masked in the reply and in the stored message."
-examples:
-  - text: "/登记 张三 13800000000"
-    expect: {text: "张三 13800000000"}
-  - text: "/register Li Wei 13900001111"
-    expect: {text: "Li Wei 13900001111"}
-"""#),
-        ("report.yaml", #"""
-id: report
-order: 30
-names: {zh: [上报, 报告], en: [report]}
-args: [flag:urgent, text]
-flags: {urgent: [紧急, 加急, urgent]}
-syntax:
-  zh: "/上报 [紧急] 内容"
-  en: "/report [urgent] text"
-help:
-  zh: "向上级群上报情况。上级须在时限内 /认领，否则自动逐级上报直到区级。"
-  en: "Report something to the group above. It must be claimed there with /claim within the target, or it goes one tier up at a time until the district has been told."
-roles: [admin, cadre]
-tiers: [town, community, grid]
-examples:
-  - text: "/上报 紧急 后营社区3号楼有独居老人需要帮助"
-    expect: {flags: [urgent], text: "后营社区3号楼有独居老人需要帮助"}
-  - text: "/上报 网格内新增困境青少年2名"
-    expect: {text: "网格内新增困境青少年2名"}
-  - text: "/report urgent Flooded basement at building 5"
-    expect: {flags: [urgent], text: "Flooded basement at building 5"}
-"""#),
-        ("status.yaml", #"""
-id: status
-order: 70
-names: {zh: [进度, 查进度], en: [status, progress]}
-args: ["ref:T?"]
-syntax:
-  zh: "/进度 [T-编号]"
-  en: "/status [T-<n>]"
-help:
-  zh: "查看一条任务的确认情况（哪些群已确认、用时、是否超时、哪些未确认、升级记录），不写编号时列出本群进行中的任务。"
-  en: "Roll call of one task (who acknowledged and after how long, who is late or missing, escalation steps), or without an id the open tasks of this group."
-examples:
-  - text: "/进度 T-3"
-    expect: {args: {T: "3"}}
-  - text: "/进度"
-    expect: {}
-  - text: "/status T-3"
-    expect: {args: {T: "3"}}
-"""#),
-        ("task.yaml", #"""
-id: task
-order: 10
-names: {zh: [任务, 派发], en: [task, dispatch]}
-args: [flag:urgent, targets, text]
-flags: {urgent: [紧急, 加急, urgent]}
-syntax:
-  zh: "/任务 [紧急] [@目标 …] 内容"
-  en: "/task [urgent] [@target …] text"
-help:
-  zh: "向下级群派发任务并统计确认。目标可写单位编号或名称、@全部（默认，所有直属下级）或 @全体网格。普通任务10分钟内确认，紧急任务3分钟内确认，超时自动提醒并逐级上报督导。"
-  en: "Dispatch a task to the groups below and count acknowledgements. Targets are unit ids or names, @all (the default: every child unit) or @grids (every grid below). Routine tasks are due within 10 minutes, urgent ones within 3; late groups are reminded and escalated to their supervisors."
-roles: [admin, cadre]
-tiers: [district, town, community]
-flag_roles: {urgent: [admin, cadre]}
-examples:
-  - text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数"
-    expect: {flags: [urgent], targets: [全体网格], text: "今晚8点前上报辖区青年志愿者人数"}
-  - text: "／任务　@解放路街道 @jiefanglu 本周五前报送青年之家活动照片"
-    expect: {targets: [解放路街道, jiefanglu], text: "本周五前报送青年之家活动照片"}
-  - text: "#任务 明天上午9点召开网格团干部例会"
-    expect: {text: "明天上午9点召开网格团干部例会"}
-  - text: "/task urgent @grids Report volunteer numbers by 8pm"
-    expect: {flags: [urgent], targets: [grids], text: "Report volunteer numbers by 8pm"}
-  - text: "@团务助手 任务 @全部 周末开展文明城市创建志愿服务"
-    expect: {targets: [全部], text: "周末开展文明城市创建志愿服务"}
-"""#),
-        ("topic.yaml", #"""
-id: topic
-order: 120
-names: {zh: [议题], en: [topic]}
-args: [text]
-syntax:
-  zh: "/议题 内容"
-  en: "/topic text"
-help:
-  zh: "议事中开始一个新议题，之后的记录、决议、待办都归入该议题。"
-  en: "Start a new topic in the open meeting; later notes, decisions and actions belong to it."
-examples:
-  - text: "/议题 暑托班场地"
-    expect: {text: "暑托班场地"}
-  - text: "/topic Summer day camp venue"
-    expect: {text: "Summer day camp venue"}
-"""#),
-        ("unbind.yaml", #"""
-id: unbind
-order: 310
-names: {zh: [解绑], en: [unbind]}
-args: ["word:unit?"]
-syntax:
-  zh: "/解绑 [单位]"
-  en: "/unbind [unit]"
-help:
-  zh: "解除本群（或下级某单位的群）与单位的绑定，之后可用新的绑定码绑定到别的群。只有该单位或其上级单位的管理员可以解绑；org.yaml 中写明的绑定只能改文件。"
-  en: "Unbind this group (or the group of a unit below) from its unit, so the unit can be bound to another group with a new code. Only an admin of the unit or of a unit above it may do it; bindings written in org.yaml are changed in the file."
-roles: [admin]
-examples:
-  - text: "/解绑"
-    expect: {}
-  - text: "/解绑 jfl-g3"
-    expect: {args: {unit: "jfl-g3"}}
-  - text: "/unbind"
-    expect: {}
-"""#),
+        (
+            "ack.yaml",
+            #"""
+            id: ack
+            order: 20
+            names: {zh: [收到, 已收到], en: [ack, received]}
+            args: ["ref:T?"]
+            syntax:
+              zh: "收到 [T-编号]"
+              en: "收到 [T-<n>]  (or /ack [T-<n>])"
+            help:
+              zh: "确认收到任务。直接在群里发“收到”即可，不需要斜杠；不写编号时确认本群最早一条待确认的任务。"
+              en: "Acknowledge a task. Just type 收到 in the group, no slash needed; without an id it acknowledges the oldest task still waiting for this group."
+            examples:
+              - text: "收到"
+                expect: {}
+              - text: "收到！"
+                expect: {}
+              - text: "已收到 T-3"
+                expect: {args: {T: "3"}}
+              - text: "/收到 T-12"
+                expect: {args: {T: "12"}}
+              - text: "/ack t-7"
+                expect: {args: {T: "7"}}
+              - text: "@团务助手 收到"
+                expect: {}
+            """#
+        ),
+        (
+            "action.yaml",
+            #"""
+            id: action
+            order: 150
+            names: {zh: [待办], en: [action]}
+            args: [flag:urgent, targets, text]
+            flags: {urgent: [紧急, 加急, urgent]}
+            syntax:
+              zh: "/待办 [紧急] @人 … 内容"
+              en: "/action [urgent] @who … text"
+            help:
+              zh: "议事中记下一项待办并指定负责人，同时作为任务派发到负责人所在的群，按普通（或紧急）时限确认；未完成的待办会带入下月议事日提醒。"
+              en: "Record an action with its owner in the open meeting; it is dispatched as a task to the owner's group on the routine (or urgent) target, and carried into next month's reminders until done."
+            flag_roles: {urgent: [admin, cadre]}
+            examples:
+              - text: "/待办 @孙网格员1 周五前联系青年之家确认场地"
+                expect: {targets: [孙网格员1], text: "周五前联系青年之家确认场地"}
+              - text: "/待办 紧急 @m-li 今天联系困难家庭"
+                expect: {flags: [urgent], targets: [m-li], text: "今天联系困难家庭"}
+              - text: "/action @m-wang Book the venue"
+                expect: {targets: [m-wang], text: "Book the venue"}
+            """#
+        ),
+        (
+            "agenda.yaml",
+            #"""
+            id: agenda
+            order: 100
+            names: {zh: [议程], en: [agenda]}
+            args: [targets, "text?"]
+            syntax:
+              zh: "/议程 [@目标 …] [内容]"
+              en: "/agenda [@target …] [text]"
+            help:
+              zh: "为本群下一个议事日（每月9号）添加议程，不写内容时列出已收集的议程和未结事项。上级群可为下级添加，例如 /议程 @全体网格 内容；议程在议事日前一晚和当天早上随提醒发到各群。"
+              en: "Add an item to this group's next deliberation day (the 9th of each month), or without text list the agenda and the open items. A supervisor's group can add for the groups below, e.g. /agenda @grids text; the agenda goes out with the eve and day reminders."
+            examples:
+              - text: "/议程 讨论暑期七彩暑托班场地"
+                expect: {text: "讨论暑期七彩暑托班场地"}
+              - text: "/议程"
+                expect: {}
+              - text: "/议程 @全体网格 走访辖区困境青少年家庭"
+                expect: {targets: [全体网格], text: "走访辖区困境青少年家庭"}
+              - text: "/agenda Plan the summer day camp"
+                expect: {text: "Plan the summer day camp"}
+            """#
+        ),
+        (
+            "agreed.yaml",
+            #"""
+            id: agreed
+            order: 140
+            names: {zh: [决议], en: [agreed, decision]}
+            args: [text]
+            syntax:
+              zh: "/决议 内容"
+              en: "/agreed text"
+            help:
+              zh: "议事中记下一条决议，写入纪要并在结束时列出。"
+              en: "Record a decision in the open meeting; it is listed in the summary."
+            examples:
+              - text: "/决议 暑托班设在青年之家,7月10日开班"
+                expect: {text: "暑托班设在青年之家,7月10日开班"}
+              - text: "/agreed The camp opens on July 10 at the youth centre"
+                expect: {text: "The camp opens on July 10 at the youth centre"}
+            """#
+        ),
+        (
+            "bind.yaml",
+            #"""
+            id: bind
+            order: 300
+            names: {zh: [绑定], en: [bind]}
+            args: ["word:code?"]
+            syntax:
+              zh: "/绑定 [绑定码]"
+              en: "/bind [code]"
+            help:
+              zh: "用区团委发放的绑定码把本群绑定到对应单位（任何人都可以发，绑定码只能用一次）；不写绑定码时显示本群当前绑定的单位。"
+              en: "Bind this group to its unit with the binding code the district office handed out (anyone may send it; each code works once); without a code, show which unit this group is bound to."
+            examples:
+              - text: "/绑定 K7QM-3XPA"
+                expect: {args: {code: "K7QM-3XPA"}}
+              - text: "/绑定"
+                expect: {}
+              - text: "/bind k7qm3xpa"
+                expect: {args: {code: "k7qm3xpa"}}
+            """#
+        ),
+        (
+            "cancel.yaml",
+            #"""
+            id: cancel
+            order: 60
+            names: {zh: [撤销, 撤回], en: [cancel]}
+            args: ["ref:T"]
+            syntax:
+              zh: "/撤销 T-编号"
+              en: "/cancel T-<n>"
+            help:
+              zh: "撤销一条任务，尚未确认的群会收到撤销通知。发起人或发起单位及以上的管理员可以使用。"
+              en: "Cancel a task; groups that have not acknowledged are told. Its issuer or an admin of the issuing unit or above may do it."
+            roles: [admin, cadre]
+            examples:
+              - text: "/撤销 T-4"
+                expect: {args: {T: "4"}}
+              - text: "/cancel T-4"
+                expect: {args: {T: "4"}}
+            """#
+        ),
+        (
+            "claim.yaml",
+            #"""
+            id: claim
+            order: 40
+            names: {zh: [认领], en: [claim]}
+            args: ["ref:T"]
+            syntax:
+              zh: "/认领 T-编号"
+              en: "/claim T-<n>"
+            help:
+              zh: "认领一条已上报到本单位的上报事项。"
+              en: "Claim a report that has reached your unit."
+            roles: [admin, cadre]
+            examples:
+              - text: "/认领 T-5"
+                expect: {args: {T: "5"}}
+              - text: "/claim T5"
+                expect: {args: {T: "5"}}
+            """#
+        ),
+        (
+            "dashboard.yaml",
+            #"""
+            id: dashboard
+            order: 215
+            names: {zh: [看板], en: [dashboard]}
+            args: ["word:unit?"]
+            syntax:
+              zh: "/看板 [单位]"
+              en: "/dashboard [unit]"
+            help:
+              zh: "获取本人专用的看板链接（24小时内有效）：本群单位及下级的任务确认、实时点名、月度考核、议事纪要和诉求，手机可直接打开。写单位时直接打开该下级单位。链接请勿转发；过期后重新发送 /看板。每次查看都记入审计日志。"
+              en: "Get your personal dashboard link (valid 24 hours): task acknowledgements, the live roll call, the monthly assessment, deliberation minutes and demands of this group's unit and below, readable on a phone. With a unit it opens that unit below. Do not forward the link; send /dashboard again when it expires. Every view is written to the audit log."
+            examples:
+              - text: "/看板"
+                expect: {}
+              - text: "/看板 解放路社区"
+                expect: {args: {unit: 解放路社区}}
+              - text: "/dashboard jfl"
+                expect: {args: {unit: jfl}}
+            """#
+        ),
+        (
+            "demand.yaml",
+            #"""
+            id: demand
+            order: 200
+            names: {zh: [诉求], en: [demand]}
+            args: []
+            subcommands:
+              - {id: publish, names: [发布, publish], args: ["ref:D"]}
+              - {id: claim, names: [认领, claim], args: ["ref:D"]}
+              - {id: progress, names: [进展, progress], args: ["ref:D", text]}
+              - {id: resolve, names: [解决, resolve], args: ["ref:D", text]}
+              - {id: close, names: [关闭, close], args: ["ref:D", text]}
+              - {id: list, names: [列表, list], args: ["word:state?"]}
+              - {id: register, names: [], args: [text]}
+            syntax:
+              zh: "/诉求 内容 [#类别] | /诉求 发布|认领 D-编号 | /诉求 进展|解决|关闭 D-编号 说明 | /诉求 列表 [状态]"
+              en: "/demand text [#category] | /demand publish|claim D-<n> | /demand progress|resolve|close D-<n> note | /demand list [state]"
+            help:
+              zh: "登记青年诉求（编号 D-n，状态：已收集→已发布→已认领→办理中→已解决，或写明原因关闭）。发布即提交上一级协调，上级群认领后办理；某一状态停留超时（如发布后3天无人认领）自动逐级督办。请勿在诉求中写青少年姓名或联系方式。"
+              en: "Register a young person's demand (D-<n>; collected → published → claimed → in progress → resolved, or closed with a reason). Publishing hands it to the tier above, whose group claims it; a demand that waits too long in one state (e.g. published and unclaimed for 3 days) is escalated up the tree. Never write a minor's name or contact in a demand."
+            roles: [admin, cadre]
+            examples:
+              - text: "/诉求 留守儿童暑期无人看管，希望开办暑托班 #留守"
+                expect: {sub: register, text: "留守儿童暑期无人看管,希望开办暑托班 #留守"}
+              - text: "/诉求 发布 D-3"
+                expect: {sub: publish, args: {D: "3"}}
+              - text: "/诉求 认领 D-3"
+                expect: {sub: claim, args: {D: "3"}}
+              - text: "/诉求 进展 D-3 已联系区青年志愿者协会"
+                expect: {sub: progress, args: {D: "3"}, text: "已联系区青年志愿者协会"}
+              - text: "/诉求 解决 D-3 暑托班已开班"
+                expect: {sub: resolve, args: {D: "3"}, text: "暑托班已开班"}
+              - text: "/诉求 关闭 D-4 超出网格团组织职责，已转交民政"
+                expect: {sub: close, args: {D: "4"}, text: "超出网格团组织职责,已转交民政"}
+              - text: "/诉求 列表 已发布"
+                expect: {sub: list, args: {state: "已发布"}}
+              - text: "/demand publish D-3"
+                expect: {sub: publish, args: {D: "3"}}
+            """#
+        ),
+        (
+            "done.yaml",
+            #"""
+            id: done
+            order: 50
+            names: {zh: [完成, 办结], en: [done]}
+            args: ["ref:T", "text?"]
+            syntax:
+              zh: "/完成 T-编号 [说明]"
+              en: "/done T-<n> [note]"
+            help:
+              zh: "办结一条任务或上报，可附说明。发起人、认领人或上级管理员可以使用。"
+              en: "Close a task or report, with an optional note. Its issuer, its claimer or an admin above may do it."
+            roles: [admin, cadre]
+            examples:
+              - text: "/完成 T-5 已联系社区志愿者上门"
+                expect: {args: {T: "5"}, text: "已联系社区志愿者上门"}
+              - text: "/done T-9"
+                expect: {args: {T: "9"}}
+            """#
+        ),
+        (
+            "help.yaml",
+            #"""
+            id: help
+            order: 990
+            names: {zh: [帮助, 菜单], en: [help]}
+            args: ["word:command?"]
+            syntax:
+              zh: "/帮助 [命令]"
+              en: "/help [command]"
+            help:
+              zh: "列出全部命令，或查看一条命令的用法和示例。"
+              en: "List every command, or show one command's usage and examples."
+            examples:
+              - text: "/帮助"
+                expect: {}
+              - text: "/帮助 任务"
+                expect: {args: {command: 任务}}
+              - text: "/help task"
+                expect: {args: {command: task}}
+            """#
+        ),
+        (
+            "meeting.yaml",
+            #"""
+            id: meeting
+            order: 110
+            names: {zh: [议事], en: [meeting]}
+            args: []
+            subcommands:
+              - {id: start, names: [开始, start, begin], args: ["text?"]}
+              - {id: end, names: [结束, end, stop], args: []}
+              - {id: status, names: [], args: []}
+            syntax:
+              zh: "/议事 开始 [主题] | /议事 结束"
+              en: "/meeting start [title] | /meeting end"
+            help:
+              zh: "开始或结束本群的议事记录。开始后本群所有发言都记入纪要，可用 /议题 /记录 /决议 /待办 /诉求 标记；结束时保存纪要并回复摘要。超过4小时未结束会自动结束。只写 /议事 查看是否有进行中的议事。"
+              en: "Start or end recording this group's meeting. While it is open every message is kept in the minutes; mark items with /topic /note /agreed /action /demand. Ending it stores the minutes and replies with a summary; a meeting left open is closed after 4 hours. /meeting alone shows what is open."
+            examples:
+              - text: "/议事 开始 11月社区青年议事会"
+                expect: {sub: start, text: "11月社区青年议事会"}
+              - text: "/议事 开始"
+                expect: {sub: start}
+              - text: "/议事 结束"
+                expect: {sub: end}
+              - text: "/议事"
+                expect: {sub: status}
+              - text: "/meeting start November youth council"
+                expect: {sub: start, text: "November youth council"}
+            """#
+        ),
+        (
+            "minutes.yaml",
+            #"""
+            id: minutes
+            order: 160
+            names: {zh: [纪要], en: [minutes]}
+            args: ["word:unit?", "word:month?"]
+            syntax:
+              zh: "/纪要 [单位] [月份]"
+              en: "/minutes [unit] [month]"
+            help:
+              zh: "查看本群（或下级单位）某月的议事纪要：列出每次议事的决议、待办、诉求数量，上级群还列出哪些下级群已提交纪要、哪些未提交；配置了公网地址时附全文链接（默认7天内有效，每次查看都记入审计日志）。月份写 2026-11 或 11月，默认本月。"
+              en: "Show the minutes of this group (or a unit below) for a month: each meeting's decisions, actions and demands, and for a supervisor's group which groups below have minutes and which do not; with a link to the full text when a public URL is configured (valid 7 days by default; every view is written to the audit log). Month like 2026-11; this month by default."
+            examples:
+              - text: "/纪要"
+                expect: {}
+              - text: "/纪要 jfl-jfl 2026-11"
+                expect: {args: {unit: jfl-jfl, month: "2026-11"}}
+              - text: "/minutes 2026-11"
+                expect: {args: {unit: "2026-11"}}
+            """#
+        ),
+        (
+            "note.yaml",
+            #"""
+            id: note
+            order: 130
+            names: {zh: [记录], en: [note, info]}
+            args: [text]
+            syntax:
+              zh: "/记录 内容"
+              en: "/note text"
+            help:
+              zh: "议事中记下一条要点，写入纪要。"
+              en: "Note a point in the open meeting's minutes."
+            examples:
+              - text: "/记录 青年之家周六可用"
+                expect: {text: "青年之家周六可用"}
+              - text: "/note The youth centre is free on Saturdays"
+                expect: {text: "The youth centre is free on Saturdays"}
+            """#
+        ),
+        (
+            "query.yaml",
+            #"""
+            id: query
+            order: 210
+            names: {zh: [查询], en: [query]}
+            args: []
+            subcommands:
+              - {id: youth, names: [青少年, youth], args: ["word:first?"]}
+              - {id: demands, names: [诉求, demands], args: ["word:first?", "word:second?"]}
+              - {id: tasks, names: [任务, tasks], args: ["word:first?"]}
+              - {id: assessment, names: [考核, assessment], args: ["word:first?", "word:second?"]}
+              - {id: minutes, names: [纪要, minutes], args: ["word:first?", "word:second?"]}
+              - {id: bindings, names: [绑定, bindings], args: ["word:first?"]}
+            syntax:
+              zh: "/查询 青少年|诉求|任务|考核|纪要|绑定 [单位] [状态|月份]"
+              en: "/query youth|demands|tasks|assessment|minutes|bindings [unit] [state|month]"
+            help:
+              zh: "查询本单位或下级单位的汇总数据：青少年人数（按年龄段、状态、困境）、诉求、任务确认、月度考核（红黄绿）、议事日纪要、群绑定和成员登记情况。只能查询本单位及下级；群里只显示汇总数字，不显示个人信息；每次查询都会记入审计日志。"
+              en: "Figures for your unit or a unit below it: youth counts (by age band, status, difficulty), demands, task acknowledgements, the monthly assessment (red/yellow/green), deliberation-day minutes, groups bound and members registered. Only your own unit and those below; chat shows aggregates only, never a person; every query is written to the audit log."
+            examples:
+              - text: "/查询 青少年"
+                expect: {sub: youth}
+              - text: "/查询 青少年 jfl-jfl-g1"
+                expect: {sub: youth, args: {first: "jfl-jfl-g1"}}
+              - text: "/查询 诉求 解放路社区 已发布"
+                expect: {sub: demands, args: {first: "解放路社区", second: "已发布"}}
+              - text: "/查询 任务"
+                expect: {sub: tasks}
+              - text: "/查询 考核 2026-11"
+                expect: {sub: assessment, args: {first: "2026-11"}}
+              - text: "/查询 纪要 jfl 11月"
+                expect: {sub: minutes, args: {first: "jfl", second: "11月"}}
+              - text: "/查询 绑定 jfl"
+                expect: {sub: bindings, args: {first: "jfl"}}
+              - text: "/query youth jfl"
+                expect: {sub: youth, args: {first: "jfl"}}
+            """#
+        ),
+        (
+            "register.yaml",
+            #"""
+            id: register
+            order: 320
+            names: {zh: [登记], en: [register]}
+            args: ["text?"]
+            syntax:
+              zh: "/登记 姓名 手机号"
+              en: "/register name mobile"
+            help:
+              zh: "在本单位的群里把自己的账号登记到花名册上的本人（姓名和手机号须与花名册一致）；之后您的“收到”等操作才会计入。手机号在回复和记录中都会打码。"
+              en: "In your unit's group, link your chat account to your entry on the roster (name and mobile as on the roster); from then on your 收到 and commands count. The mobile is masked in the reply and in the stored message."
+            examples:
+              - text: "/登记 张三 13800000000"
+                expect: {text: "张三 13800000000"}
+              - text: "/register Li Wei 13900001111"
+                expect: {text: "Li Wei 13900001111"}
+            """#
+        ),
+        (
+            "report.yaml",
+            #"""
+            id: report
+            order: 30
+            names: {zh: [上报, 报告], en: [report]}
+            args: [flag:urgent, text]
+            flags: {urgent: [紧急, 加急, urgent]}
+            syntax:
+              zh: "/上报 [紧急] 内容"
+              en: "/report [urgent] text"
+            help:
+              zh: "向上级群上报情况。上级须在时限内 /认领，否则自动逐级上报直到区级。"
+              en: "Report something to the group above. It must be claimed there with /claim within the target, or it goes one tier up at a time until the district has been told."
+            roles: [admin, cadre]
+            tiers: [town, community, grid]
+            examples:
+              - text: "/上报 紧急 后营社区3号楼有独居老人需要帮助"
+                expect: {flags: [urgent], text: "后营社区3号楼有独居老人需要帮助"}
+              - text: "/上报 网格内新增困境青少年2名"
+                expect: {text: "网格内新增困境青少年2名"}
+              - text: "/report urgent Flooded basement at building 5"
+                expect: {flags: [urgent], text: "Flooded basement at building 5"}
+            """#
+        ),
+        (
+            "status.yaml",
+            #"""
+            id: status
+            order: 70
+            names: {zh: [进度, 查进度], en: [status, progress]}
+            args: ["ref:T?"]
+            syntax:
+              zh: "/进度 [T-编号]"
+              en: "/status [T-<n>]"
+            help:
+              zh: "查看一条任务的确认情况（哪些群已确认、用时、是否超时、哪些未确认、升级记录），不写编号时列出本群进行中的任务。"
+              en: "Roll call of one task (who acknowledged and after how long, who is late or missing, escalation steps), or without an id the open tasks of this group."
+            examples:
+              - text: "/进度 T-3"
+                expect: {args: {T: "3"}}
+              - text: "/进度"
+                expect: {}
+              - text: "/status T-3"
+                expect: {args: {T: "3"}}
+            """#
+        ),
+        (
+            "task.yaml",
+            #"""
+            id: task
+            order: 10
+            names: {zh: [任务, 派发], en: [task, dispatch]}
+            args: [flag:urgent, targets, text]
+            flags: {urgent: [紧急, 加急, urgent]}
+            syntax:
+              zh: "/任务 [紧急] [@目标 …] 内容"
+              en: "/task [urgent] [@target …] text"
+            help:
+              zh: "向下级群派发任务并统计确认。目标可写单位编号或名称、@全部（默认，所有直属下级）或 @全体网格。普通任务10分钟内确认，紧急任务3分钟内确认，超时自动提醒并逐级上报督导。"
+              en: "Dispatch a task to the groups below and count acknowledgements. Targets are unit ids or names, @all (the default: every child unit) or @grids (every grid below). Routine tasks are due within 10 minutes, urgent ones within 3; late groups are reminded and escalated to their supervisors."
+            roles: [admin, cadre]
+            tiers: [district, town, community]
+            flag_roles: {urgent: [admin, cadre]}
+            examples:
+              - text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数"
+                expect: {flags: [urgent], targets: [全体网格], text: "今晚8点前上报辖区青年志愿者人数"}
+              - text: "／任务　@解放路街道 @jiefanglu 本周五前报送青年之家活动照片"
+                expect: {targets: [解放路街道, jiefanglu], text: "本周五前报送青年之家活动照片"}
+              - text: "#任务 明天上午9点召开网格团干部例会"
+                expect: {text: "明天上午9点召开网格团干部例会"}
+              - text: "/task urgent @grids Report volunteer numbers by 8pm"
+                expect: {flags: [urgent], targets: [grids], text: "Report volunteer numbers by 8pm"}
+              - text: "@团务助手 任务 @全部 周末开展文明城市创建志愿服务"
+                expect: {targets: [全部], text: "周末开展文明城市创建志愿服务"}
+            """#
+        ),
+        (
+            "topic.yaml",
+            #"""
+            id: topic
+            order: 120
+            names: {zh: [议题], en: [topic]}
+            args: [text]
+            syntax:
+              zh: "/议题 内容"
+              en: "/topic text"
+            help:
+              zh: "议事中开始一个新议题，之后的记录、决议、待办都归入该议题。"
+              en: "Start a new topic in the open meeting; later notes, decisions and actions belong to it."
+            examples:
+              - text: "/议题 暑托班场地"
+                expect: {text: "暑托班场地"}
+              - text: "/topic Summer day camp venue"
+                expect: {text: "Summer day camp venue"}
+            """#
+        ),
+        (
+            "unbind.yaml",
+            #"""
+            id: unbind
+            order: 310
+            names: {zh: [解绑], en: [unbind]}
+            args: ["word:unit?"]
+            syntax:
+              zh: "/解绑 [单位]"
+              en: "/unbind [unit]"
+            help:
+              zh: "解除本群（或下级某单位的群）与单位的绑定，之后可用新的绑定码绑定到别的群。只有该单位或其上级单位的管理员可以解绑；org.yaml 中写明的绑定只能改文件。"
+              en: "Unbind this group (or the group of a unit below) from its unit, so the unit can be bound to another group with a new code. Only an admin of the unit or of a unit above it may do it; bindings written in org.yaml are changed in the file."
+            roles: [admin]
+            examples:
+              - text: "/解绑"
+                expect: {}
+              - text: "/解绑 jfl-g3"
+                expect: {args: {unit: "jfl-g3"}}
+              - text: "/unbind"
+                expect: {}
+            """#
+        ),
     ]
 }

@@ -28,7 +28,9 @@ enum DeliberationConfigReader {
             }
         }
         if let name = reader.string(map["timezone"], "deliberation.timezone") {
-            if let zone = TimeZone(identifier: name) { settings.timeZone = zone } else {
+            if let zone = TimeZone(identifier: name) {
+                settings.timeZone = zone
+            } else {
                 reader.problem(map["timezone"], "deliberation.timezone “\(name)” is not a known time zone; write it like Asia/Shanghai")
             }
         }
@@ -43,15 +45,19 @@ enum DeliberationConfigReader {
         if let secret = reader.secret(map["link_secret"], "deliberation.link_secret") {
             if secret.utf8.count < 32 {
                 // Anyone who guesses the secret can sign links to every unit's minutes (issue 11).
-                reader.problem(map["link_secret"], "deliberation.link_secret must be at least 32 bytes (it has \(secret.utf8.count)); use a random value, e.g. `openssl rand -hex 32`, or leave it out to let the bot keep a random key in its store")
+                reader.problem(
+                    map["link_secret"],
+                    "deliberation.link_secret must be at least 32 bytes (it has \(secret.utf8.count)); use a random value, e.g. `openssl rand -hex 32`, or leave it out to let the bot keep a random key in its store"
+                )
             } else {
                 settings.linkSecret = secret
             }
         }
         if let seconds = reader.duration(map["link_ttl"], "deliberation.link_ttl") { settings.linkTTLSeconds = seconds }
         if settings.minutesDue < settings.remindAt {
-            reader.problem(map["minutes_due"] ?? map["remind_at"],
-                           "deliberation.minutes_due (\(settings.minutesDue)) is before remind_at (\(settings.remindAt)); the deadline must come after the day's reminder")
+            reader.problem(
+                map["minutes_due"] ?? map["remind_at"],
+                "deliberation.minutes_due (\(settings.minutesDue)) is before remind_at (\(settings.remindAt)); the deadline must come after the day's reminder")
         }
         return settings
     }

@@ -112,7 +112,9 @@ public enum OrgFileMerge {
                 units.append(unit)
             } else {
                 units[index[row.id]!] = unit
-                if changes.isEmpty { report.unitsUnchanged += 1 } else {
+                if changes.isEmpty {
+                    report.unitsUnchanged += 1
+                } else {
                     report.unitsChanged += 1
                     report.details.append("~ \(row.id) \(row.name): \(changes.joined(separator: ", "))")
                 }
@@ -250,13 +252,15 @@ public enum OrgFileMerge {
 
     /// A string as a YAML scalar: plain when that reads back as the same string, else double-quoted.
     static func scalar(_ text: String) -> String {
-        let plainSafe = !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
-            switch scalar.value {
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x5F, 0x2E: return true
-            case 0x4E00...0x9FFF, 0x3400...0x4DBF: return true  // CJK ideographs
-            default: return false
-            }
-        } && !text.first!.isNumber && !["true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"].contains(text.lowercased())
+        let plainSafe =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy { scalar in
+                switch scalar.value {
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x5F, 0x2E: return true
+                case 0x4E00...0x9FFF, 0x3400...0x4DBF: return true  // CJK ideographs
+                default: return false
+                }
+            } && !text.first!.isNumber && !["true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"].contains(text.lowercased())
         if plainSafe { return text }
         var escaped = "\""
         for character in text.unicodeScalars {

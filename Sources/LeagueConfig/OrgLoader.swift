@@ -100,11 +100,17 @@ public enum OrgLoader {
                 let roleNames = reader.strings(m["roles"], "member roles") ?? []
                 if roleNames.isEmpty {
                     // No roles means no role (issue 11): such a member acknowledges and reads, never dispatches.
-                    warnings.append(ConfigProblem(file: path, line: memberNode.mark?.line, message:
-                        "member “\(memberID)” of “\(id)” has no roles: they can acknowledge and use the commands open to every member, but not dispatch, report or close; add `roles: [cadre]` if they should"))
+                    warnings.append(
+                        ConfigProblem(
+                            file: path, line: memberNode.mark?.line,
+                            message:
+                                "member “\(memberID)” of “\(id)” has no roles: they can acknowledge and use the commands open to every member, but not dispatch, report or close; add `roles: [cadre]` if they should"
+                        ))
                 }
                 for roleName in roleNames {
-                    if let role = Role(rawValue: roleName) { roles.insert(role) } else {
+                    if let role = Role(rawValue: roleName) {
+                        roles.insert(role)
+                    } else {
                         reader.problem(m["roles"], "member “\(memberID)”: unknown role “\(roleName)” (use admin, cadre or supervisor)")
                     }
                 }
@@ -115,17 +121,21 @@ public enum OrgLoader {
                             ids[platform] = userID
                             let idKey = "\(platform)\u{1F}\(userID)"
                             if let other = platformIDs[idKey] {
-                                reader.problem(value, "platform id \(platform):\(userID) of member “\(memberID)” is already listed for member “\(other.member)” (line \(other.line ?? 0)); a platform account belongs to one member, remove it from one of them")
+                                reader.problem(
+                                    value,
+                                    "platform id \(platform):\(userID) of member “\(memberID)” is already listed for member “\(other.member)” (line \(other.line ?? 0)); a platform account belongs to one member, remove it from one of them"
+                                )
                             } else {
                                 platformIDs[idKey] = (memberID, value.mark?.line)
                             }
                         }
                     }
                 }
-                members.append(Member(
-                    id: memberID, name: reader.string(m["name"], "member name") ?? memberID, roles: roles, ids: ids,
-                    mobile: reader.string(m["mobile"], "member mobile"), unitID: id
-                ))
+                members.append(
+                    Member(
+                        id: memberID, name: reader.string(m["name"], "member name") ?? memberID, roles: roles, ids: ids,
+                        mobile: reader.string(m["mobile"], "member mobile"), unitID: id
+                    ))
             }
             let supervisors = reader.strings(map["supervisors"], "unit \(id) supervisors")
             if let node = map["supervisors"] { supervisorNodes[id] = node }

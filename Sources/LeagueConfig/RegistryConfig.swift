@@ -50,7 +50,9 @@ enum RegistryConfigReader {
         guard let words = reader.strings(node, what) else { return nil }
         var roles: [Role] = []
         for word in words {
-            if let role = Role(rawValue: word.lowercased()) { roles.append(role) } else {
+            if let role = Role(rawValue: word.lowercased()) {
+                roles.append(role)
+            } else {
                 reader.problem(node, "\(what): unknown role “\(word)” (known: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
         }

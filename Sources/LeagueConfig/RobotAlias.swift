@@ -15,7 +15,8 @@ public enum RobotAlias {
 
     /// A group binding with its robot alias set.
     public static func binding(platform: String, chat: String, credentials: [String: String]) -> GroupBinding {
-        GroupBinding(platform: platform, chat: chat, credentials: credentials,
-                     robot: alias(platform: platform, chat: chat, credentials: credentials))
+        GroupBinding(
+            platform: platform, chat: chat, credentials: credentials,
+            robot: alias(platform: platform, chat: chat, credentials: credentials))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import ZIPFoundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -116,8 +117,9 @@ public enum RosterFile {
         let sheets = XMLElements(data: workbook, names: ["sheet"]).elements
         var sheetPath = "xl/worksheets/sheet1.xml"
         if let first = sheets.first, let rid = first.attributes["r:id"] ?? first.attributes.first(where: { $0.key.hasSuffix(":id") })?.value,
-           let rels = entry("xl/_rels/workbook.xml.rels"),
-           let target = XMLElements(data: rels, names: ["Relationship"]).elements.first(where: { $0.attributes["Id"] == rid })?.attributes["Target"] {
+            let rels = entry("xl/_rels/workbook.xml.rels"),
+            let target = XMLElements(data: rels, names: ["Relationship"]).elements.first(where: { $0.attributes["Id"] == rid })?.attributes["Target"]
+        {
             sheetPath = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
         }
         guard let sheet = entry(sheetPath) else {

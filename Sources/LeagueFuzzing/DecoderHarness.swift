@@ -79,7 +79,8 @@ enum DecoderHarness {
 
     /// A signed POST carrying `encrypt` in the path's envelope (JSON for the AI bot, XML for the app).
     static func wecomPost(encrypt: String, path: String) -> Verdict {
-        let body = path == WeComAdapter.appPath
+        let body =
+            path == WeComAdapter.appPath
             ? "<xml><ToUserName><![CDATA[\(wecomCorpID)]]></ToUserName><Encrypt><![CDATA[\(encrypt)]]></Encrypt></xml>"
             : json(["encrypt": encrypt])
         let request = InboundRequest(method: "POST", query: wecomQuery(encrypt: encrypt), body: Data(body.utf8))
@@ -111,7 +112,8 @@ enum DecoderHarness {
             let headers = ["timestamp": [text(parts[0])], "sign": [text(parts[1])]]
             return Invariants.decode(dingtalkAdapter, InboundRequest(method: "POST", headers: headers, body: Data(parts[2])), path: "dingtalk", now: now)
         default:
-            let headers = mode & 0x80 == 0
+            let headers =
+                mode & 0x80 == 0
                 ? ["timestamp": [milliseconds, milliseconds], "sign": [sign]]
                 : ["timestamp": [milliseconds], "sign": [sign, sign]]
             return refused(dingtalkAdapter, InboundRequest(method: "POST", headers: headers, body: Data(payload)), path: "dingtalk", what: "a repeated header")
@@ -143,7 +145,8 @@ enum DecoderHarness {
         default:
             let parts = split(payload, into: 4)
             let (timestamp, nonce, body) = (text(parts[0]), text(parts[1]), Data(parts[3]))
-            let signature = parts[2].isEmpty
+            let signature =
+                parts[2].isEmpty
                 ? FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: feishuEncryptKey, body: body) : text(parts[2])
             let headers = ["x-lark-request-timestamp": [timestamp], "x-lark-request-nonce": [nonce], "x-lark-signature": [signature]]
             return Invariants.decode(feishuAdapter, InboundRequest(method: "POST", headers: headers, body: body), path: "feishu", now: now)

@@ -82,7 +82,9 @@ struct Chat: AsyncParsableCommand {
         }
         let real = config.platforms.keys.filter { $0 != "generic" }.sorted()
         guard real.isEmpty else {
-            throw refuse("the config names real platforms (\(real.joined(separator: ", "))); chat would print their groups' notices and mark them sent instead of delivering them. Use a config without them, or no --db.")
+            throw refuse(
+                "the config names real platforms (\(real.joined(separator: ", "))); chat would print their groups' notices and mark them sent instead of delivering them. Use a config without them, or no --db."
+            )
         }
         let lock: StoreLock
         do { lock = try StoreLock(databasePath: path) } catch { throw refuse("\(error)") }
@@ -104,12 +106,13 @@ struct Chat: AsyncParsableCommand {
         for _ in 0..<40 {
             try? await Task.sleep(for: .milliseconds(50))
             let now = app.engine.clock.now()
-            let busy = (try? await store.read { reader -> Bool in
-                let inbound = try reader.unprocessedInbound(limit: 1).isEmpty == false
-                let outbox = try reader.dueOutbox(at: now, limit: 1).isEmpty == false
-                let timers = try reader.dueTimers(at: now, limit: 1).isEmpty == false
-                return inbound || outbox || timers
-            }) ?? false
+            let busy =
+                (try? await store.read { reader -> Bool in
+                    let inbound = try reader.unprocessedInbound(limit: 1).isEmpty == false
+                    let outbox = try reader.dueOutbox(at: now, limit: 1).isEmpty == false
+                    let timers = try reader.dueTimers(at: now, limit: 1).isEmpty == false
+                    return inbound || outbox || timers
+                }) ?? false
             if !busy { return }
             app.wakeAll()
         }

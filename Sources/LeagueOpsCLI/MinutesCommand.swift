@@ -42,8 +42,9 @@ struct Minutes: AsyncParsableCommand {
             let store = try SQLiteStore(path: path, synchronous: config.store.synchronous)
             let monthText = chosen.description
             // Every export is in the audit log before anything is printed (`leagueops audit` lists it).
-            let meetings = try await AuditedReads.minutes(store, org: config.org, unit: found, month: monthText, subtree: subtree,
-                                                          format: format.rawValue, actor: operatorName())
+            let meetings = try await AuditedReads.minutes(
+                store, org: config.org, unit: found, month: monthText, subtree: subtree,
+                format: format.rawValue, actor: operatorName())
             let renderer = MinutesRenderer(language: config.language, timeZone: settings.timeZone)
             let title = config.language.pick("\(found.name) \(monthText) 议事纪要", "Minutes of \(found.name), \(monthText)")
             let document = format == .md ? renderer.markdown(meetings, title: title) : renderer.html(meetings, title: title)

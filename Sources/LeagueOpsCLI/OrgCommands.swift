@@ -221,8 +221,10 @@ extension Org {
             let config = try loadOrExit(options.config)
             let lookups = UserDirectory.Kind.allCases.map(\.rawValue).filter { config.platforms[$0] != nil }
             guard let name = platform ?? (lookups.count == 1 ? lookups[0] : nil) else {
-                throw ValidationError(lookups.isEmpty ? "no dingtalk, wecom or feishu platform in \(config.file)"
-                                                      : "give --platform (configured: \(lookups.joined(separator: ", ")))")
+                throw ValidationError(
+                    lookups.isEmpty
+                        ? "no dingtalk, wecom or feishu platform in \(config.file)"
+                        : "give --platform (configured: \(lookups.joined(separator: ", ")))")
             }
             guard let settings = config.platforms[name] else { throw ValidationError("platform \(name) is not configured in \(config.file)") }
             let directory: UserDirectory
@@ -237,8 +239,9 @@ extension Org {
             let store = try openStore(config, db: db)
             let report: Onboarding.ResolveReport
             do {
-                report = try await Onboarding.resolveMemberIDs(units: units, org: config.org, store: store, directory: directory,
-                                                               transport: AsyncHTTPClientTransport(), now: Date(), dryRun: dryRun, pause: pause)
+                report = try await Onboarding.resolveMemberIDs(
+                    units: units, org: config.org, store: store, directory: directory,
+                    transport: AsyncHTTPClientTransport(), now: Date(), dryRun: dryRun, pause: pause)
             } catch let failure as UserDirectory.Failure {
                 FileHandle.standardError.write(Data("\(failure.description)\nnothing was stored.\n".utf8))
                 throw ExitCode(69)

@@ -41,8 +41,9 @@ struct Import: AsyncParsableCommand {
             }
             let store = try openStore(config, db: db)
             do {
-                let summary = try await RegistryImporter.importYouth(text, org: config.org, store: store, actor: operatorName(),
-                                                                     source: URL(fileURLWithPath: file).lastPathComponent, now: Date())
+                let summary = try await RegistryImporter.importYouth(
+                    text, org: config.org, store: store, actor: operatorName(),
+                    source: URL(fileURLWithPath: file).lastPathComponent, now: Date())
                 print("Imported \(summary.rows) rows for \(summary.grids) grid(s); their previous rows were replaced.")
             } catch let errors as ImportErrors {
                 FileHandle.standardError.write(Data("\(file): \(errors.description)\n".utf8))
@@ -79,8 +80,9 @@ struct Registry: AsyncParsableCommand {
             let rows = try await AuditedReads.youthRows(store, org: config.org, unit: node, actor: operatorName(), reason: reason)
             print("grid,name,age_band,status,in_difficulty,category,contact")
             for row in rows {
-                print([row.gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty ? "yes" : "no", row.category, row.contact]
-                    .map(AssessmentReport.csvField).joined(separator: ","))
+                print(
+                    [row.gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty ? "yes" : "no", row.category, row.contact]
+                        .map(AssessmentReport.csvField).joined(separator: ","))
             }
             FileHandle.standardError.write(Data("\(rows.count) row(s) of \(node.name); this access was written to the audit log.\n".utf8))
         }
@@ -143,8 +145,9 @@ struct Report: AsyncParsableCommand {
                 timings.append("read \(events.count) events in \(clock.now - loadStart)")
             }
             let start = clock.now
-            let report = Assessment.compute(events: events, org: config.org, scopeUnitID: scope, minutesUnitIDs: minutes, month: month,
-                                            settings: config.registry.assessment)
+            let report = Assessment.compute(
+                events: events, org: config.org, scopeUnitID: scope, minutesUnitIDs: minutes, month: month,
+                settings: config.registry.assessment)
             let computed = clock.now
             let text = report.render(format, org: config.org, language: config.language)
             let rendered = clock.now

@@ -19,8 +19,9 @@ struct Backup: AsyncParsableCommand {
         do {
             let bytes = try SQLiteStore.backup(databasePath: path, to: out)
             // A backup copies everything, the youth registry included: it is in the audit log.
-            try await AuditedReads.recordBackup(try SQLiteStore(path: path), file: URL(fileURLWithPath: out).lastPathComponent, bytes: bytes,
-                                                actor: operatorName())
+            try await AuditedReads.recordBackup(
+                try SQLiteStore(path: path), file: URL(fileURLWithPath: out).lastPathComponent, bytes: bytes,
+                actor: operatorName())
             print("Backup of \(path) written to \(out) (\(bytes) bytes, integrity checked, owner-only; written to the audit log).")
         } catch {
             FileHandle.standardError.write(Data("leagueops backup: \(error)\n".utf8))

@@ -26,12 +26,18 @@ public enum PlatformFactory {
         let connection: Set<String> = ["mode", "keepalive", "dead_after", "timeout", "backoff"]
         return [
             "generic": connection.union(["secret", "outbound_url", "outbound_secret"]),
-            "wecom": connection.union(["token", "aes_key", "app_token", "app_aes_key", "corp_id", "corp_secret", "base_url", "bot_name",
-                                       "bot_id", "bot_secret", "ws_url"]),
-            "dingtalk": connection.union(["app_secret", "base_url", "bot_name", "max_skew", "corp_id", "robot_code",
-                                          "client_id", "client_secret", "api_base_url"]),
-            "feishu": connection.union(["app_id", "app_secret", "verification_token", "encrypt_key", "insecure_plain",
-                                        "base_url", "bot_open_id", "bot_name"]),
+            "wecom": connection.union([
+                "token", "aes_key", "app_token", "app_aes_key", "corp_id", "corp_secret", "base_url", "bot_name",
+                "bot_id", "bot_secret", "ws_url",
+            ]),
+            "dingtalk": connection.union([
+                "app_secret", "base_url", "bot_name", "max_skew", "corp_id", "robot_code",
+                "client_id", "client_secret", "api_base_url",
+            ]),
+            "feishu": connection.union([
+                "app_id", "app_secret", "verification_token", "encrypt_key", "insecure_plain",
+                "base_url", "bot_open_id", "bot_name",
+            ]),
         ]
     }()
 
@@ -40,8 +46,9 @@ public enum PlatformFactory {
     ///   `client_secret` must not quietly fall back to a default).
     public static func make(name: String, settings: [String: String]) throws(PlatformSettingError) -> any PlatformAdapter {
         if let known = knownKeys[name], let unknown = settings.keys.filter({ !known.contains($0) }).sorted().first {
-            throw PlatformSettingError(platform: name, key: unknown,
-                                       problem: "unknown key (known for \(name): \(known.sorted().joined(separator: ", ")))")
+            throw PlatformSettingError(
+                platform: name, key: unknown,
+                problem: "unknown key (known for \(name): \(known.sorted().joined(separator: ", ")))")
         }
         func required(_ key: String) throws(PlatformSettingError) -> String {
             guard let value = settings[key], !value.isEmpty else {
@@ -85,10 +92,12 @@ public enum PlatformFactory {
             }
             var app = bot
             if settings["app_token"]?.isEmpty == false || settings["app_aes_key"]?.isEmpty == false {
-                guard let crypto = WeComCrypto(
-                    token: settings["app_token"].flatMap { $0.isEmpty ? nil : $0 } ?? token,
-                    encodingAESKey: settings["app_aes_key"].flatMap { $0.isEmpty ? nil : $0 } ?? (settings["aes_key"] ?? "")
-                ) else {
+                guard
+                    let crypto = WeComCrypto(
+                        token: settings["app_token"].flatMap { $0.isEmpty ? nil : $0 } ?? token,
+                        encodingAESKey: settings["app_aes_key"].flatMap { $0.isEmpty ? nil : $0 } ?? (settings["aes_key"] ?? "")
+                    )
+                else {
                     throw PlatformSettingError(platform: name, key: "app_aes_key", problem: "must be the 43-character EncodingAESKey of the app's callback settings")
                 }
                 app = crypto
@@ -116,8 +125,9 @@ public enum PlatformFactory {
                 appSecret = settings["app_secret"].flatMap { $0.isEmpty ? nil : $0 } ?? clientSecret
                 let api = try ConnectionSettings.url(settings, platform: name, key: "api_base_url", default: DingTalkAdapter.defaultAPIBaseURL, secure: "https")
                 // robot_code: the robot's code for sending; the console shows it, usually equal to the AppKey.
-                app = DingTalkApp(clientID: clientID, clientSecret: clientSecret,
-                                  robotCode: settings["robot_code"].flatMap { $0.isEmpty ? nil : $0 } ?? clientID, apiBaseURL: api)
+                app = DingTalkApp(
+                    clientID: clientID, clientSecret: clientSecret,
+                    robotCode: settings["robot_code"].flatMap { $0.isEmpty ? nil : $0 } ?? clientID, apiBaseURL: api)
             } else {
                 appSecret = try required("app_secret")
             }
@@ -136,7 +146,11 @@ public enum PlatformFactory {
             let plainAllowed = settings["insecure_plain"]?.lowercased() == "true"
             let webhook = !longConnection || !(settings["verification_token"] ?? "").isEmpty
             if webhook, settings["encrypt_key"]?.isEmpty != false, !plainAllowed {
-                throw PlatformSettingError(platform: name, key: "encrypt_key", problem: "is required: without it Feishu callbacks carry no signature and no time window, only the static verification token (set the Encrypt Key of the event subscription, or `insecure_plain: true` to accept that)")
+                throw PlatformSettingError(
+                    platform: name, key: "encrypt_key",
+                    problem:
+                        "is required: without it Feishu callbacks carry no signature and no time window, only the static verification token (set the Encrypt Key of the event subscription, or `insecure_plain: true` to accept that)"
+                )
             }
             var adapter = FeishuAdapter(
                 verificationToken: longConnection ? (settings["verification_token"] ?? "") : try required("verification_token"), encryptKey: settings["encrypt_key"],

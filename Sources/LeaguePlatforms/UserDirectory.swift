@@ -109,7 +109,9 @@ public struct UserDirectory: Sendable, Equatable {
             let json = JSONValue.parse(response.body)
             guard response.status == 200, json?["errcode"]?.int64 ?? 0 == 0, let token = json?.text("access_token") else {
                 let which = kind == .dingtalk ? "client_id / client_secret" : "corp_id / corp_secret"
-                throw Failure("\(kind.rawValue) access token: HTTP \(response.status) errcode \(json?["errcode"]?.int64.map(String.init) ?? "-") \(json?["errmsg"]?.string ?? "") (check platforms.\(kind.rawValue).\(which))")
+                throw Failure(
+                    "\(kind.rawValue) access token: HTTP \(response.status) errcode \(json?["errcode"]?.int64.map(String.init) ?? "-") \(json?["errmsg"]?.string ?? "") (check platforms.\(kind.rawValue).\(which))"
+                )
             }
             return token
         }
@@ -121,15 +123,18 @@ public struct UserDirectory: Sendable, Equatable {
     public func lookupRequest(_ mobiles: [String], token: String) -> OutboundRequest {
         switch kind {
         case .dingtalk:
-            return OutboundRequest(url: "\(baseURL)/topapi/v2/user/getbymobile?access_token=\(WireText.percentEncode(token))",
-                                   body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
+            return OutboundRequest(
+                url: "\(baseURL)/topapi/v2/user/getbymobile?access_token=\(WireText.percentEncode(token))",
+                body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
         case .wecom:
-            return OutboundRequest(url: "\(baseURL)/cgi-bin/user/getuserid?access_token=\(WireText.percentEncode(token))",
-                                   body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
+            return OutboundRequest(
+                url: "\(baseURL)/cgi-bin/user/getuserid?access_token=\(WireText.percentEncode(token))",
+                body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
         case .feishu:
-            return OutboundRequest(url: "\(baseURL)/open-apis/contact/v3/users/batch_get_id?user_id_type=open_id",
-                                   headers: ["Content-Type": "application/json; charset=utf-8", "Authorization": "Bearer \(token)"],
-                                   body: OutJSON.object([("mobiles", .array(mobiles.map { .string($0) })), ("include_resigned", .bool(false))]).data)
+            return OutboundRequest(
+                url: "\(baseURL)/open-apis/contact/v3/users/batch_get_id?user_id_type=open_id",
+                headers: ["Content-Type": "application/json; charset=utf-8", "Authorization": "Bearer \(token)"],
+                body: OutJSON.object([("mobiles", .array(mobiles.map { .string($0) })), ("include_resigned", .bool(false))]).data)
         }
     }
 
@@ -163,8 +168,10 @@ public struct UserDirectory: Sendable, Equatable {
     /// second per app; WeCom counts wrong numbers). Stops when `maxFailuresInARow` requests in a row
     /// fail (a permission missing fails every one); the mobiles not asked then are not in the answers.
     /// - Throws: `Failure` when no token can be had.
-    public func resolve(_ mobiles: [String], transport: any HTTPTransport, timeout: Double = 10, pause: Double = 0.1,
-                        maxFailuresInARow: Int = 5) async throws -> (answers: [String: Answer], stopped: String?) {
+    public func resolve(
+        _ mobiles: [String], transport: any HTTPTransport, timeout: Double = 10, pause: Double = 0.1,
+        maxFailuresInARow: Int = 5
+    ) async throws -> (answers: [String: Answer], stopped: String?) {
         let tokenResponse: OutboundResponse
         do { tokenResponse = try await transport.send(tokenRequest(), timeout: timeout) } catch {
             throw Failure("\(kind.rawValue) access token: \(error)")

@@ -47,10 +47,12 @@ public final class LeagueApp: Sendable {
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
     ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
     ///   - seams: the engine's cross-feature seams (a test replaces one to see what crosses it).
-    public init(config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
-                logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4, maintenanceInterval: Double = 600,
-                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), liveFallback: Double = 5,
-                seams: Seams = .live) throws(ConfigError) {
+    public init(
+        config: BotConfig, store: any Store, clock: any WallClock = SystemClock(), transport: any HTTPTransport,
+        logger: Logger, maxSleep: Double = 1.0, answerWithin: Double = 4, maintenanceInterval: Double = 600,
+        ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), liveFallback: Double = 5,
+        seams: Seams = .live
+    ) throws(ConfigError) {
         var adapters: [String: any PlatformAdapter] = [:]
         var problems: [ConfigProblem] = []
         for (name, settings) in config.platforms {
@@ -75,11 +77,16 @@ public final class LeagueApp: Sendable {
         let unhandled = engine.commandsWithoutHandler
         guard unhandled.isEmpty else {
             let folder = config.commandsDirectory.isEmpty ? "the built-in catalogue" : config.commandsDirectory
-            throw ConfigError([ConfigProblem(file: folder, line: nil, message:
-                "command(s) \(unhandled.joined(separator: ", ")) have no handler in this build; remove their files or use a catalogue made for this version")])
+            throw ConfigError([
+                ConfigProblem(
+                    file: folder, line: nil,
+                    message:
+                        "command(s) \(unhandled.joined(separator: ", ")) have no handler in this build; remove their files or use a catalogue made for this version")
+            ])
         }
-        self.ingestor = Ingestor(engine: engine, committed: [outboxBell, timerBell, liveBell], answerWithin: answerWithin,
-                                 maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
+        self.ingestor = Ingestor(
+            engine: engine, committed: [outboxBell, timerBell, liveBell], answerWithin: answerWithin,
+            maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.
         if let app = (adapters["dingtalk"] as? DingTalkAdapter)?.app {
@@ -91,8 +98,9 @@ public final class LeagueApp: Sendable {
         self.liveFallback = liveFallback
         self.connectionRegistry = ConnectionRegistry(clock: clock)
         self.pushIngest = PushIngest(ingestor: ingestor, engine: engine)
-        self.connectionDrivers = try ConnectionFactory.drivers(config: config, transport: transport, push: pushIngest,
-                                                               adapters: adapters, logger: logger)
+        self.connectionDrivers = try ConnectionFactory.drivers(
+            config: config, transport: transport, push: pushIngest,
+            adapters: adapters, logger: logger)
         self.appSenders = ConnectionFactory.appSenders(config: config, drivers: connectionDrivers, transport: transport, clock: clock)
         self.maintenanceInterval = maintenanceInterval
     }
@@ -104,8 +112,9 @@ public final class LeagueApp: Sendable {
             let lease = (engine.store as? any LeaseStore).map {
                 ConnectionSupervisor.LeaseSettings(store: $0, name: driver.leaseName, holder: holder)
             }
-            return ConnectionSupervisor(driver: driver, registry: connectionRegistry, clock: engine.clock,
-                                        logger: engine.logger, lease: lease)
+            return ConnectionSupervisor(
+                driver: driver, registry: connectionRegistry, clock: engine.clock,
+                logger: engine.logger, lease: lease)
         }
     }
 
@@ -114,8 +123,9 @@ public final class LeagueApp: Sendable {
         [
             InboxService(engine: engine, inbound: inboxBell, outbound: outboxBell, timers: timerBell, batch: 256),
             TimerService(engine: engine, doorbell: timerBell, outbound: outboxBell, maxSleep: maxSleep, fired: [liveBell]),
-            OutboxService(engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 64,
-                          appSenders: appSenders),
+            OutboxService(
+                engine: engine, transport: transport, doorbell: outboxBell, maxSleep: maxSleep, concurrency: 64,
+                appSenders: appSenders),
             AuditorService(auditor: auditor, interval: 10, outbound: outboxBell),
             MaintenanceService(engine: engine, interval: maintenanceInterval),
             DashboardWarmUp(engine: engine, figures: dashboardFigures),

@@ -67,15 +67,18 @@ extension LeagueApp {
                             "任务 \(task.label)：单位“\(unit.name)”（\(unit.id)）已从组织架构中移除，其待确认项已关闭，不再提醒。",
                             "Task \(task.label): unit “\(unit.name)” (\(unit.id)) was removed from the org; its waiting acknowledgement is closed and no longer reminded."
                         )
-                        try tx.enqueue(OutboundMessage(key: "task:\(task.id):removed:\(unit.id)", unitID: issuerUnit.id, group: group, text: text,
-                                                       priority: task.priority), at: now)
+                        try tx.enqueue(
+                            OutboundMessage(
+                                key: "task:\(task.id):removed:\(unit.id)", unitID: issuerUnit.id, group: group, text: text,
+                                priority: task.priority), at: now)
                     }
                 }
             }
             return count
         }
         wakeAll()
-        return OrgReloadReport(units: tree.units.count, added: added, removed: removed.map(\.id), renamedOrMoved: changed, closedTargets: closed,
-                               bindings: bindings)
+        return OrgReloadReport(
+            units: tree.units.count, added: added, removed: removed.map(\.id), renamedOrMoved: changed, closedTargets: closed,
+            bindings: bindings)
     }
 }

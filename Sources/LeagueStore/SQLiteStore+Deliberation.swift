@@ -22,11 +22,15 @@ extension SQLiteTransaction: DeliberationRecords {
 
     func save(_ meeting: Meeting) throws {
         let body = String(decoding: try Self.encoder.encode(meeting), as: UTF8.self)
-        try db.execute(sql: """
-            INSERT INTO delib_meetings (id, unit_id, month, opened_at, closed_at, body) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET month = excluded.month, closed_at = excluded.closed_at, body = excluded.body
-            """, arguments: [meeting.id, meeting.unitID, meeting.month, meeting.openedAt.timeIntervalSince1970,
-                             meeting.closedAt?.timeIntervalSince1970, body])
+        try db.execute(
+            sql: """
+                INSERT INTO delib_meetings (id, unit_id, month, opened_at, closed_at, body) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET month = excluded.month, closed_at = excluded.closed_at, body = excluded.body
+                """,
+            arguments: [
+                meeting.id, meeting.unitID, meeting.month, meeting.openedAt.timeIntervalSince1970,
+                meeting.closedAt?.timeIntervalSince1970, body,
+            ])
     }
 
     func meeting(_ id: Int) throws -> Meeting? {
@@ -43,8 +47,9 @@ extension SQLiteTransaction: DeliberationRecords {
         let wanted = Set(unitIDs)
         let rows: [Row]
         if let month {
-            rows = try Row.fetchAll(db, sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL AND month = ? ORDER BY opened_at, id",
-                                    arguments: [month])
+            rows = try Row.fetchAll(
+                db, sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL AND month = ? ORDER BY opened_at, id",
+                arguments: [month])
         } else {
             rows = try Row.fetchAll(db, sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL ORDER BY opened_at, id")
         }
@@ -56,13 +61,17 @@ extension SQLiteTransaction: DeliberationRecords {
     }
 
     func inbound(platform: String, chat: String, after: Int64, through: Int64) throws -> [InboundRecord] {
-        try Row.fetchAll(db, sql: """
-            SELECT * FROM inbound WHERE platform = ? AND chat = ? AND id > ? AND id <= ? ORDER BY id
-            """, arguments: [platform, chat, after, through]).map { row in
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM inbound WHERE platform = ? AND chat = ? AND id > ? AND id <= ? ORDER BY id
+                """, arguments: [platform, chat, after, through]
+        ).map { row in
             InboundRecord(
                 id: row["id"],
-                message: ChatMessage(platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
-                                     messageID: row["message_id"], sentAt: Self.date(row["sent_at"] as Double), mentionsBot: row["mentions_bot"]),
+                message: ChatMessage(
+                    platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
+                    messageID: row["message_id"], sentAt: Self.date(row["sent_at"] as Double), mentionsBot: row["mentions_bot"]),
                 receivedAt: Self.date(row["received_at"] as Double)
             )
         }
@@ -74,14 +83,16 @@ extension SQLiteTransaction: DeliberationRecords {
 
     func insert(_ item: AgendaItem) throws {
         let by = String(decoding: try Self.encoder.encode(item.addedBy), as: UTF8.self)
-        try db.execute(sql: "INSERT INTO delib_agenda (unit_id, month, text, added_by, source_unit, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [item.unitID, item.month, item.text, by, item.sourceUnitID, item.addedAt.timeIntervalSince1970])
+        try db.execute(
+            sql: "INSERT INTO delib_agenda (unit_id, month, text, added_by, source_unit, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [item.unitID, item.month, item.text, by, item.sourceUnitID, item.addedAt.timeIntervalSince1970])
     }
 
     private static func agendaItem(_ row: Row) -> AgendaItem {
         let by = (try? JSONDecoder().decode(MeetingPerson.self, from: Data((row["added_by"] as String).utf8))) ?? MeetingPerson(memberID: nil, name: "?")
-        return AgendaItem(id: row["id"], unitID: row["unit_id"], month: row["month"], text: row["text"], addedBy: by,
-                          sourceUnitID: row["source_unit"], addedAt: date(row["added_at"] as Double))
+        return AgendaItem(
+            id: row["id"], unitID: row["unit_id"], month: row["month"], text: row["text"], addedBy: by,
+            sourceUnitID: row["source_unit"], addedAt: date(row["added_at"] as Double))
     }
 
     func agenda(unitID: String, month: String) throws -> [AgendaItem] {
@@ -99,18 +110,23 @@ extension SQLiteTransaction: DeliberationRecords {
     }
 
     func insert(_ followUp: FollowUp) throws {
-        try db.execute(sql: """
-            INSERT INTO delib_followups (unit_id, kind, text, owner_name, task_id, demand_ref, meeting_id, created_at, closed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [followUp.unitID, followUp.kind.rawValue, followUp.text, followUp.ownerName, followUp.taskID, followUp.demandRef,
-                             followUp.meetingID, followUp.createdAt.timeIntervalSince1970, followUp.closedAt?.timeIntervalSince1970])
+        try db.execute(
+            sql: """
+                INSERT INTO delib_followups (unit_id, kind, text, owner_name, task_id, demand_ref, meeting_id, created_at, closed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                followUp.unitID, followUp.kind.rawValue, followUp.text, followUp.ownerName, followUp.taskID, followUp.demandRef,
+                followUp.meetingID, followUp.createdAt.timeIntervalSince1970, followUp.closedAt?.timeIntervalSince1970,
+            ])
     }
 
     func openFollowUps(unitID: String) throws -> [FollowUp] {
         try Row.fetchAll(db, sql: "SELECT * FROM delib_followups WHERE unit_id = ? AND closed_at IS NULL ORDER BY id", arguments: [unitID]).map { row in
-            FollowUp(id: row["id"], unitID: row["unit_id"], kind: FollowUp.Kind(rawValue: row["kind"]) ?? .action, text: row["text"],
-                     ownerName: row["owner_name"], taskID: row["task_id"], demandRef: row["demand_ref"], meetingID: row["meeting_id"],
-                     createdAt: Self.date(row["created_at"] as Double), closedAt: Self.date(row["closed_at"] as Double?))
+            FollowUp(
+                id: row["id"], unitID: row["unit_id"], kind: FollowUp.Kind(rawValue: row["kind"]) ?? .action, text: row["text"],
+                ownerName: row["owner_name"], taskID: row["task_id"], demandRef: row["demand_ref"], meetingID: row["meeting_id"],
+                createdAt: Self.date(row["created_at"] as Double), closedAt: Self.date(row["closed_at"] as Double?))
         }
     }
 
@@ -120,8 +136,9 @@ extension SQLiteTransaction: DeliberationRecords {
     }
 
     func closeDemandFollowUps(demandRef: String, at: Date) throws -> Int {
-        try db.execute(sql: "UPDATE delib_followups SET closed_at = ? WHERE kind = 'demand' AND demand_ref = ? AND closed_at IS NULL",
-                       arguments: [at.timeIntervalSince1970, demandRef])
+        try db.execute(
+            sql: "UPDATE delib_followups SET closed_at = ? WHERE kind = 'demand' AND demand_ref = ? AND closed_at IS NULL",
+            arguments: [at.timeIntervalSince1970, demandRef])
         return db.changesCount
     }
 
@@ -130,7 +147,8 @@ extension SQLiteTransaction: DeliberationRecords {
     }
 
     func setDeliberationValue(_ key: String, _ value: String) throws {
-        try db.execute(sql: "INSERT INTO delib_values (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                       arguments: [key, value])
+        try db.execute(
+            sql: "INSERT INTO delib_values (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            arguments: [key, value])
     }
 }

@@ -16,9 +16,11 @@ extension SQLiteStore {
                     .compactMap(SQLiteTransaction.decodeMeeting).map(\.startInbound)
                 let protectFrom = openStarts.min() ?? Int64.max
                 let after = Int64(try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'retention.inbound.after'") ?? "0") ?? 0
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT id, received_at, processed_at IS NOT NULL FROM inbound WHERE id > ? AND id < ? ORDER BY id LIMIT 2000
-                    """, arguments: [after, protectFrom])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, received_at, processed_at IS NOT NULL FROM inbound WHERE id > ? AND id < ? ORDER BY id LIMIT 2000
+                        """, arguments: [after, protectFrom])
                 // Up to the first message that is still young or not processed yet.
                 var through = after
                 var covered = 0
@@ -119,8 +121,9 @@ extension SQLiteStore {
             try source.backup(to: copy)
             try copy.write { db in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
-                try db.execute(sql: "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('backup_at', ?)",
-                               arguments: [String(now.timeIntervalSince1970)])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('backup_at', ?)",
+                    arguments: [String(now.timeIntervalSince1970)])
             }
             let check = try copy.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
             guard check == "ok" else { throw BackupError(description: "the copy failed its integrity check: \(check ?? "?")") }
@@ -145,15 +148,17 @@ extension SQLiteStore {
             var outbox = 0
             var timers = 0
             try db.inTransaction {
-                try db.execute(sql: """
-                    UPDATE outbox SET state = 'sent', sent_at = (SELECT f.sent_at FROM failed.outbox f WHERE f.key = outbox.key)
-                    WHERE state = 'pending' AND key IN (SELECT key FROM failed.outbox WHERE state = 'sent')
-                    """)
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'sent', sent_at = (SELECT f.sent_at FROM failed.outbox f WHERE f.key = outbox.key)
+                        WHERE state = 'pending' AND key IN (SELECT key FROM failed.outbox WHERE state = 'sent')
+                        """)
                 outbox = db.changesCount
-                try db.execute(sql: """
-                    UPDATE timers SET fired_at = (SELECT f.fired_at FROM failed.timers f WHERE f.key = timers.key)
-                    WHERE fired_at IS NULL AND key IN (SELECT key FROM failed.timers WHERE fired_at IS NOT NULL)
-                    """)
+                try db.execute(
+                    sql: """
+                        UPDATE timers SET fired_at = (SELECT f.fired_at FROM failed.timers f WHERE f.key = timers.key)
+                        WHERE fired_at IS NULL AND key IN (SELECT key FROM failed.timers WHERE fired_at IS NOT NULL)
+                        """)
                 timers = db.changesCount
                 return .commit
             }

@@ -12,8 +12,9 @@ extension SQLiteTransaction: OnboardingRecords {
             try execute(sql: "DELETE FROM onboard_codes WHERE unit_id = ? AND used_at IS NULL", arguments: [unit])
         }
         for code in codes {
-            try execute(sql: "INSERT INTO onboard_codes (code_hash, unit_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                        arguments: [code.hash, code.unitID, code.createdAt.timeIntervalSince1970, code.expiresAt.timeIntervalSince1970])
+            try execute(
+                sql: "INSERT INTO onboard_codes (code_hash, unit_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [code.hash, code.unitID, code.createdAt.timeIntervalSince1970, code.expiresAt.timeIntervalSince1970])
         }
     }
 
@@ -27,18 +28,21 @@ extension SQLiteTransaction: OnboardingRecords {
     }
 
     func markCodeUsed(hash: String, at: Date, in place: String) throws {
-        try execute(sql: "UPDATE onboard_codes SET used_at = ?, used_in = ? WHERE code_hash = ? AND used_at IS NULL",
-                    arguments: [at.timeIntervalSince1970, place, hash])
+        try execute(
+            sql: "UPDATE onboard_codes SET used_at = ?, used_in = ? WHERE code_hash = ? AND used_at IS NULL",
+            arguments: [at.timeIntervalSince1970, place, hash])
     }
 
     func learnedBindings() throws -> LearnedBindings {
         let chats = try fetchAll(sql: "SELECT * FROM onboard_chats ORDER BY bound_at, unit_id").map { row in
-            ChatBindingRecord(platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
-                              boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
+            ChatBindingRecord(
+                platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
+                boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
         }
         let members = try fetchAll(sql: "SELECT * FROM onboard_members ORDER BY registered_at, member_id").map { row in
-            MemberIDRecord(platform: row["platform"], userID: row["user_id"], memberID: row["member_id"],
-                           registeredAt: Date(timeIntervalSince1970: row["registered_at"]))
+            MemberIDRecord(
+                platform: row["platform"], userID: row["user_id"], memberID: row["member_id"],
+                registeredAt: Date(timeIntervalSince1970: row["registered_at"]))
         }
         return LearnedBindings(chats: chats, members: members)
     }
@@ -46,21 +50,25 @@ extension SQLiteTransaction: OnboardingRecords {
     func bindChat(_ binding: ChatBindingRecord) throws {
         // A row for the same chat can only be stale here (its unit left org.yaml, or org.yaml gave the
         // unit another chat): the engine binds only chats no unit is bound to. The new binding replaces it.
-        try execute(sql: "INSERT OR REPLACE INTO onboard_chats (platform, chat, unit_id, bound_at, bound_by) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [binding.platform, binding.chat, binding.unitID, binding.boundAt.timeIntervalSince1970, binding.boundBy])
+        try execute(
+            sql: "INSERT OR REPLACE INTO onboard_chats (platform, chat, unit_id, bound_at, bound_by) VALUES (?, ?, ?, ?, ?)",
+            arguments: [binding.platform, binding.chat, binding.unitID, binding.boundAt.timeIntervalSince1970, binding.boundBy])
     }
 
     func unbindChat(unitID: String) throws -> ChatBindingRecord? {
         guard let row = try fetchOne(sql: "SELECT * FROM onboard_chats WHERE unit_id = ?", arguments: [unitID]) else { return nil }
         try execute(sql: "DELETE FROM onboard_chats WHERE unit_id = ?", arguments: [unitID])
-        return ChatBindingRecord(platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
-                                 boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
+        return ChatBindingRecord(
+            platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
+            boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
     }
 
     func registerMemberID(_ record: MemberIDRecord) throws {
-        try execute(sql: "DELETE FROM onboard_members WHERE (member_id = ? AND platform = ?) OR (platform = ? AND user_id = ?)",
-                    arguments: [record.memberID, record.platform, record.platform, record.userID])
-        try execute(sql: "INSERT INTO onboard_members (platform, user_id, member_id, registered_at) VALUES (?, ?, ?, ?)",
-                    arguments: [record.platform, record.userID, record.memberID, record.registeredAt.timeIntervalSince1970])
+        try execute(
+            sql: "DELETE FROM onboard_members WHERE (member_id = ? AND platform = ?) OR (platform = ? AND user_id = ?)",
+            arguments: [record.memberID, record.platform, record.platform, record.userID])
+        try execute(
+            sql: "INSERT INTO onboard_members (platform, user_id, member_id, registered_at) VALUES (?, ?, ?, ?)",
+            arguments: [record.platform, record.userID, record.memberID, record.registeredAt.timeIntervalSince1970])
     }
 }

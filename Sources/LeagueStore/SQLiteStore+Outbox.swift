@@ -17,10 +17,12 @@ extension SQLiteTransaction {
         var robots: [String] = []
         var seen: Set<String> = []
         let scan = max(512, maxRobots * 16)
-        let cursor = try String.fetchCursor(db.cachedStatement(sql: """
-            SELECT robot_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
-            AND robot_id NOT IN (SELECT value FROM json_each(?)) ORDER BY priority, id LIMIT ?
-            """), arguments: [seconds, Self.jsonArray(excludingRobots), scan])
+        let cursor = try String.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT robot_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                    AND robot_id NOT IN (SELECT value FROM json_each(?)) ORDER BY priority, id LIMIT ?
+                    """), arguments: [seconds, Self.jsonArray(excludingRobots), scan])
         while robots.count < maxRobots, let robot = try cursor.next() {
             if seen.insert(robot).inserted { robots.append(robot) }
         }
@@ -28,10 +30,11 @@ extension SQLiteTransaction {
         // backlog gets a batch of many rows, not one row per round.
         var due = DueOutbox()
         var rows: [(priority: Int, id: Int64, entry: Result<OutboxEntry, UndecodableOutbox>)] = []
-        let statement = try db.cachedStatement(sql: """
-            SELECT id, key, state, attempts, next_attempt_at, created_at, last_error, payload, priority FROM outbox
-            WHERE state = 'pending' AND robot_id = ? AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT id, key, state, attempts, next_attempt_at, created_at, last_error, payload, priority FROM outbox
+                WHERE state = 'pending' AND robot_id = ? AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+                """)
         for robot in robots {
             let cursor = try Row.fetchCursor(statement, arguments: [robot, seconds, limit])
             while let row = try cursor.next() {
@@ -54,37 +57,50 @@ extension SQLiteTransaction {
     private static func decodeDueOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
         let payload: Data = row[7] ?? Data()
         guard let message = OutboxPayload.decode(payload) else {
-            return .failure(UndecodableOutbox(id: row[0], key: row[1], reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
+            return .failure(
+                UndecodableOutbox(
+                    id: row[0], key: row[1],
+                    reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
         }
-        return .success(OutboxEntry(id: row[0], message: message, state: OutboxEntry.State(rawValue: row[2]) ?? .pending,
-                                    attempts: row[3], nextAttemptAt: date(row[4] as Double), createdAt: date(row[5] as Double), lastError: row[6]))
+        return .success(
+            OutboxEntry(
+                id: row[0], message: message, state: OutboxEntry.State(rawValue: row[2]) ?? .pending,
+                attempts: row[3], nextAttemptAt: date(row[4] as Double), createdAt: date(row[5] as Double), lastError: row[6]))
     }
 
     func nextOutboxDue(excludingRobots: Set<String>) throws -> Date? {
         guard !excludingRobots.isEmpty else { return try nextOutboxDue() }
-        return try value(Double.self, sql: """
-            SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND robot_id NOT IN (SELECT value FROM json_each(?))
-            """, arguments: [Self.jsonArray(excludingRobots)]).map(Self.date)
+        return try value(
+            Double.self,
+            sql: """
+                SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND robot_id NOT IN (SELECT value FROM json_each(?))
+                """, arguments: [Self.jsonArray(excludingRobots)]
+        ).map(Self.date)
     }
 
     func robotPauses(robots: Set<String>?) throws -> [RobotPause] {
-        let rows = try robots == nil
+        let rows =
+            try robots == nil
             ? fetchAll(sql: "SELECT * FROM robot_pauses ORDER BY robot_id")
-            : fetchAll(sql: "SELECT * FROM robot_pauses WHERE robot_id IN (SELECT value FROM json_each(?)) ORDER BY robot_id",
-                       arguments: [Self.jsonArray(robots)])
+            : fetchAll(
+                sql: "SELECT * FROM robot_pauses WHERE robot_id IN (SELECT value FROM json_each(?)) ORDER BY robot_id",
+                arguments: [Self.jsonArray(robots)])
         return rows.map { row in
-            RobotPause(robotID: row["robot_id"], platform: row["platform"], kind: RobotPause.Kind(rawValue: row["kind"]) ?? .failing,
-                       until: Self.date(row["until"] as Double), seconds: row["seconds"], since: Self.date(row["since"] as Double),
-                       failures: row["failures"], reason: row["reason"])
+            RobotPause(
+                robotID: row["robot_id"], platform: row["platform"], kind: RobotPause.Kind(rawValue: row["kind"]) ?? .failing,
+                until: Self.date(row["until"] as Double), seconds: row["seconds"], since: Self.date(row["since"] as Double),
+                failures: row["failures"], reason: row["reason"])
         }
     }
 
     func robotSends(robots: Set<String>?, since: Date) throws -> [RobotSend] {
-        let rows = try robots == nil
+        let rows =
+            try robots == nil
             ? fetchAll(sql: "SELECT robot_id, platform, at FROM robot_sends WHERE at >= ? ORDER BY at", arguments: [since.timeIntervalSince1970])
-            : fetchAll(sql: """
-                SELECT robot_id, platform, at FROM robot_sends WHERE at >= ? AND robot_id IN (SELECT value FROM json_each(?)) ORDER BY at
-                """, arguments: [since.timeIntervalSince1970, Self.jsonArray(robots)])
+            : fetchAll(
+                sql: """
+                    SELECT robot_id, platform, at FROM robot_sends WHERE at >= ? AND robot_id IN (SELECT value FROM json_each(?)) ORDER BY at
+                    """, arguments: [since.timeIntervalSince1970, Self.jsonArray(robots)])
         return rows.map { RobotSend(robotID: $0[0], platform: $0[1], at: Self.date($0[2] as Double)) }
     }
 
@@ -94,19 +110,24 @@ extension SQLiteTransaction {
         if let oldest = try value(Double.self, sql: "SELECT MIN(created_at) FROM outbox WHERE state = 'pending'") {
             health.oldestPendingSeconds = max(0, seconds - oldest)
         }
-        health.deadLastDay = try value(Int.self, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'dead' AND sent_at >= ?",
-                                       arguments: [seconds - 86_400]) ?? 0
+        health.deadLastDay =
+            try value(
+                Int.self, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'dead' AND sent_at >= ?",
+                arguments: [seconds - 86_400]) ?? 0
         health.undecodable = try value(Int.self, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'dead' AND last_error LIKE 'undecodable%'") ?? 0
         health.pauses = try robotPauses(robots: nil)
-        health.backlog = try fetchAll(sql: """
-            SELECT platform, robot_id, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY robot_id
-            """).map { OutboxHealth.Backlog(platform: $0[0], robotID: $0[1], pending: $0[2]) }
+        health.backlog = try fetchAll(
+            sql: """
+                SELECT platform, robot_id, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY robot_id
+                """
+        ).map { OutboxHealth.Backlog(platform: $0[0], robotID: $0[1], pending: $0[2]) }
         return health
     }
 
     func markDropped(_ outboxID: Int64, reason: String, at now: Date) throws {
-        try execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, dropped_reason = ? WHERE id = ? AND state = 'pending'",
-                    arguments: [now.timeIntervalSince1970, reason, outboxID])
+        try execute(
+            sql: "UPDATE outbox SET state = 'sent', sent_at = ?, dropped_reason = ? WHERE id = ? AND state = 'pending'",
+            arguments: [now.timeIntervalSince1970, reason, outboxID])
     }
 
     func recordSends(_ sends: [RobotSend]) throws {
@@ -117,12 +138,16 @@ extension SQLiteTransaction {
     }
 
     func setPause(_ pause: RobotPause) throws {
-        try execute(sql: """
-            INSERT INTO robot_pauses (robot_id, platform, kind, until, seconds, since, failures, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (robot_id) DO UPDATE SET platform = excluded.platform, kind = excluded.kind, until = excluded.until,
-                seconds = excluded.seconds, since = excluded.since, failures = excluded.failures, reason = excluded.reason
-            """, arguments: [pause.robotID, pause.platform, pause.kind.rawValue, pause.until.timeIntervalSince1970, pause.seconds,
-                             pause.since.timeIntervalSince1970, pause.failures, pause.reason])
+        try execute(
+            sql: """
+                INSERT INTO robot_pauses (robot_id, platform, kind, until, seconds, since, failures, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (robot_id) DO UPDATE SET platform = excluded.platform, kind = excluded.kind, until = excluded.until,
+                    seconds = excluded.seconds, since = excluded.since, failures = excluded.failures, reason = excluded.reason
+                """,
+            arguments: [
+                pause.robotID, pause.platform, pause.kind.rawValue, pause.until.timeIntervalSince1970, pause.seconds,
+                pause.since.timeIntervalSince1970, pause.failures, pause.reason,
+            ])
     }
 
     func clearPause(robotID: String) throws {
@@ -131,9 +156,10 @@ extension SQLiteTransaction {
 
     func shiftOutbox(back seconds: Double, now: Date) throws {
         let at = now.timeIntervalSince1970
-        try execute(sql: """
-            UPDATE outbox SET next_attempt_at = MAX(?1, next_attempt_at - ?2) WHERE state = 'pending' AND next_attempt_at > ?1
-            """, arguments: [at, seconds])
+        try execute(
+            sql: """
+                UPDATE outbox SET next_attempt_at = MAX(?1, next_attempt_at - ?2) WHERE state = 'pending' AND next_attempt_at > ?1
+                """, arguments: [at, seconds])
         try execute(sql: "UPDATE robot_pauses SET until = MAX(?1, until - ?2), since = MIN(since, ?1) WHERE until > ?1", arguments: [at, seconds])
         try execute(sql: "UPDATE robot_sends SET at = MIN(at, ?1)", arguments: [at])
     }

@@ -5,23 +5,28 @@ import LeagueCore
 extension SQLiteTransaction: RegistryRecords {
     func replaceYouth(gridID: String, rows: [YouthRecord], at now: Date) throws {
         try db.execute(sql: "DELETE FROM youth WHERE grid_id = ?", arguments: [gridID])
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO youth (grid_id, name, age_band, status, in_difficulty, category, contact, imported_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO youth (grid_id, name, age_band, status, in_difficulty, category, contact, imported_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for row in rows {
             precondition(row.gridID == gridID, "a row of another grid in replaceYouth")
-            try statement.execute(arguments: [gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty,
-                                              row.category, row.contact, now.timeIntervalSince1970])
+            try statement.execute(arguments: [
+                gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty,
+                row.category, row.contact, now.timeIntervalSince1970,
+            ])
         }
     }
 
     func youthCounts(gridIDs: Set<String>?) throws -> [String: YouthCounts] {
         var result: [String: YouthCounts] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT grid_id, age_band, status, in_difficulty, category, COUNT(*) AS n FROM youth
-            GROUP BY grid_id, age_band, status, in_difficulty, category
-            """)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT grid_id, age_band, status, in_difficulty, category, COUNT(*) AS n FROM youth
+                GROUP BY grid_id, age_band, status, in_difficulty, category
+                """)
         while let row = try rows.next() {
             let grid: String = row["grid_id"]
             if let gridIDs, !gridIDs.contains(grid) { continue }
@@ -45,8 +50,9 @@ extension SQLiteTransaction: RegistryRecords {
         try Row.fetchAll(db, sql: "SELECT * FROM youth ORDER BY grid_id, id").compactMap { row in
             let grid: String = row["grid_id"]
             guard gridIDs.contains(grid), let band = AgeBand(rawValue: row["age_band"]), let status = YouthStatus(rawValue: row["status"]) else { return nil }
-            return YouthRecord(gridID: grid, name: row["name"], ageBand: band, status: status, inDifficulty: row["in_difficulty"],
-                               category: row["category"], contact: row["contact"])
+            return YouthRecord(
+                gridID: grid, name: row["name"], ageBand: band, status: status, inDifficulty: row["in_difficulty"],
+                category: row["category"], contact: row["contact"])
         }
     }
 
@@ -55,21 +61,29 @@ extension SQLiteTransaction: RegistryRecords {
     }
 
     func insert(_ demand: Demand) throws {
-        try db.execute(sql: """
-            INSERT INTO demands (id, unit_id, text, category, state, created_at, created_by, state_since, version,
-                                 published_to, claimed_by, claimed_unit, note, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [demand.id, demand.unitID, demand.text, demand.category, demand.state.rawValue,
-                             demand.createdAt.timeIntervalSince1970, demand.createdBy, demand.stateSince.timeIntervalSince1970,
-                             demand.version, demand.publishedTo, demand.claimedBy, demand.claimedUnitID, demand.note, demand.source])
+        try db.execute(
+            sql: """
+                INSERT INTO demands (id, unit_id, text, category, state, created_at, created_by, state_since, version,
+                                     published_to, claimed_by, claimed_unit, note, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                demand.id, demand.unitID, demand.text, demand.category, demand.state.rawValue,
+                demand.createdAt.timeIntervalSince1970, demand.createdBy, demand.stateSince.timeIntervalSince1970,
+                demand.version, demand.publishedTo, demand.claimedBy, demand.claimedUnitID, demand.note, demand.source,
+            ])
     }
 
     func update(_ demand: Demand) throws {
-        try db.execute(sql: """
-            UPDATE demands SET state = ?, state_since = ?, version = ?, published_to = ?, claimed_by = ?, claimed_unit = ?,
-                               note = ?, category = ? WHERE id = ?
-            """, arguments: [demand.state.rawValue, demand.stateSince.timeIntervalSince1970, demand.version, demand.publishedTo,
-                             demand.claimedBy, demand.claimedUnitID, demand.note, demand.category, demand.id])
+        try db.execute(
+            sql: """
+                UPDATE demands SET state = ?, state_since = ?, version = ?, published_to = ?, claimed_by = ?, claimed_unit = ?,
+                                   note = ?, category = ? WHERE id = ?
+                """,
+            arguments: [
+                demand.state.rawValue, demand.stateSince.timeIntervalSince1970, demand.version, demand.publishedTo,
+                demand.claimedBy, demand.claimedUnitID, demand.note, demand.category, demand.id,
+            ])
     }
 
     func demand(_ id: Int) throws -> Demand? {
@@ -86,8 +100,9 @@ extension SQLiteTransaction: RegistryRecords {
 
     static func demand(from row: Row) -> Demand? {
         guard let state = DemandState(rawValue: row["state"]) else { return nil }
-        var demand = Demand(id: row["id"], unitID: row["unit_id"], text: row["text"], category: row["category"],
-                            createdAt: date(row["created_at"] as Double), createdBy: row["created_by"], source: row["source"])
+        var demand = Demand(
+            id: row["id"], unitID: row["unit_id"], text: row["text"], category: row["category"],
+            createdAt: date(row["created_at"] as Double), createdBy: row["created_by"], source: row["source"])
         demand.state = state
         demand.stateSince = date(row["state_since"] as Double)
         demand.version = row["version"]
@@ -99,14 +114,16 @@ extension SQLiteTransaction: RegistryRecords {
     }
 
     func appendAudit(_ entry: AuditEntry) throws {
-        try db.execute(sql: "INSERT INTO audit (at, actor, unit_id, action, detail, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [entry.at.timeIntervalSince1970, entry.actor, entry.unitID, entry.action, entry.detail, entry.outcome])
+        try db.execute(
+            sql: "INSERT INTO audit (at, actor, unit_id, action, detail, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [entry.at.timeIntervalSince1970, entry.actor, entry.unitID, entry.action, entry.detail, entry.outcome])
     }
 
     func auditEntries(limit: Int) throws -> [AuditEntry] {
         try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-            AuditEntry(at: Self.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
-                       detail: row["detail"], outcome: row["outcome"])
+            AuditEntry(
+                at: Self.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
+                detail: row["detail"], outcome: row["outcome"])
         }
     }
 }
@@ -141,8 +158,9 @@ extension SQLiteStore {
         let statementArguments = StatementArguments(arguments)
         return try await writer.read { db in
             try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
-                AuditEntry(at: SQLiteTransaction.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
-                           detail: row["detail"], outcome: row["outcome"])
+                AuditEntry(
+                    at: SQLiteTransaction.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
+                    detail: row["detail"], outcome: row["outcome"])
             }
         }
     }

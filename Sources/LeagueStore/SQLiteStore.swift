@@ -63,16 +63,19 @@ public final class SQLiteStore: Store {
         try await mapErrors {
             try await writer.write { db in
                 let tx = SQLiteTransaction(db)
-                let statement = try db.cachedStatement(sql: """
-                    INSERT INTO inbound (platform, message_id, chat, sender, text, sent_at, received_at, mentions_bot)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, message_id) DO NOTHING
-                    """)
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO inbound (platform, message_id, chat, sender, text, sent_at, received_at, mentions_bot)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, message_id) DO NOTHING
+                        """)
                 var results: [IngestResult] = []
                 results.reserveCapacity(records.count)
                 for record in records {
                     let m = record.message
-                    try statement.execute(arguments: [m.platform, m.messageID, m.chat, m.sender, record.storedText ?? m.text,
-                                                      m.sentAt.timeIntervalSince1970, record.receivedAt.timeIntervalSince1970, m.mentionsBot])
+                    try statement.execute(arguments: [
+                        m.platform, m.messageID, m.chat, m.sender, record.storedText ?? m.text,
+                        m.sentAt.timeIntervalSince1970, record.receivedAt.timeIntervalSince1970, m.mentionsBot,
+                    ])
                     guard db.changesCount > 0 else {
                         results.append(.duplicate)
                         continue
@@ -161,20 +164,23 @@ struct SQLiteTransaction: StoreTransaction {
 
     func escalations(ofTask id: Int) throws -> [EscalationRecord] {
         try fetchAll(sql: "SELECT * FROM escalations WHERE task_id = ? ORDER BY step", arguments: [id]).map { row in
-            EscalationRecord(taskID: row["task_id"], step: row["step"], at: Self.date(row["at"]),
-                             notifiedUnitIDs: Self.list(row["notified"]), lateUnitIDs: Self.list(row["late"]))
+            EscalationRecord(
+                taskID: row["task_id"], step: row["step"], at: Self.date(row["at"]),
+                notifiedUnitIDs: Self.list(row["notified"]), lateUnitIDs: Self.list(row["late"]))
         }
     }
 
     func openTasks(involving unitID: String, limit: Int) throws -> [WorkTask] {
         // Both halves through their index (tasks_open_issuer, targets_waiting): written as
         // `issuer_unit = ?1 OR id IN (…)` SQLite scanned every task ever stored (issue 16).
-        try fetchAll(sql: """
-            SELECT \(Self.taskColumns) FROM tasks WHERE status = 'open' AND id IN
-                (SELECT id FROM tasks WHERE issuer_unit = ?1 AND status = 'open'
-                 UNION ALL SELECT task_id FROM task_targets WHERE unit_id = ?1 AND acknowledged_at IS NULL)
-            ORDER BY id DESC LIMIT ?2
-            """, arguments: [unitID, limit]).map(Self.task(from:))
+        try fetchAll(
+            sql: """
+                SELECT \(Self.taskColumns) FROM tasks WHERE status = 'open' AND id IN
+                    (SELECT id FROM tasks WHERE issuer_unit = ?1 AND status = 'open'
+                     UNION ALL SELECT task_id FROM task_targets WHERE unit_id = ?1 AND acknowledged_at IS NULL)
+                ORDER BY id DESC LIMIT ?2
+                """, arguments: [unitID, limit]
+        ).map(Self.task(from:))
     }
 
     func oldestPendingOutbox() throws -> Date? {
@@ -182,26 +188,31 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func waitingTargets() throws -> [WaitingTarget] {
-        try fetchAll(sql: """
-            SELECT w.task_id, w.unit_id, k.created_at + k.target_seconds AS deadline FROM task_targets w JOIN tasks k ON k.id = w.task_id
-            WHERE w.acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
-            """).map { row in WaitingTarget(taskID: row["task_id"], unitID: row["unit_id"], deadline: Self.date(row["deadline"] as Double)) }
+        try fetchAll(
+            sql: """
+                SELECT w.task_id, w.unit_id, k.created_at + k.target_seconds AS deadline FROM task_targets w JOIN tasks k ON k.id = w.task_id
+                WHERE w.acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
+                """
+        ).map { row in WaitingTarget(taskID: row["task_id"], unitID: row["unit_id"], deadline: Self.date(row["deadline"] as Double)) }
     }
 
     func oldestWaitingTarget(unitID: String) throws -> TaskTarget? {
-        try fetchOne(sql: """
-            SELECT \(Self.targetColumns) FROM task_targets JOIN tasks k ON k.id = task_id
-            WHERE unit_id = ? AND acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
-            ORDER BY task_id LIMIT 1
-            """, arguments: [unitID]).map(Self.target(from:))
+        try fetchOne(
+            sql: """
+                SELECT \(Self.targetColumns) FROM task_targets JOIN tasks k ON k.id = task_id
+                WHERE unit_id = ? AND acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
+                ORDER BY task_id LIMIT 1
+                """, arguments: [unitID]
+        ).map(Self.target(from:))
     }
 
     func unprocessedInbound(limit: Int) throws -> [InboundRecord] {
         try fetchAll(sql: "SELECT * FROM inbound WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map { row in
             InboundRecord(
                 id: row["id"],
-                message: ChatMessage(platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
-                                     messageID: row["message_id"], sentAt: Self.date(row["sent_at"]), mentionsBot: row["mentions_bot"]),
+                message: ChatMessage(
+                    platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
+                    messageID: row["message_id"], sentAt: Self.date(row["sent_at"]), mentionsBot: row["mentions_bot"]),
                 receivedAt: Self.date(row["received_at"])
             )
         }
@@ -209,8 +220,10 @@ struct SQLiteTransaction: StoreTransaction {
 
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry] {
         // A retried timer keeps its original due time for its handler (`first_due_at`).
-        try fetchAll(sql: "SELECT key, COALESCE(first_due_at, due_at), kind, subject, step FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
-                         arguments: [now.timeIntervalSince1970, limit]).map { row in
+        try fetchAll(
+            sql: "SELECT key, COALESCE(first_due_at, due_at), kind, subject, step FROM timers WHERE fired_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+            arguments: [now.timeIntervalSince1970, limit]
+        ).map { row in
             TimerEntry(key: row[0], dueAt: Self.date(row[1] as Double), kind: TimerKind(rawValue: row[2]), subject: row[3], step: row[4])
         }
     }
@@ -220,22 +233,30 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry] {
-        try fetchAll(sql: """
-            SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
-            """, arguments: [now.timeIntervalSince1970, limit]).compactMap(Self.outbox(from:))
+        try fetchAll(
+            sql: """
+                SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, limit]
+        ).compactMap(Self.outbox(from:))
     }
 
     func pendingDeliveries(robots: Set<String>) throws -> [PendingDelivery] {
         // One cached statement per robot rather than an IN list of varying length; no payload decoding.
         var rows: [(id: Int64, delivery: PendingDelivery)] = []
         for robot in robots.sorted() {
-            for row in try fetchAll(sql: """
-                SELECT id, key, platform, chat, priority, text_bytes, next_attempt_at, last_error FROM outbox
-                WHERE state = 'pending' AND robot_id = ?
-                """, arguments: [robot]) {
-                rows.append((row[0], PendingDelivery(
-                    key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
-                    bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])))
+            for row in try fetchAll(
+                sql: """
+                    SELECT id, key, platform, chat, priority, text_bytes, next_attempt_at, last_error FROM outbox
+                    WHERE state = 'pending' AND robot_id = ?
+                    """, arguments: [robot])
+            {
+                rows.append(
+                    (
+                        row[0],
+                        PendingDelivery(
+                            key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
+                            bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])
+                    ))
             }
         }
         return rows.sorted { $0.id < $1.id }.map(\.delivery)
@@ -251,11 +272,14 @@ struct SQLiteTransaction: StoreTransaction {
 
     func events(from: Date, to: Date) throws -> [EventRecord] {
         let decoder = JSONDecoder()
-        return try fetchAll(sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id",
-                                arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+        return try fetchAll(
+            sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id",
+            arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]
+        ).map { row in
             let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-            return EventRecord(at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
-                               memberID: row["member_id"], data: data)
+            return EventRecord(
+                at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
+                memberID: row["member_id"], data: data)
         }
     }
 
@@ -273,15 +297,17 @@ struct SQLiteTransaction: StoreTransaction {
             start = first - 1
         }
         guard top > start else { return ([], start) }
-        let rows = try fetchAll(sql: "SELECT * FROM events WHERE id > ? AND +at >= ? AND +at < ? ORDER BY id LIMIT ?",
-                                arguments: [start, from.timeIntervalSince1970, to.timeIntervalSince1970, max(limit, 1)])
+        let rows = try fetchAll(
+            sql: "SELECT * FROM events WHERE id > ? AND +at >= ? AND +at < ? ORDER BY id LIMIT ?",
+            arguments: [start, from.timeIntervalSince1970, to.timeIntervalSince1970, max(limit, 1)])
         let decoder = JSONDecoder()
         var last = start
         let events = rows.map { row in
             last = row["id"]
             let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-            return EventRecord(at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
-                               memberID: row["member_id"], data: data)
+            return EventRecord(
+                at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
+                memberID: row["member_id"], data: data)
         }
         return (events, rows.count < max(limit, 1) ? top : last)
     }
@@ -318,54 +344,75 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insert(_ task: WorkTask) throws {
-        try execute(sql: """
-            INSERT INTO tasks (id, kind, urgent, text, issuer_id, issuer_name, issuer_unit, created_at, target_seconds, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [task.id, task.kind.rawValue, task.urgent, task.text, task.issuerID, task.issuerName, task.issuerUnitID,
-                             task.createdAt.timeIntervalSince1970, task.targetSeconds, task.status.rawValue])
+        try execute(
+            sql: """
+                INSERT INTO tasks (id, kind, urgent, text, issuer_id, issuer_name, issuer_unit, created_at, target_seconds, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                task.id, task.kind.rawValue, task.urgent, task.text, task.issuerID, task.issuerName, task.issuerUnitID,
+                task.createdAt.timeIntervalSince1970, task.targetSeconds, task.status.rawValue,
+            ])
         if task.status != .open || task.claimedBy != nil { try update(task) }
     }
 
     func update(_ task: WorkTask) throws {
-        try execute(sql: """
-            UPDATE tasks SET status = ?, closed_at = ?, closed_by = ?, close_note = ?, claimed_by = ?, claimed_unit = ?, claimed_at = ?
-            WHERE id = ?
-            """, arguments: [task.status.rawValue, task.closedAt?.timeIntervalSince1970, task.closedBy, task.closeNote,
-                             task.claimedBy, task.claimedUnitID, task.claimedAt?.timeIntervalSince1970, task.id])
+        try execute(
+            sql: """
+                UPDATE tasks SET status = ?, closed_at = ?, closed_by = ?, close_note = ?, claimed_by = ?, claimed_unit = ?, claimed_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                task.status.rawValue, task.closedAt?.timeIntervalSince1970, task.closedBy, task.closeNote,
+                task.claimedBy, task.claimedUnitID, task.claimedAt?.timeIntervalSince1970, task.id,
+            ])
     }
 
     func insert(_ targets: [TaskTarget]) throws {
         let statement = try db.cachedStatement(sql: "INSERT INTO task_targets (task_id, unit_id, acknowledged_at, acknowledged_by, told) VALUES (?, ?, ?, ?, ?)")
         for target in targets {
-            try statement.execute(arguments: [target.taskID, target.unitID, target.acknowledgedAt?.timeIntervalSince1970,
-                                              target.acknowledgedBy, target.toldUnitIDs.joined(separator: ",")])
+            try statement.execute(arguments: [
+                target.taskID, target.unitID, target.acknowledgedAt?.timeIntervalSince1970,
+                target.acknowledgedBy, target.toldUnitIDs.joined(separator: ","),
+            ])
         }
     }
 
     func update(_ target: TaskTarget) throws {
-        try execute(sql: "UPDATE task_targets SET acknowledged_at = ?, acknowledged_by = ?, told = ? WHERE task_id = ? AND unit_id = ?",
-                    arguments: [target.acknowledgedAt?.timeIntervalSince1970, target.acknowledgedBy,
-                                target.toldUnitIDs.joined(separator: ","), target.taskID, target.unitID])
+        try execute(
+            sql: "UPDATE task_targets SET acknowledged_at = ?, acknowledged_by = ?, told = ? WHERE task_id = ? AND unit_id = ?",
+            arguments: [
+                target.acknowledgedAt?.timeIntervalSince1970, target.acknowledgedBy,
+                target.toldUnitIDs.joined(separator: ","), target.taskID, target.unitID,
+            ])
     }
 
     func insert(_ record: EscalationRecord) throws {
-        try execute(sql: "INSERT OR IGNORE INTO escalations (task_id, step, at, notified, late) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [record.taskID, record.step, record.at.timeIntervalSince1970,
-                                   record.notifiedUnitIDs.joined(separator: ","), record.lateUnitIDs.joined(separator: ",")])
+        try execute(
+            sql: "INSERT OR IGNORE INTO escalations (task_id, step, at, notified, late) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                record.taskID, record.step, record.at.timeIntervalSince1970,
+                record.notifiedUnitIDs.joined(separator: ","), record.lateUnitIDs.joined(separator: ","),
+            ])
     }
 
     func enqueue(_ message: OutboundMessage, at now: Date) throws {
         let payload = try OutboxPayload.encode(message)
-        try execute(sql: """
-            INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
-            """, arguments: [message.key, message.unitID, message.group.platform, message.group.chat, message.group.robotID,
-                             message.priority.rawValue, payload, message.text.utf8.count, now.timeIntervalSince1970, now.timeIntervalSince1970])
+        try execute(
+            sql: """
+                INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING
+                """,
+            arguments: [
+                message.key, message.unitID, message.group.platform, message.group.chat, message.group.robotID,
+                message.priority.rawValue, payload, message.text.utf8.count, now.timeIntervalSince1970, now.timeIntervalSince1970,
+            ])
     }
 
     func schedule(_ timer: TimerEntry) throws {
-        try execute(sql: "INSERT INTO timers (key, due_at, kind, subject, step) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    arguments: [timer.key, timer.dueAt.timeIntervalSince1970, timer.kind.rawValue, timer.subject, timer.step])
+        try execute(
+            sql: "INSERT INTO timers (key, due_at, kind, subject, step) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            arguments: [timer.key, timer.dueAt.timeIntervalSince1970, timer.kind.rawValue, timer.subject, timer.step])
     }
 
     func markFired(_ key: String, at now: Date) throws -> Bool {
@@ -379,8 +426,9 @@ struct SQLiteTransaction: StoreTransaction {
 
     func countPrivacyRefusals(memberID: String, since: Date) throws -> Int {
         // The kind is written out so that the partial index events_privacy_refused (v7) serves it.
-        try value(Int.self, sql: "SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
-                  arguments: [memberID, since.timeIntervalSince1970]) ?? 0
+        try value(
+            Int.self, sql: "SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
+            arguments: [memberID, since.timeIntervalSince1970]) ?? 0
     }
 
     func markProcessed(_ inboundID: Int64, at now: Date) throws {
@@ -394,32 +442,37 @@ struct SQLiteTransaction: StoreTransaction {
 
     func retryTimer(_ key: String, error: String, next: (_ attempts: Int) -> Date) throws -> Int {
         let attempts = (try value(Int.self, sql: "SELECT attempts FROM timers WHERE key = ?", arguments: [key]) ?? 0) + 1
-        try execute(sql: """
-            UPDATE timers SET first_due_at = COALESCE(first_due_at, due_at), due_at = ?, attempts = ?, last_error = ?
-            WHERE key = ? AND fired_at IS NULL
-            """, arguments: [next(attempts).timeIntervalSince1970, attempts, String(error.prefix(500)), key])
+        try execute(
+            sql: """
+                UPDATE timers SET first_due_at = COALESCE(first_due_at, due_at), due_at = ?, attempts = ?, last_error = ?
+                WHERE key = ? AND fired_at IS NULL
+                """, arguments: [next(attempts).timeIntervalSince1970, attempts, String(error.prefix(500)), key])
         return attempts
     }
 
     func markTimerDead(_ key: String, reason: String, at now: Date) throws {
-        try execute(sql: "UPDATE timers SET fired_at = ?, dead_reason = ? WHERE key = ? AND fired_at IS NULL",
-                    arguments: [now.timeIntervalSince1970, String(reason.prefix(500)), key])
+        try execute(
+            sql: "UPDATE timers SET fired_at = ?, dead_reason = ? WHERE key = ? AND fired_at IS NULL",
+            arguments: [now.timeIntervalSince1970, String(reason.prefix(500)), key])
     }
 
     func append(_ event: EventRecord) throws {
         let data = Self.jsonObject(event.data)
-        try execute(sql: "INSERT INTO events (at, kind, task_id, unit_id, member_id, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [event.at.timeIntervalSince1970, event.kind.rawValue, event.taskID, event.unitID, event.memberID, data])
+        try execute(
+            sql: "INSERT INTO events (at, kind, task_id, unit_id, member_id, data) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [event.at.timeIntervalSince1970, event.kind.rawValue, event.taskID, event.unitID, event.memberID, data])
     }
 
     func markSent(_ outboxID: Int64, at now: Date) throws {
-        try execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
-                    arguments: [now.timeIntervalSince1970, outboxID])
+        try execute(
+            sql: "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+            arguments: [now.timeIntervalSince1970, outboxID])
     }
 
     func markRetry(_ outboxID: Int64, attempts: Int, next: Date, error: String) throws {
-        try execute(sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
-                    arguments: [attempts, next.timeIntervalSince1970, error, outboxID])
+        try execute(
+            sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+            arguments: [attempts, next.timeIntervalSince1970, error, outboxID])
     }
 
     func postpone(_ outboxIDs: [Int64], until: Date) throws {
@@ -428,8 +481,9 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func markDead(_ outboxID: Int64, attempts: Int, error: String, at now: Date) throws {
-        try execute(sql: "UPDATE outbox SET state = 'dead', attempts = ?, last_error = ?, sent_at = ? WHERE id = ?",
-                    arguments: [attempts, error, now.timeIntervalSince1970, outboxID])
+        try execute(
+            sql: "UPDATE outbox SET state = 'dead', attempts = ?, last_error = ?, sent_at = ? WHERE id = ?",
+            arguments: [attempts, error, now.timeIntervalSince1970, outboxID])
     }
 
     // MARK: Row mapping
@@ -484,10 +538,15 @@ struct SQLiteTransaction: StoreTransaction {
     static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
         let payload = (row["payload"] as Data?) ?? Data()
         guard let message = OutboxPayload.decode(payload) else {
-            return .failure(UndecodableOutbox(id: row["id"], key: row["key"], reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
+            return .failure(
+                UndecodableOutbox(
+                    id: row["id"], key: row["key"],
+                    reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
         }
-        return .success(OutboxEntry(id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
-                           attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
-                           createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
+        return .success(
+            OutboxEntry(
+                id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+                attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
+                createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
     }
 }

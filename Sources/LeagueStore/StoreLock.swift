@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -35,11 +36,12 @@ public final class StoreLock: Sendable {
             let holder = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
             close(descriptor)
             if code == EWOULDBLOCK {
-                throw Held(description: """
-                    another LeagueOps process (pid \(holder)) is already using the store \(databasePath). \
-                    Two bots on one store would send every notice twice; stop the other one first \
-                    (its lock is \(path); it is released when that process ends).
-                    """)
+                throw Held(
+                    description: """
+                        another LeagueOps process (pid \(holder)) is already using the store \(databasePath). \
+                        Two bots on one store would send every notice twice; stop the other one first \
+                        (its lock is \(path); it is released when that process ends).
+                        """)
             }
             throw Held(description: "cannot lock \(path): \(String(cString: strerror(code)))")
         }

@@ -1,14 +1,17 @@
 import Foundation
 import GRDB
 import LeaguePlatforms
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The built `leagueops` executable: next to the test bundle (same build folder), else nil.
 public func leagueopsBinary() -> String? {
-    var folders = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent(),
-                   Bundle.main.bundleURL]
+    var folders = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent(),
+        Bundle.main.bundleURL,
+    ]
     if let path = Bundle.main.executableURL { folders.append(path.deletingLastPathComponent()) }
     for folder in folders {
         var candidate = folder
@@ -43,7 +46,8 @@ public final class ChildBot: Stoppable, @unchecked Sendable {
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
             if let range = text.range(of: "LeagueOps listening on http://127.0.0.1:"),
-               let end = text[range.upperBound...].firstIndex(of: "\n") {
+                let end = text[range.upperBound...].firstIndex(of: "\n")
+            {
                 found = Int(text[range.upperBound..<end])
             }
         }

@@ -78,14 +78,16 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
     public func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?)] {
         lock.withLock { frames }.compactMap { entry in
             guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
-                  let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID else { return nil }
+                let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID
+            else { return nil }
             return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int)
         }
     }
     public func ackData(of messageID: String) -> [String] {
         lock.withLock { frames }.compactMap { entry in
             guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
-                  let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID else { return nil }
+                let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID
+            else { return nil }
             return json["data"] as? String
         }
     }
@@ -104,52 +106,55 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
             self.lock.withLock { self.sent.append(Sent(chat: "robot:" + token, robotCode: "", msgKey: "custom", content: content, token: "")) }
             return Self.json(#"{"errcode":0,"errmsg":"ok"}"#)
         }
-        router.ws("/connect", shouldUpgrade: { request, _ in
-            let ticket = request.uri.queryParameters.get("ticket") ?? ""
-            let ok: Bool = self.lock.withLock {
-                guard let issuedAt = self.issued[ticket], !self.used.contains(ticket), Date().timeIntervalSince(issuedAt) < 90 else {
-                    self.refusedTickets.append(ticket)
-                    return false
-                }
-                self.used.insert(ticket)
-                return true
-            }
-            return ok ? .upgrade([:]) : .dontUpgrade
-        }, onUpgrade: { inbound, outbound, context in
-            let ticket = context.request.uri.queryParameters.get("ticket") ?? ""
-            let id: Int = self.lock.withLock {
-                let id = self.sockets.count + 1
-                self.sockets.append(Socket(id: id, ticket: ticket, writer: outbound))
-                return id
-            }
-            self.changed.fire()
-            // The session ends when the client closes it or when the gateway stops (a socket the client
-            // abandoned without a close must not keep the server from stopping).
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            if case .text(let text) = message {
-                                self.lock.withLock { self.frames.append((id, text)) }
-                                self.changed.fire()
-                            }
-                        }
-                    } catch {}
-                }
-                group.addTask {
-                    while !self.isStopping {
-                        let generation = self.stopping.generation
-                        if self.isStopping { break }
-                        await self.stopping.wait(after: generation, seconds: 3600)
-                        if Task.isCancelled { break }
+        router.ws(
+            "/connect",
+            shouldUpgrade: { request, _ in
+                let ticket = request.uri.queryParameters.get("ticket") ?? ""
+                let ok: Bool = self.lock.withLock {
+                    guard let issuedAt = self.issued[ticket], !self.used.contains(ticket), Date().timeIntervalSince(issuedAt) < 90 else {
+                        self.refusedTickets.append(ticket)
+                        return false
                     }
+                    self.used.insert(ticket)
+                    return true
                 }
-                await group.next()
-                group.cancelAll()
-            }
-            self.lock.withLock { _ = self.closedSockets.insert(id) }
-            self.changed.fire()
-        })
+                return ok ? .upgrade([:]) : .dontUpgrade
+            },
+            onUpgrade: { inbound, outbound, context in
+                let ticket = context.request.uri.queryParameters.get("ticket") ?? ""
+                let id: Int = self.lock.withLock {
+                    let id = self.sockets.count + 1
+                    self.sockets.append(Socket(id: id, ticket: ticket, writer: outbound))
+                    return id
+                }
+                self.changed.fire()
+                // The session ends when the client closes it or when the gateway stops (a socket the client
+                // abandoned without a close must not keep the server from stopping).
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        do {
+                            for try await message in inbound.messages(maxSize: 1 << 20) {
+                                if case .text(let text) = message {
+                                    self.lock.withLock { self.frames.append((id, text)) }
+                                    self.changed.fire()
+                                }
+                            }
+                        } catch {}
+                    }
+                    group.addTask {
+                        while !self.isStopping {
+                            let generation = self.stopping.generation
+                            if self.isStopping { break }
+                            await self.stopping.wait(after: generation, seconds: 3600)
+                            if Task.isCancelled { break }
+                        }
+                    }
+                    await group.next()
+                    group.cancelAll()
+                }
+                self.lock.withLock { _ = self.closedSockets.insert(id) }
+                self.changed.fire()
+            })
         (port, task) = try await startLoopback { running in
             Application(
                 router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
@@ -198,7 +203,8 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         case nil:
             let subscriptions = json["subscriptions"] as? [[String: Any]] ?? []
             guard json["clientId"] as? String == clientID, json["clientSecret"] as? String == clientSecret,
-                  subscriptions.contains(where: { $0["topic"] as? String == DingTalkStream.botMessageTopic && $0["type"] as? String == "CALLBACK" }) else {
+                subscriptions.contains(where: { $0["topic"] as? String == DingTalkStream.botMessageTopic && $0["type"] as? String == "CALLBACK" })
+            else {
                 return Self.json(#"{"code":"InvalidAuthentication","message":"bad client"}"#, status: 401)
             }
             let ticket = UUID().uuidString
@@ -238,8 +244,10 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         let param = (json["msgParam"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
         let content = (param["content"] as? String) ?? (param["text"] as? String) ?? ""
         lock.withLock {
-            sent.append(Sent(chat: json["openConversationId"] as? String ?? "", robotCode: json["robotCode"] as? String ?? "",
-                             msgKey: json["msgKey"] as? String ?? "", content: content, token: token))
+            sent.append(
+                Sent(
+                    chat: json["openConversationId"] as? String ?? "", robotCode: json["robotCode"] as? String ?? "",
+                    msgKey: json["msgKey"] as? String ?? "", content: content, token: token))
         }
         return Self.json(#"{"processQueryKey":"q-\#(UUID().uuidString)"}"#)
     }
@@ -257,11 +265,14 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
 
     public func ping(on socket: Int, messageID: String, opaque: String) async throws {
         let data = #"{\"opaque\":\"\#(opaque)\"}"#
-        try await send(#"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"ping","messageId":"\#(messageID)","contentType":"application/json","time":"1690362102194"},"data":"\#(data)"}"#, on: socket)
+        try await send(
+            #"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"ping","messageId":"\#(messageID)","contentType":"application/json","time":"1690362102194"},"data":"\#(data)"}"#, on: socket)
     }
 
     public func disconnect(on socket: Int) async throws {
-        try await send(#"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"disconnect","messageId":"dis-\#(socket)","contentType":"application/json"},"data":"{\"reason\":\"connection is expired\"}"}"#, on: socket)
+        try await send(
+            #"{"specVersion":"1.0","type":"SYSTEM","headers":{"topic":"disconnect","messageId":"dis-\#(socket)","contentType":"application/json"},"data":"{\"reason\":\"connection is expired\"}"}"#,
+            on: socket)
     }
 
     /// A robot message in a group, as a CALLBACK push.
@@ -274,8 +285,10 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         let dataText = String(decoding: try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]), as: UTF8.self)
         let frame: [String: Any] = [
             "specVersion": "1.0", "type": "CALLBACK",
-            "headers": ["appId": "app", "connectionId": "c", "contentType": "application/json", "messageId": messageID,
-                        "time": "1690362102194", "topic": DingTalkStream.botMessageTopic],
+            "headers": [
+                "appId": "app", "connectionId": "c", "contentType": "application/json", "messageId": messageID,
+                "time": "1690362102194", "topic": DingTalkStream.botMessageTopic,
+            ],
             "data": dataText,
         ]
         try await send(String(decoding: try JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys]), as: UTF8.self), on: socket)

@@ -81,30 +81,32 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
             return Self.json(#"{"code":0,"msg":"success","data":{"message_id":"om_x"}}"#)
         }
         // Stopped by cancelling: a hanging bootstrap and open sockets end at once.
-        (port, task) = try await startLoopback(cancelOnStop: true) { running in Application(
-            router: router,
-            server: .http1WebSocketUpgrade { request, _, _ in
-                let path = request.path ?? ""
-                if path.hasPrefix("/wecom") {
-                    return .upgrade([:]) { inbound, outbound, _ in try await self.wecomSession(inbound, outbound) }
-                }
-                guard path.hasPrefix("/ws/v2"), let ticket = URLComponents(string: path)?.queryItems?.first(where: { $0.name == "ticket" })?.value else {
-                    return .dontUpgrade
-                }
-                // Tickets are valid once.
-                let valid = self.state.withLockedValue { state -> Bool in
-                    guard state.tickets.remove(ticket) != nil else {
-                        state.refusedTickets += 1
-                        return false
+        (port, task) = try await startLoopback(cancelOnStop: true) { running in
+            Application(
+                router: router,
+                server: .http1WebSocketUpgrade { request, _, _ in
+                    let path = request.path ?? ""
+                    if path.hasPrefix("/wecom") {
+                        return .upgrade([:]) { inbound, outbound, _ in try await self.wecomSession(inbound, outbound) }
                     }
-                    return true
-                }
-                guard valid else { return .dontUpgrade }
-                return .upgrade([:]) { inbound, outbound, _ in try await self.feishuSession(inbound, outbound) }
-            },
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: running, logger: quietLogger("fake-gateway")
-        ) }
+                    guard path.hasPrefix("/ws/v2"), let ticket = URLComponents(string: path)?.queryItems?.first(where: { $0.name == "ticket" })?.value else {
+                        return .dontUpgrade
+                    }
+                    // Tickets are valid once.
+                    let valid = self.state.withLockedValue { state -> Bool in
+                        guard state.tickets.remove(ticket) != nil else {
+                            state.refusedTickets += 1
+                            return false
+                        }
+                        return true
+                    }
+                    guard valid else { return .dontUpgrade }
+                    return .upgrade([:]) { inbound, outbound, _ in try await self.feishuSession(inbound, outbound) }
+                },
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: running, logger: quietLogger("fake-gateway")
+            )
+        }
     }
 
     public func stop() async {
@@ -131,8 +133,9 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
                 return (state.answerPings, state.pongPingInterval)
             }
             if frame.type == "ping", answer {
-                let pong = FeishuFrame(service: Self.serviceID, method: 0, headers: [.init("type", "pong")],
-                                       payload: Data(#"{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":\#(interval)}"#.utf8))
+                let pong = FeishuFrame(
+                    service: Self.serviceID, method: 0, headers: [.init("type", "pong")],
+                    payload: Data(#"{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":\#(interval)}"#.utf8))
                 try await outbound.write(.binary(ByteBuffer(bytes: pong.encoded())))
             }
         }
@@ -171,9 +174,11 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
             "header": ["event_id": "ev-\(messageID)-\(seqID)", "event_type": "im.message.receive_v1", "create_time": "1780000000000", "app_id": "cli_a1"],
             "event": [
                 "sender": ["sender_id": ["open_id": sender], "sender_type": "user"],
-                "message": ["message_id": messageID, "chat_id": chat, "chat_type": "group", "message_type": "text", "content": content,
-                            "create_time": "1780000000000",
-                            "mentions": [["key": "@_user_1", "id": ["open_id": "ou_bot"], "name": "团务助手"]]],
+                "message": [
+                    "message_id": messageID, "chat_id": chat, "chat_type": "group", "message_type": "text", "content": content,
+                    "create_time": "1780000000000",
+                    "mentions": [["key": "@_user_1", "id": ["open_id": "ou_bot"], "name": "团务助手"]],
+                ],
             ],
         ]
         let payload = try! JSONSerialization.data(withJSONObject: event)
@@ -181,10 +186,13 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
         let size = (payload.count + parts - 1) / parts
         for index in 0..<parts {
             let slice = payload.subdata(in: min(index * size, payload.count)..<min((index + 1) * size, payload.count))
-            frames.append(FeishuFrame(seqID: seqID + UInt64(index), logID: logID, service: serviceID, method: 1, headers: [
-                .init("type", "event"), .init("message_id", "msg-\(messageID)"), .init("sum", "\(parts)"), .init("seq", "\(index)"),
-                .init("trace_id", "tr-\(messageID)"),
-            ], payload: slice))
+            frames.append(
+                FeishuFrame(
+                    seqID: seqID + UInt64(index), logID: logID, service: serviceID, method: 1,
+                    headers: [
+                        .init("type", "event"), .init("message_id", "msg-\(messageID)"), .init("sum", "\(parts)"), .init("seq", "\(index)"),
+                        .init("trace_id", "tr-\(messageID)"),
+                    ], payload: slice))
         }
         return frames
     }
@@ -223,8 +231,10 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
     }
 
     public static func wecomMessage(msgID: String, chat: String, from: String, text: String) -> String {
-        let body: [String: Any] = ["msgid": msgID, "aibotid": "aib1", "chatid": chat, "chattype": "group", "from": ["userid": from],
-                                   "msgtype": "text", "text": ["content": "@团务助手 \(text)"]]
+        let body: [String: Any] = [
+            "msgid": msgID, "aibotid": "aib1", "chatid": chat, "chattype": "group", "from": ["userid": from],
+            "msgtype": "text", "text": ["content": "@团务助手 \(text)"],
+        ]
         let frame: [String: Any] = ["cmd": "aibot_msg_callback", "headers": ["req_id": "push-\(msgID)"], "body": body]
         return String(decoding: try! JSONSerialization.data(withJSONObject: frame), as: UTF8.self)
     }

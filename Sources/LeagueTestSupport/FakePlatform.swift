@@ -120,7 +120,11 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     public func count(key: String) -> Int { lock.withLock { keyCounts[key] ?? 0 } }
 
     /// Forgets what arrived.
-    public func reset() { lock.withLock { items.removeAll(); keyCounts.removeAll() } }
+    public func reset() {
+        lock.withLock {
+            items.removeAll(); keyCounts.removeAll()
+        }
+    }
 
     /// Registers a robot's signing secret (DingTalk `robot_secret`, Feishu `hook_secret`).
     public func expectSecret(_ secret: String, for robot: String) { lock.withLock { secrets[robot] = secret } }
@@ -141,8 +145,9 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
             try await self.handle(.feishu, request, robotFromPath: context.parameters.get("id") ?? "")
         }
         (port, run) = try await startLoopback { running in
-            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakePlatform"),
-                        onServerRunning: running, logger: quietLogger("fake-platform"))
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakePlatform"),
+                onServerRunning: running, logger: quietLogger("fake-platform"))
         }
     }
 
@@ -156,8 +161,10 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
 
     /// Waits (bounded) until `condition` holds on what arrived; throws `WaitTimedOut`.
     public func wait(_ what: String, timeout: Double = 20, _ condition: ([Received]) -> Bool) async throws {
-        try await waitFor(what, timeout: timeout, signal: arrived, fallback: 0.25,
-                            seen: { self.requests.map { "[\($0.vendor) \($0.robot) \($0.accepted ? "ok" : "refused")] \($0.key) \($0.text)" }.joined(separator: "\n") }) {
+        try await waitFor(
+            what, timeout: timeout, signal: arrived, fallback: 0.25,
+            seen: { self.requests.map { "[\($0.vendor) \($0.robot) \($0.accepted ? "ok" : "refused")] \($0.key) \($0.text)" }.joined(separator: "\n") }
+        ) {
             condition(requests)
         }
     }
@@ -192,8 +199,10 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
         }
         let accepted = valid && limit == nil
         lock.withLock {
-            items.append(Received(vendor: vendor, robot: robot, query: query, body: body, signatureValid: valid, accepted: accepted, at: at,
-                                     key: key, group: group))
+            items.append(
+                Received(
+                    vendor: vendor, robot: robot, query: query, body: body, signatureValid: valid, accepted: accepted, at: at,
+                    key: key, group: group))
             if vendor == .generic { keyCounts[key, default: 0] += 1 }
         }
         arrived.fire()
@@ -237,7 +246,8 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
             guard let secret else { return true }
             let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
             guard let timestamp = json["timestamp"] as? String, let sign = json["sign"] as? String, let seconds = Double(timestamp),
-                  abs(seconds - now) <= 3600 else { return false }
+                abs(seconds - now) <= 3600
+            else { return false }
             let mac = HMAC<SHA256>.authenticationCode(for: Data(), using: SymmetricKey(data: Data((timestamp + "\n" + secret).utf8)))
             return Data(mac).base64EncodedString() == sign
         }

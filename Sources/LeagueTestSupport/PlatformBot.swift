@@ -66,7 +66,8 @@ public final class PlatformBot: Stoppable, @unchecked Sendable {
         let timestamp = String(Int(clock.now().timeIntervalSince1970))
         let nonce = String(UInt32.random(in: 1...UInt32.max))
         let signature = crypto.signature(timestamp: timestamp, nonce: nonce, encrypt: encrypt)
-        let body = app
+        let body =
+            app
             ? Data("<xml><ToUserName><![CDATA[\(PlatformSecrets.wecomCorpID)]]></ToUserName><Encrypt><![CDATA[\(encrypt)]]></Encrypt></xml>".utf8)
             : try JSONSerialization.data(withJSONObject: ["encrypt": encrypt])
         return ([("msg_signature", signature), ("timestamp", timestamp), ("nonce", nonce)], body)
@@ -84,10 +85,13 @@ public final class PlatformBot: Stoppable, @unchecked Sendable {
         let body = try JSONSerialization.data(withJSONObject: ["encrypt": encrypt])
         let timestamp = String(Int(clock.now().timeIntervalSince1970))
         let nonce = "n\(UInt32.random(in: 1...UInt32.max))"
-        return (body, [
-            "X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
-            "X-Lark-Signature": FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: PlatformSecrets.feishuEncryptKey, body: body),
-        ])
+        return (
+            body,
+            [
+                "X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
+                "X-Lark-Signature": FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: PlatformSecrets.feishuEncryptKey, body: body),
+            ]
+        )
     }
 
     /// A WeCom 智能机器人 group message: encrypted JSON, `msg_signature` over token, timestamp, nonce, encrypt.
@@ -148,8 +152,10 @@ public final class PlatformBot: Stoppable, @unchecked Sendable {
         }
         let event: [String: Any] = [
             "schema": "2.0",
-            "header": ["event_id": "ev_\(id)", "event_type": "im.message.receive_v1", "create_time": "0", "token": PlatformSecrets.feishuToken,
-                       "app_id": "cli_test", "tenant_key": "t"],
+            "header": [
+                "event_id": "ev_\(id)", "event_type": "im.message.receive_v1", "create_time": "0", "token": PlatformSecrets.feishuToken,
+                "app_id": "cli_test", "tenant_key": "t",
+            ],
             "event": ["sender": ["sender_id": ["open_id": openID], "sender_type": "user", "tenant_key": "t"], "message": message],
         ]
         return try JSONSerialization.data(withJSONObject: event)

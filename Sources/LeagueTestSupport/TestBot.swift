@@ -42,17 +42,20 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     ///   - ingestQueue: most messages and bytes waiting for a commit (over it a webhook is refused at once).
     ///   - seams: the engine's cross-feature seams.
     ///   - wrapStore: the store the app uses, built around the SQLite one (a store that fails on purpose).
-    public init(configPath: String, mode: Mode = .live, store: SQLiteStore? = nil, clock: ManualClock? = nil,
-                transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5,
-                ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }) async throws {
+    public init(
+        configPath: String, mode: Mode = .live, store: SQLiteStore? = nil, clock: ManualClock? = nil,
+        transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5,
+        ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }
+    ) async throws {
         self.mode = mode
         self.config = try ConfigLoader.load(path: configPath)
         self.store = try store ?? (mode == .live ? SQLiteStore(path: config.store.sqlitePath) : SQLiteStore())
         self.clock = clock ?? ManualClock(Date())
         self.transport = transport ?? FakeTransport()
-        self.app = try LeagueApp(config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
-                                 maxSleep: 0.05, answerWithin: answerWithin, ingestQueue: ingestQueue,
-                                 liveFallback: liveFallback, seams: seams)
+        self.app = try LeagueApp(
+            config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
+            maxSleep: 0.05, answerWithin: answerWithin, ingestQueue: ingestQueue,
+            liveFallback: liveFallback, seams: seams)
         self.store.fireOnCommit(changed)
         (self.transport as? FakeTransport)?.received.relay(to: changed)
         (self.transport as? FlakyTransport)?.received.relay(to: changed)
@@ -92,8 +95,10 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     }
 
     /// Posts raw bytes to a path of the live server with headers; returns status and body.
-    public func post(path: String = "/webhook/generic", body: Data, headers: [String: String] = [:],
-                     repeatedHeaders: [(String, String)] = []) async throws -> (Int, String) {
+    public func post(
+        path: String = "/webhook/generic", body: Data, headers: [String: String] = [:],
+        repeatedHeaders: [(String, String)] = []
+    ) async throws -> (Int, String) {
         precondition(mode == .live, "post needs a live bot")
         return try await loopback(port: port, path: path, body: body, headers: headers, repeatedHeaders: repeatedHeaders)
     }
@@ -105,8 +110,10 @@ public final class TestBot: Stoppable, @unchecked Sendable {
 
     /// Sends a generic message as a member's platform id into a chat: a signed webhook (live; returns
     /// its status and body) or straight into the ingestor (engine; 200 once committed and processed).
-    public func send(_ text: String, in chat: String, from sender: String, id: String? = nil, secret: String = testSecret,
-                     body: Data? = nil) async throws -> (Int, String) {
+    public func send(
+        _ text: String, in chat: String, from sender: String, id: String? = nil, secret: String = testSecret,
+        body: Data? = nil
+    ) async throws -> (Int, String) {
         let id = id ?? UUID().uuidString
         switch mode {
         case .live:
@@ -126,10 +133,12 @@ public final class TestBot: Stoppable, @unchecked Sendable {
 
     /// Commits and processes one message through the ingestor (both modes); ids default to m1, m2 …
     public func submit(_ text: String, in chat: String, from sender: String, id: String? = nil, platform: String = "generic") async throws -> IngestResult {
-        let id = id ?? lock.withLock {
-            counter += 1
-            return "m\(counter)"
-        }
+        let id =
+            id
+            ?? lock.withLock {
+                counter += 1
+                return "m\(counter)"
+            }
         let message = ChatMessage(platform: platform, chat: chat, sender: sender, text: text, messageID: id, sentAt: clock.now())
         return try await app.ingestor.submit(message)
     }
@@ -179,16 +188,19 @@ public func withLiveBot<T>(
     configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: (any HTTPTransport)? = nil,
     answerWithin: Double = 4, liveFallback: Double = 5, wrapStore: (SQLiteStore) -> any Store = { $0 }, _ body: (TestBot) async throws -> T
 ) async throws -> T {
-    let bot = try await TestBot(configPath: configPath, mode: .live, store: store, clock: clock, transport: transport,
-                                answerWithin: answerWithin, liveFallback: liveFallback, wrapStore: wrapStore)
+    let bot = try await TestBot(
+        configPath: configPath, mode: .live, store: store, clock: clock, transport: transport,
+        answerWithin: answerWithin, liveFallback: liveFallback, wrapStore: wrapStore)
     return try await withRunning(bot, body)
 }
 
 /// Waits (bounded) until every committed message is processed and nothing due is left in the outbox or
 /// the timers; wakes on `signal` (store commits) and wakes the services while it waits.
 public func settleBot(store: any Store, clock: any WallClock, app: LeagueApp, signal: Signal? = nil, timeout: Double) async throws {
-    try await waitFor("the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: signal, fallback: signal == nil ? 0.02 : 0.25,
-                        wake: app.wakeAll) {
+    try await waitFor(
+        "the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: signal, fallback: signal == nil ? 0.02 : 0.25,
+        wake: app.wakeAll
+    ) {
         let now = clock.now()
         return try await store.read { reader in
             try reader.unprocessedInbound(limit: 1).isEmpty && reader.dueOutbox(at: now, limit: 1).isEmpty && reader.dueTimers(at: now, limit: 1).isEmpty

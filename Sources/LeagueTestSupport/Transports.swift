@@ -1,6 +1,7 @@
 import Foundation
 import LeaguePlatforms
 import LeagueTransport
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

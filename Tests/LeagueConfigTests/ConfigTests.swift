@@ -83,8 +83,9 @@ struct ConfigTests {
         #expect(found.contains { $0.line == 1 && $0.message.contains("not parseable") && $0.message.contains("3m") }, "\(found)")
         #expect(found.contains { $0.line == 3 && $0.message.contains("LEAGUEOPS_TEST_MISSING") }, "\(found)")
         #expect(found.contains { $0.line == 4 && $0.message.contains("max_atempts") }, "\(found)")
-        let fine = try problems(main: main.replacingOccurrences(of: "ten minutes", with: "10m").replacingOccurrences(of: "max_atempts", with: "max_attempts"),
-                                org: org, environment: ["LEAGUEOPS_TEST_MISSING": "from-env"])
+        let fine = try problems(
+            main: main.replacingOccurrences(of: "ten minutes", with: "10m").replacingOccurrences(of: "max_atempts", with: "max_attempts"),
+            org: org, environment: ["LEAGUEOPS_TEST_MISSING": "from-env"])
         #expect(fine.isEmpty, "\(fine)")
     }
 

@@ -74,9 +74,19 @@ import ZIPFoundation
         }
         let files: [(String, String)] = [
             ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
-            ("xl/workbook.xml", "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"花名册\" sheetId=\"1\" r:id=\"rId7\"/></sheets></workbook>"),
-            ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId7\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/roster.xml\"/></Relationships>"),
-            ("xl/sharedStrings.xml", "<?xml version=\"1.0\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">" + shared.map { "<si><r><t>\($0)</t></r><rPh><t>ピン</t></rPh></si>" }.joined() + "</sst>"),
+            (
+                "xl/workbook.xml",
+                "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"花名册\" sheetId=\"1\" r:id=\"rId7\"/></sheets></workbook>"
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId7\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/roster.xml\"/></Relationships>"
+            ),
+            (
+                "xl/sharedStrings.xml",
+                "<?xml version=\"1.0\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">" + shared.map { "<si><r><t>\($0)</t></r><rPh><t>ピン</t></rPh></si>" }.joined()
+                    + "</sst>"
+            ),
             ("xl/worksheets/roster.xml", "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>\(sheetRows)</sheetData></worksheet>"),
         ]
         let archive = try Archive(url: url, accessMode: .create)
@@ -108,7 +118,8 @@ import ZIPFoundation
     }
 
     @Test func everyBadRowIsReportedWithItsLine() throws {
-        let found = try Self.problems("""
+        let found = try Self.problems(
+            """
             unit_id,unit_name,tier,parent_id,name,mobile,roles
             rc,任城区,district,,王川,13800000001,admin
             t1,解放路街道,town,nowhere,,,
@@ -245,8 +256,10 @@ import ZIPFoundation
             """
         let at = Date()
         let learned = LearnedBindings(
-            chats: [ChatBindingRecord(platform: "dingtalk", chat: "cid-g", unitID: "g", boundAt: at, boundBy: "s"),
-                    ChatBindingRecord(platform: "generic", chat: "other", unitID: "d", boundAt: at, boundBy: "s")],
+            chats: [
+                ChatBindingRecord(platform: "dingtalk", chat: "cid-g", unitID: "g", boundAt: at, boundBy: "s"),
+                ChatBindingRecord(platform: "generic", chat: "other", unitID: "d", boundAt: at, boundBy: "s"),
+            ],
             members: [MemberIDRecord(platform: "dingtalk", userID: "staff-9", memberID: "m-g", registeredAt: at)]
         )
         let (yaml, notes) = OrgFileMerge.export(try OrgFileMerge.parse(text, file: "org.yaml"), learned: learned)
@@ -266,11 +279,13 @@ import ZIPFoundation
         #expect(status.total.units == 2 && status.total.bound == 2 && status.total.registered == 2 && status.pending.isEmpty)
         let before = OnboardingStatus.compute(OrgOverlay.apply(LearnedBindings(), to: tree).tree)
         #expect(before.total.bound == 2)
-        let unboundTree = try #require(OrgLoader.load(path: { () -> String in
-            let p = folder.appendingPathComponent("before.yaml").path
-            try? text.write(toFile: p, atomically: true, encoding: .utf8)
-            return p
-        }(), environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"], problems: &problems))
+        let unboundTree = try #require(
+            OrgLoader.load(
+                path: { () -> String in
+                    let p = folder.appendingPathComponent("before.yaml").path
+                    try? text.write(toFile: p, atomically: true, encoding: .utf8)
+                    return p
+                }(), environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"], problems: &problems))
         let pending = OnboardingStatus.compute(OrgOverlay.apply(LearnedBindings(), to: unboundTree).tree)
         #expect(pending.total.bound == 1 && pending.pending.map(\.unit.id) == ["g"] && pending.pending[0].supervisors == ["甲"])
         #expect(pending.report(format: "csv", language: .zh).contains("g,区 › 网格,town,no,乙,甲"))

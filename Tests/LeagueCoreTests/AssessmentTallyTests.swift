@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+
 @testable import LeagueCore
 
 /// The dashboard keeps one `AssessmentTally` per month over the whole tree and adds only new events:
 /// that must give the very report `Assessment.compute` gives from all the events at once, for the
 /// whole tree and for any subtree.
 @Suite struct AssessmentTallyTests {
-    let start = Date(timeIntervalSince1970: 1_793_462_400)   // 2026-11-01 00:00 +08:00
+    let start = Date(timeIntervalSince1970: 1_793_462_400)  // 2026-11-01 00:00 +08:00
     let settings = RegistrySettings.Assessment()
 
     @Test func addingInChunksGivesTheReportOfComputeForEveryScope() {

@@ -39,8 +39,11 @@ struct DeliberationScheduleTests {
     @Test func eveDayDueSequenceThenNextMonth() {
         let now = utc("2026-11-01T00:00:00Z")
         let timers = DeliberationSchedule.timers(at: now, settings: settings).sorted { $0.dueAt < $1.dueAt }
-        #expect(timers.map(\.key) == ["delib:2026-11:eve", "delib:2026-11:day", "delib:2026-11:due",
-                                      "delib:2026-12:eve", "delib:2026-12:day", "delib:2026-12:due"])
+        #expect(
+            timers.map(\.key) == [
+                "delib:2026-11:eve", "delib:2026-11:day", "delib:2026-11:due",
+                "delib:2026-12:eve", "delib:2026-12:day", "delib:2026-12:due",
+            ])
         #expect(timers.allSatisfy { $0.kind == .deliberation })
         #expect(timers.map(\.step) == [0, 1, 2, 0, 1, 2])
         // After November's day is over, only December's (and January's) remain.
@@ -82,8 +85,10 @@ struct MeetingRecorderTests {
     let start = utc("2026-11-09T11:00:00Z")
 
     func opened() throws -> MeetingRecorder.State {
-        try MeetingRecorder.apply(.open(id: 1, unitID: "g1", unitName: "第1网格", month: "2026-11", title: "11月议事会", by: chair, at: start, inbound: 5),
-                                  to: .idle, autoCloseSeconds: 3600).state
+        try MeetingRecorder.apply(
+            .open(id: 1, unitID: "g1", unitName: "第1网格", month: "2026-11", title: "11月议事会", by: chair, at: start, inbound: 5),
+            to: .idle, autoCloseSeconds: 3600
+        ).state
     }
 
     @Test func aMeetingProducesTheExpectedMinutes() throws {
@@ -136,11 +141,17 @@ struct MeetingRecorderTests {
 
     @Test func markdownAndHTMLCarryTheContentAndEscapeIt() throws {
         var state = try opened()
-        state = try MeetingRecorder.apply(.mark(MeetingItem(kind: .agreed, text: "<script>alert('x')</script> & [link](http://evil)", by: chair, at: start)),
-                                          to: state, autoCloseSeconds: 3600).state
-        let minutes = try #require(try MeetingRecorder.apply(.close(by: chair, at: start.addingTimeInterval(60),
-                                                                   transcript: [TranscriptLine(at: start, speaker: "网格员一", text: "# 大家好\n第二行")]),
-                                                            to: state, autoCloseSeconds: 3600).minutes)
+        state = try MeetingRecorder.apply(
+            .mark(MeetingItem(kind: .agreed, text: "<script>alert('x')</script> & [link](http://evil)", by: chair, at: start)),
+            to: state, autoCloseSeconds: 3600
+        ).state
+        let minutes = try #require(
+            try MeetingRecorder.apply(
+                .close(
+                    by: chair, at: start.addingTimeInterval(60),
+                    transcript: [TranscriptLine(at: start, speaker: "网格员一", text: "# 大家好\n第二行")]),
+                to: state, autoCloseSeconds: 3600
+            ).minutes)
         let renderer = MinutesRenderer(language: .zh, timeZone: shanghai)
         let html = renderer.html([minutes], title: "第1网格 2026-11 议事纪要")
         #expect(html.hasPrefix("<!DOCTYPE html>"))

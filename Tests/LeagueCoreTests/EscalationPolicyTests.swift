@@ -6,9 +6,10 @@ import Testing
 /// Unit c2 names explicit supervisors sitting in the district.
 func policyOrg() -> OrgTree {
     func unit(_ id: String, _ tier: String, _ parent: String?, admin: Bool = true, supervisors: [String]? = nil) -> OrgUnit {
-        OrgUnit(id: id, name: "U-\(id)", tier: tier, parentID: parent, group: GroupBinding(platform: "generic", chat: "chat-\(id)"),
-                members: [Member(id: "m-\(id)", name: "M-\(id)", roles: admin ? [.admin, .cadre] : [.cadre], ids: ["generic": "u-\(id)"], unitID: id)],
-                supervisorIDs: supervisors)
+        OrgUnit(
+            id: id, name: "U-\(id)", tier: tier, parentID: parent, group: GroupBinding(platform: "generic", chat: "chat-\(id)"),
+            members: [Member(id: "m-\(id)", name: "M-\(id)", roles: admin ? [.admin, .cadre] : [.cadre], ids: ["generic": "u-\(id)"], unitID: id)],
+            supervisorIDs: supervisors)
     }
     return OrgTree(units: [
         unit("d", "district", nil), unit("t1", "town", "d"), unit("t2", "town", "d"),
@@ -26,8 +27,9 @@ struct EscalationPolicyTests {
     func dispatchToGrids(urgent: Bool) throws -> TaskPolicy.Creation {
         let d = try #require(org.unit("d"))
         let targets = try TaskPolicy.resolveTargets(["全体网格"], from: d, org: org)
-        return TaskPolicy.dispatch(id: 7, text: "上报青年人数", urgent: urgent, targets: targets, issuer: d.members[0], issuerUnit: d,
-                                   org: org, settings: settings, ackHint: hint, now: t0)
+        return TaskPolicy.dispatch(
+            id: 7, text: "上报青年人数", urgent: urgent, targets: targets, issuer: d.members[0], issuerUnit: d,
+            org: org, settings: settings, ackHint: hint, now: t0)
     }
 
     @Test func targetsResolveWithinTheSubtreeOnly() throws {
@@ -184,15 +186,17 @@ struct CatchUpPolicyTests {
     func creation() throws -> TaskPolicy.Creation {
         let d = try #require(org.unit("d"))
         let targets = try TaskPolicy.resolveTargets(["g1", "c2"], from: d, org: org)
-        return TaskPolicy.dispatch(id: 9, text: "上报青年人数", urgent: true, targets: targets, issuer: d.members[0], issuerUnit: d,
-                                   org: org, settings: settings, ackHint: hint, now: t0)
+        return TaskPolicy.dispatch(
+            id: 9, text: "上报青年人数", urgent: true, targets: targets, issuer: d.members[0], issuerUnit: d,
+            org: org, settings: settings, ackHint: hint, now: t0)
     }
 
     @Test func afterDowntimeOverdueStepsOfATaskCollapseIntoOneNoticePerGroup() throws {
         let creation = try creation()
         // Down from before the reminder (90 s) until after step 3 (540 s).
-        let result = TaskPolicy.catchUp(task: creation.task, targets: creation.targets, step: 0, org: org, settings: settings,
-                                        ackHint: hint, now: t0.addingTimeInterval(600))
+        let result = TaskPolicy.catchUp(
+            task: creation.task, targets: creation.targets, step: 0, org: org, settings: settings,
+            ackHint: hint, now: t0.addingTimeInterval(600))
         let groups = result.notices.map(\.unitID)
         #expect(Set(groups).count == groups.count, "one notice per group: \(groups)")
         // The late groups get their reminder; g1's chain is c1, t1, d and c2's (supervised from the
@@ -206,8 +210,9 @@ struct CatchUpPolicyTests {
 
     @Test func onTimeStepsStillFireOneAtATime() throws {
         let creation = try creation()
-        let reminder = TaskPolicy.catchUp(task: creation.task, targets: creation.targets, step: 0, org: org, settings: settings,
-                                          ackHint: hint, now: t0.addingTimeInterval(90))
+        let reminder = TaskPolicy.catchUp(
+            task: creation.task, targets: creation.targets, step: 0, org: org, settings: settings,
+            ackHint: hint, now: t0.addingTimeInterval(90))
         #expect(reminder.notices.map(\.key).allSatisfy { $0.contains(":step:0:") })
         #expect(reminder.records.map(\.step) == [0])
         #expect(reminder.next == TimerEntry.taskStep(9, step: 1, at: t0.addingTimeInterval(180)))
@@ -219,7 +224,9 @@ struct CatchUpPolicyTests {
         let due = DeliberationSchedule.day(of: month, settings: deliberation).instant(.due)
         #expect(DeliberationSchedule.isRelevant(.due, of: month, at: due.addingTimeInterval(3600), settings: deliberation))
         #expect(!DeliberationSchedule.isRelevant(.due, of: month, at: due.addingTimeInterval(8 * 86_400), settings: deliberation))
-        #expect(!DeliberationSchedule.isRelevant(.day, of: month, at: DeliberationSchedule.day(of: month, settings: deliberation).instant(.day).addingTimeInterval(86_400),
-                                                 settings: deliberation), "a day reminder missed by a day is still dropped")
+        #expect(
+            !DeliberationSchedule.isRelevant(
+                .day, of: month, at: DeliberationSchedule.day(of: month, settings: deliberation).instant(.day).addingTimeInterval(86_400),
+                settings: deliberation), "a day reminder missed by a day is still dropped")
     }
 }

@@ -56,12 +56,15 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     static func tree() -> OrgTree {
         OrgTree(units: [
-            OrgUnit(id: "d", name: "任城区", tier: "district", parentID: nil, group: GroupBinding(platform: "generic", chat: "chat-d"),
-                    members: [Member(id: "m-d", name: "王川", roles: [.admin], ids: ["generic": "u-d"], unitID: "d")]),
-            OrgUnit(id: "t", name: "解放路街道", tier: "town", parentID: "d", group: nil,
-                    members: [Member(id: "m-t", name: "李闻", roles: [.admin], ids: [:], mobile: "13800000001", unitID: "t")]),
-            OrgUnit(id: "g", name: "第3网格", tier: "grid", parentID: "t",
-                    group: GroupBinding(platform: "dingtalk", chat: "", credentials: ["robot_token": "tok-g"]), members: []),
+            OrgUnit(
+                id: "d", name: "任城区", tier: "district", parentID: nil, group: GroupBinding(platform: "generic", chat: "chat-d"),
+                members: [Member(id: "m-d", name: "王川", roles: [.admin], ids: ["generic": "u-d"], unitID: "d")]),
+            OrgUnit(
+                id: "t", name: "解放路街道", tier: "town", parentID: "d", group: nil,
+                members: [Member(id: "m-t", name: "李闻", roles: [.admin], ids: [:], mobile: "13800000001", unitID: "t")]),
+            OrgUnit(
+                id: "g", name: "第3网格", tier: "grid", parentID: "t",
+                group: GroupBinding(platform: "dingtalk", chat: "", credentials: ["robot_token": "tok-g"]), members: []),
         ])
     }
 

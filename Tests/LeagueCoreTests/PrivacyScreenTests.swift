@@ -22,16 +22,20 @@ struct PrivacyScreenTests {
     }
 
     @Test func mobileNumbersAreFoundAsPeopleWriteThem() {
-        for text in ["家长电话13800000000", "电话 138 0000 0000", "电话：138-0000-0000", "联系+86 139 1234 5678", "+8613912345678 请回电",
-                     "0086 15012345678", "全角１３８００００００００", "手机 1381234-5678", "tel:199 12345678", "８６－１３８－００００－００００"] {
+        for text in [
+            "家长电话13800000000", "电话 138 0000 0000", "电话：138-0000-0000", "联系+86 139 1234 5678", "+8613912345678 请回电",
+            "0086 15012345678", "全角１３８００００００００", "手机 1381234-5678", "tel:199 12345678", "８６－１３８－００００－００００",
+        ] {
             #expect(PrivacyScreen.containsMobileNumber(text), "\(text)")
             #expect(PrivacyScreen.screen(text, names: []) == .mobileNumber, "\(text)")
         }
     }
 
     @Test func ordinaryNumbersAreNotMobileNumbers() {
-        for text in ["上报人数 1234", "青少年服务热线 12355", "日期 2026-11-09 19:30", "订单号 138000000001234", "12800000000 不是手机号段",
-                     "T-13 已完成", "座机 0537-2345678", "各网格 13 20 18 15 9 人", "2026年11月9日", "金额 138000000005 元", ""] {
+        for text in [
+            "上报人数 1234", "青少年服务热线 12355", "日期 2026-11-09 19:30", "订单号 138000000001234", "12800000000 不是手机号段",
+            "T-13 已完成", "座机 0537-2345678", "各网格 13 20 18 15 9 人", "2026年11月9日", "金额 138000000005 元", "",
+        ] {
             #expect(!PrivacyScreen.containsMobileNumber(text), "\(text)")
         }
         #expect(PrivacyScreen.screen("370802201003151236 13800000000", names: []) == .idCardNumber, "the ID number is reported first")

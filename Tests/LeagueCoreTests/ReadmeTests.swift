@@ -8,7 +8,8 @@ struct ReadmeTests {
         let begin = try #require(readme.range(of: CatalogueDocs.begin), "README lacks the commands:begin marker")
         let end = try #require(readme.range(of: CatalogueDocs.end), "README lacks the commands:end marker")
         let section = readme[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(section == CatalogueDocs.markdown(loadCatalogue()),
-                "README's command list is stale: regenerate it with `swift run leagueops commands --markdown`")
+        #expect(
+            section == CatalogueDocs.markdown(loadCatalogue()),
+            "README's command list is stale: regenerate it with `swift run leagueops commands --markdown`")
     }
 }

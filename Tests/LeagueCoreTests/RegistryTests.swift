@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import LeagueCore
 
 /// district d → towns t1, t2; t1 → community c1 → grids g1, g2.
 let registryOrg: OrgTree = {
     func unit(_ id: String, _ name: String, _ tier: String, _ parent: String?, _ member: String, _ roles: Set<Role>) -> OrgUnit {
-        OrgUnit(id: id, name: name, tier: tier, parentID: parent, group: GroupBinding(platform: "generic", chat: "chat-\(id)"),
-                members: [Member(id: member, name: "干部\(id)", roles: roles, ids: ["generic": "u-\(member)"], unitID: id)])
+        OrgUnit(
+            id: id, name: name, tier: tier, parentID: parent, group: GroupBinding(platform: "generic", chat: "chat-\(id)"),
+            members: [Member(id: member, name: "干部\(id)", roles: roles, ids: ["generic": "u-\(member)"], unitID: id)])
     }
     return OrgTree(units: [
         unit("d", "测试区", "district", nil, "m-d", [.admin, .cadre]),
@@ -35,7 +37,8 @@ let registryOrg: OrgTree = {
 
 @Suite struct RegistryImportTests {
     @Test func goodFileWithChineseHeaderAndQuotedFields() throws {
-        let csv = "\u{FEFF}网格,姓名,年龄段,状态,困境,类别,联系人\r\n"
+        let csv =
+            "\u{FEFF}网格,姓名,年龄段,状态,困境,类别,联系人\r\n"
             + "g1,\"李, 小明\",14-17,student,yes,\"留守,\"\"隔代\"\"\",m-g1\r\n"
             + "g1,王小红,0-13,学生,否,,m-c1\r\n"
             + "\r\n"

@@ -42,8 +42,9 @@ import Testing
     }
 
     static func unit(_ id: String, _ name: String, _ tier: String, _ parent: String?, bound: Bool) -> OrgUnit {
-        OrgUnit(id: id, name: name, tier: tier, parentID: parent, group: bound ? GroupBinding(platform: "generic", chat: "chat-\(id)") : nil,
-                members: [Member(id: "m-\(id)", name: "管理员\(id)", roles: [.admin], ids: ["generic": "u-\(id)"], unitID: id)])
+        OrgUnit(
+            id: id, name: name, tier: tier, parentID: parent, group: bound ? GroupBinding(platform: "generic", chat: "chat-\(id)") : nil,
+            members: [Member(id: "m-\(id)", name: "管理员\(id)", roles: [.admin], ids: ["generic": "u-\(id)"], unitID: id)])
     }
 
     @Test func eachBoundGroupIsToldOfTheUnboundUnitsItChases() {
@@ -69,7 +70,10 @@ import Testing
         #expect(byUnit["d"]?.text.contains("· 第二街道 › 新村社区 › 第4网格") == true)
         #expect(UnboundNotice.notices(org, language: .en).first { $0.unit.id == "c1" }?.text.contains("/bind CODE") == true)
         // Everything bound: no notice at all.
-        let allBound = OrgTree(units: org.units.map { var unit = $0; unit.group = GroupBinding(platform: "generic", chat: "chat-\(unit.id)"); return unit })
+        let allBound = OrgTree(
+            units: org.units.map {
+                var unit = $0; unit.group = GroupBinding(platform: "generic", chat: "chat-\(unit.id)"); return unit
+            })
         #expect(UnboundNotice.notices(allBound, language: .zh).isEmpty)
     }
 }

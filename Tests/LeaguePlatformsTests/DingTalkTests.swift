@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 @Suite("DingTalk adapter against Vectors/dingtalk.json")
@@ -43,11 +44,13 @@ struct DingTalkTests {
         let outcome = try adapter().decode(try request(), path: "dingtalk", now: try nowAccept())
         let chat = try #require(outcome.chatMessage)
         let expected = callback["expected_parsed"]
-        #expect(chat == ChatMessage(
-            platform: "dingtalk", chat: try expected["conversationId"].str(), sender: try expected["senderStaffId"].str(),
-            text: "/签到 主题团日", messageID: try expected["dedupe_key"].str(),
-            sentAt: Date(timeIntervalSince1970: 1_718_000_399.882), mentionsBot: true
-        ))
+        #expect(
+            chat
+                == ChatMessage(
+                    platform: "dingtalk", chat: try expected["conversationId"].str(), sender: try expected["senderStaffId"].str(),
+                    text: "/签到 主题团日", messageID: try expected["dedupe_key"].str(),
+                    sentAt: Date(timeIntervalSince1970: 1_718_000_399.882), mentionsBot: true
+                ))
         #expect(try expected["text"].str() == " /签到 主题团日")  // the raw content starts with the removed @'s space
         #expect(outcome.reply?.status == 200)
     }
@@ -176,7 +179,9 @@ struct DingTalkTests {
             mentions: [mention(mobile: "13800001111", name: "张三")], markdown: true
         )
         let markdownBody = try adapter.encode(markdown, now: Date()).body
-        #expect(utf8(markdownBody) == #####"{"msgtype":"markdown","markdown":{"title":"团务周报","text":"#### 团务周报\n> 已完成：主题团日\n> 待办：团员教育评议 @13800001111"},"at":{"atMobiles":["13800001111"],"isAtAll":false}}"#####)
+        #expect(
+            utf8(markdownBody)
+                == #####"{"msgtype":"markdown","markdown":{"title":"团务周报","text":"#### 团务周报\n> 已完成：主题团日\n> 待办：团员教育评议 @13800001111"},"at":{"atMobiles":["13800001111"],"isAtAll":false}}"#####)
         #expect(robot["markdown_body"].jsonEquals(markdownBody))
 
         // Markdown only highlights mentions written in the text: missing ones are appended; @all sets isAtAll.

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 /// A scripted fake of the Feishu OpenAPI: the token endpoint and im/v1/messages.

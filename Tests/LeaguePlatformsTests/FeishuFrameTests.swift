@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 /// The pbbp2.Frame codec against the byte-exact vectors of STREAMS.md (Vectors/feishu-frames.json).

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 @Suite("Feishu adapter against Vectors/feishu.json")
@@ -71,11 +72,13 @@ struct FeishuTests {
 
         let outcome = try adapter.decode(request, path: "feishu", now: now)
         let chat = try #require(outcome.chatMessage)
-        #expect(chat == ChatMessage(
-            platform: "feishu", chat: try expected["chat_id"].str(), sender: try expected["sender_open_id"].str(),
-            text: try expected["text_without_mention"].str(), messageID: try expected["dedupe_keys"]["message_id"].str(),
-            sentAt: Date(timeIntervalSince1970: 1_718_000_599), mentionsBot: true
-        ))
+        #expect(
+            chat
+                == ChatMessage(
+                    platform: "feishu", chat: try expected["chat_id"].str(), sender: try expected["sender_open_id"].str(),
+                    text: try expected["text_without_mention"].str(), messageID: try expected["dedupe_keys"]["message_id"].str(),
+                    sentAt: Date(timeIntervalSince1970: 1_718_000_599), mentionsBot: true
+                ))
         #expect(outcome.reply?.status == 200)
         #expect(outcome.reply?.body == Data((try expected["response"]["body"].str()).utf8))
 
@@ -110,9 +113,11 @@ struct FeishuTests {
                 // Through the adapter with a valid signature over the body, so decryption is what refuses.
                 let body = OutJSON.object([("encrypt", .string(encrypt))]).text
                 let signature = FeishuAdapter.signature(timestamp: "1718000601", nonce: "n", encryptKey: encryptKey, body: Data(body.utf8))
-                let request = InboundRequest(method: "POST", headers: [
-                    "x-lark-request-timestamp": ["1718000601"], "x-lark-request-nonce": ["n"], "x-lark-signature": [signature],
-                ], body: Data(body.utf8))
+                let request = InboundRequest(
+                    method: "POST",
+                    headers: [
+                        "x-lark-request-timestamp": ["1718000601"], "x-lark-request-nonce": ["n"], "x-lark-signature": [signature],
+                    ], body: Data(body.utf8))
                 let refused = rejection { () throws(InboundRejection) in try adapter.decode(request, path: "feishu", now: self.now) }
                 let word = label == "too_short" ? "short" : "padding"
                 #expect(refused?.status == 400 && refused?.reason.contains(word) == true, "\(label): \(String(describing: refused))")
@@ -128,10 +133,12 @@ struct FeishuTests {
         let vector = generated["im_message_receive_v1_encrypted"]
         let encryptKey = try generated["config"]["encrypt_key"].str()
         func signed(_ body: String, timestamp: String = "1718000601") -> InboundRequest {
-            InboundRequest(method: "POST", headers: [
-                "x-lark-request-timestamp": [timestamp], "x-lark-request-nonce": ["n"],
-                "x-lark-signature": [FeishuAdapter.signature(timestamp: timestamp, nonce: "n", encryptKey: encryptKey, body: Data(body.utf8))],
-            ], body: Data(body.utf8))
+            InboundRequest(
+                method: "POST",
+                headers: [
+                    "x-lark-request-timestamp": [timestamp], "x-lark-request-nonce": ["n"],
+                    "x-lark-signature": [FeishuAdapter.signature(timestamp: timestamp, nonce: "n", encryptKey: encryptKey, body: Data(body.utf8))],
+                ], body: Data(body.utf8))
         }
         func status(_ adapter: FeishuAdapter, _ request: InboundRequest) -> Int? {
             rejection { () throws(InboundRejection) in try adapter.decode(request, path: "feishu", now: self.now) }?.status
@@ -206,8 +213,10 @@ struct FeishuTests {
         let sdkAdapter = FeishuAdapter(verificationToken: "v", encryptKey: try sdkSample["encrypt_key"].str())
         let sdkBody = OutJSON.object([("encrypt", .string(try sdkSample["encrypt"].str()))]).text
         let sdkTimestamp = String(Int(now.timeIntervalSince1970))
-        let sdkHeaders = ["x-lark-request-timestamp": [sdkTimestamp], "x-lark-request-nonce": ["n2"],
-                          "x-lark-signature": [FeishuAdapter.signature(timestamp: sdkTimestamp, nonce: "n2", encryptKey: try sdkSample["encrypt_key"].str(), body: Data(sdkBody.utf8))]]
+        let sdkHeaders = [
+            "x-lark-request-timestamp": [sdkTimestamp], "x-lark-request-nonce": ["n2"],
+            "x-lark-signature": [FeishuAdapter.signature(timestamp: sdkTimestamp, nonce: "n2", encryptKey: try sdkSample["encrypt_key"].str(), body: Data(sdkBody.utf8))],
+        ]
         let sdkOutcome = try sdkAdapter.decode(InboundRequest(method: "POST", headers: sdkHeaders, body: Data(sdkBody.utf8)), path: "feishu", now: now)
         #expect(sdkOutcome.directResponse.map { utf8($0.body) } == #"{"challenge":"1212"}"#)
         // A challenge with the wrong token is refused.
@@ -225,11 +234,13 @@ struct FeishuTests {
         let outcome = try adapter.decode(InboundRequest(method: "POST", body: Data(other.utf8)), path: "feishu", now: now)
         #expect(outcome.isIgnore)
         #expect(outcome.reply?.body == Data("{}".utf8))
-        let image = #"{"schema":"2.0","header":{"event_id":"e2","event_type":"im.message.receive_v1","token":"\#(token)"},"event":{"sender":{"sender_id":{"open_id":"ou_1"}},"message":{"message_id":"om_1","chat_id":"oc_1","chat_type":"group","message_type":"image","content":"{\"image_key\":\"k\"}"}}}"#
+        let image =
+            #"{"schema":"2.0","header":{"event_id":"e2","event_type":"im.message.receive_v1","token":"\#(token)"},"event":{"sender":{"sender_id":{"open_id":"ou_1"}},"message":{"message_id":"om_1","chat_id":"oc_1","chat_type":"group","message_type":"image","content":"{\"image_key\":\"k\"}"}}}"#
         #expect(try adapter.decode(InboundRequest(method: "POST", body: Data(image.utf8)), path: "feishu", now: now).isIgnore)
         let v1 = #"{"uuid":"u","token":"\#(token)","ts":"1","type":"event_callback","event":{"type":"message"}}"#
         #expect(try adapter.decode(InboundRequest(method: "POST", body: Data(v1.utf8)), path: "feishu", now: now).isIgnore)
-        let badContent = #"{"schema":"2.0","header":{"event_id":"e3","event_type":"im.message.receive_v1","token":"\#(token)"},"event":{"sender":{"sender_id":{"open_id":"ou_1"}},"message":{"message_id":"om_1","chat_id":"oc_1","chat_type":"group","message_type":"text","content":"not json"}}}"#
+        let badContent =
+            #"{"schema":"2.0","header":{"event_id":"e3","event_type":"im.message.receive_v1","token":"\#(token)"},"event":{"sender":{"sender_id":{"open_id":"ou_1"}},"message":{"message_id":"om_1","chat_id":"oc_1","chat_type":"group","message_type":"text","content":"not json"}}}"#
         #expect(rejection { () throws(InboundRejection) in try adapter.decode(InboundRequest(method: "POST", body: Data(badContent.utf8)), path: "feishu", now: self.now) }?.status == 400)
     }
 
@@ -241,7 +252,8 @@ struct FeishuTests {
         let resolved = adapter.resolveMentions("请 @_user_10 和 @_user_2 签到 @_user_1", mentions: mentions)
         #expect(resolved.text == "请 @成员10 和 @成员2 签到")
         #expect(resolved.mentionsBot)
-        let p2p = #"{"schema":"2.0","header":{"event_id":"e","event_type":"im.message.receive_v1","token":"t"},"event":{"sender":{"sender_id":{"user_id":"u1"}},"message":{"message_id":"om_9","chat_id":"oc_p2p","chat_type":"p2p","message_type":"text","content":"{\"text\":\"/签到\"}"}}}"#
+        let p2p =
+            #"{"schema":"2.0","header":{"event_id":"e","event_type":"im.message.receive_v1","token":"t"},"event":{"sender":{"sender_id":{"user_id":"u1"}},"message":{"message_id":"om_9","chat_id":"oc_p2p","chat_type":"p2p","message_type":"text","content":"{\"text\":\"/签到\"}"}}}"#
         let direct = try FeishuAdapter(verificationToken: "t", encryptKey: nil).decode(InboundRequest(method: "POST", body: Data(p2p.utf8)), path: "feishu", now: now)
         #expect(direct.chatMessage?.mentionsBot == true)
         #expect(direct.chatMessage?.sender == "u1")
@@ -273,7 +285,9 @@ struct FeishuTests {
         let textRequest = try adapter.encode(text, now: now)
         #expect(textRequest.url == url)
         #expect(textRequest.headers["Content-Type"] == "application/json")
-        #expect(utf8(textRequest.body) == #"{"timestamp":"1718000700","sign":"nd8RlS5N5GFoYofYyAYMwxbwFLLhfBDZncVzjU1LG/U=","msg_type":"text","content":{"text":"【团务提醒】主题团日改到周五 <at user_id=\"all\">所有人</at>"}}"#)
+        #expect(
+            utf8(textRequest.body)
+                == #"{"timestamp":"1718000700","sign":"nd8RlS5N5GFoYofYyAYMwxbwFLLhfBDZncVzjU1LG/U=","msg_type":"text","content":{"text":"【团务提醒】主题团日改到周五 <at user_id=\"all\">所有人</at>"}}"#)
         #expect(bot["text_body"].jsonEquals(textRequest.body))
 
         let post = OutboundMessage(
@@ -281,7 +295,10 @@ struct FeishuTests {
             mentions: [mention(user: "ou_84aad35d084aa403a838cf73ee18467a", name: "王小团")], markdown: true
         )
         let postBody = try adapter.encode(post, now: now).body
-        #expect(utf8(postBody) == #"{"timestamp":"1718000700","sign":"nd8RlS5N5GFoYofYyAYMwxbwFLLhfBDZncVzjU1LG/U=","msg_type":"post","content":{"post":{"zh_cn":{"title":"团务周报","content":[[{"tag":"text","text":"本周待办：团员教育评议 "},{"tag":"at","user_id":"ou_84aad35d084aa403a838cf73ee18467a"}]]}}}}"#)
+        #expect(
+            utf8(postBody)
+                == #"{"timestamp":"1718000700","sign":"nd8RlS5N5GFoYofYyAYMwxbwFLLhfBDZncVzjU1LG/U=","msg_type":"post","content":{"post":{"zh_cn":{"title":"团务周报","content":[[{"tag":"text","text":"本周待办：团员教育评议 "},{"tag":"at","user_id":"ou_84aad35d084aa403a838cf73ee18467a"}]]}}}}"#
+        )
         #expect(bot["post_body"].jsonEquals(postBody))
 
         // A full hook URL is used as given; without a secret no timestamp/sign is sent; no hook is an error.

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 /// Hostile shapes for the generic decoder: deep nesting, huge fields, invalid UTF-8 and repeated

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 /// `InboundLimits` on every platform: an over-long id or text is refused before anything is
@@ -14,19 +15,21 @@ struct InboundLimitsTests {
 
     func generic(id: String = "m-1", sender: String = "u-1", text: String = "hi") throws(InboundRejection) -> InboundOutcome {
         let adapter = GenericAdapter(secret: "s", outboundURL: "http://127.0.0.1:9/")
-        let body = Data(OutJSON.object([
-            ("id", .string(id)), ("group", .string("g-1")), ("sender", .string(sender)), ("text", .string(text)), ("ts", .int(1_800_000_000)),
-        ]).text.utf8)
+        let body = Data(
+            OutJSON.object([
+                ("id", .string(id)), ("group", .string("g-1")), ("sender", .string(sender)), ("text", .string(text)), ("ts", .int(1_800_000_000)),
+            ]).text.utf8)
         let headers = ["x-leagueops-signature": [GenericAdapter.signature(body: body, secret: "s")]]
         return try adapter.decode(InboundRequest(method: "POST", headers: headers, body: body), path: "generic", now: now)
     }
 
     func dingtalk(msgID: String = "msg-1", conversation: String = "cid-1", text: String = "hi") throws(InboundRejection) -> InboundOutcome {
         let adapter = DingTalkAdapter(appSecret: "app-secret")
-        let body = Data(OutJSON.object([
-            ("msgtype", .string("text")), ("text", .object([("content", .string(text))])), ("msgId", .string(msgID)),
-            ("conversationId", .string(conversation)), ("senderStaffId", .string("staff-1")),
-        ]).text.utf8)
+        let body = Data(
+            OutJSON.object([
+                ("msgtype", .string("text")), ("text", .object([("content", .string(text))])), ("msgId", .string(msgID)),
+                ("conversationId", .string(conversation)), ("senderStaffId", .string("staff-1")),
+            ]).text.utf8)
         let timestamp = "1800000000000"
         let headers = ["timestamp": [timestamp], "sign": [DingTalkAdapter.sign(timestamp: timestamp, secret: "app-secret")]]
         return try adapter.decode(InboundRequest(method: "POST", headers: headers, body: body), path: "dingtalk", now: now)
@@ -35,17 +38,24 @@ struct InboundLimitsTests {
     func feishu(messageID: String = "om_1", text: String = "hi") throws(InboundRejection) -> InboundOutcome {
         let adapter = FeishuAdapter(verificationToken: "token", encryptKey: nil)
         let content = OutJSON.object([("text", .string(text))]).text
-        let body = Data(OutJSON.object([
-            ("schema", .string("2.0")),
-            ("header", .object([("event_id", .string("e-1")), ("event_type", .string("im.message.receive_v1")), ("token", .string("token"))])),
-            ("event", .object([
-                ("sender", .object([("sender_id", .object([("open_id", .string("ou_1"))]))])),
-                ("message", .object([
-                    ("message_id", .string(messageID)), ("chat_id", .string("oc_1")), ("chat_type", .string("p2p")),
-                    ("message_type", .string("text")), ("content", .string(content)),
-                ])),
-            ])),
-        ]).text.utf8)
+        let body = Data(
+            OutJSON.object([
+                ("schema", .string("2.0")),
+                ("header", .object([("event_id", .string("e-1")), ("event_type", .string("im.message.receive_v1")), ("token", .string("token"))])),
+                (
+                    "event",
+                    .object([
+                        ("sender", .object([("sender_id", .object([("open_id", .string("ou_1"))]))])),
+                        (
+                            "message",
+                            .object([
+                                ("message_id", .string(messageID)), ("chat_id", .string("oc_1")), ("chat_type", .string("p2p")),
+                                ("message_type", .string("text")), ("content", .string(content)),
+                            ])
+                        ),
+                    ])
+                ),
+            ]).text.utf8)
         return try adapter.decode(InboundRequest(method: "POST", body: body), path: "feishu", now: now)
     }
 
@@ -81,22 +91,24 @@ struct InboundLimitsTests {
     }
 
     @Test func overlongIDsAreRefusedWith400() {
-        expect([
-            rejection { () throws(InboundRejection) in try generic(sender: longID) },
-            rejection { () throws(InboundRejection) in try dingtalk(msgID: longID) },
-            rejection { () throws(InboundRejection) in try dingtalk(conversation: longID) },
-            rejection { () throws(InboundRejection) in try feishu(messageID: longID) },
-            rejection { () throws(InboundRejection) in try wecomApp(appXML(msgID: longID)) },
-        ], status: 400, limit: InboundLimits.maxIDBytes)
+        expect(
+            [
+                rejection { () throws(InboundRejection) in try generic(sender: longID) },
+                rejection { () throws(InboundRejection) in try dingtalk(msgID: longID) },
+                rejection { () throws(InboundRejection) in try dingtalk(conversation: longID) },
+                rejection { () throws(InboundRejection) in try feishu(messageID: longID) },
+                rejection { () throws(InboundRejection) in try wecomApp(appXML(msgID: longID)) },
+            ], status: 400, limit: InboundLimits.maxIDBytes)
     }
 
     @Test func overlongTextsAreRefusedWith413() {
-        expect([
-            rejection { () throws(InboundRejection) in try generic(text: longText) },
-            rejection { () throws(InboundRejection) in try dingtalk(text: longText) },
-            rejection { () throws(InboundRejection) in try feishu(text: longText) },
-            rejection { () throws(InboundRejection) in try wecomApp(appXML(content: longText)) },
-        ], status: 413, limit: InboundLimits.maxTextBytes)
+        expect(
+            [
+                rejection { () throws(InboundRejection) in try generic(text: longText) },
+                rejection { () throws(InboundRejection) in try dingtalk(text: longText) },
+                rejection { () throws(InboundRejection) in try feishu(text: longText) },
+                rejection { () throws(InboundRejection) in try wecomApp(appXML(content: longText)) },
+            ], status: 413, limit: InboundLimits.maxTextBytes)
     }
 
     /// Regression: `Double("inf")`, `Double("nan")` and `Double("1e400")` used to become the sent time.

@@ -1,7 +1,8 @@
 import Foundation
 import LeagueCore
-@testable import LeaguePlatforms
 import Testing
+
+@testable import LeaguePlatforms
 
 /// Issue 11 point 2: every platform edge signed, with short windows and no oracle.
 struct SecurityEdgeTests {
@@ -58,10 +59,12 @@ struct SecurityEdgeTests {
         }
         func signed(_ data: Data) -> InboundRequest {
             let ts = String(Int(now.timeIntervalSince1970))
-            return InboundRequest(method: "POST", headers: [
-                "x-lark-request-timestamp": [ts], "x-lark-request-nonce": ["n"],
-                "x-lark-signature": [FeishuAdapter.signature(timestamp: ts, nonce: "n", encryptKey: key, body: data)],
-            ], body: data)
+            return InboundRequest(
+                method: "POST",
+                headers: [
+                    "x-lark-request-timestamp": [ts], "x-lark-request-nonce": ["n"],
+                    "x-lark-signature": [FeishuAdapter.signature(timestamp: ts, nonce: "n", encryptKey: key, body: data)],
+                ], body: data)
         }
         let badPadding = body(Array("{\"a\":1}".utf8), corruptPadding: true)
         let badJSON = body(Array("not json at all".utf8))

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 /// Read access to the vector JSON files in `Vectors/` (copied from the shared protocol brief).

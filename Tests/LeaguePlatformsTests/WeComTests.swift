@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import Testing
+
 @testable import LeaguePlatforms
 
 @Suite("WeCom adapter against Vectors/wecom.json")
@@ -131,10 +132,12 @@ struct WeComTests {
         let outcome = try adapter.decode(InboundRequest(method: "POST", query: query, body: body), path: "wecom-app", now: at(try #require(query["timestamp"])))
         let chat = try #require(outcome.chatMessage)
         let fields = post["expected"]["fields"]
-        #expect(chat == ChatMessage(
-            platform: "wecom", chat: "app:zhangsan", sender: try fields["FromUserName"].str(), text: try fields["Content"].str(),
-            messageID: try fields["MsgId"].str(), sentAt: Date(timeIntervalSince1970: 1_718_000_123), mentionsBot: true
-        ))
+        #expect(
+            chat
+                == ChatMessage(
+                    platform: "wecom", chat: "app:zhangsan", sender: try fields["FromUserName"].str(), text: try fields["Content"].str(),
+                    messageID: try fields["MsgId"].str(), sentAt: Date(timeIntervalSince1970: 1_718_000_123), mentionsBot: true
+                ))
         #expect(outcome.reply?.status == (post["expected_response_if_no_reply"]["status"].int64).map(Int.init))
         #expect(outcome.reply?.body == Data((try post["expected_response_if_no_reply"]["body"].str()).utf8))
 
@@ -207,9 +210,10 @@ struct WeComTests {
                 query["msg_signature"] = crypto.signature(timestamp: "1718000123", nonce: "2026081901", encrypt: encrypt)
             }
             let request = InboundRequest(method: "POST", query: query, body: xmlEnvelope(encrypt, to: corpID))
-            let refused = try #require(rejection { () throws(InboundRejection) in
-                try adapter.decode(request, path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_124))
-            }, "\(label) was accepted")
+            let refused = try #require(
+                rejection { () throws(InboundRejection) in
+                    try adapter.decode(request, path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_124))
+                }, "\(label) was accepted")
             switch label {
             case "signature_one_char_changed":
                 #expect(refused.status == 401 && refused.reason.contains("msg_signature"), "\(label): \(refused)")
@@ -246,10 +250,11 @@ struct WeComTests {
         var raw = Array(repeating: UInt8(0x41), count: 16) + [0, 0, 1, 0] + Array(repeating: UInt8(0x42), count: 8)
         raw = PKCS7.pad(raw, block: 32)
         let cipher = try #require(AESCBC.encrypt(raw, key: crypto.aesKey, iv: crypto.iv))
-        let error = try #require(rejection { () throws(InboundRejection) in
-            _ = try crypto.open(WireText.base64(cipher), receiveID: "")
-            return .respond(.text(""))
-        })
+        let error = try #require(
+            rejection { () throws(InboundRejection) in
+                _ = try crypto.open(WireText.base64(cipher), receiveID: "")
+                return .respond(.text(""))
+            })
         #expect(error.status == 400 && error.reason.contains("length"))
 
         let adapter = WeComAdapter(botCrypto: crypto, corpID: corpID)
@@ -283,9 +288,10 @@ struct WeComTests {
         }
         #expect(refused?.status == 401)
         #expect(refused?.reason.contains("timestamp") == true)
-        #expect(rejection { () throws(InboundRejection) in
-            try adapter.decode(request, path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_123 + 3600))
-        } == nil)
+        #expect(
+            rejection { () throws(InboundRejection) in
+                try adapter.decode(request, path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_123 + 3600))
+            } == nil)
     }
 
     // MARK: 智能机器人 JSON callback
@@ -324,10 +330,12 @@ struct WeComTests {
         let outcome = try adapter.decode(InboundRequest(method: "POST", query: query, body: body), path: "wecom", now: now)
         let expected = post["expected"]["decrypted_json"]
         let chat = try #require(outcome.chatMessage)
-        #expect(chat == ChatMessage(
-            platform: "wecom", chat: try expected["chatid"].str(), sender: try expected["from"]["userid"].str(),
-            text: "本周主题团日活动安排", messageID: try expected["msgid"].str(), sentAt: now, mentionsBot: true
-        ))
+        #expect(
+            chat
+                == ChatMessage(
+                    platform: "wecom", chat: try expected["chatid"].str(), sender: try expected["from"]["userid"].str(),
+                    text: "本周主题团日活动安排", messageID: try expected["msgid"].str(), sentAt: now, mentionsBot: true
+                ))
         #expect(outcome.reply == PlainResponse.text(""))
 
         let encrypt = try #require(JSONValue.parse(body)?.text("encrypt"))
@@ -377,7 +385,9 @@ struct WeComTests {
         let single = try post(#"{"msgid":"m2","chattype":"single","from":{"userid":"u2"},"msgtype":"text","text":{"content":"/签到"}}"#)
         #expect(single.chatMessage?.chat == "single:u2")
         #expect(single.chatMessage?.text == "/签到")
-        let mixed = try post(#"{"msgid":"m3","chatid":"c1","chattype":"group","from":{"userid":"u3"},"msgtype":"mixed","mixed":{"msg_item":[{"msgtype":"text","text":{"content":"@团务助手\u2005看图"}},{"msgtype":"image","image":{"url":"x"}}]}}"#)
+        let mixed = try post(
+            #"{"msgid":"m3","chatid":"c1","chattype":"group","from":{"userid":"u3"},"msgtype":"mixed","mixed":{"msg_item":[{"msgtype":"text","text":{"content":"@团务助手\u2005看图"}},{"msgtype":"image","image":{"url":"x"}}]}}"#
+        )
         #expect(mixed.chatMessage?.text == "看图")
         let middle = try post(#"{"msgid":"m4","chatid":"c1","chattype":"group","from":{"userid":"u4"},"msgtype":"text","text":{"content":"@张三 请 @团务助手 签到"}}"#)
         #expect(middle.chatMessage?.text == "@张三 请  签到")
@@ -429,7 +439,8 @@ struct WeComTests {
             mentions: [mention(user: "zhangsan", name: "张三")], markdown: true
         )
         let request = try adapter.encode(message, now: Date())
-        #expect(utf8(request.body) == ###"{"msgtype":"markdown","markdown":{"content":"## 团务周报\n> 已签到：<font color=\"info\">18</font> 人\n> 未签到：<font color=\"warning\">3</font> 人\n<@zhangsan> 请跟进"}}"###)
+        #expect(
+            utf8(request.body) == ###"{"msgtype":"markdown","markdown":{"content":"## 团务周报\n> 已签到：<font color=\"info\">18</font> 人\n> 未签到：<font color=\"warning\">3</font> 人\n<@zhangsan> 请跟进"}}"###)
         #expect(robot["markdown_body"].jsonEquals(request.body))
         #expect(Int64(content.utf8.count) == robot["markdown_content_utf8_bytes"].int64)
 
@@ -533,21 +544,26 @@ struct WeComTests {
         }
         // A separate token/key for the self-built app callback.
         let bot = vectors["generated"]["ai_bot_json_callback"]["config"]
-        let split = try #require(try PlatformFactory.make(name: "wecom", settings: [
-            "token": try bot["token"].str(), "aes_key": try bot["encoding_aes_key"].str(), "corp_id": try config["corp_id"].str(),
-            "app_token": try config["token"].str(), "app_aes_key": try config["encoding_aes_key"].str(),
-        ]) as? WeComAdapter)
+        let split = try #require(
+            try PlatformFactory.make(
+                name: "wecom",
+                settings: [
+                    "token": try bot["token"].str(), "aes_key": try bot["encoding_aes_key"].str(), "corp_id": try config["corp_id"].str(),
+                    "app_token": try config["token"].str(), "app_aes_key": try config["encoding_aes_key"].str(),
+                ]) as? WeComAdapter)
         #expect(split.botCrypto.token == bot["token"].string)
         #expect(split.appCrypto.token == config["token"].string)
         let post = vectors["generated"]["self_built_app"]["message_post"]
         let query = decodeQuery(try post["request"]["query_string"].str())
-        let outcome = try split.decode(InboundRequest(method: "POST", query: query, body: Data((try post["request"]["body"].str()).utf8)), path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_124))
+        let outcome = try split.decode(
+            InboundRequest(method: "POST", query: query, body: Data((try post["request"]["body"].str()).utf8)), path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_124))
         #expect(outcome.chatMessage?.sender == "zhangsan")
     }
 
     @Test("XML reader: CDATA cannot end an element early or inject a field; split CDATA, entities, nesting")
     func flatXML() throws {
-        let injected = "<xml><FromUserName><![CDATA[zhangsan]]></FromUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[</Content><FromUserName>boss</FromUserName><Content>]]></Content><MsgId>1</MsgId></xml>"
+        let injected =
+            "<xml><FromUserName><![CDATA[zhangsan]]></FromUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[</Content><FromUserName>boss</FromUserName><Content>]]></Content><MsgId>1</MsgId></xml>"
         let fields = try #require(FlatXML.parse(injected))
         #expect(fields["FromUserName"] == "zhangsan")
         #expect(fields["Content"] == "</Content><FromUserName>boss</FromUserName><Content>")
@@ -566,8 +582,10 @@ struct WeComTests {
         #expect(FlatXML.parse("<xml><Content>a &lt;b&gt; &amp; &#x56E2;&#22242;</Content></xml>")?["Content"] == "a <b> & 团团")
         #expect(FlatXML.parse("<?xml version=\"1.0\"?>\n<xml>\n<A>1</A>\n<B/></xml>\n") == ["A": "1", "B": ""])
         #expect(FlatXML.parse("<xml><Event><Key><![CDATA[</Event>]]></Key></Event><A>1</A></xml>")?["A"] == "1")
-        for bad in ["", "<xml>", "<xml><A>1</A>", "<xml><A>1</A><A>2</A></xml>", "<xml><A>1</B></xml>", "<xml><A><![CDATA[x</A></xml>",
-                    "<xml><A>&bogus;</A></xml>", "<xml><A b=\"1\">x</A></xml>", "<xml></xml>trailing", "<other></other>"] {
+        for bad in [
+            "", "<xml>", "<xml><A>1</A>", "<xml><A>1</A><A>2</A></xml>", "<xml><A>1</B></xml>", "<xml><A><![CDATA[x</A></xml>",
+            "<xml><A>&bogus;</A></xml>", "<xml><A b=\"1\">x</A></xml>", "<xml></xml>trailing", "<other></other>",
+        ] {
             #expect(FlatXML.parse(bad) == nil, "\(bad)")
         }
     }

@@ -123,7 +123,8 @@ struct BadInputTests {
                 answers.append(("feishu \(name)", try await bot.post("/webhook/feishu", body: body, headers: headers).0))
             }
             let generic = broken(TestBot.body(id: "g-1", chat: "oc_t1", sender: "ou_t1", text: "/进度", ts: bot.clock.now().timeIntervalSince1970))
-            answers.append(("generic invalid UTF-8", try await bot.post("/webhook/generic", body: generic, headers: ["X-LeagueOps-Signature": GenericAdapter.signature(body: generic, secret: testSecret)]).0))
+            answers.append(
+                ("generic invalid UTF-8", try await bot.post("/webhook/generic", body: generic, headers: ["X-LeagueOps-Signature": GenericAdapter.signature(body: generic, secret: testSecret)]).0))
 
             for (what, status) in answers { #expect(status == 400, "\(what)") }
             #expect(try await bot.store.rowCount("inbound") == 0)
@@ -145,7 +146,8 @@ struct BadInputTests {
             // Just under the 64 KiB body limit, almost all of it text.
             let nearly = TestBot.body(id: "g-1", chat: "oc_t1", sender: "ou_t1", text: String(repeating: "长", count: 21_000), ts: bot.clock.now().timeIntervalSince1970)
             #expect(nearly.count < 64 * 1024)
-            answers.append(("generic 63 KB text", 413, try await bot.post("/webhook/generic", body: nearly, headers: ["X-LeagueOps-Signature": GenericAdapter.signature(body: nearly, secret: testSecret)]).0))
+            answers.append(
+                ("generic 63 KB text", 413, try await bot.post("/webhook/generic", body: nearly, headers: ["X-LeagueOps-Signature": GenericAdapter.signature(body: nearly, secret: testSecret)]).0))
             // Over 64 KiB on every platform path, refused before it is read further.
             let huge = Data(repeating: UInt8(ascii: "{"), count: 70_000)
             for path in ["wecom", "wecom-app", "dingtalk", "feishu"] {

@@ -12,60 +12,64 @@ import Testing
 /// grid 1 on Feishu and grids 2 and 3 on WeCom (long connections, bound by chat). No unit has a webhook
 /// robot and no platform knows a URL of the bot: every message comes in over a socket the bot opened.
 let crossPlatformOrgYAML = """
-units:
-  - id: d
-    name: 测试区
-    tier: district
-    group: {platform: dingtalk, chat: cid-d}
-    members:
-      - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}
-  - id: t1
-    name: 第一街道
-    tier: town
-    parent: d
-    group: {platform: dingtalk, chat: cid-t1}
-    members:
-      - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
-  - id: c1
-    name: 解放路社区
-    tier: community
-    parent: t1
-    group: {platform: dingtalk, chat: cid-c1}
-    members:
-      - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {dingtalk: staff-c1}}
-  - id: g1
-    name: 第1网格
-    tier: grid
-    parent: c1
-    group: {platform: feishu, chat: oc_g1}
-    members:
-      - {id: m-g1, name: 网格员一, roles: [cadre], ids: {feishu: ou_g1}}
-  - id: g2
-    name: 第2网格
-    tier: grid
-    parent: c1
-    group: {platform: wecom, chat: wc_g2}
-    members:
-      - {id: m-g2, name: 网格员二, roles: [cadre], ids: {wecom: wu_g2}}
-  - id: g3
-    name: 第3网格
-    tier: grid
-    parent: c1
-    group: {platform: wecom, chat: wc_g3}
-    members:
-      - {id: m-g3, name: 网格员三, roles: [cadre], ids: {wecom: wu_g3}}
+    units:
+      - id: d
+        name: 测试区
+        tier: district
+        group: {platform: dingtalk, chat: cid-d}
+        members:
+          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}
+      - id: t1
+        name: 第一街道
+        tier: town
+        parent: d
+        group: {platform: dingtalk, chat: cid-t1}
+        members:
+          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
+      - id: c1
+        name: 解放路社区
+        tier: community
+        parent: t1
+        group: {platform: dingtalk, chat: cid-c1}
+        members:
+          - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {dingtalk: staff-c1}}
+      - id: g1
+        name: 第1网格
+        tier: grid
+        parent: c1
+        group: {platform: feishu, chat: oc_g1}
+        members:
+          - {id: m-g1, name: 网格员一, roles: [cadre], ids: {feishu: ou_g1}}
+      - id: g2
+        name: 第2网格
+        tier: grid
+        parent: c1
+        group: {platform: wecom, chat: wc_g2}
+        members:
+          - {id: m-g2, name: 网格员二, roles: [cadre], ids: {wecom: wu_g2}}
+      - id: g3
+        name: 第3网格
+        tier: grid
+        parent: c1
+        group: {platform: wecom, chat: wc_g3}
+        members:
+          - {id: m-g3, name: 网格员三, roles: [cadre], ids: {wecom: wu_g3}}
 
-"""
+    """
 
 /// A test config for `org` with DingTalk in Stream mode on `dingtalk` and Feishu and WeCom long
 /// connections on `gateway`, short keepalives; returns the path of leagueops.yaml.
-func crossPlatformConfig(org: String, dingtalk: FakeDingTalkGateway, gateway: FakeGateway,
-                         feishuSecret: String = "s3cret", wecomSecret: String = "w3cret") throws -> String {
-    try writeTestConfig(orgYAML: org, morePlatforms: """
-          dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-          feishu: {mode: long_connection, app_id: cli_a1, app_secret: \(feishuSecret), base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-          wecom: {mode: long_connection, bot_id: aib1, bot_secret: \(wecomSecret), ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
-        """)
+func crossPlatformConfig(
+    org: String, dingtalk: FakeDingTalkGateway, gateway: FakeGateway,
+    feishuSecret: String = "s3cret", wecomSecret: String = "w3cret"
+) throws -> String {
+    try writeTestConfig(
+        orgYAML: org,
+        morePlatforms: """
+              dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+              feishu: {mode: long_connection, app_id: cli_a1, app_secret: \(feishuSecret), base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+              wecom: {mode: long_connection, bot_id: aib1, bot_secret: \(wecomSecret), ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
+            """)
 }
 
 /// The app APIs of both fake gateways over real loopback HTTP; anything else is refused (the org
@@ -101,8 +105,9 @@ struct CrossPlatformStreamTimedTests {
                     let socket = try #require(dingtalk.openSockets.first).id
 
                     // The district secretary dispatches in DingTalk.
-                    try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
-                                                  text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+                    try await dingtalk.botMessage(
+                        on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                        text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
                     try await dingtalk.wait("the push is ACKed after its commit") { !dingtalk.acks(of: "push-task").isEmpty }
 
                     // Feishu: im/v1/messages to the grid's chat; WeCom: aibot_send_msg up the long connection.

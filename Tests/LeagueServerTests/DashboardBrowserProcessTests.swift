@@ -15,9 +15,12 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.chromium!)
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-                             "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0", "--window-size=420,900",
-                             "--timeout=4000"] + arguments + [url]
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0", "--window-size=420,900",
+                "--timeout=4000",
+            ] + arguments + [url]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -5,8 +5,8 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -33,7 +33,6 @@ extension TestBot {
         }
         return try #require(found)
     }
-
 
     func page(_ path: String) async throws -> (Int, String) { try await loopback("GET", port: port, path: path) }
 
@@ -110,7 +109,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
                 #expect(!body.contains("<b>今晚</b>"), "\(path) shows a task text unescaped")
             }
             let (_, demands) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"))
-            #expect(!demands.contains("篮球场灯坏了"))   // demand texts never shown
+            #expect(!demands.contains("篮球场灯坏了"))  // demand texts never shown
             let (csvStatus, csv) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment.csv?"))
             #expect(csvStatus == 200)
             #expect(csv.contains("第1网格"))
@@ -130,7 +129,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
             try await bot.settle()
             let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
             let (_, before) = try await bot.page(link)
-            #expect(before.contains("<span class=\"muted\"> 0/2</span>"))   // t1's row: 0 of 2 acknowledged
+            #expect(before.contains("<span class=\"muted\"> 0/2</span>"))  // t1's row: 0 of 2 acknowledged
             #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
             #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 200)
             try await bot.settle()
@@ -165,7 +164,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
         }
         #expect(DashboardData.median(of: [[3, 1], [2, 10]]) == 2.5)
         #expect(DashboardData.median(of: [[], []]) == nil)
-        #expect(DashboardData.median(of: [[1.5, 2], [7]]) == 2)   // not whole seconds: sorted instead
+        #expect(DashboardData.median(of: [[1.5, 2], [7]]) == 2)  // not whole seconds: sorted instead
     }
 
     @Test func statusAndQueryAnswersCarryDashboardLinks() async throws {
@@ -239,7 +238,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
             #expect(seen.first?.contains("\"c\":\"waiting\"") == true)
             let ackEvent = seen.dropFirst().first { $0.hasPrefix("event: rollcall") && $0.contains("\"c\":\"on-time\"") }
             #expect(ackEvent != nil, "no on-time update among \(seen.count) events")
-            #expect(ackEvent?.contains("\"i\":0") == true)   // g1 is the first row
+            #expect(ackEvent?.contains("\"i\":0") == true)  // g1 is the first row
             #expect(seen.last?.hasPrefix("event: end") == true)
         }
     }

@@ -6,6 +6,7 @@ import LeagueStore
 import LeagueTestSupport
 import Logging
 import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -15,29 +15,29 @@ import Testing
 /// An org on DingTalk: the district and town 1 bound by chat only (the app robot speaks there), town 2
 /// with its own custom robot.
 let dingTalkOrgYAML = """
-units:
-  - id: d
-    name: 测试区
-    tier: district
-    group: {platform: dingtalk, chat: cid-d}
-    members:
-      - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}
-  - id: t1
-    name: 第一街道
-    tier: town
-    parent: d
-    group: {platform: dingtalk, chat: cid-t1}
-    members:
-      - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
-  - id: t2
-    name: 第二街道
-    tier: town
-    parent: d
-    group: {platform: dingtalk, chat: cid-t2, robot_token: custom-t2}
-    members:
-      - {id: m-t2, name: 街道乙, roles: [admin, cadre], ids: {dingtalk: staff-t2}}
+    units:
+      - id: d
+        name: 测试区
+        tier: district
+        group: {platform: dingtalk, chat: cid-d}
+        members:
+          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}
+      - id: t1
+        name: 第一街道
+        tier: town
+        parent: d
+        group: {platform: dingtalk, chat: cid-t1}
+        members:
+          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
+      - id: t2
+        name: 第二街道
+        tier: town
+        parent: d
+        group: {platform: dingtalk, chat: cid-t2, robot_token: custom-t2}
+        members:
+          - {id: m-t2, name: 街道乙, roles: [admin, cadre], ids: {dingtalk: staff-t2}}
 
-"""
+    """
 
 /// A store whose ingest fails while `failing` is set (the push must then not be ACKed).
 final class FlakyStore: Store, LeaseStore, @unchecked Sendable {
@@ -75,18 +75,20 @@ final class StreamBot: Stoppable, @unchecked Sendable {
 
     init(gateway: FakeDingTalkGateway, keepalive: String = "200ms", deadAfter: String = "5s", timeout: String = "500ms") async throws {
         self.gateway = gateway
-        let path = try writeTestConfig(orgYAML: dingTalkOrgYAML, outbox: "{max_attempts: 5, backoff: 100ms, max_backoff: 1s, timeout: 2s}", platforms: """
-              dingtalk:
-                mode: stream
-                client_id: \(gateway.clientID)
-                client_secret: \(gateway.clientSecret)
-                api_base_url: \(gateway.baseURL)
-                base_url: \(gateway.baseURL)
-                keepalive: \(keepalive)
-                dead_after: \(deadAfter)
-                timeout: \(timeout)
-                backoff: 50ms
-            """, taskDefaults: false)
+        let path = try writeTestConfig(
+            orgYAML: dingTalkOrgYAML, outbox: "{max_attempts: 5, backoff: 100ms, max_backoff: 1s, timeout: 2s}",
+            platforms: """
+                  dingtalk:
+                    mode: stream
+                    client_id: \(gateway.clientID)
+                    client_secret: \(gateway.clientSecret)
+                    api_base_url: \(gateway.baseURL)
+                    base_url: \(gateway.baseURL)
+                    keepalive: \(keepalive)
+                    dead_after: \(deadAfter)
+                    timeout: \(timeout)
+                    backoff: 50ms
+                """, taskDefaults: false)
         var flaky: FlakyStore?
         bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport()) { base in
             let store = FlakyStore(base)
@@ -150,8 +152,10 @@ struct DingTalkStreamTimedTests {
         let gateway = FakeDingTalkGateway()
         try await gateway.start()
         try await withStopping(gateway) {
-            gateway.scriptBootstrap([.status(500, #"{"code":"ServiceUnavailable","message":"busy"}"#),
-                                     .status(429, #"{"code":"Throttling","message":"busy"}"#), .hang])
+            gateway.scriptBootstrap([
+                .status(500, #"{"code":"ServiceUnavailable","message":"busy"}"#),
+                .status(429, #"{"code":"Throttling","message":"busy"}"#), .hang,
+            ])
             let bot = try await StreamBot(gateway: gateway)
             try await withStopping(bot) {
                 // 500 → retry, 429 → rate limited (waits ≥ the floor, 5 s), never-answering → time-out after 500 ms, then OK.
@@ -367,9 +371,12 @@ struct DingTalkAppTests {
 
     @Test func mentionsThroughTheAppAreWrittenAsNamesInTheText() throws {
         let app = DingTalkApp(clientID: "k", clientSecret: "s", robotCode: "k", apiBaseURL: "https://api.dingtalk.com")
-        let message = OutboundMessage(key: "k", unitID: "t1", group: GroupBinding(platform: "dingtalk", chat: "cid-t1"), text: "请 @街道甲 确认",
-                                      mentions: [Mention(memberID: "m-t1", name: "街道甲", userID: "staff-t1", mobile: nil),
-                                                 Mention(memberID: "m-x", name: "网格员一", userID: "staff-x", mobile: nil)])
+        let message = OutboundMessage(
+            key: "k", unitID: "t1", group: GroupBinding(platform: "dingtalk", chat: "cid-t1"), text: "请 @街道甲 确认",
+            mentions: [
+                Mention(memberID: "m-t1", name: "街道甲", userID: "staff-t1", mobile: nil),
+                Mention(memberID: "m-x", name: "网格员一", userID: "staff-x", mobile: nil),
+            ])
         let request = try app.encode(message)
         let body = try JSONSerialization.jsonObject(with: request.body) as! [String: Any]
         #expect(body["msgKey"] as? String == "sampleText")
@@ -383,16 +390,18 @@ struct DingTalkAppTests {
         let adapter = DingTalkAdapter(appSecret: "s", app: DingTalkApp(clientID: "k", clientSecret: "s", robotCode: "k", apiBaseURL: "https://api.dingtalk.com"))
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let due = (1...25).map { i in
-            OutboxEntry(id: Int64(i), message: OutboundMessage(key: "m\(i)", unitID: "u\(i)", group: GroupBinding(platform: "dingtalk", chat: "cid-\(i)"), text: "通知"),
-                        state: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, lastError: nil)
+            OutboxEntry(
+                id: Int64(i), message: OutboundMessage(key: "m\(i)", unitID: "u\(i)", group: GroupBinding(platform: "dingtalk", chat: "cid-\(i)"), text: "通知"),
+                state: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, lastError: nil)
         }
         var windows: [String: RateWindow] = [:]
         let plan = OutboxPlanner.plan(due, windows: &windows, adapters: ["dingtalk": adapter], now: now)
         #expect(plan.sends.count == 20, "the app's 20 calls a second")
         #expect(plan.postponed.flatMap { $0.1 }.count == 5)
         // A group with its own custom robot is not counted against the app.
-        let custom = OutboxEntry(id: 99, message: OutboundMessage(key: "c", unitID: "t2", group: GroupBinding(platform: "dingtalk", chat: "cid-t2", credentials: ["robot_token": "t"]), text: "通知"),
-                                 state: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, lastError: nil)
+        let custom = OutboxEntry(
+            id: 99, message: OutboundMessage(key: "c", unitID: "t2", group: GroupBinding(platform: "dingtalk", chat: "cid-t2", credentials: ["robot_token": "t"]), text: "通知"),
+            state: .pending, attempts: 0, nextAttemptAt: now, createdAt: now, lastError: nil)
         let second = OutboxPlanner.plan([custom], windows: &windows, adapters: ["dingtalk": adapter], now: now)
         #expect(second.sends.count == 1)
     }
@@ -407,11 +416,12 @@ struct SendPathsTests {
     @Test func streamModeSendsChatOnlyGroupsThroughTheAppAndKeepsCustomRobots() throws {
         let report = SendPaths.report(config: try config("{mode: stream, client_id: k, client_secret: s}"))
         #expect(report.problems.isEmpty)
-        #expect(report.lines == [
-            "dingtalk: inbound over Stream mode (the bot connects out; no public address needed)",
-            "dingtalk: 1 group sent through its custom robot (robot_token)",
-            "dingtalk: 2 groups sent through the app robot (OpenAPI group messages)",
-        ])
+        #expect(
+            report.lines == [
+                "dingtalk: inbound over Stream mode (the bot connects out; no public address needed)",
+                "dingtalk: 1 group sent through its custom robot (robot_token)",
+                "dingtalk: 2 groups sent through the app robot (OpenAPI group messages)",
+            ])
     }
 
     @Test func webhookModeNamesTheGroupsNoPathReaches() throws {

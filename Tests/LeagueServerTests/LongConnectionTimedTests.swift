@@ -8,7 +8,8 @@ import NIOConcurrencyHelpers
 import Testing
 
 /// The org of TestSupport with grid g1 on Feishu and grid g2 on WeCom, both bound by chat id only.
-let longConnectionOrgYAML = testOrgYAML
+let longConnectionOrgYAML =
+    testOrgYAML
     .replacingOccurrences(of: "group: {platform: generic, chat: chat-g1}", with: "group: {platform: feishu, chat: oc_g1}")
     .replacingOccurrences(of: "ids: {generic: u-g1}", with: "ids: {feishu: ou_g1}")
     .replacingOccurrences(of: "group: {platform: generic, chat: chat-g2}", with: "group: {platform: wecom, chat: wc_g2}")
@@ -17,15 +18,18 @@ let longConnectionOrgYAML = testOrgYAML
 @Suite("Feishu and WeCom long connections against scripted fake gateways", .serialized, .tags(.timed))
 struct LongConnectionTimedTests {
     func config(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") throws -> String {
-        try writeTestConfig(orgYAML: longConnectionOrgYAML, morePlatforms: """
-              feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 2s, backoff: 50ms\(feishu)}
-              wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 1500ms, backoff: 50ms\(wecom)}
-            """)
+        try writeTestConfig(
+            orgYAML: longConnectionOrgYAML,
+            morePlatforms: """
+                  feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 1500ms, timeout: 2s, backoff: 50ms\(feishu)}
+                  wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 1500ms, backoff: 50ms\(wecom)}
+                """)
     }
 
     func bot(_ gateway: FakeGateway, feishu: String = "", wecom: String = "") async throws -> TestBot {
-        try await TestBot(configPath: try config(gateway, feishu: feishu, wecom: wecom),
-                               transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
+        try await TestBot(
+            configPath: try config(gateway, feishu: feishu, wecom: wecom),
+            transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()))
     }
 
     func state(_ bot: TestBot, _ name: String) -> String {

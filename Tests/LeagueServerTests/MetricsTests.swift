@@ -26,9 +26,9 @@ import Testing
 
             #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
             #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-            #expect(try await bot.say("/任务 测试", in: "chat-g1", from: "u-g1") == 200)   // refused: grids cannot dispatch
+            #expect(try await bot.say("/任务 测试", in: "chat-g1", from: "u-g1") == 200)  // refused: grids cannot dispatch
             try await bot.settle()
-            bot.advance(601)   // g2 misses the 10-minute target: reminder and breach steps fire
+            bot.advance(601)  // g2 misses the 10-minute target: reminder and breach steps fire
             try await bot.waitUntil("the breach notice") { $0.contains { $0.group == "chat-c1" && $0.text.contains("第2网格") } }
             try await bot.settle()
 
@@ -39,7 +39,7 @@ import Testing
             #expect(sample(after, "leagueops_inbound_messages_total{platform=\"generic\",outcome=\"accepted\"}") == 3)
             #expect(sample(after, "leagueops_ingest_seconds_count") == 3)
             #expect((sample(after, "leagueops_sends_total{platform=\"generic\",outcome=\"delivered\"}") ?? 0) >= 4)
-            #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 1)   // one catch-up firing may take both steps
+            #expect((sample(after, "leagueops_timers_fired_total{kind=\"task-step\"}") ?? 0) >= 1)  // one catch-up firing may take both steps
             #expect((sample(after, "leagueops_timer_lateness_seconds_count") ?? 0) >= 1)
             #expect(sample(after, "leagueops_escalation_steps_total{step=\"0\"}") == 1)
             #expect(sample(after, "leagueops_escalation_steps_total{step=\"1\"}") == 1)
@@ -53,7 +53,7 @@ import Testing
     @Test func deadLettersAndRefusedWebhooksAreCounted() async throws {
         let bot = try await dashboardBot(extra: "metrics: {token: t}")
         try await withStopping(bot) {
-            bot.fake.script([400])   // a permanent failure: straight to the dead letters
+            bot.fake.script([400])  // a permanent failure: straight to the dead letters
             #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1") == 200)
             #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1", secret: "wrong") == 401)
             try await bot.settle()
@@ -100,14 +100,14 @@ import Testing
             #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"reconnecting\"}") == 1)
             #expect(sample(text, "leagueops_connection_state{platform=\"dingtalk\",state=\"connected\"}") == 0)
             #expect(sample(text, "leagueops_connection_reconnects_total{platform=\"dingtalk\"}") == 0)
-            #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == nil)   // no frame yet
+            #expect(sample(text, "leagueops_connection_last_frame_age_seconds{platform=\"dingtalk\"}") == nil)  // no frame yet
 
             registry.apply("dingtalk", .connected(t0))
             registry.apply("dingtalk", .frame(t0))
             registry.apply("dingtalk", .failed(.retry("socket closed"), at: t0.addingTimeInterval(1), random: 0))
             registry.apply("dingtalk", .start(t0.addingTimeInterval(1)))
-            registry.apply("dingtalk", .connected(t0.addingTimeInterval(2)))   // reconnect 1
-            registry.apply("dingtalk", .rotated(t0.addingTimeInterval(3)))     // reconnect 2
+            registry.apply("dingtalk", .connected(t0.addingTimeInterval(2)))  // reconnect 1
+            registry.apply("dingtalk", .rotated(t0.addingTimeInterval(3)))  // reconnect 2
             registry.apply("feishu", .start(t0))
             registry.apply("feishu", .failed(.fatal("app_secret rejected"), at: t0, random: 0))
             bot.clock.advance(by: 42)

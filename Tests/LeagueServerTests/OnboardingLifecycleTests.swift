@@ -105,24 +105,26 @@ import Testing
     static func movedOrg(removeG2: Bool) -> String {
         var text = onboardingOrgYAML
         #expect(text.contains(g3Block) && text.contains(g2Block))
-        text = text.replacingOccurrences(of: g3Block, with: """
-              - id: c2
-                name: 新华社区
-                tier: community
-                parent: t1
-                group: {platform: generic, chat: chat-c2}
-                members:
-                  - {id: m-c2, name: 社区丁, roles: [admin, cadre], ids: {generic: u-c2}}
-              - id: g3
-                name: 第三网格
-                tier: grid
-                parent: c2
-              - id: g5
-                name: 第5网格
-                tier: grid
-                parent: c2
+        text = text.replacingOccurrences(
+            of: g3Block,
+            with: """
+                  - id: c2
+                    name: 新华社区
+                    tier: community
+                    parent: t1
+                    group: {platform: generic, chat: chat-c2}
+                    members:
+                      - {id: m-c2, name: 社区丁, roles: [admin, cadre], ids: {generic: u-c2}}
+                  - id: g3
+                    name: 第三网格
+                    tier: grid
+                    parent: c2
+                  - id: g5
+                    name: 第5网格
+                    tier: grid
+                    parent: c2
 
-            """)
+                """)
         if removeG2 { text = text.replacingOccurrences(of: g2Block, with: "") }
         return text
     }
@@ -159,8 +161,9 @@ import Testing
             // The removed grid's chat is no longer heard, and can be bound again with a new code for another unit.
             #expect(try await bot.say("/任务 还在吗", in: "chat-g2x", from: "u-y") == 202)
             let reloaded = bot.app.engine.directory.configured
-            let (issued, _) = try await Onboarding.issueCodes(for: [try #require(reloaded.unit("g5"))], org: reloaded, store: bot.store,
-                                                               ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 12))
+            let (issued, _) = try await Onboarding.issueCodes(
+                for: [try #require(reloaded.unit("g5"))], org: reloaded, store: bot.store,
+                ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 12))
             let fresh = try #require(issued.first?.code)
             #expect(try await bot.say("/绑定 \(fresh)", in: "chat-g2x", from: "u-y") == 200)
             try await bot.waitUntil("the orphaned chat bound to g5") { $0.contains { $0.group == "chat-g2x" && $0.text.contains("新华社区 › 第5网格") } }

@@ -22,46 +22,46 @@ struct SeededCodes: RandomNumberGenerator, Sendable {
 
 /// The test org with grids g2 and g3 not bound to any chat, and g2's cadre on the roster by mobile only.
 let onboardingOrgYAML = """
-units:
-  - id: d
-    name: 测试区
-    tier: district
-    group: {platform: generic, chat: chat-d}
-    members:
-      - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-  - id: t1
-    name: 第一街道
-    tier: town
-    parent: d
-    group: {platform: generic, chat: chat-t1}
-    members:
-      - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}
-  - id: c1
-    name: 解放路社区
-    tier: community
-    parent: t1
-    group: {platform: generic, chat: chat-c1}
-    members:
-      - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}
-  - id: g1
-    name: 第1网格
-    tier: grid
-    parent: c1
-    group: {platform: generic, chat: chat-g1}
-    members:
-      - {id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}, mobile: "13800000001"}
-  - id: g2
-    name: 第2网格
-    tier: grid
-    parent: c1
-    members:
-      - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}
-  - id: g3
-    name: 第3网格
-    tier: grid
-    parent: c1
+    units:
+      - id: d
+        name: 测试区
+        tier: district
+        group: {platform: generic, chat: chat-d}
+        members:
+          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
+      - id: t1
+        name: 第一街道
+        tier: town
+        parent: d
+        group: {platform: generic, chat: chat-t1}
+        members:
+          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}
+      - id: c1
+        name: 解放路社区
+        tier: community
+        parent: t1
+        group: {platform: generic, chat: chat-c1}
+        members:
+          - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}
+      - id: g1
+        name: 第1网格
+        tier: grid
+        parent: c1
+        group: {platform: generic, chat: chat-g1}
+        members:
+          - {id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}, mobile: "13800000001"}
+      - id: g2
+        name: 第2网格
+        tier: grid
+        parent: c1
+        members:
+          - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}
+      - id: g3
+        name: 第3网格
+        tier: grid
+        parent: c1
 
-"""
+    """
 
 @Suite(.serialized)
 struct OnboardingServerTests {
@@ -157,7 +157,8 @@ struct OnboardingServerTests {
     }
 
     @Test func membersRegisterThemselvesWithMaskedMobiles() async throws {
-        let org = onboardingOrgYAML.replacingOccurrences(of: "    parent: c1\n    members:\n      - {id: m-g2", with: "    parent: c1\n    group: {platform: generic, chat: chat-g2}\n    members:\n      - {id: m-g2")
+        let org = onboardingOrgYAML.replacingOccurrences(
+            of: "    parent: c1\n    members:\n      - {id: m-g2", with: "    parent: c1\n    group: {platform: generic, chat: chat-g2}\n    members:\n      - {id: m-g2")
         try await withLiveBot(configPath: writeTestConfig(orgYAML: org)) { bot in
             // A wrong mobile is refused without naming anyone on the roster.
             #expect(try await bot.say("/登记 网格员二 13900000000", in: "chat-g2", from: "u-new") == 200)
@@ -210,8 +211,9 @@ struct OnboardingServerTests {
 
             """
         try await withPlatformBot(orgYAML: org) { bot in
-            let (issued, _) = try await Onboarding.issueCodes(for: [try #require(bot.config.org.unit("g"))], org: bot.config.org, store: bot.store,
-                                                               ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 9))
+            let (issued, _) = try await Onboarding.issueCodes(
+                for: [try #require(bot.config.org.unit("g"))], org: bot.config.org, store: bot.store,
+                ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 9))
             let code = try #require(issued.first?.code)
             #expect(try await bot.dingtalk("/绑定 \(code)", conversation: "cid-g", from: "staff-g") == 200)
             try await bot.waitUntil("the answer through the unit's robot") { received in
@@ -255,8 +257,9 @@ struct OnboardingServerTests {
         let etc = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: etc) }
         // A minimal config as an operator writes it: no commands folder, a store path relative to it.
-        let config = try writeTestConfig(orgYAML: onboardingOrgYAML, directory: etc,
-                                         main: "platforms:\n  generic: {secret: s, outbound_url: http://127.0.0.1:9/m}\nstore: {sqlite: var/bot.sqlite}\n")
+        let config = try writeTestConfig(
+            orgYAML: onboardingOrgYAML, directory: etc,
+            main: "platforms:\n  generic: {secret: s, outbound_url: http://127.0.0.1:9/m}\nstore: {sqlite: var/bot.sqlite}\n")
 
         let check = try Self.run(binary, ["check", "--config", config], in: "/")
         #expect(check.status == 0, "\(check.err)")
@@ -281,15 +284,16 @@ struct OnboardingServerTests {
     static func renamedAndRemoved() -> String {
         // t1 renamed, g2 removed; the rest as in the test org.
         testOrgYAML.replacingOccurrences(of: "name: 第一街道", with: "name: 解放路街道（更名）")
-            .replacingOccurrences(of: """
-              - id: g2
-                name: 第2网格
-                tier: grid
-                parent: c1
-                group: {platform: generic, chat: chat-g2}
-                members:
-                  - {id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}
-            """, with: "")
+            .replacingOccurrences(
+                of: """
+                      - id: g2
+                        name: 第2网格
+                        tier: grid
+                        parent: c1
+                        group: {platform: generic, chat: chat-g2}
+                        members:
+                          - {id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}
+                    """, with: "")
     }
 
     @Test func aReloadKeepsOpenTasksAndClosesARemovedUnitsTargets() async throws {

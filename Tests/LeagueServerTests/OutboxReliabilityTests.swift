@@ -9,6 +9,7 @@ import LeagueStore
 import LeagueTestSupport
 import LeagueTransport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -111,8 +112,9 @@ struct OutboxReliabilityTests {
         let policy = RetryPolicy(maxAttempts: 8, backoff: 1, maxBackoff: 300, giveUpAfter: 86_400)
         let created = Date(timeIntervalSince1970: 1_700_000_000)
         #expect(policy.delay(afterFailures: 1) == 1 && policy.delay(afterFailures: 4) == 8 && policy.delay(afterFailures: 30) == 300)
-        #expect(policy.decide(attempts: 50, createdAt: created, now: created.addingTimeInterval(3_600)) == .retry(at: created.addingTimeInterval(3_900)),
-                "many tries within a day: retried, at most max_backoff apart")
+        #expect(
+            policy.decide(attempts: 50, createdAt: created, now: created.addingTimeInterval(3_600)) == .retry(at: created.addingTimeInterval(3_900)),
+            "many tries within a day: retried, at most max_backoff apart")
         #expect(policy.decide(attempts: 3, createdAt: created, now: created.addingTimeInterval(90_000)) != .giveUp, "fewer than max_attempts tries")
         #expect(policy.decide(attempts: 8, createdAt: created, now: created.addingTimeInterval(86_400)) == .giveUp)
     }
@@ -120,8 +122,10 @@ struct OutboxReliabilityTests {
     // MARK: /healthz semantics (pure)
 
     @Test func thePendingAgeLimitIsNeverLessThanTheRateLimitsNeed() {
-        let backlog = [OutboxHealth.Backlog(platform: "dingtalk", robotID: "dingtalk:a", pending: 130),
-                       OutboxHealth.Backlog(platform: "generic", robotID: "generic:b", pending: 5000)]
+        let backlog = [
+            OutboxHealth.Backlog(platform: "dingtalk", robotID: "dingtalk:a", pending: 130),
+            OutboxHealth.Backlog(platform: "generic", robotID: "generic:b", pending: 5000),
+        ]
         let limits = ["dingtalk": RateLimit(perMinute: 20), "generic": RateLimit.unlimited]
         #expect(Auditor.pendingAgeLimit(backlog, configured: 300, limits: limits) == 420, "130 at 20 a minute need 7 minutes")
         #expect(Auditor.pendingAgeLimit(Array(backlog.prefix(0)), configured: 300, limits: limits) == 300)
@@ -129,8 +133,9 @@ struct OutboxReliabilityTests {
 
     @Test func aRobotPausedOverTenMinutesDegradesOnlyWhileItIsStillPausedOrHasWork() {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
-        let pause = RobotPause(robotID: "wecom:k", platform: "wecom", kind: .failing, until: now.addingTimeInterval(-5), seconds: 300,
-                               since: now.addingTimeInterval(-700), failures: 6, reason: "HTTP 502")
+        let pause = RobotPause(
+            robotID: "wecom:k", platform: "wecom", kind: .failing, until: now.addingTimeInterval(-5), seconds: 300,
+            since: now.addingTimeInterval(-700), failures: 6, reason: "HTTP 502")
         var outbox = OutboxHealth()
         outbox.pauses = [pause]
         #expect(Auditor.reasons(health: StoreHealth(), outbox: outbox, pendingAgeLimit: 300, now: now).isEmpty, "nothing waits on it")
@@ -151,8 +156,9 @@ struct OutboxReliabilityTests {
         try await withStopping(platform) {
             let hole = try BlackHole()
             let transport = BlackHoleRoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
-            let bot = try await TestBot(configPath: try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}"),
-                                             transport: transport)
+            let bot = try await TestBot(
+                configPath: try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}"),
+                transport: transport)
             try await withStopping(bot) {
                 for index in 1...3 {
                     #expect(try await bot.send("/任务 @t1 例行事项\(index)", in: "chat-d", from: "u-d").0 == 200)
@@ -186,14 +192,16 @@ struct OutboxReliabilityTests {
         try await api.start()
         try await withStopping(api) {
             // 30 groups sharing one DingTalk robot, in a tier without deliberation reminders (issue 11: bindings and credentials come from org.yaml at send time).
-            let shared = (1...30).map { """
+            let shared = (1...30).map {
+                """
                   - id: dg\($0)
                     name: 钉钉单位\($0)
                     tier: town
                     parent: d
                     group: {platform: dingtalk, chat: cid-\($0), robot_token: tok-shared, robot_secret: SEC-shared}
 
-                """ }.joined()
+                """
+            }.joined()
             let path = try writeTestConfig(orgYAML: testOrgYAML + shared, morePlatforms: Self.dingtalkApp(api))
             api.expectSecret("SEC-shared", for: "tok-shared")
             func enqueue(_ bot: TestBot, _ range: ClosedRange<Int>) async throws {
@@ -272,9 +280,10 @@ struct OutboxReliabilityTests {
                     try await bot.count("SELECT COUNT(*) FROM outbox WHERE key LIKE 'earlier:%' AND state = 'sent'") == 20
                 }
                 #expect(try await bot.send("/任务 紧急 @t1 窗口已满", in: "chat-d", from: "u-d").0 == 200)
-                let key = try await bot.store.writer.read { db in
-                    try String.fetchOne(db, sql: "SELECT key FROM outbox WHERE chat = 'chat-d' AND key LIKE 'in:%:reply' ORDER BY id LIMIT 1")
-                } ?? ""
+                let key =
+                    try await bot.store.writer.read { db in
+                        try String.fetchOne(db, sql: "SELECT key FROM outbox WHERE chat = 'chat-d' AND key LIKE 'in:%:reply' ORDER BY id LIMIT 1")
+                    } ?? ""
                 let reply = try await bot.store.read { try $0.outbox(key: key)?.message.text } ?? ""
                 #expect(reply.contains("⏳") && reply.contains("预计"), "the reply gives an estimate: \(reply)")
             }
@@ -359,10 +368,11 @@ struct OutboxReliabilityTests {
         try await withStopping(bot) {
             let now = bot.clock.now().timeIntervalSince1970
             try await bot.store.writer.write { db in
-                try db.execute(sql: """
-                    INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
-                    VALUES ('poison', 't1', 'generic', 'chat-t1', 'generic:chat-t1', 0, x'00ff7b', 3, 'pending', ?, ?)
-                    """, arguments: [now - 1, now - 1])
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
+                        VALUES ('poison', 't1', 'generic', 'chat-t1', 'generic:chat-t1', 0, x'00ff7b', 3, 'pending', ?, ?)
+                        """, arguments: [now - 1, now - 1])
             }
             #expect(try await bot.send("/任务 @t1 之后的通知", in: "chat-d", from: "u-d").0 == 200)
             try await bot.wait("the poison row is dead with its reason and the notice sent") {

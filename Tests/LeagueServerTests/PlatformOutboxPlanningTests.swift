@@ -133,13 +133,15 @@ struct PlatformOutboxPlanningTests {
         let new = entry(2, robot: "A", priority: .urgent)
         let other = entry(3, robot: "B", priority: .urgent)
         let pending = [waiting, new, other].map { entry in
-            PendingDelivery(key: entry.message.key, platform: entry.message.group.platform, chat: entry.message.group.chat,
-                            robotID: entry.message.group.robotID, priority: entry.message.priority, bytes: entry.message.text.utf8.count,
-                            nextAttemptAt: entry.nextAttemptAt, lastError: entry.lastError)
+            PendingDelivery(
+                key: entry.message.key, platform: entry.message.group.platform, chat: entry.message.group.chat,
+                robotID: entry.message.group.robotID, priority: entry.message.priority, bytes: entry.message.text.utf8.count,
+                nextAttemptAt: entry.nextAttemptAt, lastError: entry.lastError)
         }
         // The outbox's explicit pause state, not the text of a message's last error, says robot A is paused.
-        let pause = RobotPause(robotID: waiting.message.group.robotID, platform: "wecom", kind: .rateLimited, until: now.addingTimeInterval(60),
-                               seconds: 60, since: now, failures: 0, reason: "WeCom errcode 45009")
+        let pause = RobotPause(
+            robotID: waiting.message.group.robotID, platform: "wecom", kind: .rateLimited, until: now.addingTimeInterval(60),
+            seconds: 60, since: now, failures: 0, reason: "WeCom errcode 45009")
         let last = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["m2", "m3"], adapters: adapters, now: now, pauses: [pause]))
         #expect(last == now.addingTimeInterval(60), "the urgent notice waits for robot A's pause, robot B sends at once")
         let unpaused = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["m2", "m3"], adapters: adapters, now: now))
@@ -149,8 +151,11 @@ struct PlatformOutboxPlanningTests {
     @Test func forecastCountsSendsAlreadyMadeInTheWindow() throws {
         // DingTalk: 20 a minute. 20 sends in the last 30 s fill the window, so a new notice waits for the first to age out.
         let group = GroupBinding(platform: "dingtalk", chat: "c", credentials: ["robot_token": "R"])
-        let pending = [PendingDelivery(key: "new", platform: "dingtalk", chat: "c", robotID: group.robotID, priority: .urgent, bytes: 10,
-                                       nextAttemptAt: now, lastError: nil)]
+        let pending = [
+            PendingDelivery(
+                key: "new", platform: "dingtalk", chat: "c", robotID: group.robotID, priority: .urgent, bytes: 10,
+                nextAttemptAt: now, lastError: nil)
+        ]
         let sent = (0..<20).map { RobotSend(robotID: group.robotID, platform: "dingtalk", at: now.addingTimeInterval(-30 + Double($0))) }
         let dingtalk: [String: any PlatformAdapter] = ["dingtalk": DingTalkAdapter(appSecret: "s")]
         let last = try #require(OutboxPlanner.forecast(pending: pending, newKeys: ["new"], adapters: dingtalk, now: now, recentSends: sent))

@@ -31,8 +31,9 @@ struct RegistryHarness {
     var app: LeagueApp { bot.app }
 
     init(extra: String = "") async throws {
-        bot = try await TestBot(configPath: try writeTestConfig(extra: extra), mode: .engine,
-                                clock: ManualClock(Date(timeIntervalSince1970: 1_794_000_000))) // 2026-11-12
+        bot = try await TestBot(
+            configPath: try writeTestConfig(extra: extra), mode: .engine,
+            clock: ManualClock(Date(timeIntervalSince1970: 1_794_000_000)))  // 2026-11-12
     }
 
     /// Processes one message as a member and returns the bot's replies in that group.

@@ -104,8 +104,9 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
             return Self.json(["code": 0, "msg": "success", "data": ["user_list": list]])
         }
         (port, run) = try await startLoopback { running in
-            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running,
-                        logger: quietLogger("fake-user-directory"))
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running,
+                logger: quietLogger("fake-user-directory"))
         }
     }
 
@@ -126,8 +127,9 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
             gridMembers.append(Member(id: "m-extra\(i)", name: "人员\(i)", roles: [], ids: [:], mobile: "1370000\(String(format: "%04d", i))", unitID: "g1"))
         }
         return OrgTree(units: [
-            OrgUnit(id: "d", name: "测试区", tier: "district", parentID: nil, group: GroupBinding(platform: "generic", chat: "chat-d"),
-                    members: [Member(id: "m-d", name: "区书记", roles: [.admin], ids: ["generic": "u-d"], unitID: "d")]),
+            OrgUnit(
+                id: "d", name: "测试区", tier: "district", parentID: nil, group: GroupBinding(platform: "generic", chat: "chat-d"),
+                members: [Member(id: "m-d", name: "区书记", roles: [.admin], ids: ["generic": "u-d"], unitID: "d")]),
             OrgUnit(id: "g1", name: "第1网格", tier: "grid", parentID: "d", group: nil, members: gridMembers),
         ])
     }
@@ -155,8 +157,9 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
             let org = Self.org(platform: platform)
             let store = try Self.store()
 
-            let report = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: directory,
-                                                                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            let report = try await Onboarding.resolveMemberIDs(
+                units: nil, org: org, store: store, directory: directory,
+                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
             #expect(report.stopped == nil)
             #expect(report.resolved.count == 31 && report.resolved.contains { $0.member.id == "m-found" && $0.userID == "\(platform)-user-1" })
             #expect(report.notFound.map(\.id).contains("m-missing") && report.notFound.count == 31)
@@ -186,8 +189,9 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
             #expect(!lines.joined().contains("13800000002"))
 
             // A second run asks only about those still without an id, and links nobody twice.
-            let again = try await Onboarding.resolveMemberIDs(units: ["g1"], org: org, store: store, directory: directory,
-                                                               transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            let again = try await Onboarding.resolveMemberIDs(
+                units: ["g1"], org: org, store: store, directory: directory,
+                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
             #expect(again.resolved.isEmpty && again.alreadyLinked == 32 && again.notFound.count == 31)
         }
     }
@@ -199,8 +203,9 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
         try await withStopping(server) {
             let directory = UserDirectory(kind: .dingtalk, baseURL: server.baseURL, appID: "ding-key", secret: "ding-secret")
             let store = try Self.store()
-            let report = try await Onboarding.resolveMemberIDs(units: nil, org: Self.org(platform: "dingtalk"), store: store, directory: directory,
-                                                                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            let report = try await Onboarding.resolveMemberIDs(
+                units: nil, org: Self.org(platform: "dingtalk"), store: store, directory: directory,
+                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
             #expect(report.resolved.isEmpty)
             #expect(report.conflicts.map(\.member.id) == ["m-found"] && report.conflicts[0].why.contains("m-linked"))
             #expect(try await store.rowCount("onboard_members") == 0)
@@ -221,8 +226,9 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
             #expect(server.calls.isEmpty)
             // No permission: it stops after 5 refused requests in a row instead of trying all 62 numbers.
             let refused = UserDirectory(kind: .wecom, baseURL: server.baseURL, appID: "ww-corp", secret: "ww-secret")
-            let report = try await Onboarding.resolveMemberIDs(units: nil, org: org, store: store, directory: refused,
-                                                                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
+            let report = try await Onboarding.resolveMemberIDs(
+                units: nil, org: org, store: store, directory: refused,
+                transport: AsyncHTTPClientTransport(), now: Date(), pause: 0)
             #expect(server.calls.count == 5)
             #expect(report.stopped?.contains("errcode 60011") == true && report.failed.count == 5 && report.notAsked.count == 57)
             #expect(try await store.rowCount("onboard_members") == 0)

@@ -47,8 +47,10 @@ struct SecurityAtRestTests {
 
         """
 
-    static let secrets = ["hook-t1-8d2f", "fs-sec-t1-91ab", "tok-c1-77e1", "SEC-dt-c1-4410", "key-g1-0b5e",
-                          PlatformSecrets.dingtalkAppSecret, PlatformSecrets.wecomAESKey, PlatformSecrets.feishuEncryptKey, testSecret]
+    static let secrets = [
+        "hook-t1-8d2f", "fs-sec-t1-91ab", "tok-c1-77e1", "SEC-dt-c1-4410", "key-g1-0b5e",
+        PlatformSecrets.dingtalkAppSecret, PlatformSecrets.wecomAESKey, PlatformSecrets.feishuEncryptKey, testSecret,
+    ]
     static let mobiles = ["13500000005", "13600000006", "13900000009", "13700000007", "13800000008", "13300000003", "13400000004"]
 
     @Test func theDatabaseAndItsWALHoldNoCredentialAndNoMobileAfterNoticesWentOutEverywhere() async throws {
@@ -101,8 +103,10 @@ struct SecurityAtRestTests {
         // The generic webhook with a separate outbound secret, members with mobiles; notices and a
         // breach delivered (the test above leaves the generic grid's notice pending).
         var org = testOrgYAML
-        for (member, mobile) in [("m-d, name: 区书记, roles: [admin, cadre]", "13500000025"), ("m-t1, name: 街道甲, roles: [admin, cadre]", "13600000026"),
-                                 ("m-t2, name: 街道乙, roles: [admin, cadre]", "13700000027")] {
+        for (member, mobile) in [
+            ("m-d, name: 区书记, roles: [admin, cadre]", "13500000025"), ("m-t1, name: 街道甲, roles: [admin, cadre]", "13600000026"),
+            ("m-t2, name: 街道乙, roles: [admin, cadre]", "13700000027"),
+        ] {
             org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
         }
         #expect(org.components(separatedBy: "mobile:").count == 4)
@@ -129,8 +133,9 @@ struct SecurityAtRestTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rotate-\(UUID().uuidString)")
         let store = try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path)
         let old = RobotAlias.binding(platform: "wecom", chat: "wrchat-g1", credentials: ["robot_key": "key-old-1111"])
-        let notice = OutboundMessage(key: "rotated:1", unitID: "g1", group: old, text: "轮换前排队的通知",
-                                     mentions: [Mention(memberID: "m-g1", name: "网格员一", userID: "wx-g1", mobile: "13700000007")])
+        let notice = OutboundMessage(
+            key: "rotated:1", unitID: "g1", group: old, text: "轮换前排队的通知",
+            mentions: [Mention(memberID: "m-g1", name: "网格员一", userID: "wx-g1", mobile: "13700000007")])
         try await store.write { tx in try tx.enqueue(notice, at: Date()) }
         let rotated = Self.orgYAML.replacingOccurrences(of: "robot_key: key-g1-0b5e", with: "robot_key: key-new-2222")
         let bot = try await PlatformBot(orgYAML: rotated, store: store)
@@ -151,8 +156,10 @@ struct SecurityStreamAtRestTimedTests {
         // The cross-platform tree (DingTalk Stream, Feishu and WeCom long connections, no webhook
         // robot) with mobiles for the members the notices mention.
         var org = crossPlatformOrgYAML
-        for (member, mobile) in [("m-c1, name: 社区丙, roles: [admin, cadre]", "13600000016"), ("m-g1, name: 网格员一, roles: [cadre]", "13700000017"),
-                                 ("m-g3, name: 网格员三, roles: [cadre]", "13800000018")] {
+        for (member, mobile) in [
+            ("m-c1, name: 社区丙, roles: [admin, cadre]", "13600000016"), ("m-g1, name: 网格员一, roles: [cadre]", "13700000017"),
+            ("m-g3, name: 网格员三, roles: [cadre]", "13800000018"),
+        ] {
             org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
         }
         #expect(org.components(separatedBy: "mobile:").count == 4)
@@ -170,8 +177,9 @@ struct SecurityStreamAtRestTimedTests {
                         state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
                     }
                     let socket = try #require(dingtalk.openSockets.first).id
-                    try await dingtalk.botMessage(on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
-                                                  text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+                    try await dingtalk.botMessage(
+                        on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                        text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
                     try await bot.wait("the notice on Feishu and WeCom") {
                         gateway.sends.contains { $0["receive_id"] as? String == "oc_g1" }
                             && gateway.wecomFrames.contains { ($0["body"] as? [String: Any])?["chatid"] as? String == "wc_g3" }

@@ -3,12 +3,14 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
-@testable import LeagueServer
 import LeagueTestSupport
 import Logging
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import LeagueServer
+
 #if canImport(Glibc)
 import Glibc
 #endif

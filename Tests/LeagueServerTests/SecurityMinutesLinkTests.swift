@@ -101,7 +101,6 @@ struct SecurityMinutesLinkTests {
         }
     }
 
-
     @Test func linkTTLIsReadFromTheConfigWithASevenDayDefault() throws {
         #expect(try ConfigLoader.load(path: try writeTestConfig()).deliberation.linkTTLSeconds == 7 * 86400)
         #expect(try ConfigLoader.load(path: try writeTestConfig(extra: "deliberation: {link_ttl: 3d}")).deliberation.linkTTLSeconds == 3 * 86400)

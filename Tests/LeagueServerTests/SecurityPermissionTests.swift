@@ -17,8 +17,9 @@ struct SecurityRig {
     var engine: Engine { bot.app.engine }
 
     init(orgYAML: String = testOrgYAML, extra: String = "", store: SQLiteStore? = nil) async throws {
-        bot = try await TestBot(configPath: try writeTestConfig(orgYAML: orgYAML, extra: extra), mode: .engine, store: store,
-                                clock: ManualClock(Date(timeIntervalSince1970: 1_790_000_000)))
+        bot = try await TestBot(
+            configPath: try writeTestConfig(orgYAML: orgYAML, extra: extra), mode: .engine, store: store,
+            clock: ManualClock(Date(timeIntervalSince1970: 1_790_000_000)))
     }
 
     /// Commits and processes one message; returns the texts the bot queued for the group it was typed in.
@@ -41,17 +42,18 @@ struct SecurityRig {
 @Suite(.serialized)
 struct SecurityPermissionTests {
     /// A town with a cadre who is not an admin, and a member listed without roles.
-    static let orgWithPlainMembers = testOrgYAML + """
-      - id: t3
-        name: 第三街道
-        tier: town
-        parent: d
-        group: {platform: generic, chat: chat-t3}
-        members:
-          - {id: m-t3, name: 街道丙干部, roles: [cadre], ids: {generic: u-t3}}
-          - {id: m-none, name: 无角色成员, ids: {generic: u-none}}
+    static let orgWithPlainMembers =
+        testOrgYAML + """
+              - id: t3
+                name: 第三街道
+                tier: town
+                parent: d
+                group: {platform: generic, chat: chat-t3}
+                members:
+                  - {id: m-t3, name: 街道丙干部, roles: [cadre], ids: {generic: u-t3}}
+                  - {id: m-none, name: 无角色成员, ids: {generic: u-none}}
 
-    """
+            """
 
     @Test func aTownCadreInTheDistrictGroupCannotDispatchForTheDistrict() async throws {
         var rig = try await SecurityRig()
@@ -128,15 +130,16 @@ struct SecurityPermissionTests {
     }
 
     @Test func aPlatformIDListedForTwoMembersIsAConfigError() throws {
-        let org = testOrgYAML + """
-          - id: t4
-            name: 第四街道
-            tier: town
-            parent: d
-            members:
-              - {id: m-t4, name: 冒名者, roles: [admin], ids: {generic: u-d}}
+        let org =
+            testOrgYAML + """
+                  - id: t4
+                    name: 第四街道
+                    tier: town
+                    parent: d
+                    members:
+                      - {id: m-t4, name: 冒名者, roles: [admin], ids: {generic: u-d}}
 
-        """
+                """
         let path = try writeTestConfig(orgYAML: org)
         #expect {
             _ = try ConfigLoader.load(path: path)
@@ -155,8 +158,12 @@ struct PermissionDecisionTests {
         }
         return OrgTree(units: [
             unit("d", nil, [Member(id: "a-d", name: "A", roles: [.admin], ids: [:], unitID: "d")]),
-            unit("t1", "d", [Member(id: "c-t1", name: "C", roles: [.cadre], ids: [:], unitID: "t1"),
-                             Member(id: "n-t1", name: "N", roles: [], ids: [:], unitID: "t1")]),
+            unit(
+                "t1", "d",
+                [
+                    Member(id: "c-t1", name: "C", roles: [.cadre], ids: [:], unitID: "t1"),
+                    Member(id: "n-t1", name: "N", roles: [], ids: [:], unitID: "t1"),
+                ]),
             unit("g1", "t1", []),
             unit("t2", "d", []),
         ])

@@ -25,8 +25,10 @@ struct SecurityPrivacyTests {
         #expect(try await inboundTexts(rig) == [""], "the text is not kept")
         // Reports, closing notes, meeting items and demands alike.
         _ = try await rig.say("/任务 上报人数", in: "chat-t1", from: "u-t1")
-        for (text, chat, sender) in [("/上报 孩子身份证 \(Self.idNumber)", "chat-c1", "u-c1"), ("/完成 T-1 \(Self.idNumber)", "chat-t1", "u-t1"),
-                                     ("/诉求 帮助 \(Self.idNumber) 就学", "chat-c1", "u-c1")] {
+        for (text, chat, sender) in [
+            ("/上报 孩子身份证 \(Self.idNumber)", "chat-c1", "u-c1"), ("/完成 T-1 \(Self.idNumber)", "chat-t1", "u-t1"),
+            ("/诉求 帮助 \(Self.idNumber) 就学", "chat-c1", "u-c1"),
+        ] {
             let answer = try await rig.say(text, in: chat, from: sender)
             #expect(answer.first?.contains("身份证号码") == true, "\(text): \(answer)")
         }
@@ -39,8 +41,10 @@ struct SecurityPrivacyTests {
         let replies = try await rig.say("/任务 有事请联系 138 0000 0000", in: "chat-d", from: "u-d")
         #expect(try await rig.taskCount() == 0, "nothing dispatched to the groups below")
         #expect(replies.count == 1 && replies[0].contains("手机号码") && !replies[0].contains("0000 0000"), "\(replies)")
-        for (text, chat, sender) in [("/上报 孩子家长电话13912345678", "chat-c1", "u-c1"), ("/诉求 帮助就学，联系 +86 139-1234-5678", "chat-c1", "u-c1"),
-                                     ("/议程 @g1 家访，电话１３７１２３４５６７８", "chat-c1", "u-c1"), ("/任务 核对名单 0086 15012345678", "chat-t1", "u-t1")] {
+        for (text, chat, sender) in [
+            ("/上报 孩子家长电话13912345678", "chat-c1", "u-c1"), ("/诉求 帮助就学，联系 +86 139-1234-5678", "chat-c1", "u-c1"),
+            ("/议程 @g1 家访，电话１３７１２３４５６７８", "chat-c1", "u-c1"), ("/任务 核对名单 0086 15012345678", "chat-t1", "u-t1"),
+        ] {
             let answer = try await rig.say(text, in: chat, from: sender)
             #expect(answer.first?.contains("手机号码") == true, "\(text): \(answer)")
         }
@@ -132,4 +136,3 @@ struct SecurityPrivacyTests {
         #expect(!ageLine.contains(" 12"), "a second band is hidden so 40 minus the rest does not give the small one: \(ageLine)")
     }
 }
-

@@ -19,20 +19,20 @@ struct StartupContractTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("commands"), to: commands)
         try """
-            id: survey
-            order: 995
-            names: {zh: [问卷], en: [survey]}
-            args: []
-            syntax:
-              zh: "/问卷"
-              en: "/survey"
-            help:
-              zh: "发起问卷。"
-              en: "Start a survey."
-            examples:
-              - text: "/问卷"
-                expect: {}
-            """.write(to: commands.appendingPathComponent("survey.yaml"), atomically: true, encoding: .utf8)
+        id: survey
+        order: 995
+        names: {zh: [问卷], en: [survey]}
+        args: []
+        syntax:
+          zh: "/问卷"
+          en: "/survey"
+        help:
+          zh: "发起问卷。"
+          en: "Start a survey."
+        examples:
+          - text: "/问卷"
+            expect: {}
+        """.write(to: commands.appendingPathComponent("survey.yaml"), atomically: true, encoding: .utf8)
         let path = try writeTestConfig(directory: folder, commands: commands.path)
         let config = try ConfigLoader.load(path: path)
         #expect(config.catalogue.contains { $0.id == "survey" })

@@ -47,8 +47,9 @@ struct StopPromptlyTimedTests {
             return
         }
         // Targets long enough that no reminder comes due (and starts a new send) during the test.
-        let (config, database) = try writeChildConfig(outboundPort: try await Self.closedPort(), targets: "{routine: 10m, urgent: 10m}",
-                                                      outbox: "{max_attempts: 8, backoff: 30s, max_backoff: 60s, timeout: 2s}")
+        let (config, database) = try writeChildConfig(
+            outboundPort: try await Self.closedPort(), targets: "{routine: 10m, urgent: 10m}",
+            outbox: "{max_attempts: 8, backoff: 30s, max_backoff: 60s, timeout: 2s}")
         let bot = try ChildBot(binary: binary, config: config)
         defer { _ = bot.terminate() }  // when an expectation throws first
         #expect(await bot.say("/任务 紧急 @全部 停机演练", in: "chat-d", from: "u-d", id: "stop-1") == 200)

@@ -42,8 +42,10 @@ struct StoreReliabilityTests {
     @Test func aFailingTimerIsRetriedWithBackoffAndItsEffectsRolledBack() async throws {
         let failures = NIOLockedValueBox(2)
         let flaky: TimerHandler = { t in
-            try t.tx.enqueue(OutboundMessage(key: "flaky:\(t.timer.key)", unitID: "d", group: GroupBinding(platform: "generic", chat: "chat-d"),
-                                             text: "due \(t.timer.dueAt.timeIntervalSince1970)"), at: t.now)
+            try t.tx.enqueue(
+                OutboundMessage(
+                    key: "flaky:\(t.timer.key)", unitID: "d", group: GroupBinding(platform: "generic", chat: "chat-d"),
+                    text: "due \(t.timer.dueAt.timeIntervalSince1970)"), at: t.now)
             let fail = failures.withLockedValue { left -> Bool in
                 defer { left -= 1 }
                 return left > 0
@@ -174,8 +176,9 @@ struct StoreReliabilityTests {
         let audited = try await counting.base.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? -1 }
         #expect(audited >= 1, "the query's audit row is written")
         // Processing a read-only message again (the inbox service racing) does nothing twice.
-        let record = InboundRecord(id: 2, message: ChatMessage(platform: "generic", chat: "chat-d", sender: "u-d", text: "/进度", messageID: "r-0", sentAt: clock.now()),
-                                   receivedAt: clock.now())
+        let record = InboundRecord(
+            id: 2, message: ChatMessage(platform: "generic", chat: "chat-d", sender: "u-d", text: "/进度", messageID: "r-0", sentAt: clock.now()),
+            receivedAt: clock.now())
         let outboxBefore = try await counting.base.rowCount("outbox")
         try await app.engine.processReadOnly(record)
         #expect(try await counting.base.rowCount("outbox") == outboxBefore)
@@ -189,8 +192,9 @@ struct StoreReliabilityTests {
         let month = DeliberationMonth(containing: Date(), timeZone: config.deliberation.timeZone).description
         try await seed.write { tx in
             for id in 1...120 {
-                var meeting = Meeting(id: id, unitID: ["g1", "g2", "c1"][id % 3], unitName: "单位", month: month, title: "议事 \(id)", openedAt: Date(),
-                                      openedBy: MeetingPerson(memberID: "m-g1", name: "网格员一"), startInbound: 1)
+                var meeting = Meeting(
+                    id: id, unitID: ["g1", "g2", "c1"][id % 3], unitName: "单位", month: month, title: "议事 \(id)", openedAt: Date(),
+                    openedBy: MeetingPerson(memberID: "m-g1", name: "网格员一"), startInbound: 1)
                 meeting.transcript = (0..<300).map { TranscriptLine(at: Date(), speaker: "网格员一", text: String(repeating: "发言内容", count: 20) + "\($0)") }
                 meeting.closedAt = Date()
                 try tx.save(meeting)
@@ -228,8 +232,9 @@ struct StoreReliabilityTests {
     @Test func overTheIngestQueueCapWebhooksAreRefusedAtOnceAndNothingIsKept() async throws {
         let path = try writeTestConfig()
         let config = try ConfigLoader.load(path: path)
-        let bot = try await TestBot(configPath: path, mode: .engine, store: try SQLiteStore(path: config.store.sqlitePath), answerWithin: 0.5,
-                                    ingestQueue: (3, 1 << 20))
+        let bot = try await TestBot(
+            configPath: path, mode: .engine, store: try SQLiteStore(path: config.store.sqlitePath), answerWithin: 0.5,
+            ingestQueue: (3, 1 << 20))
         let (app, store) = (bot.app, bot.store)
         let released = try await FaultStoreAndPlatformTimedTests.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
         func message(_ id: Int) -> ChatMessage {
@@ -303,10 +308,12 @@ struct StoreReliabilityTests {
             #expect(texts["g1-talk"] == "", "old texts are blanked")
             #expect(texts["g2-talk"] == "这条要进纪要", "messages of a meeting still open are kept for its transcript")
             #expect(report.blankedInbound >= 3)
-            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
-                    "sent outbox rows are pruned")
-            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
-                    "fired timers are pruned")
+            #expect(
+                try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
+                "sent outbox rows are pruned")
+            #expect(
+                try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
+                "fired timers are pruned")
             #expect(report.walFramesLeft <= 0 || report.walFramesLeft == 0)
 
             // The closed meeting's transcript survives retention.

@@ -98,9 +98,11 @@ struct TaskLoopEndToEndTests {
             #expect(try await bot.say("/任务 周五前报送青年之家活动照片", in: "chat-d", from: "u-d", id: "msg-atomic") == 200)
             // No waiting: by the time the webhook is answered, the task, its notices and the reply are committed.
             let (processed, task, outbox) = try await bot.store.writer.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-atomic' AND processed_at IS NOT NULL") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE id = 1") ?? 0,
-                 try Set(String.fetchAll(db, sql: "SELECT chat FROM outbox")))
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-atomic' AND processed_at IS NOT NULL") ?? 0,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE id = 1") ?? 0,
+                    try Set(String.fetchAll(db, sql: "SELECT chat FROM outbox"))
+                )
             }
             #expect(processed == 1 && task == 1)
             #expect(outbox == ["chat-t1", "chat-t2", "chat-d"])

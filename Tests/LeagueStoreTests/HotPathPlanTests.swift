@@ -32,8 +32,10 @@ struct HotPathPlanTests {
         _ = try await store.ingest([InboundRecord(message: message, receivedAt: t0)]) { record, tx in
             // /任务: a task, its targets, notices, a timer and events; the delivery forecast's read.
             let id = try tx.nextTaskID()
-            try tx.insert(WorkTask(id: id, kind: .dispatch, urgent: false, text: "核对名单", issuerID: "m-c1", issuerName: "社区",
-                                   issuerUnitID: "c1", createdAt: t0, targetSeconds: 600))
+            try tx.insert(
+                WorkTask(
+                    id: id, kind: .dispatch, urgent: false, text: "核对名单", issuerID: "m-c1", issuerName: "社区",
+                    issuerUnitID: "c1", createdAt: t0, targetSeconds: 600))
             try tx.insert([TaskTarget(taskID: id, unitID: "g1"), TaskTarget(taskID: id, unitID: "g2")])
             try tx.enqueue(OutboundMessage(key: "task:\(id):notice:g1", unitID: "g1", group: group, text: "新任务"), at: t0)
             _ = try tx.pendingDeliveries(robots: [group.robotID])
@@ -47,8 +49,10 @@ struct HotPathPlanTests {
                 _ = try tx.targets(ofTask: task.id)
             }
             // /议程 and /进度.
-            try tx.insert(AgendaItem(unitID: "g1", month: "2027-01", text: "议题", addedBy: MeetingPerson(memberID: "m-g1", name: "网格员"),
-                                     sourceUnitID: "g1", addedAt: t0))
+            try tx.insert(
+                AgendaItem(
+                    unitID: "g1", month: "2027-01", text: "议题", addedBy: MeetingPerson(memberID: "m-g1", name: "网格员"),
+                    sourceUnitID: "g1", addedAt: t0))
             _ = try tx.agendaCount(unitID: "g1", month: "2027-01")
             _ = try tx.openTasks(involving: "g1", limit: 20)
             _ = try tx.openMeeting(unitID: "g1")
@@ -101,8 +105,10 @@ struct HotPathPlanTests {
     @Test func theHealthCheckCountsDeadMessagesAndTimersInTheirOwnIndexes() async throws {
         let store = try SQLiteStore()
         let (outbox, timers) = try await store.writer.read { db in
-            (try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM outbox WHERE state = 'dead'").map { $0["detail"] as String }.joined(separator: "; "),
-             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL").map { $0["detail"] as String }.joined(separator: "; "))
+            (
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM outbox WHERE state = 'dead'").map { $0["detail"] as String }.joined(separator: "; "),
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL").map { $0["detail"] as String }.joined(separator: "; ")
+            )
         }
         #expect(outbox.contains("outbox_dead"), "\(outbox)")
         #expect(timers.contains("timers_dead"), "\(timers)")
@@ -113,8 +119,10 @@ struct HotPathPlanTests {
     @Test func thePrivacyRefusalCountSeeksItsOwnIndex() async throws {
         let store = try SQLiteStore()
         let plan = try await store.writer.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
-                             arguments: ["m-1", 0]).map { $0["detail"] as String }.joined(separator: "; ")
+            try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
+                arguments: ["m-1", 0]
+            ).map { $0["detail"] as String }.joined(separator: "; ")
         }
         #expect(plan.contains("events_privacy_refused"), "\(plan)")
         // And the store method answers through it.

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import LeagueCore
-@testable import LeagueStore
 import Testing
+
+@testable import LeagueStore
 
 /// Issue 11 point 3 and issue 10 point 8: outbox payloads carry a version, hold no credential and
 /// no mobile number, and rows written by the previous release still decode after the schema change.
@@ -11,7 +12,8 @@ struct OutboxPayloadTests {
 
     /// An outbox row exactly as the release before issue 11 wrote it: the whole OutboundMessage as
     /// JSON, the robot's key inside it and as robot_id, the mentioned member's mobile number.
-    static let legacyPayload = #"{"key":"task:7:grp:g1:step:0","unitID":"g1","group":{"platform":"wecom","chat":"wrchat-g1","credentials":{"robot_key":"key-g1-5c0ffee"}},"text":"【紧急任务 T-7】今晚上报","mentions":[{"memberID":"m-g1","name":"网格员一","userID":"wx-g1","mobile":"13900000009"}],"priority":0,"markdown":false}"#
+    static let legacyPayload =
+        #"{"key":"task:7:grp:g1:step:0","unitID":"g1","group":{"platform":"wecom","chat":"wrchat-g1","credentials":{"robot_key":"key-g1-5c0ffee"}},"text":"【紧急任务 T-7】今晚上报","mentions":[{"memberID":"m-g1","name":"网格员一","userID":"wx-g1","mobile":"13900000009"}],"priority":0,"markdown":false}"#
 
     @Test func aRowWrittenByThePreviousReleaseDecodesAfterTheUpgradeWithItsSecretsGone() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("payload-\(UUID().uuidString).sqlite").path
@@ -19,10 +21,11 @@ struct OutboxPayloadTests {
             let old = try DatabaseQueue(path: path)
             try Migrations.migrator().migrate(old, upTo: "v5-outbox-due-order")
             try await old.write { db in
-                try db.execute(sql: """
-                    INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
-                    VALUES ('task:7:grp:g1:step:0', 'g1', 'wecom', 'wrchat-g1', 'wecom:key-g1-5c0ffee', 0, ?, 20, 'pending', ?, ?)
-                    """, arguments: [Data(Self.legacyPayload.utf8), t0.timeIntervalSince1970, t0.timeIntervalSince1970])
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (key, unit_id, platform, chat, robot_id, priority, payload, text_bytes, state, next_attempt_at, created_at)
+                        VALUES ('task:7:grp:g1:step:0', 'g1', 'wecom', 'wrchat-g1', 'wecom:key-g1-5c0ffee', 0, ?, 20, 'pending', ?, ?)
+                        """, arguments: [Data(Self.legacyPayload.utf8), t0.timeIntervalSince1970, t0.timeIntervalSince1970])
             }
             try old.close()
         }
@@ -45,8 +48,9 @@ struct OutboxPayloadTests {
 
     @Test func aPayloadKeepsItsVersionAndOnlyMemberIDs() throws {
         let group = GroupBinding(platform: "dingtalk", chat: "cid-1", credentials: ["robot_token": "tok-secret", "robot_secret": "SEC-x"], robot: "r-1234")
-        let message = OutboundMessage(key: "k", unitID: "c1", group: group, text: "通知",
-                                      mentions: [Mention(memberID: "m-1", name: "张三", userID: "staff-1", mobile: "13800000001")], priority: .urgent)
+        let message = OutboundMessage(
+            key: "k", unitID: "c1", group: group, text: "通知",
+            mentions: [Mention(memberID: "m-1", name: "张三", userID: "staff-1", mobile: "13800000001")], priority: .urgent)
         let data = try OutboxPayload.encode(message)
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("\"v\":2"))

@@ -106,9 +106,12 @@ struct SQLiteStoreTests {
     @Test func dueOutboxIsReadInSendOrderWithoutSortingTheBacklog() async throws {
         let store = try SQLiteStore()
         let plan = try await store.writer.read { db in
-            try Row.fetchAll(db, sql: """
-                EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
-                """, arguments: [0, 512]).map { $0["detail"] as String }.joined(separator: "; ")
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+                    """, arguments: [0, 512]
+            ).map { $0["detail"] as String }.joined(separator: "; ")
         }
         #expect(plan.contains("outbox_due_order") && !plan.contains("TEMP B-TREE"), "\(plan)")
     }
@@ -156,9 +159,9 @@ struct SQLiteStoreTests {
         let month = (t0, t0.addingTimeInterval(30 * 86_400))
         @Sendable func event(_ n: Int, _ at: Date) -> EventRecord { EventRecord(at: at, kind: .taskAck, taskID: n, unitID: "g1", data: ["seconds": "\(n)"]) }
         try await store.write { tx in
-            try tx.append(event(900, self.t0.addingTimeInterval(-10)))            // the month before
+            try tx.append(event(900, self.t0.addingTimeInterval(-10)))  // the month before
             for n in 1...7 { try tx.append(event(n, self.t0.addingTimeInterval(Double(n)))) }
-            try tx.append(event(901, self.t0.addingTimeInterval(40 * 86_400)))    // the month after
+            try tx.append(event(901, self.t0.addingTimeInterval(40 * 86_400)))  // the month after
         }
         func readAll(from position: Int64) async throws -> ([Int], Int64) {
             var seen: [Int] = []
@@ -249,15 +252,20 @@ struct ConnectionLeaseStoreTests {
         try await store.write { tx in
             for index in 1...5 {
                 for robot in ["a", "b", "c"] {
-                    try tx.enqueue(OutboundMessage(key: "\(robot)-\(index)", unitID: robot, group: GroupBinding(platform: "generic", chat: robot),
-                                                   text: "通知"), at: now)
+                    try tx.enqueue(
+                        OutboundMessage(
+                            key: "\(robot)-\(index)", unitID: robot, group: GroupBinding(platform: "generic", chat: robot),
+                            text: "通知"), at: now)
                 }
             }
-            try tx.enqueue(OutboundMessage(key: "c-urgent", unitID: "c", group: GroupBinding(platform: "generic", chat: "c"), text: "紧急",
-                                           priority: .urgent), at: now)
+            try tx.enqueue(
+                OutboundMessage(
+                    key: "c-urgent", unitID: "c", group: GroupBinding(platform: "generic", chat: "c"), text: "紧急",
+                    priority: .urgent), at: now)
             // Not due yet: never read.
-            try tx.enqueue(OutboundMessage(key: "a-later", unitID: "a", group: GroupBinding(platform: "generic", chat: "a"), text: "稍后"),
-                           at: now.addingTimeInterval(60))
+            try tx.enqueue(
+                OutboundMessage(key: "a-later", unitID: "a", group: GroupBinding(platform: "generic", chat: "a"), text: "稍后"),
+                at: now.addingTimeInterval(60))
         }
         let due = try await store.read { try $0.dueOutbox(at: now, limit: 3, excludingRobots: [], maxRobots: 2) }
         #expect(due.entries.map(\.message.key) == ["c-urgent", "a-1", "c-1", "a-2", "c-2", "a-3"])

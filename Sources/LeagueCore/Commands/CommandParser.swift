@@ -201,7 +201,8 @@ public struct CommandParser: Sendable {
         var digits = upper.dropFirst(letter.count)
         if digits.first == "-" { digits = digits.dropFirst() }
         guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let value = Int(digits), value > 0 else { return nil }
+            let value = Int(digits), value > 0
+        else { return nil }
         return String(value)
     }
 

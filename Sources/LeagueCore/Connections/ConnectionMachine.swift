@@ -43,8 +43,10 @@ public struct ConnectionPolicy: Sendable, Hashable {
     /// A connection down longer than this makes /healthz degraded.
     public var degradedAfter: Double
 
-    public init(keepalive: Double, deadAfter: Double, bootstrapTimeout: Double = 10, initialBackoff: Double = 1,
-                maxBackoff: Double = 60, jitter: Double = 0.2, rateLimitedFloor: Double = 5, degradedAfter: Double = 60) {
+    public init(
+        keepalive: Double, deadAfter: Double, bootstrapTimeout: Double = 10, initialBackoff: Double = 1,
+        maxBackoff: Double = 60, jitter: Double = 0.2, rateLimitedFloor: Double = 5, degradedAfter: Double = 60
+    ) {
         self.keepalive = keepalive
         self.deadAfter = deadAfter
         self.bootstrapTimeout = bootstrapTimeout

@@ -31,8 +31,11 @@ public enum DashboardHTML {
         }
         out += "<h1>\(HTML.escape(frame.title))</h1><nav>" + frame.nav.map { link($0) }.joined() + "</nav></header><main>"
         out += body
-        out += "</main><footer>" + l.pick("生成于 \(HTML.escape(frame.generated))；本链接仅限\(HTML.escape(frame.scopeName))及下级，\(HTML.escape(frame.expires)) 前有效。",
-                                          "Made \(HTML.escape(frame.generated)); this link shows \(HTML.escape(frame.scopeName)) and the units below only, until \(HTML.escape(frame.expires)).")
+        out +=
+            "</main><footer>"
+            + l.pick(
+                "生成于 \(HTML.escape(frame.generated))；本链接仅限\(HTML.escape(frame.scopeName))及下级，\(HTML.escape(frame.expires)) 前有效。",
+                "Made \(HTML.escape(frame.generated)); this link shows \(HTML.escape(frame.scopeName)) and the units below only, until \(HTML.escape(frame.expires)).")
         out += "</footer>"
         if !script.isEmpty { out += "<script>\(script)</script>" }
         return out + "</body></html>"
@@ -75,8 +78,9 @@ public enum DashboardHTML {
             body += "<p class=\"muted\">\(l.pick("没有下级单位。", "No units below."))</p>"
         } else {
             body += "<h2>\(l.pick("下级单位", "Units below")) (\(p.children.count))</h2>"
-            body += SVGChart.shareBars(p.children.prefix(40).map { ($0.name, $0.ackRate, $0.grade) }, bands: nil,
-                                       title: l.pick("本月确认率", "Acknowledged this month"))
+            body += SVGChart.shareBars(
+                p.children.prefix(40).map { ($0.name, $0.ackRate, $0.grade) }, bands: nil,
+                title: l.pick("本月确认率", "Acknowledged this month"))
             if p.children.count > 40 {
                 body += "<p class=\"muted\">\(l.pick("图中显示前 40 个，下表列出全部。", "The chart shows the first 40; the table lists all."))</p>"
             }
@@ -128,8 +132,9 @@ public enum DashboardHTML {
 
     /// The timeline chart of a roll call.
     public static func rollCallChart(_ p: RollCallPage, _ l: Language) -> String {
-        SVGChart.timeline(acks: p.rows.compactMap(\.ackSeconds), total: p.rows.count, target: p.targetSeconds, elapsed: p.elapsed,
-                          steps: p.steps.map(\.offset), language: l)
+        SVGChart.timeline(
+            acks: p.rows.compactMap(\.ackSeconds), total: p.rows.count, target: p.targetSeconds, elapsed: p.elapsed,
+            steps: p.steps.map(\.offset), language: l)
     }
 
     /// A task's roll call: every target group in the link's part of the tree with its state, time to
@@ -175,16 +180,17 @@ public enum DashboardHTML {
             }
             body += "</ul>"
         }
-        let script = p.eventsHref.map { href in
-            """
-            (function(){if(!window.EventSource)return;var s=new EventSource("\(jsString(href))");
-            s.addEventListener("rollcall",function(e){var d=JSON.parse(e.data);
-            d.rows.forEach(function(r){var t=document.getElementById("r"+r.i);if(!t)return;t.className=r.c;
-            t.querySelector(".s").textContent=r.s;t.querySelector(".t").textContent=r.t;t.querySelector(".b").textContent=r.b;});
-            document.getElementById("summary").innerHTML=d.summary;document.getElementById("chart").innerHTML=d.chart;});
-            s.addEventListener("end",function(){s.close();var l=document.getElementById("live");if(l)l.textContent="";});})();
-            """
-        } ?? ""
+        let script =
+            p.eventsHref.map { href in
+                """
+                (function(){if(!window.EventSource)return;var s=new EventSource("\(jsString(href))");
+                s.addEventListener("rollcall",function(e){var d=JSON.parse(e.data);
+                d.rows.forEach(function(r){var t=document.getElementById("r"+r.i);if(!t)return;t.className=r.c;
+                t.querySelector(".s").textContent=r.s;t.querySelector(".t").textContent=r.t;t.querySelector(".b").textContent=r.b;});
+                document.getElementById("summary").innerHTML=d.summary;document.getElementById("chart").innerHTML=d.chart;});
+                s.addEventListener("end",function(){s.close();var l=document.getElementById("live");if(l)l.textContent="";});})();
+                """
+            } ?? ""
         return page(frame, body: body, script: script)
     }
 
@@ -211,8 +217,10 @@ public enum DashboardHTML {
         let rows: [OutJSON] = changed.compactMap { i in
             guard p.rows.indices.contains(i) else { return nil }
             let cells = rollCallCells(p.rows[i], l)
-            return .object([("i", .int(Int64(i))), ("c", .string(p.rows[i].state.rawValue)), ("s", .string(cells.state)),
-                             ("t", .string(cells.time)), ("b", .string(cells.by))])
+            return .object([
+                ("i", .int(Int64(i))), ("c", .string(p.rows[i].state.rawValue)), ("s", .string(cells.state)),
+                ("t", .string(cells.time)), ("b", .string(cells.by)),
+            ])
         }
         return OutJSON.object([("rows", .array(rows)), ("summary", .string(rollCallSummary(p, l))), ("chart", .string(rollCallChart(p, l)))]).text
     }
@@ -234,8 +242,9 @@ public enum DashboardHTML {
         let y = percent(p.yellow), g = percent(p.green)
         let legend = l.pick("按时确认率；背景：红 &lt;\(y)，黄 &lt;\(g)，绿 ≥\(g)", "On-time share; bands: red &lt;\(y), yellow &lt;\(g), green ≥\(g)")
         body += "<p class=\"muted\">\(legend)</p>"
-        body += SVGChart.shareBars(p.units.prefix(40).map { ($0.name, $0.onTimeShare, $0.grade) }, bands: (p.yellow, p.green),
-                                   title: l.pick("按时确认率", "On-time share"))
+        body += SVGChart.shareBars(
+            p.units.prefix(40).map { ($0.name, $0.onTimeShare, $0.grade) }, bands: (p.yellow, p.green),
+            title: l.pick("按时确认率", "On-time share"))
         body += "<div class=\"wrap\"><table><thead><tr><th>\(l.pick("单位", "Unit"))</th><th>\(l.pick("考核", "Grade"))</th>"
         body += "<th class=\"num\">\(l.pick("按时率", "On time"))</th><th class=\"num\">\(l.pick("收到/确认", "Recv/ack"))</th>"
         body += "<th class=\"num\">\(l.pick("用时中位", "Median"))</th><th class=\"num\">\(l.pick("超时上报", "Breaches"))</th>"
@@ -266,11 +275,13 @@ public enum DashboardHTML {
         if p.rows.isEmpty {
             return page(frame, body: body + "<p class=\"muted\">\(l.pick("没有下级单位。", "No units below."))</p>")
         }
-        body += SVGChart.shareBars(p.rows.prefix(40).map { row in
-            let share = row.owing == 0 ? nil : Double(row.withMinutes) / Double(row.owing)
-            return (row.name, share, share.map { $0 >= 1 ? Grade.green : $0 > 0 ? .yellow : .red })
-        }, bands: nil, title: l.pick("已有纪要的议事单位比例", "Share of deliberating units with minutes"))
-        body += "<div class=\"wrap\"><table><thead><tr><th>\(l.pick("单位", "Unit"))</th><th class=\"num\">\(l.pick("有纪要单位", "Units with minutes"))</th><th>\(l.pick("纪要", "Minutes"))</th></tr></thead><tbody>"
+        body += SVGChart.shareBars(
+            p.rows.prefix(40).map { row in
+                let share = row.owing == 0 ? nil : Double(row.withMinutes) / Double(row.owing)
+                return (row.name, share, share.map { $0 >= 1 ? Grade.green : $0 > 0 ? .yellow : .red })
+            }, bands: nil, title: l.pick("已有纪要的议事单位比例", "Share of deliberating units with minutes"))
+        body +=
+            "<div class=\"wrap\"><table><thead><tr><th>\(l.pick("单位", "Unit"))</th><th class=\"num\">\(l.pick("有纪要单位", "Units with minutes"))</th><th>\(l.pick("纪要", "Minutes"))</th></tr></thead><tbody>"
         for row in p.rows {
             let name = row.href.map { "<a href=\"\(HTML.escape($0))\">\(HTML.escape(row.name))</a>" } ?? HTML.escape(row.name)
             let missing = row.withMinutes < row.owing
@@ -292,8 +303,10 @@ public enum DashboardHTML {
         if p.total == 0 {
             return page(frame, body: body + "<p class=\"muted\">\(l.pick("暂无诉求。", "No demands."))</p>")
         }
-        let colours: [DemandState: String] = [.collected: "#9aa0a6", .published: "#e0a800", .claimed: "#0b57d0", .inProgress: "#5b7fd6",
-                                              .resolved: "#2e9d4f", .closed: "#555"]
+        let colours: [DemandState: String] = [
+            .collected: "#9aa0a6", .published: "#e0a800", .claimed: "#0b57d0", .inProgress: "#5b7fd6",
+            .resolved: "#2e9d4f", .closed: "#555",
+        ]
         body += SVGChart.countBars(DemandState.allCases.map { ($0.name(l), p.byState[$0] ?? 0, colours[$0] ?? "#888") }, title: l.pick("按状态", "By state"))
         body += "<h2>\(l.pick("按类别", "By category"))</h2><div class=\"wrap\"><table><tbody>"
         for (category, count) in p.byCategory {
@@ -326,8 +339,9 @@ public enum DashboardHTML {
         case .role: text = l.pick("您没有查看考核的权限（见 leagueops.yaml 的 permissions.assessment）。", "You may not read the assessment (see permissions.assessment in leagueops.yaml).")
         case .outOfScope: text = l.pick("此链接不能查看该单位：链接只包含发送 /看板 的群所属单位及其下级。", "This link cannot open that unit: it covers the unit of the group where /dashboard was sent, and the units below it.")
         }
-        let how = l.pick("请在本单位工作群里发送 /看板 获取新的链接（链接为个人专用，请勿转发）。",
-                         "Send /dashboard in your unit's group to get a new link (links are personal; please do not forward them).")
+        let how = l.pick(
+            "请在本单位工作群里发送 /看板 获取新的链接（链接为个人专用，请勿转发）。",
+            "Send /dashboard in your unit's group to get a new link (links are personal; please do not forward them).")
         return "<!DOCTYPE html><html lang=\"\(l == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             + "<title>403</title><style>\(style)</style></head><body><main><h1>\(text)</h1><p>\(how)</p></main></body></html>"
     }

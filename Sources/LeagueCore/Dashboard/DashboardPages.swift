@@ -201,8 +201,10 @@ public struct RollCallPage: Sendable, Hashable {
     /// The Server-Sent Events stream of this page (nil: no live updates, e.g. a closed task).
     public var eventsHref: String?
 
-    public init(label: String, text: String, urgent: Bool, isReport: Bool, issuer: String, created: String, deadline: String, status: TaskStatus,
-                targetSeconds: Double, elapsed: Double, rows: [RollCallRow], steps: [RollCallStep], hiddenTargets: Int, eventsHref: String?) {
+    public init(
+        label: String, text: String, urgent: Bool, isReport: Bool, issuer: String, created: String, deadline: String, status: TaskStatus,
+        targetSeconds: Double, elapsed: Double, rows: [RollCallRow], steps: [RollCallStep], hiddenTargets: Int, eventsHref: String?
+    ) {
         self.label = label
         self.text = text
         self.urgent = urgent
@@ -247,8 +249,10 @@ public struct AssessmentPage: Sendable, Hashable {
     public var previous: DashboardLink?
     public var next: DashboardLink?
 
-    public init(unitName: String, month: String, units: [UnitFigures], hrefs: [String: String], green: Double, yellow: Double,
-                months: [String], trend: [String: [Double?]], csvHref: String, previous: DashboardLink? = nil, next: DashboardLink? = nil) {
+    public init(
+        unitName: String, month: String, units: [UnitFigures], hrefs: [String: String], green: Double, yellow: Double,
+        months: [String], trend: [String: [Double?]], csvHref: String, previous: DashboardLink? = nil, next: DashboardLink? = nil
+    ) {
         self.unitName = unitName
         self.month = month
         self.units = units

@@ -9,7 +9,8 @@ public enum DashboardTexts {
 
     /// `/看板`: the personal link, its scope and how long it works (`ttl`, already in words).
     public static func link(_ url: String, memberName: String, scopeName: String, ttl: String, language: Language) -> String {
-        language.pick("📊 \(memberName)的个人看板（\(scopeName)及下级，\(ttl)内有效，请勿转发）：\n\(url)",
-                      "📊 Personal dashboard for \(memberName) (\(scopeName) and below, valid for \(ttl); do not forward):\n\(url)")
+        language.pick(
+            "📊 \(memberName)的个人看板（\(scopeName)及下级，\(ttl)内有效，请勿转发）：\n\(url)",
+            "📊 Personal dashboard for \(memberName) (\(scopeName) and below, valid for \(ttl); do not forward):\n\(url)")
     }
 }

@@ -112,7 +112,8 @@ public enum SVGChart {
         out += "<text x=\"\(n(left - 4))\" y=\"\(n(top + plotH))\" text-anchor=\"end\" font-size=\"10\">0</text>"
         out += "<text x=\"\(n(left))\" y=\"\(n(height - 8))\" font-size=\"10\">0</text>"
         out += "<text x=\"\(n(left + plotW))\" y=\"\(n(height - 8))\" text-anchor=\"end\" font-size=\"10\">\(HTML.escape(DurationText.human(span, language: language)))</text>"
-        out += "<text x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 8))\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555\">\(language.pick("已确认 \(sorted.count)/\(total)", "\(sorted.count)/\(total) acknowledged"))</text>"
+        out +=
+            "<text x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 8))\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555\">\(language.pick("已确认 \(sorted.count)/\(total)", "\(sorted.count)/\(total) acknowledged"))</text>"
         return out + "</svg>"
     }
 

@@ -41,8 +41,10 @@ public struct FollowUp: Sendable, Hashable, Codable {
     public var createdAt: Date
     public var closedAt: Date?
 
-    public init(id: Int64 = 0, unitID: String, kind: Kind, text: String, ownerName: String? = nil, taskID: Int? = nil,
-                demandRef: String? = nil, meetingID: Int, createdAt: Date, closedAt: Date? = nil) {
+    public init(
+        id: Int64 = 0, unitID: String, kind: Kind, text: String, ownerName: String? = nil, taskID: Int? = nil,
+        demandRef: String? = nil, meetingID: Int, createdAt: Date, closedAt: Date? = nil
+    ) {
         self.id = id
         self.unitID = unitID
         self.kind = kind

@@ -3,8 +3,10 @@ import Foundation
 /// The messages of the deliberation day, as pure functions of the state they describe.
 public enum DeliberationNotices {
     /// The eve or day reminder of one group: agenda, checklist (day only), open items carried over.
-    public static func reminder(_ phase: DeliberationPhase, day: DeliberationDay, unit: OrgUnit, agenda: [AgendaItem],
-                                carried: [FollowUp], settings: DeliberationSettings, language lang: Language) -> String {
+    public static func reminder(
+        _ phase: DeliberationPhase, day: DeliberationDay, unit: OrgUnit, agenda: [AgendaItem],
+        carried: [FollowUp], settings: DeliberationSettings, language lang: Language
+    ) -> String {
         let date = DeliberationSchedule.dateText(day, language: lang)
         let format = TimeFormat(timeZone: settings.timeZone)
         var lines: [String] = []
@@ -26,8 +28,10 @@ public enum DeliberationNotices {
             for item in carried.prefix(20) {
                 switch item.kind {
                 case .action:
-                    lines.append(lang.pick("  • 待办 \(item.taskID.map { "T-\($0) " } ?? "")\(item.ownerName ?? "")：\(item.text)",
-                                           "  • action \(item.taskID.map { "T-\($0) " } ?? "")\(item.ownerName ?? ""): \(item.text)"))
+                    lines.append(
+                        lang.pick(
+                            "  • 待办 \(item.taskID.map { "T-\($0) " } ?? "")\(item.ownerName ?? "")：\(item.text)",
+                            "  • action \(item.taskID.map { "T-\($0) " } ?? "")\(item.ownerName ?? ""): \(item.text)"))
                 case .demand:
                     lines.append(lang.pick("  • 诉求 \(item.demandRef.map { "\($0) " } ?? "")\(item.text)", "  • demand \(item.demandRef.map { "\($0) " } ?? "")\(item.text)"))
                 }
@@ -35,18 +39,21 @@ public enum DeliberationNotices {
             if carried.count > 20 { lines.append(lang.pick("  …等\(carried.count)项", "  … \(carried.count) in all")) }
         }
         let due = format.clock(day.due)
-        lines.append(lang.pick(
-            "议事时发送 /议事 开始 主题 记录，/议事 结束 收尾；纪要请于\(date) \(due)前完成。",
-            "Record the meeting with /meeting start <title> … /meeting end; minutes are due by \(date) \(due)."
-        ))
+        lines.append(
+            lang.pick(
+                "议事时发送 /议事 开始 主题 记录，/议事 结束 收尾；纪要请于\(date) \(due)前完成。",
+                "Record the meeting with /meeting start <title> … /meeting end; minutes are due by \(date) \(due)."
+            ))
         return lines.joined(separator: "\n")
     }
 
     /// The follow-up at minutes_due: one message per supervisor group listing its groups without
     /// minutes for the month (not one message per group). A supervisor unit without a group passes
     /// the list one step further up its escalation chain.
-    public static func missingMinutes(month: DeliberationMonth, day: DeliberationDay, missing: [OrgUnit], org: OrgTree,
-                                      settings: DeliberationSettings, language lang: Language) -> [OutboundMessage] {
+    public static func missingMinutes(
+        month: DeliberationMonth, day: DeliberationDay, missing: [OrgUnit], org: OrgTree,
+        settings: DeliberationSettings, language lang: Language
+    ) -> [OutboundMessage] {
         var order: [String] = []
         var byUnit: [String: (unit: OrgUnit, late: [OrgUnit], mention: [Member])] = [:]
         for unit in missing {
@@ -69,8 +76,9 @@ public enum DeliberationNotices {
                 "📋 议事纪要未提交：\(date)议事日（\(month)），以下\(names.count)个群尚无议事纪要：\(listed)。请督促补记（/议事 开始 … /议事 结束），发送 /纪要 查看已提交情况。",
                 "📋 Minutes missing: for the \(date) deliberation day (\(month)) \(names.count) group(s) have no minutes yet: \(listed). Please follow up (/meeting start … /meeting end); send /minutes for the overview."
             )
-            return OutboundMessage(key: "delib:\(month):missing:\(id)", unitID: id, group: group, text: text,
-                                   mentions: TaskPolicy.mentions(of: entry.mention, platform: group.platform))
+            return OutboundMessage(
+                key: "delib:\(month):missing:\(id)", unitID: id, group: group, text: text,
+                mentions: TaskPolicy.mentions(of: entry.mention, platform: group.platform))
         }
     }
 
@@ -85,22 +93,26 @@ public enum DeliberationNotices {
 extension DeliberationNotices {
     /// `/议程 内容` in the sender's own group: the item's number.
     public static func agendaAdded(date: String, number: Int, language lang: Language) -> String {
-        lang.pick("已加入\(date)议事日议程（第\(number)项）。发送 /议程 查看全部。",
-                  "Added to the agenda of the \(date) deliberation day (item \(number)). Send /agenda to list them.")
+        lang.pick(
+            "已加入\(date)议事日议程（第\(number)项）。发送 /议程 查看全部。",
+            "Added to the agenda of the \(date) deliberation day (item \(number)). Send /agenda to list them.")
     }
 
     /// `/议程 内容 @下级…`: the groups it was added for (the first ten named).
     public static func agendaAdded(date: String, for names: [String], language lang: Language) -> String {
         let shown = names.prefix(10).joined(separator: "、")
         let more = names.count > 10 ? lang.pick(" 等", " and more") : ""
-        return lang.pick("已为 \(names.count) 个群加入\(date)议事日议程：\(shown)\(more)。",
-                         "Added to the \(date) deliberation-day agenda of \(names.count) group(s): \(shown)\(more).")
+        return lang.pick(
+            "已为 \(names.count) 个群加入\(date)议事日议程：\(shown)\(more)。",
+            "Added to the \(date) deliberation-day agenda of \(names.count) group(s): \(shown)\(more).")
     }
 
     /// `/议程`: the group's own items with who added them, the items it added below (with how many
     /// groups each), and the open items carried into the reminders.
-    public static func agendaList(date: String, unitName: String, own: [(text: String, from: String)], sentBelow: [(text: String, groups: Int)],
-                                  carried: [FollowUp], language lang: Language) -> String {
+    public static func agendaList(
+        date: String, unitName: String, own: [(text: String, from: String)], sentBelow: [(text: String, groups: Int)],
+        carried: [FollowUp], language lang: Language
+    ) -> String {
         var lines = [lang.pick("\(date)议事日议程（\(unitName)）：", "Agenda for the \(date) deliberation day (\(unitName)):")]
         if own.isEmpty { lines.append(lang.pick("  （暂无）", "  (none yet)")) }
         for (index, item) in own.enumerated() { lines.append("  \(index + 1). \(item.text)（\(item.from)）") }
@@ -111,7 +123,8 @@ extension DeliberationNotices {
         if !carried.isEmpty {
             lines.append(lang.pick("未结事项（将带入提醒）：", "Open items (carried into the reminders):"))
             for item in carried.prefix(20) {
-                let head = item.kind == .action
+                let head =
+                    item.kind == .action
                     ? lang.pick("待办", "action") + (item.taskID.map { " T-\($0)" } ?? "") + " \(item.ownerName ?? "")"
                     : lang.pick("诉求", "demand") + (item.demandRef.map { " \($0)" } ?? "")
                 lines.append("  • \(head)：\(item.text)")
@@ -127,10 +140,12 @@ extension DeliberationNotices {
 
     /// `/议事 开始`: recording has started; how to mark items; the month's agenda.
     public static func meetingOpened(_ meeting: Meeting, autoCloseSeconds: Double, agenda: [AgendaItem], language lang: Language) -> String {
-        var lines = [lang.pick(
-            "🟢 议事 \(meeting.label)「\(meeting.title)」开始记录。本群发言都记入纪要；用 /议题 /记录 /决议 /待办 @人 内容 /诉求 内容 标记，/议事 结束 收尾（\(DurationText.human(autoCloseSeconds, language: .zh))未结束将自动结束）。",
-            "🟢 Meeting \(meeting.label) “\(meeting.title)” is being recorded. Every message here goes into the minutes; mark items with /topic /note /agreed /action @who text /demand text, and close with /meeting end (closed automatically after \(DurationText.human(autoCloseSeconds, language: .en)))."
-        )]
+        var lines = [
+            lang.pick(
+                "🟢 议事 \(meeting.label)「\(meeting.title)」开始记录。本群发言都记入纪要；用 /议题 /记录 /决议 /待办 @人 内容 /诉求 内容 标记，/议事 结束 收尾（\(DurationText.human(autoCloseSeconds, language: .zh))未结束将自动结束）。",
+                "🟢 Meeting \(meeting.label) “\(meeting.title)” is being recorded. Every message here goes into the minutes; mark items with /topic /note /agreed /action @who text /demand text, and close with /meeting end (closed automatically after \(DurationText.human(autoCloseSeconds, language: .en)))."
+            )
+        ]
         if !agenda.isEmpty {
             lines.append(lang.pick("议程：", "Agenda:"))
             for (index, item) in agenda.enumerated() { lines.append("  \(index + 1). \(item.text)") }
@@ -160,23 +175,28 @@ extension DeliberationNotices {
 
     /// `/纪要 [单位] [月份]`: the unit's meetings of the month and, for a unit with groups below that
     /// hold deliberation day, how many have minutes and which do not.
-    public static func minutesSummary(unitName: String, month: DeliberationMonth, own: [Meeting], ownExpected: Bool, below: [OrgUnit],
-                                      withMinutes: Set<String>, format: TimeFormat, language lang: Language) -> String {
+    public static func minutesSummary(
+        unitName: String, month: DeliberationMonth, own: [Meeting], ownExpected: Bool, below: [OrgUnit],
+        withMinutes: Set<String>, format: TimeFormat, language lang: Language
+    ) -> String {
         var lines = [lang.pick("\(unitName) \(month) 议事纪要：", "Minutes of \(unitName), \(month):")]
         if own.isEmpty && ownExpected { lines.append(lang.pick("  （本月暂无纪要）", "  (no minutes this month)")) }
         for meeting in own {
-            lines.append(lang.pick(
-                "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt))「\(meeting.title)」决议\(meeting.items(.agreed).count) 待办\(meeting.items(.action).count) 诉求\(meeting.items(.demand).count)",
-                "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt)) “\(meeting.title)”: \(meeting.items(.agreed).count) decisions, \(meeting.items(.action).count) actions, \(meeting.items(.demand).count) demands"
-            ))
+            lines.append(
+                lang.pick(
+                    "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt))「\(meeting.title)」决议\(meeting.items(.agreed).count) 待办\(meeting.items(.action).count) 诉求\(meeting.items(.demand).count)",
+                    "  • \(meeting.label) \(format.dayAndClock(meeting.openedAt)) “\(meeting.title)”: \(meeting.items(.agreed).count) decisions, \(meeting.items(.action).count) actions, \(meeting.items(.demand).count) demands"
+                ))
         }
         if !below.isEmpty {
             let missing = below.filter { !withMinutes.contains($0.id) }
             lines.append(lang.pick("下级已提交纪要 \(below.count - missing.count)/\(below.count)", "Groups below with minutes: \(below.count - missing.count)/\(below.count)"))
             if !missing.isEmpty {
                 let names = missing.prefix(30).map(\.name).joined(separator: "、")
-                lines.append(lang.pick("  未提交：\(names)\(missing.count > 30 ? " 等\(missing.count)个" : "")",
-                                       "  Missing: \(names)\(missing.count > 30 ? " and \(missing.count - 30) more" : "")"))
+                lines.append(
+                    lang.pick(
+                        "  未提交：\(names)\(missing.count > 30 ? " 等\(missing.count)个" : "")",
+                        "  Missing: \(names)\(missing.count > 30 ? " and \(missing.count - 30) more" : "")"))
             }
         }
         return lines.joined(separator: "\n")
@@ -198,7 +218,8 @@ extension DeliberationNotices {
 
     /// `/待办`: recorded, and dispatched as these tasks (`T-n owner`).
     public static func actionsDispatched(_ created: [String], language lang: Language) -> String {
-        lang.pick("✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
-                  "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it.")
+        lang.pick(
+            "✔ 已记录待办并派发任务：\(created.joined(separator: "、"))。发送 /进度 查看确认情况。",
+            "✔ Action recorded and dispatched as: \(created.joined(separator: ", ")). Send /status to follow it.")
     }
 }

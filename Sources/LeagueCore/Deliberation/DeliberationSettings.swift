@@ -16,7 +16,8 @@ public struct TimeOfDay: Sendable, Hashable, Codable, Comparable, CustomStringCo
     public init?(text: String) {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3,
-              parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+            parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy { $0.isASCII && $0.isNumber } })
+        else { return nil }
         let numbers = parts.compactMap { Int($0) }
         guard numbers.count == parts.count, (0...23).contains(numbers[0]), (0...59).contains(numbers[1]) else { return nil }
         let second = numbers.count == 3 ? numbers[2] : 0
@@ -65,10 +66,12 @@ public struct DeliberationSettings: Sendable, Hashable {
         "召开（或线上组织）青年议事会，用 /议事 开始 记录纪要",
     ]
 
-    public init(day: Int = 9, remindAt: TimeOfDay = TimeOfDay(8, 30), eveRemindAt: TimeOfDay = TimeOfDay(18, 0),
-                minutesDue: TimeOfDay = TimeOfDay(23, 59), tiers: [String] = ["grid", "community"],
-                timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!, autoCloseSeconds: Double = 4 * 3600,
-                checklist: [String] = DeliberationSettings.defaultChecklist, linkSecret: String? = nil) {
+    public init(
+        day: Int = 9, remindAt: TimeOfDay = TimeOfDay(8, 30), eveRemindAt: TimeOfDay = TimeOfDay(18, 0),
+        minutesDue: TimeOfDay = TimeOfDay(23, 59), tiers: [String] = ["grid", "community"],
+        timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!, autoCloseSeconds: Double = 4 * 3600,
+        checklist: [String] = DeliberationSettings.defaultChecklist, linkSecret: String? = nil
+    ) {
         self.day = day
         self.remindAt = remindAt
         self.eveRemindAt = eveRemindAt
@@ -223,17 +226,21 @@ public enum DeliberationSchedule {
             let noon = calendar.date(from: parts)!
             let shifted = calendar.date(byAdding: .day, value: dayOffset, to: noon)!
             let ymd = calendar.dateComponents([.year, .month, .day], from: shifted)
-            return calendar.date(from: DateComponents(year: ymd.year, month: ymd.month, day: ymd.day,
-                                                      hour: time.hour, minute: time.minute, second: time.second))!
+            return calendar.date(
+                from: DateComponents(
+                    year: ymd.year, month: ymd.month, day: ymd.day,
+                    hour: time.hour, minute: time.minute, second: time.second))!
         }
-        return DeliberationDay(month: month, dayOfMonth: dayOfMonth, eve: at(settings.eveRemindAt, dayOffset: -1),
-                               day: at(settings.remindAt, dayOffset: 0), due: at(settings.minutesDue, dayOffset: 0))
+        return DeliberationDay(
+            month: month, dayOfMonth: dayOfMonth, eve: at(settings.eveRemindAt, dayOffset: -1),
+            day: at(settings.remindAt, dayOffset: 0), due: at(settings.minutesDue, dayOffset: 0))
     }
 
     /// The timer of one phase of a month: key `delib:2026-11:eve`.
     public static func timer(_ phase: DeliberationPhase, of month: DeliberationMonth, settings: DeliberationSettings) -> TimerEntry {
-        TimerEntry(key: "delib:\(month):\(phase.key)", dueAt: day(of: month, settings: settings).instant(phase),
-                   kind: timerKind, subject: month.description, step: phase.rawValue)
+        TimerEntry(
+            key: "delib:\(month):\(phase.key)", dueAt: day(of: month, settings: settings).instant(phase),
+            kind: timerKind, subject: month.description, step: phase.rawValue)
     }
 
     /// True when a phase firing at `now` should still send its messages. A reminder (eve, day) only

@@ -34,8 +34,10 @@ public struct MeetingItem: Sendable, Hashable, Codable {
     /// For demands: the registry's id, when the demand registry assigned one.
     public var demandRef: String?
 
-    public init(kind: MeetingItemKind, text: String, by: MeetingPerson, at: Date, topic: String? = nil, owner: MeetingPerson? = nil,
-                taskID: Int? = nil, urgent: Bool = false, demandRef: String? = nil) {
+    public init(
+        kind: MeetingItemKind, text: String, by: MeetingPerson, at: Date, topic: String? = nil, owner: MeetingPerson? = nil,
+        taskID: Int? = nil, urgent: Bool = false, demandRef: String? = nil
+    ) {
         self.kind = kind
         self.text = text
         self.by = by
@@ -131,8 +133,9 @@ public enum MeetingRecorder {
     public static func apply(_ event: Event, to state: State, autoCloseSeconds: Double) throws(Refusal) -> Transition {
         switch (state, event) {
         case (.open(let meeting), .open):
-            throw Refusal(zh: "本群已有进行中的议事（\(meeting.title)，\(meeting.label)），请先发送 /议事 结束。",
-                          en: "A meeting is already open here (\(meeting.title), \(meeting.label)); send /meeting end first.")
+            throw Refusal(
+                zh: "本群已有进行中的议事（\(meeting.title)，\(meeting.label)），请先发送 /议事 结束。",
+                en: "A meeting is already open here (\(meeting.title), \(meeting.label)); send /meeting end first.")
         case (_, .open(let id, let unitID, let unitName, let month, let title, let by, let at, let inbound)):
             let meeting = Meeting(id: id, unitID: unitID, unitName: unitName, month: month, title: title, openedAt: at, openedBy: by, startInbound: inbound)
             return Transition(state: .open(meeting), autoCloseAt: at.addingTimeInterval(autoCloseSeconds))
@@ -159,8 +162,9 @@ public enum MeetingRecorder {
         case (_, .autoClose):
             return Transition(state: state)
         case (_, .mark), (_, .close):
-            throw Refusal(zh: "本群没有进行中的议事。请先发送 /议事 开始 主题。",
-                          en: "No meeting is open in this group. Send /meeting start <title> first.")
+            throw Refusal(
+                zh: "本群没有进行中的议事。请先发送 /议事 开始 主题。",
+                en: "No meeting is open in this group. Send /meeting start <title> first.")
         }
     }
 
@@ -171,10 +175,11 @@ public enum MeetingRecorder {
         let duration = DurationText.human((meeting.closedAt ?? meeting.openedAt).timeIntervalSince(meeting.openedAt), language: lang)
         let how = meeting.autoClosed ? lang.pick("（超时自动结束）", " (closed automatically)") : ""
         let span = "\(format.clock(meeting.openedAt))–\(format.clock(meeting.closedAt ?? meeting.openedAt))"
-        lines.append(lang.pick(
-            "📝 议事纪要 \(meeting.label)「\(meeting.title)」已结束\(how)（\(span)，用时\(duration)），记录 \(meeting.transcript.count) 条发言。",
-            "📝 Minutes \(meeting.label) “\(meeting.title)” closed\(how) (\(span), \(duration)); \(meeting.transcript.count) lines recorded."
-        ))
+        lines.append(
+            lang.pick(
+                "📝 议事纪要 \(meeting.label)「\(meeting.title)」已结束\(how)（\(span)，用时\(duration)），记录 \(meeting.transcript.count) 条发言。",
+                "📝 Minutes \(meeting.label) “\(meeting.title)” closed\(how) (\(span), \(duration)); \(meeting.transcript.count) lines recorded."
+            ))
         let topics = meeting.items(.topic)
         if !topics.isEmpty {
             lines.append(lang.pick("议题：", "Topics: ") + topics.map(\.text).joined(separator: lang.pick("；", "; ")))

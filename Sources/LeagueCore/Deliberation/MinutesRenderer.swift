@@ -15,8 +15,9 @@ public struct MinutesRenderer: Sendable {
     private func header(_ meeting: Meeting) -> String {
         let closed = meeting.closedAt.map { format.clock($0) } ?? pick("进行中", "open")
         let auto = meeting.autoClosed ? pick("（超时自动结束）", " (closed automatically)") : ""
-        return pick("时间：\(format.day(meeting.openedAt)) \(format.clock(meeting.openedAt))–\(closed)\(auto)　主持：\(meeting.openedBy.name)",
-                    "When: \(format.day(meeting.openedAt)) \(format.clock(meeting.openedAt))–\(closed)\(auto) · Chair: \(meeting.openedBy.name)")
+        return pick(
+            "时间：\(format.day(meeting.openedAt)) \(format.clock(meeting.openedAt))–\(closed)\(auto)　主持：\(meeting.openedBy.name)",
+            "When: \(format.day(meeting.openedAt)) \(format.clock(meeting.openedAt))–\(closed)\(auto) · Chair: \(meeting.openedBy.name)")
     }
 
     private func itemLine(_ item: MeetingItem) -> String {
@@ -33,8 +34,10 @@ public struct MinutesRenderer: Sendable {
     }
 
     private var sections: [(MeetingItemKind, String)] {
-        [(.topic, pick("议题", "Topics")), (.agreed, pick("决议", "Decisions")), (.action, pick("待办", "Actions")),
-         (.demand, pick("收集的诉求", "Demands collected")), (.note, pick("记录", "Notes"))]
+        [
+            (.topic, pick("议题", "Topics")), (.agreed, pick("决议", "Decisions")), (.action, pick("待办", "Actions")),
+            (.demand, pick("收集的诉求", "Demands collected")), (.note, pick("记录", "Notes")),
+        ]
     }
 
     /// Markdown of several meetings under one title.
@@ -125,8 +128,9 @@ public struct MinutesRenderer: Sendable {
         case .expired: text = language.pick("此纪要链接已过期。", "This minutes link has expired.")
         case .invalid: text = language.pick("此纪要链接无效（签名不符或已被改动）。", "This minutes link is not valid (its signature does not match; it may have been altered).")
         }
-        let how = language.pick("请在本单位工作群里发送 /纪要 获取新的链接（纪要含有个人信息，请勿转发链接）。",
-                                "Send /minutes in your unit's group to get a new link (minutes hold personal data; please do not forward links).")
+        let how = language.pick(
+            "请在本单位工作群里发送 /纪要 获取新的链接（纪要含有个人信息，请勿转发链接）。",
+            "Send /minutes in your unit's group to get a new link (minutes hold personal data; please do not forward links).")
         return "<!DOCTYPE html><html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\">"
             + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>\(reason == .expired ? 410 : 403)</title></head>"
             + "<body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\"><h1>\(text)</h1><p>\(how)</p></body></html>"

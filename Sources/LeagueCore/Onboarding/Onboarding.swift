@@ -109,18 +109,24 @@ public enum OrgOverlay {
         var conflicts: [Conflict] = []
         for binding in learned.chats {
             guard let i = index[binding.unitID] else {
-                conflicts.append(Conflict(zh: "群 \(binding.platform):\(binding.chat) 绑定的单位 \(binding.unitID) 已不在 org.yaml 中",
-                                          en: "chat \(binding.platform):\(binding.chat) is bound to unit \(binding.unitID), which is no longer in org.yaml"))
+                conflicts.append(
+                    Conflict(
+                        zh: "群 \(binding.platform):\(binding.chat) 绑定的单位 \(binding.unitID) 已不在 org.yaml 中",
+                        en: "chat \(binding.platform):\(binding.chat) is bound to unit \(binding.unitID), which is no longer in org.yaml"))
                 continue
             }
             if let group = units[i].group, !group.chat.isEmpty {
-                conflicts.append(Conflict(zh: "单位 \(binding.unitID) 在 org.yaml 中绑定了 \(group.platform):\(group.chat)，以文件为准（群 \(binding.chat) 的绑定不生效）",
-                                          en: "unit \(binding.unitID) is bound to \(group.platform):\(group.chat) in org.yaml, which wins over chat \(binding.chat)"))
+                conflicts.append(
+                    Conflict(
+                        zh: "单位 \(binding.unitID) 在 org.yaml 中绑定了 \(group.platform):\(group.chat)，以文件为准（群 \(binding.chat) 的绑定不生效）",
+                        en: "unit \(binding.unitID) is bound to \(group.platform):\(group.chat) in org.yaml, which wins over chat \(binding.chat)"))
                 continue
             }
             if let other = configured.unit(platform: binding.platform, chat: binding.chat), other.id != binding.unitID {
-                conflicts.append(Conflict(zh: "群 \(binding.platform):\(binding.chat) 在 org.yaml 中属于 \(other.id)，以文件为准",
-                                          en: "chat \(binding.platform):\(binding.chat) belongs to \(other.id) in org.yaml, which wins"))
+                conflicts.append(
+                    Conflict(
+                        zh: "群 \(binding.platform):\(binding.chat) 在 org.yaml 中属于 \(other.id)，以文件为准",
+                        en: "chat \(binding.platform):\(binding.chat) belongs to \(other.id) in org.yaml, which wins"))
                 continue
             }
             var credentials: [String: String] = [:]
@@ -139,14 +145,19 @@ public enum OrgOverlay {
                 continue
             }
             if let other = configured.member(platform: record.platform, userID: record.userID), other.id != record.memberID {
-                conflicts.append(Conflict(zh: "账号 \(record.platform):\(record.userID) 在 org.yaml 中属于 \(other.id)，以文件为准",
-                                          en: "account \(record.platform):\(record.userID) belongs to \(other.id) in org.yaml, which wins"))
+                conflicts.append(
+                    Conflict(
+                        zh: "账号 \(record.platform):\(record.userID) 在 org.yaml 中属于 \(other.id)，以文件为准",
+                        en: "account \(record.platform):\(record.userID) belongs to \(other.id) in org.yaml, which wins"))
                 continue
             }
             if let written = units[place.unit].members[place.member].ids[record.platform], written != record.userID,
-               configured.member(record.memberID)?.ids[record.platform] != nil {
-                conflicts.append(Conflict(zh: "成员 \(record.memberID) 在 org.yaml 中的 \(record.platform) 账号是 \(written)，以文件为准",
-                                          en: "member \(record.memberID) has \(record.platform) id \(written) in org.yaml, which wins"))
+                configured.member(record.memberID)?.ids[record.platform] != nil
+            {
+                conflicts.append(
+                    Conflict(
+                        zh: "成员 \(record.memberID) 在 org.yaml 中的 \(record.platform) 账号是 \(written)，以文件为准",
+                        en: "member \(record.memberID) has \(record.platform) id \(written) in org.yaml, which wins"))
                 continue
             }
             units[place.unit].members[place.member].ids[record.platform] = record.userID

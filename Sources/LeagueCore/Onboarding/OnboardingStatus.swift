@@ -11,10 +11,11 @@ public struct OnboardingStatus: Sendable {
             units += 1
             if unit.group != nil { bound += 1 }
             members += unit.members.count
-            registered += unit.members.filter { member in
-                guard let platform = platformOf(unit) else { return !member.ids.isEmpty }
-                return member.ids[platform] != nil
-            }.count
+            registered +=
+                unit.members.filter { member in
+                    guard let platform = platformOf(unit) else { return !member.ids.isEmpty }
+                    return member.ids[platform] != nil
+                }.count
         }
     }
 
@@ -31,7 +32,6 @@ public struct OnboardingStatus: Sendable {
     /// Counts by tier, in the org's tier order.
     public var byTier: [(tier: String, counts: Counts)] = []
     public var pending: [Pending] = []
-
 
     /// The status of `root`'s subtree (the whole org when nil) in the org as the engine sees it.
     /// A member counts as registered when they have a user id on their unit's group platform
@@ -50,8 +50,10 @@ public struct OnboardingStatus: Sendable {
                 return member.ids[platform] == nil
             }
             if unit.group == nil || !unregistered.isEmpty {
-                status.pending.append(Pending(unit: unit, path: org.path(of: unit.id), unboundGroup: unit.group == nil,
-                                              unregistered: unregistered.map(\.name), supervisors: org.supervisors(of: unit.id).map(\.name)))
+                status.pending.append(
+                    Pending(
+                        unit: unit, path: org.path(of: unit.id), unboundGroup: unit.group == nil,
+                        unregistered: unregistered.map(\.name), supervisors: org.supervisors(of: unit.id).map(\.name)))
             }
         }
         let order = org.tiers + tiers.keys.filter { !org.tiers.contains($0) }.sorted()
@@ -64,12 +66,16 @@ public struct OnboardingStatus: Sendable {
         var lines = [language.pick("\(unitName)及下级 绑定与登记情况：", "Binding and registration, \(unitName) and below:")]
         for (tier, counts) in byTier {
             let name = TaskTexts.tierName(tier, language)
-            lines.append(language.pick("· \(name)：群已绑定 \(counts.bound)/\(counts.units)，成员已登记 \(counts.registered)/\(counts.members)",
-                                       "· \(name): groups bound \(counts.bound)/\(counts.units), members registered \(counts.registered)/\(counts.members)"))
+            lines.append(
+                language.pick(
+                    "· \(name)：群已绑定 \(counts.bound)/\(counts.units)，成员已登记 \(counts.registered)/\(counts.members)",
+                    "· \(name): groups bound \(counts.bound)/\(counts.units), members registered \(counts.registered)/\(counts.members)"))
         }
         let unbound = pending.filter(\.unboundGroup).count
-        lines.append(language.pick("合计：未绑定群 \(total.unbound) 个，未登记成员 \(total.unregistered) 人。",
-                                   "Total: \(total.unbound) group(s) unbound, \(total.unregistered) member(s) unregistered."))
+        lines.append(
+            language.pick(
+                "合计：未绑定群 \(total.unbound) 个，未登记成员 \(total.unregistered) 人。",
+                "Total: \(total.unbound) group(s) unbound, \(total.unregistered) member(s) unregistered."))
         if unbound > 0 {
             lines.append(language.pick("请督促未绑定的群发送“/绑定 绑定码”。", "Ask the unbound groups to send “/bind CODE”."))
         }
@@ -81,8 +87,10 @@ public struct OnboardingStatus: Sendable {
         if format == "csv" {
             var rows = ["unit_id,path,tier,group_bound,unregistered_members,supervisors"]
             for item in pending {
-                let fields = [item.unit.id, item.path, item.unit.tier, item.unboundGroup ? "no" : "yes",
-                              item.unregistered.joined(separator: "、"), item.supervisors.joined(separator: "、")]
+                let fields = [
+                    item.unit.id, item.path, item.unit.tier, item.unboundGroup ? "no" : "yes",
+                    item.unregistered.joined(separator: "、"), item.supervisors.joined(separator: "、"),
+                ]
                 rows.append(fields.map { $0.contains(",") || $0.contains("\"") ? "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" : $0 }.joined(separator: ","))
             }
             return rows.joined(separator: "\r\n") + "\r\n"
@@ -99,7 +107,8 @@ public struct OnboardingStatus: Sendable {
             lines.append("| unit | path | group | unregistered members | supervisors to ask |")
             lines.append("| --- | --- | --- | --- | --- |")
             for item in pending {
-                lines.append("| \(item.unit.id) | \(item.path) | \(item.unboundGroup ? "unbound" : "bound") | \(item.unregistered.joined(separator: "、")) | \(item.supervisors.joined(separator: "、")) |")
+                lines.append(
+                    "| \(item.unit.id) | \(item.path) | \(item.unboundGroup ? "unbound" : "bound") | \(item.unregistered.joined(separator: "、")) | \(item.supervisors.joined(separator: "、")) |")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -37,8 +37,9 @@ public enum OnboardingTexts {
 
     /// `/解绑`: the unit is free to be bound to another group.
     public static func unbound(path: String, language: Language) -> String {
-        language.pick("已解除\(path)与群的绑定。该单位可以用新的绑定码绑定到别的群（请向区团委要新码）。",
-                      "\(path) is no longer bound to its group. It can be bound to another group with a new code (ask the district office).")
+        language.pick(
+            "已解除\(path)与群的绑定。该单位可以用新的绑定码绑定到别的群（请向区团委要新码）。",
+            "\(path) is no longer bound to its group. It can be bound to another group with a new code (ask the district office).")
     }
 
     /// `/登记` from someone registered already; `masked`: the mobile as 138****0000.
@@ -47,7 +48,8 @@ public enum OnboardingTexts {
     }
 
     public static func registered(name: String, masked: String, path: String, language: Language) -> String {
-        language.pick("✅ 登记成功：\(name)（\(masked)），\(path)。今后您在群里的“收到”和命令都会计入。",
-                      "✅ Registered: \(name) (\(masked)), \(path). Your 收到 and commands count from now on.")
+        language.pick(
+            "✅ 登记成功：\(name)（\(masked)），\(path)。今后您在群里的“收到”和命令都会计入。",
+            "✅ Registered: \(name) (\(masked)), \(path). Your 收到 and commands count from now on.")
     }
 }

@@ -169,7 +169,10 @@ public enum RosterImport {
             let tierText = cell(cells, .tier)
             let tier = tierWords[tierText.lowercased()] ?? (tiers.contains(tierText) ? tierText : nil)
             if tier == nil {
-                problem(line, "unit “\(id)”: unknown tier “\(tierText)” (use 区/县 district, 镇/街道 town, 村/社区 community, 网格 grid\(tiers == OrgTree.standardTiers ? "" : ", or one of \(tiers.joined(separator: ", "))"))")
+                problem(
+                    line,
+                    "unit “\(id)”: unknown tier “\(tierText)” (use 区/县 district, 镇/街道 town, 村/社区 community, 网格 grid\(tiers == OrgTree.standardTiers ? "" : ", or one of \(tiers.joined(separator: ", "))"))"
+                )
             }
             let parentText = cell(cells, .parentID)
             let parent = parentText.isEmpty ? nil : parentText

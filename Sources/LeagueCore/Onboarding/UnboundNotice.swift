@@ -70,8 +70,9 @@ public enum UnboundNotice {
     /// The timer of the week containing `date`.
     public static func timer(inWeekOf date: Date, at time: WeeklyTime, timeZone: TimeZone) -> TimerEntry {
         let week = week(containing: date, timeZone: timeZone)
-        return TimerEntry(key: "onboard-unbound:\(week)", dueAt: instant(inWeekOf: date, at: time, timeZone: timeZone),
-                          kind: timerKind, subject: week, step: 0)
+        return TimerEntry(
+            key: "onboard-unbound:\(week)", dueAt: instant(inWeekOf: date, at: time, timeZone: timeZone),
+            kind: timerKind, subject: week, step: 0)
     }
 
     /// The timers that should exist at `now`: this week's while ahead or within `grace`, and next
@@ -138,8 +139,10 @@ public enum UnboundNotice {
                 zh.append("另有 \(count - chased.count) 个单位由其已绑定的上级群督促（已分别提醒）。")
                 en.append("\(count - chased.count) more are chased by their bound groups in between (told separately).")
             }
-            result.append(Notice(unit: unit, text: language.pick(zh.joined(separator: "\n"), en.joined(separator: "\n")),
-                                 unboundBelow: count, chased: chased.map(\.id)))
+            result.append(
+                Notice(
+                    unit: unit, text: language.pick(zh.joined(separator: "\n"), en.joined(separator: "\n")),
+                    unboundBelow: count, chased: chased.map(\.id)))
         }
         return result
     }

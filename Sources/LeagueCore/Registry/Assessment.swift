@@ -97,7 +97,8 @@ public enum Assessment {
     public static func grade(_ f: UnitFigures, isGrid: Bool, settings: RegistrySettings.Assessment) -> Grade {
         let share = f.onTimeShare ?? 1
         if share < settings.yellow { return .red }
-        let green = share >= settings.green && f.breaches <= settings.maxBreachesGreen && f.demandsOverdue == 0
+        let green =
+            share >= settings.green && f.breaches <= settings.maxBreachesGreen && f.demandsOverdue == 0
             && (!settings.requireMinutes || !isGrid || f.minutesHeld)
         return green ? .green : .yellow
     }
@@ -233,7 +234,9 @@ public struct AssessmentTally: Sendable {
     /// tally's scope gives an empty report.
     public func report(scopeUnitID: String?, minutesUnitIDs: Set<String>, month: String, settings: RegistrySettings.Assessment) -> AssessmentReport {
         let reportScope = scopeUnitID ?? scopeID
-        let ids: [String] = reportScope == scopeID ? units.map(\.id)
+        let ids: [String] =
+            reportScope == scopeID
+            ? units.map(\.id)
             : index[reportScope] == nil ? [] : [reportScope] + org.descendants(of: reportScope).map(\.id)
         let figures = ids.compactMap { index[$0] }.map { finished($0, minutesUnitIDs: minutesUnitIDs, settings: settings) }
         let inScope = reportScope == scopeID ? nil : Set(ids)
@@ -253,7 +256,8 @@ public struct AssessmentTally: Sendable {
                 return $0.memberID < $1.memberID
             }
         let cadreCandidates = rankedCadres.filter { $0.score > 0 }.prefix(settings.candidates).map(\.memberID)
-        return AssessmentReport(month: month, scopeUnitID: reportScope, units: figures, ranking: ranking, unitCandidates: candidates,
-                                cadres: rankedCadres, cadreCandidates: Array(cadreCandidates), settings: settings, tiers: org.tiers)
+        return AssessmentReport(
+            month: month, scopeUnitID: reportScope, units: figures, ranking: ranking, unitCandidates: candidates,
+            cadres: rankedCadres, cadreCandidates: Array(cadreCandidates), settings: settings, tiers: org.tiers)
     }
 }

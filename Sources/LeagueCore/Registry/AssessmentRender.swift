@@ -29,14 +29,19 @@ extension AssessmentReport {
     func header(_ language: Language) -> [String] {
         language == .zh
             ? ["单位", "层级", "收到任务", "按时确认率", "确认用时中位数", "确认用时P90", "超时", "收到上报", "按时认领", "议事日纪要", "诉求收集", "诉求解决", "诉求超期", "评级"]
-            : ["Unit", "Tier", "Tasks received", "Acked on time", "Median ack", "P90 ack", "Breaches", "Reports received", "Claimed on time", "Minutes", "Demands collected", "Resolved", "Overdue", "Grade"]
+            : [
+                "Unit", "Tier", "Tasks received", "Acked on time", "Median ack", "P90 ack", "Breaches", "Reports received", "Claimed on time", "Minutes", "Demands collected", "Resolved", "Overdue",
+                "Grade",
+            ]
     }
 
     func cells(_ f: UnitFigures, _ language: Language) -> [String] {
-        [f.name, TaskTexts.tierName(f.tier, language), String(f.tasksReceived), Self.percent(f.onTimeShare),
-         Self.minutes(f.medianAckSeconds), Self.minutes(f.p90AckSeconds), String(f.breaches), String(f.reportsReceived),
-         "\(f.reportsClaimedOnTime)/\(f.reportsClaimed)", f.minutesHeld ? language.pick("有", "yes") : language.pick("无", "no"),
-         String(f.demandsCollected), String(f.demandsResolved), String(f.demandsOverdue), f.grade.name(language)]
+        [
+            f.name, TaskTexts.tierName(f.tier, language), String(f.tasksReceived), Self.percent(f.onTimeShare),
+            Self.minutes(f.medianAckSeconds), Self.minutes(f.p90AckSeconds), String(f.breaches), String(f.reportsReceived),
+            "\(f.reportsClaimedOnTime)/\(f.reportsClaimed)", f.minutesHeld ? language.pick("有", "yes") : language.pick("无", "no"),
+            String(f.demandsCollected), String(f.demandsResolved), String(f.demandsOverdue), f.grade.name(language),
+        ]
     }
 
     /// Units in tier order (top first), then by id.
@@ -88,13 +93,15 @@ extension AssessmentReport {
             out += "\n  - " + language.pick("示范网格团组织候选：", "示范网格团组织 candidates: ") + (candidates.isEmpty ? "—" : candidates.map(name).joined(separator: "、")) + "\n"
         }
         out += "\n" + rankingRule(language) + "\n\n## " + language.pick("团干部", "Cadres") + "\n\n"
-        out += language.pick("| 团干部 | 单位 | 确认 | 按时确认 | 认领 | 解决诉求 |\n| --- | --- | --- | --- | --- | --- |\n",
-                             "| Cadre | Unit | Acks | On time | Claims | Resolutions |\n| --- | --- | --- | --- | --- | --- |\n")
+        out += language.pick(
+            "| 团干部 | 单位 | 确认 | 按时确认 | 认领 | 解决诉求 |\n| --- | --- | --- | --- | --- | --- |\n",
+            "| Cadre | Unit | Acks | On time | Claims | Resolutions |\n| --- | --- | --- | --- | --- | --- |\n")
         for c in cadres.prefix(50) {
             out += "| \(c.name) | \(org.unit(c.unitID)?.name ?? c.unitID) | \(c.acknowledgements) | \(c.acknowledgementsOnTime) | \(c.claims) | \(c.resolutions) |\n"
         }
         if cadres.count > 50 { out += language.pick("\n（共 \(cadres.count) 名，仅列前 50 名）\n", "\n(\(cadres.count) in all, top 50 shown)\n") }
-        out += "\n" + language.pick("最美网格团干部候选：", "最美网格团干部 candidates: ")
+        out +=
+            "\n" + language.pick("最美网格团干部候选：", "最美网格团干部 candidates: ")
             + (cadreCandidates.isEmpty ? "—" : cadreCandidates.compactMap { id in cadres.first { $0.memberID == id }?.name }.joined(separator: "、")) + "\n\n"
         out += cadreRule(language) + "\n"
         return out
@@ -107,7 +114,8 @@ extension AssessmentReport {
 
     /// Units, then a blank line, then cadres; numbers unformatted (seconds, shares as decimals).
     public func csv(language: Language) -> String {
-        var out = "unit_id,unit,tier,tasks_received,acked,acked_on_time,on_time_share,median_ack_s,p90_ack_s,breaches,reports_received,reports_claimed,reports_claimed_on_time,minutes,demands_collected,demands_resolved,demands_overdue,grade,rank_in_tier,candidate\n"
+        var out =
+            "unit_id,unit,tier,tasks_received,acked,acked_on_time,on_time_share,median_ack_s,p90_ack_s,breaches,reports_received,reports_claimed,reports_claimed_on_time,minutes,demands_collected,demands_resolved,demands_overdue,grade,rank_in_tier,candidate\n"
         var rankOf: [String: Int] = [:]
         for (_, ids) in ranking { for (i, id) in ids.enumerated() { rankOf[id] = i + 1 } }
         let candidateSet = Set(unitCandidates.values.flatMap { $0 })
@@ -125,8 +133,11 @@ extension AssessmentReport {
         out += "\nmember_id,cadre,unit_id,acks,acks_on_time,claims,resolutions,candidate\n"
         let cadreSet = Set(cadreCandidates)
         for c in cadres {
-            out += [c.memberID, c.name, c.unitID, String(c.acknowledgements), String(c.acknowledgementsOnTime), String(c.claims),
-                    String(c.resolutions), cadreSet.contains(c.memberID) ? "yes" : "no"].map(Self.csvField).joined(separator: ",") + "\n"
+            out +=
+                [
+                    c.memberID, c.name, c.unitID, String(c.acknowledgements), String(c.acknowledgementsOnTime), String(c.claims),
+                    String(c.resolutions), cadreSet.contains(c.memberID) ? "yes" : "no",
+                ].map(Self.csvField).joined(separator: ",") + "\n"
         }
         return out
     }
@@ -139,7 +150,8 @@ extension AssessmentReport {
     public func html(org: OrgTree, language: Language) -> String {
         let title = Self.escape(language.pick("\(month) 月度考核 — \(name(scopeUnitID))", "Monthly assessment \(month) — \(name(scopeUnitID))"))
         var out = "<!doctype html>\n<html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\"><title>\(title)</title>\n"
-        out += "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}.red{background:#fdd}.yellow{background:#ffd}.green{background:#dfd}</style></head><body>\n"
+        out +=
+            "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}.red{background:#fdd}.yellow{background:#ffd}.green{background:#dfd}</style></head><body>\n"
         out += "<h1>\(title)</h1>\n<table>\n<tr>" + header(language).map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr>\n"
         for f in orderedUnits() {
             out += "<tr class=\"\(f.grade.rawValue)\">" + cells(f, language).map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
@@ -152,10 +164,12 @@ extension AssessmentReport {
             out += "<br>" + Self.escape(language.pick("示范网格团组织候选：", "示范网格团组织 candidates: ") + (candidates.isEmpty ? "—" : candidates)) + "</li>\n"
         }
         out += "</ul>\n<p>\(Self.escape(rankingRule(language)))</p>\n<h2>\(Self.escape(language.pick("团干部", "Cadres")))</h2>\n<table>\n"
-        out += language.pick("<tr><th>团干部</th><th>单位</th><th>确认</th><th>按时确认</th><th>认领</th><th>解决诉求</th></tr>\n",
-                             "<tr><th>Cadre</th><th>Unit</th><th>Acks</th><th>On time</th><th>Claims</th><th>Resolutions</th></tr>\n")
+        out += language.pick(
+            "<tr><th>团干部</th><th>单位</th><th>确认</th><th>按时确认</th><th>认领</th><th>解决诉求</th></tr>\n",
+            "<tr><th>Cadre</th><th>Unit</th><th>Acks</th><th>On time</th><th>Claims</th><th>Resolutions</th></tr>\n")
         for c in cadres.prefix(200) {
-            out += "<tr><td>\(Self.escape(c.name))</td><td>\(Self.escape(org.unit(c.unitID)?.name ?? c.unitID))</td><td>\(c.acknowledgements)</td><td>\(c.acknowledgementsOnTime)</td><td>\(c.claims)</td><td>\(c.resolutions)</td></tr>\n"
+            out +=
+                "<tr><td>\(Self.escape(c.name))</td><td>\(Self.escape(org.unit(c.unitID)?.name ?? c.unitID))</td><td>\(c.acknowledgements)</td><td>\(c.acknowledgementsOnTime)</td><td>\(c.claims)</td><td>\(c.resolutions)</td></tr>\n"
         }
         let names = cadreCandidates.compactMap { id in cadres.first { $0.memberID == id }?.name }.joined(separator: "、")
         out += "</table>\n<p>\(Self.escape(language.pick("最美网格团干部候选：", "最美网格团干部 candidates: ") + (names.isEmpty ? "—" : names)))</p>\n"
@@ -167,10 +181,11 @@ extension AssessmentReport {
     public func chat(org: OrgTree, language: Language, link: String?) -> String {
         var lines = [language.pick("📈 \(name(scopeUnitID)) \(month) 考核", "📈 Assessment \(month) — \(name(scopeUnitID))")]
         if let f = unit(scopeUnitID) {
-            lines.append(language.pick(
-                "本单位：收到任务 \(f.tasksReceived)，按时确认 \(Self.percent(f.onTimeShare))，中位 \(Self.minutes(f.medianAckSeconds))，P90 \(Self.minutes(f.p90AckSeconds))，超时 \(f.breaches)，按时认领上报 \(f.reportsClaimedOnTime)/\(f.reportsClaimed)，纪要\(f.minutesHeld ? "有" : "无")，诉求 收集\(f.demandsCollected)/解决\(f.demandsResolved)/超期\(f.demandsOverdue) — \(f.grade.name(.zh))",
-                "This unit: \(f.tasksReceived) tasks, \(Self.percent(f.onTimeShare)) on time, median \(Self.minutes(f.medianAckSeconds)), p90 \(Self.minutes(f.p90AckSeconds)), \(f.breaches) breaches, reports claimed on time \(f.reportsClaimedOnTime)/\(f.reportsClaimed), minutes \(f.minutesHeld ? "yes" : "no"), demands \(f.demandsCollected) collected/\(f.demandsResolved) resolved/\(f.demandsOverdue) overdue — \(f.grade.name(.en))"
-            ))
+            lines.append(
+                language.pick(
+                    "本单位：收到任务 \(f.tasksReceived)，按时确认 \(Self.percent(f.onTimeShare))，中位 \(Self.minutes(f.medianAckSeconds))，P90 \(Self.minutes(f.p90AckSeconds))，超时 \(f.breaches)，按时认领上报 \(f.reportsClaimedOnTime)/\(f.reportsClaimed)，纪要\(f.minutesHeld ? "有" : "无")，诉求 收集\(f.demandsCollected)/解决\(f.demandsResolved)/超期\(f.demandsOverdue) — \(f.grade.name(.zh))",
+                    "This unit: \(f.tasksReceived) tasks, \(Self.percent(f.onTimeShare)) on time, median \(Self.minutes(f.medianAckSeconds)), p90 \(Self.minutes(f.p90AckSeconds)), \(f.breaches) breaches, reports claimed on time \(f.reportsClaimedOnTime)/\(f.reportsClaimed), minutes \(f.minutesHeld ? "yes" : "no"), demands \(f.demandsCollected) collected/\(f.demandsResolved) resolved/\(f.demandsOverdue) overdue — \(f.grade.name(.en))"
+                ))
         }
         let below = units.filter { $0.unitID != scopeUnitID }
         if !below.isEmpty {

@@ -108,7 +108,7 @@ public enum DemandPolicy {
         var category: String?
         var words: [Substring] = []
         for word in text.split(whereSeparator: { $0.isWhitespace }) {
-            if (word.hasPrefix("#") || word.hasPrefix("＃")), word.count > 1, category == nil {
+            if word.hasPrefix("#") || word.hasPrefix("＃"), word.count > 1, category == nil {
                 category = String(word.dropFirst())
             } else {
                 words.append(word)
@@ -128,30 +128,34 @@ public enum DemandPolicy {
     /// - Throws: a `Refusal` when the action does not fit the demand's state.
     public static func apply(_ action: Action, to demand: Demand, settings: RegistrySettings, now: Date) throws(Refusal) -> Transition {
         guard demand.state.isOpen else {
-            throw Refusal(zh: "\(demand.label) 已\(demand.state == .resolved ? "解决" : "关闭")，不能再操作。",
-                          en: "\(demand.label) is already \(demand.state.name(.en)).")
+            throw Refusal(
+                zh: "\(demand.label) 已\(demand.state == .resolved ? "解决" : "关闭")，不能再操作。",
+                en: "\(demand.label) is already \(demand.state.name(.en)).")
         }
         var next = demand
         switch action {
         case .publish(let parent):
             guard demand.state == .collected else {
-                throw Refusal(zh: "\(demand.label) 当前为“\(demand.state.name(.zh))”，只有“已收集”的诉求可以发布。",
-                              en: "\(demand.label) is \(demand.state.name(.en)); only a collected demand can be published.")
+                throw Refusal(
+                    zh: "\(demand.label) 当前为“\(demand.state.name(.zh))”，只有“已收集”的诉求可以发布。",
+                    en: "\(demand.label) is \(demand.state.name(.en)); only a collected demand can be published.")
             }
             next.state = .published
             next.publishedTo = parent
         case .claim(let memberID, let unitID):
             guard demand.state == .published else {
-                throw Refusal(zh: "\(demand.label) 当前为“\(demand.state.name(.zh))”，只有“已发布”的诉求可以认领。",
-                              en: "\(demand.label) is \(demand.state.name(.en)); only a published demand can be claimed.")
+                throw Refusal(
+                    zh: "\(demand.label) 当前为“\(demand.state.name(.zh))”，只有“已发布”的诉求可以认领。",
+                    en: "\(demand.label) is \(demand.state.name(.en)); only a published demand can be claimed.")
             }
             next.state = .claimed
             next.claimedBy = memberID
             next.claimedUnitID = unitID
         case .progress(let note):
             guard demand.state == .claimed || demand.state == .inProgress else {
-                throw Refusal(zh: "\(demand.label) 还没有被认领，认领后才能报告进展。",
-                              en: "\(demand.label) has not been claimed yet; report progress after claiming it.")
+                throw Refusal(
+                    zh: "\(demand.label) 还没有被认领，认领后才能报告进展。",
+                    en: "\(demand.label) has not been claimed yet; report progress after claiming it.")
             }
             next.state = .inProgress
             next.note = note
@@ -160,8 +164,9 @@ public enum DemandPolicy {
             next.note = note
         case .close(let reason):
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw Refusal(zh: "关闭诉求需要写明原因：/诉求 关闭 \(demand.label) 原因",
-                              en: "Closing a demand needs a reason: /demand close \(demand.label) reason")
+                throw Refusal(
+                    zh: "关闭诉求需要写明原因：/诉求 关闭 \(demand.label) 原因",
+                    en: "Closing a demand needs a reason: /demand close \(demand.label) reason")
             }
             next.state = .closed
             next.note = reason
@@ -174,9 +179,10 @@ public enum DemandPolicy {
     /// The escalation timer of a step: step k fires k limits after the demand entered its state.
     public static func timer(for demand: Demand, step: Int, settings: RegistrySettings) -> TimerEntry? {
         guard demand.state.isOpen, let limit = settings.demandLimits[demand.state], limit > 0 else { return nil }
-        return TimerEntry(key: "demand:\(demand.id):v\(demand.version):step:\(step)",
-                          dueAt: demand.stateSince.addingTimeInterval(limit * Double(step)),
-                          kind: .demandStep, subject: "\(demand.id):\(demand.version)", step: step)
+        return TimerEntry(
+            key: "demand:\(demand.id):v\(demand.version):step:\(step)",
+            dueAt: demand.stateSince.addingTimeInterval(limit * Double(step)),
+            kind: .demandStep, subject: "\(demand.id):\(demand.version)", step: step)
     }
 
     /// The demand id and version a timer is about.
@@ -199,7 +205,8 @@ public enum DemandPolicy {
     /// A timer of an older version (the demand moved on since) does nothing.
     public static func escalate(_ demand: Demand, timer: TimerEntry, org: OrgTree, settings: RegistrySettings, language: Language, now: Date) -> Escalation {
         guard let subject = subject(of: timer), subject.version == demand.version, demand.state.isOpen,
-              let limit = settings.demandLimits[demand.state] else {
+            let limit = settings.demandLimits[demand.state]
+        else {
             return Escalation(notices: [], next: nil, becameOverdue: false)
         }
         let holder = demand.holderUnitID
@@ -216,8 +223,10 @@ public enum DemandPolicy {
         )
         let index = timer.step - 1
         if index < chain.count, let group = chain[index].group {
-            notices.append(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):step:\(timer.step):\(chain[index].id)",
-                                           unitID: chain[index].id, group: group, text: text))
+            notices.append(
+                OutboundMessage(
+                    key: "demand:\(demand.id):v\(demand.version):step:\(timer.step):\(chain[index].id)",
+                    unitID: chain[index].id, group: group, text: text))
         }
         if timer.step == 1, let unit = org.unit(holder), let group = unit.group {
             notices.append(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):holder", unitID: unit.id, group: group, text: text))

@@ -58,8 +58,10 @@ public enum EventGenerator {
                 events.append(EventRecord(at: at, kind: .reportCreated, taskID: id, unitID: grid.id, memberID: grid.members.first?.id, data: ["urgent": urgent ? "1" : "0"]))
                 events.append(EventRecord(at: at, kind: .targetAssigned, taskID: id, unitID: parent.id, data: ["kind": "report"]))
                 let delay = Double(30 + random.below(Int(target * 1.5)))
-                events.append(EventRecord(at: at.addingTimeInterval(delay), kind: .reportClaimed, taskID: id, unitID: parent.id,
-                                          memberID: parent.members.first?.id, data: ["late": delay > target ? "1" : "0", "seconds": String(Int(delay))]))
+                events.append(
+                    EventRecord(
+                        at: at.addingTimeInterval(delay), kind: .reportClaimed, taskID: id, unitID: parent.id,
+                        memberID: parent.members.first?.id, data: ["late": delay > target ? "1" : "0", "seconds": String(Int(delay))]))
                 continue
             }
             var pick = random.below(totalWeight)
@@ -70,8 +72,10 @@ public enum EventGenerator {
             }
             let issuer = pool[random.below(pool.count)]
             let targets = children[issuer.id] ?? []
-            events.append(EventRecord(at: at, kind: .taskCreated, taskID: id, unitID: issuer.id, memberID: issuer.members.first?.id,
-                                      data: ["urgent": urgent ? "1" : "0", "targets": String(targets.count), "target_seconds": String(Int(target))]))
+            events.append(
+                EventRecord(
+                    at: at, kind: .taskCreated, taskID: id, unitID: issuer.id, memberID: issuer.members.first?.id,
+                    data: ["urgent": urgent ? "1" : "0", "targets": String(targets.count), "target_seconds": String(Int(target))]))
             for unit in targets {
                 events.append(EventRecord(at: at, kind: .targetAssigned, taskID: id, unitID: unit.id, data: ["kind": "dispatch"]))
                 // Most acknowledge well within target; some late; a few never.
@@ -84,8 +88,10 @@ public enum EventGenerator {
                 if delay > target {
                     events.append(EventRecord(at: at.addingTimeInterval(target), kind: .taskBreach, taskID: id, unitID: unit.id, data: ["step": "1"]))
                 }
-                events.append(EventRecord(at: at.addingTimeInterval(delay), kind: .taskAck, taskID: id, unitID: unit.id, memberID: unit.members.first?.id,
-                                          data: ["late": delay > target ? "1" : "0", "seconds": String(Int(delay))]))
+                events.append(
+                    EventRecord(
+                        at: at.addingTimeInterval(delay), kind: .taskAck, taskID: id, unitID: unit.id, memberID: unit.members.first?.id,
+                        data: ["late": delay > target ? "1" : "0", "seconds": String(Int(delay))]))
             }
         }
         // Demands: a few per grid.
@@ -97,8 +103,10 @@ public enum EventGenerator {
                 events.append(EventRecord(at: at, kind: .demandCreated, unitID: grid.id, memberID: grid.members.first?.id, data: ["demand": String(demandID)]))
                 let roll = random.below(10)
                 if roll < 6 {
-                    events.append(EventRecord(at: at.addingTimeInterval(86_400), kind: .demandResolved, unitID: grid.id,
-                                              memberID: grid.members.first?.id, data: ["demand": String(demandID)]))
+                    events.append(
+                        EventRecord(
+                            at: at.addingTimeInterval(86_400), kind: .demandResolved, unitID: grid.id,
+                            memberID: grid.members.first?.id, data: ["demand": String(demandID)]))
                 } else if roll < 8 {
                     events.append(EventRecord(at: at.addingTimeInterval(3 * 86_400), kind: .demandOverdue, unitID: grid.id, data: ["demand": String(demandID)]))
                 }

@@ -12,8 +12,9 @@ public enum RegistryScope {
         guard allows(member, unitID: unitID, org: org) else {
             let name = org.unit(unitID)?.name ?? unitID
             let own = org.unit(member.unitID)?.name ?? member.unitID
-            throw Refusal(zh: "您只能查询和办理\(own)及其下级单位的数据，\(name)不在您的范围内。",
-                          en: "You can only query and act on \(own) and the units below it; \(name) is outside your part of the tree.")
+            throw Refusal(
+                zh: "您只能查询和办理\(own)及其下级单位的数据，\(name)不在您的范围内。",
+                en: "You can only query and act on \(own) and the units below it; \(name) is outside your part of the tree.")
         }
     }
 
@@ -24,7 +25,8 @@ public enum RegistryScope {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         guard let start = calendar.date(from: DateComponents(year: year, month: m, day: 1)),
-              let end = calendar.date(byAdding: .month, value: 1, to: start) else { return nil }
+            let end = calendar.date(byAdding: .month, value: 1, to: start)
+        else { return nil }
         return (start, end)
     }
 }

@@ -124,11 +124,18 @@ public enum YouthImport {
         for (position, raw) in header.fields.enumerated() {
             let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
             if refusedColumns.contains(name) || name.contains("身份证") {
-                return .failure(ImportErrors([ImportProblem(line: header.line, message:
-                    "column “\(raw)” would hold national ID numbers; the registry never stores them. Remove the column and import again (nothing was imported)")]))
+                return .failure(
+                    ImportErrors([
+                        ImportProblem(
+                            line: header.line,
+                            message:
+                                "column “\(raw)” would hold national ID numbers; the registry never stores them. Remove the column and import again (nothing was imported)")
+                    ]))
             }
             guard let key = columns.first(where: { $0.names.contains(name) })?.key else {
-                problems.append(ImportProblem(line: header.line, message: "unknown column “\(raw)” (expected \(columns.map(\.key).joined(separator: ",")) or \(columns.map { $0.names[1] }.joined(separator: ",")))"))
+                problems.append(
+                    ImportProblem(
+                        line: header.line, message: "unknown column “\(raw)” (expected \(columns.map(\.key).joined(separator: ",")) or \(columns.map { $0.names[1] }.joined(separator: ",")))"))
                 continue
             }
             if index[key] != nil { problems.append(ImportProblem(line: header.line, message: "column “\(raw)” appears twice")) }
@@ -184,8 +191,10 @@ public enum YouthImport {
                 problems.append(ImportProblem(line: row.line, message: rowProblems.joined(separator: "; ")))
                 continue
             }
-            byGrid[gridID, default: []].append(YouthRecord(gridID: gridID, name: name, ageBand: ageBand!, status: status!,
-                                                          inDifficulty: difficulty!, category: field("category"), contact: contact))
+            byGrid[gridID, default: []].append(
+                YouthRecord(
+                    gridID: gridID, name: name, ageBand: ageBand!, status: status!,
+                    inDifficulty: difficulty!, category: field("category"), contact: contact))
         }
         guard problems.isEmpty else { return .failure(ImportErrors(problems)) }
         return .success(byGrid)

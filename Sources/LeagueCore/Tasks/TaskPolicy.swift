@@ -53,12 +53,14 @@ public enum TaskPolicy {
                 add(org.descendants(of: unit.id).filter { org.isBottomTier($0.tier) })
             default:
                 guard let target = org.unit(named: word) else {
-                    throw Refusal(zh: "找不到单位“\(word)”。请用单位编号或全称，例如 @全部、@全体网格。",
-                                  en: "No unit called “\(word)”. Use a unit id or its full name, or @all / @grids.")
+                    throw Refusal(
+                        zh: "找不到单位“\(word)”。请用单位编号或全称，例如 @全部、@全体网格。",
+                        en: "No unit called “\(word)”. Use a unit id or its full name, or @all / @grids.")
                 }
                 guard target.id != unit.id, org.isInSubtree(target.id, of: unit.id) else {
-                    throw Refusal(zh: "“\(target.name)”不在本单位的下级范围内，只能向下级派发任务。",
-                                  en: "“\(target.name)” is not below your unit; tasks go down your own subtree only.")
+                    throw Refusal(
+                        zh: "“\(target.name)”不在本单位的下级范围内，只能向下级派发任务。",
+                        en: "“\(target.name)” is not below your unit; tasks go down your own subtree only.")
                 }
                 add([target])
             }
@@ -72,7 +74,9 @@ public enum TaskPolicy {
     // MARK: Dispatch and report
 
     /// `/任务`: a task down to the target groups.
-    public static func dispatch(id: Int, text: String, urgent: Bool, targets: [OrgUnit], issuer: Member, issuerUnit: OrgUnit, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date) -> Creation {
+    public static func dispatch(
+        id: Int, text: String, urgent: Bool, targets: [OrgUnit], issuer: Member, issuerUnit: OrgUnit, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date
+    ) -> Creation {
         let task = WorkTask(
             id: id, kind: .dispatch, urgent: urgent, text: text, issuerID: issuer.id, issuerName: issuer.name,
             issuerUnitID: issuerUnit.id, createdAt: now, targetSeconds: settings.targetSeconds(urgent: urgent)
@@ -87,15 +91,17 @@ public enum TaskPolicy {
                 continue
             }
             reachable.append(TaskTarget(taskID: id, unitID: unit.id))
-            notices.append(OutboundMessage(
-                key: "task:\(id):notice:\(unit.id)", unitID: unit.id, group: group,
-                text: texts.notice(task, from: issuerUnit.name, issuer.name, ackHint: ackHint(group.platform)),
-                mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
-                priority: task.priority
-            ))
+            notices.append(
+                OutboundMessage(
+                    key: "task:\(id):notice:\(unit.id)", unitID: unit.id, group: group,
+                    text: texts.notice(task, from: issuerUnit.name, issuer.name, ackHint: ackHint(group.platform)),
+                    mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
+                    priority: task.priority
+                ))
         }
-        return Creation(task: task, targets: reachable, notices: notices, unreachable: unreachable,
-                        timer: reachable.isEmpty ? nil : firstTimer(for: task, settings: settings))
+        return Creation(
+            task: task, targets: reachable, notices: notices, unreachable: unreachable,
+            timer: reachable.isEmpty ? nil : firstTimer(for: task, settings: settings))
     }
 
     /// `/上报`: a report up to the parent unit's group, which must claim it.
@@ -116,8 +122,9 @@ public enum TaskPolicy {
             mentions: mentions(of: parent.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
             priority: task.priority
         )
-        return Creation(task: task, targets: [TaskTarget(taskID: id, unitID: parent.id)], notices: [notice],
-                        unreachable: [], timer: firstTimer(for: task, settings: settings))
+        return Creation(
+            task: task, targets: [TaskTarget(taskID: id, unitID: parent.id)], notices: [notice],
+            unreachable: [], timer: firstTimer(for: task, settings: settings))
     }
 
     // MARK: Escalation
@@ -158,18 +165,20 @@ public enum TaskPolicy {
             for index in waiting {
                 guard let unit = org.unit(targets[index].unitID), let group = unit.group else { continue }
                 let text = texts.reminder(task, left: max(0, task.deadline.timeIntervalSince(now)), ackHint: ackHint(group.platform))
-                notices.append(OutboundMessage(
-                    key: "task:\(task.id):step:0:\(unit.id)", unitID: unit.id, group: group, text: text,
-                    mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
-                    priority: task.priority
-                ))
+                notices.append(
+                    OutboundMessage(
+                        key: "task:\(task.id):step:0:\(unit.id)", unitID: unit.id, group: group, text: text,
+                        mentions: mentions(of: unit.members.filter { $0.has(.cadre) || $0.has(.admin) }, platform: group.platform),
+                        priority: task.priority
+                    ))
                 notified.append(unit.id)
                 late.append(unit.id)
             }
             let next = TimerEntry.taskStep(task.id, step: 1, at: dueTime(of: task, step: 1, settings: settings))
-            return Escalation(targets: targets, notices: notices,
-                              record: EscalationRecord(taskID: task.id, step: 0, at: now, notifiedUnitIDs: notified, lateUnitIDs: late),
-                              next: next)
+            return Escalation(
+                targets: targets, notices: notices,
+                record: EscalationRecord(taskID: task.id, step: 0, at: now, notifiedUnitIDs: notified, lateUnitIDs: late),
+                next: next)
         }
 
         // Step k ≥ 1: the k-th unit of each late target's escalation chain.
@@ -200,10 +209,11 @@ public enum TaskPolicy {
             guard let group = entry.unit.group else { continue }
             notified.append(entry.unit.id)
             let text = texts.breach(task, elapsed: elapsed, late: entry.late.map(\.name), issuerUnitName: issuerUnitName)
-            notices.append(OutboundMessage(
-                key: "task:\(task.id):step:\(step):\(entry.unit.id)", unitID: entry.unit.id, group: group, text: text,
-                mentions: mentions(of: entry.mention, platform: group.platform), priority: task.priority
-            ))
+            notices.append(
+                OutboundMessage(
+                    key: "task:\(task.id):step:\(step):\(entry.unit.id)", unitID: entry.unit.id, group: group, text: text,
+                    mentions: mentions(of: entry.mention, platform: group.platform), priority: task.priority
+                ))
         }
         let next = hasFurther ? TimerEntry.taskStep(task.id, step: step + 1, at: dueTime(of: task, step: step + 1, settings: settings)) : nil
         let record = EscalationRecord(taskID: task.id, step: step, at: now, notifiedUnitIDs: notified, lateUnitIDs: late)
@@ -224,8 +234,10 @@ public enum TaskPolicy {
     /// that each group gets one notice for the task (the late group its reminder, each supervising
     /// group one breach notice naming every late group it is told about). `next` is the first step
     /// not due yet.
-    public static func catchUp(task: WorkTask, targets: [TaskTarget], step: Int, org: OrgTree, settings: TaskSettings,
-                               ackHint: (String) -> String, now: Date) -> CatchUp {
+    public static func catchUp(
+        task: WorkTask, targets: [TaskTarget], step: Int, org: OrgTree, settings: TaskSettings,
+        ackHint: (String) -> String, now: Date
+    ) -> CatchUp {
         var step = step
         var result = CatchUp(targets: targets, notices: [], records: [], next: nil)
         var byGroup: [String: Int] = [:]
@@ -271,8 +283,9 @@ public enum TaskPolicy {
         let unitName = org.unit(target.unitID)?.name ?? target.unitID
         for unitID in target.toldUnitIDs {
             guard let unit = org.unit(unitID), let group = unit.group else { continue }
-            let text = TaskTexts(settings).lateAcknowledgement(task, unitName: unitName, memberName: member.name,
-                                                                after: now.timeIntervalSince(task.createdAt))
+            let text = TaskTexts(settings).lateAcknowledgement(
+                task, unitName: unitName, memberName: member.name,
+                after: now.timeIntervalSince(task.createdAt))
             notices.append(OutboundMessage(key: "task:\(task.id):late-ack:\(target.unitID):\(unitID)", unitID: unitID, group: group, text: text, priority: task.priority))
         }
         return Acknowledgement(target: target, late: late, notices: notices)

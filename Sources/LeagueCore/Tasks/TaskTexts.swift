@@ -79,19 +79,23 @@ public struct TaskTexts: Sendable {
         }
         var lines: [String] = []
         let kindText = task.kind == .dispatch ? lang.pick("任务", "Task") : lang.pick("上报", "Report")
-        lines.append(lang.pick(
-            "📋 \(kindText) \(task.label)\(task.urgent ? "（紧急）" : "")「\(Self.excerpt(task.text, 40))」\(statusText)",
-            "📋 \(kindText) \(task.label)\(task.urgent ? " (urgent)" : "") “\(Self.excerpt(task.text, 40))” – \(statusText)"
-        ))
-        lines.append(lang.pick(
-            "发出 \(format.dayAndClock(task.createdAt))，目标 \(DurationText.human(task.targetSeconds, language: lang))（\(format.clock(task.deadline))）",
-            "Sent \(format.dayAndClock(task.createdAt)), target \(DurationText.human(task.targetSeconds, language: lang)) (by \(format.clock(task.deadline)))"
-        ))
+        lines.append(
+            lang.pick(
+                "📋 \(kindText) \(task.label)\(task.urgent ? "（紧急）" : "")「\(Self.excerpt(task.text, 40))」\(statusText)",
+                "📋 \(kindText) \(task.label)\(task.urgent ? " (urgent)" : "") “\(Self.excerpt(task.text, 40))” – \(statusText)"
+            ))
+        lines.append(
+            lang.pick(
+                "发出 \(format.dayAndClock(task.createdAt))，目标 \(DurationText.human(task.targetSeconds, language: lang))（\(format.clock(task.deadline))）",
+                "Sent \(format.dayAndClock(task.createdAt)), target \(DurationText.human(task.targetSeconds, language: lang)) (by \(format.clock(task.deadline)))"
+            ))
         if task.kind == .report {
             if let claimedAt = task.claimedAt, let by = task.claimedBy {
                 let who = org.member(by)?.name ?? by
-                lines.append(lang.pick("认领：\(who)，用时\(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))",
-                                       "Claimed by \(who) after \(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))"))
+                lines.append(
+                    lang.pick(
+                        "认领：\(who)，用时\(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))",
+                        "Claimed by \(who) after \(DurationText.human(claimedAt.timeIntervalSince(task.createdAt), language: lang))"))
             } else {
                 lines.append(lang.pick("尚未认领", "Not claimed yet"))
             }
@@ -132,10 +136,11 @@ public struct TaskTexts: Sendable {
         for step in steps.sorted(by: { $0.step < $1.step }) {
             let told = step.notifiedUnitIDs.compactMap { org.unit($0)?.name }
             let what = step.step == 0 ? lang.pick("提醒", "reminder") : lang.pick("第\(step.step)级升级", "escalation level \(step.step)")
-            lines.append(lang.pick(
-                "  ⏱ \(format.clock(step.at)) \(what)：通知 \(told.prefix(10).joined(separator: "、"))\(told.count > 10 ? " 等\(told.count)个" : "")",
-                "  ⏱ \(format.clock(step.at)) \(what): told \(told.prefix(10).joined(separator: ", "))\(told.count > 10 ? " and \(told.count - 10) more" : "")"
-            ))
+            lines.append(
+                lang.pick(
+                    "  ⏱ \(format.clock(step.at)) \(what)：通知 \(told.prefix(10).joined(separator: "、"))\(told.count > 10 ? " 等\(told.count)个" : "")",
+                    "  ⏱ \(format.clock(step.at)) \(what): told \(told.prefix(10).joined(separator: ", "))\(told.count > 10 ? " and \(told.count - 10) more" : "")"
+                ))
         }
         if let note = task.closeNote, !note.isEmpty { lines.append(lang.pick("说明：\(note)", "Note: \(note)")) }
         return lines.joined(separator: "\n")

@@ -58,8 +58,9 @@ public struct ConnectionSettings: Sendable, Hashable {
         var mode = allowed[0]
         if let text = settings["mode"], !text.isEmpty {
             guard let value = ConnectionMode(rawValue: text.lowercased()), allowed.contains(value) else {
-                throw PlatformSettingError(platform: platform, key: "mode",
-                                           problem: "must be \(allowed.map(\.rawValue).joined(separator: " or ")), not “\(text)”")
+                throw PlatformSettingError(
+                    platform: platform, key: "mode",
+                    problem: "must be \(allowed.map(\.rawValue).joined(separator: " or ")), not “\(text)”")
             }
             mode = value
         }
@@ -74,8 +75,9 @@ public struct ConnectionSettings: Sendable, Hashable {
         let keepalive = try seconds("keepalive", defaults.keepalive)
         let deadAfter = try seconds("dead_after", defaults.deadAfter)
         guard deadAfter > keepalive else {
-            throw PlatformSettingError(platform: platform, key: "dead_after",
-                                       problem: "must be longer than keepalive (\(keepalive) s), or a healthy but quiet socket is declared dead")
+            throw PlatformSettingError(
+                platform: platform, key: "dead_after",
+                problem: "must be longer than keepalive (\(keepalive) s), or a healthy but quiet socket is declared dead")
         }
         var result = ConnectionSettings(platform: platform, mode: mode, keepalive: keepalive, deadAfter: deadAfter)
         result.timeout = try seconds("timeout", 10)
@@ -87,12 +89,15 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// - Parameters:
     ///   - secure: the allowed secure scheme (`https` or `wss`); its plain twin is allowed on loopback.
     /// - Throws: `PlatformSettingError` naming the key.
-    public static func url(_ settings: [String: String], platform: String, key: String, default fallback: String,
-                           secure: String) throws(PlatformSettingError) -> String {
+    public static func url(
+        _ settings: [String: String], platform: String, key: String, default fallback: String,
+        secure: String
+    ) throws(PlatformSettingError) -> String {
         let value = settings[key].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
         let plain = secure == "https" ? "http" : "ws"
         guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else {
+            let host = components.host, !host.isEmpty
+        else {
             throw PlatformSettingError(platform: platform, key: key, problem: "“\(value)” is not a \(secure):// URL")
         }
         if scheme == secure { return value.hasSuffix("/") ? String(value.dropLast()) : value }
@@ -100,8 +105,9 @@ public struct ConnectionSettings: Sendable, Hashable {
             throw PlatformSettingError(platform: platform, key: key, problem: "must start with \(secure)://, not \(scheme)://")
         }
         guard isLoopback(host) else {
-            throw PlatformSettingError(platform: platform, key: key,
-                                       problem: "\(plain):// is accepted only for loopback hosts (tests); use \(secure):// for \(host)")
+            throw PlatformSettingError(
+                platform: platform, key: key,
+                problem: "\(plain):// is accepted only for loopback hosts (tests); use \(secure):// for \(host)")
         }
         return value.hasSuffix("/") ? String(value.dropLast()) : value
     }

@@ -34,8 +34,10 @@ public struct DingTalkAdapter: PlatformAdapter {
     /// The new OpenAPI host: Stream gateway bootstrap, access tokens, app robot messages.
     public static let defaultAPIBaseURL = "https://api.dingtalk.com"
 
-    public init(appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = DingTalkAdapter.defaultMaxSkewMS,
-                corpID: String? = nil, robotCode: String? = nil, app: DingTalkApp? = nil) {
+    public init(
+        appSecret: String, baseURL: String = DingTalkAdapter.defaultBaseURL, botName: String? = nil, maxSkewMS: Int64 = DingTalkAdapter.defaultMaxSkewMS,
+        corpID: String? = nil, robotCode: String? = nil, app: DingTalkApp? = nil
+    ) {
         self.appSecret = appSecret
         self.app = app
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL

@@ -49,8 +49,9 @@ public struct DingTalkApp: Sendable, Equatable {
             ("openConversationId", .string(message.group.chat)),
             ("robotCode", .string(robotCode)),
         ])
-        return OutboundRequest(url: apiBaseURL + "/v1.0/robot/groupMessages/send",
-                               headers: ["Content-Type": "application/json", Self.tokenHeader: Self.tokenPlaceholder], body: body.data)
+        return OutboundRequest(
+            url: apiBaseURL + "/v1.0/robot/groupMessages/send",
+            headers: ["Content-Type": "application/json", Self.tokenHeader: Self.tokenPlaceholder], body: body.data)
     }
 
     /// The text with every mentioned member not already named in it appended as `@名字`.

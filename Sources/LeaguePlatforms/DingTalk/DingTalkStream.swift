@@ -12,14 +12,18 @@ public enum DingTalkStream {
         let body = OutJSON.object([
             ("clientId", .string(clientID)),
             ("clientSecret", .string(clientSecret)),
-            ("subscriptions", .array([
-                .object([("type", .string("EVENT")), ("topic", .string("*"))]),
-                .object([("type", .string("CALLBACK")), ("topic", .string(botMessageTopic))]),
-            ])),
+            (
+                "subscriptions",
+                .array([
+                    .object([("type", .string("EVENT")), ("topic", .string("*"))]),
+                    .object([("type", .string("CALLBACK")), ("topic", .string(botMessageTopic))]),
+                ])
+            ),
             ("ua", .string("leagueops-stream-swift/1")),
         ])
-        return OutboundRequest(url: apiBaseURL + "/v1.0/gateway/connections/open",
-                               headers: ["Content-Type": "application/json", "Accept": "application/json"], body: body.data)
+        return OutboundRequest(
+            url: apiBaseURL + "/v1.0/gateway/connections/open",
+            headers: ["Content-Type": "application/json", "Accept": "application/json"], body: body.data)
     }
 
     /// The WebSocket URL from the bootstrap answer: `<endpoint>?ticket=<ticket>`.
@@ -68,8 +72,9 @@ public enum DingTalkStream {
                 default: break
                 }
             }
-            return Frame(type: json["type"]?.string ?? "", topic: headers["topic"] ?? "", messageID: headers["messageId"] ?? "",
-                         headers: headers, data: json["data"]?.string ?? "")
+            return Frame(
+                type: json["type"]?.string ?? "", topic: headers["topic"] ?? "", messageID: headers["messageId"] ?? "",
+                headers: headers, data: json["data"]?.string ?? "")
         }
     }
 
@@ -85,7 +90,8 @@ public enum DingTalkStream {
 
     /// The ACK of an EVENT push: `data` `{"status":"SUCCESS"}` (or `LATER` with code 500 to ask for redelivery).
     public static func eventAck(messageID: String, later: Bool = false) -> String {
-        ack(messageID: messageID, code: later ? 500 : 200, message: later ? "LATER" : "OK",
+        ack(
+            messageID: messageID, code: later ? 500 : 200, message: later ? "LATER" : "OK",
             data: later ? #"{"status":"LATER","message":"store unavailable"}"# : #"{"status":"SUCCESS","message":"OK"}"#)
     }
 

@@ -202,7 +202,8 @@ public struct FeishuAdapter: PlatformAdapter {
         }
         let header = event["header"]
         guard let token = header?["token"]?.string ?? event["token"]?.string,
-              Bytes.constantTimeEqual(Array(token.utf8), Array(verificationToken.utf8)) else {
+            Bytes.constantTimeEqual(Array(token.utf8), Array(verificationToken.utf8))
+        else {
             throw .unauthorized("Feishu event token does not match the verification_token")
         }
         if encryptKey != nil, !signed {
@@ -232,7 +233,8 @@ public struct FeishuAdapter: PlatformAdapter {
             throw .badRequest("Feishu message has no sender id")
         }
         guard let contentText = message["content"]?.string, let content = JSONValue.parse(Data(contentText.utf8)),
-              let raw = content["text"]?.string else {
+            let raw = content["text"]?.string
+        else {
             throw .badRequest("Feishu text message content is not the JSON string {\"text\": …}")
         }
         let mentions = (message["mentions"]?.array ?? []).compactMap { item -> FeishuMention? in
@@ -292,7 +294,8 @@ public struct FeishuAdapter: PlatformAdapter {
         guard let hook = message.group.credentials["hook"], !hook.isEmpty else {
             throw EncodeError("Feishu group \(message.group.chat) has no hook credential")
         }
-        let url = hook.hasPrefix("https://") || hook.hasPrefix("http://")
+        let url =
+            hook.hasPrefix("https://") || hook.hasPrefix("http://")
             ? hook : "\(baseURL)/open-apis/bot/v2/hook/\(WireText.percentEncode(hook))"
         let timestamp = String(Int64(now.timeIntervalSince1970.rounded(.down)))
         let data = try body(for: message, timestampSeconds: timestamp, secret: message.group.credentials["hook_secret"]).data
@@ -346,13 +349,28 @@ public struct FeishuAdapter: PlatformAdapter {
             var paragraphs: [[OutJSON]] = lines.map { [.object([("tag", .string("text")), ("text", .string($0))])] }
             if !userMentions.isEmpty {
                 let lastIndex = paragraphs.count - 1
-                paragraphs[lastIndex] = [.object([("tag", .string("text")), ("text", .string(lines[lastIndex] + " "))])]
+                paragraphs[lastIndex] =
+                    [.object([("tag", .string("text")), ("text", .string(lines[lastIndex] + " "))])]
                     + userMentions.map { .object([("tag", .string("at")), ("user_id", .string($0.id))]) }
             }
             members.append(("msg_type", .string("post")))
-            members.append(("content", .object([("post", .object([("zh_cn", .object([
-                ("title", .string(title)), ("content", .array(paragraphs.map(OutJSON.array))),
-            ]))]))])))
+            members.append(
+                (
+                    "content",
+                    .object([
+                        (
+                            "post",
+                            .object([
+                                (
+                                    "zh_cn",
+                                    .object([
+                                        ("title", .string(title)), ("content", .array(paragraphs.map(OutJSON.array))),
+                                    ])
+                                )
+                            ])
+                        )
+                    ])
+                ))
             return .object(members)
         }
         var content = text

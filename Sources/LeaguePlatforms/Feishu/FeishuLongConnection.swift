@@ -74,7 +74,8 @@ public enum FeishuBootstrap {
         default: return .fatal("Feishu bootstrap code \(code): \(msg) (check app_id / app_secret and that the app is a self-built app with the long connection enabled)")
         }
         guard let url = json["data"]?["URL"]?.string, let components = URLComponents(string: url),
-              components.scheme == "wss" || (allowPlainWS && components.scheme == "ws") else {
+            components.scheme == "wss" || (allowPlainWS && components.scheme == "ws")
+        else {
             return .retry("Feishu bootstrap answer has no usable wss:// URL")
         }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
@@ -118,8 +119,9 @@ public enum FeishuAppAPI {
     /// `POST {base}/open-apis/auth/v3/tenant_access_token/internal`.
     public static func tokenRequest(baseURL: String, appID: String, appSecret: String) -> OutboundRequest {
         let body = OutJSON.object([("app_id", .string(appID)), ("app_secret", .string(appSecret))])
-        return OutboundRequest(url: "\(trim(baseURL))/open-apis/auth/v3/tenant_access_token/internal",
-                               headers: ["Content-Type": "application/json; charset=utf-8"], body: body.data)
+        return OutboundRequest(
+            url: "\(trim(baseURL))/open-apis/auth/v3/tenant_access_token/internal",
+            headers: ["Content-Type": "application/json; charset=utf-8"], body: body.data)
     }
 
     /// `{"code":0,"tenant_access_token":"t-…","expire":7200}`; code ≠ 0 is fatal (wrong app_id /
@@ -205,9 +207,10 @@ public enum FeishuAppAPI {
         let msg = json?["msg"]?.string ?? ""
         guard let code = json?["code"]?.int64 else {
             if response.status == 429 { return .outcome(.rateLimited(retryAfter: nil, "Feishu HTTP 429")) }
-            return .outcome(response.status >= 500 || response.status == 200
-                ? .retryLater("Feishu answered HTTP \(response.status) without a code")
-                : .permanentFailure("Feishu answered HTTP \(response.status) without a code"))
+            return .outcome(
+                response.status >= 500 || response.status == 200
+                    ? .retryLater("Feishu answered HTTP \(response.status) without a code")
+                    : .permanentFailure("Feishu answered HTTP \(response.status) without a code"))
         }
         let detail = "Feishu code \(code): \(msg)"
         switch code {

@@ -94,8 +94,8 @@ enum WireText {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = String(byte, radix: 16, uppercase: true)
@@ -166,16 +166,16 @@ enum PKCS7 {
 enum AESCBC {
     static func decrypt(_ ciphertext: [UInt8], key: [UInt8], iv: [UInt8]) -> [UInt8]? {
         guard key.count == 32, iv.count == 16, !ciphertext.isEmpty, ciphertext.count % 16 == 0,
-              let vector = try? AES._CBC.IV(ivBytes: iv),
-              let plain = try? AES._CBC.decrypt(ciphertext, using: SymmetricKey(data: key), iv: vector, noPadding: true)
+            let vector = try? AES._CBC.IV(ivBytes: iv),
+            let plain = try? AES._CBC.decrypt(ciphertext, using: SymmetricKey(data: key), iv: vector, noPadding: true)
         else { return nil }
         return Array(plain)
     }
 
     static func encrypt(_ plaintext: [UInt8], key: [UInt8], iv: [UInt8]) -> [UInt8]? {
         guard key.count == 32, iv.count == 16, !plaintext.isEmpty, plaintext.count % 16 == 0,
-              let vector = try? AES._CBC.IV(ivBytes: iv),
-              let cipher = try? AES._CBC.encrypt(plaintext, using: SymmetricKey(data: key), iv: vector, noPadding: true)
+            let vector = try? AES._CBC.IV(ivBytes: iv),
+            let cipher = try? AES._CBC.encrypt(plaintext, using: SymmetricKey(data: key), iv: vector, noPadding: true)
         else { return nil }
         return Array(cipher)
     }

@@ -97,8 +97,10 @@ public final class ConnectionSupervisor: Service, Sendable {
 
     /// - Parameters:
     ///   - random: numbers in [0, 1) for the jitter (tests pass a fixed one).
-    public init(driver: any StreamDriver, registry: ConnectionRegistry, clock: any WallClock, logger: Logger,
-                lease: LeaseSettings? = nil, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    public init(
+        driver: any StreamDriver, registry: ConnectionRegistry, clock: any WallClock, logger: Logger,
+        lease: LeaseSettings? = nil, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.driver = driver
         self.registry = registry
         self.clock = clock
@@ -172,16 +174,20 @@ public final class ConnectionSupervisor: Service, Sendable {
                         switch action {
                         case .wait(let until):
                             let delay = max(0, until.timeIntervalSince(clock.now()))
-                            logger.warning("connection lost; reconnecting", metadata: [
-                                "platform": "\(name)", "error": "\(failure)", "in_seconds": "\(String(format: "%.1f", delay))",
-                            ])
-                            tasks.append(Task {
-                                try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
-                                continuation.yield(.retryDue)
-                            })
+                            logger.warning(
+                                "connection lost; reconnecting",
+                                metadata: [
+                                    "platform": "\(name)", "error": "\(failure)", "in_seconds": "\(String(format: "%.1f", delay))",
+                                ])
+                            tasks.append(
+                                Task {
+                                    try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+                                    continuation.yield(.retryDue)
+                                })
                         case .reportFatal(let reason):
-                            logger.critical("connection stopped: the platform refused it for good; fix the config and restart",
-                                            metadata: ["platform": "\(name)", "reason": "\(reason)"])
+                            logger.critical(
+                                "connection stopped: the platform refused it for good; fix the config and restart",
+                                metadata: ["platform": "\(name)", "reason": "\(reason)"])
                             stopped = true
                         case .connect, .closeSocket:
                             break
@@ -309,8 +315,10 @@ public final class ConnectionSupervisor: Service, Sendable {
     }
 
     /// Reads frames until the socket ends, goes silent, is stopped, or the driver asks to stop.
-    private func session(inbound: WebSocketInboundStream, socket: StreamSocket, live: Live,
-                         signals: AsyncStream<Signal>.Continuation) async -> ConnectionFailure {
+    private func session(
+        inbound: WebSocketInboundStream, socket: StreamSocket, live: Live,
+        signals: AsyncStream<Signal>.Continuation
+    ) async -> ConnectionFailure {
         let driver = driver
         let policy = driver.policy
         let lastFrame = NIOLockedValueBox(ContinuousClock.now)

@@ -35,8 +35,10 @@ public struct FeishuDriver: StreamDriver {
         var pingInterval: Double?
     }
 
-    public init(policy: ConnectionPolicy, appID: String, appSecret: String, baseURL: String, adapter: FeishuAdapter,
-                transport: any HTTPTransport, push: PushIngest, logger: Logger, ackBudget: Double = 2.5) {
+    public init(
+        policy: ConnectionPolicy, appID: String, appSecret: String, baseURL: String, adapter: FeishuAdapter,
+        transport: any HTTPTransport, push: PushIngest, logger: Logger, ackBudget: Double = 2.5
+    ) {
         self.policy = policy
         self.appID = appID
         self.appSecret = appSecret
@@ -114,8 +116,9 @@ public struct FeishuDriver: StreamDriver {
                     return state.pingInterval != config.pingInterval
                 }
                 if changed {
-                    logger.notice("Feishu announced a new PingInterval",
-                                  metadata: ["ping_interval_s": "\(config.pingInterval)", "keepalive_s": "\(keepaliveInterval)"])
+                    logger.notice(
+                        "Feishu announced a new PingInterval",
+                        metadata: ["ping_interval_s": "\(config.pingInterval)", "keepalive_s": "\(keepaliveInterval)"])
                 }
             }
             return .handled

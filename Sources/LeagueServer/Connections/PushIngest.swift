@@ -65,8 +65,9 @@ public struct PushIngest: Sendable {
             case .duplicate: return .duplicate
             }
         } catch {
-            engine.logger.error("could not commit a pushed message; not acknowledged, the platform redelivers it",
-                                metadata: ["platform": "\(message.platform)", "message": "\(message.messageID)", "error": "\(error)"])
+            engine.logger.error(
+                "could not commit a pushed message; not acknowledged, the platform redelivers it",
+                metadata: ["platform": "\(message.platform)", "message": "\(message.messageID)", "error": "\(error)"])
             return .doNotAck("\(error)")
         }
     }

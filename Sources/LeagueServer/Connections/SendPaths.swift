@@ -13,7 +13,8 @@ public enum SendPaths {
         var adapters: [String: any PlatformAdapter] = [:]
         for name in config.platforms.keys.sorted() {
             guard let adapter = try? PlatformFactory.make(name: name, settings: config.platforms[name] ?? [:]),
-                  let connection = try? ConnectionSettings.parse(platform: name, settings: config.platforms[name] ?? [:]) else { continue }
+                let connection = try? ConnectionSettings.parse(platform: name, settings: config.platforms[name] ?? [:])
+            else { continue }
             adapters[name] = adapter
             switch connection.mode {
             case .webhook: lines.append("\(name): inbound by webhook at /webhook/\(adapter.webhookPaths.joined(separator: ", /webhook/")) (needs a public HTTPS address)")
@@ -31,8 +32,9 @@ public enum SendPaths {
                 } else if dingtalk.app != nil {
                     path = "the app robot (OpenAPI group messages)"
                 } else {
-                    problems.append("\(config.orgFile): unit \(unit.id) (\(unit.name)) is bound to DingTalk chat \(group.chat) without robot_token, "
-                        + "and platforms.dingtalk is not in stream mode: add robot_token to the group, or set platforms.dingtalk.mode: stream with client_id and client_secret")
+                    problems.append(
+                        "\(config.orgFile): unit \(unit.id) (\(unit.name)) is bound to DingTalk chat \(group.chat) without robot_token, "
+                            + "and platforms.dingtalk is not in stream mode: add robot_token to the group, or set platforms.dingtalk.mode: stream with client_id and client_secret")
                     continue
                 }
             } else {

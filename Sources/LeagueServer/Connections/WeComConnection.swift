@@ -45,8 +45,10 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
     }
     private let live = NIOLockedValueBox(Live())
 
-    public init(policy: ConnectionPolicy, botID: String, botSecret: String, wsURL: String, adapter: WeComAdapter,
-                push: PushIngest, logger: Logger, commandTimeout: Double = 5) {
+    public init(
+        policy: ConnectionPolicy, botID: String, botSecret: String, wsURL: String, adapter: WeComAdapter,
+        push: PushIngest, logger: Logger, commandTimeout: Double = 5
+    ) {
         self.policy = policy
         self.botID = botID
         self.botSecret = botSecret
@@ -89,7 +91,8 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
 
     public func receive(_ message: WebSocketMessage, on socket: StreamSocket) async -> FrameOutcome {
         guard case .text(let text) = message,
-              let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else {
             return .handled
         }
         let requestID = (json["headers"] as? [String: Any])?["req_id"] as? String ?? ""

@@ -13,8 +13,9 @@ public struct DashboardPass: Sendable, Hashable {
     /// Issues a pass signed with `link`.
     public static func issue(scopeID: String, memberID: String, now: Date, ttl: Double, link: SignedLink) -> DashboardPass {
         let expires = Int((now.timeIntervalSince1970 + ttl).rounded(.down))
-        return DashboardPass(scopeID: scopeID, memberID: memberID, expires: expires,
-                             signature: link.signature("dashboard", [scopeID, memberID], expires: expires))
+        return DashboardPass(
+            scopeID: scopeID, memberID: memberID, expires: expires,
+            signature: link.signature("dashboard", [scopeID, memberID], expires: expires))
     }
 
     /// The pass in a page's query (`s`, `m`, `e`, `sig`); nil when a field is missing.
@@ -98,8 +99,9 @@ public struct DashboardData {
             DashboardLink(l.pick("诉求", "Demands"), paths.href("demands", [("u", unit.id)])),
         ]
         let scopeName = org.unit(paths.pass.scopeID)?.name ?? paths.pass.scopeID
-        return DashboardFrame(language: l, title: title, scopeName: scopeName, crumbs: crumbs.count > 1 ? crumbs : [], nav: nav,
-                              generated: format.dayAndClock(now), expires: format.dayAndClock(Date(timeIntervalSince1970: Double(paths.pass.expires))))
+        return DashboardFrame(
+            language: l, title: title, scopeName: scopeName, crumbs: crumbs.count > 1 ? crumbs : [], nav: nav,
+            generated: format.dayAndClock(now), expires: format.dayAndClock(Date(timeIntervalSince1970: Double(paths.pass.expires))))
     }
 
     /// A month's counts over the whole tree, and the units with minutes that month (the one rule:
@@ -175,8 +177,10 @@ public struct DashboardData {
         for taskID in byTask.keys.sorted(by: >).prefix(30) {
             guard let task = try reader.task(taskID), let counts = byTask[taskID] else { continue }
             let total = try reader.targets(ofTask: taskID).filter { bucket[$0.unitID] != nil }.count
-            tasks.append(OpenTaskRow(label: task.label, text: task.text, urgent: task.urgent, waiting: counts.waiting, total: total,
-                                     overdue: counts.overdue, href: paths.href("task/\(taskID)")))
+            tasks.append(
+                OpenTaskRow(
+                    label: task.label, text: task.text, urgent: task.urgent, waiting: counts.waiting, total: total,
+                    overdue: counts.overdue, href: paths.href("task/\(taskID)")))
         }
         return OverviewPage(unitName: unit.name, month: month, own: own, children: rows, openTasks: tasks)
     }
@@ -228,23 +232,26 @@ public struct DashboardData {
             for unitID in record.lateUnitIDs { stepsByUnit[unitID, default: []].append(record.step) }
         }
         let rows = visible.map { target in
-            RollCallRow(unitID: target.unitID, name: org.unit(target.unitID)?.name ?? target.unitID,
-                        state: RollCallState.of(target, task: task, now: now),
-                        ackSeconds: target.acknowledgedAt.map { $0.timeIntervalSince(task.createdAt) },
-                        ackBy: target.acknowledgedBy.map { org.member($0)?.name ?? $0 }, steps: stepsByUnit[target.unitID] ?? [])
+            RollCallRow(
+                unitID: target.unitID, name: org.unit(target.unitID)?.name ?? target.unitID,
+                state: RollCallState.of(target, task: task, now: now),
+                ackSeconds: target.acknowledgedAt.map { $0.timeIntervalSince(task.createdAt) },
+                ackBy: target.acknowledgedBy.map { org.member($0)?.name ?? $0 }, steps: stepsByUnit[target.unitID] ?? [])
         }
         let visibleIDs = Set(visible.map(\.unitID))
         let stepRows = steps.map { record in
-            RollCallStep(step: record.step, offset: record.at.timeIntervalSince(task.createdAt), at: format.clock(record.at),
-                         told: record.notifiedUnitIDs.filter { org.isInSubtree($0, of: scope) }.map { org.unit($0)?.name ?? $0 },
-                         late: record.lateUnitIDs.filter(visibleIDs.contains).count)
+            RollCallStep(
+                step: record.step, offset: record.at.timeIntervalSince(task.createdAt), at: format.clock(record.at),
+                told: record.notifiedUnitIDs.filter { org.isInSubtree($0, of: scope) }.map { org.unit($0)?.name ?? $0 },
+                late: record.lateUnitIDs.filter(visibleIDs.contains).count)
         }
         let issuerUnit = org.unit(task.issuerUnitID)?.name ?? task.issuerUnitID
-        return RollCallPage(label: task.label, text: task.text, urgent: task.urgent, isReport: task.kind == .report,
-                            issuer: "\(issuerUnit) \(task.issuerName)", created: format.dayAndClock(task.createdAt), deadline: format.clock(task.deadline),
-                            status: task.status, targetSeconds: task.targetSeconds, elapsed: now.timeIntervalSince(task.createdAt),
-                            rows: rows, steps: stepRows, hiddenTargets: targets.count - visible.count,
-                            eventsHref: eventsHref && task.status == .open ? paths.href("task/\(taskID)/events") : nil)
+        return RollCallPage(
+            label: task.label, text: task.text, urgent: task.urgent, isReport: task.kind == .report,
+            issuer: "\(issuerUnit) \(task.issuerName)", created: format.dayAndClock(task.createdAt), deadline: format.clock(task.deadline),
+            status: task.status, targetSeconds: task.targetSeconds, elapsed: now.timeIntervalSince(task.createdAt),
+            rows: rows, steps: stepRows, hiddenTargets: targets.count - visible.count,
+            eventsHref: eventsHref && task.status == .open ? paths.href("task/\(taskID)/events") : nil)
     }
 
     // MARK: Assessment
@@ -312,17 +319,24 @@ public struct DashboardData {
             let owing = config.deliberation.unitsOwingMinutes(in: org, under: node.id)
             let with = owing.filter { minutes.contains($0.id) }.count
             let any = with > 0 || minutes.contains(node.id)
-            let minutesHref = any ? minutesKey.map { key in
-                paths.prefix + MinutesPass.issue(unitID: node.id, month: month, subtree: !below.isEmpty, memberID: paths.pass.memberID, now: now,
-                                                 ttl: ttl, link: SignedLink(key: key)).path
-            } : nil
-            return MinutesRow(name: node.name, tier: node.tier, href: drill && !below.isEmpty ? paths.href("minutes", [("u", node.id), ("month", month)]) : nil,
-                              minutesHref: minutesHref, withMinutes: with, owing: owing.count)
+            let minutesHref =
+                any
+                ? minutesKey.map { key in
+                    paths.prefix
+                        + MinutesPass.issue(
+                            unitID: node.id, month: month, subtree: !below.isEmpty, memberID: paths.pass.memberID, now: now,
+                            ttl: ttl, link: SignedLink(key: key)
+                        ).path
+                } : nil
+            return MinutesRow(
+                name: node.name, tier: node.tier, href: drill && !below.isEmpty ? paths.href("minutes", [("u", node.id), ("month", month)]) : nil,
+                minutesHref: minutesHref, withMinutes: with, owing: owing.count)
         }
         let previous = Self.months(ending: month, count: 2).first
-        return DeliberationPage(unitName: unit.name, month: month, own: row(unit, drill: false),
-                                rows: org.children(of: unit.id).map { row($0, drill: true) },
-                                previous: previous.map { DashboardLink("‹ \($0)", paths.href("minutes", [("u", unit.id), ("month", $0)])) })
+        return DeliberationPage(
+            unitName: unit.name, month: month, own: row(unit, drill: false),
+            rows: org.children(of: unit.id).map { row($0, drill: true) },
+            previous: previous.map { DashboardLink("‹ \($0)", paths.href("minutes", [("u", unit.id), ("month", $0)])) })
     }
 
     // MARK: Demands
@@ -340,10 +354,11 @@ public struct DashboardData {
         let open = all.filter(\.state.isOpen).sorted { $0.createdAt < $1.createdAt }
         let overdue = open.filter { DemandRow.isOverdue($0, limits: limits, now: now) }.count
         let rows = open.prefix(20).map { demand in
-            DemandRow(label: demand.label, category: demand.category, state: demand.state,
-                      age: DurationText.human(now.timeIntervalSince(demand.createdAt), language: language),
-                      holder: org.unit(demand.holderUnitID)?.name ?? demand.holderUnitID,
-                      overdue: DemandRow.isOverdue(demand, limits: limits, now: now))
+            DemandRow(
+                label: demand.label, category: demand.category, state: demand.state,
+                age: DurationText.human(now.timeIntervalSince(demand.createdAt), language: language),
+                holder: org.unit(demand.holderUnitID)?.name ?? demand.holderUnitID,
+                overdue: DemandRow.isOverdue(demand, limits: limits, now: now))
         }
         let categories = byCategory.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
         return DemandsPage(unitName: unit.name, byState: byState, byCategory: categories, overdue: overdue, oldestOpen: Array(rows))

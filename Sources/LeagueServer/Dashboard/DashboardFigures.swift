@@ -37,7 +37,8 @@ public final class DashboardFigures: Sendable {
     /// last view, read through `reader`.
     func month(_ month: String, range: (start: Date, end: Date), org: OrgTree, reader: any StoreReader) throws -> AssessmentTally {
         let fingerprint = Self.fingerprint(org)
-        var entry = entries.withLockedValue { $0[month] }.flatMap { $0.fingerprint == fingerprint ? $0 : nil }
+        var entry =
+            entries.withLockedValue { $0[month] }.flatMap { $0.fingerprint == fingerprint ? $0 : nil }
             ?? Entry(fingerprint: fingerprint, tally: AssessmentTally(org: org, scopeUnitID: nil), position: 0)
         let before = entry.position
         // In chunks, so the first read of a month (≈ 600,000 events) never holds them all at once.

@@ -29,8 +29,10 @@ public struct Engine: Sendable {
     private let featureProblems: [String]
 
     /// - Parameter extraTimers: more timer kinds (tests add failing ones).
-    public init(config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger,
-                extraTimers: [TimerKind: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics(), seams: Seams = .live) {
+    public init(
+        config: BotConfig, store: any Store, clock: any WallClock, adapters: [String: any PlatformAdapter], logger: Logger,
+        extraTimers: [TimerKind: TimerHandler] = [:], metrics: LeagueMetrics = LeagueMetrics(), seams: Seams = .live
+    ) {
         self.metrics = metrics
         self.seams = seams
         self.config = config
@@ -204,30 +206,35 @@ public struct Engine: Sendable {
                 throw Refusal.unknownSender
             case .otherUnit(let memberUnitID, _):
                 let home = context.org.unit(memberUnitID)?.name ?? memberUnitID
-                throw Refusal(zh: "您是\(home)的成员，不能在\(context.unit.name)群代表\(context.unit.name)使用 /\(name)。请在\(home)群中发送。",
-                              en: "You belong to \(home), so you cannot use /\(nameEn) for \(context.unit.name) here. Send it in \(home)'s group.")
+                throw Refusal(
+                    zh: "您是\(home)的成员，不能在\(context.unit.name)群代表\(context.unit.name)使用 /\(name)。请在\(home)群中发送。",
+                    en: "You belong to \(home), so you cannot use /\(nameEn) for \(context.unit.name) here. Send it in \(home)'s group.")
             case .missingRole(let needed):
-                throw Refusal(zh: "您没有权限使用 /\(name)（需要角色：\(needed.map(Texts.roleName).joined(separator: "、"))）。",
-                              en: "You may not use /\(nameEn) (needs role: \(needed.map(\.rawValue).joined(separator: ", "))).")
+                throw Refusal(
+                    zh: "您没有权限使用 /\(name)（需要角色：\(needed.map(Texts.roleName).joined(separator: "、"))）。",
+                    en: "You may not use /\(nameEn) (needs role: \(needed.map(\.rawValue).joined(separator: ", "))).")
             }
         } else if let roles = spec.roles, !roles.isEmpty {
             let member = try context.requireMember()
             guard roles.contains(where: member.has) else {
-                throw Refusal(zh: "您没有权限使用 /\(name)（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                              en: "You may not use /\(nameEn) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+                throw Refusal(
+                    zh: "您没有权限使用 /\(name)（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                    en: "You may not use /\(nameEn) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
             }
         }
         if let tiers = spec.tiers, !tiers.isEmpty, !tiers.contains(context.unit.tier) {
-            throw Refusal(zh: "/\(name) 不能在\(TaskTexts.tierName(context.unit.tier, .zh))群使用。",
-                          en: "/\(nameEn) cannot be used in a \(context.unit.tier) group.")
+            throw Refusal(
+                zh: "/\(name) 不能在\(TaskTexts.tierName(context.unit.tier, .zh))群使用。",
+                en: "/\(nameEn) cannot be used in a \(context.unit.tier) group.")
         }
         for flag in context.command.flags {
             guard let roles = spec.flagRoles?[flag], !roles.isEmpty else { continue }
             let member = try context.requireMember()
             let adminAbove = member.has(.admin) && member.unitID != context.unit.id && context.org.isInSubtree(context.unit.id, of: member.unitID)
             guard adminAbove || roles.contains(where: member.has) else {
-                throw Refusal(zh: "您没有权限使用“\(spec.flags?[flag]?.first ?? flag)”（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                              en: "You may not mark a command \(flag) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+                throw Refusal(
+                    zh: "您没有权限使用“\(spec.flags?[flag]?.first ?? flag)”（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                    en: "You may not mark a command \(flag) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
             }
         }
     }

@@ -28,8 +28,10 @@ extension Engine {
         let names = try tx.youthRows(gridIDs: subtree).map(\.name)
         guard let finding = PrivacyScreen.screen(text, names: names) else { return }
         try tx.blankInboundText(context.record.id)
-        try tx.append(EventRecord(at: context.now, kind: .privacyRefused, unitID: context.unit.id, memberID: sender,
-                                  data: ["command": context.command.id, "finding": finding.rawValue]))
+        try tx.append(
+            EventRecord(
+                at: context.now, kind: .privacyRefused, unitID: context.unit.id, memberID: sender,
+                data: ["command": context.command.id, "finding": finding.rawValue]))
         throw Self.privacyRefusal(finding)
     }
 
@@ -37,14 +39,21 @@ extension Engine {
     static func privacyRefusal(_ finding: PrivacyScreen.Finding) -> Refusal {
         switch finding {
         case .idCardNumber:
-            return Refusal(zh: "消息中含有身份证号码，机器人没有处理也没有保存。为保护青少年隐私，请不要在群里发送身份证号，去掉后重新发送。",
-                           en: "The message contains an ID-card number; the bot neither handled nor kept it. To protect young people's privacy, never post ID numbers in a group; remove it and send again.")
+            return Refusal(
+                zh: "消息中含有身份证号码，机器人没有处理也没有保存。为保护青少年隐私，请不要在群里发送身份证号，去掉后重新发送。",
+                en: "The message contains an ID-card number; the bot neither handled nor kept it. To protect young people's privacy, never post ID numbers in a group; remove it and send again.")
         case .mobileNumber:
-            return Refusal(zh: "消息中含有手机号码，机器人没有处理也没有保存，也不会转发到其他群。为保护个人信息（特别是未成年人），请去掉手机号后重新发送，需要联系时请写明联系人姓名或职务。",
-                           en: "The message contains a mobile number; the bot neither handled nor kept it and will not pass it on to other groups. To protect personal data (minors' above all), remove the number and send again; name the contact person or their role instead.")
+            return Refusal(
+                zh: "消息中含有手机号码，机器人没有处理也没有保存，也不会转发到其他群。为保护个人信息（特别是未成年人），请去掉手机号后重新发送，需要联系时请写明联系人姓名或职务。",
+                en:
+                    "The message contains a mobile number; the bot neither handled nor kept it and will not pass it on to other groups. To protect personal data (minors' above all), remove the number and send again; name the contact person or their role instead."
+            )
         case .registeredName:
-            return Refusal(zh: "消息中含有青少年登记名单里的姓名，机器人没有处理也没有保存。为保护未成年人隐私，请改用“网格内一名14-17岁青少年”等描述后重新发送。",
-                           en: "The message names someone from the youth registry; the bot neither handled nor kept it. To protect minors, describe the person instead (e.g. “a 14-17 year old in this grid”) and send again.")
+            return Refusal(
+                zh: "消息中含有青少年登记名单里的姓名，机器人没有处理也没有保存。为保护未成年人隐私，请改用“网格内一名14-17岁青少年”等描述后重新发送。",
+                en:
+                    "The message names someone from the youth registry; the bot neither handled nor kept it. To protect minors, describe the person instead (e.g. “a 14-17 year old in this grid”) and send again."
+            )
         }
     }
 
@@ -90,9 +99,11 @@ extension Engine {
             case .mobileNumber: what = ("手机号码", "a mobile number")
             case .registeredName: what = ("青少年登记名单里的姓名", "a name from the youth registry")
             }
-            try context.reply(config.language.pick("这条发言含有\(what.0)，没有记入议事纪要。为保护个人信息（特别是未成年人），请不要在群里发送。",
-                                                   "That line contains \(what.1); it was not recorded in the minutes. To protect personal data (minors' above all), please do not post it in the group."),
-                              mentionSender: member != nil)
+            try context.reply(
+                config.language.pick(
+                    "这条发言含有\(what.0)，没有记入议事纪要。为保护个人信息（特别是未成年人），请不要在群里发送。",
+                    "That line contains \(what.1); it was not recorded in the minutes. To protect personal data (minors' above all), please do not post it in the group."),
+                mentionSender: member != nil)
         }
         return true
     }

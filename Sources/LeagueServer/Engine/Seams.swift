@@ -20,8 +20,11 @@ public struct Seams: Sendable {
     /// ends a reply with the sender's signed link to a page, or "" (no public URL, unknown sender).
     public var dashboardLine: @Sendable (_ c: CommandContext, _ page: String, _ params: [(String, String)]) -> String
     /// Provided by onboarding, used by the engine: a `/绑定 CODE` heard from a chat no unit is bound to.
-    public var bindUnboundChat: @Sendable (_ engine: Engine, _ tx: any StoreTransaction, _ record: InboundRecord, _ org: OrgTree,
-                                           _ command: ParsedCommand) -> Void
+    public var bindUnboundChat:
+        @Sendable (
+            _ engine: Engine, _ tx: any StoreTransaction, _ record: InboundRecord, _ org: OrgTree,
+            _ command: ParsedCommand
+        ) -> Void
 
     /// The features that provide each seam in this build.
     public static let live = Seams(

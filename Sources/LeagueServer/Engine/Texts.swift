@@ -18,8 +18,10 @@ public enum Texts {
         for spec in catalogue {
             lines.append("\(spec.syntax.text(language)) — \(firstSentence(spec.help.text(language)))")
         }
-        lines.append(language.pick("收到任务通知后\(platformHint)。发送 /帮助 命令名 查看详细用法，例如 /帮助 任务。",
-                                   "When a task notice arrives, \(platformHint). Send /help <command> for details, e.g. /help task."))
+        lines.append(
+            language.pick(
+                "收到任务通知后\(platformHint)。发送 /帮助 命令名 查看详细用法，例如 /帮助 任务。",
+                "When a task notice arrives, \(platformHint). Send /help <command> for details, e.g. /help task."))
         return lines.joined(separator: "\n")
     }
 
@@ -58,7 +60,8 @@ public enum Texts {
                 what = language.pick("多余的内容“\(word)”", "unexpected “\(word)”")
             case .unknownSubcommand(let word):
                 let subs = parser.spec(id)?.subcommands?.compactMap(\.names.first).joined(separator: "、") ?? ""
-                what = word.map { language.pick("不认识“\($0)”，可选：\(subs)", "unknown “\($0)”; choose one of: \(subs)") }
+                what =
+                    word.map { language.pick("不认识“\($0)”，可选：\(subs)", "unknown “\($0)”; choose one of: \(subs)") }
                     ?? language.pick("请选择：\(subs)", "choose one of: \(subs)")
             }
             return language.pick("格式不对：\(what)。\n正确用法：\(syntax)", "Not understood: \(what).\nUsage: \(syntax)")

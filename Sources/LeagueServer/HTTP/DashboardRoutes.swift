@@ -54,7 +54,8 @@ struct DashboardRoutes {
         case .valid: break
         }
         guard let member = config.org.member(pass.memberID), RegistryScope.allows(member, unitID: pass.scopeID, org: config.org),
-              let scope = config.org.unit(pass.scopeID) else { return .refused(.invalid) }
+            let scope = config.org.unit(pass.scopeID)
+        else { return .refused(.invalid) }
         let unit = query["u"].flatMap { config.org.unit($0) } ?? (query["u"] == nil ? scope : nil)
         guard let unit, config.org.isInSubtree(unit.id, of: scope.id) else { return .refused(.outOfScope) }
         return .allowed(DashboardPaths(prefix: DashboardPaths.prefix(config), pass: pass), unit: unit)
@@ -87,19 +88,22 @@ struct DashboardRoutes {
                 return Outcome(status: .forbidden, body: DashboardHTML.refused(reason: why, language: l), refusal: why.rawValue)
             }
             let data = DashboardData(config: config, reader: reader, paths: paths, now: now, figures: figures)
-            let month = query["month"].flatMap { DeliberationMonth.parse($0, now: now, timeZone: config.timeZone)?.description }
+            let month =
+                query["month"].flatMap { DeliberationMonth.parse($0, now: now, timeZone: config.timeZone)?.description }
                 ?? TimeFormat(timeZone: config.timeZone).month(now)
             switch page {
             case .overview:
                 let value = try data.overview(unit)
-                return Outcome(status: .ok, body: DashboardHTML.overview(value, frame: data.frame(title: l.pick("\(unit.name) 概览", "\(unit.name): overview"), unit: unit)),
-                               unitID: unit.id)
+                return Outcome(
+                    status: .ok, body: DashboardHTML.overview(value, frame: data.frame(title: l.pick("\(unit.name) 概览", "\(unit.name): overview"), unit: unit)),
+                    unitID: unit.id)
             case .task(let id):
                 guard let value = try data.rollCall(id) else {
                     return Outcome(status: .notFound, body: DashboardHTML.refused(reason: .outOfScope, language: l), refusal: "no-task")
                 }
-                return Outcome(status: .ok, body: DashboardHTML.rollCall(value, frame: data.frame(title: l.pick("\(value.label) 点名", "\(value.label) roll call"), unit: unit)),
-                               unitID: unit.id)
+                return Outcome(
+                    status: .ok, body: DashboardHTML.rollCall(value, frame: data.frame(title: l.pick("\(value.label) 点名", "\(value.label) roll call"), unit: unit)),
+                    unitID: unit.id)
             case .assessment, .assessmentCSV:
                 let roles = config.registry.permissions.assessment
                 guard let member = config.org.member(paths.pass.memberID), roles.contains(where: member.has) else {
@@ -110,17 +114,20 @@ struct DashboardRoutes {
                     return Outcome(status: .ok, body: report.csv(language: l), type: "text/csv; charset=utf-8", unitID: unit.id)
                 }
                 let value = try data.assessment(unit, month: month)
-                return Outcome(status: .ok, body: DashboardHTML.assessment(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 考核", "\(unit.name): assessment \(month)"), unit: unit)),
-                               unitID: unit.id)
+                return Outcome(
+                    status: .ok, body: DashboardHTML.assessment(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 考核", "\(unit.name): assessment \(month)"), unit: unit)),
+                    unitID: unit.id)
             case .minutes:
                 let key = try SignedLink.key(config, reader: reader)
                 let value = try data.deliberation(unit, month: month, minutesKey: key)
-                return Outcome(status: .ok, body: DashboardHTML.deliberation(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 议事纪要", "\(unit.name): minutes \(month)"), unit: unit)),
-                               unitID: unit.id)
+                return Outcome(
+                    status: .ok, body: DashboardHTML.deliberation(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 议事纪要", "\(unit.name): minutes \(month)"), unit: unit)),
+                    unitID: unit.id)
             case .demands:
                 let value = try data.demands(unit)
-                return Outcome(status: .ok, body: DashboardHTML.demands(value, frame: data.frame(title: l.pick("\(unit.name) 诉求", "\(unit.name): demands"), unit: unit)),
-                               unitID: unit.id)
+                return Outcome(
+                    status: .ok, body: DashboardHTML.demands(value, frame: data.frame(title: l.pick("\(unit.name) 诉求", "\(unit.name): demands"), unit: unit)),
+                    unitID: unit.id)
             }
         }
         try await audit(query, page: page.name, outcome: outcome, now: now)
@@ -134,8 +141,9 @@ struct DashboardRoutes {
         if let unit = outcome.unitID ?? query["u"] { detail += " unit=\(unit)" }
         if let scope = query["s"] { detail += " scope=\(scope)" }
         if let why = outcome.refusal { detail += " reason=\(why)" }
-        let entry = AuditEntry(at: now, actor: String(actor.prefix(80)), unitID: query["s"].flatMap { app.engine.config.org.unit($0)?.id },
-                               action: "dashboard.view", detail: String(detail.prefix(300)), outcome: outcome.refusal == nil ? "allowed" : "refused")
+        let entry = AuditEntry(
+            at: now, actor: String(actor.prefix(80)), unitID: query["s"].flatMap { app.engine.config.org.unit($0)?.id },
+            action: "dashboard.view", detail: String(detail.prefix(300)), outcome: outcome.refusal == nil ? "allowed" : "refused")
         try await app.engine.store.write { tx in try tx.appendAudit(entry) }
     }
 
@@ -160,8 +168,11 @@ struct DashboardRoutes {
             guard case .allowed(let paths, _) = try Self.access(query, config: config, reader: reader, now: now) else { return nil }
             return try DashboardData(config: config, reader: reader, paths: paths, now: now).rollCall(taskID).map { ($0, paths) }
         }
-        try await audit(query, page: "task/\(taskID)/events", outcome: Outcome(status: first == nil ? .forbidden : .ok, body: "",
-                                                                             refusal: first == nil ? "invalid-or-out-of-scope" : nil), now: now)
+        try await audit(
+            query, page: "task/\(taskID)/events",
+            outcome: Outcome(
+                status: first == nil ? .forbidden : .ok, body: "",
+                refusal: first == nil ? "invalid-or-out-of-scope" : nil), now: now)
         guard let (initial, paths) = first else {
             return Self.html(.forbidden, DashboardHTML.refused(reason: .invalid, language: l))
         }
@@ -208,9 +219,11 @@ struct DashboardRoutes {
                 let at = clock.now()
                 if at >= expires { break }
                 lastRead = ContinuousClock.now
-                guard let page = try await store.read({ reader in
-                    try DashboardData(config: config, reader: reader, paths: paths, now: at).rollCall(taskID)
-                }) else { break }
+                guard
+                    let page = try await store.read({ reader in
+                        try DashboardData(config: config, reader: reader, paths: paths, now: at).rollCall(taskID)
+                    })
+                else { break }
                 let changed = page.rows.indices.filter { !last.rows.indices.contains($0) || last.rows[$0] != page.rows[$0] }
                 if !changed.isEmpty || page.steps != last.steps || page.status != last.status {
                     try await send("rollcall", DashboardHTML.rollCallUpdate(page, changed: changed, language: l))

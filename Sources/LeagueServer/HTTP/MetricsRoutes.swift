@@ -32,11 +32,13 @@ struct MetricsRoutes {
         let (health, oldest) = try await engine.store.read { reader in
             (try reader.health(at: now, tolerance: 0), try reader.oldestPendingOutbox())
         }
-        engine.metrics.backlog(pendingOutbox: health.pendingOutbox, oldestPendingSeconds: oldest.map { max(now.timeIntervalSince($0), 0) } ?? 0,
-                               deadOutbox: health.deadOutbox, timersDue: health.overdueTimers, unprocessedInbound: health.unprocessedInbound)
+        engine.metrics.backlog(
+            pendingOutbox: health.pendingOutbox, oldestPendingSeconds: oldest.map { max(now.timeIntervalSince($0), 0) } ?? 0,
+            deadOutbox: health.deadOutbox, timersDue: health.overdueTimers, unprocessedInbound: health.unprocessedInbound)
         engine.metrics.connections(app.connectionRegistry.report())
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: engine.metrics.exposition())))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: engine.metrics.exposition())))
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
@@ -52,7 +54,10 @@ struct MetricsRoutes {
         guard let port = app.engine.config.observability.metricsPort else { return [] }
         let router = Router()
         MetricsRoutes(app: app, requireToken: false).add(to: router)
-        return [Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "LeagueOps-metrics"),
-                            logger: app.engine.logger)]
+        return [
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "LeagueOps-metrics"),
+                logger: app.engine.logger)
+        ]
     }
 }

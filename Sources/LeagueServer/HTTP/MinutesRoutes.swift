@@ -40,10 +40,13 @@ struct MinutesRoutes {
         // a loop of bad links never touches the writer that webhooks wait for.
         func refuse(_ reason: MinutesRenderer.LinkRefusal) -> Response {
             let status: HTTPResponse.Status = reason == .expired ? .gone : .forbidden
-            app.rejectionLog.log(engine.logger, path: request.uri.path, status: Int(status.code),
-                                 reason: reason == .expired ? "minutes link expired" : "minutes link signature missing or wrong", now: now)
-            return WebhookRoutes.plain(PlainResponse(status: Int(status.code), contentType: "text/html; charset=utf-8",
-                                                     body: Data(MinutesRenderer.refused(reason, language: language).utf8)))
+            app.rejectionLog.log(
+                engine.logger, path: request.uri.path, status: Int(status.code),
+                reason: reason == .expired ? "minutes link expired" : "minutes link signature missing or wrong", now: now)
+            return WebhookRoutes.plain(
+                PlainResponse(
+                    status: Int(status.code), contentType: "text/html; charset=utf-8",
+                    body: Data(MinutesRenderer.refused(reason, language: language).utf8)))
         }
         guard let pass = MinutesPass.from(unitID: unit.id, month: month.description, query: query), !pass.signature.isEmpty else { return refuse(.invalid) }
         let key: String
@@ -66,9 +69,10 @@ struct MinutesRoutes {
         let meetings = try await engine.store.snapshot { tx in try tx.minutes(unitIDs: units, month: wanted) }
         let markdown = query["format"] == "md"
         // Audited before anything is sent: a view that cannot be written to the audit log is not served.
-        let entry = AuditEntry(at: now, actor: String((pass.memberID ?? pass.auditName).prefix(80)), unitID: unit.id,
-                               action: markdown ? "minutes.export" : "minutes.view",
-                               detail: "unit=\(unit.id) month=\(wanted) subtree=\(pass.subtree ? 1 : 0) format=\(markdown ? "md" : "html") meetings=\(meetings.count) \(pass.auditName)")
+        let entry = AuditEntry(
+            at: now, actor: String((pass.memberID ?? pass.auditName).prefix(80)), unitID: unit.id,
+            action: markdown ? "minutes.export" : "minutes.view",
+            detail: "unit=\(unit.id) month=\(wanted) subtree=\(pass.subtree ? 1 : 0) format=\(markdown ? "md" : "html") meetings=\(meetings.count) \(pass.auditName)")
         try await engine.store.write { tx in try tx.appendAudit(entry) }
         let renderer = MinutesRenderer(language: language, timeZone: config.deliberation.timeZone)
         let title = language.pick("\(unit.name) \(month) 议事纪要", "Minutes of \(unit.name), \(month)")

@@ -35,9 +35,11 @@ final class RejectionLog: @unchecked Sendable {
             logger.notice("webhook rejections not logged (rate limit)", metadata: ["count": "\(dropped)"])
         }
         guard write else { return }
-        logger.notice("webhook refused", metadata: [
-            "path": "\(Self.escape(path))", "status": "\(status)", "reason": "\(Self.escape(reason))",
-        ])
+        logger.notice(
+            "webhook refused",
+            metadata: [
+                "path": "\(Self.escape(path))", "status": "\(status)", "reason": "\(Self.escape(reason))",
+            ])
     }
 
     /// Control characters (and backslashes) written as `\n`, `\u{1B}` …; at most 300 characters.
@@ -51,7 +53,8 @@ final class RejectionLog: @unchecked Sendable {
             case "\\": out += "\\\\"
             default:
                 if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
-                    || scalar.properties.generalCategory == .lineSeparator || scalar.properties.generalCategory == .paragraphSeparator {
+                    || scalar.properties.generalCategory == .lineSeparator || scalar.properties.generalCategory == .paragraphSeparator
+                {
                     out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
                 } else {
                     out.unicodeScalars.append(scalar)

@@ -86,8 +86,9 @@ public struct MinutesPass: Sendable, Hashable {
 
     /// Issues a pass valid for `ttl` seconds from `now`, signed with `link`.
     public static func issue(unitID: String, month: String, subtree: Bool, memberID: String?, now: Date, ttl: Double, link: SignedLink) -> MinutesPass {
-        var pass = MinutesPass(unitID: unitID, month: month, subtree: subtree, memberID: memberID,
-                               expires: Int((now.timeIntervalSince1970 + ttl).rounded(.down)), signature: "")
+        var pass = MinutesPass(
+            unitID: unitID, month: month, subtree: subtree, memberID: memberID,
+            expires: Int((now.timeIntervalSince1970 + ttl).rounded(.down)), signature: "")
         pass.signature = link.signature(purpose, pass.fields, expires: pass.expires)
         return pass
     }
@@ -96,8 +97,9 @@ public struct MinutesPass: Sendable, Hashable {
     /// expiry is missing or not a number.
     public static func from(unitID: String, month: String, query: [String: String]) -> MinutesPass? {
         guard let expires = query["e"].flatMap(Int.init) else { return nil }
-        return MinutesPass(unitID: unitID, month: month, subtree: query["subtree"] == "1", memberID: query["m"].flatMap { $0.isEmpty ? nil : $0 },
-                           expires: expires, signature: query["sig"] ?? "")
+        return MinutesPass(
+            unitID: unitID, month: month, subtree: query["subtree"] == "1", memberID: query["m"].flatMap { $0.isEmpty ? nil : $0 },
+            expires: expires, signature: query["sig"] ?? "")
     }
 
     public func verdict(_ link: SignedLink, now: Date) -> SignedLink.Verdict {

@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import LeagueConfig
 import LeagueCore
-import Logging
 import LeaguePlatforms
+import Logging
 import NIOCore
 
 /// The HTTP face of the bot: `/healthz` and `/webhook/<platform>`.
@@ -36,9 +36,10 @@ struct WebhookRoutes {
         if !connections.isEmpty {
             json = String(json.dropLast()) + ",\"connections\":" + ConnectionRegistry.json(connections) + "}"
         }
-        return Response(status: degraded ? .serviceUnavailable : .ok,
-                        headers: [.contentType: "application/json; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+        return Response(
+            status: degraded ? .serviceUnavailable : .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 
     func webhook(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -108,10 +109,12 @@ struct WebhookRoutes {
         let member = engine.member(for: message)
         let language = engine.config.language
         let limit = InboundLimits.maxTextBytes / 1024
-        let text = language.pick("您的消息太长，机器人没有处理。请分成几条发送（每条不超过 \(limit) KB，约一万字）。",
-                                 "Your message is too long, so the bot did not read it. Please send it in parts (at most \(limit) KB, about 10,000 Chinese characters, each).")
-        let reply = OutboundMessage(key: "toolong:\(message.platform):\(message.messageID)", unitID: unit.id, group: group, text: text,
-                                    mentions: member.map { TaskPolicy.mentions(of: [$0], platform: group.platform) } ?? [])
+        let text = language.pick(
+            "您的消息太长，机器人没有处理。请分成几条发送（每条不超过 \(limit) KB，约一万字）。",
+            "Your message is too long, so the bot did not read it. Please send it in parts (at most \(limit) KB, about 10,000 Chinese characters, each).")
+        let reply = OutboundMessage(
+            key: "toolong:\(message.platform):\(message.messageID)", unitID: unit.id, group: group, text: text,
+            mentions: member.map { TaskPolicy.mentions(of: [$0], platform: group.platform) } ?? [])
         do {
             let now = engine.clock.now()
             try await engine.store.write { tx in try tx.enqueue(reply, at: now) }
@@ -122,8 +125,9 @@ struct WebhookRoutes {
     }
 
     static func plain(_ response: PlainResponse) -> Response {
-        Response(status: .init(code: response.status), headers: [.contentType: response.contentType],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
+        Response(
+            status: .init(code: response.status), headers: [.contentType: response.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
     /// Percent-decodes a raw query string; `+` stays a literal plus. A repeated key keeps the first value.

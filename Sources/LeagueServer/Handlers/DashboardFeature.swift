@@ -50,12 +50,14 @@ enum DashboardFeature: Feature {
             params.append(("u", unit.id))
         }
         guard let url = try url(c, member: member, scope: scope, page: "", params: params) else {
-            throw Refusal(zh: "看板需要公网地址：请管理员在 leagueops.yaml 中设置 server.public_url。",
-                          en: "The dashboard needs a public address: an admin must set server.public_url in leagueops.yaml.")
+            throw Refusal(
+                zh: "看板需要公网地址：请管理员在 leagueops.yaml 中设置 server.public_url。",
+                en: "The dashboard needs a public address: an admin must set server.public_url in leagueops.yaml.")
         }
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: member.id, unitID: c.unit.id, action: "dashboard.link", detail: "scope=\(scope.id)"))
         let ttl = DurationText.human(c.config.observability.linkTTLSeconds, language: c.language)
-        try c.reply(DashboardTexts.link(url, memberName: member.name, scopeName: scope.name, ttl: ttl, language: c.language),
-                    mentionSender: true)
+        try c.reply(
+            DashboardTexts.link(url, memberName: member.name, scopeName: scope.name, ttl: ttl, language: c.language),
+            mentionSender: true)
     }
 }

@@ -124,10 +124,12 @@ public enum DeliberationFeature: Feature {
             targets = [c.unit]
         } else {
             guard c.org.mayActFor(member, unitID: c.unit.id),
-                  member.has(.admin) || member.has(.cadre) else {
+                member.has(.admin) || member.has(.cadre)
+            else {
                 throw Refusal.notAllowed("为下级群添加议程（本单位的管理员或团干部可以）", "add agenda items for the groups below (admins and cadres of this unit can)")
             }
-            let resolved = c.command.targets.isEmpty
+            let resolved =
+                c.command.targets.isEmpty
                 ? c.org.descendants(of: c.unit.id)
                 : try TaskPolicy.resolveTargets(c.command.targets, from: c.unit, org: c.org)
             var seen: Set<String> = []
@@ -138,8 +140,9 @@ public enum DeliberationFeature: Feature {
             }
         }
         guard !targets.isEmpty else {
-            throw Refusal(zh: "没有需要开议事日的下级群（议事日层级：\(settings.tiers.map { TaskTexts.tierName($0, .zh) }.joined(separator: "、"))）。",
-                          en: "There are no deliberating groups there (deliberation tiers: \(settings.tiers.joined(separator: ", "))).")
+            throw Refusal(
+                zh: "没有需要开议事日的下级群（议事日层级：\(settings.tiers.map { TaskTexts.tierName($0, .zh) }.joined(separator: "、"))）。",
+                en: "There are no deliberating groups there (deliberation tiers: \(settings.tiers.joined(separator: ", "))).")
         }
         let person = MeetingPerson(memberID: member.id, name: member.name, unitID: member.unitID)
         for unit in targets {
@@ -165,8 +168,9 @@ public enum DeliberationFeature: Feature {
             if counts[item.text] == nil { order.append(item.text) }
             counts[item.text, default: 0] += 1
         }
-        return DeliberationNotices.agendaList(date: date, unitName: c.unit.name, own: own, sentBelow: order.map { ($0, counts[$0]!) },
-                                              carried: try openFollowUps(c.unit.id, c.tx, now: c.now), language: c.language)
+        return DeliberationNotices.agendaList(
+            date: date, unitName: c.unit.name, own: own, sentBelow: order.map { ($0, counts[$0]!) },
+            carried: try openFollowUps(c.unit.id, c.tx, now: c.now), language: c.language)
     }
 
     // MARK: Meetings
@@ -197,8 +201,9 @@ public enum DeliberationFeature: Feature {
         let month = DeliberationMonth(containing: c.now, timeZone: settings.timeZone)
         let title = c.command.text.isEmpty ? DeliberationNotices.defaultTitle(unitName: c.unit.name, month: month, language: c.language) : c.command.text
         let transition = try MeetingRecorder.apply(
-            .open(id: try c.tx.nextMeetingID(), unitID: c.unit.id, unitName: c.unit.name, month: month.description, title: title,
-                  by: person(member), at: c.now, inbound: c.record.id),
+            .open(
+                id: try c.tx.nextMeetingID(), unitID: c.unit.id, unitName: c.unit.name, month: month.description, title: title,
+                by: person(member), at: c.now, inbound: c.record.id),
             to: try state(c), autoCloseSeconds: settings.autoCloseSeconds)
         guard case .open(let meeting) = transition.state else { return }
         try c.tx.save(meeting)
@@ -216,9 +221,9 @@ public enum DeliberationFeature: Feature {
         // A line whose text was not kept (personal data, issue 11) is left out, not shown empty.
         return try tx.inbound(platform: group.platform, chat: group.chat, after: meeting.startInbound - 1, through: through)
             .filter { !$0.message.text.isEmpty }.map { record in
-            let speaker = org.member(platform: record.message.platform, userID: record.message.sender)?.name ?? record.message.sender
-            return TranscriptLine(at: record.receivedAt, speaker: speaker, text: record.message.text)
-        }
+                let speaker = org.member(platform: record.message.platform, userID: record.message.sender)?.name ?? record.message.sender
+                return TranscriptLine(at: record.receivedAt, speaker: speaker, text: record.message.text)
+            }
     }
 
     static func end(_ c: CommandContext) throws {
@@ -235,32 +240,41 @@ public enum DeliberationFeature: Feature {
         } else {
             lines = []
         }
-        let transition = try MeetingRecorder.apply(.close(by: person(member), at: c.now, transcript: lines), to: current,
-                                                   autoCloseSeconds: c.config.deliberation.autoCloseSeconds)
+        let transition = try MeetingRecorder.apply(
+            .close(by: person(member), at: c.now, transcript: lines), to: current,
+            autoCloseSeconds: c.config.deliberation.autoCloseSeconds)
         guard let minutes = transition.minutes else { return }
         try finish(minutes, tx: c.tx, now: c.now)
-        try c.reply(MeetingRecorder.summary(minutes, language: c.language, format: TimeFormat(timeZone: c.config.deliberation.timeZone))
-                    + link(c, unitID: c.unit.id, month: minutes.month, subtree: false))
+        try c.reply(
+            MeetingRecorder.summary(minutes, language: c.language, format: TimeFormat(timeZone: c.config.deliberation.timeZone))
+                + link(c, unitID: c.unit.id, month: minutes.month, subtree: false))
     }
 
     /// Stores closed minutes, carries their actions and demands, logs the event.
     static func finish(_ minutes: Meeting, tx: any StoreTransaction, now: Date) throws {
         try tx.save(minutes)
         for item in minutes.items where item.kind == .action || item.kind == .demand {
-            try tx.insert(FollowUp(unitID: minutes.unitID, kind: item.kind == .action ? .action : .demand, text: item.text,
-                                   ownerName: item.owner?.name, taskID: item.taskID, demandRef: item.demandRef,
-                                   meetingID: minutes.id, createdAt: now))
+            try tx.insert(
+                FollowUp(
+                    unitID: minutes.unitID, kind: item.kind == .action ? .action : .demand, text: item.text,
+                    ownerName: item.owner?.name, taskID: item.taskID, demandRef: item.demandRef,
+                    meetingID: minutes.id, createdAt: now))
         }
-        try tx.append(EventRecord(at: now, kind: .deliberationMinutes, unitID: minutes.unitID, data: [
-            "meeting": String(minutes.id), "month": minutes.month, "auto": minutes.autoClosed ? "1" : "0",
-            "decisions": String(minutes.items(.agreed).count), "actions": String(minutes.items(.action).count),
-            "demands": String(minutes.items(.demand).count),
-        ]))
+        try tx.append(
+            EventRecord(
+                at: now, kind: .deliberationMinutes, unitID: minutes.unitID,
+                data: [
+                    "meeting": String(minutes.id), "month": minutes.month, "auto": minutes.autoClosed ? "1" : "0",
+                    "decisions": String(minutes.items(.agreed).count), "actions": String(minutes.items(.action).count),
+                    "demands": String(minutes.items(.demand).count),
+                ]))
     }
 
     static func meetingStatus(_ c: CommandContext) throws {
-        try c.reply(DeliberationNotices.meetingStatus(try c.tx.openMeeting(unitID: c.unit.id),
-                                                      format: TimeFormat(timeZone: c.config.deliberation.timeZone), language: c.language))
+        try c.reply(
+            DeliberationNotices.meetingStatus(
+                try c.tx.openMeeting(unitID: c.unit.id),
+                format: TimeFormat(timeZone: c.config.deliberation.timeZone), language: c.language))
     }
 
     /// The auto-close timer of a meeting left open.
@@ -275,10 +289,13 @@ public enum DeliberationFeature: Feature {
         try finish(minutes, tx: t.tx, now: t.now)
         guard let group = unit.group else { return }
         let lang = t.config.language
-        let notice = lang.pick("⏱ 议事 \(minutes.label) 超过\(DurationText.human(settings.autoCloseSeconds, language: .zh))未结束，已自动结束并保存纪要。\n",
-                               "⏱ Meeting \(minutes.label) was open for more than \(DurationText.human(settings.autoCloseSeconds, language: .en)) and has been closed automatically; the minutes are saved.\n")
-        try t.tx.enqueue(OutboundMessage(key: "delib-meeting:\(id):autoclosed", unitID: unit.id, group: group,
-                                         text: notice + MeetingRecorder.summary(minutes, language: lang, format: TimeFormat(timeZone: settings.timeZone))), at: t.now)
+        let notice = lang.pick(
+            "⏱ 议事 \(minutes.label) 超过\(DurationText.human(settings.autoCloseSeconds, language: .zh))未结束，已自动结束并保存纪要。\n",
+            "⏱ Meeting \(minutes.label) was open for more than \(DurationText.human(settings.autoCloseSeconds, language: .en)) and has been closed automatically; the minutes are saved.\n")
+        try t.tx.enqueue(
+            OutboundMessage(
+                key: "delib-meeting:\(id):autoclosed", unitID: unit.id, group: group,
+                text: notice + MeetingRecorder.summary(minutes, language: lang, format: TimeFormat(timeZone: settings.timeZone))), at: t.now)
     }
 
     // MARK: Marks
@@ -314,8 +331,9 @@ public enum DeliberationFeature: Feature {
             }
             guard Permissions.mayOwnAction(owner, meetingUnitID: c.unit.id, org: c.org) else {
                 let home = c.org.unit(owner.unitID)?.name ?? owner.unitID
-                throw Refusal(zh: "\(owner.name)是\(home)的成员，不在\(c.unit.name)及其下级单位，不能作为本群议事的待办负责人。",
-                              en: "\(owner.name) belongs to \(home), outside \(c.unit.name) and the units below it, so they cannot own this meeting's action.")
+                throw Refusal(
+                    zh: "\(owner.name)是\(home)的成员，不在\(c.unit.name)及其下级单位，不能作为本群议事的待办负责人。",
+                    en: "\(owner.name) belongs to \(home), outside \(c.unit.name) and the units below it, so they cannot own this meeting's action.")
             }
             return owner
         }
@@ -336,14 +354,16 @@ public enum DeliberationFeature: Feature {
                 creation.notices[index].mentions = TaskPolicy.mentions(of: [owner], platform: group.platform)
             }
             try c.seams.saveTask(creation, c)
-            let item = MeetingItem(kind: .action, text: c.command.text, by: person(member), at: c.now,
-                                   owner: MeetingPerson(memberID: owner.id, name: owner.name, unitID: owner.unitID),
-                                   taskID: creation.task.id, urgent: urgent)
+            let item = MeetingItem(
+                kind: .action, text: c.command.text, by: person(member), at: c.now,
+                owner: MeetingPerson(memberID: owner.id, name: owner.name, unitID: owner.unitID),
+                taskID: creation.task.id, urgent: urgent)
             try record(item, c)
             created.append("\(creation.task.label) \(owner.name)")
         }
-        try c.reply(DeliberationNotices.actionsDispatched(created, language: c.language),
-                    priority: urgent ? .urgent : .routine)
+        try c.reply(
+            DeliberationNotices.actionsDispatched(created, language: c.language),
+            priority: urgent ? .urgent : .routine)
     }
 
     /// A member by id, name or platform id: this unit's members first, then below it, then anywhere.
@@ -413,8 +433,9 @@ public enum DeliberationFeature: Feature {
         let own = try c.tx.minutes(unitIDs: [unit.id], month: month.description)
         let below = c.org.descendants(of: unit.id).filter(settings.owesMinutes)
         let withMinutes = below.isEmpty ? [] : try c.tx.unitsWithMinutes(month: month.description)
-        let text = DeliberationNotices.minutesSummary(unitName: unit.name, month: month, own: own, ownExpected: settings.owesMinutes(unit) || below.isEmpty,
-                                                      below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
+        let text = DeliberationNotices.minutesSummary(
+            unitName: unit.name, month: month, own: own, ownExpected: settings.owesMinutes(unit) || below.isEmpty,
+            below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
         try c.reply(text + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
     }
 
@@ -433,8 +454,9 @@ public enum DeliberationFeature: Feature {
 
     /// A signed minutes link for `memberID`, valid `deliberation.link_ttl` from `now`.
     public static func linkPass(_ config: BotConfig, unitID: String, month: String, subtree: Bool, memberID: String?, now: Date, key: String) -> MinutesPass {
-        MinutesPass.issue(unitID: unitID, month: month, subtree: subtree, memberID: memberID, now: now,
-                          ttl: config.deliberation.linkTTLSeconds, link: SignedLink(key: key))
+        MinutesPass.issue(
+            unitID: unitID, month: month, subtree: subtree, memberID: memberID, now: now,
+            ttl: config.deliberation.linkTTLSeconds, link: SignedLink(key: key))
     }
 
     /// `\n全文：<url>` when `server.public_url` is set, else nothing.
@@ -443,8 +465,10 @@ public enum DeliberationFeature: Feature {
         let pass = linkPass(c.config, unitID: unitID, month: month, subtree: subtree, memberID: c.member?.id, now: c.now, key: try linkKey(c.config, tx: c.tx))
         let url = base + pass.path
         // Who was handed which link: the views it leads to (`minutes.view`) carry the same short name.
-        try c.tx.appendAudit(AuditEntry(at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: unitID,
-                                        action: "minutes.link", detail: "unit=\(unitID) month=\(month) subtree=\(subtree ? 1 : 0) \(pass.auditName)"))
+        try c.tx.appendAudit(
+            AuditEntry(
+                at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: unitID,
+                action: "minutes.link", detail: "unit=\(unitID) month=\(month) subtree=\(subtree ? 1 : 0) \(pass.auditName)"))
         return DeliberationNotices.minutesLink(url, ttlSeconds: c.config.deliberation.linkTTLSeconds, language: c.language)
     }
 }

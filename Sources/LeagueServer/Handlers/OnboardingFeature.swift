@@ -55,8 +55,10 @@ enum OnboardingFeature: Feature {
         for notice in notices {
             guard let group = notice.unit.group else { continue }
             let admins = notice.unit.members.filter { $0.has(.admin) }
-            try t.tx.enqueue(OutboundMessage(key: "onboard-unbound:\(t.timer.subject):\(notice.unit.id)", unitID: notice.unit.id, group: group,
-                                             text: notice.text, mentions: TaskPolicy.mentions(of: admins, platform: group.platform)), at: t.now)
+            try t.tx.enqueue(
+                OutboundMessage(
+                    key: "onboard-unbound:\(t.timer.subject):\(notice.unit.id)", unitID: notice.unit.id, group: group,
+                    text: notice.text, mentions: TaskPolicy.mentions(of: admins, platform: group.platform)), at: t.now)
         }
         let unbound = t.org.units.filter { $0.group == nil }.count
         try t.tx.append(EventRecord(at: t.now, kind: .unboundNotice, data: ["week": t.timer.subject, "groups": String(notices.count), "unbound": String(unbound)]))
@@ -112,8 +114,9 @@ enum OnboardingFeature: Feature {
         }
         let reply = OutboundMessage(key: "in:\(record.id):reply", unitID: replyUnit, group: replyGroup, text: text)
         if let adapter = engine.adapters[message.platform], (try? adapter.encode(reply, now: record.receivedAt)) == nil {
-            engine.logger.notice("cannot answer an unbound chat on this platform without robot credentials",
-                                 metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
+            engine.logger.notice(
+                "cannot answer an unbound chat on this platform without robot credentials",
+                metadata: ["platform": "\(message.platform)", "chat": "\(message.chat)"])
             return
         }
         try? tx.savepoint { try tx.enqueue(reply, at: record.receivedAt) }
@@ -124,39 +127,55 @@ enum OnboardingFeature: Feature {
         let message = record.message
         let now = record.receivedAt
         guard let typed = command.args["code"] else {
-            throw Refusal(zh: "本群还没有绑定到任何单位。请发送“/绑定 绑定码”（绑定码由区团委发放，例如 /绑定 K7QM-3XPA）。",
-                          en: "This group is not bound to any unit yet. Send “/bind CODE” with the code the district office handed out (e.g. /bind K7QM-3XPA).")
+            throw Refusal(
+                zh: "本群还没有绑定到任何单位。请发送“/绑定 绑定码”（绑定码由区团委发放，例如 /绑定 K7QM-3XPA）。",
+                en: "This group is not bound to any unit yet. Send “/bind CODE” with the code the district office handed out (e.g. /bind K7QM-3XPA).")
         }
         let actor = "\(message.platform):\(message.sender)"
         func refuse(_ refusal: Refusal, _ why: String, unit: String? = nil) throws -> Never {
-            throw AuditedRefusal(refusal: refusal, entry: AuditEntry(at: now, actor: actor, unitID: unit, action: "onboard.bind",
-                                                                     detail: "\(message.platform):\(message.chat) \(why)", outcome: "refused"))
+            throw AuditedRefusal(
+                refusal: refusal,
+                entry: AuditEntry(
+                    at: now, actor: actor, unitID: unit, action: "onboard.bind",
+                    detail: "\(message.platform):\(message.chat) \(why)", outcome: "refused"))
         }
         guard let code = BindingCodeText.normalized(typed), let stored = try tx.bindingCode(hash: hash(code)) else {
-            try refuse(Refusal(zh: "绑定码“\(typed)”无效，请核对后重发（绑定码为8位字母数字，例如 K7QM-3XPA）。",
-                               en: "The code “\(typed)” is not valid; check it and send it again (8 letters and digits, e.g. K7QM-3XPA)."), "unknown code")
+            try refuse(
+                Refusal(
+                    zh: "绑定码“\(typed)”无效，请核对后重发（绑定码为8位字母数字，例如 K7QM-3XPA）。",
+                    en: "The code “\(typed)” is not valid; check it and send it again (8 letters and digits, e.g. K7QM-3XPA)."), "unknown code")
         }
         guard stored.usedAt == nil else {
-            try refuse(Refusal(zh: "这个绑定码已经用过了。每个绑定码只能用一次；如需重新绑定，请向区团委要新的绑定码。",
-                               en: "This code has been used already. Each code works once; ask the district office for a new one."), "used code", unit: stored.unitID)
+            try refuse(
+                Refusal(
+                    zh: "这个绑定码已经用过了。每个绑定码只能用一次；如需重新绑定，请向区团委要新的绑定码。",
+                    en: "This code has been used already. Each code works once; ask the district office for a new one."), "used code", unit: stored.unitID)
         }
         guard stored.expiresAt > now else {
-            try refuse(Refusal(zh: "这个绑定码已过期，请向区团委要新的绑定码。",
-                               en: "This code has expired; ask the district office for a new one."), "expired code", unit: stored.unitID)
+            try refuse(
+                Refusal(
+                    zh: "这个绑定码已过期，请向区团委要新的绑定码。",
+                    en: "This code has expired; ask the district office for a new one."), "expired code", unit: stored.unitID)
         }
         guard let unit = org.unit(stored.unitID) else {
-            try refuse(Refusal(zh: "这个绑定码对应的单位已不在组织架构中，请联系区团委。",
-                               en: "The unit of this code is no longer in the org; ask the district office."), "unit gone", unit: stored.unitID)
+            try refuse(
+                Refusal(
+                    zh: "这个绑定码对应的单位已不在组织架构中，请联系区团委。",
+                    en: "The unit of this code is no longer in the org; ask the district office."), "unit gone", unit: stored.unitID)
         }
         if let group = unit.group {
             if let written = engine.directory.configured.unit(unit.id)?.group, !written.chat.isEmpty {
-                try refuse(Refusal(zh: "\(unit.name)在 org.yaml 中已写明绑定的群，以文件为准；如要改到本群，请修改 org.yaml。",
-                                   en: "\(unit.name) has its group written in org.yaml, which wins; to move it here, edit org.yaml."), "bound in org.yaml", unit: unit.id)
+                try refuse(
+                    Refusal(
+                        zh: "\(unit.name)在 org.yaml 中已写明绑定的群，以文件为准；如要改到本群，请修改 org.yaml。",
+                        en: "\(unit.name) has its group written in org.yaml, which wins; to move it here, edit org.yaml."), "bound in org.yaml", unit: unit.id)
             }
             _ = group
-            try refuse(Refusal(zh: "\(unit.name)已经绑定到另一个群。如要改到本群，请先由\(unit.name)或上级单位的管理员在原群发送 /解绑。",
-                               en: "\(unit.name) is bound to another group already. To move it here, an admin of \(unit.name) or a unit above must first send /unbind in that group."),
-                       "unit bound elsewhere", unit: unit.id)
+            try refuse(
+                Refusal(
+                    zh: "\(unit.name)已经绑定到另一个群。如要改到本群，请先由\(unit.name)或上级单位的管理员在原群发送 /解绑。",
+                    en: "\(unit.name) is bound to another group already. To move it here, an admin of \(unit.name) or a unit above must first send /unbind in that group."),
+                "unit bound elsewhere", unit: unit.id)
         }
         let binding = ChatBindingRecord(platform: message.platform, chat: message.chat, unitID: unit.id, boundAt: now, boundBy: message.sender)
         try tx.bindChat(binding)
@@ -174,8 +193,9 @@ enum OnboardingFeature: Feature {
 
     /// The answer to a successful binding: the unit's full path and what the group will receive.
     static func boundText(_ unit: OrgUnit, org: OrgTree, language: Language, engine: Engine) -> String {
-        OnboardingTexts.bound(path: org.path(of: unit.id), hasParent: unit.parentID != nil, hasChildren: !org.children(of: unit.id).isEmpty,
-                              ackHint: engine.ackHint(unit.group?.platform ?? ""), language: language)
+        OnboardingTexts.bound(
+            path: org.path(of: unit.id), hasParent: unit.parentID != nil, hasChildren: !org.children(of: unit.id).isEmpty,
+            ackHint: engine.ackHint(unit.group?.platform ?? ""), language: language)
     }
 
     // MARK: /绑定 in a bound chat
@@ -189,10 +209,14 @@ enum OnboardingFeature: Feature {
             return
         }
         let source = OnboardingTexts.source(fromFile: fromFile, language: c.language)
-        throw AuditedRefusal(refusal: Refusal(zh: "本群已经绑定到\(path)\(source)，绑定码未使用。如要改绑，请先由管理员发送 /解绑。",
-                      en: "This group is bound to \(path)\(source) already; the code was not used. To rebind, an admin must send /unbind first."), entry: AuditEntry(at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: c.unit.id,
-                                        action: "onboard.bind", detail: "\(c.record.message.platform):\(c.record.message.chat) chat bound already (\(BindingCodeText.normalized(typed) == nil ? "bad code" : "code not used"))",
-                                        outcome: "refused"))
+        throw AuditedRefusal(
+            refusal: Refusal(
+                zh: "本群已经绑定到\(path)\(source)，绑定码未使用。如要改绑，请先由管理员发送 /解绑。",
+                en: "This group is bound to \(path)\(source) already; the code was not used. To rebind, an admin must send /unbind first."),
+            entry: AuditEntry(
+                at: c.now, actor: c.member?.id ?? "\(c.record.message.platform):\(c.record.message.sender)", unitID: c.unit.id,
+                action: "onboard.bind", detail: "\(c.record.message.platform):\(c.record.message.chat) chat bound already (\(BindingCodeText.normalized(typed) == nil ? "bad code" : "code not used"))",
+                outcome: "refused"))
     }
 
     // MARK: /解绑
@@ -206,18 +230,22 @@ enum OnboardingFeature: Feature {
                 throw Refusal(zh: "找不到单位“\(word)”。", en: "No unit called “\(word)”.")
             }
             guard c.org.isInSubtree(found.id, of: c.unit.id) else {
-                throw Refusal(zh: "“\(found.name)”不是本单位或其下级，请到它或它上级的群里解绑。",
-                              en: "“\(found.name)” is not this unit or below it; unbind it from its own group or one above.")
+                throw Refusal(
+                    zh: "“\(found.name)”不是本单位或其下级，请到它或它上级的群里解绑。",
+                    en: "“\(found.name)” is not this unit or below it; unbind it from its own group or one above.")
             }
             target = found
         }
         let actor = member.id
         guard member.has(.admin), c.org.isInSubtree(target.id, of: member.unitID) else {
-            throw AuditedRefusal(refusal: Refusal(zh: "只有\(target.name)或其上级单位的管理员可以解绑。", en: "Only an admin of \(target.name) or of a unit above it may unbind it."), entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.unbind", detail: target.id, outcome: "refused"))
+            throw AuditedRefusal(
+                refusal: Refusal(zh: "只有\(target.name)或其上级单位的管理员可以解绑。", en: "Only an admin of \(target.name) or of a unit above it may unbind it."),
+                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.unbind", detail: target.id, outcome: "refused"))
         }
         if let written = c.engine.directory.configured.unit(target.id)?.group, !written.chat.isEmpty {
-            throw Refusal(zh: "\(target.name)的群写在 org.yaml 中，请修改文件后重新加载。",
-                          en: "\(target.name)'s group is written in org.yaml; change the file and reload.")
+            throw Refusal(
+                zh: "\(target.name)的群写在 org.yaml 中，请修改文件后重新加载。",
+                en: "\(target.name)'s group is written in org.yaml; change the file and reload.")
         }
         guard let removed = try c.tx.unbindChat(unitID: target.id) else {
             throw Refusal(zh: "\(target.name)还没有绑定群。", en: "\(target.name) has no group bound.")
@@ -237,8 +265,9 @@ enum OnboardingFeature: Feature {
         let message = c.record.message
         let actor = "\(message.platform):\(message.sender)"
         guard let (name, mobileText) = Mobile.splitNameAndMobile(c.command.text), let mobile = Mobile.normalized(mobileText) else {
-            throw Refusal(zh: "请按“/登记 姓名 手机号”发送，例如 /登记 张三 13800000000。",
-                          en: "Send it as “/register name mobile”, e.g. /register Zhang San 13800000000.")
+            throw Refusal(
+                zh: "请按“/登记 姓名 手机号”发送，例如 /登记 张三 13800000000。",
+                en: "Send it as “/register name mobile”, e.g. /register Zhang San 13800000000.")
         }
         let masked = Mobile.masked(mobile)
         // This unit's members, then the supervisors listed for it who sit elsewhere.
@@ -249,8 +278,9 @@ enum OnboardingFeature: Feature {
         }
         guard let member = match else {
             throw AuditedRefusal(
-                refusal: Refusal(zh: "登记未成功：本单位花名册上没有与这组姓名和手机号（\(masked)）一致的人。请核对后重发，或联系区团委更新花名册。",
-                                 en: "Not registered: this unit's roster has nobody with that name and mobile (\(masked)). Check and send again, or ask the district office to update the roster."),
+                refusal: Refusal(
+                    zh: "登记未成功：本单位花名册上没有与这组姓名和手机号（\(masked)）一致的人。请核对后重发，或联系区团委更新花名册。",
+                    en: "Not registered: this unit's roster has nobody with that name and mobile (\(masked)). Check and send again, or ask the district office to update the roster."),
                 entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "no match (\(masked))", outcome: "refused"))
         }
         if let current = c.member {
@@ -258,12 +288,18 @@ enum OnboardingFeature: Feature {
                 try c.reply(OnboardingTexts.alreadyRegistered(name: member.name, masked: masked, language: c.language), mentionSender: true)
                 return
             }
-            throw AuditedRefusal(refusal: Refusal(zh: "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
-                          en: "Your account is registered to another person on the roster. If that is wrong, ask the district office."), entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "account already \(current.id)", outcome: "refused"))
+            throw AuditedRefusal(
+                refusal: Refusal(
+                    zh: "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
+                    en: "Your account is registered to another person on the roster. If that is wrong, ask the district office."),
+                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "account already \(current.id)", outcome: "refused"))
         }
         if let written = c.engine.directory.configured.member(member.id)?.ids[message.platform], written != message.sender {
-            throw AuditedRefusal(refusal: Refusal(zh: "\(member.name)的账号已写在 org.yaml 中，以文件为准；如需更改请联系区团委。",
-                          en: "\(member.name)'s account is written in org.yaml, which wins; ask the district office to change it."), entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "\(member.id) has an id in org.yaml", outcome: "refused"))
+            throw AuditedRefusal(
+                refusal: Refusal(
+                    zh: "\(member.name)的账号已写在 org.yaml 中，以文件为准；如需更改请联系区团委。",
+                    en: "\(member.name)'s account is written in org.yaml, which wins; ask the district office to change it."),
+                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "\(member.id) has an id in org.yaml", outcome: "refused"))
         }
         try c.tx.registerMemberID(MemberIDRecord(platform: message.platform, userID: message.sender, memberID: member.id, registeredAt: c.now))
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: member.unitID, action: "onboard.register", detail: "\(member.id) (\(masked))"))

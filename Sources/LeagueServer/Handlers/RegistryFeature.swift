@@ -35,8 +35,9 @@ enum RegistryFeature: Feature {
         case "publish":
             let roles = settings(c).permissions.publishDemand
             guard roles.contains(where: member.has) else {
-                throw Refusal(zh: "您没有权限发布诉求（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                              en: "You may not publish demands (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+                throw Refusal(
+                    zh: "您没有权限发布诉求（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                    en: "You may not publish demands (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
             }
             guard let parent = c.org.unit(demand.unitID)?.parentID else {
                 throw Refusal(zh: "\(demand.label) 已在最高一级，无法再向上发布。", en: "\(demand.label) is at the top of the tree; there is no tier above to publish to.")
@@ -86,8 +87,6 @@ enum RegistryFeature: Feature {
         try c.log(action.eventKind, unitID: demand.unitID, data: data)
     }
 
-
-
     /// Tells the collecting unit's group about a change made elsewhere.
     static func notifyOrigin(_ c: CommandContext, demand: Demand, text: String) throws {
         guard demand.unitID != c.unit.id, let origin = c.org.unit(demand.unitID), let group = origin.group else { return }
@@ -101,8 +100,11 @@ enum RegistryFeature: Feature {
         let grids = Set(([c.unit] + c.org.descendants(of: c.unit.id)).map(\.id))
         let names = Set(try c.tx.youthRows(gridIDs: grids).map(\.name).filter { $0.count >= 2 })
         if names.contains(where: { text.contains($0) }) {
-            throw Refusal(zh: "诉求内容中含有青少年登记名单里的姓名。为保护未成年人隐私，请不要在群里写姓名，改用“网格内一名14-17岁青少年”等描述后重新登记。",
-                          en: "The demand names someone from the youth registry. To protect minors, do not write names in the group; describe the person instead (e.g. “a 14-17 year old in this grid”) and register it again.")
+            throw Refusal(
+                zh: "诉求内容中含有青少年登记名单里的姓名。为保护未成年人隐私，请不要在群里写姓名，改用“网格内一名14-17岁青少年”等描述后重新登记。",
+                en:
+                    "The demand names someone from the youth registry. To protect minors, do not write names in the group; describe the person instead (e.g. “a 14-17 year old in this grid”) and register it again."
+            )
         }
         let id = try c.tx.nextDemandID()
         let transition = DemandPolicy.register(id: id, unitID: c.unit.id, text: text, by: member.id, settings: settings(c), now: c.now)
@@ -121,8 +123,9 @@ enum RegistryFeature: Feature {
         var state: DemandState?
         if let word = c.command.args["state"] {
             guard let value = DemandState(word: word) else {
-                throw Refusal(zh: "不认识的状态“\(word)”（可用：已收集、已发布、已认领、办理中、已解决、已关闭）。",
-                              en: "Unknown state “\(word)” (collected, published, claimed, in_progress, resolved, closed).")
+                throw Refusal(
+                    zh: "不认识的状态“\(word)”（可用：已收集、已发布、已认领、办理中、已解决、已关闭）。",
+                    en: "Unknown state “\(word)” (collected, published, claimed, in_progress, resolved, closed).")
             }
             state = value
         }
@@ -175,14 +178,16 @@ enum RegistryFeature: Feature {
             try RegistryScope.check(member, unitID: target.id, org: c.org)
             // The answer is posted in this group: only this unit's own part of the tree may be shown here.
             guard c.org.isInSubtree(target.id, of: c.unit.id) else {
-                throw Refusal(zh: "本群只能查看\(c.unit.name)及其下级的数据；请到\(target.name)或其上级的群里查询。",
-                              en: "This group may only see \(c.unit.name) and the units below it; ask in the group of \(target.name) or above.")
+                throw Refusal(
+                    zh: "本群只能查看\(c.unit.name)及其下级的数据；请到\(target.name)或其上级的群里查询。",
+                    en: "This group may only see \(c.unit.name) and the units below it; ask in the group of \(target.name) or above.")
             }
             if subject == .assessment {
                 let roles = settings(c).permissions.assessment
                 guard roles.contains(where: member.has) else {
-                    throw Refusal(zh: "您没有权限查看考核（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                                  en: "You may not read the assessment (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+                    throw Refusal(
+                        zh: "您没有权限查看考核（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+                        en: "You may not read the assessment (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
                 }
             }
             let month = words.month ?? TimeFormat(timeZone: c.config.timeZone).month(c.now)
@@ -196,12 +201,16 @@ enum RegistryFeature: Feature {
             // Onboarding (issue 13): groups bound and members registered below, aggregates only.
             case .bindings: text = OnboardingStatus.compute(c.org, root: target.id).chatText(unitName: target.name, language: c.language)
             }
-            try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
-                                            detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
+            try c.tx.appendAudit(
+                AuditEntry(
+                    at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
+                    detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
             try c.reply(text + dashboardLine(c, subject: subject, unitID: target.id, month: month))
         } catch let refusal as Refusal {
-            try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
-                                            detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
+            try c.tx.appendAudit(
+                AuditEntry(
+                    at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
+                    detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
             try c.reply(refusal.text(c.language), mentionSender: true)
         }
     }
@@ -213,14 +222,16 @@ enum RegistryFeature: Feature {
         let perGrid = try c.tx.youthCounts(gridIDs: ids)
         var total = YouthCounts()
         for counts in perGrid.values { total.add(counts) }
-        return RegistryText.youth(unitName: target.name, counts: total, grids: perGrid.count, minimum: settings(c).permissions.minimumCount,
-                                  link: nil, language: c.language)
+        return RegistryText.youth(
+            unitName: target.name, counts: total, grids: perGrid.count, minimum: settings(c).permissions.minimumCount,
+            link: nil, language: c.language)
     }
 
     static func demandsAnswer(_ c: CommandContext, _ target: OrgUnit, _ state: DemandState?) throws -> String {
         let ids = Set(subtree(c, target).map(\.id))
-        return RegistryText.demands(unitName: target.name, demands: try c.tx.demands(unitIDs: ids, state: state), state: state,
-                                    now: c.now, link: nil, language: c.language)
+        return RegistryText.demands(
+            unitName: target.name, demands: try c.tx.demands(unitIDs: ids, state: state), state: state,
+            now: c.now, link: nil, language: c.language)
     }
 
     /// Open tasks of the unit, and this month's acknowledgements of its subtree (late ones, breaches, still waiting).
@@ -245,8 +256,9 @@ enum RegistryFeature: Feature {
             let targets = try c.tx.targets(ofTask: task.id)
             return (task: task, waiting: targets.filter(\.isWaiting).count, targets: targets.count)
         }
-        return RegistryTexts.tasksAnswer(unitName: target.name, assigned: assigned, acknowledged: acked, late: late, breaches: breached.count,
-                                         open: open, language: c.language)
+        return RegistryTexts.tasksAnswer(
+            unitName: target.name, assigned: assigned, acknowledged: acked, late: late, breaches: breached.count,
+            open: open, language: c.language)
     }
 
     /// The dashboard line of a /查询 answer: the page showing the same figures (none for youth counts).
@@ -264,8 +276,9 @@ enum RegistryFeature: Feature {
         guard let range = RegistryScope.monthRange(month, timeZone: c.config.timeZone) else { throw Refusal(zh: "月份格式不对。", en: "Bad month.") }
         let events = try c.tx.events(from: range.start, to: range.end)
         let minutes = try c.tx.unitsWithMinutes(month: month)
-        let report = Assessment.compute(events: events, org: c.org, scopeUnitID: target.id, minutesUnitIDs: minutes, month: month,
-                                        settings: settings(c).assessment)
+        let report = Assessment.compute(
+            events: events, org: c.org, scopeUnitID: target.id, minutesUnitIDs: minutes, month: month,
+            settings: settings(c).assessment)
         return report.chat(org: c.org, language: c.language, link: nil)
     }
 
@@ -274,8 +287,9 @@ enum RegistryFeature: Feature {
         let minutes = try c.tx.unitsWithMinutes(month: month)
         // The same rule as /纪要 and the dashboard: the units of the deliberation tiers owe minutes.
         let owing = c.config.deliberation.unitsOwingMinutes(in: c.org, under: target.id)
-        return RegistryTexts.minutesAnswer(unitName: target.name, month: month, owing: owing, withMinutes: minutes,
-                                           alone: owing.isEmpty || owing.map(\.id) == [target.id], language: c.language)
+        return RegistryTexts.minutesAnswer(
+            unitName: target.name, month: month, owing: owing, withMinutes: minutes,
+            alone: owing.isEmpty || owing.map(\.id) == [target.id], language: c.language)
     }
 
     // MARK: Timer
@@ -288,8 +302,10 @@ enum RegistryFeature: Feature {
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
         if let next = result.next { try t.tx.schedule(next) }
         if result.becameOverdue {
-            try t.tx.append(EventRecord(at: t.now, kind: .demandOverdue, unitID: demand.unitID,
-                                        data: ["demand": String(demand.id), "state": demand.state.rawValue, "holder": demand.holderUnitID]))
+            try t.tx.append(
+                EventRecord(
+                    at: t.now, kind: .demandOverdue, unitID: demand.unitID,
+                    data: ["demand": String(demand.id), "state": demand.state.rawValue, "holder": demand.holderUnitID]))
         }
     }
 }

@@ -54,9 +54,11 @@ enum TaskFeature: Feature {
         try c.tx.insert(creation.targets)
         for notice in creation.notices { try c.tx.enqueue(notice, at: c.now) }
         if let timer = creation.timer { try c.tx.schedule(timer) }
-        try c.log(task.kind == .dispatch ? .taskCreated : .reportCreated, taskID: task.id, data: [
-            "urgent": task.urgent ? "1" : "0", "targets": String(creation.targets.count), "target_seconds": String(Int(task.targetSeconds)),
-        ])
+        try c.log(
+            task.kind == .dispatch ? .taskCreated : .reportCreated, taskID: task.id,
+            data: [
+                "urgent": task.urgent ? "1" : "0", "targets": String(creation.targets.count), "target_seconds": String(Int(task.targetSeconds)),
+            ])
         for target in creation.targets {
             try c.tx.append(EventRecord(at: c.now, kind: .targetAssigned, taskID: task.id, unitID: target.unitID, data: ["kind": task.kind.rawValue]))
         }
@@ -98,9 +100,11 @@ enum TaskFeature: Feature {
         let ack = TaskPolicy.acknowledge(task: task, target: target, by: member, org: c.org, settings: c.settings, now: c.now)
         try c.tx.update(ack.target)
         for notice in ack.notices { try c.tx.enqueue(notice, at: c.now) }
-        try c.log(.taskAck, taskID: task.id, data: [
-            "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
-        ])
+        try c.log(
+            .taskAck, taskID: task.id,
+            data: [
+                "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
+            ])
     }
 
     /// `/认领 T-n`
@@ -128,14 +132,18 @@ enum TaskFeature: Feature {
         for notice in ack.notices where notice.unitID != c.unit.id { try c.tx.enqueue(notice, at: c.now) }
         if let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group {
             let text = TaskTexts(c.settings).reportClaimed(task, unitName: c.org.unit(member.unitID)?.name ?? "", memberName: member.name)
-            try c.tx.enqueue(OutboundMessage(key: "task:\(id):claimed", unitID: issuerUnit.id, group: group, text: text,
-                                             mentions: TaskPolicy.mentions(of: c.org.member(task.issuerID).map { [$0] } ?? [], platform: group.platform),
-                                             priority: task.priority), at: c.now)
+            try c.tx.enqueue(
+                OutboundMessage(
+                    key: "task:\(id):claimed", unitID: issuerUnit.id, group: group, text: text,
+                    mentions: TaskPolicy.mentions(of: c.org.member(task.issuerID).map { [$0] } ?? [], platform: group.platform),
+                    priority: task.priority), at: c.now)
         }
         try c.reply(TaskTexts(c.settings).claimed(task))
-        try c.log(.reportClaimed, taskID: id, data: [
-            "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
-        ])
+        try c.log(
+            .reportClaimed, taskID: id,
+            data: [
+                "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
+            ])
     }
 
     /// `/完成 T-n [说明]`
@@ -143,7 +151,8 @@ enum TaskFeature: Feature {
         let member = try c.requireMember()
         guard let id = c.command.ref("T"), var task = try c.tx.task(id) else { throw Refusal.noTask(c.command.ref("T") ?? 0) }
         guard task.status == .open else { throw Refusal(zh: "\(task.label) 已结束。", en: "\(task.label) is already closed.") }
-        let allowed = member.id == task.issuerID || member.id == task.claimedBy || c.org.isAdmin(member, over: task.issuerUnitID)
+        let allowed =
+            member.id == task.issuerID || member.id == task.claimedBy || c.org.isAdmin(member, over: task.issuerUnitID)
             || (task.kind == .report && member.unitID == task.claimedUnitID)
         guard allowed else { throw Refusal.notAllowed("完成 \(task.label)（发起人、认领人或上级管理员可以）", "close \(task.label) (its issuer, claimer or an admin above can)") }
         task.status = .done
@@ -152,9 +161,11 @@ enum TaskFeature: Feature {
         task.closeNote = c.command.text.isEmpty ? nil : c.command.text
         try c.tx.update(task)
         if task.kind == .report, let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group, issuerUnit.id != c.unit.id {
-            try c.tx.enqueue(OutboundMessage(key: "task:\(id):done", unitID: issuerUnit.id, group: group,
-                                             text: TaskTexts(c.settings).reportResolved(task, note: c.command.text),
-                                             priority: task.priority), at: c.now)
+            try c.tx.enqueue(
+                OutboundMessage(
+                    key: "task:\(id):done", unitID: issuerUnit.id, group: group,
+                    text: TaskTexts(c.settings).reportResolved(task, note: c.command.text),
+                    priority: task.priority), at: c.now)
         }
         try c.reply(TaskTexts(c.settings).done(task))
         try c.log(.taskDone, taskID: id, data: ["kind": task.kind.rawValue])
@@ -174,9 +185,11 @@ enum TaskFeature: Feature {
         try c.tx.update(task)
         for target in try c.tx.targets(ofTask: id) where target.isWaiting {
             guard let unit = c.org.unit(target.unitID), let group = unit.group else { continue }
-            try c.tx.enqueue(OutboundMessage(key: "task:\(id):cancel:\(unit.id)", unitID: unit.id, group: group,
-                                             text: TaskTexts(c.settings).cancelledNotice(task),
-                                             priority: task.priority), at: c.now)
+            try c.tx.enqueue(
+                OutboundMessage(
+                    key: "task:\(id):cancel:\(unit.id)", unitID: unit.id, group: group,
+                    text: TaskTexts(c.settings).cancelledNotice(task),
+                    priority: task.priority), at: c.now)
         }
         try c.reply(TaskTexts(c.settings).cancelled(task))
         try c.log(.taskCancelled, taskID: id)
@@ -188,7 +201,8 @@ enum TaskFeature: Feature {
             guard let task = try c.tx.task(id) else { throw Refusal.noTask(id) }
             let targets = try c.tx.targets(ofTask: id)
             let member = try c.requireMember()
-            let involved = c.org.isInSubtree(c.unit.id, of: task.issuerUnitID) || c.org.isInSubtree(task.issuerUnitID, of: member.unitID)
+            let involved =
+                c.org.isInSubtree(c.unit.id, of: task.issuerUnitID) || c.org.isInSubtree(task.issuerUnitID, of: member.unitID)
                 || targets.contains { c.org.isInSubtree($0.unitID, of: c.unit.id) || $0.unitID == c.unit.id }
                 || targets.contains { TaskPolicy.reportReach($0).contains(c.unit.id) }
             guard involved else {
@@ -213,8 +227,9 @@ enum TaskFeature: Feature {
         guard let id = Int(t.timer.subject) else { throw TimerPoison("task-step timer \(t.timer.key): subject \(t.timer.subject) is not a task number") }
         guard let task = try t.tx.task(id) else { throw TimerPoison("task-step timer \(t.timer.key): task T-\(id) does not exist") }
         let targets = try t.tx.targets(ofTask: id)
-        let result = TaskPolicy.catchUp(task: task, targets: targets, step: t.timer.step, org: t.org, settings: t.config.tasks,
-                                        ackHint: t.engine.ackHint, now: t.now)
+        let result = TaskPolicy.catchUp(
+            task: task, targets: targets, step: t.timer.step, org: t.org, settings: t.config.tasks,
+            ackHint: t.engine.ackHint, now: t.now)
         for (old, new) in zip(targets, result.targets) where old != new { try t.tx.update(new) }
         for notice in result.notices { try t.tx.enqueue(notice, at: t.now) }
         for record in result.records {
@@ -246,8 +261,11 @@ extension TaskFeature {
         let pauses = try c.tx.robotPauses(robots: robots)
         let sent = try c.tx.robotSends(robots: robots, since: c.now.addingTimeInterval(-61))
         let keys = Set(notices.map(\.key))
-        guard let last = OutboxPlanner.forecast(pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now,
-                                                pauses: pauses, recentSends: sent) else { return nil }
+        guard
+            let last = OutboxPlanner.forecast(
+                pending: pending, newKeys: keys, adapters: c.engine.adapters, now: c.now,
+                pauses: pauses, recentSends: sent)
+        else { return nil }
         let wait = last.timeIntervalSince(c.now)
         guard wait > OutboxPlanner.forecastThreshold else { return nil }
         return TaskTexts(c.settings).deliveryNote(wait: wait, by: last.addingTimeInterval(59))  // "by" the minute after

@@ -14,33 +14,42 @@ public enum AuditedReads {
         let rows = try await store.snapshot { tx in try tx.youthRows(gridIDs: ids) }
         let count = rows.count
         try await store.write { tx in
-            try tx.appendAudit(AuditEntry(at: now, actor: actor, unitID: unit.id, action: "registry.show",
-                                          detail: "unit=\(unit.id) rows=\(count) reason=\(reason)"))
+            try tx.appendAudit(
+                AuditEntry(
+                    at: now, actor: actor, unitID: unit.id, action: "registry.show",
+                    detail: "unit=\(unit.id) rows=\(count) reason=\(reason)"))
         }
         return rows
     }
 
     /// The closed meetings of a unit (and, with `subtree`, every unit below it) for a month.
-    public static func minutes(_ store: any Store, org: OrgTree, unit: OrgUnit, month: String, subtree: Bool, format: String, actor: String,
-                               now: Date = Date()) async throws -> [Meeting] {
+    public static func minutes(
+        _ store: any Store, org: OrgTree, unit: OrgUnit, month: String, subtree: Bool, format: String, actor: String,
+        now: Date = Date()
+    ) async throws -> [Meeting] {
         let units = [unit.id] + (subtree ? org.descendants(of: unit.id).map(\.id) : [])
         let meetings = try await store.snapshot { tx in try tx.minutes(unitIDs: units, month: month) }
         // Minutes hold what people said about young people.
-        let entry = AuditEntry(at: now, actor: actor, unitID: unit.id, action: "minutes.export",
-                               detail: "unit=\(unit.id) month=\(month) subtree=\(subtree ? 1 : 0) format=\(format) meetings=\(meetings.count)")
+        let entry = AuditEntry(
+            at: now, actor: actor, unitID: unit.id, action: "minutes.export",
+            detail: "unit=\(unit.id) month=\(month) subtree=\(subtree ? 1 : 0) format=\(format) meetings=\(meetings.count)")
         try await store.write { tx in try tx.appendAudit(entry) }
         return meetings
     }
 
     /// A month's events and the units with minutes that month, for the monthly report of `scope` (nil: the root).
-    public static func month(_ store: any Store, month: String, range: (start: Date, end: Date), scope: String?, actor: String,
-                             now: Date = Date()) async throws -> (events: [EventRecord], minutes: Set<String>) {
+    public static func month(
+        _ store: any Store, month: String, range: (start: Date, end: Date), scope: String?, actor: String,
+        now: Date = Date()
+    ) async throws -> (events: [EventRecord], minutes: Set<String>) {
         let read = try await store.snapshot { tx in
             (try tx.events(from: range.start, to: range.end), try tx.unitsWithMinutes(month: month))
         }
         try await store.write { tx in
-            try tx.appendAudit(AuditEntry(at: now, actor: actor, unitID: scope, action: "report.monthly",
-                                          detail: "month=\(month) unit=\(scope ?? "root")"))
+            try tx.appendAudit(
+                AuditEntry(
+                    at: now, actor: actor, unitID: scope, action: "report.monthly",
+                    detail: "month=\(month) unit=\(scope ?? "root")"))
         }
         return read
     }

@@ -45,8 +45,10 @@ public enum Onboarding {
             }
             try tx.issueCodes(records)
             if !records.isEmpty {
-                try tx.appendAudit(AuditEntry(at: now, actor: "operator", unitID: nil, action: "onboard.codes",
-                                              detail: "\(records.count) codes, valid until \(Int(now.addingTimeInterval(ttl).timeIntervalSince1970))"))
+                try tx.appendAudit(
+                    AuditEntry(
+                        at: now, actor: "operator", unitID: nil, action: "onboard.codes",
+                        detail: "\(records.count) codes, valid until \(Int(now.addingTimeInterval(ttl).timeIntervalSince1970))"))
             }
             return (issued, bound)
         }
@@ -106,8 +108,9 @@ extension Onboarding {
             for item in failed { out.append("failed     \(who(item.member)): \(item.why)") }
             for item in conflicts { out.append("conflict   \(who(item.member)): \(item.why)") }
             if let stopped { out.append("\(stopped); \(notAsked.count) member(s) not asked") }
-            out.append("\(platform): \(resolved.count) linked, \(notFound.count) not found, \(failed.count) failed, \(conflicts.count) conflict(s), "
-                + "\(alreadyLinked) already linked, \(withoutMobile) without a mobile")
+            out.append(
+                "\(platform): \(resolved.count) linked, \(notFound.count) not found, \(failed.count) failed, \(conflicts.count) conflict(s), "
+                    + "\(alreadyLinked) already linked, \(withoutMobile) without a mobile")
             return out
         }
     }
@@ -168,16 +171,21 @@ extension Onboarding {
         guard !dryRun else { return report }
         let resolved = report.resolved
         let stored = records
-        let summary = "\(platform): \(resolved.count) linked, \(report.notFound.count) not found, \(report.failed.count) failed, \(report.conflicts.count) conflicts"
+        let summary =
+            "\(platform): \(resolved.count) linked, \(report.notFound.count) not found, \(report.failed.count) failed, \(report.conflicts.count) conflicts"
             + (stopped.map { "; \($0)" } ?? "")
         try await store.write { tx in
             for record in stored { try tx.registerMemberID(record) }
             for (member, _) in resolved {
-                try tx.appendAudit(AuditEntry(at: now, actor: "operator", unitID: member.unitID, action: "onboard.resolve-id",
-                                              detail: "\(member.id) (\(member.mobile.map(Mobile.masked) ?? "-")) via \(platform)"))
+                try tx.appendAudit(
+                    AuditEntry(
+                        at: now, actor: "operator", unitID: member.unitID, action: "onboard.resolve-id",
+                        detail: "\(member.id) (\(member.mobile.map(Mobile.masked) ?? "-")) via \(platform)"))
             }
-            try tx.appendAudit(AuditEntry(at: now, actor: "operator", unitID: nil, action: "onboard.resolve-ids",
-                                          detail: summary))
+            try tx.appendAudit(
+                AuditEntry(
+                    at: now, actor: "operator", unitID: nil, action: "onboard.resolve-ids",
+                    detail: summary))
         }
         return report
     }

@@ -30,8 +30,10 @@ public enum RegistryImporter {
         let rows = byGrid.values.reduce(0) { $0 + $1.count }
         try await store.write { tx in
             for (grid, records) in byGrid { try tx.replaceYouth(gridID: grid, rows: records, at: now) }
-            try tx.appendAudit(AuditEntry(at: now, actor: actor, unitID: nil, action: "registry.import",
-                                          detail: "file=\(source) grids=\(byGrid.count) rows=\(rows)"))
+            try tx.appendAudit(
+                AuditEntry(
+                    at: now, actor: actor, unitID: nil, action: "registry.import",
+                    detail: "file=\(source) grids=\(byGrid.count) rows=\(rows)"))
         }
         return Summary(grids: byGrid.count, rows: rows)
     }

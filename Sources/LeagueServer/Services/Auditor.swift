@@ -76,8 +76,9 @@ public actor Auditor {
             var limits: [String: RateLimit] = [:]
             for (name, adapter) in engine.adapters { limits[name] = adapter.rateLimit }
             let limit = Self.pendingAgeLimit(outbox.backlog, configured: engine.config.health.maxPendingAgeSeconds, limits: limits)
-            return Report(health: health, outbox: outbox, storeError: nil,
-                          reasons: Self.reasons(health: health, outbox: outbox, pendingAgeLimit: limit, now: now), pendingAgeLimit: limit)
+            return Report(
+                health: health, outbox: outbox, storeError: nil,
+                reasons: Self.reasons(health: health, outbox: outbox, pendingAgeLimit: limit, now: now), pendingAgeLimit: limit)
         } catch {
             return Report(health: nil, outbox: nil, storeError: "\(error)", reasons: [Reason(code: "store", detail: "\(error)")])
         }
@@ -117,7 +118,12 @@ public actor Auditor {
             now.timeIntervalSince(pause.since) > maxRobotPause && (pause.until > now || waiting.contains(pause.robotID))
         }
         if let first = long.min(by: { $0.since < $1.since }) {
-            reasons.append(Reason(code: "robot_paused", detail: "\(long.count) robot(s) paused for more than \(Int(maxRobotPause / 60)) min; the longest, \(first.robotID), for \(Int(now.timeIntervalSince(first.since))) s (\(first.reason))"))
+            reasons.append(
+                Reason(
+                    code: "robot_paused",
+                    detail:
+                        "\(long.count) robot(s) paused for more than \(Int(maxRobotPause / 60)) min; the longest, \(first.robotID), for \(Int(now.timeIntervalSince(first.since))) s (\(first.reason))")
+            )
         }
         return reasons
     }
@@ -150,9 +156,10 @@ public actor Auditor {
             "⚠️ 自检发现积压：\(health.overdueTimers) 个提醒/升级步骤、\(health.overdueOutbox) 条消息已超时 \(Int(health.oldestOverdueSeconds)) 秒未处理。请检查机器人运行状态。",
             "⚠️ Self-check: \(health.overdueTimers) reminder/escalation step(s) and \(health.overdueOutbox) message(s) are overdue by up to \(Int(health.oldestOverdueSeconds)) s. Please check the bot."
         )
-        let message = OutboundMessage(key: "audit:\(Int(now.timeIntervalSince1970))", unitID: root.id, group: group, text: text,
-                                      mentions: TaskPolicy.mentions(of: root.members.filter { $0.has(.admin) }, platform: group.platform),
-                                      priority: .urgent)
+        let message = OutboundMessage(
+            key: "audit:\(Int(now.timeIntervalSince1970))", unitID: root.id, group: group, text: text,
+            mentions: TaskPolicy.mentions(of: root.members.filter { $0.has(.admin) }, platform: group.platform),
+            priority: .urgent)
         _ = try? await engine.store.write { tx in try tx.enqueue(message, at: now) }
         return report
     }

@@ -44,8 +44,10 @@ public final class Ingestor: Sendable {
     ///   - committed: rung after each commit (the outbox and timer services wait on them).
     ///   - answerWithin: longest a caller waits for its commit, in seconds.
     ///   - maxQueued, maxQueuedBytes: most messages (and bytes of their text and ids) waiting for a commit.
-    public init(engine: Engine, committed: [Doorbell], maxBatch: Int = 512, answerWithin: Double = 4,
-                maxQueued: Int = 20_000, maxQueuedBytes: Int = 32 << 20) {
+    public init(
+        engine: Engine, committed: [Doorbell], maxBatch: Int = 512, answerWithin: Double = 4,
+        maxQueued: Int = 20_000, maxQueuedBytes: Int = 32 << 20
+    ) {
         self.engine = engine
         self.committed = committed
         self.maxBatch = maxBatch
@@ -149,8 +151,9 @@ extension Ingestor {
                         do {
                             try await engine.processReadOnly(record)
                         } catch {
-                            engine.logger.error("read-only command failed; the inbox service retries it",
-                                                metadata: ["inbound": "\(record.id)", "error": "\(error)"])
+                            engine.logger.error(
+                                "read-only command failed; the inbox service retries it",
+                                metadata: ["inbound": "\(record.id)", "error": "\(error)"])
                         }
                         pending.answer.give(.success(.stored(record.id)))
                     }

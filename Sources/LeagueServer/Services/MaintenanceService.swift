@@ -13,17 +13,20 @@ public struct MaintenanceService: Service {
     let doorbell = Doorbell()
 
     public func run() async throws {
-        let retention = RetentionPolicy(inboundSeconds: engine.config.retention.inboundSeconds,
-                                        outboxSeconds: engine.config.retention.outboxSeconds)
+        let retention = RetentionPolicy(
+            inboundSeconds: engine.config.retention.inboundSeconds,
+            outboxSeconds: engine.config.retention.outboxSeconds)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await doorbell.wait(seconds: interval)
             guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
             do {
                 let report = try await engine.store.maintain(retention, now: engine.clock.now())
-                engine.logger.info("store maintenance", metadata: [
-                    "blanked_inbound": "\(report.blankedInbound)", "deleted_outbox": "\(report.deletedOutbox)",
-                    "deleted_timers": "\(report.deletedTimers)", "wal_frames_left": "\(report.walFramesLeft)",
-                ])
+                engine.logger.info(
+                    "store maintenance",
+                    metadata: [
+                        "blanked_inbound": "\(report.blankedInbound)", "deleted_outbox": "\(report.deletedOutbox)",
+                        "deleted_timers": "\(report.deletedTimers)", "wal_frames_left": "\(report.walFramesLeft)",
+                    ])
             } catch {
                 engine.logger.error("store maintenance failed; trying again next round", metadata: ["error": "\(error)"])
             }

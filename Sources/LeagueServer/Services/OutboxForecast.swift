@@ -16,8 +16,10 @@ extension OutboxPlanner {
     ///   - now: the current time.
     ///   - pauses: the robots' pauses (rate limited, breaker open), from the store.
     ///   - recentSends: sends through the robots in the last minute, from the store.
-    public static func forecast(pending: [PendingDelivery], newKeys: Set<String>, adapters: [String: any PlatformAdapter], now: Date,
-                                pauses: [RobotPause] = [], recentSends: [RobotSend] = []) -> Date? {
+    public static func forecast(
+        pending: [PendingDelivery], newKeys: Set<String>, adapters: [String: any PlatformAdapter], now: Date,
+        pauses: [RobotPause] = [], recentSends: [RobotSend] = []
+    ) -> Date? {
         let pausedUntil = Dictionary(pauses.map { ($0.robotID, $0.until) }, uniquingKeysWith: max)
         let sentAt = Dictionary(grouping: recentSends, by: \.robotID).mapValues { $0.map(\.at).sorted() }
         var robots: [String: DeliveryForecast.Robot] = [:]
@@ -26,14 +28,16 @@ extension OutboxPlanner {
             let robot = entry.robotID
             if robots[robot] == nil {
                 let limit = adapters[entry.platform]?.rateLimit ?? .unlimited
-                robots[robot] = DeliveryForecast.Robot(perMinute: limit.perMinute, perSecond: limit.perSecond,
-                                                       pausedUntil: pausedUntil[robot], recentSends: sentAt[robot] ?? [], queue: [])
+                robots[robot] = DeliveryForecast.Robot(
+                    perMinute: limit.perMinute, perSecond: limit.perSecond,
+                    pausedUntil: pausedUntil[robot], recentSends: sentAt[robot] ?? [], queue: [])
                 order.append(robot)
             }
-            robots[robot]!.queue.append(DeliveryForecast.Item(
-                priority: entry.priority, chat: entry.chat, bytes: entry.bytes,
-                notBefore: entry.nextAttemptAt, isNew: newKeys.contains(entry.key)
-            ))
+            robots[robot]!.queue.append(
+                DeliveryForecast.Item(
+                    priority: entry.priority, chat: entry.chat, bytes: entry.bytes,
+                    notBefore: entry.nextAttemptAt, isNew: newKeys.contains(entry.key)
+                ))
         }
         return DeliveryForecast.lastDelivery(order.compactMap { robots[$0] }, now: now)
     }

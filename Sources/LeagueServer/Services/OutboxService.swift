@@ -43,8 +43,9 @@ public struct OutboxService: Service {
 
     var policy: RetryPolicy {
         let outbox = engine.config.outbox
-        return RetryPolicy(maxAttempts: outbox.maxAttempts, backoff: outbox.backoffSeconds, maxBackoff: outbox.maxBackoffSeconds,
-                           giveUpAfter: outbox.giveUpAfterSeconds)
+        return RetryPolicy(
+            maxAttempts: outbox.maxAttempts, backoff: outbox.backoffSeconds, maxBackoff: outbox.maxBackoffSeconds,
+            giveUpAfter: outbox.giveUpAfterSeconds)
     }
 
     public func run() async throws {
@@ -99,12 +100,14 @@ public struct OutboxService: Service {
             if !outcomes.written { _ = try await write(&outcomes) { _ in } }
             let elapsed = ContinuousClock.now - started
             if elapsed > Self.slowRound {
-                engine.logger.warning("slow outbox round", metadata: [
-                    "ms": "\(Self.milliseconds(elapsed))", "read_ms": "\(Self.milliseconds(outcomes.read))",
-                    "stale_ms": "\(Self.milliseconds(outcomes.stale))", "write_ms": "\(Self.milliseconds(outcomes.write))",
-                    "finished": "\(outcomes.finished.count)", "batches": "\(result.batches.count)",
-                    "sends": "\(result.batches.reduce(0) { $0 + $1.sends.count })", "busy": "\(book.busy.count)",
-                ])
+                engine.logger.warning(
+                    "slow outbox round",
+                    metadata: [
+                        "ms": "\(Self.milliseconds(elapsed))", "read_ms": "\(Self.milliseconds(outcomes.read))",
+                        "stale_ms": "\(Self.milliseconds(outcomes.stale))", "write_ms": "\(Self.milliseconds(outcomes.write))",
+                        "finished": "\(outcomes.finished.count)", "batches": "\(result.batches.count)",
+                        "sends": "\(result.batches.reduce(0) { $0 + $1.sends.count })", "busy": "\(book.busy.count)",
+                    ])
             }
             return result
         } catch {
@@ -307,19 +310,30 @@ public struct OutboxService: Service {
         }
         let elapsed = ContinuousClock.now - started
         if elapsed > .seconds(1) {
-            engine.logger.warning("slow robot batch", metadata: ["robot": "\(batch.robot)", "ms": "\(Self.milliseconds(elapsed))",
-                                                                 "sends": "\(results.count)", "stopped": "\(stop.map { "\($0)" } ?? "no")"])
+            engine.logger.warning(
+                "slow robot batch",
+                metadata: [
+                    "robot": "\(batch.robot)", "ms": "\(Self.milliseconds(elapsed))",
+                    "sends": "\(results.count)", "stopped": "\(stop.map { "\($0)" } ?? "no")",
+                ])
         }
         let wall = engine.clock.now()
-        let decision = book.afterBatch(robot: batch.robot, platform: batch.platform, stop: stop,
-                                       delivered: results.contains { $0.1 == .delivered }, policy: policy, wall: wall, mono: monotonicNow())
+        let decision = book.afterBatch(
+            robot: batch.robot, platform: batch.platform, stop: stop,
+            delivered: results.contains { $0.1 == .delivered }, policy: policy, wall: wall, mono: monotonicNow())
         if case .paused(let pause) = decision {
-            engine.logger.warning("robot paused", metadata: ["robot": "\(batch.robot)", "kind": "\(pause.kind.rawValue)",
-                                                             "seconds": "\(Int(pause.seconds))", "reason": "\(pause.reason)"])
+            engine.logger.warning(
+                "robot paused",
+                metadata: [
+                    "robot": "\(batch.robot)", "kind": "\(pause.kind.rawValue)",
+                    "seconds": "\(Int(pause.seconds))", "reason": "\(pause.reason)",
+                ])
         }
         // The robot stays busy until the loop has written this (its rows must not be read as due before).
-        book.finish(RobotBook.Finished(robot: batch.robot, outcomes: results, waiting: notSent.flatMap { $0.entries.map(\.id) },
-                                       decision: decision, at: wall))
+        book.finish(
+            RobotBook.Finished(
+                robot: batch.robot, outcomes: results, waiting: notSent.flatMap { $0.entries.map(\.id) },
+                decision: decision, at: wall))
         doorbell.ring()
     }
 
@@ -418,8 +432,10 @@ public struct OutboxService: Service {
             "⚠️ A message could not be delivered to \(unitName) (\(message.group.platform)): \(reason). Text: \(TaskTexts.excerpt(message.text, 60)). Check that group's robot settings."
         )
         let admins = root.members.filter { $0.has(.admin) }
-        try tx.enqueue(OutboundMessage(key: "dead:\(message.key)", unitID: root.id, group: group, text: text,
-                                       mentions: TaskPolicy.mentions(of: admins, platform: group.platform), priority: .urgent), at: now)
+        try tx.enqueue(
+            OutboundMessage(
+                key: "dead:\(message.key)", unitID: root.id, group: group, text: text,
+                mentions: TaskPolicy.mentions(of: admins, platform: group.platform), priority: .urgent), at: now)
         try tx.append(EventRecord(at: now, kind: .outboxDead, unitID: message.unitID, data: ["key": message.key, "reason": reason]))
     }
 }
@@ -501,8 +517,10 @@ public enum OutboxPlanner {
 
     /// Which task steps to drop, and why: the task is no longer open, or (for a reminder, step 0)
     /// the group's first notice of the task is still waiting. Pure.
-    public static func stale(_ steps: [(OutboxEntry, (task: Int, step: Int, unit: String))], statuses: [Int: TaskStatus],
-                             waitingNotices: Set<String>) -> [(OutboxEntry, String)] {
+    public static func stale(
+        _ steps: [(OutboxEntry, (task: Int, step: Int, unit: String))], statuses: [Int: TaskStatus],
+        waitingNotices: Set<String>
+    ) -> [(OutboxEntry, String)] {
         steps.compactMap { entry, step in
             if let status = statuses[step.task], status != .open {
                 return (entry, "dropped: task T-\(step.task) is \(status.rawValue)")

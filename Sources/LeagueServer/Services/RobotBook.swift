@@ -137,8 +137,10 @@ final class RobotBook: Sendable {
             state.since[robot] = since
             state.paused.insert(robot)
             state.windows[robot, default: RateWindow(perMinute: nil, perSecond: nil)].pause(until: mono.addingTimeInterval(seconds))
-            return .paused(RobotPause(robotID: robot, platform: platform, kind: kind, until: wall.addingTimeInterval(seconds), seconds: seconds,
-                                      since: since, failures: state.failures[robot] ?? 0, reason: reason))
+            return .paused(
+                RobotPause(
+                    robotID: robot, platform: platform, kind: kind, until: wall.addingTimeInterval(seconds), seconds: seconds,
+                    since: since, failures: state.failures[robot] ?? 0, reason: reason))
         }
     }
 }

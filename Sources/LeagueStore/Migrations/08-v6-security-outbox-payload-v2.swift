@@ -15,8 +15,9 @@ extension Migrations {
             for row in rows {
                 let id: Int64 = row["id"]
                 if let message = OutboxPayload.decode(row["payload"]) {
-                    try db.execute(sql: "UPDATE outbox SET payload = ?, robot_id = ? WHERE id = ?",
-                                   arguments: [try OutboxPayload.encode(message), message.group.robotID, id])
+                    try db.execute(
+                        sql: "UPDATE outbox SET payload = ?, robot_id = ? WHERE id = ?",
+                        arguments: [try OutboxPayload.encode(message), message.group.robotID, id])
                 } else {
                     try db.execute(sql: "UPDATE outbox SET robot_id = platform || ':' || chat WHERE id = ?", arguments: [id])
                 }

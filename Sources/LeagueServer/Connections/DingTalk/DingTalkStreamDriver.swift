@@ -24,8 +24,10 @@ public struct DingTalkStreamDriver: StreamDriver {
     let clock: any WallClock
     let logger: Logger
 
-    public init(adapter: DingTalkAdapter, app: DingTalkApp, policy: ConnectionPolicy, transport: any HTTPTransport,
-                push: PushIngest, clock: any WallClock, logger: Logger) {
+    public init(
+        adapter: DingTalkAdapter, app: DingTalkApp, policy: ConnectionPolicy, transport: any HTTPTransport,
+        push: PushIngest, clock: any WallClock, logger: Logger
+    ) {
         self.adapter = adapter
         self.app = app
         self.policy = policy

@@ -155,7 +155,11 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
                 self.lock.withLock { _ = self.closedSockets.insert(id) }
                 self.changed.fire()
             })
-        (port, task) = try await startLoopback { running in
+        // Its WebSocket server sometimes outlives its stop (graceful shutdown and cancellation both time
+        // out, about one run in three on a 2-core machine; not yet explained: the bot under test has stopped
+        // by then, and the same happens with the session handler returning at once). The stall is logged, not
+        // failed on: the bot's own stop, which is what the tests are about, still fails on a stall.
+        (port, task) = try await startLoopback(stallFails: false) { running in
             Application(
                 router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeDingTalk"),

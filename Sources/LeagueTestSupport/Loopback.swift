@@ -76,7 +76,7 @@ public func loopback(
 /// - Parameter cancelOnStop: stop by cancelling instead of a graceful shutdown (a fake whose handlers
 ///   hang on purpose, whose open WebSocket sessions a graceful shutdown would wait for).
 public func startLoopback<App: ApplicationProtocol>(
-    cancelOnStop: Bool = false, _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
+    cancelOnStop: Bool = false, stallFails: Bool = true, _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
 ) async throws -> (port: Int, run: ServiceRun) {
     let started = AsyncStream<Int>.makeStream()
     let application = make { channel in
@@ -84,7 +84,7 @@ public func startLoopback<App: ApplicationProtocol>(
         started.continuation.finish()
     }
     // A server that fails before it listens ends the wait too (its port stays 0).
-    let run = ServiceRun(application, cancelOnStop: cancelOnStop, onExit: { started.continuation.finish() })
+    let run = ServiceRun(application, cancelOnStop: cancelOnStop, stallFails: stallFails, onExit: { started.continuation.finish() })
     var port = 0
     for await bound in started.stream { port = bound }
     guard port != 0 else {
@@ -118,12 +118,16 @@ public final class ServiceRun: Stoppable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let cancelOnStop: Bool
+    private let stallFails: Bool
     private let label: String
     private let ended = Signal()
 
-    /// - Parameter onExit: called when the run ends, however it ends.
-    public init(_ service: some Service, cancelOnStop: Bool = false, onExit: @escaping @Sendable () -> Void = {}) {
+    /// - Parameters:
+    ///   - stallFails: false for a fake whose own server may outlive its stop (it is then only logged).
+    ///   - onExit: called when the run ends, however it ends.
+    public init(_ service: some Service, cancelOnStop: Bool = false, stallFails: Bool = true, onExit: @escaping @Sendable () -> Void = {}) {
         self.cancelOnStop = cancelOnStop
+        self.stallFails = stallFails
         self.label = String(describing: type(of: service))
         let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger("test-service-group")))
         self.group = group
@@ -146,7 +150,7 @@ public final class ServiceRun: Stoppable {
         if await waitForEnd(seconds: 5) { return }
         let text = "\(label) did not stop: graceful shutdown and cancellation both timed out"
         FileHandle.standardError.write(Data("LeagueTestSupport: \(text)\n".utf8))
-        Self.stalls?.add(text)
+        if stallFails { Self.stalls?.add(text) }
     }
 
     /// True when the run ended within `seconds`.

@@ -103,7 +103,11 @@ struct FaultStoreAndPlatformTimedTests {
     /// cooperative pool would starve the server under test.
     /// Returns once the lock is held (a fixed pause was not enough on a loaded machine).
     static func holdExclusiveLock(path: String, seconds: Double) async throws -> AsyncStream<Void> {
-        let other = try DatabaseQueue(path: path)
+        // Waits for the bot's own writer (an outbox round may be committing) instead of failing at once:
+        // an EXCLUSIVE lock that was never taken made this test flaky.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let other = try DatabaseQueue(path: path, configuration: configuration)
         let (held, heldSignal) = AsyncStream<Void>.makeStream()
         let (released, releasedSignal) = AsyncStream<Void>.makeStream()
         Thread.detachNewThread {

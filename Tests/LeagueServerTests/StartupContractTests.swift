@@ -49,6 +49,19 @@ struct StartupContractTests {
         #expect(throws: Never.self) { _ = try LeagueApp(config: shipped, store: try SQLiteStore(), transport: FakeTransport(), logger: logger) }
     }
 
+    /// ServiceLifecycle names every service with `"\(service)"` when a group is made: a service must not
+    /// print the engine's whole config and org (seconds at start-up for the real district, growing with it).
+    @Test func serviceNamesStayShortWhateverTheOrg() throws {
+        var logger = Logger(label: "contract")
+        logger.logLevel = .critical
+        let app = try LeagueApp(config: try ConfigLoader.load(path: try writeTestConfig()), store: try SQLiteStore(), transport: FakeTransport(), logger: logger)
+        for service in app.services() {
+            let name = "\(service)"
+            #expect(name.count < 200, "\(type(of: service)) is named with \(name.count) characters: \(name.prefix(120))…")
+        }
+        #expect("\(app.engine)".count < 100)
+    }
+
     /// Timer kinds are a declared contract: a kind without a handler, a handler for an undeclared
     /// kind and a kind or command registered twice are start-up errors, not timers put aside at 3 a.m.
     @Test func timerKindsAndRegistrationsAreCheckedAtStartUp() throws {

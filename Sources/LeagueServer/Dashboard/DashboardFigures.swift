@@ -119,3 +119,7 @@ public struct DashboardWarmUp: Service {
         }
     }
 }
+
+extension DashboardWarmUp: CustomStringConvertible {
+    public var description: String { "DashboardWarmUp" }
+}

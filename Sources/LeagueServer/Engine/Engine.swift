@@ -322,3 +322,11 @@ extension Engine {
     /// Empty when the features' contracts hold (`StartupContractTests`).
     public var registrationProblems: [String] { featureProblems }
 }
+
+/// A short name in logs and in ServiceLifecycle's service names. ServiceLifecycle names each service
+/// with `"\(service)"` when a group is made; without this, every service holding the engine printed the
+/// whole config and org through reflection: seconds at start-up for the real district, and the growth
+/// with org size that the in-process scaling line showed (issue 16).
+extension Engine: CustomStringConvertible {
+    public var description: String { "Engine(\(config.org.units.count) units)" }
+}

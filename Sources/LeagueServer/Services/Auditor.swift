@@ -180,3 +180,7 @@ public struct AuditorService: Service {
         }
     }
 }
+
+extension AuditorService: CustomStringConvertible {
+    public var description: String { "AuditorService" }
+}

@@ -68,3 +68,11 @@ public struct TimerService: Service {
         }
     }
 }
+
+extension InboxService: CustomStringConvertible {
+    public var description: String { "InboxService" }
+}
+
+extension TimerService: CustomStringConvertible {
+    public var description: String { "TimerService" }
+}

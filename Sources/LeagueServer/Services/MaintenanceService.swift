@@ -33,3 +33,7 @@ public struct MaintenanceService: Service {
         }
     }
 }
+
+extension MaintenanceService: CustomStringConvertible {
+    public var description: String { "MaintenanceService" }
+}

@@ -560,3 +560,7 @@ public enum OutboxPlanner {
         return sends
     }
 }
+
+extension OutboxService: CustomStringConvertible {
+    public var description: String { "OutboxService" }
+}

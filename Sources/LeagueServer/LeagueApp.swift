@@ -43,7 +43,7 @@ public final class LeagueApp: Sendable {
     let maintenanceInterval: Double
 
     /// - Parameters:
-    ///   - maxSleep: longest a service sleeps before looking again (tests with a manual clock use a short one).
+    ///   - maxSleep: longest (real time) a service sleeps before looking again; a timed wait also ends when the clock reaches its deadline.
     ///   - answerWithin: longest a webhook waits for its commit before it is answered 503 (platforms retry after 5 s).
     ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
     ///   - seams: the engine's cross-feature seams (a test replaces one to see what crosses it).

@@ -1,4 +1,5 @@
 import Foundation
+import LeagueCore
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
@@ -8,6 +9,9 @@ import ServiceLifecycle
 /// `wait(seconds:)`: a ring that came while it was busy is kept, so its next wait returns at once.
 /// Many readers can share one bell (the dashboard's live streams): each remembers the generation it
 /// last read at and calls `wait(after:seconds:)`, which returns at once when the bell has rung since.
+/// A service sleeping until a time on the engine's clock (its next due timer or outbox attempt) passes
+/// that deadline and the clock to `wait(seconds:orUntil:on:)`, so a test that moves a manual clock
+/// past it wakes the service directly.
 /// Every wait has an id, so a wake-up (ring, time-out or cancellation) that races with the waiter
 /// registering itself is never lost: it is remembered for that id until the waiter looks.
 public final class Doorbell: Sendable {
@@ -44,8 +48,14 @@ public final class Doorbell: Sendable {
     /// returns at once on cancellation and on graceful shutdown (SIGTERM), so a sleeping service
     /// notices the stop without delay.
     public func wait(seconds: Double) async {
+        await wait(seconds: seconds, orUntil: nil, on: SystemClock())
+    }
+
+    /// `wait(seconds:)` that also returns once `clock` reaches `deadline` (a manual clock moved past it
+    /// wakes the waiter at once); `seconds` of real time still bound the wait.
+    public func wait(seconds: Double, orUntil deadline: Date?, on clock: any WallClock) async {
         let seen = state.withLockedValue { $0.consumed }
-        let now = await wait(after: seen, seconds: seconds)
+        let now = await wait(after: seen, seconds: seconds, deadline: deadline, clock: clock)
         state.withLockedValue { $0.consumed = max($0.consumed, now) }
     }
 
@@ -53,6 +63,17 @@ public final class Doorbell: Sendable {
     /// pass, or the task is cancelled or the server shuts down gracefully.
     /// - Returns: the generation when it woke.
     public func wait(after seen: UInt64, seconds: Double) async -> UInt64 {
+        await wait(after: seen, seconds: seconds, deadline: nil, clock: SystemClock())
+    }
+
+    private func wait(after seen: UInt64, seconds: Double, deadline: Date?, clock: any WallClock) async -> UInt64 {
+        // On the system clock the deadline is one more real-time bound (of at least a millisecond).
+        var seconds = seconds
+        var deadline = deadline
+        if let due = deadline, clock is SystemClock {
+            seconds = min(seconds, max(due.timeIntervalSince(clock.now()), 0.001))
+            deadline = nil
+        }
         let id: Int? = state.withLockedValue { state in
             guard state.generation == seen, seconds > 0 else { return nil }
             state.nextID += 1
@@ -60,9 +81,18 @@ public final class Doorbell: Sendable {
             return state.nextID
         }
         guard let id else { return generation }
-        let timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            self.wake(id)
+        var timers = [
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                self.wake(id)
+            }
+        ]
+        if let deadline {
+            timers.append(
+                Task {
+                    await clock.sleep(until: deadline)
+                    self.wake(id)
+                })
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -80,7 +110,7 @@ public final class Doorbell: Sendable {
         } onGracefulShutdown: {
             self.wake(id)
         }
-        timer.cancel()
+        for timer in timers { timer.cancel() }
         return state.withLockedValue { state in
             state.active.remove(id)
             state.woken.remove(id)

@@ -39,7 +39,7 @@ public struct TimerService: Service {
     let engine: Engine
     let doorbell: Doorbell
     let outbound: Doorbell
-    /// Longest sleep between checks, so a clock moved by a test or NTP is noticed.
+    /// Longest sleep (real time) between checks, so a step of the system clock (NTP) is noticed.
     let maxSleep: Double
     /// Also rung after timers fired (the dashboard's live views).
     var fired: [Doorbell] = []
@@ -52,15 +52,17 @@ public struct TimerService: Service {
                 // A read first: the bell rings after every commit, and most commits bring no due timer,
                 // so the writer is asked for a transaction only when something is due.
                 let next = try await engine.store.read { try $0.nextTimerDue() }
-                if let next, next <= engine.clock.now() {
+                // Compared as the store compares (seconds since 1970): as `Date`s, a timer due at the very
+                // instant a manual clock was moved to can read as a hair later than now and never fire.
+                if let next, next.timeIntervalSince1970 <= engine.clock.now().timeIntervalSince1970 {
                     if try await engine.fireDueTimers() > 0 {
                         outbound.ring()
                         for bell in fired { bell.ring() }
                     }
                     continue
                 }
-                let wait = next.map { $0.timeIntervalSince(engine.clock.now()) } ?? maxSleep
-                await doorbell.wait(seconds: min(max(wait, 0.001), maxSleep))
+                // Until the next timer is due on the engine's clock (a test moving it wakes this at once).
+                await doorbell.wait(seconds: maxSleep, orUntil: next, on: engine.clock)
             } catch {
                 engine.logger.error("timer check failed; retrying", metadata: ["error": "\(error)"])
                 await doorbell.wait(seconds: 1)

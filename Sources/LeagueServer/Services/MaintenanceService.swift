@@ -17,7 +17,8 @@ public struct MaintenanceService: Service {
             inboundSeconds: engine.config.retention.inboundSeconds,
             outboxSeconds: engine.config.retention.outboxSeconds)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await doorbell.wait(seconds: interval)
+            // `interval` on the engine's clock (retention ages are measured on it).
+            await doorbell.wait(seconds: interval, orUntil: engine.clock.now().addingTimeInterval(interval), on: engine.clock)
             guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
             do {
                 let report = try await engine.store.maintain(retention, now: engine.clock.now())

@@ -52,11 +52,16 @@ public struct OutboxService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 do {
+                    let started = engine.clock.now()
                     let (wait, batches) = try await round()
                     for batch in batches {
                         group.addTask { await self.deliver(batch) }
                     }
-                    if let wait { await doorbell.wait(seconds: min(max(wait, 0.001), maxSleep)) }
+                    // Until the next attempt is due on the engine's clock (measured from before the round,
+                    // so a clock moved meanwhile wakes it early rather than late), at most `maxSleep`.
+                    if let wait {
+                        await doorbell.wait(seconds: maxSleep, orUntil: started.addingTimeInterval(max(wait, 0.001)), on: engine.clock)
+                    }
                 } catch {
                     engine.logger.error("outbox round failed; retrying", metadata: ["error": "\(error)"])
                     await doorbell.wait(seconds: 1)

@@ -1,0 +1,50 @@
+import Foundation
+import LeagueCore
+import LeagueServer
+import Testing
+
+/// A doorbell wait with a deadline on a manual clock: moving the clock to the deadline wakes it, not
+/// real time; a ring still does. Nothing here sleeps in real time (the real bound is an hour).
+@Suite(.timeLimit(.minutes(1)))
+struct DoorbellClockTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func movingTheClockToTheDeadlineWakesTheWaiter() async {
+        let clock = ManualClock(start)
+        let bell = Doorbell()
+        let woke = WokeFlag()
+        let waiter = Task {
+            await bell.wait(seconds: 3600, orUntil: start.addingTimeInterval(60), on: clock)
+            woke.set()
+        }
+        clock.advance(by: 59)
+        #expect(!woke.isSet, "still waiting one second before its deadline")
+        clock.advance(by: 1)
+        await waiter.value
+        #expect(woke.isSet)
+    }
+
+    @Test func aRingStillWakesAWaiterWithADeadline() async {
+        let clock = ManualClock(start)
+        let bell = Doorbell()
+        let waiter = Task { await bell.wait(seconds: 3600, orUntil: start.addingTimeInterval(60), on: clock) }
+        bell.ring()
+        await waiter.value
+        #expect(clock.now() == start, "woken by the ring, not by the clock")
+    }
+
+    @Test func aDeadlinePassedBeforeTheWaitReturnsAtOnce() async {
+        let clock = ManualClock(start)
+        clock.advance(by: 120)
+        await Doorbell().wait(seconds: 3600, orUntil: start.addingTimeInterval(60), on: clock)
+        #expect(clock.sleeping == 0)
+    }
+}
+
+/// Set once a wait returned.
+final class WokeFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

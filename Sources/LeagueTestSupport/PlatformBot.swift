@@ -167,7 +167,7 @@ public final class PlatformBot: Stoppable, @unchecked Sendable {
     public func waitUntil(_ what: String, timeout: Double = 15, _ condition: ([FakePlatform.Received]) -> Bool) async throws {
         let api = api
         try await waitFor(
-            what, timeout: timeout, signal: bot.changed, fallback: 0.25, wake: bot.app.wakeAll,
+            what, timeout: timeout, signal: bot.changed, fallback: 0.25,
             seen: { api.requests.map { "[\($0.vendor) \($0.robot) \($0.accepted ? "ok" : "refused")] \($0.text)" }.joined(separator: "\n") }
         ) { condition(api.requests) }
     }

@@ -82,26 +82,21 @@ public struct WaitTimedOut: Error, CustomStringConvertible {
 
 /// The one settle/wait helper: waits until `condition` holds, waking on `signal` (a store commit, a
 /// request reaching a fake platform …) and looking again at least every `fallback` seconds for state no
-/// signal covers (a moved manual clock). Gives up after `timeout` seconds with `WaitTimedOut`, whose
+/// signal covers (a connection's state, a fake gateway's frames). A moved manual clock needs no polling:
+/// it wakes the services sleeping on it. Gives up after `timeout` seconds with `WaitTimedOut`, whose
 /// text names `what` and, when given, `seen()` (what was there instead).
-/// - Parameter wake: called before the first wait and after each one no signal ended (e.g. `LeagueApp.wakeAll`,
-///   so services see a moved clock).
 public func waitFor(
-    _ what: String, timeout: Double = 15, signal: Signal? = nil, fallback: Double = 0.02, wake: () -> Void = {},
+    _ what: String, timeout: Double = 15, signal: Signal? = nil, fallback: Double = 0.02,
     seen: () -> String = { "" }, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = Date().addingTimeInterval(timeout)
-    // The services are woken first and after each wait that no signal ended (a signal means they are at work).
-    var wakeNext = true
     while true {
         let generation = signal?.generation ?? 0
         if try await condition() { return }
         let left = deadline.timeIntervalSinceNow
         guard left > 0 else { break }
-        if wakeNext { wake() }
         if let signal {
             await signal.wait(after: generation, seconds: min(left, fallback))
-            wakeNext = signal.generation == generation
         } else {
             try await Task.sleep(for: .milliseconds(Int64(min(left, fallback) * 1000)))
         }

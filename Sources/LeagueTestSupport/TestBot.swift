@@ -16,7 +16,8 @@ import Logging
 ///   webhooks. Start it with `withLiveBot` so its stop is awaited whatever the test does.
 ///
 /// `changed` fires on every store commit and on every request the transport records, so waits wake on
-/// the services' own work instead of polling.
+/// the services' own work instead of polling. The services' timed waits sleep on the manual clock:
+/// `advance` wakes those whose deadline it passes, so a test never waits on real time for the clock.
 public final class TestBot: Stoppable, @unchecked Sendable {
     public enum Mode: Sendable { case engine, live }
 
@@ -54,7 +55,7 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         self.transport = transport ?? FakeTransport()
         self.app = try LeagueApp(
             config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
-            maxSleep: 0.05, answerWithin: answerWithin, ingestQueue: ingestQueue,
+            answerWithin: answerWithin, ingestQueue: ingestQueue,
             liveFallback: liveFallback, seams: seams)
         self.store.fireOnCommit(changed)
         (self.transport as? FakeTransport)?.received.relay(to: changed)
@@ -80,10 +81,29 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         return fake
     }
 
-    /// Moves the clock and wakes the services.
+    /// Moves the clock: the services sleeping until a time it reaches (a due timer, an outbox retry,
+    /// the end of a robot's pause) wake at once.
     public func advance(_ seconds: Double) {
         clock.advance(by: seconds)
-        app.wakeAll()
+    }
+
+    /// Moves the clock `step` seconds at a time, letting the bot settle after each step, until
+    /// `condition` holds: for what takes several steps of the services (retries with back-off, a
+    /// rate window opening). Fails after `limit` seconds of clock time or `timeout` real seconds.
+    public func advance(
+        _ step: Double, until what: String, limit: Double = 3600, timeout: Double = 20, _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var moved = 0.0
+        while true {
+            try await settle(timeout: max(deadline.timeIntervalSinceNow, 0.1))
+            if try await condition() { return }
+            guard moved < limit, Date() < deadline else {
+                throw WaitTimedOut("\(what): not after \(moved) s of clock time in steps of \(step) s")
+            }
+            advance(step)
+            moved += step
+        }
     }
 
     // MARK: Messages
@@ -163,23 +183,24 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         try await store.writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 
-    /// Waits (bounded) until `condition` holds, waking on every commit and transport request.
+    /// Waits (bounded) until `condition` holds, waking on every commit and transport request (and
+    /// looking every 50 ms for state neither covers, such as a fake gateway's frames).
     public func wait(_ what: String, timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
-        try await waitFor(what, timeout: timeout, signal: changed, fallback: 0.05, wake: app.wakeAll, condition)
+        try await waitFor(what, timeout: timeout, signal: changed, fallback: 0.05, condition)
     }
 
     /// Waits (bounded) until `condition` holds on what the fake platform received.
     public func waitUntil(_ what: String, timeout: Double = 10, _ condition: ([FakeTransport.Sent]) -> Bool) async throws {
         let fake = fake
         try await waitFor(
-            what, timeout: timeout, signal: changed, fallback: 0.25, wake: app.wakeAll,
+            what, timeout: timeout, signal: changed, fallback: 0.25,
             seen: { fake.requests.map { "[\($0.group)] \($0.text)" }.joined(separator: "\n") }
         ) { condition(fake.requests) }
     }
 
     /// Waits until every committed message is processed and nothing due is left in the outbox or the timers.
     public func settle(timeout: Double = 10) async throws {
-        try await settleBot(store: store, clock: clock, app: app, signal: changed, timeout: timeout)
+        try await settleBot(store: store, clock: clock, signal: changed, timeout: timeout)
     }
 }
 
@@ -195,15 +216,20 @@ public func withLiveBot<T>(
 }
 
 /// Waits (bounded) until every committed message is processed and nothing due is left in the outbox or
-/// the timers; wakes on `signal` (store commits) and wakes the services while it waits.
-public func settleBot(store: any Store, clock: any WallClock, app: LeagueApp, signal: Signal? = nil, timeout: Double) async throws {
+/// the timers; wakes on `signal` (store commits).
+public func settleBot(store: any Store, clock: any WallClock, signal: Signal? = nil, timeout: Double) async throws {
+    // What was still to do when it gave up.
+    var left = ""
     try await waitFor(
         "the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: signal, fallback: signal == nil ? 0.02 : 0.25,
-        wake: app.wakeAll
+        seen: { left }
     ) {
         let now = clock.now()
-        return try await store.read { reader in
-            try reader.unprocessedInbound(limit: 1).isEmpty && reader.dueOutbox(at: now, limit: 1).isEmpty && reader.dueTimers(at: now, limit: 1).isEmpty
+        let (inbound, outbox, timers) = try await store.read { reader in
+            (try reader.unprocessedInbound(limit: 5), try reader.dueOutbox(at: now, limit: 5), try reader.dueTimers(at: now, limit: 5))
         }
+        left =
+            "unprocessed inbound \(inbound.map(\.message.messageID)), due outbox \(outbox.map { "\($0.message.key) (\($0.attempts) tries, \($0.lastError ?? "-"))" }), due timers \(timers.map(\.key))"
+        return inbound.isEmpty && outbox.isEmpty && timers.isEmpty
     }
 }

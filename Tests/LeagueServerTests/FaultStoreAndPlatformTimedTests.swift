@@ -23,8 +23,7 @@ struct FaultStoreAndPlatformTimedTests {
             #expect(status == 200)
             let expected: Set<String> = ["task:1:notice:t1", "task:1:notice:t2"]
             // Move time past backoffs and the 60 s rate-limit pause until everything is delivered.
-            try await bot.wait("all notices delivered after the platform recovered", timeout: 20) {
-                bot.advance(5)
+            try await bot.advance(5, until: "all notices delivered after the platform recovered") {
                 let unsent = try await bot.count("SELECT COUNT(*) FROM outbox WHERE state != 'sent' AND key NOT LIKE 'task:1:step:%'")
                 return Set(transport.keys).isSuperset(of: expected) && unsent == 0
             }
@@ -40,15 +39,13 @@ struct FaultStoreAndPlatformTimedTests {
         let path = try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 2s, give_up_after: 30s}")
         try await withLiveBot(configPath: path, transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 死信演练", in: "chat-d", from: "u-d").0 == 200)
-            try await bot.wait("the notice is dead after at least 3 tries and 30 s") {
-                bot.advance(5)
-                return try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:notice:t1' AND state = 'dead' AND attempts >= 3") == 1
+            try await bot.advance(5, until: "the notice is dead after at least 3 tries and 30 s") {
+                try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:notice:t1' AND state = 'dead' AND attempts >= 3") == 1
             }
             #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'dead:task:1:notice:t1'") == 1, "the root's admins are told")
             transport.failAlways(false)
-            try await bot.wait("the dead-letter notice reaches the root once the platform works") {
-                bot.advance(5)
-                return transport.keys.contains("dead:task:1:notice:t1")
+            try await bot.advance(5, until: "the dead-letter notice reaches the root once the platform works") {
+                transport.keys.contains("dead:task:1:notice:t1")
             }
         }
     }

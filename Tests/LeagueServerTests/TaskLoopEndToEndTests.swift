@@ -159,11 +159,7 @@ struct TaskLoopEndToEndTests {
         try await withLiveBot(configPath: try writeTestConfig()) { bot in
             bot.fake.script([500, 503])
             try await bot.say("/任务 @第一街道 测试重试", in: "chat-d", from: "u-d")
-            for _ in 0..<6 {
-                bot.advance(5)
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            try await bot.waitUntil("delivered after two failures") { $0.contains { $0.group == "chat-t1" } }
+            try await bot.advance(5, until: "delivered after two failures", limit: 30) { !bot.fake.to("chat-t1").isEmpty }
             // A permanent failure (400) goes straight to the dead letters and the root's admins are told.
             bot.fake.script([400])
             try await bot.say("/任务 @第二街道 测试失败", in: "chat-d", from: "u-d")

@@ -284,6 +284,20 @@ struct StoreReliabilityTests {
 
     // MARK: Point 10: retention, checkpoints
 
+    /// The maintenance round comes every 10 minutes of the bot's clock: a test that moves the manual
+    /// clock past it sees old texts blanked at once, without waiting 10 real minutes.
+    @Test func theMaintenanceRoundRunsWhenTheClockPassesItsInterval() async throws {
+        try await withLiveBot(configPath: try writeTestConfig(extra: "retention: {inbound: 1h}")) { bot in
+            try await bot.say("一条会被清空的闲聊", in: "chat-g1", from: "u-g1", id: "chatter")
+            try await bot.settle()
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'chatter' AND text != ''") == 1)
+            bot.advance(3601)
+            try await bot.wait("the text blanked by the maintenance round") {
+                try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'chatter' AND text = ''") == 1
+            }
+        }
+    }
+
     @Test func retentionBlanksOldTextsKeepsDedupeAndOpenMeetingsAndPrunesSentRows() async throws {
         let path = try writeTestConfig()
         try await withLiveBot(configPath: path) { bot in

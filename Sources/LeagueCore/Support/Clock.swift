@@ -74,7 +74,7 @@ public final class ManualClock: WallClock, @unchecked Sendable {
         // The deadline is checked and the sleeper registered under the lock `advance` and `set` take:
         // a move that lands in between is either seen here or wakes the sleeper.
         let id: Int? = lock.withLock {
-            guard current < deadline else { return nil }
+            guard !reached(deadline) else { return nil }
             nextSleeper += 1
             return nextSleeper
         }
@@ -82,7 +82,7 @@ public final class ManualClock: WallClock, @unchecked Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = lock.withLock { () -> Bool in
-                    if current >= deadline || cancelled.remove(id) != nil { return true }
+                    if reached(deadline) || cancelled.remove(id) != nil { return true }
                     sleepers[id] = (deadline, continuation)
                     return false
                 }
@@ -100,9 +100,16 @@ public final class ManualClock: WallClock, @unchecked Sendable {
         lock.withLock { _ = cancelled.remove(id) }
     }
 
+    /// Whether the clock is at or past `deadline`, compared in seconds since 1970 as the store compares
+    /// (a due time read back from the store can be a hair off the `Date` the clock was moved to);
+    /// call with the lock held.
+    private func reached(_ deadline: Date) -> Bool {
+        current.timeIntervalSince1970 >= deadline.timeIntervalSince1970
+    }
+
     /// Removes and returns the sleepers whose deadline has come; call with the lock held.
     private func takeDue() -> [CheckedContinuation<Void, Never>] {
-        let due = sleepers.filter { $0.value.deadline <= current }
+        let due = sleepers.filter { reached($0.value.deadline) }
         for id in due.keys { sleepers.removeValue(forKey: id) }
         return due.values.map(\.continuation)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LeagueTestSupport
 
 /// `leagueops-bench`: the benchmark suite of issue 6. Starts the real `leagueops serve` (the binary
 /// next to this one, or --leagueops) as a child process on loopback with a generated org of the real
@@ -118,7 +119,7 @@ final class Rig: @unchecked Sendable {
     /// For `defer`: stops the server (SIGTERM, then SIGKILL) and removes the workspace at once.
     func closeNow() {
         server?.stop()
-        platform.cancel()
+        platform.stopWithoutWaiting()
         workspace.remove()
     }
 }

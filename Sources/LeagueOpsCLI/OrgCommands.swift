@@ -151,9 +151,8 @@ extension Org {
                 root = found.id
             }
             let store = try openStore(config, db: db)
-            let learned = try await store.write { tx in try tx.learnedBindings() }
-            let (org, conflicts) = OrgOverlay.apply(learned, to: config.org)
-            print(OnboardingStatus.compute(org, root: root).report(format: format, language: config.language), terminator: "")
+            let (status, conflicts) = try await Onboarding.status(org: config.org, root: root, store: store)
+            print(status.report(format: format, language: config.language), terminator: "")
             for conflict in conflicts {
                 FileHandle.standardError.write(Data("note: \(conflict.en)\n".utf8))
             }
@@ -180,8 +179,7 @@ extension Org {
                 throw ExitCode(65)
             }
             let store = try openStore(config, db: db)
-            let learned = try await store.write { tx in try tx.learnedBindings() }
-            let (yaml, notes) = OrgFileMerge.export(parsed, learned: learned)
+            let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
             if let out { try yaml.write(toFile: out, atomically: true, encoding: .utf8) } else { print(yaml, terminator: "") }
             var summary = "exported \(learned.chats.count) chat binding(s) and \(learned.members.count) registration(s) learned in chat"
             if let out { summary += " to \(out)" }

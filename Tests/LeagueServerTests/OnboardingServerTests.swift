@@ -156,6 +156,39 @@ struct OnboardingServerTests {
         }
     }
 
+    /// `leagueops org status` and `org export` read what was learned in chat through these.
+    @Test func statusAndExportIncludeWhatWasLearnedInChat() async throws {
+        let config = try ConfigLoader.load(path: try writeTestConfig(orgYAML: onboardingOrgYAML))
+        let store = try SQLiteStore()
+        let now = Date()
+        try await store.write { tx in
+            try tx.bindChat(ChatBindingRecord(platform: "generic", chat: "chat-g2", unitID: "g2", boundAt: now, boundBy: "u-x"))
+            try tx.bindChat(ChatBindingRecord(platform: "generic", chat: "chat-gone", unitID: "g9", boundAt: now, boundBy: "u-y"))
+            try tx.registerMemberID(MemberIDRecord(platform: "generic", userID: "u-g2", memberID: "m-g2", registeredAt: now))
+        }
+        let before = OnboardingStatus.compute(config.org, root: "c1").total
+        #expect(before.bound == 2 && before.members == 3 && before.registered == 2)
+        let (status, conflicts) = try await Onboarding.status(org: config.org, root: "c1", store: store)
+        #expect(status.total.units == 4 && status.total.bound == 3 && status.total.members == 3 && status.total.registered == 3)
+        #expect(status.pending.map(\.unit.id) == ["g3"])
+        #expect(conflicts.map(\.en) == ["chat generic:chat-gone is bound to unit g9, which is no longer in org.yaml"])
+
+        let parsed = try OrgFileMerge.parse(onboardingOrgYAML, file: "org.yaml")
+        let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
+        #expect(learned.chats.count == 2 && learned.members.count == 1)
+        #expect(notes == ["chat generic:chat-gone is bound to g9, which is not in the org file (left out)"])
+        var problems: [ConfigProblem] = []
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("org.yaml").path
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let tree = try #require(OrgLoader.load(path: file, environment: [:], platforms: ["generic"], problems: &problems))
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(tree.unit("g2")?.group?.chat == "chat-g2")
+        #expect(tree.unit("g2")?.members.first?.ids["generic"] == "u-g2")
+    }
+
     @Test func membersRegisterThemselvesWithMaskedMobiles() async throws {
         let org = onboardingOrgYAML.replacingOccurrences(
             of: "    parent: c1\n    members:\n      - {id: m-g2", with: "    parent: c1\n    group: {platform: generic, chat: chat-g2}\n    members:\n      - {id: m-g2")

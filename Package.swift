@@ -143,7 +143,7 @@ let package = Package(
             name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms"],
             exclude: ["Vectors"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueFuzzing"], swiftSettings: swiftSettings),
+        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueCore", "LeagueFuzzing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LeagueServerTests",
             dependencies: [

@@ -163,7 +163,7 @@ import Testing
             let reloaded = bot.app.engine.directory.configured
             let (issued, _) = try await Onboarding.issueCodes(
                 for: [try #require(reloaded.unit("g5"))], org: reloaded, store: bot.store,
-                ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 12))
+                ttl: 3600, now: bot.clock.now(), generator: SplitMix(seed: 12))
             let fresh = try #require(issued.first?.code)
             #expect(try await bot.say("/绑定 \(fresh)", in: "chat-g2x", from: "u-y") == 200)
             try await bot.waitUntil("the orphaned chat bound to g5") { $0.contains { $0.group == "chat-g2x" && $0.text.contains("新华社区 › 第5网格") } }

@@ -8,18 +8,6 @@ import LeagueStore
 import LeagueTestSupport
 import Testing
 
-/// A fixed-sequence generator for reproducible binding codes.
-struct SeededCodes: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The test org with grids g2 and g3 not bound to any chat, and g2's cadre on the roster by mobile only.
 let onboardingOrgYAML = """
     units:
@@ -68,7 +56,7 @@ struct OnboardingServerTests {
     static func issue(_ bot: TestBot, _ units: [String], seed: UInt64) async throws -> [String: String] {
         let (issued, _) = try await Onboarding.issueCodes(
             for: units.compactMap { bot.config.org.unit($0) }, org: bot.config.org, store: bot.store,
-            ttl: bot.config.onboarding.codeTTL, now: bot.clock.now(), generator: SeededCodes(state: seed)
+            ttl: bot.config.onboarding.codeTTL, now: bot.clock.now(), generator: SplitMix(seed: seed)
         )
         return Dictionary(uniqueKeysWithValues: issued.map { ($0.unit.id, $0.code) })
     }
@@ -246,7 +234,7 @@ struct OnboardingServerTests {
         try await withPlatformBot(orgYAML: org) { bot in
             let (issued, _) = try await Onboarding.issueCodes(
                 for: [try #require(bot.config.org.unit("g"))], org: bot.config.org, store: bot.store,
-                ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 9))
+                ttl: 3600, now: bot.clock.now(), generator: SplitMix(seed: 9))
             let code = try #require(issued.first?.code)
             #expect(try await bot.dingtalk("/绑定 \(code)", conversation: "cid-g", from: "staff-g") == 200)
             try await bot.waitUntil("the answer through the unit's robot") { received in

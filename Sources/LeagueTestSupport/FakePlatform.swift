@@ -119,13 +119,6 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     public var duplicateKeys: [String] { lock.withLock { keyCounts.filter { $0.value > 1 }.map(\.key) } }
     public func count(key: String) -> Int { lock.withLock { keyCounts[key] ?? 0 } }
 
-    /// Forgets what arrived.
-    public func reset() {
-        lock.withLock {
-            items.removeAll(); keyCounts.removeAll()
-        }
-    }
-
     /// Registers a robot's signing secret (DingTalk `robot_secret`, Feishu `hook_secret`).
     public func expectSecret(_ secret: String, for robot: String) { lock.withLock { secrets[robot] = secret } }
 

@@ -277,3 +277,10 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     }
 
 }
+
+/// Starts a fake platform, runs `body` with it and awaits its stop, also when `body` throws.
+public func withFakePlatform<T>(_ body: (FakePlatform) async throws -> T) async throws -> T {
+    let platform = FakePlatform()
+    try await platform.start()
+    return try await withRunning(platform, body)
+}

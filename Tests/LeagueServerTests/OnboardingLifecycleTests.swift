@@ -178,20 +178,15 @@ import Testing
 @Suite(.serialized, .tags(.process))
 struct OnboardingLifecycleProcessTests {
     @Test func serveKeepsABindingMadeWithACodeAcrossASIGHUPThatRenamesAndMovesItsUnit() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let folder = URL(fileURLWithPath: config).deletingLastPathComponent()
             let orgPath = folder.appendingPathComponent("org.yaml").path
             try onboardingOrgYAML.write(toFile: orgPath, atomically: true, encoding: .utf8)
             // The code, as an operator prints it before starting the bot.
             let codesFile = folder.appendingPathComponent("codes.csv").path
-            let printed = try InstalledBinaryProcessTests.run(binary, ["org", "codes", "--config", config, "--unit", "g3", "--format", "csv", "--out", codesFile], in: folder.path)
+            let printed = try runProcess(binary, ["org", "codes", "--config", config, "--unit", "g3", "--format", "csv", "--out", codesFile], in: folder.path)
             #expect(printed.status == 0, "\(printed.err)")
             let row = try #require(try String(contentsOfFile: codesFile, encoding: .utf8).split(separator: "\r\n").dropFirst().first)
             let code = String(row.split(separator: ",")[3])

@@ -255,26 +255,8 @@ struct OnboardingServerTests {
 
 /// The real `leagueops` binary with a config outside the checkout, run from another folder.
 @Suite(.tags(.process)) struct InstalledBinaryProcessTests {
-    static func run(_ binary: String, _ arguments: [String], in folder: String) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
     @Test func checkAndCodesWorkFromAnyFolderWithTheBuiltInCatalogue() throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
+        guard let binary = builtLeagueops() else { return }
         let etc = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: etc) }
         // A minimal config as an operator writes it: no commands folder, a store path relative to it.
@@ -282,12 +264,12 @@ struct OnboardingServerTests {
             orgYAML: onboardingOrgYAML, directory: etc,
             main: "platforms:\n  generic: {secret: s, outbound_url: http://127.0.0.1:9/m}\nstore: {sqlite: var/bot.sqlite}\n")
 
-        let check = try Self.run(binary, ["check", "--config", config], in: "/")
+        let check = try runProcess(binary, ["check", "--config", config], in: "/")
         #expect(check.status == 0, "\(check.err)")
         #expect(check.out.contains("OK: 6 units") && check.out.contains("\(DefaultCatalogue.files.count) commands"))
 
         let csv = etc.appendingPathComponent("codes.csv").path
-        let codes = try Self.run(binary, ["org", "codes", "--config", config, "--unit", "c1", "--subtree", "--format", "csv", "--out", csv], in: "/")
+        let codes = try runProcess(binary, ["org", "codes", "--config", config, "--unit", "c1", "--subtree", "--format", "csv", "--out", csv], in: "/")
         #expect(codes.status == 0, "\(codes.err)")
         #expect(codes.err.contains("2 codes issued") && codes.err.contains("2 units already bound were skipped"))
         let data = try Data(contentsOf: URL(fileURLWithPath: csv))
@@ -354,13 +336,8 @@ struct OnboardingServerTests {
 @Suite(.serialized, .tags(.process))
 struct OrgReloadProcessTests {
     @Test func serveReloadsOnSIGHUP() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

@@ -84,19 +84,11 @@ import Testing
     }
 
     static let g3Block = """
-          - id: g3
-            name: 第3网格
-            tier: grid
-            parent: c1
+          - {id: g3, name: 第3网格, tier: grid, parent: c1}
 
         """
     static let g2Block = """
-          - id: g2
-            name: 第2网格
-            tier: grid
-            parent: c1
-            members:
-              - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}
+          - {id: g2, name: 第2网格, tier: grid, parent: c1, members: [{id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}]}
 
         """
 
@@ -108,21 +100,10 @@ import Testing
         text = text.replacingOccurrences(
             of: g3Block,
             with: """
-                  - id: c2
-                    name: 新华社区
-                    tier: community
-                    parent: t1
-                    group: {platform: generic, chat: chat-c2}
-                    members:
-                      - {id: m-c2, name: 社区丁, roles: [admin, cadre], ids: {generic: u-c2}}
-                  - id: g3
-                    name: 第三网格
-                    tier: grid
-                    parent: c2
-                  - id: g5
-                    name: 第5网格
-                    tier: grid
-                    parent: c2
+                  - {id: c2, name: 新华社区, tier: community, parent: t1, group: {platform: generic, chat: chat-c2},
+                      members: [{id: m-c2, name: 社区丁, roles: [admin, cadre], ids: {generic: u-c2}}]}
+                  - {id: g3, name: 第三网格, tier: grid, parent: c2}
+                  - {id: g5, name: 第5网格, tier: grid, parent: c2}
 
                 """)
         if removeG2 { text = text.replacingOccurrences(of: g2Block, with: "") }

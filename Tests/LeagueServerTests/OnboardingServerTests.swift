@@ -11,43 +11,14 @@ import Testing
 /// The test org with grids g2 and g3 not bound to any chat, and g2's cadre on the roster by mobile only.
 let onboardingOrgYAML = """
     units:
-      - id: d
-        name: 测试区
-        tier: district
-        group: {platform: generic, chat: chat-d}
-        members:
-          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-      - id: t1
-        name: 第一街道
-        tier: town
-        parent: d
-        group: {platform: generic, chat: chat-t1}
-        members:
-          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}
-      - id: c1
-        name: 解放路社区
-        tier: community
-        parent: t1
-        group: {platform: generic, chat: chat-c1}
-        members:
-          - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}
-      - id: g1
-        name: 第1网格
-        tier: grid
-        parent: c1
-        group: {platform: generic, chat: chat-g1}
-        members:
-          - {id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}, mobile: "13800000001"}
-      - id: g2
-        name: 第2网格
-        tier: grid
-        parent: c1
-        members:
-          - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}
-      - id: g3
-        name: 第3网格
-        tier: grid
-        parent: c1
+      - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
+      - {id: t1, name: 第一街道, tier: town, parent: d, group: {platform: generic, chat: chat-t1}, members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}]}
+      - {id: c1, name: 解放路社区, tier: community, parent: t1, group: {platform: generic, chat: chat-c1},
+          members: [{id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}]}
+      - {id: g1, name: 第1网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g1},
+          members: [{id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}, mobile: "13800000001"}]}
+      - {id: g2, name: 第2网格, tier: grid, parent: c1, members: [{id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}]}
+      - {id: g3, name: 第3网格, tier: grid, parent: c1}
 
     """
 
@@ -179,7 +150,7 @@ struct OnboardingServerTests {
 
     @Test func membersRegisterThemselvesWithMaskedMobiles() async throws {
         let org = onboardingOrgYAML.replacingOccurrences(
-            of: "    parent: c1\n    members:\n      - {id: m-g2", with: "    parent: c1\n    group: {platform: generic, chat: chat-g2}\n    members:\n      - {id: m-g2")
+            of: "parent: c1, members: [{id: m-g2", with: "parent: c1, group: {platform: generic, chat: chat-g2}, members: [{id: m-g2")
         try await withLiveBot(configPath: writeTestConfig(orgYAML: org)) { bot in
             // A wrong mobile is refused without naming anyone on the roster.
             #expect(try await bot.say("/登记 网格员二 13900000000", in: "chat-g2", from: "u-new") == 200)
@@ -216,19 +187,9 @@ struct OnboardingServerTests {
     @Test func aDingTalkGroupBindsItselfAndReceivesTasksThroughItsRobot() async throws {
         let org = """
             units:
-              - id: d
-                name: 测试区
-                tier: district
-                group: {platform: generic, chat: chat-d}
-                members:
-                  - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-              - id: g
-                name: 第9网格
-                tier: town
-                parent: d
-                group: {platform: dingtalk, robot_token: tok-g, robot_secret: SECg}
-                members:
-                  - {id: m-g, name: 钉钉网格员, roles: [cadre], mobile: "13700000007"}
+              - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
+              - {id: g, name: 第9网格, tier: town, parent: d, group: {platform: dingtalk, robot_token: tok-g, robot_secret: SECg},
+                  members: [{id: m-g, name: 钉钉网格员, roles: [cadre], mobile: "13700000007"}]}
 
             """
         try await withPlatformBot(orgYAML: org) { bot in
@@ -289,13 +250,7 @@ struct OnboardingServerTests {
         testOrgYAML.replacingOccurrences(of: "name: 第一街道", with: "name: 解放路街道（更名）")
             .replacingOccurrences(
                 of: """
-                      - id: g2
-                        name: 第2网格
-                        tier: grid
-                        parent: c1
-                        group: {platform: generic, chat: chat-g2}
-                        members:
-                          - {id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}
+                      - {id: g2, name: 第2网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g2}, members: [{id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}]}
                     """, with: "")
     }
 

@@ -61,38 +61,55 @@ public final class SQLiteStore: Store {
 
     public func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult] {
         try await mapErrors {
-            try await writer.write { db in
-                let tx = SQLiteTransaction(db)
-                let statement = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO inbound (platform, message_id, chat, sender, text, sent_at, received_at, mentions_bot)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, message_id) DO NOTHING
-                        """)
-                var results: [IngestResult] = []
-                results.reserveCapacity(records.count)
-                for record in records {
-                    let m = record.message
-                    try statement.execute(arguments: [
-                        m.platform, m.messageID, m.chat, m.sender, record.storedText ?? m.text,
-                        m.sentAt.timeIntervalSince1970, record.receivedAt.timeIntervalSince1970, m.mentionsBot,
-                    ])
-                    guard db.changesCount > 0 else {
-                        results.append(.duplicate)
-                        continue
+            try await writer.writeWithoutTransaction { db in
+                try Self.immediateTransaction(db) {
+                    let tx = SQLiteTransaction(db)
+                    let statement = try db.cachedStatement(
+                        sql: """
+                            INSERT INTO inbound (platform, message_id, chat, sender, text, sent_at, received_at, mentions_bot)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, message_id) DO NOTHING
+                            """)
+                    var results: [IngestResult] = []
+                    results.reserveCapacity(records.count)
+                    for record in records {
+                        let m = record.message
+                        try statement.execute(arguments: [
+                            m.platform, m.messageID, m.chat, m.sender, record.storedText ?? m.text,
+                            m.sentAt.timeIntervalSince1970, record.receivedAt.timeIntervalSince1970, m.mentionsBot,
+                        ])
+                        guard db.changesCount > 0 else {
+                            results.append(.duplicate)
+                            continue
+                        }
+                        var stored = record
+                        stored.id = db.lastInsertedRowID
+                        results.append(.stored(stored.id))
+                        try process(stored, tx)
                     }
-                    var stored = record
-                    stored.id = db.lastInsertedRowID
-                    results.append(.stored(stored.id))
-                    try process(stored, tx)
+                    return results
                 }
-                return results
             }
         }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await mapErrors {
-            try await writer.write { db in try body(SQLiteTransaction(db)) }
+            try await writer.writeWithoutTransaction { db in try Self.immediateTransaction(db) { try body(SQLiteTransaction(db)) } }
+        }
+    }
+
+    /// `BEGIN IMMEDIATE` … `COMMIT` through the connection's statement cache, as GRDB's `write` does
+    /// but without compiling the three statements anew for every transaction (issue 16). A body that
+    /// throws, or a commit that fails, rolls the transaction back and rethrows.
+    static func immediateTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            let value = try body()
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return value
+        } catch {
+            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+            throw error
         }
     }
 
@@ -332,11 +349,24 @@ struct SQLiteTransaction: StoreTransaction {
 
     // MARK: Writes
 
+    /// A savepoint inside the open transaction, through cached statements (GRDB's `inSavepoint`
+    /// compiles `SAVEPOINT` and `RELEASE` for every command). A body that throws is undone and rethrown.
     func savepoint(_ body: () throws -> Void) throws {
-        try db.inSavepoint {
-            try body()
-            return .commit
+        guard db.isInsideTransaction else {
+            try SQLiteStore.immediateTransaction(db, body)
+            return
         }
+        try db.cachedStatement(sql: "SAVEPOINT league").execute()
+        do {
+            try body()
+        } catch {
+            if db.isInsideTransaction {
+                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT league").execute()
+                try? db.cachedStatement(sql: "RELEASE SAVEPOINT league").execute()
+            }
+            throw error
+        }
+        try db.cachedStatement(sql: "RELEASE SAVEPOINT league").execute()
     }
 
     func nextTaskID() throws -> Int {

@@ -2,10 +2,19 @@
 /// @-mention stripped, surrounding white space trimmed.
 public struct Normalizer: Sendable {
     /// The names the bot answers to when @-mentioned (`团务助手`, `LeagueOps`).
-    public var botNames: [String]
+    public var botNames: [String] {
+        didSet { mentions = Self.mentions(of: botNames) }
+    }
+    /// `@` and each name in half-width, made once (not for every message).
+    private var mentions: [String]
 
     public init(botNames: [String]) {
         self.botNames = botNames
+        self.mentions = Self.mentions(of: botNames)
+    }
+
+    private static func mentions(of names: [String]) -> [String] {
+        names.filter { !$0.isEmpty }.map { "@" + halfWidth($0) }
     }
 
     /// The result of normalising one message.
@@ -17,6 +26,8 @@ public struct Normalizer: Sendable {
 
     /// Full-width ASCII (U+FF01–U+FF5E) becomes half-width; the ideographic space becomes a space.
     public static func halfWidth(_ text: String) -> String {
+        // Most messages have nothing to change: no copy then.
+        guard text.unicodeScalars.contains(where: { needsHalfWidth($0.value) }) else { return text }
         var scalars = String.UnicodeScalarView()
         scalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
@@ -30,6 +41,13 @@ public struct Normalizer: Sendable {
         return String(scalars)
     }
 
+    private static func needsHalfWidth(_ value: UInt32) -> Bool {
+        switch value {
+        case 0xFF01...0xFF5E, 0x3000, 0x00A0, 0x2002...0x200B, 0xFEFF: true
+        default: false
+        }
+    }
+
     public func normalize(_ raw: String) -> Normalized {
         var text = Self.halfWidth(raw).trimmingWhitespace()
         var addressed = false
@@ -37,8 +55,7 @@ public struct Normalizer: Sendable {
         var changed = true
         while changed {
             changed = false
-            for name in botNames where !name.isEmpty {
-                let mention = "@" + Self.halfWidth(name)
+            for mention in mentions {
                 if text.hasPrefix(mention) {
                     text = String(text.dropFirst(mention.count)).trimmingWhitespace()
                     addressed = true
@@ -47,8 +64,7 @@ public struct Normalizer: Sendable {
             }
         }
         // A trailing mention of the bot ("收到 @团务助手") is stripped too.
-        for name in botNames where !name.isEmpty {
-            let mention = "@" + Self.halfWidth(name)
+        for mention in mentions {
             if text.hasSuffix(mention) {
                 text = String(text.dropLast(mention.count)).trimmingWhitespace()
                 addressed = true
@@ -62,6 +78,7 @@ extension String {
     /// The string without leading and trailing white space (spaces, tabs, new lines).
     public func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
+        if let first = scalars.first, let last = scalars.last, !first.properties.isWhitespace, !last.properties.isWhitespace { return self }
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(scalars[first...last])

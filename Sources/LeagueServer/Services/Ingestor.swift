@@ -30,6 +30,8 @@ public final class Ingestor: Sendable {
         var queue: [Pending] = []
         var queuedBytes = 0
         var flushing = false
+        /// The batch being committed: when it started (the watchdog's deadline) and its callers.
+        var current: (started: ContinuousClock.Instant, answers: [Answer])?
     }
 
     private let engine: Engine
@@ -85,23 +87,25 @@ public final class Ingestor: Sendable {
         }
     }
 
+    /// Commits batches until the queue is empty. One watchdog runs beside the loop (not one per
+    /// batch: a timer per batch was a measurable share of a 收到's CPU under load, issue 16).
     private func flushLoop() async {
+        let watchdog = Task { await self.watch() }
+        defer { watchdog.cancel() }
         while true {
             let batch = state.withLockedValue { state -> [Pending] in
                 let batch = Array(state.queue.prefix(maxBatch))
                 state.queue.removeFirst(batch.count)
                 state.queuedBytes -= batch.reduce(0) { $0 + $1.bytes }
-                if batch.isEmpty { state.flushing = false }
+                if batch.isEmpty {
+                    state.flushing = false
+                    state.current = nil
+                } else {
+                    state.current = (ContinuousClock.now, batch.map(\.answer))
+                }
                 return batch
             }
             guard !batch.isEmpty else { return }
-            let watchdog = Task { [answerWithin] in
-                try await Task.sleep(for: .milliseconds(Int64(answerWithin * 1000)))
-                // Stuck: answer this batch and everything queued behind it now; they stay queued.
-                let stuck = StoreUnavailable("not committed within \(answerWithin) s")
-                let queued = self.state.withLockedValue { $0.queue.map(\.answer) }
-                for answer in batch.map(\.answer) + queued { answer.give(.failure(stuck)) }
-            }
             do {
                 let engine = engine
                 // Parsed before the transaction: which messages are read-only commands.
@@ -126,7 +130,27 @@ public final class Ingestor: Sendable {
             } catch {
                 for pending in batch { pending.answer.give(.failure(error)) }
             }
-            watchdog.cancel()
+        }
+    }
+
+    /// When the batch being committed is older than `answerWithin` (the store is stuck), answers it
+    /// and everything queued behind it with `StoreUnavailable`; they stay queued and may still
+    /// commit. While the store stays stuck, callers that queued since are answered every `answerWithin`.
+    private func watch() async {
+        let limit = Duration.milliseconds(Int64(answerWithin * 1000))
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            let (stuck, sleep) = state.withLockedValue { state -> ([Answer], Duration) in
+                guard let current = state.current else { return ([], limit) }
+                let due = current.started + limit
+                guard now >= due else { return ([], due - now) }
+                return (current.answers + state.queue.map(\.answer), limit)
+            }
+            if !stuck.isEmpty {
+                let error = StoreUnavailable("not committed within \(answerWithin) s")
+                for answer in stuck { answer.give(.failure(error)) }
+            }
+            do { try await Task.sleep(for: sleep) } catch { return }
         }
     }
 }

@@ -15,6 +15,18 @@ public final class LeagueMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// Reconnects already added to each connection's counter (the registry keeps the running total).
     private let reconnectsCounted = NIOLockedValueBox<[String: Int]>([:])
+    /// Counters made once and kept: making one per event (a registry lookup with its label arrays) was a
+    /// visible share of a webhook's CPU (issue 16).
+    private let counters = NIOLockedValueBox<[CounterKey: CoreMetrics.Counter]>([:])
+    private let ingestTimer: CoreMetrics.Timer
+    private let latenessRecorder: CoreMetrics.Recorder
+
+    /// A counter's label and the values of its (at most two) dimensions.
+    private struct CounterKey: Hashable {
+        var label: String
+        var first: String
+        var second: String
+    }
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -26,52 +38,66 @@ public final class LeagueMetrics: Sendable {
         ]
         factory.valueHistogramBuckets["leagueops_timer_lateness_seconds"] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 180, 600]
         self.factory = factory
+        ingestTimer = CoreMetrics.Timer(label: "leagueops_ingest_seconds", factory: factory)
+        latenessRecorder = CoreMetrics.Recorder(label: "leagueops_timer_lateness_seconds", factory: factory)
+    }
+
+    /// The counter `label` with dimensions `(firstName: first, secondName: second)` (names empty: none).
+    private func counter(_ label: String, _ firstName: String = "", _ first: String = "", _ secondName: String = "", _ second: String = "") -> CoreMetrics.Counter {
+        let key = CounterKey(label: label, first: first, second: second)
+        if let counter = counters.withLockedValue({ $0[key] }) { return counter }
+        var dimensions: [(String, String)] = []
+        if !firstName.isEmpty { dimensions.append((firstName, first)) }
+        if !secondName.isEmpty { dimensions.append((secondName, second)) }
+        let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        counters.withLockedValue { $0[key] = counter }
+        return counter
     }
 
     /// A webhook request: `accepted`, `duplicate`, `refused` (signature, decoding), `unbound` (no unit), `unavailable` (503).
     public func inbound(platform: String, outcome: String) {
-        CoreMetrics.Counter(label: "leagueops_inbound_messages_total", dimensions: [("platform", platform), ("outcome", outcome)], factory: factory).increment()
+        counter("leagueops_inbound_messages_total", "platform", platform, "outcome", outcome).increment()
     }
 
     /// A chat command handled: `ok`, `refused`, `error`, or `unparsed` for a command that was not understood.
     public func command(_ id: String, outcome: String) {
-        CoreMetrics.Counter(label: "leagueops_commands_total", dimensions: [("command", id), ("outcome", outcome)], factory: factory).increment()
+        counter("leagueops_commands_total", "command", id, "outcome", outcome).increment()
     }
 
     /// From a webhook's arrival at the ingestor to its commit.
     public func ingestLatency(_ duration: Duration) {
-        CoreMetrics.Timer(label: "leagueops_ingest_seconds", factory: factory).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        ingestTimer.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// A send to a platform: `delivered`, `rate_limited`, `retry`, `failed`.
     public func send(platform: String, outcome: String, count: Int = 1) {
-        CoreMetrics.Counter(label: "leagueops_sends_total", dimensions: [("platform", platform), ("outcome", outcome)], factory: factory).increment(by: count)
+        counter("leagueops_sends_total", "platform", platform, "outcome", outcome).increment(by: count)
     }
 
     /// A robot answered "too many requests" (429 or the platform's equivalent).
     public func robotRateLimited(platform: String) {
-        CoreMetrics.Counter(label: "leagueops_robot_rate_limited_total", dimensions: [("platform", platform)], factory: factory).increment()
+        counter("leagueops_robot_rate_limited_total", "platform", platform).increment()
     }
 
     /// Messages held back by the bot's own per-robot rate window.
     public func postponed(_ count: Int) {
-        CoreMetrics.Counter(label: "leagueops_outbox_postponed_total", factory: factory).increment(by: count)
+        counter("leagueops_outbox_postponed_total").increment(by: count)
     }
 
     /// A message put aside as dead after its attempts.
     public func deadLetter(platform: String) {
-        CoreMetrics.Counter(label: "leagueops_dead_letters_total", dimensions: [("platform", platform)], factory: factory).increment()
+        counter("leagueops_dead_letters_total", "platform", platform).increment()
     }
 
     /// A timer fired, and how late after its due time.
     public func timerFired(kind: String, lateness: Double) {
-        CoreMetrics.Counter(label: "leagueops_timers_fired_total", dimensions: [("kind", kind)], factory: factory).increment()
-        CoreMetrics.Recorder(label: "leagueops_timer_lateness_seconds", factory: factory).record(max(lateness, 0))
+        counter("leagueops_timers_fired_total", "kind", kind).increment()
+        latenessRecorder.record(max(lateness, 0))
     }
 
     /// A step of a task's escalation ladder taken (0 reminder, 1 supervisors, 2… further up).
     public func escalationStep(_ step: Int) {
-        CoreMetrics.Counter(label: "leagueops_escalation_steps_total", dimensions: [("step", String(step))], factory: factory).increment()
+        counter("leagueops_escalation_steps_total", "step", String(step)).increment()
     }
 
     /// The backlog as the store shows it at scrape time.

@@ -17,6 +17,7 @@ import Testing
             #"{"id":"m2","group":"g","sender":"u","text":"\u6536\u5230 \"quoted\" \\ \/ \b\f\n\r\t","ts":-0.5e3}"#,
             #"{"id":"m3","group":"g","sender":"u","text":"\ud83d\udc4d emoji by surrogates","ts":1E2,"extra":"ignored","n":12}"#,
             #"{"id":"m4","group":"g","sender":"u","text":"\u0000 nul","ts":0}"#,
+            #"{"id":"m5","group":"g","sender":"u","text":"t","ts":1,"ok":true,"no":false,"list":["a","\n"],"empty":[]}"#,
             #"{"id":"","group":"","sender":"","text":"","ts":0.0}"#,
         ]
         for body in bodies {
@@ -32,7 +33,7 @@ import Testing
             #"{"id":"m","group":"g","sender":"u","text":"t"}"#,  // a field missing
             #"{"id":"m","id":"n","group":"g","sender":"u","text":"t","ts":1}"#,  // a key twice
             #"{"id":"m","group":"g","sender":"u","text":"t","ts":1,"meta":{"a":1}}"#,  // a nested value
-            #"{"id":"m","group":"g","sender":"u","text":"t","ts":1,"ok":true}"#,  // true / false / null
+            #"{"id":"m","group":"g","sender":"u","text":"t","ts":1,"ok":null}"#,  // null
             #"{"id":"m","group":"g","sender":"u","text":"t","ts":1e400}"#,  // not finite
             #"{"id":"m","group":"g","sender":"u","text":"t","ts":01}"#,  // not JSON's number grammar
             #"{"id":"m","group":"g","sender":"u","text":"\ud800","ts":1}"#,  // a lone surrogate

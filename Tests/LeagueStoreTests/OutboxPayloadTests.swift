@@ -59,6 +59,29 @@ struct OutboxPayloadTests {
         #expect(back.group.robotID == "dingtalk:r-1234" && back.mentions.map(\.memberID) == ["m-1"] && back.priority == .urgent)
     }
 
+    /// Payloads are written by `OutJSON` and read by the `FlatJSON` fast path (issue 16): the bytes are what
+    /// JSONEncoder wrote (keys sorted), and both readers yield the same payload, whatever the text holds.
+    @Test func theFastWriterAndReaderAgreeWithFoundationsJSON() throws {
+        let texts = ["通知", "", "line\nbreak \"quoted\" back\\slash /slash\t\u{1}\u{7f}", "\"\u{301}combining after a quote", "emoji 👍🏽 and \u{2028}\u{2029}", "a\rb\u{8}\u{c}"]
+        for (index, text) in texts.enumerated() {
+            let message = OutboundMessage(
+                key: "k\(index)", unitID: "c1", group: GroupBinding(platform: "generic", chat: "chat \"\(index)\"", robot: "r/\(index)"), text: text,
+                mentions: index % 2 == 0 ? [] : [Mention(memberID: "m-1", name: "", userID: nil, mobile: nil), Mention(memberID: "m\"2", name: "", userID: nil, mobile: nil)],
+                priority: index % 2 == 0 ? .routine : .urgent, markdown: index % 3 == 0)
+            let data = try OutboxPayload.encode(message)
+            let foundation = try JSONDecoder().decode(OutboxPayload.self, from: data)
+            let fast = try #require(OutboxPayload(flat: data), "\(String(decoding: data, as: UTF8.self))")
+            #expect(fast == foundation && fast == OutboxPayload(message))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let viaFoundation = try JSONDecoder().decode(OutboxPayload.self, from: try encoder.encode(OutboxPayload(message)))
+            #expect(viaFoundation == fast)
+        }
+        // A payload JSONEncoder wrote (the rows of earlier builds) still reads through the fast path.
+        let old = try JSONEncoder().encode(OutboxPayload(OutboundMessage(key: "k", unitID: "u", group: GroupBinding(platform: "wecom", chat: "c"), text: "t/\\")))
+        #expect(OutboxPayload(flat: old) == (try JSONDecoder().decode(OutboxPayload.self, from: old)))
+    }
+
     @Test func aPayloadOfALaterVersionIsNotGuessedAt() {
         #expect(OutboxPayload.decode(Data(#"{"v":3,"key":"k"}"#.utf8)) == nil)
         #expect(OutboxPayload.decode(Data("not json".utf8)) == nil)

@@ -1,18 +1,33 @@
-/// Reads a JSON object whose values are all strings or numbers (the generic webhook's body) without
-/// `JSONDecoder`, which cost a twentieth of a 收到's CPU (issue 16).
+/// Reads a JSON object whose values are strings, numbers, booleans or arrays of strings (the generic
+/// webhook's body, an outbox payload) without `JSONDecoder`, which cost a twentieth of a 收到's CPU
+/// and a tenth of a /任务's (issue 16).
 ///
 /// It is a fast path, never a second opinion: it answers only for bodies it fully understands and
-/// returns nil for anything else — nested values, `true`/`false`/`null`, a key given twice, a number
-/// that is not finite, a lone surrogate, invalid UTF-8, trailing bytes, any malformation. The caller then
-/// decodes with `JSONDecoder`, whose verdict stands. For a body it accepts, it yields what `JSONDecoder`
-/// yields (`FlatJSONTests` compares the two).
-enum FlatJSON {
-    enum Value: Equatable {
+/// returns nil for anything else — objects or other arrays as values, `null`, a key given twice, a
+/// number that is not finite, a lone surrogate, invalid UTF-8, trailing bytes, any malformation. The
+/// caller then decodes with `JSONDecoder`, whose verdict stands. Where it answers, its caller yields what
+/// `JSONDecoder` yields (`FlatJSONTests`, `OutboxPayloadTests` compare the two).
+public enum FlatJSON {
+    public enum Value: Equatable, Sendable {
         case string(String)
-        case number(Double)
+        /// The literal as written (`12`, `-0.5e3`): `double` and `int` read it as JSONDecoder would.
+        case number(String)
+        case bool(Bool)
+        case strings([String])
+
+        public var string: String? { if case .string(let value) = self { value } else { nil } }
+        public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
+        public var strings: [String]? { if case .strings(let value) = self { value } else { nil } }
+        /// A finite Double.
+        public var double: Double? {
+            guard case .number(let text) = self, let value = Double(text), value.isFinite else { return nil }
+            return value
+        }
+        /// An integer written without fraction or exponent.
+        public var int: Int? { if case .number(let text) = self { Int(text) } else { nil } }
     }
 
-    static func object(_ body: some Collection<UInt8>) -> [String: Value]? {
+    public static func object(_ body: some Collection<UInt8>) -> [String: Value]? {
         let bytes = Array(body)
         var reader = Reader(bytes: bytes)
         return reader.object()
@@ -49,8 +64,37 @@ enum FlatJSON {
 
         private mutating func value() -> Value? {
             guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: "\"") { return string().map(Value.string) }
-            return number().map(Value.number)
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return string().map(Value.string)
+            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            case UInt8(ascii: "["): return strings().map(Value.strings)
+            default: return number().map(Value.number)
+            }
+        }
+
+        private mutating func literal(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            let matches = word.withUTF8Buffer { $0.elementsEqual(bytes[index..<index + count]) }
+            if matches { index += count }
+            return matches
+        }
+
+        /// An array of strings only.
+        private mutating func strings() -> [String]? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var items: [String] = []
+            skipSpace()
+            if take(UInt8(ascii: "]")) { return items }
+            while true {
+                skipSpace()
+                guard let item = string() else { return nil }
+                items.append(item)
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "]")) ? items : nil
+            }
         }
 
         private mutating func take(_ byte: UInt8) -> Bool {
@@ -136,7 +180,7 @@ enum FlatJSON {
         }
 
         /// A number in JSON's grammar, `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`, finite as a Double.
-        private mutating func number() -> Double? {
+        private mutating func number() -> String? {
             let start = index
             _ = take(UInt8(ascii: "-"))
             if take(UInt8(ascii: "0")) {
@@ -151,7 +195,7 @@ enum FlatJSON {
                 guard digits() > 0 else { return nil }
             }
             guard let text = String(validating: bytes[start..<index], as: UTF8.self), let value = Double(text), value.isFinite else { return nil }
-            return value
+            return text
         }
 
         private mutating func digits() -> Int {

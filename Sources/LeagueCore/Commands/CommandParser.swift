@@ -57,6 +57,8 @@ public struct CommandParser: Sendable {
     public let ackPhrases: [String]
     public let normalizer: Normalizer
     private let namesLongestFirst: [(name: String, spec: CommandSpec)]
+    /// Each command's flags by lower-cased name (`紧急` → `urgent`), made once.
+    private let flagsByName: [String: [String: String]]
 
     public init(catalogue: [CommandSpec], ackPhrases: [String], botNames: [String]) {
         self.catalogue = catalogue
@@ -67,6 +69,15 @@ public struct CommandParser: Sendable {
             for name in spec.names.all { names.append((Normalizer.halfWidth(name), spec)) }
         }
         self.namesLongestFirst = names.sorted { $0.0.count > $1.0.count }
+        var flagsByName: [String: [String: String]] = [:]
+        for spec in catalogue {
+            var byName: [String: String] = [:]
+            for (flag, flagNames) in (spec.flags ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for name in flagNames where byName[name.lowercased()] == nil { byName[name.lowercased()] = flag }
+            }
+            flagsByName[spec.id] = byName
+        }
+        self.flagsByName = flagsByName
     }
 
     public func spec(_ id: String) -> CommandSpec? { catalogue.first { $0.id == id } }
@@ -136,7 +147,8 @@ public struct CommandParser: Sendable {
     private func parseArguments(_ spec: CommandSpec, _ rest: Substring) throws(ParseError.Reason) -> ParsedCommand {
         var cursor = Cursor(rest)
         var command = ParsedCommand(id: spec.id)
-        try fill(&command, slots: spec.args, flags: spec.flags ?? [:], cursor: &cursor, spec: spec)
+        let flags = flagsByName[spec.id] ?? [:]
+        try fill(&command, slots: spec.args, flags: flags, cursor: &cursor, spec: spec)
         if let subcommands = spec.subcommands, !subcommands.isEmpty {
             let word = cursor.peekWord()
             let named = word.flatMap { w in subcommands.first { $0.names.contains { $0.lowercased() == w.lowercased() } } }
@@ -150,14 +162,14 @@ public struct CommandParser: Sendable {
                 throw .unknownSubcommand(word)
             }
             command.sub = chosen.id
-            try fill(&command, slots: chosen.args, flags: spec.flags ?? [:], cursor: &cursor, spec: spec)
+            try fill(&command, slots: chosen.args, flags: flags, cursor: &cursor, spec: spec)
         }
-        cursor.skipFlags(spec.flags ?? [:], into: &command.flags)
+        cursor.skipFlags(flags, into: &command.flags)
         if let leftover = cursor.peekWord() { throw .unexpected(leftover) }
         return command
     }
 
-    private func fill(_ command: inout ParsedCommand, slots: [String], flags: [String: [String]], cursor: inout Cursor, spec: CommandSpec) throws(ParseError.Reason) {
+    private func fill(_ command: inout ParsedCommand, slots: [String], flags: [String: String], cursor: inout Cursor, spec: CommandSpec) throws(ParseError.Reason) {
         for raw in slots {
             guard let slot = ArgumentSlot(raw) else { continue }
             cursor.skipFlags(flags, into: &command.flags)
@@ -239,9 +251,11 @@ struct Cursor {
         return text
     }
 
-    mutating func skipFlags(_ flags: [String: [String]], into set: inout Set<String>) {
+    /// Takes the flags at the front (`flags`: flag by lower-cased name).
+    mutating func skipFlags(_ flags: [String: String], into set: inout Set<String>) {
+        guard !flags.isEmpty else { return }
         while let word = peekWord() {
-            guard let flag = flags.first(where: { $0.value.contains { $0.lowercased() == word.lowercased() } })?.key else { return }
+            guard let flag = flags[word.lowercased()] else { return }
             takeWord()
             set.insert(flag)
         }

@@ -68,7 +68,10 @@ struct CrossPlatformStreamTimedTests {
                 let bot = try await TestBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base]))
                 try await withStopping(bot) {
                     func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
-                    try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }
+                    // The gateway registers a socket a moment after the bot sees the upgrade: wait for both.
+                    try await bot.wait("all three connections up") {
+                        state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
+                    }
                     let socket = try #require(dingtalk.openSockets.first).id
 
                     // The district secretary dispatches in DingTalk.

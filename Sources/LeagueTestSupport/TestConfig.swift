@@ -1,4 +1,6 @@
 import Foundation
+import LeagueConfig
+import LeagueCore
 
 /// A small org for tests: district d → towns t1, t2 → community c1 (under t1) → grids g1, g2.
 public let testOrgYAML = """
@@ -75,4 +77,17 @@ public func writeChildConfig(
 ) throws -> (config: String, database: String) {
     let config = try writeTestConfig(targets: targets, outbox: outbox, outboundPort: outboundPort, synchronous: "normal")
     return (config, URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent("bot.sqlite").path)
+}
+
+/// Loads `yaml` as an org file (written to a temporary folder, removed afterwards), as `leagueops` would.
+/// - Returns: the tree (nil when it does not load) and every problem found.
+public func loadOrgText(_ yaml: String, environment: [String: String] = [:], platforms: Set<String>) throws -> (tree: OrgTree?, problems: [ConfigProblem]) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-org-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("org.yaml").path
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    var problems: [ConfigProblem] = []
+    let tree = OrgLoader.load(path: path, environment: environment, platforms: platforms, problems: &problems)
+    return (tree, problems)
 }

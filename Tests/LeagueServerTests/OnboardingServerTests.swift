@@ -136,13 +136,8 @@ struct OnboardingServerTests {
         let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
         #expect(learned.chats.count == 2 && learned.members.count == 1)
         #expect(notes == ["chat generic:chat-gone is bound to g9, which is not in the org file (left out)"])
-        var problems: [ConfigProblem] = []
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("org.yaml").path
-        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-        let tree = try #require(OrgLoader.load(path: file, environment: [:], platforms: ["generic"], problems: &problems))
+        let (loaded, problems) = try loadOrgText(yaml, platforms: ["generic"])
+        let tree = try #require(loaded)
         #expect(problems.isEmpty, "\(problems)")
         #expect(tree.unit("g2")?.group?.chat == "chat-g2")
         #expect(tree.unit("g2")?.members.first?.ids["generic"] == "u-g2")

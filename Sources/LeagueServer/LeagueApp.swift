@@ -84,8 +84,12 @@ public final class LeagueApp: Sendable {
                         "command(s) \(unhandled.joined(separator: ", ")) have no handler in this build; remove their files or use a catalogue made for this version")
             ])
         }
+        // The outbox and timer services wake when a commit added outbox rows or timers; the dashboard's
+        // live views on every commit of a message.
+        let (outboxBell, timerBell) = (outboxBell, timerBell)
+        store.onCommit(outbox: { outboxBell.ring() }, timers: { timerBell.ring() })
         self.ingestor = Ingestor(
-            engine: engine, committed: [outboxBell, timerBell, liveBell], answerWithin: answerWithin,
+            engine: engine, committed: [liveBell], answerWithin: answerWithin,
             maxQueued: ingestQueue.count, maxQueuedBytes: ingestQueue.bytes)
         self.auditor = Auditor(engine: engine, tolerance: 30)
         // The DingTalk app robot's sends carry a token placeholder; this transport fills in the cached token.

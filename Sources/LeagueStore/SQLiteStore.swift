@@ -1,11 +1,14 @@
 import Foundation
 import GRDB
 import LeagueCore
+import Synchronization
 
 /// The SQLite store (WAL, one writer), through GRDB.
 public final class SQLiteStore: Store {
     /// The database, for the store's own extensions and for tests.
     public let writer: any DatabaseWriter
+    /// Told after a commit that added outbox rows or scheduled timers (`onCommit`).
+    private let commitHandlers = Mutex<(outbox: @Sendable () -> Void, timers: @Sendable () -> Void)?>(nil)
 
     /// Opens (and migrates) a database file.
     /// - Parameters:
@@ -62,8 +65,7 @@ public final class SQLiteStore: Store {
     public func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult] {
         try await mapErrors {
             try await writer.writeWithoutTransaction { db in
-                try Self.immediateTransaction(db) {
-                    let tx = SQLiteTransaction(db)
+                try immediateTransaction(db) { tx in
                     let statement = try db.cachedStatement(
                         sql: """
                             INSERT INTO inbound (platform, message_id, chat, sender, text, sent_at, received_at, mentions_bot)
@@ -94,13 +96,28 @@ public final class SQLiteStore: Store {
 
     public func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await mapErrors {
-            try await writer.writeWithoutTransaction { db in try Self.immediateTransaction(db) { try body(SQLiteTransaction(db)) } }
+            try await writer.writeWithoutTransaction { db in try immediateTransaction(db, body) }
         }
+    }
+
+    public func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void) {
+        commitHandlers.withLock { $0 = (outbox, timers) }
     }
 
     /// `BEGIN IMMEDIATE` … `COMMIT` through the connection's statement cache, as GRDB's `write` does
     /// but without compiling the three statements anew for every transaction (issue 16). A body that
-    /// throws, or a commit that fails, rolls the transaction back and rethrows.
+    /// throws, or a commit that fails, rolls the transaction back and rethrows. After the commit, the
+    /// `onCommit` handlers hear of new outbox rows and timers.
+    func immediateTransaction<T>(_ db: Database, _ body: (SQLiteTransaction) throws -> T) throws -> T {
+        let tx = SQLiteTransaction(db, written: SQLiteTransaction.Written())
+        let value = try Self.immediateTransaction(db) { try body(tx) }
+        if let written = tx.written, written.outbox || written.timers, let handlers = commitHandlers.withLock({ $0 }) {
+            if written.outbox { handlers.outbox() }
+            if written.timers { handlers.timers() }
+        }
+        return value
+    }
+
     static func immediateTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
         do {
@@ -143,8 +160,19 @@ public final class SQLiteStore: Store {
 /// A read or write transaction over one GRDB `Database`.
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
+    /// What a write transaction added, for the store's `onCommit` handlers (nil in reads).
+    let written: Written?
 
-    init(_ db: Database) { self.db = db }
+    /// Set by `enqueue` and `schedule`; read after the commit, on the writer's queue.
+    final class Written {
+        var outbox = false
+        var timers = false
+    }
+
+    init(_ db: Database, written: Written? = nil) {
+        self.db = db
+        self.written = written
+    }
 
     // MARK: Statements
 
@@ -427,6 +455,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func enqueue(_ message: OutboundMessage, at now: Date) throws {
+        written?.outbox = true
         let payload = try OutboxPayload.encode(message)
         try execute(
             sql: """
@@ -440,6 +469,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func schedule(_ timer: TimerEntry) throws {
+        written?.timers = true
         try execute(
             sql: "INSERT INTO timers (key, due_at, kind, subject, step) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
             arguments: [timer.key, timer.dueAt.timeIntervalSince1970, timer.kind.rawValue, timer.subject, timer.step])

@@ -42,6 +42,7 @@ final class FlakyStore: Store, LeaseStore, @unchecked Sendable {
     func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T { try await base.read(body) }
     func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await base.snapshot(body) }
     func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport { try await base.maintain(retention, now: now) }
+    func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void) { base.onCommit(outbox: outbox, timers: timers) }
     func acquireLease(_ name: String, holder: String, now: Date, ttl: Double) async throws -> ConnectionLease? {
         try await base.acquireLease(name, holder: holder, now: now, ttl: ttl)
     }

@@ -131,6 +131,7 @@ struct StoreReliabilityTests {
             return try await base.snapshot(body)
         }
         func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport { try await base.maintain(retention, now: now) }
+        func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void) { base.onCommit(outbox: outbox, timers: timers) }
     }
 
     @Test func readOnlyCommandsReadOnAReaderAndWriteOnlyTheirReply() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeagueCore
 import LeagueStore
+import Synchronization
 import Testing
 
 struct SQLiteStoreTests {
@@ -23,6 +24,31 @@ struct SQLiteStoreTests {
         let pending = try await store.read { try $0.unprocessedInbound(limit: 10) }
         #expect(pending.map(\.message.messageID) == ["m1", "m2", "m1"])
         #expect(pending[0].receivedAt == t0 && pending[0].message.text == "收到")
+    }
+
+    /// The outbox and timer services are woken by the commits that gave them something (issue 16): a
+    /// 收到 that only updates a target wakes neither; a rolled-back transaction wakes nobody.
+    @Test func commitsTellTheOutboxAndTimersOnlyWhenTheyAddedRowsForThem() async throws {
+        struct Boom: Error {}
+        let store = try SQLiteStore()
+        let heard = Mutex<[String]>([])
+        store.onCommit(outbox: { heard.withLock { $0.append("outbox") } }, timers: { heard.withLock { $0.append("timers") } })
+        let group = GroupBinding(platform: "generic", chat: "chat-a")
+        _ = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)]) { _, _ in }
+        #expect(heard.withLock { $0 } == [])
+        _ = try await store.ingest([InboundRecord(message: message("m2"), receivedAt: t0)]) { record, tx in
+            try tx.enqueue(OutboundMessage(key: "reply:\(record.id)", unitID: "a", group: group, text: "已收到"), at: self.t0)
+        }
+        #expect(heard.withLock { $0 } == ["outbox"])
+        try await store.write { tx in try tx.schedule(TimerEntry(key: "t1", dueAt: self.t0, kind: .taskStep, subject: "1", step: 0)) }
+        #expect(heard.withLock { $0 } == ["outbox", "timers"])
+        await #expect(throws: Boom.self) {
+            try await store.write { tx in
+                try tx.enqueue(OutboundMessage(key: "never", unitID: "a", group: group, text: "x"), at: self.t0)
+                throw Boom()
+            }
+        }
+        #expect(heard.withLock { $0 } == ["outbox", "timers"], "a rollback tells nobody")
     }
 
     @Test func aMessageAndWhatItsProcessingWroteCommitTogetherOrNotAtAll() async throws {

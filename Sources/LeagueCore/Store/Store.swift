@@ -344,6 +344,10 @@ public protocol Store: Sendable {
     /// A read transaction on a reader connection (WAL snapshot), typed as a transaction so every
     /// feature's reads are available; it never waits for, nor blocks, the writer. Writes in it fail.
     func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// After every commit of this store that added outbox rows, `outbox` is called; after every one that
+    /// scheduled timers, `timers` (the outbox and timer services' doorbells: they wake only when there is
+    /// something new for them, not after every commit). Set once, at start-up.
+    func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void)
     /// Housekeeping in short transactions: applies `retention` and checkpoints the write-ahead log.
     func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport
 }

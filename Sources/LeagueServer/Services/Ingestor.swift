@@ -43,7 +43,8 @@ public final class Ingestor: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// - Parameters:
-    ///   - committed: rung after each commit (the outbox and timer services wait on them).
+    ///   - committed: rung after each commit (the dashboard's live views wait on it; the outbox and timer
+    ///     services hear of new rows from the store's `onCommit`).
     ///   - answerWithin: longest a caller waits for its commit, in seconds.
     ///   - maxQueued, maxQueuedBytes: most messages (and bytes of their text and ids) waiting for a commit.
     public init(

@@ -91,8 +91,7 @@ let package = Package(
         ),
         // The one test harness (issue 15): the bot builder (engine and live modes, scoped stop), the fake
         // platform and stream gateways, the child-process bot, the signal-driven wait. A regular target the
-        // test targets depend on (it does not import Testing); LeagueBench keeps its own fake platform, which
-        // is built for throughput (100,000 notices) rather than for assertions.
+        // test targets and LeagueBench depend on (it does not import Testing, so the bench links no test framework).
         .target(
             name: "LeagueTestSupport",
             dependencies: [
@@ -121,8 +120,7 @@ let package = Package(
         .executableTarget(
             name: "LeagueBench",
             dependencies: [
-                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "LeagueCore", "LeagueConfig", "LeagueStore", "LeaguePlatforms", "LeagueServer", "LeagueTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -145,7 +143,7 @@ let package = Package(
             name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms"],
             exclude: ["Vectors"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueFuzzing"], swiftSettings: swiftSettings),
+        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueCore", "LeagueFuzzing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LeagueServerTests",
             dependencies: [

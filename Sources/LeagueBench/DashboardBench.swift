@@ -2,6 +2,7 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeagueStore
+import LeagueTestSupport
 
 /// The dashboard's pages at the real district's size (issue 14: "pages for the real district's size
 /// (1,154 units, a month of 30,000 tasks) render in under 300 ms on this machine").

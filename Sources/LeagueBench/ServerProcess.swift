@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LeagueConfig
 import LeaguePlatforms
 
@@ -8,6 +9,13 @@ struct BenchWorkspace {
     let configPath: String
     let databasePath: String
     static let secret = "bench-secret"
+
+    /// The store opened read-only, for what a scenario checks after the load (the server keeps writing it).
+    func readOnlyDatabase() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: databasePath, configuration: configuration)
+    }
 
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.

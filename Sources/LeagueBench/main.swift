@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LeagueTestSupport
 
 /// `leagueops-bench`: the benchmark suite of issue 6. Starts the real `leagueops serve` (the binary
 /// next to this one, or --leagueops) as a child process on loopback with a generated org of the real
@@ -118,7 +119,7 @@ final class Rig: @unchecked Sendable {
     /// For `defer`: stops the server (SIGTERM, then SIGKILL) and removes the workspace at once.
     func closeNow() {
         server?.stop()
-        platform.cancel()
+        platform.stopWithoutWaiting()
         workspace.remove()
     }
 }
@@ -169,11 +170,7 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
     let cpuPerMessage = (rig.server.cpuSeconds - cpuBefore) / Double(max(result.count, 1)) * 1e6
     let rss = rig.server.peakRSSMiB
     // Durable effects, read from the store: every answered message processed; in `acks`, every 收到 acknowledged a target.
-    let database = try DatabaseQueue(
-        path: rig.workspace.databasePath,
-        configuration: {
-            var c = Configuration(); c.readonly = true; return c
-        }())
+    let database = try rig.workspace.readOnlyDatabase()
     // How long after the last webhook was answered the outbox held nothing pending (issue 16: ≤ 1 s).
     var drained: Double?
     while Date().timeIntervalSince(lastAnswered) < 60 {
@@ -241,11 +238,7 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
     let gotRoll = await rig.platform.wait(timeout: 60) { $0.contains { $0.group == "chat-d" && $0.text.contains("📋") } }
     let roll = rig.platform.received.last { $0.group == "chat-d" && $0.text.contains("📋") }?.text ?? ""
     let recorded = roll.contains("已确认 \(grids)/\(grids)")
-    let database = try DatabaseQueue(
-        path: rig.workspace.databasePath,
-        configuration: {
-            var c = Configuration(); c.readonly = true; return c
-        }())
+    let database = try rig.workspace.readOnlyDatabase()
     let acked = try await database.read { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE task_id = 1 AND acknowledged_at IS NOT NULL") ?? 0
     }
@@ -317,11 +310,7 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let fromListening = last.timeIntervalSince(server.listeningAt ?? first)
     let distinct = Set(received.map(\.key)).count
     // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
-    let database = try DatabaseQueue(
-        path: rig.workspace.databasePath,
-        configuration: {
-            var c = Configuration(); c.readonly = true; return c
-        }())
+    let database = try rig.workspace.readOnlyDatabase()
     var pending = -1
     let deadline = Date().addingTimeInterval(10)
     repeat {
@@ -388,11 +377,7 @@ func timers(_ options: Options, synchronous: String) async throws {
         try dump.write(toFile: path, atomically: true, encoding: .utf8)
         try? FileManager.default.copyItem(atPath: rig.workspace.folder.appendingPathComponent("server.log").path, toPath: path + ".server.log")
     }
-    let database = try DatabaseQueue(
-        path: rig.workspace.databasePath,
-        configuration: {
-            var c = Configuration(); c.readonly = true; return c
-        }())
+    let database = try rig.workspace.readOnlyDatabase()
     let fired = try await database.read { db in
         try Double.fetchAll(db, sql: "SELECT (fired_at - due_at) * 1000 FROM timers WHERE fired_at IS NOT NULL AND kind = 'task-step'")
     }.sorted()
@@ -437,11 +422,7 @@ func coldStart(_ options: Options, synchronous: String) async throws {
     try rig.start()
     let server = rig.server!
     let listening = server.listeningAt!.timeIntervalSince(server.spawnedAt)
-    let database = try DatabaseQueue(
-        path: rig.workspace.databasePath,
-        configuration: {
-            var c = Configuration(); c.readonly = true; return c
-        }())
+    let database = try rig.workspace.readOnlyDatabase()
     var firedAll: Double?
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline {

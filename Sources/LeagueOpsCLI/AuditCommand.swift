@@ -56,6 +56,6 @@ struct Audit: AsyncParsableCommand {
             print(AuditEntry.csvHeader)
             for entry in entries { print(entry.csvRow(timeZone: config.timeZone)) }
         }
-        FileHandle.standardError.write(Data("\(entries.count) audit entr\(entries.count == 1 ? "y" : "ies")\n".utf8))
+        printError("\(entries.count) audit entr\(entries.count == 1 ? "y" : "ies")")
     }
 }

@@ -77,8 +77,7 @@ struct Chat: AsyncParsableCommand {
     /// bot would send and marks it sent, so it must never touch a store a real bot delivers from.
     static func openOwnStore(_ path: String, config: BotConfig) async throws -> (StoreLock, SQLiteStore) {
         func refuse(_ reason: String) -> ExitCode {
-            FileHandle.standardError.write(Data("leagueops chat: \(reason)\n".utf8))
-            return ExitCode(75)
+            return failure("leagueops chat: \(reason)", exit: 75)
         }
         let real = config.platforms.keys.filter { $0 != "generic" }.sorted()
         guard real.isEmpty else {

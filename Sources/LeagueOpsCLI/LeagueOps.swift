@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LeagueConfig
 import LeagueCore
 
@@ -10,6 +11,15 @@ struct LeagueOps: AsyncParsableCommand {
         abstract: "A chat-ops bot for youth league work groups: tasks down the tree, reports up, on 10- and 3-minute targets.",
         subcommands: [Serve.self, Check.self, Org.self, Chat.self, Commands.self, Minutes.self, Import.self, Registry.self, Report.self, Audit.self, Backup.self, Restore.self]
     )
+}
+
+/// Writes `text` and a line break to standard error.
+func printError(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+
+/// Writes `text` to standard error; returns the exit code to throw.
+func failure(_ text: String, exit code: Int32) -> ExitCode {
+    printError(text)
+    return ExitCode(code)
 }
 
 struct ConfigOption: ParsableArguments {

@@ -52,7 +52,7 @@ struct Minutes: AsyncParsableCommand {
                 try Data(document.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
                 // What people said in a meeting: owner-only, like the store.
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
-                FileHandle.standardError.write(Data("wrote \(meetings.count) meeting(s) to \(out)\n".utf8))
+                printError("wrote \(meetings.count) meeting(s) to \(out)")
             } else {
                 print(document, terminator: "")
             }

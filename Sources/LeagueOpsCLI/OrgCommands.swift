@@ -52,7 +52,7 @@ extension Org {
             var note = "\(issued.count) codes issued, valid for \(DurationText.human(config.onboarding.codeTTL, language: .en))"
             if !bound.isEmpty { note += "; \(bound.count) units already bound were skipped" }
             if let out { note += "; written to \(out)" }
-            FileHandle.standardError.write(Data((note + "\n").utf8))
+            printError(note)
         }
     }
 }
@@ -84,14 +84,12 @@ extension Org {
             let started = Date()
             let table: RosterTable
             do { table = try RosterFile.read(path: file) } catch {
-                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
-                throw ExitCode(65)
+                throw failure(error.description, exit: 65)
             }
             let existing = try? String(contentsOfFile: target, encoding: .utf8)
             let parsed: OrgFileMerge.Parsed
             do { parsed = try OrgFileMerge.parse(existing, file: target) } catch {
-                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
-                throw ExitCode(65)
+                throw failure(error.description, exit: 65)
             }
             let known = OrgFileMerge.known(in: parsed)
             let rows: [RosterImport.UnitRow]
@@ -99,8 +97,7 @@ extension Org {
             case .success(let value): rows = value
             case .failure(let problems):
                 let text = problems.map(\.description).joined(separator: "\n")
-                FileHandle.standardError.write(Data("\(text)\n\(problems.count) problem(s); nothing was written.\n".utf8))
-                throw ExitCode(65)
+                throw failure("\(text)\n\(problems.count) problem(s); nothing was written.", exit: 65)
             }
             let merged = OrgFileMerge.merge(rows, into: parsed)
             // The result must load as an org file before it replaces anything.
@@ -113,8 +110,7 @@ extension Org {
             problems.removeAll { $0.message.contains("secret missing") }
             guard problems.isEmpty else {
                 let text = problems.map { "\(target) (merged): \($0.line.map { "line \($0): " } ?? "")\($0.message)" }.joined(separator: "\n")
-                FileHandle.standardError.write(Data("\(text)\nThe merged org would not load; nothing was written.\n".utf8))
-                throw ExitCode(65)
+                throw failure("\(text)\nThe merged org would not load; nothing was written.", exit: 65)
             }
             for line in merged.report.details.prefix(50) { print(line) }
             if merged.report.details.count > 50 { print("… and \(merged.report.details.count - 50) more") }
@@ -151,11 +147,10 @@ extension Org {
                 root = found.id
             }
             let store = try openStore(config, db: db)
-            let learned = try await store.write { tx in try tx.learnedBindings() }
-            let (org, conflicts) = OrgOverlay.apply(learned, to: config.org)
-            print(OnboardingStatus.compute(org, root: root).report(format: format, language: config.language), terminator: "")
+            let (status, conflicts) = try await Onboarding.status(org: config.org, root: root, store: store)
+            print(status.report(format: format, language: config.language), terminator: "")
             for conflict in conflicts {
-                FileHandle.standardError.write(Data("note: \(conflict.en)\n".utf8))
+                printError("note: \(conflict.en)")
             }
         }
     }
@@ -176,16 +171,14 @@ extension Org {
             let text = try String(contentsOfFile: config.orgFile, encoding: .utf8)
             let parsed: OrgFileMerge.Parsed
             do { parsed = try OrgFileMerge.parse(text, file: config.orgFile) } catch {
-                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
-                throw ExitCode(65)
+                throw failure(error.description, exit: 65)
             }
             let store = try openStore(config, db: db)
-            let learned = try await store.write { tx in try tx.learnedBindings() }
-            let (yaml, notes) = OrgFileMerge.export(parsed, learned: learned)
+            let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
             if let out { try yaml.write(toFile: out, atomically: true, encoding: .utf8) } else { print(yaml, terminator: "") }
             var summary = "exported \(learned.chats.count) chat binding(s) and \(learned.members.count) registration(s) learned in chat"
             if let out { summary += " to \(out)" }
-            FileHandle.standardError.write(Data((notes.map { "note: " + $0 } + [summary]).joined(separator: "\n").utf8 + Data("\n".utf8)))
+            printError((notes.map { "note: " + $0 } + [summary]).joined(separator: "\n"))
         }
     }
 }
@@ -242,9 +235,8 @@ extension Org {
                 report = try await Onboarding.resolveMemberIDs(
                     units: units, org: config.org, store: store, directory: directory,
                     transport: AsyncHTTPClientTransport(), now: Date(), dryRun: dryRun, pause: pause)
-            } catch let failure as UserDirectory.Failure {
-                FileHandle.standardError.write(Data("\(failure.description)\nnothing was stored.\n".utf8))
-                throw ExitCode(69)
+            } catch let problem as UserDirectory.Failure {
+                throw failure("\(problem.description)\nnothing was stored.", exit: 69)
             }
             for line in report.lines() { print(line) }
             if dryRun { print("(dry run: nothing stored)") }

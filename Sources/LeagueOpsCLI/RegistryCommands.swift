@@ -36,8 +36,7 @@ struct Import: AsyncParsableCommand {
         func run() async throws {
             let config = try loadOrExit(options.config)
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                FileHandle.standardError.write(Data("cannot read \(file) as UTF-8 text\n".utf8))
-                throw ExitCode(66)
+                throw failure("cannot read \(file) as UTF-8 text", exit: 66)
             }
             let store = try openStore(config, db: db)
             do {
@@ -46,8 +45,7 @@ struct Import: AsyncParsableCommand {
                     source: URL(fileURLWithPath: file).lastPathComponent, now: Date())
                 print("Imported \(summary.rows) rows for \(summary.grids) grid(s); their previous rows were replaced.")
             } catch let errors as ImportErrors {
-                FileHandle.standardError.write(Data("\(file): \(errors.description)\n".utf8))
-                throw ExitCode(65)
+                throw failure("\(file): \(errors.description)", exit: 65)
             }
         }
     }
@@ -72,8 +70,7 @@ struct Registry: AsyncParsableCommand {
         func run() async throws {
             let config = try loadOrExit(options.config)
             guard let node = config.org.unit(named: unit) else {
-                FileHandle.standardError.write(Data("no unit “\(unit)” in \(config.orgFile)\n".utf8))
-                throw ExitCode(64)
+                throw failure("no unit “\(unit)” in \(config.orgFile)", exit: 64)
             }
             let store = try openStore(config, db: db)
             // Read on a reader connection; only the audit row is written (before anything is printed).
@@ -84,7 +81,7 @@ struct Registry: AsyncParsableCommand {
                     [row.gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty ? "yes" : "no", row.category, row.contact]
                         .map(AssessmentReport.csvField).joined(separator: ","))
             }
-            FileHandle.standardError.write(Data("\(rows.count) row(s) of \(node.name); this access was written to the audit log.\n".utf8))
+            printError("\(rows.count) row(s) of \(node.name); this access was written to the audit log.")
         }
     }
 }
@@ -125,8 +122,7 @@ struct Report: AsyncParsableCommand {
             var scope: String?
             if let unit {
                 guard let node = config.org.unit(named: unit) else {
-                    FileHandle.standardError.write(Data("no unit “\(unit)” in \(config.orgFile)\n".utf8))
-                    throw ExitCode(64)
+                    throw failure("no unit “\(unit)” in \(config.orgFile)", exit: 64)
                 }
                 scope = node.id
             }
@@ -157,7 +153,7 @@ struct Report: AsyncParsableCommand {
             } else {
                 print(text, terminator: "")
             }
-            FileHandle.standardError.write(Data((timings.joined(separator: "\n") + "\n").utf8))
+            printError(timings.joined(separator: "\n"))
         }
     }
 }

@@ -33,8 +33,7 @@ struct Serve: AsyncParsableCommand {
         do {
             lock = try StoreLock(databasePath: config.store.sqlitePath)
         } catch {
-            FileHandle.standardError.write(Data(("leagueops serve: \(error)\n").utf8))
-            throw ExitCode(75)
+            throw failure("leagueops serve: \(error)", exit: 75)
         }
         let store = try SQLiteStore(path: config.store.sqlitePath, synchronous: config.store.synchronous)
         try await store.setMetaValue("writer", "serve")
@@ -42,8 +41,7 @@ struct Serve: AsyncParsableCommand {
         do {
             app = try LeagueApp(config: config, store: store, transport: AsyncHTTPClientTransport(), logger: logger)
         } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(78)
+            throw failure(error.description, exit: 78)
         }
         logger.info("starting", metadata: ["units": "\(config.org.units.count)", "store": "\(config.store.sqlitePath)", "synchronous": "\(config.store.synchronous)"])
         // SIGHUP reloads org.yaml (validated first; a bad file is reported and the running org stays).
@@ -55,10 +53,10 @@ struct Serve: AsyncParsableCommand {
                 do {
                     let report = try await app.reloadOrg()
                     reloadLogger.notice("org reloaded", metadata: ["report": "\(report)"])
-                    FileHandle.standardError.write(Data("\(report)\n".utf8))
+                    printError("\(report)")
                 } catch {
                     reloadLogger.error("org reload refused; the running org stays", metadata: ["error": "\(error)"])
-                    FileHandle.standardError.write(Data("org reload refused; the running org stays.\n\(error)\n".utf8))
+                    printError("org reload refused; the running org stays.\n\(error)")
                 }
             }
         }
@@ -81,8 +79,7 @@ func loadOrExit(_ path: String) throws -> BotConfig {
     do {
         return try ConfigLoader.load(path: path)
     } catch {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
-        throw ExitCode(78)
+        throw failure(error.description, exit: 78)
     }
 }
 
@@ -101,8 +98,7 @@ struct Check: AsyncParsableCommand {
         let paths = SendPaths.report(config: config)
         problems += paths.problems
         guard problems.isEmpty else {
-            FileHandle.standardError.write(Data(("The configuration has problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
-            throw ExitCode(78)
+            throw failure("The configuration has problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n"), exit: 78)
         }
         for warning in config.warnings { print("warning: \(warning)") }
         let tiers = Dictionary(grouping: config.org.units, by: \.tier).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")

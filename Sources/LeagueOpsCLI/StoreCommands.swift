@@ -24,8 +24,7 @@ struct Backup: AsyncParsableCommand {
                 actor: operatorName())
             print("Backup of \(path) written to \(out) (\(bytes) bytes, integrity checked, owner-only; written to the audit log).")
         } catch {
-            FileHandle.standardError.write(Data("leagueops backup: \(error)\n".utf8))
-            throw ExitCode(74)
+            throw failure("leagueops backup: \(error)", exit: 74)
         }
     }
 }
@@ -48,8 +47,7 @@ struct Restore: AsyncParsableCommand {
         let config = try loadOrExit(options.config)
         let path = config.store.sqlitePath
         func fail(_ text: String) -> ExitCode {
-            FileHandle.standardError.write(Data("leagueops restore: \(text)\n".utf8))
-            return ExitCode(74)
+            return failure("leagueops restore: \(text)", exit: 74)
         }
         let lock: StoreLock
         do { lock = try StoreLock(databasePath: path) } catch { throw fail("\(error)") }

@@ -192,6 +192,19 @@ extension PlatformAdapter {
     public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? { nil }
     public func ackHint(_ language: Language) -> String { language.pick("回复“收到”确认", "reply 收到 to acknowledge") }
 
+    /// A robot's `{errcode, errmsg}` answer (WeCom, DingTalk): errcode 0 delivered, one of `rateLimited` rate
+    /// limited for `retryAfter` seconds, -1 (system busy) retried, any other permanent. Non-200 HTTP: by status.
+    public func classifyErrcode(_ response: OutboundResponse, vendor: String, rateLimited: Set<Int64>, retryAfter: Double) -> DeliveryOutcome {
+        guard response.status == 200 else { return classifyByStatus(response) }
+        guard let json = JSONValue.parse(response.body), let code = json["errcode"]?.int64 else {
+            return .retryLater("\(vendor) answered HTTP 200 without an errcode")
+        }
+        let detail = "\(vendor) errcode \(code): \(json["errmsg"]?.string ?? "")"
+        if code == 0 { return .delivered }
+        if rateLimited.contains(code) { return .rateLimited(retryAfter: retryAfter, detail) }
+        return code == -1 ? .retryLater(detail) : .permanentFailure(detail)
+    }
+
     /// 2xx is delivered, 429 rate limited, other 4xx permanent, anything else retried.
     public func classifyByStatus(_ response: OutboundResponse) -> DeliveryOutcome {
         switch response.status {

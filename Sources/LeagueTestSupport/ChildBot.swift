@@ -25,6 +25,28 @@ public func leagueopsBinary() -> String? {
     return nil
 }
 
+/// Runs `binary` with `arguments` (stdin closed; in `folder` when given) and waits for it, killing it after
+/// `timeout` seconds. Returns its exit status, standard output and standard error.
+public func runProcess(_ binary: String, _ arguments: [String], in folder: String? = nil, timeout: Double = 30) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return (process.terminationStatus, output, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
 /// `leagueops serve` as a child process (port 0; the port is read from the line it prints).
 public final class ChildBot: Stoppable, @unchecked Sendable {
     public let process = Process()

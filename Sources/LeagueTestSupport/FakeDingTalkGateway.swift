@@ -104,7 +104,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
             let content = ((json["text"] as? [String: Any])?["content"] as? String) ?? ""
             let token = request.uri.queryParameters.get("access_token") ?? ""
             self.lock.withLock { self.sent.append(Sent(chat: "robot:" + token, robotCode: "", msgKey: "custom", content: content, token: "")) }
-            return Self.json(#"{"errcode":0,"errmsg":"ok"}"#)
+            return jsonResponse(#"{"errcode":0,"errmsg":"ok"}"#)
         }
         router.ws(
             "/connect",
@@ -193,7 +193,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         }
         switch answer {
         case .status(let status, let text):
-            return Self.json(text, status: status)
+            return jsonResponse(text, status: status)
         case .hang:
             await withCheckedContinuation { continuation in
                 let now = lock.withLock { () -> Bool in
@@ -203,17 +203,17 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
                 }
                 if now { continuation.resume() }
             }
-            return Self.json("{}", status: 500)
+            return jsonResponse("{}", status: 500)
         case nil:
             let subscriptions = json["subscriptions"] as? [[String: Any]] ?? []
             guard json["clientId"] as? String == clientID, json["clientSecret"] as? String == clientSecret,
                 subscriptions.contains(where: { $0["topic"] as? String == DingTalkStream.botMessageTopic && $0["type"] as? String == "CALLBACK" })
             else {
-                return Self.json(#"{"code":"InvalidAuthentication","message":"bad client"}"#, status: 401)
+                return jsonResponse(#"{"code":"InvalidAuthentication","message":"bad client"}"#, status: 401)
             }
             let ticket = UUID().uuidString
             lock.withLock { issued[ticket] = Date() }
-            return Self.json(#"{"endpoint":"ws://127.0.0.1:\#(port)/connect","ticket":"\#(ticket)"}"#)
+            return jsonResponse(#"{"endpoint":"ws://127.0.0.1:\#(port)/connect","ticket":"\#(ticket)"}"#)
         }
     }
 
@@ -221,7 +221,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         let body = try await request.body.collect(upTo: 1 << 16)
         let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
         guard json["appKey"] as? String == clientID, json["appSecret"] as? String == clientSecret else {
-            return Self.json(#"{"code":"invalidClientIdOrSecret","message":"bad"}"#, status: 400)
+            return jsonResponse(#"{"code":"invalidClientIdOrSecret","message":"bad"}"#, status: 400)
         }
         let token: String = lock.withLock {
             tokenCount += 1
@@ -229,7 +229,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
             tokens[token] = Date().addingTimeInterval(Double(tokenLifetime))
             return token
         }
-        return Self.json(#"{"accessToken":"\#(token)","expireIn":\#(tokenLifetime)}"#)
+        return jsonResponse(#"{"accessToken":"\#(token)","expireIn":\#(tokenLifetime)}"#)
     }
 
     /// Makes every issued token invalid (as if it expired on DingTalk's side).
@@ -241,9 +241,9 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
         let body = try await request.body.collect(upTo: 1 << 20)
         let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
         let valid = lock.withLock { tokens[token].map { $0 > Date() } ?? false }
-        guard valid else { return Self.json(#"{"code":"InvalidAuthentication","message":"token invalid"}"#, status: 401) }
+        guard valid else { return jsonResponse(#"{"code":"InvalidAuthentication","message":"token invalid"}"#, status: 401) }
         if let scripted = lock.withLock({ sendScript.isEmpty ? nil : sendScript.removeFirst() }) {
-            return Self.json(scripted.1, status: scripted.0)
+            return jsonResponse(scripted.1, status: scripted.0)
         }
         let param = (json["msgParam"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
         let content = (param["content"] as? String) ?? (param["text"] as? String) ?? ""
@@ -253,11 +253,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
                     chat: json["openConversationId"] as? String ?? "", robotCode: json["robotCode"] as? String ?? "",
                     msgKey: json["msgKey"] as? String ?? "", content: content, token: token))
         }
-        return Self.json(#"{"processQueryKey":"q-\#(UUID().uuidString)"}"#)
-    }
-
-    public static func json(_ text: String, status: Int = 200) -> Response {
-        Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return jsonResponse(#"{"processQueryKey":"q-\#(UUID().uuidString)"}"#)
     }
 
     // MARK: Pushes

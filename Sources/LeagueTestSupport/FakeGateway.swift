@@ -57,14 +57,14 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
             switch step {
             case .hang:
                 try? await Task.sleep(for: .seconds(3))
-                return Self.json(#"{"code":1,"msg":"late"}"#)
+                return jsonResponse(#"{"code":1,"msg":"late"}"#)
             case .status(let status):
                 return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "busy")))
             case .code(let code):
-                return Self.json(#"{"code":\#(code),"msg":"scripted"}"#)
+                return jsonResponse(#"{"code":\#(code),"msg":"scripted"}"#)
             case .ok:
                 let url = "ws://127.0.0.1:\(self.port)/ws/v2?fpid=1&aid=2&device_id=dev-\(ticket.prefix(4))&access_key=k&service_id=\(Self.serviceID)&ticket=\(ticket)"
-                return Self.json(#"{"code":0,"msg":"ok","data":{"URL":"\#(url)","ClientConfig":{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":120}}}"#)
+                return jsonResponse(#"{"code":0,"msg":"ok","data":{"URL":"\#(url)","ClientConfig":{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":120}}}"#)
             }
         }
         router.post("/open-apis/auth/v3/tenant_access_token/internal") { _, _ -> Response in
@@ -72,13 +72,13 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
                 state.tokenFetches += 1
                 return state.tokenFetches
             }
-            return Self.json(#"{"code":0,"msg":"ok","tenant_access_token":"t-\#(n)","expire":7200}"#)
+            return jsonResponse(#"{"code":0,"msg":"ok","tenant_access_token":"t-\#(n)","expire":7200}"#)
         }
         router.post("/open-apis/im/v1/messages") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             let json = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
             self.state.withLockedValue { $0.sends.append(json) }
-            return Self.json(#"{"code":0,"msg":"success","data":{"message_id":"om_x"}}"#)
+            return jsonResponse(#"{"code":0,"msg":"success","data":{"message_id":"om_x"}}"#)
         }
         // Stopped by cancelling: a hanging bootstrap and open sockets end at once.
         (port, task) = try await startLoopback(cancelOnStop: true) { running in
@@ -111,10 +111,6 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
 
     public func stop() async {
         await task?.stop()
-    }
-
-    public static func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     // MARK: Feishu socket

@@ -119,13 +119,6 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     public var duplicateKeys: [String] { lock.withLock { keyCounts.filter { $0.value > 1 }.map(\.key) } }
     public func count(key: String) -> Int { lock.withLock { keyCounts[key] ?? 0 } }
 
-    /// Forgets what arrived.
-    public func reset() {
-        lock.withLock {
-            items.removeAll(); keyCounts.removeAll()
-        }
-    }
-
     /// Registers a robot's signing secret (DingTalk `robot_secret`, Feishu `hook_secret`).
     public func expectSecret(_ secret: String, for robot: String) { lock.withLock { secrets[robot] = secret } }
 
@@ -169,9 +162,26 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
         }
     }
 
-    /// Waits until `condition` holds on what arrived; false after `timeout` seconds (the benchmarks).
+    /// Waits until `condition` holds on what arrived; false after `timeout` seconds. For the benchmarks:
+    /// it looks every 5 ms instead of at every arrival, so that 100,000 arrivals cost no more than their receipt.
     public func wait(timeout: Double, _ condition: ([Received]) -> Bool) async -> Bool {
-        (try? await wait("", timeout: timeout, condition)) != nil
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(requests) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return condition(requests)
+    }
+
+    /// Starts the stop and returns at once, for a benchmark's `defer` (tests await `stop()`).
+    public func stopWithoutWaiting() {
+        guard
+            let run = lock.withLock({ () -> ServiceRun? in
+                defer { self.run = nil }
+                return self.run
+            })
+        else { return }
+        Task { await run.stop() }
     }
 
     private func handle(_ vendor: Vendor, _ request: Request, robotFromPath: String?) async throws -> Response {
@@ -192,18 +202,19 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
         case .feishu: robot = robotFromPath ?? ""
         }
         let valid = checkSignature(vendor, robot: robot, query: query, body: body)
+        // One lock for the rate-limit script and the record (the benchmarks receive 100,000 of these).
         let limit: Limit? = lock.withLock {
-            guard let (limit, count) = limits[robot], count > 0 else { return nil }
-            limits[robot] = (limit, count - 1)
-            return limit
-        }
-        let accepted = valid && limit == nil
-        lock.withLock {
+            var limit: Limit?
+            if let (scripted, count) = limits[robot], count > 0 {
+                limits[robot] = (scripted, count - 1)
+                limit = scripted
+            }
             items.append(
                 Received(
-                    vendor: vendor, robot: robot, query: query, body: body, signatureValid: valid, accepted: accepted, at: at,
+                    vendor: vendor, robot: robot, query: query, body: body, signatureValid: valid, accepted: valid && limit == nil, at: at,
                     key: key, group: group))
             if vendor == .generic { keyCounts[key, default: 0] += 1 }
+            return limit
         }
         arrived.fire()
         if !valid {
@@ -230,6 +241,7 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     }
 
     private func checkSignature(_ vendor: Vendor, robot: String, query: [String: String], body: Data) -> Bool {
+        if vendor == .generic { return true }
         let secret = lock.withLock { secrets[robot] }
         let now = clock.now().timeIntervalSince1970
         switch vendor {
@@ -264,4 +276,11 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
         return result
     }
 
+}
+
+/// Starts a fake platform, runs `body` with it and awaits its stop, also when `body` throws.
+public func withFakePlatform<T>(_ body: (FakePlatform) async throws -> T) async throws -> T {
+    let platform = FakePlatform()
+    try await platform.start()
+    return try await withRunning(platform, body)
 }

@@ -1,49 +1,17 @@
 import Foundation
+import LeagueConfig
+import LeagueCore
 
 /// A small org for tests: district d → towns t1, t2 → community c1 (under t1) → grids g1, g2.
 public let testOrgYAML = """
     units:
-      - id: d
-        name: 测试区
-        tier: district
-        group: {platform: generic, chat: chat-d}
-        members:
-          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-      - id: t1
-        name: 第一街道
-        tier: town
-        parent: d
-        group: {platform: generic, chat: chat-t1}
-        members:
-          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}
-      - id: t2
-        name: 第二街道
-        tier: town
-        parent: d
-        group: {platform: generic, chat: chat-t2}
-        members:
-          - {id: m-t2, name: 街道乙, roles: [admin, cadre], ids: {generic: u-t2}}
-      - id: c1
-        name: 解放路社区
-        tier: community
-        parent: t1
-        group: {platform: generic, chat: chat-c1}
-        members:
-          - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}
-      - id: g1
-        name: 第1网格
-        tier: grid
-        parent: c1
-        group: {platform: generic, chat: chat-g1}
-        members:
-          - {id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}}
-      - id: g2
-        name: 第2网格
-        tier: grid
-        parent: c1
-        group: {platform: generic, chat: chat-g2}
-        members:
-          - {id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}
+      - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
+      - {id: t1, name: 第一街道, tier: town, parent: d, group: {platform: generic, chat: chat-t1}, members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}]}
+      - {id: t2, name: 第二街道, tier: town, parent: d, group: {platform: generic, chat: chat-t2}, members: [{id: m-t2, name: 街道乙, roles: [admin, cadre], ids: {generic: u-t2}}]}
+      - {id: c1, name: 解放路社区, tier: community, parent: t1, group: {platform: generic, chat: chat-c1},
+          members: [{id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}]}
+      - {id: g1, name: 第1网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g1}, members: [{id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}}]}
+      - {id: g2, name: 第2网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g2}, members: [{id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}]}
 
     """
 
@@ -109,4 +77,17 @@ public func writeChildConfig(
 ) throws -> (config: String, database: String) {
     let config = try writeTestConfig(targets: targets, outbox: outbox, outboundPort: outboundPort, synchronous: "normal")
     return (config, URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent("bot.sqlite").path)
+}
+
+/// Loads `yaml` as an org file (written to a temporary folder, removed afterwards), as `leagueops` would.
+/// - Returns: the tree (nil when it does not load) and every problem found.
+public func loadOrgText(_ yaml: String, environment: [String: String] = [:], platforms: Set<String>) throws -> (tree: OrgTree?, problems: [ConfigProblem]) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-org-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("org.yaml").path
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    var problems: [ConfigProblem] = []
+    let tree = OrgLoader.load(path: path, environment: environment, platforms: platforms, problems: &problems)
+    return (tree, problems)
 }

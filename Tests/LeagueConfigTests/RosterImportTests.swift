@@ -1,6 +1,7 @@
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeagueTestSupport
 import Testing
 import ZIPFoundation
 
@@ -169,12 +170,8 @@ import ZIPFoundation
         #expect(report.peopleAdded == 3 && report.peopleUnchanged == 1 && report.peopleChanged == 0)
         #expect(yaml.contains("env:WECOM_RC") && yaml.contains("wangchuan") && yaml.contains("id: old"))
         // It loads as an org file, and a second import changes nothing.
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("org.yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        var problems: [ConfigProblem] = []
-        let tree = try #require(OrgLoader.load(path: path, environment: ["WECOM_RC": "k"], platforms: ["wecom", "generic"], problems: &problems))
+        let (loaded, problems) = try loadOrgText(yaml, environment: ["WECOM_RC": "k"], platforms: ["wecom", "generic"])
+        let tree = try #require(loaded)
         #expect(problems.isEmpty, "\(problems)")
         #expect(tree.unit("jfl")?.members.map(\.name) == ["李闻闻", "赵敏"])
         #expect(tree.unit("jfl")?.members.first?.roles == [.admin])
@@ -264,12 +261,8 @@ import ZIPFoundation
         )
         let (yaml, notes) = OrgFileMerge.export(try OrgFileMerge.parse(text, file: "org.yaml"), learned: learned)
         #expect(notes.count == 1 && notes[0].contains("org.yaml's chat chat-d kept"))
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("org.yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        var problems: [ConfigProblem] = []
-        let tree = try #require(OrgLoader.load(path: path, environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"], problems: &problems))
+        let (loaded, problems) = try loadOrgText(yaml, environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"])
+        let tree = try #require(loaded)
         #expect(problems.isEmpty, "\(problems)")
         #expect(yaml.contains("env:DT_G"), "the secret stays a reference")
         #expect(tree.unit(platform: "dingtalk", chat: "cid-g")?.group?.credentials["robot_token"] == "tok")
@@ -279,13 +272,7 @@ import ZIPFoundation
         #expect(status.total.units == 2 && status.total.bound == 2 && status.total.registered == 2 && status.pending.isEmpty)
         let before = OnboardingStatus.compute(OrgOverlay.apply(LearnedBindings(), to: tree).tree)
         #expect(before.total.bound == 2)
-        let unboundTree = try #require(
-            OrgLoader.load(
-                path: { () -> String in
-                    let p = folder.appendingPathComponent("before.yaml").path
-                    try? text.write(toFile: p, atomically: true, encoding: .utf8)
-                    return p
-                }(), environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"], problems: &problems))
+        let unboundTree = try #require(try loadOrgText(text, environment: ["DT_G": "tok"], platforms: ["generic", "dingtalk"]).tree)
         let pending = OnboardingStatus.compute(OrgOverlay.apply(LearnedBindings(), to: unboundTree).tree)
         #expect(pending.total.bound == 1 && pending.pending.map(\.unit.id) == ["g"] && pending.pending[0].supervisors == ["甲"])
         #expect(pending.report(format: "csv", language: .zh).contains("g,区 › 网格,town,no,乙,甲"))

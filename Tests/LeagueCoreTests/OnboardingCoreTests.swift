@@ -2,18 +2,6 @@ import Foundation
 import LeagueCore
 import Testing
 
-/// A fixed-sequence generator, so codes are reproducible in tests.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct OnboardingCoreTests {
     @Test func mobilesAreNormalizedAndMasked() {
         #expect(Mobile.normalized("138 0000 0000") == "13800000000")
@@ -39,7 +27,7 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     @Test func codesUseUnambiguousCharactersAndNormalize() {
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix(seed: 7)
         var seen: Set<String> = []
         for _ in 0..<500 {
             let code = BindingCodeText.generate(using: &generator)

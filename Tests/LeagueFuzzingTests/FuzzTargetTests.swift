@@ -1,4 +1,5 @@
 import Foundation
+import LeagueCore
 import LeagueFuzzing
 import Testing
 

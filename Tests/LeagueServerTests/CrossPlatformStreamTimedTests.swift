@@ -13,47 +13,14 @@ import Testing
 /// robot and no platform knows a URL of the bot: every message comes in over a socket the bot opened.
 let crossPlatformOrgYAML = """
     units:
-      - id: d
-        name: 测试区
-        tier: district
-        group: {platform: dingtalk, chat: cid-d}
-        members:
-          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}
-      - id: t1
-        name: 第一街道
-        tier: town
-        parent: d
-        group: {platform: dingtalk, chat: cid-t1}
-        members:
-          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
-      - id: c1
-        name: 解放路社区
-        tier: community
-        parent: t1
-        group: {platform: dingtalk, chat: cid-c1}
-        members:
-          - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {dingtalk: staff-c1}}
-      - id: g1
-        name: 第1网格
-        tier: grid
-        parent: c1
-        group: {platform: feishu, chat: oc_g1}
-        members:
-          - {id: m-g1, name: 网格员一, roles: [cadre], ids: {feishu: ou_g1}}
-      - id: g2
-        name: 第2网格
-        tier: grid
-        parent: c1
-        group: {platform: wecom, chat: wc_g2}
-        members:
-          - {id: m-g2, name: 网格员二, roles: [cadre], ids: {wecom: wu_g2}}
-      - id: g3
-        name: 第3网格
-        tier: grid
-        parent: c1
-        group: {platform: wecom, chat: wc_g3}
-        members:
-          - {id: m-g3, name: 网格员三, roles: [cadre], ids: {wecom: wu_g3}}
+      - {id: d, name: 测试区, tier: district, group: {platform: dingtalk, chat: cid-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}]}
+      - {id: t1, name: 第一街道, tier: town, parent: d, group: {platform: dingtalk, chat: cid-t1},
+          members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}]}
+      - {id: c1, name: 解放路社区, tier: community, parent: t1, group: {platform: dingtalk, chat: cid-c1},
+          members: [{id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {dingtalk: staff-c1}}]}
+      - {id: g1, name: 第1网格, tier: grid, parent: c1, group: {platform: feishu, chat: oc_g1}, members: [{id: m-g1, name: 网格员一, roles: [cadre], ids: {feishu: ou_g1}}]}
+      - {id: g2, name: 第2网格, tier: grid, parent: c1, group: {platform: wecom, chat: wc_g2}, members: [{id: m-g2, name: 网格员二, roles: [cadre], ids: {wecom: wu_g2}}]}
+      - {id: g3, name: 第3网格, tier: grid, parent: c1, group: {platform: wecom, chat: wc_g3}, members: [{id: m-g3, name: 网格员三, roles: [cadre], ids: {wecom: wu_g3}}]}
 
     """
 
@@ -101,7 +68,10 @@ struct CrossPlatformStreamTimedTests {
                 let bot = try await TestBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base]))
                 try await withStopping(bot) {
                     func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
-                    try await bot.wait("all three connections up") { state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" }
+                    // The gateway registers a socket a moment after the bot sees the upgrade: wait for both.
+                    try await bot.wait("all three connections up") {
+                        state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
+                    }
                     let socket = try #require(dingtalk.openSockets.first).id
 
                     // The district secretary dispatches in DingTalk.

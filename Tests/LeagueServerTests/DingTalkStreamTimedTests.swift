@@ -16,26 +16,11 @@ import Testing
 /// with its own custom robot.
 let dingTalkOrgYAML = """
     units:
-      - id: d
-        name: 测试区
-        tier: district
-        group: {platform: dingtalk, chat: cid-d}
-        members:
-          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}
-      - id: t1
-        name: 第一街道
-        tier: town
-        parent: d
-        group: {platform: dingtalk, chat: cid-t1}
-        members:
-          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
-      - id: t2
-        name: 第二街道
-        tier: town
-        parent: d
-        group: {platform: dingtalk, chat: cid-t2, robot_token: custom-t2}
-        members:
-          - {id: m-t2, name: 街道乙, roles: [admin, cadre], ids: {dingtalk: staff-t2}}
+      - {id: d, name: 测试区, tier: district, group: {platform: dingtalk, chat: cid-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {dingtalk: staff-d}}]}
+      - {id: t1, name: 第一街道, tier: town, parent: d, group: {platform: dingtalk, chat: cid-t1},
+          members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}]}
+      - {id: t2, name: 第二街道, tier: town, parent: d, group: {platform: dingtalk, chat: cid-t2, robot_token: custom-t2},
+          members: [{id: m-t2, name: 街道乙, roles: [admin, cadre], ids: {dingtalk: staff-t2}}]}
 
     """
 

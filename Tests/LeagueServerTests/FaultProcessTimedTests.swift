@@ -39,13 +39,8 @@ struct FaultProcessTimedTests {
     }
 
     @Test func killNineMidLoadLosesNothingAndFiresOutageStepsOnce() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first (test skipped)")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
 
             var bot = try ChildBot(binary: binary, config: config)
@@ -95,13 +90,8 @@ struct FaultProcessTimedTests {
     }
 
     @Test func sigtermFinishesInFlightRequestsAndLosesNothing() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first (test skipped)")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

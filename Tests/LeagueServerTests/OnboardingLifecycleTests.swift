@@ -84,19 +84,11 @@ import Testing
     }
 
     static let g3Block = """
-          - id: g3
-            name: 第3网格
-            tier: grid
-            parent: c1
+          - {id: g3, name: 第3网格, tier: grid, parent: c1}
 
         """
     static let g2Block = """
-          - id: g2
-            name: 第2网格
-            tier: grid
-            parent: c1
-            members:
-              - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}
+          - {id: g2, name: 第2网格, tier: grid, parent: c1, members: [{id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}]}
 
         """
 
@@ -108,21 +100,10 @@ import Testing
         text = text.replacingOccurrences(
             of: g3Block,
             with: """
-                  - id: c2
-                    name: 新华社区
-                    tier: community
-                    parent: t1
-                    group: {platform: generic, chat: chat-c2}
-                    members:
-                      - {id: m-c2, name: 社区丁, roles: [admin, cadre], ids: {generic: u-c2}}
-                  - id: g3
-                    name: 第三网格
-                    tier: grid
-                    parent: c2
-                  - id: g5
-                    name: 第5网格
-                    tier: grid
-                    parent: c2
+                  - {id: c2, name: 新华社区, tier: community, parent: t1, group: {platform: generic, chat: chat-c2},
+                      members: [{id: m-c2, name: 社区丁, roles: [admin, cadre], ids: {generic: u-c2}}]}
+                  - {id: g3, name: 第三网格, tier: grid, parent: c2}
+                  - {id: g5, name: 第5网格, tier: grid, parent: c2}
 
                 """)
         if removeG2 { text = text.replacingOccurrences(of: g2Block, with: "") }
@@ -163,7 +144,7 @@ import Testing
             let reloaded = bot.app.engine.directory.configured
             let (issued, _) = try await Onboarding.issueCodes(
                 for: [try #require(reloaded.unit("g5"))], org: reloaded, store: bot.store,
-                ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 12))
+                ttl: 3600, now: bot.clock.now(), generator: SplitMix(seed: 12))
             let fresh = try #require(issued.first?.code)
             #expect(try await bot.say("/绑定 \(fresh)", in: "chat-g2x", from: "u-y") == 200)
             try await bot.waitUntil("the orphaned chat bound to g5") { $0.contains { $0.group == "chat-g2x" && $0.text.contains("新华社区 › 第5网格") } }
@@ -178,20 +159,15 @@ import Testing
 @Suite(.serialized, .tags(.process))
 struct OnboardingLifecycleProcessTests {
     @Test func serveKeepsABindingMadeWithACodeAcrossASIGHUPThatRenamesAndMovesItsUnit() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let folder = URL(fileURLWithPath: config).deletingLastPathComponent()
             let orgPath = folder.appendingPathComponent("org.yaml").path
             try onboardingOrgYAML.write(toFile: orgPath, atomically: true, encoding: .utf8)
             // The code, as an operator prints it before starting the bot.
             let codesFile = folder.appendingPathComponent("codes.csv").path
-            let printed = try InstalledBinaryProcessTests.run(binary, ["org", "codes", "--config", config, "--unit", "g3", "--format", "csv", "--out", codesFile], in: folder.path)
+            let printed = try runProcess(binary, ["org", "codes", "--config", config, "--unit", "g3", "--format", "csv", "--out", codesFile], in: folder.path)
             #expect(printed.status == 0, "\(printed.err)")
             let row = try #require(try String(contentsOfFile: codesFile, encoding: .utf8).split(separator: "\r\n").dropFirst().first)
             let code = String(row.split(separator: ",")[3])

@@ -8,58 +8,17 @@ import LeagueStore
 import LeagueTestSupport
 import Testing
 
-/// A fixed-sequence generator for reproducible binding codes.
-struct SeededCodes: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The test org with grids g2 and g3 not bound to any chat, and g2's cadre on the roster by mobile only.
 let onboardingOrgYAML = """
     units:
-      - id: d
-        name: 测试区
-        tier: district
-        group: {platform: generic, chat: chat-d}
-        members:
-          - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-      - id: t1
-        name: 第一街道
-        tier: town
-        parent: d
-        group: {platform: generic, chat: chat-t1}
-        members:
-          - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}
-      - id: c1
-        name: 解放路社区
-        tier: community
-        parent: t1
-        group: {platform: generic, chat: chat-c1}
-        members:
-          - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}
-      - id: g1
-        name: 第1网格
-        tier: grid
-        parent: c1
-        group: {platform: generic, chat: chat-g1}
-        members:
-          - {id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}, mobile: "13800000001"}
-      - id: g2
-        name: 第2网格
-        tier: grid
-        parent: c1
-        members:
-          - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}
-      - id: g3
-        name: 第3网格
-        tier: grid
-        parent: c1
+      - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
+      - {id: t1, name: 第一街道, tier: town, parent: d, group: {platform: generic, chat: chat-t1}, members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {generic: u-t1}}]}
+      - {id: c1, name: 解放路社区, tier: community, parent: t1, group: {platform: generic, chat: chat-c1},
+          members: [{id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {generic: u-c1}}]}
+      - {id: g1, name: 第1网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g1},
+          members: [{id: m-g1, name: 网格员一, roles: [cadre], ids: {generic: u-g1}, mobile: "13800000001"}]}
+      - {id: g2, name: 第2网格, tier: grid, parent: c1, members: [{id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000002"}]}
+      - {id: g3, name: 第3网格, tier: grid, parent: c1}
 
     """
 
@@ -68,7 +27,7 @@ struct OnboardingServerTests {
     static func issue(_ bot: TestBot, _ units: [String], seed: UInt64) async throws -> [String: String] {
         let (issued, _) = try await Onboarding.issueCodes(
             for: units.compactMap { bot.config.org.unit($0) }, org: bot.config.org, store: bot.store,
-            ttl: bot.config.onboarding.codeTTL, now: bot.clock.now(), generator: SeededCodes(state: seed)
+            ttl: bot.config.onboarding.codeTTL, now: bot.clock.now(), generator: SplitMix(seed: seed)
         )
         return Dictionary(uniqueKeysWithValues: issued.map { ($0.unit.id, $0.code) })
     }
@@ -156,9 +115,37 @@ struct OnboardingServerTests {
         }
     }
 
+    /// `leagueops org status` and `org export` read what was learned in chat through these.
+    @Test func statusAndExportIncludeWhatWasLearnedInChat() async throws {
+        let config = try ConfigLoader.load(path: try writeTestConfig(orgYAML: onboardingOrgYAML))
+        let store = try SQLiteStore()
+        let now = Date()
+        try await store.write { tx in
+            try tx.bindChat(ChatBindingRecord(platform: "generic", chat: "chat-g2", unitID: "g2", boundAt: now, boundBy: "u-x"))
+            try tx.bindChat(ChatBindingRecord(platform: "generic", chat: "chat-gone", unitID: "g9", boundAt: now, boundBy: "u-y"))
+            try tx.registerMemberID(MemberIDRecord(platform: "generic", userID: "u-g2", memberID: "m-g2", registeredAt: now))
+        }
+        let before = OnboardingStatus.compute(config.org, root: "c1").total
+        #expect(before.bound == 2 && before.members == 3 && before.registered == 2)
+        let (status, conflicts) = try await Onboarding.status(org: config.org, root: "c1", store: store)
+        #expect(status.total.units == 4 && status.total.bound == 3 && status.total.members == 3 && status.total.registered == 3)
+        #expect(status.pending.map(\.unit.id) == ["g3"])
+        #expect(conflicts.map(\.en) == ["chat generic:chat-gone is bound to unit g9, which is no longer in org.yaml"])
+
+        let parsed = try OrgFileMerge.parse(onboardingOrgYAML, file: "org.yaml")
+        let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
+        #expect(learned.chats.count == 2 && learned.members.count == 1)
+        #expect(notes == ["chat generic:chat-gone is bound to g9, which is not in the org file (left out)"])
+        let (loaded, problems) = try loadOrgText(yaml, platforms: ["generic"])
+        let tree = try #require(loaded)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(tree.unit("g2")?.group?.chat == "chat-g2")
+        #expect(tree.unit("g2")?.members.first?.ids["generic"] == "u-g2")
+    }
+
     @Test func membersRegisterThemselvesWithMaskedMobiles() async throws {
         let org = onboardingOrgYAML.replacingOccurrences(
-            of: "    parent: c1\n    members:\n      - {id: m-g2", with: "    parent: c1\n    group: {platform: generic, chat: chat-g2}\n    members:\n      - {id: m-g2")
+            of: "parent: c1, members: [{id: m-g2", with: "parent: c1, group: {platform: generic, chat: chat-g2}, members: [{id: m-g2")
         try await withLiveBot(configPath: writeTestConfig(orgYAML: org)) { bot in
             // A wrong mobile is refused without naming anyone on the roster.
             #expect(try await bot.say("/登记 网格员二 13900000000", in: "chat-g2", from: "u-new") == 200)
@@ -195,25 +182,15 @@ struct OnboardingServerTests {
     @Test func aDingTalkGroupBindsItselfAndReceivesTasksThroughItsRobot() async throws {
         let org = """
             units:
-              - id: d
-                name: 测试区
-                tier: district
-                group: {platform: generic, chat: chat-d}
-                members:
-                  - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-              - id: g
-                name: 第9网格
-                tier: town
-                parent: d
-                group: {platform: dingtalk, robot_token: tok-g, robot_secret: SECg}
-                members:
-                  - {id: m-g, name: 钉钉网格员, roles: [cadre], mobile: "13700000007"}
+              - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
+              - {id: g, name: 第9网格, tier: town, parent: d, group: {platform: dingtalk, robot_token: tok-g, robot_secret: SECg},
+                  members: [{id: m-g, name: 钉钉网格员, roles: [cadre], mobile: "13700000007"}]}
 
             """
         try await withPlatformBot(orgYAML: org) { bot in
             let (issued, _) = try await Onboarding.issueCodes(
                 for: [try #require(bot.config.org.unit("g"))], org: bot.config.org, store: bot.store,
-                ttl: 3600, now: bot.clock.now(), generator: SeededCodes(state: 9))
+                ttl: 3600, now: bot.clock.now(), generator: SplitMix(seed: 9))
             let code = try #require(issued.first?.code)
             #expect(try await bot.dingtalk("/绑定 \(code)", conversation: "cid-g", from: "staff-g") == 200)
             try await bot.waitUntil("the answer through the unit's robot") { received in
@@ -234,26 +211,8 @@ struct OnboardingServerTests {
 
 /// The real `leagueops` binary with a config outside the checkout, run from another folder.
 @Suite(.tags(.process)) struct InstalledBinaryProcessTests {
-    static func run(_ binary: String, _ arguments: [String], in folder: String) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
     @Test func checkAndCodesWorkFromAnyFolderWithTheBuiltInCatalogue() throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
+        guard let binary = builtLeagueops() else { return }
         let etc = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: etc) }
         // A minimal config as an operator writes it: no commands folder, a store path relative to it.
@@ -261,12 +220,12 @@ struct OnboardingServerTests {
             orgYAML: onboardingOrgYAML, directory: etc,
             main: "platforms:\n  generic: {secret: s, outbound_url: http://127.0.0.1:9/m}\nstore: {sqlite: var/bot.sqlite}\n")
 
-        let check = try Self.run(binary, ["check", "--config", config], in: "/")
+        let check = try runProcess(binary, ["check", "--config", config], in: "/")
         #expect(check.status == 0, "\(check.err)")
         #expect(check.out.contains("OK: 6 units") && check.out.contains("\(DefaultCatalogue.files.count) commands"))
 
         let csv = etc.appendingPathComponent("codes.csv").path
-        let codes = try Self.run(binary, ["org", "codes", "--config", config, "--unit", "c1", "--subtree", "--format", "csv", "--out", csv], in: "/")
+        let codes = try runProcess(binary, ["org", "codes", "--config", config, "--unit", "c1", "--subtree", "--format", "csv", "--out", csv], in: "/")
         #expect(codes.status == 0, "\(codes.err)")
         #expect(codes.err.contains("2 codes issued") && codes.err.contains("2 units already bound were skipped"))
         let data = try Data(contentsOf: URL(fileURLWithPath: csv))
@@ -286,13 +245,7 @@ struct OnboardingServerTests {
         testOrgYAML.replacingOccurrences(of: "name: 第一街道", with: "name: 解放路街道（更名）")
             .replacingOccurrences(
                 of: """
-                      - id: g2
-                        name: 第2网格
-                        tier: grid
-                        parent: c1
-                        group: {platform: generic, chat: chat-g2}
-                        members:
-                          - {id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}
+                      - {id: g2, name: 第2网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g2}, members: [{id: m-g2, name: 网格员二, roles: [cadre], ids: {generic: u-g2}}]}
                     """, with: "")
     }
 
@@ -333,13 +286,8 @@ struct OnboardingServerTests {
 @Suite(.serialized, .tags(.process))
 struct OrgReloadProcessTests {
     @Test func serveReloadsOnSIGHUP() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

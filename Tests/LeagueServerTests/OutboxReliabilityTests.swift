@@ -150,9 +150,7 @@ struct OutboxReliabilityTests {
     /// group is delivered as fast as without it, and the black-holed robot is tried once per pause,
     /// not its whole batch.
     @Test func aBlackHoledRobotDoesNotDelayAnUrgentFanOutToOtherGroups() async throws {
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        try await withFakePlatform { platform in
             let hole = try BlackHole()
             let transport = BlackHoleRoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
             let bot = try await TestBot(
@@ -193,11 +191,7 @@ struct OutboxReliabilityTests {
             // 30 groups sharing one DingTalk robot, in a tier without deliberation reminders (issue 11: bindings and credentials come from org.yaml at send time).
             let shared = (1...30).map {
                 """
-                  - id: dg\($0)
-                    name: 钉钉单位\($0)
-                    tier: town
-                    parent: d
-                    group: {platform: dingtalk, chat: cid-\($0), robot_token: tok-shared, robot_secret: SEC-shared}
+                  - {id: dg\($0), name: 钉钉单位\($0), tier: town, parent: d, group: {platform: dingtalk, chat: cid-\($0), robot_token: tok-shared, robot_secret: SEC-shared}}
 
                 """
             }.joined()
@@ -244,19 +238,9 @@ struct OutboxReliabilityTests {
         try await withStopping(api) {
             let org = """
                 units:
-                  - id: d
-                    name: 测试区
-                    tier: district
-                    group: {platform: generic, chat: chat-d}
-                    members:
-                      - {id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}
-                  - id: t1
-                    name: 第一街道
-                    tier: town
-                    parent: d
-                    group: {platform: dingtalk, chat: cid-t1, robot_token: tok-shared, robot_secret: SEC-shared}
-                    members:
-                      - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}
+                  - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
+                  - {id: t1, name: 第一街道, tier: town, parent: d, group: {platform: dingtalk, chat: cid-t1, robot_token: tok-shared, robot_secret: SEC-shared},
+                      members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {dingtalk: staff-t1}}]}
 
                 """
             let path = try writeTestConfig(orgYAML: org, morePlatforms: Self.dingtalkApp(api))

@@ -10,27 +10,12 @@ import Testing
 struct PlatformMixedTreeTests {
     static let orgYAML = """
         units:
-          - id: t1
-            name: 第一街道
-            tier: town
-            group: {platform: feishu, chat: oc_t1, hook: hook-t1, hook_secret: fs-sec-t1}
-            members:
-              - {id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {feishu: ou_t1}}
-          - id: c1
-            name: 解放路社区
-            tier: community
-            parent: t1
-            group: {platform: dingtalk, chat: cid-c1, robot_token: tok-c1, robot_secret: SEC-dt-c1}
-            members:
-              - {id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {dingtalk: staff-c1}}
-              - {id: m-c1b, name: 社区丁, roles: [admin], mobile: "13900000009"}
-          - id: g1
-            name: 第1网格
-            tier: grid
-            parent: c1
-            group: {platform: wecom, chat: wrchat-g1, robot_key: key-g1}
-            members:
-              - {id: m-g1, name: 网格员一, roles: [cadre], ids: {wecom: wx-g1}}
+          - {id: t1, name: 第一街道, tier: town, group: {platform: feishu, chat: oc_t1, hook: hook-t1, hook_secret: fs-sec-t1},
+              members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], ids: {feishu: ou_t1}}]}
+          - {id: c1, name: 解放路社区, tier: community, parent: t1, group: {platform: dingtalk, chat: cid-c1, robot_token: tok-c1, robot_secret: SEC-dt-c1},
+              members: [{id: m-c1, name: 社区丙, roles: [admin, cadre], ids: {dingtalk: staff-c1}}, {id: m-c1b, name: 社区丁, roles: [admin], mobile: "13900000009"}]}
+          - {id: g1, name: 第1网格, tier: grid, parent: c1, group: {platform: wecom, chat: wrchat-g1, robot_key: key-g1},
+              members: [{id: m-g1, name: 网格员一, roles: [cadre], ids: {wecom: wx-g1}}]}
 
         """
 

@@ -15,35 +15,14 @@ struct SecurityAtRestTests {
     /// and mobile numbers that must never reach the database.
     static let orgYAML = """
         units:
-          - id: t1
-            name: 第一街道
-            tier: town
-            group: {platform: feishu, chat: oc_t1, hook: hook-t1-8d2f, hook_secret: fs-sec-t1-91ab}
-            members:
-              - {id: m-t1, name: 街道甲, roles: [admin, cadre], mobile: "13500000005", ids: {feishu: ou_t1}}
-          - id: c1
-            name: 解放路社区
-            tier: community
-            parent: t1
-            group: {platform: dingtalk, chat: cid-c1, robot_token: tok-c1-77e1, robot_secret: SEC-dt-c1-4410}
-            members:
-              - {id: m-c1, name: 社区丙, roles: [admin, cadre], mobile: "13600000006", ids: {dingtalk: staff-c1}}
-              - {id: m-c1b, name: 社区丁, roles: [admin], mobile: "13900000009"}
-          - id: g1
-            name: 第1网格
-            tier: grid
-            parent: c1
-            group: {platform: wecom, chat: wrchat-g1, robot_key: key-g1-0b5e}
-            members:
-              - {id: m-g1, name: 网格员一, roles: [cadre], mobile: "13700000007", ids: {wecom: wx-g1}}
-              - {id: m-g1b, name: 网格员三, roles: [cadre], mobile: "13300000003"}
-          - id: g2
-            name: 第2网格
-            tier: grid
-            parent: c1
-            group: {platform: generic, chat: chat-g2}
-            members:
-              - {id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000008", ids: {generic: u-g2}}
+          - {id: t1, name: 第一街道, tier: town, group: {platform: feishu, chat: oc_t1, hook: hook-t1-8d2f, hook_secret: fs-sec-t1-91ab},
+              members: [{id: m-t1, name: 街道甲, roles: [admin, cadre], mobile: "13500000005", ids: {feishu: ou_t1}}]}
+          - {id: c1, name: 解放路社区, tier: community, parent: t1, group: {platform: dingtalk, chat: cid-c1, robot_token: tok-c1-77e1, robot_secret: SEC-dt-c1-4410},
+              members: [{id: m-c1, name: 社区丙, roles: [admin, cadre], mobile: "13600000006", ids: {dingtalk: staff-c1}}, {id: m-c1b, name: 社区丁, roles: [admin], mobile: "13900000009"}]}
+          - {id: g1, name: 第1网格, tier: grid, parent: c1, group: {platform: wecom, chat: wrchat-g1, robot_key: key-g1-0b5e},
+              members: [{id: m-g1, name: 网格员一, roles: [cadre], mobile: "13700000007", ids: {wecom: wx-g1}}, {id: m-g1b, name: 网格员三, roles: [cadre], mobile: "13300000003"}]}
+          - {id: g2, name: 第2网格, tier: grid, parent: c1, group: {platform: generic, chat: chat-g2},
+              members: [{id: m-g2, name: 网格员二, roles: [cadre], mobile: "13800000008", ids: {generic: u-g2}}]}
 
         """
 

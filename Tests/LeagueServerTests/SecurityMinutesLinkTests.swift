@@ -148,10 +148,7 @@ struct SecurityMinutesLinkTests {
 @Suite(.serialized, .tags(.process))
 struct SecurityMinutesLinkProcessTests {
     @Test func leagueopsAuditListsMinutesViewsExportsAndBackups() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
+        guard let binary = builtLeagueops() else { return }
         let path = try writeTestConfig(extra: "deliberation: {link_ttl: 1h}")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let bot = try await TestBot(configPath: path)
@@ -161,11 +158,11 @@ struct SecurityMinutesLinkProcessTests {
             #expect(try await bot.page(pass.path).0 == 200)
         }
 
-        let export = try InstalledBinaryProcessTests.run(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)
+        let export = try runProcess(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)
         #expect(export.status == 0, "\(export.err)")
         let exportMode = try #require(FileManager.default.attributesOfItem(atPath: folder + "/g1.md")[.posixPermissions] as? Int)
         #expect(exportMode & 0o077 == 0, "the exported minutes have mode \(String(exportMode, radix: 8))")
-        let audit = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--action", "minutes."], in: folder)
+        let audit = try runProcess(binary, ["audit", "--config", path, "--action", "minutes."], in: folder)
         #expect(audit.status == 0, "\(audit.err)")
         let lines = audit.out.split(separator: "\n").map(String.init)
         #expect(lines.count == 2, "\(audit.out)")
@@ -175,19 +172,19 @@ struct SecurityMinutesLinkProcessTests {
         #expect(view.contains("\tallowed\tminutes.view\tm-g1\tg1\tunit=g1 month=2026-11") && view.contains("format=html"), "\(view)")
         #expect(lines.allSatisfy { $0.hasPrefix("20") && $0.contains("+08:00") }, "times in the bot's time zone")
 
-        let csv = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--unit", "g1", "--limit", "1", "--format", "csv"], in: folder)
+        let csv = try runProcess(binary, ["audit", "--config", path, "--unit", "g1", "--limit", "1", "--format", "csv"], in: folder)
         let rows = csv.out.split(separator: "\n").map(String.init)
         #expect(rows.first == AuditEntry.csvHeader && rows.count == 2 && rows[1].contains(",minutes.export,"), "\(csv.out)")
-        let none = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--action", "registry.show"], in: folder)
+        let none = try runProcess(binary, ["audit", "--config", path, "--action", "registry.show"], in: folder)
         #expect(none.status == 0 && none.out.isEmpty && none.err.contains("0 audit entries"), "\(none)")
 
         // A backup copies everything (the youth registry too): owner-only, and in the audit log.
         let copy = folder + "/copy.sqlite"
-        let backup = try InstalledBinaryProcessTests.run(binary, ["backup", "--config", path, "--out", copy], in: folder)
+        let backup = try runProcess(binary, ["backup", "--config", path, "--out", copy], in: folder)
         #expect(backup.status == 0, "\(backup.err)")
         let mode = try #require(FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int)
         #expect(mode & 0o077 == 0, "the backup has mode \(String(mode, radix: 8))")
-        let backups = try InstalledBinaryProcessTests.run(binary, ["audit", "--config", path, "--action", "store.backup"], in: folder)
+        let backups = try runProcess(binary, ["audit", "--config", path, "--action", "store.backup"], in: folder)
         #expect(backups.out.contains("\tstore.backup\toperator:") && backups.out.contains("file=copy.sqlite"), "\(backups.out)")
     }
 }

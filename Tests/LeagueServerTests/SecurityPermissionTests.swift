@@ -44,14 +44,8 @@ struct SecurityPermissionTests {
     /// A town with a cadre who is not an admin, and a member listed without roles.
     static let orgWithPlainMembers =
         testOrgYAML + """
-              - id: t3
-                name: 第三街道
-                tier: town
-                parent: d
-                group: {platform: generic, chat: chat-t3}
-                members:
-                  - {id: m-t3, name: 街道丙干部, roles: [cadre], ids: {generic: u-t3}}
-                  - {id: m-none, name: 无角色成员, ids: {generic: u-none}}
+              - {id: t3, name: 第三街道, tier: town, parent: d, group: {platform: generic, chat: chat-t3},
+                  members: [{id: m-t3, name: 街道丙干部, roles: [cadre], ids: {generic: u-t3}}, {id: m-none, name: 无角色成员, ids: {generic: u-none}}]}
 
             """
 
@@ -132,12 +126,7 @@ struct SecurityPermissionTests {
     @Test func aPlatformIDListedForTwoMembersIsAConfigError() throws {
         let org =
             testOrgYAML + """
-                  - id: t4
-                    name: 第四街道
-                    tier: town
-                    parent: d
-                    members:
-                      - {id: m-t4, name: 冒名者, roles: [admin], ids: {generic: u-d}}
+                  - {id: t4, name: 第四街道, tier: town, parent: d, members: [{id: m-t4, name: 冒名者, roles: [admin], ids: {generic: u-d}}]}
 
                 """
         let path = try writeTestConfig(orgYAML: org)

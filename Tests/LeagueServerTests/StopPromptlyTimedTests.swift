@@ -27,10 +27,7 @@ struct StopPromptlyTimedTests {
     }
 
     @Test func sigtermWhenIdleExitsZeroWithinTwoSeconds() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
+        guard let binary = builtLeagueops() else { return }
         let (config, _) = try writeChildConfig(outboundPort: try await Self.closedPort())
         let bot = try ChildBot(binary: binary, config: config)
         defer { _ = bot.terminate() }  // when an expectation throws first
@@ -42,10 +39,7 @@ struct StopPromptlyTimedTests {
     }
 
     @Test func sigtermWhileNoticesWaitInBackoffExitsAtOnceAndKeepsThem() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
+        guard let binary = builtLeagueops() else { return }
         // Targets long enough that no reminder comes due (and starts a new send) during the test.
         let (config, database) = try writeChildConfig(
             outboundPort: try await Self.closedPort(), targets: "{routine: 10m, urgent: 10m}",
@@ -104,52 +98,25 @@ struct StopPromptlyTimedTests {
 /// served store, and a backup taken while serving.
 @Suite(.serialized, .tags(.timed, .process))
 struct OneWriterProcessTimedTests {
-    /// Runs `leagueops` with arguments (stdin closed); returns the exit status and stderr.
-    static func run(_ binary: String, _ arguments: [String], timeout: Double = 30) throws -> (status: Int32, stderr: String, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let errors = Pipe()
-        let output = Pipe()
-        process.standardError = errors
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, stderr, stdout)
-    }
-
     @Test func aSecondServeRefusesChatRefusesAndABackupIsTakenWhileServing() async throws {
-        guard let binary = leagueopsBinary() else {
-            Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
-            return
-        }
-        let platform = FakePlatform()
-        try await platform.start()
-        try await withStopping(platform) {
+        guard let binary = builtLeagueops() else { return }
+        try await withFakePlatform { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }
             #expect(await bot.say("/任务 紧急 @全部 备份演练", in: "chat-d", from: "u-d", id: "backup-1") == 200)
             try await platform.wait("the notices") { Set($0.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) }
 
-            let second = try Self.run(binary, ["serve", "--config", config, "--port", "0"])
-            #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.stderr)")
-            #expect(second.stderr.contains("already using the store"), "\(second.stderr)")
+            let second = try runProcess(binary, ["serve", "--config", config, "--port", "0"])
+            #expect(second.status == 75, "a second serve on the same store refuses to start: \(second.err)")
+            #expect(second.err.contains("already using the store"), "\(second.err)")
 
-            let chat = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
-            #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.stderr)")
+            let chat = try runProcess(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+            #expect(chat.status == 75, "chat refuses a store a server is using: \(chat.err)")
 
             let copy = database + ".backup"
-            let backup = try Self.run(binary, ["backup", "--config", config, "--out", copy])
-            #expect(backup.status == 0, "backup while serving: \(backup.stderr)")
+            let backup = try runProcess(binary, ["backup", "--config", config, "--out", copy])
+            #expect(backup.status == 0, "backup while serving: \(backup.err)")
             let (tasks, check) = try readDatabase(copy) { db in
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") ?? 0, try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "")
             }
@@ -158,8 +125,8 @@ struct OneWriterProcessTimedTests {
 
             // Stopped, the served store is still refused by chat: it has delivered notices.
             #expect(bot.terminate() == 0)
-            let afterStop = try Self.run(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
-            #expect(afterStop.status == 75 && afterStop.stderr.contains("delivered"), "\(afterStop.stderr)")
+            let afterStop = try runProcess(binary, ["chat", "--config", config, "--db", database, "--group", "d", "--as", "m-d"])
+            #expect(afterStop.status == 75 && afterStop.err.contains("delivered"), "\(afterStop.err)")
         }
     }
 }

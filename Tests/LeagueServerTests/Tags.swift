@@ -1,3 +1,4 @@
+import LeagueTestSupport
 import Testing
 
 /// The slow tests, tagged and named so that `swift test --skip 'TimedTests|ProcessTests'` runs the fast set
@@ -8,4 +9,11 @@ extension Tag {
     @Tag static var timed: Self
     /// Starts child processes (the built `leagueops`, chromium): its suite name ends in `ProcessTests` or `TimedTests`.
     @Tag static var process: Self
+}
+
+/// The built `leagueops` for a process test; nil, with the test failed, when there is none.
+func builtLeagueops() -> String? {
+    if let binary = leagueopsBinary() { return binary }
+    Issue.record("no built leagueops binary next to the test bundle; run `swift build` first")
+    return nil
 }

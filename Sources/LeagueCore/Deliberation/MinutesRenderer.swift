@@ -67,7 +67,7 @@ public struct MinutesRenderer: Sendable {
 
     /// A readable standalone HTML page (inline style, no scripts); every text is escaped.
     public func html(_ meetings: [Meeting], title: String) -> String {
-        let e = Self.htmlEscape
+        let e = HTML.escape
         var body = "<h1>\(e(title))</h1>\n"
         if meetings.isEmpty { body += "<p class=\"empty\">\(e(pick("（没有纪要）", "(no minutes)")))</p>\n" }
         for meeting in meetings {
@@ -134,23 +134,6 @@ public struct MinutesRenderer: Sendable {
         return "<!DOCTYPE html><html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\">"
             + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>\(reason == .expired ? 410 : 403)</title></head>"
             + "<body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\"><h1>\(text)</h1><p>\(how)</p></body></html>"
-    }
-
-    /// Escapes the five HTML-significant characters.
-    public static func htmlEscape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 
     /// Escapes Markdown markup characters and flattens line breaks, so chat text cannot inject

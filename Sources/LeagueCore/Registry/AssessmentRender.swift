@@ -142,38 +142,33 @@ extension AssessmentReport {
         return out
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-
     public func html(org: OrgTree, language: Language) -> String {
-        let title = Self.escape(language.pick("\(month) 月度考核 — \(name(scopeUnitID))", "Monthly assessment \(month) — \(name(scopeUnitID))"))
+        let title = HTML.escape(language.pick("\(month) 月度考核 — \(name(scopeUnitID))", "Monthly assessment \(month) — \(name(scopeUnitID))"))
         var out = "<!doctype html>\n<html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\"><title>\(title)</title>\n"
         out +=
             "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}.red{background:#fdd}.yellow{background:#ffd}.green{background:#dfd}</style></head><body>\n"
-        out += "<h1>\(title)</h1>\n<table>\n<tr>" + header(language).map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr>\n"
+        out += "<h1>\(title)</h1>\n<table>\n<tr>" + header(language).map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>\n"
         for f in orderedUnits() {
-            out += "<tr class=\"\(f.grade.rawValue)\">" + cells(f, language).map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
+            out += "<tr class=\"\(f.grade.rawValue)\">" + cells(f, language).map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n"
         }
-        out += "</table>\n<p>\(Self.escape(gradeRule(language)))</p>\n<h2>\(Self.escape(language.pick("各层排名", "Ranking by tier")))</h2>\n<ul>\n"
+        out += "</table>\n<p>\(HTML.escape(gradeRule(language)))</p>\n<h2>\(HTML.escape(language.pick("各层排名", "Ranking by tier")))</h2>\n<ul>\n"
         for tier in tiers {
             guard let ranked = ranking[tier], !ranked.isEmpty else { continue }
             let candidates = (unitCandidates[tier] ?? []).map(name).joined(separator: "、")
-            out += "<li><b>\(Self.escape(TaskTexts.tierName(tier, language)))</b>: " + Self.escape(ranked.prefix(10).map(name).joined(separator: "; "))
-            out += "<br>" + Self.escape(language.pick("示范网格团组织候选：", "示范网格团组织 candidates: ") + (candidates.isEmpty ? "—" : candidates)) + "</li>\n"
+            out += "<li><b>\(HTML.escape(TaskTexts.tierName(tier, language)))</b>: " + HTML.escape(ranked.prefix(10).map(name).joined(separator: "; "))
+            out += "<br>" + HTML.escape(language.pick("示范网格团组织候选：", "示范网格团组织 candidates: ") + (candidates.isEmpty ? "—" : candidates)) + "</li>\n"
         }
-        out += "</ul>\n<p>\(Self.escape(rankingRule(language)))</p>\n<h2>\(Self.escape(language.pick("团干部", "Cadres")))</h2>\n<table>\n"
+        out += "</ul>\n<p>\(HTML.escape(rankingRule(language)))</p>\n<h2>\(HTML.escape(language.pick("团干部", "Cadres")))</h2>\n<table>\n"
         out += language.pick(
             "<tr><th>团干部</th><th>单位</th><th>确认</th><th>按时确认</th><th>认领</th><th>解决诉求</th></tr>\n",
             "<tr><th>Cadre</th><th>Unit</th><th>Acks</th><th>On time</th><th>Claims</th><th>Resolutions</th></tr>\n")
         for c in cadres.prefix(200) {
             out +=
-                "<tr><td>\(Self.escape(c.name))</td><td>\(Self.escape(org.unit(c.unitID)?.name ?? c.unitID))</td><td>\(c.acknowledgements)</td><td>\(c.acknowledgementsOnTime)</td><td>\(c.claims)</td><td>\(c.resolutions)</td></tr>\n"
+                "<tr><td>\(HTML.escape(c.name))</td><td>\(HTML.escape(org.unit(c.unitID)?.name ?? c.unitID))</td><td>\(c.acknowledgements)</td><td>\(c.acknowledgementsOnTime)</td><td>\(c.claims)</td><td>\(c.resolutions)</td></tr>\n"
         }
         let names = cadreCandidates.compactMap { id in cadres.first { $0.memberID == id }?.name }.joined(separator: "、")
-        out += "</table>\n<p>\(Self.escape(language.pick("最美网格团干部候选：", "最美网格团干部 candidates: ") + (names.isEmpty ? "—" : names)))</p>\n"
-        out += "<p>\(Self.escape(cadreRule(language)))</p>\n</body></html>\n"
+        out += "</table>\n<p>\(HTML.escape(language.pick("最美网格团干部候选：", "最美网格团干部 candidates: ") + (names.isEmpty ? "—" : names)))</p>\n"
+        out += "<p>\(HTML.escape(cadreRule(language)))</p>\n</body></html>\n"
         return out
     }
 

@@ -3,24 +3,10 @@ import Foundation
 /// A month of plausible events for an org tree, for the report benchmark. Pure and seeded: the
 /// same tree, month, size and seed give the same events.
 public enum EventGenerator {
-    /// SplitMix64: small, fast, deterministic.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-        mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-    }
-
     /// The grids that held their deliberation meeting and closed its minutes in a generated month:
     /// nine in ten, chosen by `seed`. Pure.
     public static func unitsWithMinutes(org: OrgTree, seed: UInt64 = 2026) -> Set<String> {
-        var random = Random(state: seed ^ 0x6D69_6E75_7465_73)
+        var random = SplitMix(seed: seed ^ 0x6D69_6E75_7465_73)
         return Set(org.units.filter { org.children(of: $0.id).isEmpty && $0.parentID != nil && random.chance(0.9) }.map(\.id))
     }
 
@@ -31,7 +17,7 @@ public enum EventGenerator {
     ///   task.breach, report.created, report.claimed, demand.created/resolved/overdue). Which units
     ///   have minutes is not an event: see `unitsWithMinutes`.
     public static func month(org: OrgTree, start: Date, tasks: Int, seed: UInt64 = 2026) -> [EventRecord] {
-        var random = Random(state: seed)
+        var random = SplitMix(seed: seed)
         let issuers = org.units.filter { !org.children(of: $0.id).isEmpty }
         let grids = org.units.filter { org.children(of: $0.id).isEmpty && $0.parentID != nil }
         guard !issuers.isEmpty else { return [] }
@@ -115,4 +101,9 @@ public enum EventGenerator {
         events.sort { $0.at < $1.at }
         return events
     }
+}
+
+extension SplitMix {
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
 }

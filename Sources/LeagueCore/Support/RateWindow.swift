@@ -44,7 +44,4 @@ public struct RateWindow: Sendable, Hashable {
     public mutating func pause(until: Date) {
         pausedUntil = max(pausedUntil ?? until, until)
     }
-
-    /// Sends still counted in the last minute.
-    public var recentCount: Int { sent.count }
 }

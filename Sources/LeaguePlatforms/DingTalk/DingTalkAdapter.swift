@@ -198,17 +198,6 @@ public struct DingTalkAdapter: PlatformAdapter {
     /// other errcode are permanent. Non-200 HTTP: 5xx retried, 429 rate limited.
     public func classify(_ response: OutboundResponse) -> DeliveryOutcome {
         // The app's OpenAPI answers `{processQueryKey}` or `{code, message}`; the custom robot `{errcode, errmsg}`.
-        if let outcome = DingTalkApp.classify(response) { return outcome }
-        guard response.status == 200 else { return classifyByStatus(response) }
-        guard let json = JSONValue.parse(response.body), let code = json["errcode"]?.int64 else {
-            return .retryLater("DingTalk answered HTTP 200 without an errcode")
-        }
-        let detail = "DingTalk errcode \(code): \(json["errmsg"]?.string ?? "")"
-        switch code {
-        case 0: return .delivered
-        case 130101, 660026: return .rateLimited(retryAfter: 600, detail)
-        case -1: return .retryLater(detail)
-        default: return .permanentFailure(detail)
-        }
+        DingTalkApp.classify(response) ?? classifyErrcode(response, vendor: "DingTalk", rateLimited: [130101, 660026], retryAfter: 600)
     }
 }

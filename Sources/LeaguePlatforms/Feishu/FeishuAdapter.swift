@@ -334,9 +334,20 @@ public struct FeishuAdapter: PlatformAdapter {
             members.append(("timestamp", .string(timestampSeconds)))
             members.append(("sign", .string(botSign(timestampSeconds: timestampSeconds, secret: secret))))
         }
-        let userMentions = message.mentions.compactMap { mention -> (id: String, name: String)? in
-            guard let userID = mention.userID, !userID.isEmpty else { return nil }
-            return userID == "@all" || userID == "all" ? ("all", mention.name.isEmpty ? "所有人" : mention.name) : (userID, mention.name)
+        let (msgType, content) = content(text: text, message: message, spaceBeforeMentions: true)
+        members.append(("msg_type", .string(msgType)))
+        // The custom bot nests a post's languages under `post`; the app API takes them at the top.
+        members.append(("content", msgType == "post" ? .object([("post", content)]) : content))
+        return .object(members)
+    }
+
+    /// A message as Feishu's `msg_type` and `content`: `text` with each mention as `<at user_id="…">name</at>`
+    /// (an open_id, user_id or `all`), or for markdown a `post` (its `zh_cn` rich text: a first `#` line is the
+    /// title, each line a paragraph, the last one ending with `at` elements, after a space when `spaceBeforeMentions`).
+    static func content(text: String, message: OutboundMessage, spaceBeforeMentions: Bool) -> (msgType: String, content: OutJSON) {
+        let mentions = message.mentions.compactMap { mention -> (id: String, name: String)? in
+            guard let id = mention.userID, !id.isEmpty else { return nil }
+            return id == "@all" || id == "all" ? ("all", mention.name.isEmpty ? "所有人" : mention.name) : (id, mention.name)
         }
         if message.markdown {
             var lines = text.components(separatedBy: "\n")
@@ -347,39 +358,18 @@ public struct FeishuAdapter: PlatformAdapter {
             }
             if lines.isEmpty { lines = [""] }
             var paragraphs: [[OutJSON]] = lines.map { [.object([("tag", .string("text")), ("text", .string($0))])] }
-            if !userMentions.isEmpty {
-                let lastIndex = paragraphs.count - 1
-                paragraphs[lastIndex] =
-                    [.object([("tag", .string("text")), ("text", .string(lines[lastIndex] + " "))])]
-                    + userMentions.map { .object([("tag", .string("at")), ("user_id", .string($0.id))]) }
+            if !mentions.isEmpty {
+                let last = paragraphs.count - 1
+                if spaceBeforeMentions { paragraphs[last] = [.object([("tag", .string("text")), ("text", .string(lines[last] + " "))])] }
+                paragraphs[last] += mentions.map { .object([("tag", .string("at")), ("user_id", .string($0.id))]) }
             }
-            members.append(("msg_type", .string("post")))
-            members.append(
-                (
-                    "content",
-                    .object([
-                        (
-                            "post",
-                            .object([
-                                (
-                                    "zh_cn",
-                                    .object([
-                                        ("title", .string(title)), ("content", .array(paragraphs.map(OutJSON.array))),
-                                    ])
-                                )
-                            ])
-                        )
-                    ])
-                ))
-            return .object(members)
+            return ("post", .object([("zh_cn", .object([("title", .string(title)), ("content", .array(paragraphs.map(OutJSON.array)))]))]))
         }
         var content = text
-        for mention in userMentions where !content.contains("<at user_id=\"\(mention.id)\"") {
+        for mention in mentions where !content.contains("<at user_id=\"\(mention.id)\"") {
             content += " <at user_id=\"\(escapeXML(mention.id))\">\(escapeXML(mention.name))</at>"
         }
-        members.append(("msg_type", .string("text")))
-        members.append(("content", .object([("text", .string(content))])))
-        return .object(members)
+        return ("text", .object([("text", .string(content))]))
     }
 
     static func escapeXML(_ text: String) -> String {

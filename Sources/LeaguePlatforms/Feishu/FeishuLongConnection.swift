@@ -155,34 +155,7 @@ public enum FeishuAppAPI {
     /// limit is for the whole request) is cut at a character boundary.
     public static func sendRequest(_ message: OutboundMessage, token: String, baseURL: String) -> OutboundRequest {
         let text = WireText.cut(message.text, maxBytes: 30 * 1024)
-        let mentions = message.mentions.compactMap { mention -> (id: String, name: String)? in
-            guard let id = mention.userID, !id.isEmpty else { return nil }
-            return id == "@all" || id == "all" ? ("all", mention.name.isEmpty ? "所有人" : mention.name) : (id, mention.name)
-        }
-        let msgType: String
-        let content: OutJSON
-        if message.markdown {
-            var lines = text.components(separatedBy: "\n")
-            var title = ""
-            if let first = lines.first, first.hasPrefix("#") {
-                title = WireText.trim(String(first.drop { $0 == "#" }))
-                lines.removeFirst()
-            }
-            if lines.isEmpty { lines = [""] }
-            var paragraphs: [[OutJSON]] = lines.map { [.object([("tag", .string("text")), ("text", .string($0))])] }
-            if !mentions.isEmpty {
-                paragraphs[paragraphs.count - 1] += mentions.map { .object([("tag", .string("at")), ("user_id", .string($0.id))]) }
-            }
-            msgType = "post"
-            content = .object([("zh_cn", .object([("title", .string(title)), ("content", .array(paragraphs.map(OutJSON.array)))]))])
-        } else {
-            var body = text
-            for mention in mentions where !body.contains("<at user_id=\"\(mention.id)\"") {
-                body += " <at user_id=\"\(FeishuAdapter.escapeXML(mention.id))\">\(FeishuAdapter.escapeXML(mention.name))</at>"
-            }
-            msgType = "text"
-            content = .object([("text", .string(body))])
-        }
+        let (msgType, content) = FeishuAdapter.content(text: text, message: message, spaceBeforeMentions: false)
         let body = OutJSON.object([
             ("receive_id", .string(message.group.chat)),
             ("msg_type", .string(msgType)),

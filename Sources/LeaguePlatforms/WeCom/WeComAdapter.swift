@@ -269,16 +269,6 @@ public struct WeComAdapter: PlatformAdapter {
     /// (93000 invalid or removed webhook key, 40008 bad msgtype, 40058 bad parameter, 44004 empty
     /// content, …) is a request retrying cannot fix. Non-200 HTTP: 5xx retried, 429 rate limited.
     public func classify(_ response: OutboundResponse) -> DeliveryOutcome {
-        guard response.status == 200 else { return classifyByStatus(response) }
-        guard let json = JSONValue.parse(response.body), let code = json["errcode"]?.int64 else {
-            return .retryLater("WeCom answered HTTP 200 without an errcode")
-        }
-        let detail = "WeCom errcode \(code): \(json["errmsg"]?.string ?? "")"
-        switch code {
-        case 0: return .delivered
-        case 45009, 45033: return .rateLimited(retryAfter: 60, detail)
-        case -1: return .retryLater(detail)
-        default: return .permanentFailure(detail)
-        }
+        classifyErrcode(response, vendor: "WeCom", rateLimited: [45009, 45033], retryAfter: 60)
     }
 }

@@ -18,23 +18,20 @@ enum ConnectionFactory {
             do {
                 let connection = try ConnectionSettings.parse(platform: name, settings: settings)
                 guard connection.mode.isConnection else { continue }
+                let policy = ConnectionPolicy(
+                    keepalive: connection.keepalive, deadAfter: connection.deadAfter, bootstrapTimeout: connection.timeout,
+                    initialBackoff: connection.backoff)
                 switch name {
                 case "dingtalk":
                     guard let adapter = adapters[name] as? DingTalkAdapter, let app = adapter.app else {
                         throw PlatformSettingError(platform: name, key: "mode", problem: "stream needs client_id and client_secret")
                     }
-                    let policy = ConnectionPolicy(
-                        keepalive: connection.keepalive, deadAfter: connection.deadAfter,
-                        bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
                     drivers.append(
                         DingTalkStreamDriver(
                             adapter: adapter, app: app, policy: policy, transport: transport,
                             push: push, clock: push.engine.clock, logger: logger))
                 case "feishu":
                     guard let adapter = adapters[name] as? FeishuAdapter else { continue }
-                    let policy = ConnectionPolicy(
-                        keepalive: connection.keepalive, deadAfter: connection.deadAfter,
-                        bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
                     drivers.append(
                         FeishuDriver(
                             policy: policy, appID: settings["app_id"] ?? "", appSecret: settings["app_secret"] ?? "",
@@ -43,9 +40,6 @@ enum ConnectionFactory {
                         ))
                 case "wecom":
                     guard let adapter = adapters[name] as? WeComAdapter else { continue }
-                    let policy = ConnectionPolicy(
-                        keepalive: connection.keepalive, deadAfter: connection.deadAfter,
-                        bootstrapTimeout: connection.timeout, initialBackoff: connection.backoff)
                     drivers.append(
                         WeComDriver(
                             policy: policy, botID: settings["bot_id"] ?? "", botSecret: settings["bot_secret"] ?? "",

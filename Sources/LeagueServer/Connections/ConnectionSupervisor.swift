@@ -110,9 +110,6 @@ public final class ConnectionSupervisor: Service, Sendable {
         registry.register(driver.name, policy: driver.policy)
     }
 
-    /// The fencing token of the lease this instance holds, if any.
-    public var fencingToken: Int64? { heldLease.withLockedValue { $0?.token } }
-
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.supervise() }
         // Stopped for good (fatal, lease lost): stay in the group, or the whole bot would shut down,

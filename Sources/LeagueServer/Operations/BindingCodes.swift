@@ -54,6 +54,28 @@ public enum Onboarding {
         }
     }
 
+    /// The org as the engine sees it: org.yaml with the chats bound and members registered in chat laid over it.
+    /// - Returns: the effective tree, and why learned bindings were left out (org.yaml wins).
+    public static func effectiveOrg(_ org: OrgTree, store: any Store) async throws -> (tree: OrgTree, conflicts: [OrgOverlay.Conflict]) {
+        let learned = try await store.write { tx in try tx.learnedBindings() }
+        return OrgOverlay.apply(learned, to: org)
+    }
+
+    /// Groups bound and members registered below `root` (nil: the whole org), with what was learned in chat
+    /// (`leagueops org status`).
+    public static func status(org: OrgTree, root: String?, store: any Store) async throws -> (status: OnboardingStatus, conflicts: [OrgOverlay.Conflict]) {
+        let (effective, conflicts) = try await effectiveOrg(org, store: store)
+        return (OnboardingStatus.compute(effective, root: root), conflicts)
+    }
+
+    /// The org file with the chats bound and members registered in chat written in (`leagueops org export`).
+    /// - Returns: the YAML, notes on what org.yaml kept, and what was learned.
+    public static func export(_ parsed: OrgFileMerge.Parsed, store: any Store) async throws -> (yaml: String, notes: [String], learned: LearnedBindings) {
+        let learned = try await store.write { tx in try tx.learnedBindings() }
+        let (yaml, notes) = OrgFileMerge.export(parsed, learned: learned)
+        return (yaml, notes, learned)
+    }
+
     /// The hash a code is stored under, or nil when the text cannot be a code.
     public static func storedHash(of code: String) -> String? {
         BindingCodeText.normalized(code).map(OnboardingFeature.hash)
@@ -129,8 +151,7 @@ extension Onboarding {
         now: Date, dryRun: Bool = false, pause: Double = 0.1
     ) async throws -> ResolveReport {
         let platform = directory.kind.rawValue
-        let learned = try await store.write { tx in try tx.learnedBindings() }
-        let effective = OrgOverlay.apply(learned, to: org).tree
+        let effective = try await effectiveOrg(org, store: store).tree
         let wanted = units.map(Set.init)
         var report = ResolveReport(platform: platform)
         var asking: [(member: Member, mobile: String)] = []

@@ -187,6 +187,21 @@ struct SQLiteTransaction: StoreTransaction {
         try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
     }
 
+    /// The first row decoded straight from the statement, without copying it into a `Row` first
+    /// (the copy was most of a task read on the 收到 path, issue 16).
+    func fetchFirst<T>(sql: String, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> T? {
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        return try cursor.next().map(decode)
+    }
+
+    /// Every row decoded straight from the statement (see `fetchFirst`).
+    func fetchEach<T>(sql: String, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> [T] {
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        var values: [T] = []
+        while let row = try cursor.next() { values.append(try decode(row)) }
+        return values
+    }
+
     func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(
         _ type: Value.Type, sql: String, arguments: StatementArguments = StatementArguments()
     ) throws -> Value? {
@@ -200,11 +215,11 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Reads
 
     func task(_ id: Int) throws -> WorkTask? {
-        try fetchOne(sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", arguments: [id]).map(Self.task(from:))
+        try fetchFirst(sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", arguments: [id], Self.task(from:))
     }
 
     func targets(ofTask id: Int) throws -> [TaskTarget] {
-        try fetchAll(sql: "SELECT \(Self.targetColumns) FROM task_targets WHERE task_id = ?", arguments: [id]).map(Self.target(from:))
+        try fetchEach(sql: "SELECT \(Self.targetColumns) FROM task_targets WHERE task_id = ?", arguments: [id], Self.target(from:))
     }
 
     func escalations(ofTask id: Int) throws -> [EscalationRecord] {
@@ -242,13 +257,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func oldestWaitingTarget(unitID: String) throws -> TaskTarget? {
-        try fetchOne(
+        try fetchFirst(
             sql: """
                 SELECT \(Self.targetColumns) FROM task_targets JOIN tasks k ON k.id = task_id
                 WHERE unit_id = ? AND acknowledged_at IS NULL AND k.status = 'open' AND k.kind = 'dispatch'
                 ORDER BY task_id LIMIT 1
-                """, arguments: [unitID]
-        ).map(Self.target(from:))
+                """, arguments: [unitID], Self.target(from:))
     }
 
     func unprocessedInbound(limit: Int) throws -> [InboundRecord] {

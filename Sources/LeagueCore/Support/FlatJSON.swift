@@ -27,7 +27,18 @@ public enum FlatJSON {
         public var int: Int? { if case .number(let text) = self { Int(text) } else { nil } }
     }
 
-    public static func object(_ body: some Collection<UInt8>) -> [String: Value]? {
+    /// The members of an object, in the order written. Looked up by a linear scan: a handful of short
+    /// ASCII keys compare faster than they hash (a dictionary was half of the fast path's cost).
+    public struct Fields: Sendable {
+        public fileprivate(set) var members: [(key: String, value: Value)] = []
+
+        public subscript(key: String) -> Value? { members.first { $0.key == key }?.value }
+    }
+
+    /// Objects with more members than this go to JSONDecoder (the scans above stay short).
+    static let maxMembers = 32
+
+    public static func object(_ body: some Collection<UInt8>) -> Fields? {
         let bytes = Array(body)
         var reader = Reader(bytes: bytes)
         return reader.object()
@@ -37,10 +48,11 @@ public enum FlatJSON {
         let bytes: [UInt8]
         var index = 0
 
-        mutating func object() -> [String: Value]? {
+        mutating func object() -> Fields? {
             skipSpace()
             guard take(UInt8(ascii: "{")) else { return nil }
-            var fields: [String: Value] = [:]
+            var fields = Fields()
+            fields.members.reserveCapacity(12)
             skipSpace()
             if take(UInt8(ascii: "}")) { return finish(fields) }
             while true {
@@ -49,7 +61,8 @@ public enum FlatJSON {
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
-                guard let value = value(), fields.updateValue(value, forKey: key) == nil else { return nil }
+                guard let value = value(), fields.members.count < FlatJSON.maxMembers, fields[key] == nil else { return nil }
+                fields.members.append((key, value))
                 skipSpace()
                 if take(UInt8(ascii: ",")) { continue }
                 guard take(UInt8(ascii: "}")) else { return nil }
@@ -57,7 +70,7 @@ public enum FlatJSON {
             }
         }
 
-        private mutating func finish(_ fields: [String: Value]) -> [String: Value]? {
+        private mutating func finish(_ fields: Fields) -> Fields? {
             skipSpace()
             return index == bytes.count ? fields : nil
         }

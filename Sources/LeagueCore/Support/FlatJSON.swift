@@ -128,9 +128,9 @@ public enum FlatJSON {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    var raw = escaped ?? []
+                    defer { index += 1 }
+                    guard var raw = escaped else { return String(validating: bytes[start..<index], as: UTF8.self) }
                     raw.append(contentsOf: bytes[start..<index])
-                    index += 1
                     return String(validating: raw, as: UTF8.self)
                 }
                 if byte < 0x20 { return nil }

@@ -61,44 +61,47 @@ public indirect enum OutJSON: Sendable, Equatable {
     /// share of a /任务's cost, issue 16); the boundaries are ASCII bytes or the start of U+2028/U+2029.
     private static func quote(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        let utf8 = value.utf8
-        var runStart = utf8.startIndex
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            let escape: String?
-            var next = utf8.index(after: index)
-            switch byte {
-            case UInt8(ascii: "\""): escape = "\\\""
-            case UInt8(ascii: "\\"): escape = "\\\\"
-            case 0x0A: escape = "\\n"
-            case 0x0D: escape = "\\r"
-            case 0x09: escape = "\\t"
-            case 0x08: escape = "\\b"
-            case 0x0C: escape = "\\f"
-            case 0x00..<0x20:
-                let hex = String(byte, radix: 16)
-                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            case 0xE2:
-                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
-                let rest = utf8[next...].prefix(2)
-                if rest.count == 2, rest.first == 0x80, let last = rest.last, last == 0xA8 || last == 0xA9 {
-                    escape = last == 0xA8 ? "\\u2028" : "\\u2029"
-                    next = utf8.index(next, offsetBy: 2)
-                } else {
-                    escape = nil
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            var index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                var next = index + 1
+                let escape: StaticString?
+                switch byte {
+                case UInt8(ascii: "\""): escape = "\\\""
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case 0x0A: escape = "\\n"
+                case 0x0D: escape = "\\r"
+                case 0x09: escape = "\\t"
+                case 0x08: escape = "\\b"
+                case 0x0C: escape = "\\f"
+                case 0x00..<0x20: escape = ""
+                case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+                    // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+                    escape = utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+                    next = index + 3
+                default: escape = nil
                 }
-            default:
-                escape = nil
+                if let escape {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    if escape.utf8CodeUnitCount == 0 {
+                        // Other control characters: \u00XX.
+                        out.append(contentsOf: "\\u00".utf8)
+                        out.append(hexDigits[Int(byte >> 4)])
+                        out.append(hexDigits[Int(byte & 0x0F)])
+                    } else {
+                        escape.withUTF8Buffer { out.append(contentsOf: $0) }
+                    }
+                    runStart = next
+                }
+                index = next
             }
-            if let escape {
-                out.append(contentsOf: utf8[runStart..<index])
-                out.append(contentsOf: escape.utf8)
-                runStart = next
-            }
-            index = next
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
-        out.append(contentsOf: utf8[runStart..<utf8.endIndex])
         out.append(UInt8(ascii: "\""))
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

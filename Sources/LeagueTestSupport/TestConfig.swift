@@ -70,12 +70,13 @@ public func writeTestConfig(
     return folder.appendingPathComponent("leagueops.yaml").path
 }
 
-/// A config for a child-process bot: the test org, short targets, synchronous=normal, the generic
-/// platform posting to `outboundPort`. Returns the config's and the database's paths.
+/// A config for a child-process bot: the test org, short targets, SQLite `synchronous` (normal unless
+/// given), the generic platform posting to `outboundPort`. Returns the config's and the database's paths.
 public func writeChildConfig(
-    outboundPort: Int, targets: String = "{routine: 10m, urgent: 4s}", outbox: String = "{max_attempts: 8, backoff: 1s, max_backoff: 2s, timeout: 2s}"
+    outboundPort: Int, targets: String = "{routine: 10m, urgent: 4s}", outbox: String = "{max_attempts: 8, backoff: 1s, max_backoff: 2s, timeout: 2s}",
+    synchronous: String = "normal"
 ) throws -> (config: String, database: String) {
-    let config = try writeTestConfig(targets: targets, outbox: outbox, outboundPort: outboundPort, synchronous: "normal")
+    let config = try writeTestConfig(targets: targets, outbox: outbox, outboundPort: outboundPort, synchronous: synchronous)
     return (config, URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent("bot.sqlite").path)
 }
 

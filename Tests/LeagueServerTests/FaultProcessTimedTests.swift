@@ -38,10 +38,11 @@ struct FaultProcessTimedTests {
         }
     }
 
-    @Test func killNineMidLoadLosesNothingAndFiresOutageStepsOnce() async throws {
+    /// In both shipped `synchronous` modes (issue 16: durability unchanged by the speed work).
+    @Test(arguments: ["normal", "full"]) func killNineMidLoadLosesNothingAndFiresOutageStepsOnce(synchronous: String) async throws {
         guard let binary = builtLeagueops() else { return }
         try await withFakePlatform { platform in
-            let (config, database) = try writeChildConfig(outboundPort: platform.port)
+            let (config, database) = try writeChildConfig(outboundPort: platform.port, synchronous: synchronous)
 
             var bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }  // whichever child is current when the test leaves

@@ -64,6 +64,19 @@ struct EscalationPolicyTests {
         #expect(result.record?.lateUnitIDs == ["g2", "g3"])
     }
 
+    /// A reminder that fires at or after the deadline (the bot was down, or the clock jumped) does not say
+    /// "0 seconds left".
+    @Test func aReminderAtTheDeadlineSaysTheDeadlineHasCome() throws {
+        let task = try dispatchToGrids(urgent: true).task
+        let texts = TaskTexts(settings)
+        #expect(texts.reminder(task, left: 90, ackHint: "回复收到").contains("距截止还有1分30秒"))
+        let late = texts.reminder(task, left: 0, ackHint: "回复收到")
+        #expect(late.contains("已到截止时间") && !late.contains("距截止还有"), "\(late)")
+        #expect(
+            TaskTexts(TaskSettings(routineSeconds: 600, urgentSeconds: 180, remindAt: 0.5, language: .en, timeZone: settings.timeZone)).reminder(task, left: 0, ackHint: "reply 收到").contains(
+                "has come"))
+    }
+
     @Test func breachesToTheSameSupervisorGroupAreCombined() throws {
         let creation = try dispatchToGrids(urgent: false)
         let result = TaskPolicy.escalate(task: creation.task, targets: creation.targets, step: 1, org: org, settings: settings, ackHint: hint, now: t0.addingTimeInterval(600))

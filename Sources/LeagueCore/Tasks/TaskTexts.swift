@@ -32,9 +32,16 @@ public struct TaskTexts: Sendable {
     }
 
     /// Step 0: the reminder to a group that has not acknowledged, `left` seconds before the deadline.
+    /// A reminder that fires at or after the deadline (the bot was down, or the clock jumped) says so.
     public func reminder(_ task: WorkTask, left: Double, ackHint: String) -> String {
         let leftText = DurationText.human(left, language: lang)
         let action = task.kind == .dispatch ? ackHint : lang.pick("发送 /认领 \(task.label) 认领", "send /claim \(task.label)")
+        if left < 1 {
+            return lang.pick(
+                "⏰ 提醒：\(task.kind == .dispatch ? "任务" : "上报") \(task.label)「\(Self.excerpt(task.text))」还未确认，已到截止时间（\(format.clock(task.deadline))），请尽快\(action)。",
+                "⏰ Reminder: \(task.kind == .dispatch ? "task" : "report") \(task.label) “\(Self.excerpt(task.text))” is not acknowledged yet and its deadline (\(format.clock(task.deadline))) has come. Please \(action) now."
+            )
+        }
         return lang.pick(
             "⏰ 提醒：\(task.kind == .dispatch ? "任务" : "上报") \(task.label)「\(Self.excerpt(task.text))」还未确认，距截止还有\(leftText)（\(format.clock(task.deadline))），请\(action)。",
             "⏰ Reminder: \(task.kind == .dispatch ? "task" : "report") \(task.label) “\(Self.excerpt(task.text))” is not acknowledged yet; \(leftText) left (by \(format.clock(task.deadline))). Please \(action)."

@@ -95,6 +95,31 @@ struct FaultStoreAndPlatformTimedTests {
         }
     }
 
+    /// A message that queues behind a batch already stuck on the store is answered within `answerWithin`
+    /// too (503), not only once the stuck batch commits; it stays queued and commits once, after the lock.
+    @Test func aMessageQueuedBehindAStuckBatchIsAnsweredInTimeAndKeptOnce() async throws {
+        let path = try writeTestConfig()
+        let config = try ConfigLoader.load(path: path)
+        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 1) { bot in
+            #expect(try await bot.send("收到", in: "chat-g1", from: "u-g1").0 == 200)
+            // Released after 4 s, within the store's 5 s busy timeout: the stuck batch commits then.
+            let released = try await Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 4)
+            #expect(try await bot.send("第一条", in: "chat-g1", from: "u-g1", id: "stuck-1").0 == 503)
+            let askedAt = Date()
+            let (status, _) = try await bot.send("第二条", in: "chat-g1", from: "u-g1", id: "queued-1")
+            let waited = Date().timeIntervalSince(askedAt)
+            #expect(status == 503, "the store is still locked")
+            #expect(waited < 1.8, "answered within answerWithin (1 s), not when the lock goes (≈ 3 s later): \(waited) s")
+            for await _ in released {}
+            try await waitFor("both messages committed", timeout: 10) {
+                try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id IN ('stuck-1', 'queued-1') AND processed_at IS NOT NULL") == 2
+            }
+            // The platform's retry is a duplicate: answered 200, stored once.
+            #expect(try await bot.send("第二条", in: "chat-g1", from: "u-g1", id: "queued-1").0 == 200)
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'queued-1'") == 1)
+        }
+    }
+
     /// Another connection takes an EXCLUSIVE lock on the database and holds it for `seconds`; the
     /// stream finishes when it is released. The lock is held on a thread of its own: sleeping on the
     /// cooperative pool would starve the server under test.

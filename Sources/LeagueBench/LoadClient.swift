@@ -59,7 +59,7 @@ final class HTTPConnection: @unchecked Sendable {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             guard count > 0 else { throw BenchError("connection closed by the server") }
             response.append(contentsOf: buffer[0..<count])
-            if headerEnd == nil, let end = Self.find([13, 10, 13, 10], in: response) {
+            if headerEnd == nil, let end = response.firstRange(of: [13, 10, 13, 10])?.lowerBound {
                 headerEnd = end + 4
                 let head = String(decoding: response[0..<end], as: UTF8.self).lowercased()
                 for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
@@ -73,14 +73,6 @@ final class HTTPConnection: @unchecked Sendable {
                 return (status, Array(response[headerEnd..<(headerEnd + contentLength)]))
             }
         }
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
-            if Array(haystack[index..<(index + needle.count)]) == needle { return index }
-        }
-        return nil
     }
 
     /// An HTTP/1.1 request's bytes.

@@ -55,10 +55,7 @@ public struct DingTalkAdapter: PlatformAdapter {
         return ("dingtalk-app:\(app.robotCode)", DingTalkApp.appRateLimit)
     }
 
-    public func ackHint(_ language: Language) -> String {
-        let bot = botName.map { "@\($0)" }
-        return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
-    }
+    public func ackHint(_ language: Language) -> String { mentionAckHint(botName: botName, language) }
 
     /// Base64(HMAC-SHA256(key: secret, message: timestamp + "\n" + secret)) — the inbound robot sign
     /// (with the app secret) and the custom-robot 加签 (with the `SEC…` secret) alike.

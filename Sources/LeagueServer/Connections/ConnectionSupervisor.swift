@@ -29,14 +29,7 @@ public final class ConnectionSupervisor: Service, Sendable {
         /// This instance.
         public var holder: String
         /// Seconds a grant lasts; renewed every third of it.
-        public var ttl: Double
-
-        public init(store: any LeaseStore, name: String, holder: String, ttl: Double = 30) {
-            self.store = store
-            self.name = name
-            self.holder = holder
-            self.ttl = ttl
-        }
+        public var ttl: Double = 30
     }
 
     enum Signal: Sendable {
@@ -432,6 +425,23 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             return value
         }
+    }
+}
+
+/// Deadlines that do not wait for work which ignores cancellation.
+enum Bounded {
+    /// The value of `body`, or nil once `seconds` have passed (the work then finishes unobserved).
+    static func within<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
+        let once = OneShot<T?>()
+        let work = Task { once.give(await body()) }
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            once.give(nil)
+        }
+        let value = await once.value
+        timer.cancel()
+        if value == nil { work.cancel() }
+        return value
     }
 }
 

@@ -31,11 +31,6 @@ public struct StreamSocket: Sendable {
     public let id: Int
     let writer: WebSocketOutboundWriter
 
-    init(id: Int, writer: WebSocketOutboundWriter) {
-        self.id = id
-        self.writer = writer
-    }
-
     /// Sends one text frame.
     /// - Throws: when the socket is closed.
     public func send(text: String) async throws {

@@ -222,6 +222,22 @@ extension PlatformAdapter {
     }
 }
 
+extension OutboundMessage {
+    /// The mentioned members' user ids and, for those without one, their mobiles; each once, in order.
+    var mentionedIDs: (userIDs: [String], mobiles: [String]) {
+        var userIDs: [String] = []
+        var mobiles: [String] = []
+        for mention in mentions {
+            if let userID = mention.userID, !userID.isEmpty {
+                if !userIDs.contains(userID) { userIDs.append(userID) }
+            } else if let mobile = mention.mobile, !mobile.isEmpty, !mobiles.contains(mobile) {
+                mobiles.append(mobile)
+            }
+        }
+        return (userIDs, mobiles)
+    }
+}
+
 /// Sends HTTP requests: `AsyncHTTPClientTransport` (LeagueTransport) in production, in-memory fakes in tests.
 public protocol HTTPTransport: Sendable {
     func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse

@@ -227,8 +227,6 @@ public actor FeishuAppSender: AppSender {
     let clock: any WallClock
     let refreshBefore: Double
     private var cached: (token: String, expiresAt: Date)?
-    /// How many tokens were fetched (tests and logs).
-    public private(set) var tokenFetches = 0
 
     public init(transport: any HTTPTransport, baseURL: String, appID: String, appSecret: String, clock: any WallClock, refreshBefore: Double = 300) {
         self.transport = transport
@@ -277,7 +275,6 @@ public actor FeishuAppSender: AppSender {
         if let cached, cached.expiresAt.timeIntervalSince(now) > refreshBefore { return .success(cached.token) }
         let response: OutboundResponse
         do {
-            tokenFetches += 1
             response = try await transport.send(FeishuAppAPI.tokenRequest(baseURL: baseURL, appID: appID, appSecret: appSecret), timeout: timeout)
         } catch {
             return .failure(DeliveryOutcomeError(.retryLater("Feishu token request failed: \(error)")))

@@ -245,15 +245,7 @@ public struct WeComAdapter: PlatformAdapter {
             let content = WireText.cut(message.text, maxBytes: max(0, Self.markdownMaxBytes - suffix.utf8.count)) + suffix
             return .object([("msgtype", .string("markdown")), ("markdown", .object([("content", .string(content))]))])
         }
-        var userIDs: [String] = []
-        var mobiles: [String] = []
-        for mention in message.mentions {
-            if let userID = mention.userID, !userID.isEmpty {
-                if !userIDs.contains(userID) { userIDs.append(userID) }
-            } else if let mobile = mention.mobile, !mobile.isEmpty, !mobiles.contains(mobile) {
-                mobiles.append(mobile)
-            }
-        }
+        let (userIDs, mobiles) = message.mentionedIDs
         var text: [(String, OutJSON)] = [("content", .string(WireText.cut(message.text, maxBytes: Self.textMaxBytes)))]
         if !userIDs.isEmpty { text.append(("mentioned_list", .array(userIDs.map(OutJSON.string)))) }
         if !mobiles.isEmpty { text.append(("mentioned_mobile_list", .array(mobiles.map(OutJSON.string)))) }

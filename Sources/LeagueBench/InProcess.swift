@@ -297,12 +297,8 @@ enum InProcess {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let copy = folder.appendingPathComponent("leagueops-bench-nodebug").path
         guard (try? FileManager.default.copyItem(atPath: own, toPath: copy)) != nil else { return own }
-        let strip = Process()
-        strip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        strip.arguments = ["strip", "--strip-debug", copy]
-        guard (try? strip.run()) != nil else { return own }
-        strip.waitUntilExit()
-        return strip.terminationStatus == 0 ? copy : own
+        let stripped = try? runProcess("/usr/bin/env", ["strip", "--strip-debug", copy], timeout: 300)
+        return stripped?.status == 0 ? copy : own
     }
 
     /// Total instructions of one child run under callgrind (`Collected :` line).

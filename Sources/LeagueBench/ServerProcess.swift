@@ -20,16 +20,15 @@ struct BenchWorkspace {
 
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
-    ///   - targets: the `targets:` block (routine/urgent acknowledgement targets).
     ///   - publicURL: `server.public_url` (links in chat answers, e.g. /看板).
     init(
         repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
-        targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil
+        publicURL: String? = nil
     ) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
         configPath = try writeTestConfig(
             orgYAML: OrgGenerator.yaml(towns: towns, communities: communities, grids: grids), extra: "locale: zh-Hans", directory: folder,
-            targets: targets, outbox: "{max_attempts: 8, backoff: 1s, max_backoff: 5m, timeout: 10s}", outboundPort: outboundPort,
+            outbox: "{max_attempts: 8, backoff: 1s, max_backoff: 5m, timeout: 10s}", outboundPort: outboundPort,
             synchronous: synchronous, server: "{host: 127.0.0.1, port: 0\(publicURL.map { ", public_url: \"\($0)\"" } ?? "")}",
             commands: repository.appendingPathComponent("commands").path)
     }

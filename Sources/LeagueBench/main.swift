@@ -125,12 +125,10 @@ final class Rig: @unchecked Sendable {
     var server: ServerProcess!
     let options: Options
 
-    init(_ options: Options, synchronous: String, targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil) async throws {
+    init(_ options: Options, synchronous: String, publicURL: String? = nil) async throws {
         self.options = options
         try await platform.start()
-        workspace = try BenchWorkspace(
-            repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets,
-            publicURL: publicURL)
+        workspace = try BenchWorkspace(repository: options.repository, outboundPort: platform.port, synchronous: synchronous, publicURL: publicURL)
     }
 
     func start() throws {

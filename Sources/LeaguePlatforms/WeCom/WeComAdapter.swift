@@ -73,12 +73,8 @@ public struct WeComAdapter: PlatformAdapter {
     // MARK: Inbound
 
     public func decode(_ request: InboundRequest, path: String, now: Date) throws(InboundRejection) -> InboundOutcome {
-        let isApp: Bool
-        switch path {
-        case Self.aiBotPath: isApp = false
-        case Self.appPath: isApp = true
-        default: throw InboundRejection(status: 404, reason: "WeCom has no webhook path \(path)")
-        }
+        guard path == Self.aiBotPath || path == Self.appPath else { throw InboundRejection(status: 404, reason: "WeCom has no webhook path \(path)") }
+        let isApp = path == Self.appPath
         let crypto = isApp ? appCrypto : botCrypto
         let receiveID = isApp ? corpID : ""
         let signature = try required(request, "msg_signature")

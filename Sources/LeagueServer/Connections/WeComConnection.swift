@@ -119,7 +119,7 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
             _ = await push.commit(platform: name) { () throws(InboundRejection) in try adapter.decodePushedAIBot(data, now: Date()) }
         case "aibot_event_callback":
             if (body["event"] as? [String: Any])?["eventtype"] as? String == "disconnected_event" {
-                detach(socket)
+                live.withLockedValue { if $0.socket?.id == socket.id { $0.socket = nil } }
                 return .stop(.fatal("WeCom disconnected_event: another connection subscribed with this bot_id; this instance stopped and does not reconnect"))
             }
         default:
@@ -205,11 +205,5 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
 
     private func resolve(_ id: String, _ ack: Ack?) {
         live.withLockedValue { $0.waiting.removeValue(forKey: id) }?.resume(returning: ack)
-    }
-
-    private func detach(_ socket: StreamSocket) {
-        live.withLockedValue { live in
-            if live.socket?.id == socket.id { live.socket = nil }
-        }
     }
 }

@@ -46,14 +46,13 @@ public final class ConnectionSupervisor: Service, Sendable {
     final class Live: Sendable {
         enum Ending: Sendable { case open, retire, stop }
         let id: Int
-        private let stopper = NIOLockedValueBox<(ending: Ending, continuation: AsyncStream<Void>.Continuation?)>((.open, nil))
+        private let state = NIOLockedValueBox(Ending.open)
         let stopped: AsyncStream<Void>
+        private let stopping: AsyncStream<Void>.Continuation
 
         init(id: Int) {
             self.id = id
-            let (stream, continuation) = AsyncStream<Void>.makeStream()
-            self.stopped = stream
-            stopper.withLockedValue { $0.continuation = continuation }
+            (stopped, stopping) = AsyncStream<Void>.makeStream()
         }
 
         func stop() { end(.stop) }
@@ -63,15 +62,11 @@ public final class ConnectionSupervisor: Service, Sendable {
         func retire() { end(.retire) }
 
         private func end(_ ending: Ending) {
-            let continuation = stopper.withLockedValue { state -> AsyncStream<Void>.Continuation? in
-                if ending == .stop || state.ending == .open { state.ending = ending }
-                defer { state.continuation = nil }
-                return state.continuation
-            }
-            continuation?.finish()
+            state.withLockedValue { if ending == .stop || $0 == .open { $0 = ending } }
+            stopping.finish()
         }
 
-        var ending: Ending { stopper.withLockedValue { $0.ending } }
+        var ending: Ending { state.withLockedValue { $0 } }
     }
 
     /// How long a retiring socket must be quiet (nothing queued, no frame) before it is closed, and the

@@ -183,17 +183,6 @@ struct InProcessBot {
         }
         return failures
     }
-
-    /// The outbox as a running server leaves it: everything sent.
-    func markOutboxSent() async throws {
-        try await store.writer.write { db in
-            try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = created_at, attempts = 1 WHERE state = 'pending'")
-        }
-    }
-
-    func checkpoint() throws {
-        try store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-    }
 }
 
 /// CPU time of this process so far (user + system, every thread), in seconds.
@@ -237,8 +226,11 @@ enum InProcess {
             inProcessRequest(id: "base-task-\(i)", chat: "chat-d", sender: "u-m-d", text: "/任务 @全体网格 基准第\(i)号：核对网格青年名单", ts: ts)
         }
         guard try await bot.ingest(dispatches) == 0 else { throw BenchError("the base /任务 @全体网格 were not stored") }
-        try await bot.markOutboxSent()
-        try bot.checkpoint()
+        // The outbox as a running server leaves it: everything sent.
+        try await bot.store.writer.write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = created_at, attempts = 1 WHERE state = 'pending'")
+        }
+        guard try await bot.store.checkpoint() == 0 else { throw BenchError("the base store's write-ahead log could not be checkpointed") }
     }
 
     /// Runs `count` messages of `kind` over the store at `path` (generating `generate` requests first,

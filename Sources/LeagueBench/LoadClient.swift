@@ -1,4 +1,5 @@
 import Foundation
+import LeagueCore
 
 #if canImport(Glibc)
 import Glibc
@@ -98,12 +99,8 @@ struct LoadResult {
 }
 
 enum Stats {
-    /// Nearest-rank percentile of a sorted array.
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
-        guard !sorted.isEmpty else { return .nan }
-        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
-    }
+    /// Nearest-rank percentile of a sorted array (NaN for none).
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double { Assessment.nearestRank(sorted, p) ?? .nan }
 
     static func monotonicNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }

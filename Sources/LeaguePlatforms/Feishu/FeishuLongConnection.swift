@@ -56,9 +56,8 @@ public enum FeishuBootstrap {
     }
 
     public static func request(baseURL: String, appID: String, appSecret: String) -> OutboundRequest {
-        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         let body = OutJSON.object([("AppID", .string(appID)), ("AppSecret", .string(appSecret))])
-        return OutboundRequest(url: "\(base)/callback/ws/endpoint", headers: ["Content-Type": "application/json", "locale": "zh"], body: body.data)
+        return OutboundRequest(url: "\(FeishuAppAPI.trim(baseURL))/callback/ws/endpoint", headers: ["Content-Type": "application/json", "locale": "zh"], body: body.data)
     }
 
     /// Maps the bootstrap answer. `allowPlainWS`: accept a `ws://` URL (loopback tests only).

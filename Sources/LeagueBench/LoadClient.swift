@@ -89,7 +89,6 @@ final class HTTPConnection: @unchecked Sendable {
 struct LoadResult {
     var count: Int
     var errors: Int
-    var statuses: [Int: Int]
     var seconds: Double
     /// Sorted, in milliseconds.
     var latencies: [Double]
@@ -113,7 +112,6 @@ enum LoadClient {
         let lock = NSLock()
         var next = 0
         var latencies: [Double] = []
-        var statuses: [Int: Int] = [:]
         var errors = 0
         var firstError: String?
     }
@@ -128,7 +126,6 @@ enum LoadClient {
             group.enter()
             let thread = Thread {
                 var local: [Double] = []
-                var localStatuses: [Int: Int] = [:]
                 var localErrors = 0
                 var localError: String?
                 while true {
@@ -141,7 +138,6 @@ enum LoadClient {
                     do {
                         let (status, _) = try connection.roundTrip(requests[index])
                         local.append(Double(Stats.monotonicNanoseconds() - began) / 1e6)
-                        localStatuses[status, default: 0] += 1
                         if !(200..<300).contains(status) { localErrors += 1 }
                     } catch {
                         localErrors += 1
@@ -151,7 +147,6 @@ enum LoadClient {
                 }
                 shared.lock.withLock {
                     shared.latencies += local
-                    shared.statuses.merge(localStatuses, uniquingKeysWith: +)
                     shared.errors += localErrors
                     if shared.firstError == nil { shared.firstError = localError }
                 }
@@ -162,8 +157,8 @@ enum LoadClient {
         }
         group.wait()
         let seconds = Double(Stats.monotonicNanoseconds() - start) / 1e9
-        let (latencies, errors, statuses, firstError) = shared.lock.withLock { (shared.latencies, shared.errors, shared.statuses, shared.firstError) }
+        let (latencies, errors, firstError) = shared.lock.withLock { (shared.latencies, shared.errors, shared.firstError) }
         if let firstError { FileHandle.standardError.write(Data("load client: \(firstError)\n".utf8)) }
-        return LoadResult(count: latencies.count, errors: errors, statuses: statuses, seconds: seconds, latencies: latencies.sorted())
+        return LoadResult(count: latencies.count, errors: errors, seconds: seconds, latencies: latencies.sorted())
     }
 }

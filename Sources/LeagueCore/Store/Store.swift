@@ -259,17 +259,6 @@ public protocol StoreReader {
     func oldestPendingOutbox() throws -> Date?
 }
 
-extension StoreReader {
-    /// Without an event id: the position is the number of events in the range read so far (events
-    /// are append-only and listed in the order they were appended).
-    public func events(from: Date, to: Date, after position: Int64, limit: Int) throws -> (events: [EventRecord], position: Int64) {
-        let all = try events(from: from, to: to)
-        let start = Int(min(max(position, 0), Int64(all.count)))
-        let end = min(start + max(limit, 1), all.count)
-        return (Array(all[start..<end]), Int64(end))
-    }
-}
-
 /// A target of an open dispatch still waiting for its acknowledgement.
 public struct WaitingTarget: Sendable, Hashable {
     public var taskID: Int

@@ -14,8 +14,7 @@ enum DeliberationConfigReader {
     static func read(_ top: Node.Mapping?, _ reader: YAMLReader) -> DeliberationSettings {
         var settings = DeliberationSettings()
         if let name = top?["timezone"]?.scalar?.string, let zone = TimeZone(identifier: name) { settings.timeZone = zone }
-        guard let map = reader.mapping(top?["deliberation"], "deliberation") else { return settings }
-        reader.checkKeys(map, allowed: keys, "deliberation")
+        guard let map = reader.section(top, "deliberation", allowed: keys) else { return settings }
         if let day = reader.int(map["day"], "deliberation.day", range: 1...31) { settings.day = day }
         if let time = self.time(map["remind_at"], "deliberation.remind_at", reader) { settings.remindAt = time }
         if let time = self.time(map["eve_remind_at"], "deliberation.eve_remind_at", reader) { settings.eveRemindAt = time }
@@ -27,13 +26,7 @@ enum DeliberationConfigReader {
                 settings.tiers = tiers
             }
         }
-        if let name = reader.string(map["timezone"], "deliberation.timezone") {
-            if let zone = TimeZone(identifier: name) {
-                settings.timeZone = zone
-            } else {
-                reader.problem(map["timezone"], "deliberation.timezone “\(name)” is not a known time zone; write it like Asia/Shanghai")
-            }
-        }
+        if let zone = reader.timeZone(map["timezone"], "deliberation.timezone") { settings.timeZone = zone }
         if let seconds = reader.duration(map["auto_close"], "deliberation.auto_close") { settings.autoCloseSeconds = seconds }
         if let node = map["checklist"] {
             if let text = node.scalar?.string {

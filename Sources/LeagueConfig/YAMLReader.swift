@@ -63,6 +63,13 @@ final class YAMLReader {
         return mapping
     }
 
+    /// The mapping under `key` with its keys checked against `allowed`.
+    func section(_ parent: Node.Mapping?, _ key: String, allowed: Set<String>) -> Node.Mapping? {
+        guard let map = mapping(parent?[key], key) else { return nil }
+        checkKeys(map, allowed: allowed, key)
+        return map
+    }
+
     func sequence(_ node: Node?, _ what: String) -> Node.Sequence? {
         guard let node else { return nil }
         guard let sequence = node.sequence else {
@@ -107,6 +114,26 @@ final class YAMLReader {
             return nil
         }
         return value
+    }
+
+    /// One of `words`, in any case; returned lower-cased.
+    func choice(_ node: Node?, _ what: String, _ words: [String]) -> String? {
+        guard let text = string(node, what) else { return nil }
+        guard words.contains(text.lowercased()) else {
+            problem(node, "\(what) must be \(words.joined(separator: " or ")), not “\(text)”")
+            return nil
+        }
+        return text.lowercased()
+    }
+
+    /// A time zone name like `Asia/Shanghai`.
+    func timeZone(_ node: Node?, _ what: String) -> TimeZone? {
+        guard let name = string(node, what) else { return nil }
+        guard let zone = TimeZone(identifier: name) else {
+            problem(node, "\(what) “\(name)” is not a known time zone; write it like Asia/Shanghai")
+            return nil
+        }
+        return zone
     }
 
     /// A duration like `90s`, `3m`, `1h`.

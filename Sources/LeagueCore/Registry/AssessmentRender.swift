@@ -107,11 +107,6 @@ extension AssessmentReport {
         return out
     }
 
-    /// A CSV field, quoted when it holds a comma, a quote or a line break.
-    public static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
     /// Units, then a blank line, then cadres; numbers unformatted (seconds, shares as decimals).
     public func csv(language: Language) -> String {
         var out =
@@ -128,16 +123,16 @@ extension AssessmentReport {
                 String(f.demandsCollected), String(f.demandsResolved), String(f.demandsOverdue), f.grade.rawValue,
                 String(rankOf[f.unitID] ?? 0), candidateSet.contains(f.unitID) ? "yes" : "no",
             ]
-            out += row.map(Self.csvField).joined(separator: ",") + "\n"
+            out += CSV.row(row) + "\n"
         }
         out += "\nmember_id,cadre,unit_id,acks,acks_on_time,claims,resolutions,candidate\n"
         let cadreSet = Set(cadreCandidates)
         for c in cadres {
             out +=
-                [
+                CSV.row([
                     c.memberID, c.name, c.unitID, String(c.acknowledgements), String(c.acknowledgementsOnTime), String(c.claims),
                     String(c.resolutions), cadreSet.contains(c.memberID) ? "yes" : "no",
-                ].map(Self.csvField).joined(separator: ",") + "\n"
+                ]) + "\n"
         }
         return out
     }

@@ -92,11 +92,6 @@ public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
     public var line: Int
     public var message: String
 
-    public init(line: Int, message: String) {
-        self.line = line
-        self.message = message
-    }
-
     public var description: String { "line \(line): \(message)" }
 }
 
@@ -224,6 +219,13 @@ public enum CSV {
         /// The line the record starts on (1-based).
         public var line: Int
         public var fields: [String]
+    }
+
+    /// One record: the fields joined by commas, each quoted when it holds a comma, a quote or a line break.
+    public static func row(_ fields: [String]) -> String {
+        fields.map { field in
+            field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",")
     }
 
     /// Splits the text (a byte-order mark is ignored) into records; blank lines are skipped.

@@ -51,7 +51,7 @@ public struct TaskTexts: Sendable {
     /// Step ≥ 1: the breach notice to a supervising group, naming the late groups it is told about.
     public func breach(_ task: WorkTask, elapsed: Double, late names: [String], issuerUnitName: String) -> String {
         let elapsedText = DurationText.human(elapsed, language: lang)
-        let listed = names.count > 30 ? names.prefix(30).joined(separator: "、") + lang.pick(" 等\(names.count)个", " and \(names.count - 30) more") : names.joined(separator: "、")
+        let listed = lang.list(names, limit: 30)
         if task.kind == .dispatch {
             return lang.pick(
                 "🚨 超时未确认：\(task.urgent ? "紧急" : "")任务 \(task.label)「\(Self.excerpt(task.text))」已过\(elapsedText)（目标\(DurationText.human(task.targetSeconds, language: lang))），以下\(names.count)个群仍未确认：\(listed)。请督促。",
@@ -134,10 +134,8 @@ public struct TaskTexts: Sendable {
                 }
             }
             if !missing.isEmpty {
-                let names = missing.compactMap { org.unit($0.unitID)?.name }
-                let shown = names.prefix(50).joined(separator: "、")
-                let more = names.count > 50 ? lang.pick(" 等\(names.count)个", " and \(names.count - 50) more") : ""
-                lines.append(lang.pick("  ❌ 未确认：\(shown)\(more)", "  ❌ Missing: \(shown)\(more)"))
+                let names = lang.list(missing.compactMap { org.unit($0.unitID)?.name }, limit: 50)
+                lines.append(lang.pick("  ❌ 未确认：\(names)", "  ❌ Missing: \(names)"))
             }
         }
         for step in steps.sorted(by: { $0.step < $1.step }) {

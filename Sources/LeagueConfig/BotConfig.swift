@@ -76,25 +76,17 @@ public struct BotConfig: Sendable {
     public var observability = Observability()
     /// Settings of each platform, secrets resolved.
     public var platforms: [String: [String: String]] = [:]
-    public var org: OrgTree
-    public var catalogue: [CommandSpec]
+    public var org = OrgTree(units: [])
+    public var catalogue: [CommandSpec] = []
     /// The file the org tree came from.
-    public var orgFile: String
+    public var orgFile = ""
     /// The folder the command catalogue came from; empty when the built-in catalogue is used.
-    public var commandsDirectory: String
+    public var commandsDirectory = ""
     /// Onboarding settings (binding codes).
     public var onboarding = OnboardingSettings()
     /// What is allowed but probably wrong (a member without roles, an unencrypted Feishu callback):
     /// `leagueops check` prints these; the bot starts.
     public var warnings: [ConfigProblem] = []
-
-    public init(file: String, org: OrgTree, catalogue: [CommandSpec], orgFile: String, commandsDirectory: String) {
-        self.file = file
-        self.org = org
-        self.catalogue = catalogue
-        self.orgFile = orgFile
-        self.commandsDirectory = commandsDirectory
-    }
 }
 
 /// Loads and validates the configuration.
@@ -127,7 +119,7 @@ public enum ConfigLoader {
         if let top { reader.checkKeys(top, allowed: topKeys, "leagueops.yaml") }
 
         // Filled as it is read; the org and the catalogue are set once every file has been read.
-        var config = BotConfig(file: path, org: OrgTree(units: []), catalogue: [], orgFile: "", commandsDirectory: "")
+        var config = BotConfig(file: path)
         if let map = reader.section(top, "server", allowed: ["host", "port", "public_url", "idle_timeout"]) {
             if let value = reader.duration(map["idle_timeout"], "server.idle_timeout") { config.server.idleTimeoutSeconds = value }
             if let host = reader.string(map["host"], "server.host") { config.server.host = host }

@@ -179,8 +179,7 @@ extension AssessmentReport {
         }
         let below = units.filter { $0.unitID != scopeUnitID }
         if !below.isEmpty {
-            var count: [Grade: Int] = [:]
-            for f in below { count[f.grade, default: 0] += 1 }
+            let count = below.reduce(into: [Grade: Int]()) { $0[$1.grade, default: 0] += 1 }
             lines.append(language.pick("下级 \(below.count) 个单位：", "\(below.count) units below: ") + Grade.allCases.map { "\($0.name(language)) \(count[$0] ?? 0)" }.joined(separator: " "))
             let reds = below.filter { $0.grade == .red }.sorted(by: Assessment.ranksBefore).reversed().prefix(5).map(\.name)
             if !reds.isEmpty { lines.append(language.pick("红色预警：", "Red: ") + reds.joined(separator: "、")) }

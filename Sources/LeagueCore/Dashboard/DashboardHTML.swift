@@ -103,18 +103,14 @@ public enum DashboardHTML {
             for task in p.openTasks {
                 body += "<tr\(task.overdue > 0 ? " class=\"overdue\"" : "")><td><a href=\"\(HTML.escape(task.href))\">\(HTML.escape(task.label))</a>"
                 body += task.urgent ? " <span class=\"badge\">\(l.pick("紧急", "urgent"))</span>" : ""
-                body += "</td><td>\(HTML.escape(excerpt(task.text, 40)))</td><td class=\"num\">\(l.pick("待确认 \(task.waiting)/\(task.total)", "\(task.waiting)/\(task.total) waiting"))"
+                body +=
+                    "</td><td>\(HTML.escape(TaskTexts.excerpt(task.text.replacingOccurrences(of: "\n", with: " "), 40)))</td><td class=\"num\">\(l.pick("待确认 \(task.waiting)/\(task.total)", "\(task.waiting)/\(task.total) waiting"))"
                 body += task.overdue > 0 ? l.pick("，超时 \(task.overdue)", ", \(task.overdue) overdue") : ""
                 body += "</td></tr>"
             }
             body += "</tbody></table></div>"
         }
         return page(frame, body: body)
-    }
-
-    static func excerpt(_ text: String, _ limit: Int) -> String {
-        let flat = text.replacingOccurrences(of: "\n", with: " ")
-        return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
     }
 
     // MARK: Roll call

@@ -57,11 +57,6 @@ enum DeliberationConfigReader {
 
     /// `HH:MM` or `HH:MM:SS`.
     private static func time(_ node: Node?, _ what: String, _ reader: YAMLReader) -> TimeOfDay? {
-        guard let text = reader.string(node, what) else { return nil }
-        guard let time = TimeOfDay(text: text) else {
-            reader.problem(node, "\(what): “\(text)” is not a time; write it as HH:MM or HH:MM:SS, like \"08:30\"")
-            return nil
-        }
-        return time
+        reader.parsed(node, what, TimeOfDay.init(text:)) { "\(what): “\($0)” is not a time; write it as HH:MM or HH:MM:SS, like \"08:30\"" }
     }
 }

@@ -110,17 +110,13 @@ public struct TaskTexts: Sendable {
             lines.append(lang.pick("已确认 \(done.count)/\(targets.count)，未确认 \(missing.count)", "Acknowledged \(done.count)/\(targets.count), missing \(missing.count)"))
             let large = targets.count > 30
             if large {
-                var tiers: [String: (done: Int, all: Int)] = [:]
-                var order: [String] = []
-                for target in targets {
-                    let tier = org.unit(target.unitID)?.tier ?? "?"
-                    if tiers[tier] == nil { order.append(tier) }
-                    tiers[tier, default: (0, 0)].all += 1
-                    if !target.isWaiting { tiers[tier, default: (0, 0)].done += 1 }
-                }
-                for tier in order {
-                    let value = tiers[tier]!
-                    lines.append(lang.pick("  \(Self.tierName(tier, lang))：\(value.done)/\(value.all)", "  \(Self.tierName(tier, lang)): \(value.done)/\(value.all)"))
+                let tierOf = { (target: TaskTarget) in org.unit(target.unitID)?.tier ?? "?" }
+                let byTier = Dictionary(grouping: targets, by: tierOf)
+                var listed: Set<String> = []
+                for tier in targets.map(tierOf) where listed.insert(tier).inserted {
+                    let all = byTier[tier]!
+                    let done = all.filter { !$0.isWaiting }.count
+                    lines.append(lang.pick("  \(Self.tierName(tier, lang))：\(done)/\(all.count)", "  \(Self.tierName(tier, lang)): \(done)/\(all.count)"))
                 }
                 let lateCount = done.filter { $0.isLate(for: task) }.count
                 if lateCount > 0 { lines.append(lang.pick("  其中超时确认 \(lateCount)", "  of which late: \(lateCount)")) }

@@ -23,7 +23,7 @@ public struct WorkTask: Sendable, Codable, Hashable {
     public var createdAt: Date
     /// The acknowledgement (or claim) target in seconds: 10 min routine, 3 min urgent by default.
     public var targetSeconds: Double
-    public var status: TaskStatus
+    public var status = TaskStatus.open
     public var closedAt: Date?
     public var closedBy: String?
     public var closeNote: String?
@@ -42,7 +42,6 @@ public struct WorkTask: Sendable, Codable, Hashable {
         self.issuerUnitID = issuerUnitID
         self.createdAt = createdAt
         self.targetSeconds = targetSeconds
-        self.status = .open
     }
 
     public var deadline: Date { createdAt.addingTimeInterval(targetSeconds) }

@@ -139,7 +139,7 @@ extension AssessmentReport {
 
     public func html(org: OrgTree, language: Language) -> String {
         let title = HTML.escape(language.pick("\(month) 月度考核 — \(name(scopeUnitID))", "Monthly assessment \(month) — \(name(scopeUnitID))"))
-        var out = "<!doctype html>\n<html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\"><title>\(title)</title>\n"
+        var out = "<!doctype html>\n<html lang=\"\(language.rawValue)\"><head><meta charset=\"utf-8\"><title>\(title)</title>\n"
         out +=
             "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}.red{background:#fdd}.yellow{background:#ffd}.green{background:#dfd}</style></head><body>\n"
         out += "<h1>\(title)</h1>\n<table>\n<tr>" + header(language).map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>\n"

@@ -8,6 +8,14 @@ public enum TaskKind: String, Sendable, Codable, Hashable {
 
 public enum TaskStatus: String, Sendable, Codable, Hashable {
     case open, done, cancelled
+
+    public func name(_ language: Language) -> String {
+        switch self {
+        case .open: return language.pick("进行中", "open")
+        case .done: return language.pick("已完成", "done")
+        case .cancelled: return language.pick("已撤销", "cancelled")
+        }
+    }
 }
 
 /// A task (`T-<n>`): a dispatch to groups below, or a report to the groups above.

@@ -78,12 +78,7 @@ public struct TaskTexts: Sendable {
     public func rollCall(task: WorkTask, targets: [TaskTarget], steps: [EscalationRecord], org: OrgTree, now: Date) -> String {
         let done = targets.filter { !$0.isWaiting }.sorted { ($0.acknowledgedAt ?? now) < ($1.acknowledgedAt ?? now) }
         let missing = targets.filter(\.isWaiting)
-        let statusText: String
-        switch task.status {
-        case .open: statusText = lang.pick("进行中", "open")
-        case .done: statusText = lang.pick("已完成", "done")
-        case .cancelled: statusText = lang.pick("已撤销", "cancelled")
-        }
+        let statusText = task.status.name(lang)
         var lines: [String] = []
         let kindText = task.kind == .dispatch ? lang.pick("任务", "Task") : lang.pick("上报", "Report")
         lines.append(

@@ -10,7 +10,7 @@ import NIOWebSocket
 /// A scripted DingTalk on loopback: the Stream gateway (bootstrap, single-use tickets, the WebSocket,
 /// SYSTEM ping / disconnect, CALLBACK pushes, recorded ACKs, redelivery) and the OpenAPI the app robot
 /// sends through (access token, group messages).
-public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
+public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     public enum Bootstrap: Sendable {
         /// Answer with this status and body.
         case status(Int, String)
@@ -292,6 +292,11 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
             "data": dataText,
         ]
         try await send(String(decoding: try JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys]), as: UTF8.self), on: socket)
+    }
+
+    /// Waits (bounded) until the client has a socket open.
+    public func waitForSocket(timeout: Double = 10) async throws {
+        try await wait("a socket open", timeout: timeout) { !openSockets.isEmpty }
     }
 
     /// Waits (bounded) for a condition on the gateway's state; wakes on every request and frame.

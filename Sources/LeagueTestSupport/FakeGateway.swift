@@ -12,7 +12,7 @@ import NIOCore
 /// `POST /callback/ws/endpoint` (scripted answers, single-use tickets), the pbbp2 WebSocket at
 /// `/ws/v2` (pong to every ping, pushes on demand, every client frame recorded), and the app API
 /// (`tenant_access_token/internal`, `im/v1/messages`). WeCom's AI-bot socket is served at `/wecom`.
-public final class FakeGateway: Stoppable, @unchecked Sendable {
+public final class FakeGateway: Startable, @unchecked Sendable {
     public enum Bootstrap: Sendable { case ok, status(Int), code(Int), hang }
 
     public struct State {

@@ -106,11 +106,6 @@ public func waitFor(
     throw WaitTimedOut("timed out after \(timeout) s waiting for: \(what)" + (detail.isEmpty ? "" : "\nseen instead:\n\(detail)"))
 }
 
-/// Polls (bounded, every 20 ms) until `condition` holds: for state no signal covers (a connection's state).
-public func eventually(_ what: String, timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
-    try await waitFor(what, timeout: timeout, condition)
-}
-
 extension SQLiteStore {
     /// Fires `signal` after every commit of this store's writer (GRDB transaction observer).
     public func fireOnCommit(_ signal: Signal) {

@@ -106,6 +106,14 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         }
     }
 
+    /// A platform connection as /healthz reports it (nil when the bot has none of that name).
+    public func connection(_ name: String) -> ConnectionRegistry.Entry? {
+        app.connectionRegistry.report().first { $0.name == name }
+    }
+
+    /// The state of a platform connection ("absent" when there is none).
+    public func connectionState(_ name: String) -> String { connection(name)?.state ?? "absent" }
+
     // MARK: Messages
 
     /// The generic webhook body of one message.

@@ -238,28 +238,21 @@ struct DeliberationEndToEndTests {
             }
             #expect(meetings.count == 1)
             let path = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: nil, now: utc("2026-11-09T11:00:00Z"), key: key).path
-            let (htmlStatus, html) = try await bot.get(path)
+            let (htmlStatus, html) = try await bot.request("GET", path)
             #expect(htmlStatus == 200)
             #expect(html.contains("<title>第1网格 2026-11 议事纪要</title>"))
             #expect(html.contains("路灯坏了三盏 &lt;b&gt;急&lt;/b&gt;"))
             #expect(html.contains("<li>本周内报修</li>"))
             #expect(html.contains("网格员一：联系物业报修"))
-            let (mdStatus, markdown) = try await bot.get(path + "&format=md")
+            let (mdStatus, markdown) = try await bot.request("GET", path + "&format=md")
             #expect(mdStatus == 200)
             #expect(markdown.hasPrefix("# 第1网格 2026-11 议事纪要"))
             #expect(markdown.contains("## 第1网格 · 汇翠园网格议事会 (M-1)"))
             #expect(markdown.contains("### 决议\n\n- 本周内报修"))
             #expect(markdown.contains("**网格员一**: 路灯坏了三盏 \\<b\\>急\\</b\\>"))
-            let (forged, _) = try await bot.get("/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
+            let (forged, _) = try await bot.request("GET", "/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
             #expect(forged == 403)
         }
-    }
-}
-
-extension TestBot {
-    /// A GET on the bot's server; returns status and body.
-    fileprivate func get(_ path: String) async throws -> (Int, String) {
-        try await loopback("GET", port: port, path: path)
     }
 }
 

@@ -41,7 +41,7 @@ struct FaultProcessTimedTests {
     /// In both shipped `synchronous` modes (issue 16: durability unchanged by the speed work).
     @Test(arguments: ["normal", "full"]) func killNineMidLoadLosesNothingAndFiresOutageStepsOnce(synchronous: String) async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port, synchronous: synchronous)
 
             var bot = try ChildBot(binary: binary, config: config)
@@ -92,7 +92,7 @@ struct FaultProcessTimedTests {
 
     @Test func sigtermFinishesInFlightRequestsAndLosesNothing() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

@@ -160,7 +160,7 @@ import Testing
 struct OnboardingLifecycleProcessTests {
     @Test func serveKeepsABindingMadeWithACodeAcrossASIGHUPThatRenamesAndMovesItsUnit() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let folder = URL(fileURLWithPath: config).deletingLastPathComponent()
             let orgPath = folder.appendingPathComponent("org.yaml").path

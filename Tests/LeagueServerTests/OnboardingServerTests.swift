@@ -287,7 +287,7 @@ struct OnboardingServerTests {
 struct OrgReloadProcessTests {
     @Test func serveReloadsOnSIGHUP() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

@@ -22,6 +22,7 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     public enum Mode: Sendable { case engine, live }
 
     public let mode: Mode
+    public let configPath: String
     public let config: BotConfig
     public let store: SQLiteStore
     public let clock: ManualClock
@@ -49,6 +50,7 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }
     ) async throws {
         self.mode = mode
+        self.configPath = configPath
         self.config = try ConfigLoader.load(path: configPath)
         self.store = try store ?? (mode == .live ? SQLiteStore(path: config.store.sqlitePath) : SQLiteStore())
         self.clock = clock ?? ManualClock(Date())
@@ -64,6 +66,23 @@ public final class TestBot: Stoppable, @unchecked Sendable {
             let app = self.app
             (port, run) = try await startLoopback { running in app.application(onServerRunning: running) }
         }
+    }
+
+    /// An engine-mode bot on a test config (`orgYAML`, more top-level keys in `extra`) whose manual clock
+    /// starts at `start` (2026-11-12 by default); an in-memory store unless one is given.
+    public static func engine(
+        orgYAML: String = testOrgYAML, extra: String = "", store: SQLiteStore? = nil, at start: Date = Date(timeIntervalSince1970: 1_794_000_000),
+        seams: Seams = .live
+    ) async throws -> TestBot {
+        try await TestBot(configPath: try writeTestConfig(orgYAML: orgYAML, extra: extra), mode: .engine, store: store, clock: ManualClock(start), seams: seams)
+    }
+
+    /// A new engine-mode bot on the same config, store, clock and seams, as after a restart (message ids
+    /// go on from this bot's).
+    public func restarted() async throws -> TestBot {
+        let bot = try await TestBot(configPath: configPath, mode: .engine, store: store, clock: clock, transport: transport, seams: app.engine.seams)
+        bot.counter = lock.withLock { counter }
+        return bot
     }
 
     /// Stops the server and its services (awaited); a second call does nothing.
@@ -171,12 +190,24 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         return try await app.ingestor.submit(message)
     }
 
+    /// Commits and processes one message (both modes); returns the texts the bot queued meanwhile for
+    /// the group it was typed in (its replies).
+    @discardableResult
+    public func replies(to text: String, in chat: String, from sender: String) async throws -> [String] {
+        let before = try await outbox().count
+        _ = try await submit(text, in: chat, from: sender)
+        return try await outbox().dropFirst(before).filter { $0.group.chat == chat }.map(\.text)
+    }
+
     // MARK: Reading and waiting
 
     /// Every message the bot has queued (sent or not), oldest first.
     public func outbox() async throws -> [OutboundMessage] {
         try await store.read { try $0.dueOutbox(at: Date.distantFuture, limit: 10_000) }.sorted { $0.id < $1.id }.map(\.message)
     }
+
+    /// The texts the bot has queued for one chat, oldest first.
+    public func queued(to chat: String) async throws -> [String] { try await outbox().filter { $0.group.chat == chat }.map(\.text) }
 
     /// Pending (unsent, not dead) outbox entries.
     public func pendingOutbox() async throws -> [OutboxEntry] {

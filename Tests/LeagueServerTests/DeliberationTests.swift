@@ -4,12 +4,7 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// 2026-11-09 08:30 in Shanghai is 00:30 UTC; these tests run the engine on a manual clock in UTC instants.
 private func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }

@@ -7,7 +7,6 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
 
 /// The platform failing, the database locked or full, and the auditor — in process, on loopback.

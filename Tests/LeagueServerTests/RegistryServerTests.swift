@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
 import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
 
 /// Grid g1: 4 youth (3 in difficulty); grid g2: 3 youth. Names are fictional and must never reach a chat.

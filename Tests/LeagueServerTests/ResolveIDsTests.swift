@@ -8,7 +8,6 @@ import LeagueServer
 import LeagueStore
 import LeagueTestSupport
 import LeagueTransport
-import Logging
 import NIOCore
 import Testing
 

@@ -5,7 +5,6 @@ import LeaguePlatforms
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import LeagueTransport
 import Testing
 
 /// Issue 11 point 3: nothing secret or personal at rest beyond need.

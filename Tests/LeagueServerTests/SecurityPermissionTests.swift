@@ -4,7 +4,6 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
 
 /// Issue 11 point 1: members act only for their own unit (or, as admins, for the units below).

@@ -25,6 +25,8 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     public let configPath: String
     public let config: BotConfig
     public let store: SQLiteStore
+    /// The instrumented store the app uses, when built with `instrumented: true`.
+    public let instrumented: InstrumentedStore?
     public let clock: ManualClock
     public let transport: any HTTPTransport
     public let app: LeagueApp
@@ -43,11 +45,11 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
     ///   - ingestQueue: most messages and bytes waiting for a commit (over it a webhook is refused at once).
     ///   - seams: the engine's cross-feature seams.
-    ///   - wrapStore: the store the app uses, built around the SQLite one (a store that fails on purpose).
+    ///   - instrumented: the app uses an `InstrumentedStore` around the SQLite one (a store that fails on purpose).
     public init(
         configPath: String, mode: Mode = .live, store: SQLiteStore? = nil, clock: ManualClock? = nil,
         transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5,
-        ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }
+        ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, instrumented: Bool = false
     ) async throws {
         self.mode = mode
         self.configPath = configPath
@@ -55,8 +57,9 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         self.store = try store ?? (mode == .live ? SQLiteStore(path: config.store.sqlitePath) : SQLiteStore())
         self.clock = clock ?? ManualClock(Date())
         self.transport = transport ?? FakeTransport()
+        self.instrumented = instrumented ? InstrumentedStore(self.store) : nil
         self.app = try LeagueApp(
-            config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
+            config: config, store: self.instrumented ?? self.store, clock: self.clock, transport: self.transport, logger: quietLogger("test"),
             answerWithin: answerWithin, ingestQueue: ingestQueue,
             liveFallback: liveFallback, seams: seams)
         self.store.fireOnCommit(changed)
@@ -246,11 +249,11 @@ public final class TestBot: Stoppable, @unchecked Sendable {
 /// Runs `body` with a live bot (loopback server, services running) and always awaits its stop.
 public func withLiveBot<T>(
     configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: (any HTTPTransport)? = nil,
-    answerWithin: Double = 4, liveFallback: Double = 5, wrapStore: (SQLiteStore) -> any Store = { $0 }, _ body: (TestBot) async throws -> T
+    answerWithin: Double = 4, liveFallback: Double = 5, instrumented: Bool = false, _ body: (TestBot) async throws -> T
 ) async throws -> T {
     let bot = try await TestBot(
         configPath: configPath, mode: .live, store: store, clock: clock, transport: transport,
-        answerWithin: answerWithin, liveFallback: liveFallback, wrapStore: wrapStore)
+        answerWithin: answerWithin, liveFallback: liveFallback, instrumented: instrumented)
     return try await withRunning(bot, body)
 }
 

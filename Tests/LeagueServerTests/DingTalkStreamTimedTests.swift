@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HummingbirdWSClient
 import LeagueConfig
 import LeagueCore
@@ -24,36 +23,11 @@ let dingTalkOrgYAML = """
 
     """
 
-/// A store whose ingest fails while `failing` is set (the push must then not be ACKed).
-final class FlakyStore: Store, LeaseStore, @unchecked Sendable {
-    let base: SQLiteStore
-    let failing = NIOLockedValueBox(false)
-    /// Ingests refused while `failing` was set.
-    let refusals = NIOLockedValueBox(0)
-    init(_ base: SQLiteStore) { self.base = base }
-    func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult] {
-        if failing.withLockedValue({ $0 }) {
-            refusals.withLockedValue { $0 += 1 }
-            throw StoreUnavailable("disk I/O error (test)")
-        }
-        return try await base.ingest(records, process: process)
-    }
-    func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await base.write(body) }
-    func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T { try await base.read(body) }
-    func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await base.snapshot(body) }
-    func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport { try await base.maintain(retention, now: now) }
-    func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void) { base.onCommit(outbox: outbox, timers: timers) }
-    func acquireLease(_ name: String, holder: String, now: Date, ttl: Double) async throws -> ConnectionLease? {
-        try await base.acquireLease(name, holder: holder, now: now, ttl: ttl)
-    }
-    func releaseLease(_ name: String, holder: String, token: Int64) async throws { try await base.releaseLease(name, holder: holder, token: token) }
-}
-
 /// Runs `body` with a fake DingTalk gateway (its bootstraps scripted with `bootstrap`) and a live
-/// `TestBot` in stream mode against it, on a `FlakyStore` (no inbound HTTP route in use); stops both.
+/// `TestBot` in stream mode against it, on an `InstrumentedStore` (no inbound HTTP route in use); stops both.
 func withStreamBot(
     bootstrap: [FakeDingTalkGateway.Bootstrap] = [], keepalive: String = "200ms", deadAfter: String = "5s",
-    _ body: (FakeDingTalkGateway, TestBot, FlakyStore) async throws -> Void
+    _ body: (FakeDingTalkGateway, TestBot, InstrumentedStore) async throws -> Void
 ) async throws {
     try await withStarted(FakeDingTalkGateway()) { gateway in
         gateway.scriptBootstrap(bootstrap)
@@ -71,17 +45,9 @@ func withStreamBot(
                     timeout: 500ms
                     backoff: 50ms
                 """, taskDefaults: false)
-        var flaky: FlakyStore?
-        try await withLiveBot(
-            configPath: path, transport: AsyncHTTPClientTransport(),
-            wrapStore: { base in
-                let store = FlakyStore(base)
-                flaky = store
-                return store
-            }
-        ) { bot in
+        try await withLiveBot(configPath: path, transport: AsyncHTTPClientTransport(), instrumented: true) { bot in
             gateway.changed.relay(to: bot.changed)
-            try await body(gateway, bot, try flaky.orThrow("the flaky store"))
+            try await body(gateway, bot, try bot.instrumented.orThrow("the instrumented store"))
         }
     }
 }

@@ -64,7 +64,6 @@ public final class TestBot: Stoppable, @unchecked Sendable {
             liveFallback: liveFallback, seams: seams)
         self.store.fireOnCommit(changed)
         (self.transport as? FakeTransport)?.received.relay(to: changed)
-        (self.transport as? FlakyTransport)?.received.relay(to: changed)
         if mode == .live {
             let app = self.app
             (port, run) = try await startLoopback { running in app.application(onServerRunning: running) }
@@ -242,7 +241,17 @@ public final class TestBot: Stoppable, @unchecked Sendable {
 
     /// Waits until every committed message is processed and nothing due is left in the outbox or the timers.
     public func settle(timeout: Double = 10) async throws {
-        try await settleBot(store: store, clock: clock, signal: changed, timeout: timeout)
+        // What was still to do when it gave up.
+        var left = ""
+        try await waitFor("the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: changed, fallback: 0.25, seen: { left }) {
+            let now = clock.now()
+            let (inbound, outbox, timers) = try await store.read { reader in
+                (try reader.unprocessedInbound(limit: 5), try reader.dueOutbox(at: now, limit: 5), try reader.dueTimers(at: now, limit: 5))
+            }
+            left =
+                "unprocessed inbound \(inbound.map(\.message.messageID)), due outbox \(outbox.map { "\($0.message.key) (\($0.attempts) tries, \($0.lastError ?? "-"))" }), due timers \(timers.map(\.key))"
+            return inbound.isEmpty && outbox.isEmpty && timers.isEmpty
+        }
     }
 }
 
@@ -255,23 +264,4 @@ public func withLiveBot<T>(
         configPath: configPath, mode: .live, store: store, clock: clock, transport: transport,
         answerWithin: answerWithin, liveFallback: liveFallback, instrumented: instrumented)
     return try await withRunning(bot, body)
-}
-
-/// Waits (bounded) until every committed message is processed and nothing due is left in the outbox or
-/// the timers; wakes on `signal` (store commits).
-public func settleBot(store: any Store, clock: any WallClock, signal: Signal? = nil, timeout: Double) async throws {
-    // What was still to do when it gave up.
-    var left = ""
-    try await waitFor(
-        "the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: signal, fallback: signal == nil ? 0.02 : 0.25,
-        seen: { left }
-    ) {
-        let now = clock.now()
-        let (inbound, outbox, timers) = try await store.read { reader in
-            (try reader.unprocessedInbound(limit: 5), try reader.dueOutbox(at: now, limit: 5), try reader.dueTimers(at: now, limit: 5))
-        }
-        left =
-            "unprocessed inbound \(inbound.map(\.message.messageID)), due outbox \(outbox.map { "\($0.message.key) (\($0.attempts) tries, \($0.lastError ?? "-"))" }), due timers \(timers.map(\.key))"
-        return inbound.isEmpty && outbox.isEmpty && timers.isEmpty
-    }
 }

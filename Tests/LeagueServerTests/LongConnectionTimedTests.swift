@@ -27,7 +27,7 @@ struct LongConnectionTimedTests {
                   feishu: {mode: long_connection, app_id: cli_a1, app_secret: s3cret, base_url: "\(gateway.base)", \(feishuTiming), timeout: 2s, backoff: 50ms}
                   wecom: {mode: long_connection, bot_id: aib1, bot_secret: w3cret, ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 1500ms, backoff: 50ms}
                 """)
-        try await withLiveBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FlakyTransport()), body)
+        try await withLiveBot(configPath: path, transport: GatewayRoutingTransport(gatewayPrefix: gateway.base, fallback: FakeTransport()), body)
     }
 
     /// `withBot` on a fake gateway that `script` prepares first; stops both.

@@ -51,7 +51,7 @@ import Testing
 
     @Test func deadLettersAndRefusedWebhooksAreCounted() async throws {
         try await withRunning(try await dashboardBot(extra: "metrics: {token: t}")) { bot in
-            bot.fake.script([400])  // a permanent failure: straight to the dead letters
+            bot.fake.fail([.status(400)])  // a permanent failure: straight to the dead letters
             #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1") == 200)
             #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1", secret: "wrong") == 401)
             try await bot.settle()

@@ -24,7 +24,7 @@ struct OutboxReliabilityTests {
     /// notice is delivered after recovery, none is dead although each was tried more than
     /// `max_attempts` times, and /healthz is 503 during the outage and 200 after.
     @Test func aTenMinuteOutageLosesNothingAndHealthSaysSo() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
         try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in  // max_attempts: 3, max_backoff: 4s
             #expect(try await bot.send("/任务 紧急 @全部 停电演练", in: "chat-d", from: "u-d").0 == 200)
@@ -68,7 +68,7 @@ struct OutboxReliabilityTests {
     }
 
     @Test func aMessageIsGivenUpOnlyWhenOlderThanGiveUpAfter() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
         let path = try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 2s, give_up_after: 2m}")
         try await withLiveBot(configPath: path, transport: transport) { bot in
@@ -83,7 +83,7 @@ struct OutboxReliabilityTests {
     }
 
     @Test func anAnswerThePlatformDocumentsAsPermanentIsDeadAtOnce() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.fail([.status(404)])
         try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 机器人已移除", in: "chat-d", from: "u-d").0 == 200)
@@ -250,7 +250,7 @@ struct OutboxReliabilityTests {
     /// The wall clock steps back an hour while a notice waits for its retry: it is still sent
     /// within seconds, not an hour later.
     @Test func aBackwardClockStepDoesNotStallARobot() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
         try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 时钟回拨", in: "chat-d", from: "u-d").0 == 200)
@@ -270,7 +270,7 @@ struct OutboxReliabilityTests {
 
     /// A reminder waits out an outage; the task is cancelled meanwhile: the reminder is never sent.
     @Test func aReminderForATaskCancelledBeforeItIsSentIsDropped() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 撤销前的提醒", in: "chat-d", from: "u-d").0 == 200)
             try await bot.wait("the first notice delivered") { transport.keys.contains("task:1:notice:t1") }
@@ -291,7 +291,7 @@ struct OutboxReliabilityTests {
     /// The platform is down from the start: when it recovers, the group gets the task once, not
     /// the task and its reminder in the same second.
     @Test func aReminderForAGroupWhoseFirstNoticeIsStillWaitingIsMergedIntoIt() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
         try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 合并提醒", in: "chat-d", from: "u-d").0 == 200)
@@ -314,7 +314,7 @@ struct OutboxReliabilityTests {
     // MARK: Point 8: poison rows
 
     @Test func anUndecodableRowIsPutAsideAsDeadAndTheRestIsSent() async throws {
-        try await withLiveBot(configPath: try writeTestConfig(), transport: FlakyTransport()) { bot in
+        try await withLiveBot(configPath: try writeTestConfig(), transport: FakeTransport()) { bot in
             let now = bot.clock.now().timeIntervalSince1970
             try await bot.store.writer.write { db in
                 try db.execute(

@@ -179,7 +179,7 @@ struct StoreReliabilityTests {
                 try tx.save(meeting)
             }
         }
-        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 0.5) { bot in
+        try await withLiveBot(configPath: path, transport: FakeTransport(), answerWithin: 0.5) { bot in
             let stop = NIOLockedValueBox(false)
             let forbidden = NIOLockedValueBox(0)
             let readers = Task {

@@ -4,6 +4,7 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
+import NIOConcurrencyHelpers
 import Testing
 
 /// 2026-11-09 08:30 in Shanghai is 00:30 UTC; these tests run the engine on a manual clock in UTC instants.
@@ -86,13 +87,13 @@ struct DeliberationEngineTests {
     /// Deliberation makes tasks only through the declared seam: given another `saveTask`, a meeting's
     /// action reaches it and the task feature's tables stay empty.
     @Test func aMeetingActionBecomesATaskThroughTheDeclaredSeam() async throws {
-        let saved = Recorder<TaskPolicy.Creation>()
+        let saved = NIOLockedValueBox<[TaskPolicy.Creation]>([])
         var seams = Seams.live
-        seams.saveTask = { creation, _ in saved.append(creation) }
+        seams.saveTask = { creation, _ in saved.withLockedValue { $0.append(creation) } }
         let rig = try await TestBot.engine(at: utc("2026-11-09T11:00:00Z"), seams: seams)
         try await rig.replies(to: "/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
         try await rig.replies(to: "/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
-        let creations = saved.values
+        let creations = saved.withLockedValue { $0 }
         #expect(creations.count == 1)
         #expect(creations.first?.task.text.contains("周五前确认场地") == true)
         #expect(creations.first?.targets.map(\.unitID) == ["g1"])
@@ -227,12 +228,4 @@ struct DeliberationEndToEndTests {
             #expect(forged == 403)
         }
     }
-}
-
-/// Collects values handed to a closure from any thread.
-final class Recorder<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Value] = []
-    func append(_ value: Value) { lock.withLock { stored.append(value) } }
-    var values: [Value] { lock.withLock { stored } }
 }

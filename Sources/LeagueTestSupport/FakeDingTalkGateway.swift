@@ -73,22 +73,13 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
 
     public func scriptBootstrap(_ answers: [Bootstrap]) { lock.withLock { bootstrapScript = answers } }
     public func scriptSends(_ answers: [(Int, String)]) { lock.withLock { sendScript = answers } }
-    /// Frames the client sent on a socket (ACKs).
-    public func received(on socket: Int) -> [String] { lock.withLock { frames.filter { $0.socket == socket }.map(\.text) } }
-    public func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?)] {
+    /// The client's answers to one pushed frame (ACKs): socket, parsed frame, `code` and `data`.
+    public func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?, data: String?)] {
         lock.withLock { frames }.compactMap { entry in
             guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
                 let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID
             else { return nil }
-            return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int)
-        }
-    }
-    public func ackData(of messageID: String) -> [String] {
-        lock.withLock { frames }.compactMap { entry in
-            guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
-                let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID
-            else { return nil }
-            return json["data"] as? String
+            return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int, json["data"] as? String)
         }
     }
 

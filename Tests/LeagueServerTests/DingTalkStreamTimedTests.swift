@@ -60,7 +60,7 @@ struct DingTalkStreamTimedTests {
             let socket = gateway.openSockets[0].id
 
             try await gateway.ping(on: socket, messageID: "ping-1", opaque: "123-dsfs")
-            try await gateway.wait("ping answered with its opaque") { gateway.ackData(of: "ping-1").contains(#"{"opaque":"123-dsfs"}"#) }
+            try await gateway.wait("ping answered with its opaque") { gateway.acks(of: "ping-1").contains { $0.data == #"{"opaque":"123-dsfs"}"# } }
 
             try await gateway.botMessage(on: socket, messageID: "push-1", msgID: "msg-1", chat: "cid-d", sender: "staff-d", text: "/任务 今晚8点前上报青年志愿者人数")
             try await gateway.wait("push ACKed") { !gateway.acks(of: "push-1").isEmpty }

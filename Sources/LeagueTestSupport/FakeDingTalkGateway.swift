@@ -55,7 +55,6 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     /// Fired once by `stop()`: hanging bootstraps answer and open sessions end.
     private let stopping = Signal()
     private var stopped = false
-    private var isStopping: Bool { lock.withLock { stopped } }
     public private(set) var port = 0
     private var task: ServiceRun?
     /// Lifetime of issued access tokens, seconds.
@@ -132,14 +131,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
                             }
                         } catch {}
                     }
-                    group.addTask {
-                        while !self.isStopping {
-                            let generation = self.stopping.generation
-                            if self.isStopping { break }
-                            await self.stopping.wait(after: generation, seconds: 3600)
-                            if Task.isCancelled { break }
-                        }
-                    }
+                    group.addTask { await self.stopping.wait(after: 0, seconds: 3600) }
                     await group.next()
                     group.cancelAll()
                 }

@@ -148,10 +148,6 @@ public final class FakePlatform: Startable, @unchecked Sendable {
 
     public func stop() async {
         stopping.fire()
-        let run = lock.withLock { () -> ServiceRun? in
-            defer { self.run = nil }
-            return self.run
-        }
         await run?.stop()
     }
 
@@ -178,13 +174,8 @@ public final class FakePlatform: Startable, @unchecked Sendable {
 
     /// Starts the stop and returns at once, for a benchmark's `defer` (tests await `stop()`).
     public func stopWithoutWaiting() {
-        guard
-            let run = lock.withLock({ () -> ServiceRun? in
-                defer { self.run = nil }
-                return self.run
-            })
-        else { return }
         stopping.fire()
+        guard let run else { return }
         Task { await run.stop() }
     }
 

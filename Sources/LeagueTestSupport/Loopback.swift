@@ -152,6 +152,7 @@ public final class ServiceRun: Stoppable {
         }
     }
 
+    /// Stops the run and waits for its end; a second call returns at once.
     public func stop() async {
         if !cancelOnStop {
             await group.triggerGracefulShutdown()

@@ -33,7 +33,7 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     /// Fired on store commits and on requests the transport recorded.
     public let changed = Signal()
     public private(set) var port = 0
-    private var run: ServiceRun?
+    private let run: ServiceRun?
     private let lock = NSLock()
     private var counter = 0
 
@@ -67,6 +67,8 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         if mode == .live {
             let app = self.app
             (port, run) = try await startLoopback { running in app.application(onServerRunning: running) }
+        } else {
+            run = nil
         }
     }
 
@@ -88,13 +90,7 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     }
 
     /// Stops the server and its services (awaited); a second call does nothing.
-    public func stop() async {
-        let run = lock.withLock { () -> ServiceRun? in
-            defer { self.run = nil }
-            return self.run
-        }
-        await run?.stop()
-    }
+    public func stop() async { await run?.stop() }
 
     /// The in-process fake platform, when the bot was built with the default transport.
     public var fake: FakeTransport {

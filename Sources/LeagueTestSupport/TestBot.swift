@@ -170,6 +170,14 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         }
     }
 
+    /// Sends a message, which must be answered 200, and waits (bounded) until the fake platform received a
+    /// message to the same chat that contains `answer`; `what` names that wait.
+    public func ask(_ text: String, in chat: String, from sender: String, answer: String, _ what: String) async throws {
+        let status = try await say(text, in: chat, from: sender)
+        guard status == 200 else { throw MissingValue(description: "“\(text)” in \(chat) was answered \(status), not 200") }
+        try await waitUntil(what) { $0.contains { $0.group == chat && $0.text.contains(answer) } }
+    }
+
     /// `send`, status only.
     @discardableResult
     public func say(_ text: String, in chat: String, from sender: String, id: String = UUID().uuidString, secret: String = testSecret) async throws -> Int {

@@ -177,8 +177,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
 
     @Test func dashboardWithoutPublicURLSaysWhatToSet() async throws {
         try await withLiveBot(configPath: try writeTestConfig()) { bot in
-            #expect(try await bot.say("/看板", in: "chat-g1", from: "u-g1") == 200)
-            try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("server.public_url") } }
+            try await bot.ask("/看板", in: "chat-g1", from: "u-g1", answer: "server.public_url", "the refusal")
         }
     }
 }

@@ -4,7 +4,6 @@ import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 import LeagueServer
-import LeagueStore
 import LeagueTestSupport
 import LeagueTransport
 import Logging

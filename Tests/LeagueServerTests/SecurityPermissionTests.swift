@@ -2,7 +2,6 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeagueServer
-import LeagueStore
 import LeagueTestSupport
 import Testing
 

@@ -8,7 +8,8 @@ import Testing
 /// Crash and stop tests against the real `leagueops serve` as a child process on loopback.
 @Suite(.serialized, .tags(.timed, .process))
 struct FaultProcessTimedTests {
-    /// Sends `count` messages over `workers` concurrent senders; returns the ids answered 2xx (counted in `answered` as they come, to start a fault once the load reached the server).
+    /// Sends `count` messages over `workers` concurrent senders; returns the ids answered 2xx. `answered`
+    /// counts them as they come, for starting a fault once the load reached the server.
     static func load(_ bot: ChildBot, count: Int, workers: Int, prefix: String, answered: NIOLockedValueBox<Int>? = nil) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for worker in 0..<workers {

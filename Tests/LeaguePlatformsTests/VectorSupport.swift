@@ -68,6 +68,20 @@ func rejection(_ body: () throws(InboundRejection) -> InboundOutcome) -> Inbound
     }
 }
 
+/// A POST of `body` signed with `encryptKey`, as Feishu sends it.
+func feishuSigned(_ body: Data, encryptKey: String, timestamp: String, nonce: String = "n") -> InboundRequest {
+    let signature = FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: encryptKey, body: body)
+    let headers = ["x-lark-request-timestamp": [timestamp], "x-lark-request-nonce": [nonce], "x-lark-signature": [signature]]
+    return InboundRequest(method: "POST", headers: headers, body: body)
+}
+
+extension PlatformAdapter {
+    /// The rejection decoding `request` at the path named after the platform throws, or nil when it is accepted.
+    func refusal(_ request: InboundRequest, now: Date) -> InboundRejection? {
+        rejection { () throws(InboundRejection) in try decode(request, path: name, now: now) }
+    }
+}
+
 extension InboundOutcome {
     var chatMessage: ChatMessage? {
         if case .message(let message, _) = self { return message }

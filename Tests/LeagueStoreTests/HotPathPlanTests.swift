@@ -102,14 +102,23 @@ struct HotPathPlanTests {
         }
     }
 
+    /// The steps of the query plan SQLite picks for `sql`.
+    private func plan(_ store: SQLiteStore, _ sql: String, _ arguments: StatementArguments = []) async throws -> String {
+        try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+    }
+
+    @Test func dueOutboxIsReadInSendOrderWithoutSortingTheBacklog() async throws {
+        let sql = "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?"
+        let plan = try await plan(SQLiteStore(), sql, [0, 512])
+        #expect(plan.contains("outbox_due_order") && !plan.contains("TEMP B-TREE"), "\(plan)")
+    }
+
     @Test func theHealthCheckCountsDeadMessagesAndTimersInTheirOwnIndexes() async throws {
         let store = try SQLiteStore()
-        let (outbox, timers) = try await store.writer.read { db in
-            (
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM outbox WHERE state = 'dead'").map { $0["detail"] as String }.joined(separator: "; "),
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL").map { $0["detail"] as String }.joined(separator: "; ")
-            )
-        }
+        let outbox = try await plan(store, "SELECT COUNT(*) FROM outbox WHERE state = 'dead'")
+        let timers = try await plan(store, "SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL")
         #expect(outbox.contains("outbox_dead"), "\(outbox)")
         #expect(timers.contains("timers_dead"), "\(timers)")
     }
@@ -118,12 +127,7 @@ struct HotPathPlanTests {
     /// refusals' own partial index, not a range over every event of the hour (events_at).
     @Test func thePrivacyRefusalCountSeeksItsOwnIndex() async throws {
         let store = try SQLiteStore()
-        let plan = try await store.writer.read { db in
-            try Row.fetchAll(
-                db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
-                arguments: ["m-1", 0]
-            ).map { $0["detail"] as String }.joined(separator: "; ")
-        }
+        let plan = try await plan(store, "SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?", ["m-1", 0])
         #expect(plan.contains("events_privacy_refused"), "\(plan)")
         // And the store method answers through it.
         let now = Date()

@@ -3,10 +3,7 @@ import LeagueCore
 import Testing
 
 /// 2026-11-09T08:30:00+08:00 style instants, written in UTC.
-private func utc(_ text: String) -> Date {
-    let formatter = ISO8601DateFormatter()
-    return formatter.date(from: text)!
-}
+private func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
 private let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeagueCore
 import LeagueStore
+import Synchronization
 import Testing
 
 /// Issue 16: what one message costs must not grow with what the store holds. Every statement the
@@ -11,19 +12,13 @@ import Testing
 struct HotPathPlanTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    private final class Captured: @unchecked Sendable {
-        let lock = NSLock()
-        var sql: [String] = []
-        func add(_ text: String) { lock.withLock { sql.append(text) } }
-    }
-
     /// The statements of a 收到, a /任务 with its notices and timer, a /议程, a /进度, the outbox's
     /// and the timers' rounds and the health check, as the store runs them.
     private func hotStatements(_ store: SQLiteStore) async throws -> [String] {
-        let captured = Captured()
+        let captured = Mutex<[String]>([])
         try await store.writer.write { db in
             db.trace(options: .statement) { event in
-                if case .statement(let statement) = event { captured.add(statement.sql) }
+                if case .statement(let statement) = event { captured.withLock { $0.append(statement.sql) } }
             }
         }
         let group = GroupBinding(platform: "generic", chat: "chat-g1")
@@ -72,7 +67,7 @@ struct HotPathPlanTests {
             _ = try tx.markFired("no-such-timer", at: t0)
         }
         try await store.writer.write { db in db.trace(options: .statement, nil) }
-        return captured.lock.withLock { captured.sql }
+        return captured.withLock { $0 }
     }
 
     @Test func noStatementOnTheIngestPathReadsTheWholeHistory() async throws {

@@ -22,12 +22,6 @@ struct FeishuTests {
         )
     }
 
-    private func request(_ vector: Vector, body: String? = nil, headers override: Vector? = nil) throws -> InboundRequest {
-        var headers: [String: [String]] = [:]
-        for (name, value) in ((override ?? vector["headers"]).value as? [String: String]) ?? [:] { headers[name.lowercased()] = [value] }
-        return InboundRequest(method: "POST", headers: headers, body: Data((try body ?? vector["body"].str()).utf8))
-    }
-
     /// A POST of `body` signed with `encryptKey`, the vector config's by default.
     private func signed(_ body: String, timestamp: String = "1718000601", nonce: String = "n", encryptKey: String? = nil) throws -> InboundRequest {
         feishuSigned(Data(body.utf8), encryptKey: try encryptKey ?? generated["config"]["encrypt_key"].str(), timestamp: timestamp, nonce: nonce)
@@ -68,7 +62,7 @@ struct FeishuTests {
         #expect(OutJSON.object([("encrypt", .string(encrypt))]).text == body)
 
         let adapter = try adapter()
-        let request = try request(vector["request"])
+        let request = try vector["request"].request()
         guard case .event(let envelope) = try adapter.open(request, now: now) else { Issue.record("expected an event"); return }
         let expected = vector["expected"]
         #expect(envelope.eventID == (try expected["dedupe_keys"]["event_id"].str()))
@@ -109,7 +103,7 @@ struct FeishuTests {
             let label = try negative["label"].str()
             switch label {
             case "signature_over_reserialised_body", "wrong_signature":
-                let refused = adapter.refusal(try request(negative), now: now)
+                let refused = adapter.refusal(try negative.request(), now: now)
                 #expect(refused?.status == 401 && refused?.reason.contains("X-Lark-Signature") == true, "\(label): \(String(describing: refused))")
             case "pad_byte_17", "too_short":
                 let encrypt = try negative["encrypt"].str()
@@ -154,7 +148,7 @@ struct FeishuTests {
     @Test("plaintext event: token-authenticated when no Encrypt Key is configured")
     func plaintextEvent() throws {
         let vector = generated["im_message_receive_v1_plaintext"]
-        let request = try request(vector["request"])
+        let request = try vector["request"].request()
         let plain = try adapter(encrypted: false)
         let outcome = try plain.decode(request, path: "feishu", now: now)
         #expect(outcome.chatMessage?.messageID == "om_5ce6d572455d361153b7cb51da133945")
@@ -174,7 +168,7 @@ struct FeishuTests {
             let vector = generated[name]
             let expected = vector["expected_response"]
             for adapter in name.hasSuffix("plain") ? [try adapter(encrypted: false), try adapter()] : [try adapter()] {
-                var request = try request(vector["request"])
+                var request = try vector["request"].request()
                 if !name.hasSuffix("plain") {
                     // Issue 11: with an Encrypt Key nothing unsigned is decrypted, the challenge neither.
                     #expect(adapter.refusal(request, now: now)?.status == 401)
@@ -200,7 +194,7 @@ struct FeishuTests {
         #expect(sdkOutcome.directResponse.map { utf8($0.body) } == #"{"challenge":"1212"}"#)
         // A challenge with the wrong token is refused.
         let wrong = FeishuAdapter(verificationToken: "other", encryptKey: nil)
-        let challenge = try request(generated["url_verification_plain"]["request"])
+        let challenge = try generated["url_verification_plain"]["request"].request()
         #expect(wrong.refusal(challenge, now: now)?.status == 401)
     }
 

@@ -28,6 +28,13 @@ struct Vector {
         try #require(string, "vector value missing or not a string", sourceLocation: sourceLocation)
     }
 
+    /// This vector's `headers` (names lower-cased, as the server hands them over) and `body` as a POST.
+    func request() throws -> InboundRequest {
+        var headers: [String: [String]] = [:]
+        for (name, value) in (self["headers"].value as? [String: String]) ?? [:] { headers[name.lowercased()] = [value] }
+        return InboundRequest(method: "POST", headers: headers, body: Data(try self["body"].str().utf8))
+    }
+
     var queryDictionary: [String: String] {
         var out: [String: String] = [:]
         for (key, value) in (value as? [String: Any]) ?? [:] { if let text = value as? String { out[key] = text } }

@@ -24,12 +24,10 @@ import ZIPFoundation
     }
 
     static func units(_ table: RosterTable) throws -> [RosterImport.UnitRow] {
-        switch RosterImport.read(table) {
-        case .success(let rows): return rows
-        case .failure(let problems):
-            Issue.record("unexpected problems: \(problems)")
-            return []
-        }
+        let outcome = RosterImport.read(table)
+        if case .success(let rows) = outcome { return rows }
+        Issue.record("unexpected problems: \(outcome)")
+        return []
     }
 
     static func check(_ rows: [RosterImport.UnitRow]) {
@@ -107,10 +105,8 @@ import ZIPFoundation
 
     static func problems(_ csv: String, known: [String: RosterImport.KnownUnit] = [:]) throws -> [String] {
         let table = try RosterFile.csv(data: Data(csv.utf8), file: "r.csv")
-        switch RosterImport.read(table, known: known) {
-        case .success: return []
-        case .failure(let problems): return problems.map(\.description)
-        }
+        guard case .failure(let problems) = RosterImport.read(table, known: known) else { return [] }
+        return problems.map(\.description)
     }
 
     @Test func everyBadRowIsReportedWithItsLine() throws {

@@ -128,7 +128,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The catalogue in commands/ is the parser tests' fixture, read with LeagueConfig.
-        .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "LeagueCoreTests", dependencies: ["LeagueCore", "LeagueConfig", "LeagueTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LeagueConfigTests",
             dependencies: ["LeagueCore", "LeagueConfig", "LeagueTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -140,10 +140,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms"],
+            name: "LeaguePlatformsTests", dependencies: ["LeagueCore", "LeaguePlatforms", "LeagueTestSupport"],
             exclude: ["Vectors"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueCore", "LeagueFuzzing"], swiftSettings: swiftSettings),
+        .testTarget(name: "LeagueFuzzingTests", dependencies: ["LeagueCore", "LeagueFuzzing", "LeagueTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LeagueServerTests",
             dependencies: [

@@ -1,14 +1,13 @@
 import Foundation
 import LeagueConfig
 import LeagueCore
+import LeagueTestSupport
 import Testing
-
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The real catalogue from commands/.
 func loadCatalogue() -> [CommandSpec] {
     var problems: [ConfigProblem] = []
-    let specs = CatalogueLoader.load(directory: repoRoot.appendingPathComponent("commands").path, problems: &problems)
+    let specs = CatalogueLoader.load(directory: repositoryRoot.appendingPathComponent("commands").path, problems: &problems)
     #expect(problems.isEmpty, "catalogue problems: \(problems)")
     return specs
 }

@@ -1,14 +1,13 @@
 import Foundation
 import LeagueCore
 import LeagueFuzzing
+import LeagueTestSupport
 import Testing
 
 /// The fuzz targets in `swift test`: each target's seed corpus, then a bounded run of seeded
 /// random and mutated inputs through the same bodies libFuzzer runs (Fuzz/, scripts/fuzz).
 struct FuzzTargetTests {
-    static let corpusRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fuzz/Corpus")
+    static let corpusRoot = repositoryRoot.appendingPathComponent("Fuzz/Corpus")
 
     /// The seed inputs of a target, by file name.
     static func seeds(_ target: FuzzTarget) throws -> [(name: String, bytes: [UInt8])] {

@@ -48,17 +48,6 @@ struct Vector {
     }
 }
 
-/// Parses a query string the way the server must: split on `&` and `=`, percent-decode, keep `+`.
-func decodeQuery(_ query: String) -> [String: String] {
-    var out: [String: String] = [:]
-    for pair in query.split(separator: "&") {
-        let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let key = parts.first?.removingPercentEncoding else { continue }
-        out[key] = parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? "" : ""
-    }
-    return out
-}
-
 func hexBytes(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
     try #require(Bytes.fromHex(text), "not hex: \(text)", sourceLocation: sourceLocation)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LeagueCore
+import LeagueTestSupport
 import Testing
 
 @testable import LeaguePlatforms
@@ -104,7 +105,7 @@ struct WeComTests {
         #expect(Bytes.hex(crypto.iv) == (try app["derived"]["iv_hex"].str()))
 
         let verification = app["url_verification"]
-        let query = decodeQuery(try verification["request"]["query_string"].str())
+        let query = FakePlatform.query(try verification["request"]["query_string"].str())
         #expect(query == verification["request"]["query_decoded"].queryDictionary)
         #expect(query["echostr"]?.contains("+") == true)  // a literal plus survives decoding
 
@@ -129,7 +130,7 @@ struct WeComTests {
         let config = app["config"]
         let crypto = try crypto(config)
         let post = app["message_post"]
-        let query = decodeQuery(try post["request"]["query_string"].str())
+        let query = FakePlatform.query(try post["request"]["query_string"].str())
         let body = Data((try post["request"]["body"].str()).utf8)
         let adapter = WeComAdapter(botCrypto: crypto, corpID: corpID)
         let outcome = try adapter.decode(InboundRequest(method: "POST", query: query, body: body), path: "wecom-app", now: at(try #require(query["timestamp"])))
@@ -260,7 +261,7 @@ struct WeComTests {
     @Test("a validly signed request with a stale timestamp is refused with 401")
     func staleTimestamp() throws {
         let post = app["message_post"]
-        let query = decodeQuery(try post["request"]["query_string"].str())
+        let query = FakePlatform.query(try post["request"]["query_string"].str())
         let adapter = try adapter(app["config"], corpID: corpID)
         let request = InboundRequest(method: "POST", query: query, body: Data((try post["request"]["body"].str()).utf8))
         let refused = rejection { () throws(InboundRejection) in
@@ -283,7 +284,7 @@ struct WeComTests {
         #expect(Bytes.hex(crypto.aesKey) == (try bot["derived"]["aes_key_hex"].str()))
         #expect(Bytes.hex(crypto.iv) == (try bot["derived"]["iv_hex"].str()))
         let verification = bot["url_verification"]
-        let query = decodeQuery(try verification["request"]["query_string"].str())
+        let query = FakePlatform.query(try verification["request"]["query_string"].str())
         let adapter = WeComAdapter(botCrypto: crypto, corpID: "ww-not-used-by-the-ai-bot")
         let outcome = try adapter.decode(InboundRequest(method: "GET", query: query), path: "wecom", now: at(try #require(query["timestamp"])))
         #expect(outcome.directResponse?.body == Data((try verification["expected_response"]["body"].str()).utf8))
@@ -303,7 +304,7 @@ struct WeComTests {
         let bot = vectors["generated"]["ai_bot_json_callback"]
         let crypto = try crypto(bot["config"])
         let post = bot["group_message_post"]
-        let query = decodeQuery(try post["request"]["query_string"].str())
+        let query = FakePlatform.query(try post["request"]["query_string"].str())
         let body = Data((try post["request"]["body"].str()).utf8)
         let adapter = WeComAdapter(botCrypto: crypto, corpID: "ww5a8f3c2e9b1d4076")
         let now = try at(try #require(query["timestamp"]))
@@ -519,7 +520,7 @@ struct WeComTests {
         #expect(split.botCrypto.token == bot["token"].string)
         #expect(split.appCrypto.token == config["token"].string)
         let post = app["message_post"]
-        let query = decodeQuery(try post["request"]["query_string"].str())
+        let query = FakePlatform.query(try post["request"]["query_string"].str())
         let outcome = try split.decode(
             InboundRequest(method: "POST", query: query, body: Data((try post["request"]["body"].str()).utf8)), path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_124))
         #expect(outcome.chatMessage?.sender == "zhangsan")

@@ -89,8 +89,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
         router.post("/v1.0/robot/groupMessages/send") { request, _ in try await self.groupSend(request) }
         router.post("/robot/send") { request, _ in
             // The custom robot of a group that has one.
-            let body = try await request.body.collect(upTo: 1 << 20)
-            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+            let json = try await requestJSON(request)
             let content = ((json["text"] as? [String: Any])?["content"] as? String) ?? ""
             let token = request.uri.queryParameters.get("access_token") ?? ""
             self.lock.withLock { self.sent.append(Sent(chat: "robot:" + token, robotCode: "", msgKey: "custom", content: content, token: "")) }
@@ -168,8 +167,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
 
     private func bootstrap(_ request: Request) async throws -> Response {
         defer { changed.fire() }
-        let body = try await request.body.collect(upTo: 1 << 16)
-        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        let json = try await requestJSON(request)
         let answer: Bootstrap? = lock.withLock {
             bootstrapCalls += 1
             return bootstrapScript.isEmpty ? nil : bootstrapScript.removeFirst()
@@ -201,8 +199,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     }
 
     private func accessToken(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 1 << 16)
-        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        let json = try await requestJSON(request)
         guard json["appKey"] as? String == clientID, json["appSecret"] as? String == clientSecret else {
             return jsonResponse(#"{"code":"invalidClientIdOrSecret","message":"bad"}"#, status: 400)
         }
@@ -221,8 +218,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     private func groupSend(_ request: Request) async throws -> Response {
         defer { changed.fire() }
         let token = request.headers[.init("x-acs-dingtalk-access-token")!] ?? ""
-        let body = try await request.body.collect(upTo: 1 << 20)
-        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+        let json = try await requestJSON(request)
         let valid = lock.withLock { tokens[token].map { $0 > Date() } ?? false }
         guard valid else { return jsonResponse(#"{"code":"InvalidAuthentication","message":"token invalid"}"#, status: 401) }
         if let scripted = lock.withLock({ sendScript.isEmpty ? nil : sendScript.removeFirst() }) {

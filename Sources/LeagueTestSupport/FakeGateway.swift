@@ -75,8 +75,7 @@ public final class FakeGateway: Startable, @unchecked Sendable {
             return jsonResponse(#"{"code":0,"msg":"ok","tenant_access_token":"t-\#(n)","expire":7200}"#)
         }
         router.post("/open-apis/im/v1/messages") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            let json = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+            let json = try await requestJSON(request)
             self.state.withLockedValue { $0.sends.append(json) }
             return jsonResponse(#"{"code":0,"msg":"success","data":{"message_id":"om_x"}}"#)
         }

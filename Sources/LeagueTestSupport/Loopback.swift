@@ -117,6 +117,17 @@ public func jsonResponse(_ text: String, status: Int = 200) -> Response {
     Response(status: .init(code: status), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
 }
 
+/// A JSON response of an object (a dictionary or an array) with a status.
+public func jsonResponse(object: Any, status: Int = 200) -> Response {
+    jsonResponse(String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self), status: status)
+}
+
+/// The JSON object a request to a fake carries ([:] when its body is not one).
+public func requestJSON(_ request: Request, upTo limit: Int = 1 << 20) async throws -> [String: Any] {
+    let bytes = try await request.body.collect(upTo: limit)
+    return (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))) as? [String: Any] ?? [:]
+}
+
 /// A server (or any service) run in a service group of its own and stopped by graceful shutdown.
 /// Cancelling the task instead can trap in NIO when a connection is accepted during the cancel
 /// ("Deinited NIOAsyncWriter without calling finish()", swift-nio#3481); a shutdown that hangs is

@@ -8,7 +8,6 @@ import LeagueServer
 import LeagueStore
 import LeagueTestSupport
 import LeagueTransport
-import NIOCore
 import Testing
 
 /// A loopback fake of the three platforms' token and user-by-mobile APIs (DingTalk oapi, WeCom
@@ -36,71 +35,61 @@ final class FakeUserDirectoryServer: Startable, @unchecked Sendable {
         lock.withLock { recorded.append(Call(path: path, mobiles: mobiles, token: token)) }
     }
 
-    private static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = try! JSONSerialization.data(withJSONObject: object)
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    private static func body(_ request: Request) async throws -> [String: Any] {
-        let bytes = try await request.body.collect(upTo: 1 << 20)
-        return (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))) as? [String: Any] ?? [:]
-    }
-
     func start() async throws {
         let router = Router()
         // DingTalk
         router.get("/gettoken") { request, _ -> Response in
             let q = request.uri.queryParameters
-            guard q.get("appkey") == "ding-key", q.get("appsecret") == "ding-secret" else { return Self.json(["errcode": 40089, "errmsg": "invalid appkey"]) }
-            return Self.json(["errcode": 0, "errmsg": "ok", "access_token": Self.token, "expires_in": 7200])
+            guard q.get("appkey") == "ding-key", q.get("appsecret") == "ding-secret" else { return jsonResponse(object: ["errcode": 40089, "errmsg": "invalid appkey"]) }
+            return jsonResponse(object: ["errcode": 0, "errmsg": "ok", "access_token": Self.token, "expires_in": 7200])
         }
         router.post("/topapi/v2/user/getbymobile") { request, _ -> Response in
             let token = request.uri.queryParameters.get("access_token") ?? ""
-            let mobile = try await Self.body(request)["mobile"] as? String ?? ""
+            let mobile = try await requestJSON(request)["mobile"] as? String ?? ""
             self.record("dingtalk", [mobile], token)
-            guard token == Self.token else { return Self.json(["errcode": 40014, "errmsg": "不合法的access_token"]) }
-            if self.refuse { return Self.json(["errcode": 60011, "errmsg": "没有调用该接口的权限"]) }
-            guard let id = self.directory[mobile] else { return Self.json(["errcode": 60121, "errmsg": "找不到该用户"]) }
-            return Self.json(["errcode": 0, "errmsg": "ok", "result": ["userid": id], "request_id": "r"])
+            guard token == Self.token else { return jsonResponse(object: ["errcode": 40014, "errmsg": "不合法的access_token"]) }
+            if self.refuse { return jsonResponse(object: ["errcode": 60011, "errmsg": "没有调用该接口的权限"]) }
+            guard let id = self.directory[mobile] else { return jsonResponse(object: ["errcode": 60121, "errmsg": "找不到该用户"]) }
+            return jsonResponse(object: ["errcode": 0, "errmsg": "ok", "result": ["userid": id], "request_id": "r"])
         }
         // WeCom
         router.get("/cgi-bin/gettoken") { request, _ -> Response in
             let q = request.uri.queryParameters
-            guard q.get("corpid") == "ww-corp", q.get("corpsecret") == "ww-secret" else { return Self.json(["errcode": 40001, "errmsg": "invalid credential"]) }
-            return Self.json(["errcode": 0, "errmsg": "ok", "access_token": Self.token, "expires_in": 7200])
+            guard q.get("corpid") == "ww-corp", q.get("corpsecret") == "ww-secret" else { return jsonResponse(object: ["errcode": 40001, "errmsg": "invalid credential"]) }
+            return jsonResponse(object: ["errcode": 0, "errmsg": "ok", "access_token": Self.token, "expires_in": 7200])
         }
         router.post("/cgi-bin/user/getuserid") { request, _ -> Response in
             let token = request.uri.queryParameters.get("access_token") ?? ""
-            let mobile = try await Self.body(request)["mobile"] as? String ?? ""
+            let mobile = try await requestJSON(request)["mobile"] as? String ?? ""
             self.record("wecom", [mobile], token)
-            guard token == Self.token else { return Self.json(["errcode": 40014, "errmsg": "invalid access_token"]) }
-            if self.refuse { return Self.json(["errcode": 60011, "errmsg": "no privilege to access/modify contact/party/agent"]) }
-            guard let id = self.directory[mobile] else { return Self.json(["errcode": 46004, "errmsg": "user no exist"]) }
-            return Self.json(["errcode": 0, "errmsg": "ok", "userid": id])
+            guard token == Self.token else { return jsonResponse(object: ["errcode": 40014, "errmsg": "invalid access_token"]) }
+            if self.refuse { return jsonResponse(object: ["errcode": 60011, "errmsg": "no privilege to access/modify contact/party/agent"]) }
+            guard let id = self.directory[mobile] else { return jsonResponse(object: ["errcode": 46004, "errmsg": "user no exist"]) }
+            return jsonResponse(object: ["errcode": 0, "errmsg": "ok", "userid": id])
         }
         // Feishu
         router.post("/open-apis/auth/v3/tenant_access_token/internal") { request, _ -> Response in
-            let body = try await Self.body(request)
+            let body = try await requestJSON(request)
             guard body["app_id"] as? String == "cli_app", body["app_secret"] as? String == "fs-secret" else {
-                return Self.json(["code": 10014, "msg": "app secret invalid"])
+                return jsonResponse(object: ["code": 10014, "msg": "app secret invalid"])
             }
-            return Self.json(["code": 0, "msg": "ok", "tenant_access_token": Self.token, "expire": 7200])
+            return jsonResponse(object: ["code": 0, "msg": "ok", "tenant_access_token": Self.token, "expire": 7200])
         }
         router.post("/open-apis/contact/v3/users/batch_get_id") { request, _ -> Response in
             let token = request.headers[.authorization] ?? ""
-            let mobiles = try await Self.body(request)["mobiles"] as? [String] ?? []
+            let mobiles = try await requestJSON(request)["mobiles"] as? [String] ?? []
             self.record("feishu", mobiles, String(token.dropFirst("Bearer ".count)))
             guard token == "Bearer \(Self.token)", request.uri.queryParameters.get("user_id_type") == "open_id" else {
-                return Self.json(["code": 99991663, "msg": "invalid tenant access token"], status: .badRequest)
+                return jsonResponse(object: ["code": 99991663, "msg": "invalid tenant access token"], status: 400)
             }
-            if self.refuse { return Self.json(["code": 41050, "msg": "no user authority error"], status: .badRequest) }
-            guard mobiles.count <= 50 else { return Self.json(["code": 99992402, "msg": "field validation failed"], status: .badRequest) }
+            if self.refuse { return jsonResponse(object: ["code": 41050, "msg": "no user authority error"], status: 400) }
+            guard mobiles.count <= 50 else { return jsonResponse(object: ["code": 99992402, "msg": "field validation failed"], status: 400) }
             let list: [[String: Any]] = mobiles.map { mobile in
                 var entry: [String: Any] = ["mobile": mobile]
                 if let id = self.directory[mobile] { entry["user_id"] = id; entry["status"] = ["is_frozen": false, "is_resigned": false] }
                 return entry
             }
-            return Self.json(["code": 0, "msg": "success", "data": ["user_list": list]])
+            return jsonResponse(object: ["code": 0, "msg": "success", "data": ["user_list": list]])
         }
         (port, run) = try await startLoopback { running in
             Application(

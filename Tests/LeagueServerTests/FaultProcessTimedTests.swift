@@ -45,9 +45,8 @@ struct FaultProcessTimedTests {
                 Set(received.map(\.key)).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]) && received.contains { $0.group == "chat-d" }
             }
             // Let the outbox mark them sent, so the crash below hits inbound load only.
-            let settleDeadline = Date().addingTimeInterval(5)
-            while Date() < settleDeadline, try readDatabase(database, { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }) > 0 {
-                try await Task.sleep(for: .milliseconds(20))
+            try? await waitFor("the notices marked sent", timeout: 5) {
+                try readDatabase(database) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 } == 0
             }
 
             // Load, and kill -9 while requests are in flight.
@@ -116,14 +115,9 @@ struct FaultProcessTimedTests {
             // What was committed but not processed before the stop is processed after a restart.
             let again = try ChildBot(binary: binary, config: config)
             defer { _ = again.terminate() }
-            let deadline = Date().addingTimeInterval(20)
-            var left = -1
-            while Date() < deadline {
-                left = try readDatabase(database) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NULL") ?? 0 }
-                if left == 0 { break }
-                try await Task.sleep(for: .milliseconds(50))
+            try await waitFor("every committed message processed after restart", timeout: 20, fallback: 0.05) {
+                try readDatabase(database) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NULL") ?? 0 } == 0
             }
-            #expect(left == 0, "every committed message processed after restart")
         }
     }
 }

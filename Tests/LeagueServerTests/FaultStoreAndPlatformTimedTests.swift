@@ -82,9 +82,8 @@ struct FaultStoreAndPlatformTimedTests {
             #expect(status == 503, "not committed within 1 s: the platform is told to retry")
             for await _ in released {}
             // The stuck transaction went through once the lock was gone: the message and its task are stored once.
-            let deadline = Date().addingTimeInterval(10)
-            while try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'slow-1' AND processed_at IS NOT NULL") == 0, Date() < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            try await waitFor("slow-1 processed once the lock is gone", timeout: 10, fallback: 0.05) {
+                try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'slow-1' AND processed_at IS NOT NULL") > 0
             }
             #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 1)
             // The platform's retry is a duplicate: answered 200, not processed again.

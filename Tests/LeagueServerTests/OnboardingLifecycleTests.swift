@@ -177,16 +177,11 @@ struct OnboardingLifecycleProcessTests {
             try OnboardingLifecycleTests.movedOrg(removeG2: false).write(toFile: orgPath, atomically: true, encoding: .utf8)
             kill(bot.process.processIdentifier, SIGHUP)
             // The reload is done when the new community's chat is heard; its task reaches the moved grid's chat.
-            let deadline = Date().addingTimeInterval(20)
-            var status: Int?
             var attempt = 0
-            while Date() < deadline {
+            try await waitFor("the new community's chat heard after the reload", timeout: 20, fallback: 0.05) {
                 attempt += 1
-                status = await bot.say("/任务 信号后新社区派发\(attempt)", in: "chat-c2", from: "u-c2", id: "c2-\(attempt)")
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(50))
+                return await bot.say("/任务 信号后新社区派发\(attempt)", in: "chat-c2", from: "u-c2", id: "c2-\(attempt)") == 200
             }
-            #expect(status == 200)
             try await platform.wait("the task in the moved grid's chat") { $0.contains { $0.group == "chat-g3" && $0.text.contains("信号后新社区派发") } }
             #expect(await bot.say("/绑定", in: "chat-g3", from: "u-z", id: "show-1") == 200)
             try await platform.wait("the new path") { $0.contains { $0.group == "chat-g3" && $0.text.contains("新华社区 › 第三网格（用绑定码绑定）") } }

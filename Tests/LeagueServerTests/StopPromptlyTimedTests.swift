@@ -49,16 +49,9 @@ struct StopPromptlyTimedTests {
         #expect(await bot.say("/任务 紧急 @全部 停机演练", in: "chat-d", from: "u-d", id: "stop-1") == 200)
         // Wait until the two notices and the reply failed once and wait in backoff (a refused
         // connection fails after the 2 s send timeout: the HTTP client retries connecting until then).
-        let deadline = Date().addingTimeInterval(15)
-        var retrying = 0
-        while Date() < deadline {
-            retrying = try readDatabase(database) {
-                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts > 0") ?? 0
-            }
-            if retrying >= 3 { break }
-            try await Task.sleep(for: .milliseconds(20))
+        try await waitFor("the notices are retrying", timeout: 15) {
+            try readDatabase(database) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts > 0") ?? 0 } >= 3
         }
-        #expect(retrying >= 3, "the notices are retrying")
         let (seconds, status) = Self.timedStop(bot)
         #expect(status == 0, "SIGTERM exits 0")
         #expect(seconds < 2, "stops within 2 s while notices wait in backoff (took \(seconds) s)")

@@ -51,10 +51,8 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     private var tokenCount = 0
     private var sendScript: [(Int, String)] = []
     private var sent: [Sent] = []
-    private var hanging: [CheckedContinuation<Void, Never>] = []
     /// Fired once by `stop()`: hanging bootstraps answer and open sessions end.
     private let stopping = Signal()
-    private var stopped = false
     public private(set) var port = 0
     private var task: ServiceRun?
     /// Lifetime of issued access tokens, seconds.
@@ -151,13 +149,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     }
 
     public func stop() async {
-        let waiting = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            stopped = true
-            defer { hanging = [] }
-            return hanging
-        }
         stopping.fire()
-        for continuation in waiting { continuation.resume() }
         for socket in openSockets { try? await socket.writer.close(.goingAway, reason: nil) }
         await task?.stop()
         task = nil
@@ -176,14 +168,7 @@ public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
         case .status(let status, let text):
             return jsonResponse(text, status: status)
         case .hang:
-            await withCheckedContinuation { continuation in
-                let now = lock.withLock { () -> Bool in
-                    if stopped { return true }
-                    hanging.append(continuation)
-                    return false
-                }
-                if now { continuation.resume() }
-            }
+            await stopping.wait(after: 0, seconds: 3600)
             return jsonResponse("{}", status: 500)
         case nil:
             let subscriptions = json["subscriptions"] as? [[String: Any]] ?? []

@@ -176,19 +176,15 @@ public final class FakeGateway: Startable, @unchecked Sendable {
             ],
         ]
         let payload = try! JSONSerialization.data(withJSONObject: event)
-        var frames: [FeishuFrame] = []
         let size = (payload.count + parts - 1) / parts
-        for index in 0..<parts {
-            let slice = payload.subdata(in: min(index * size, payload.count)..<min((index + 1) * size, payload.count))
-            frames.append(
-                FeishuFrame(
-                    seqID: seqID + UInt64(index), logID: logID, service: serviceID, method: 1,
-                    headers: [
-                        .init("type", "event"), .init("message_id", "msg-\(messageID)"), .init("sum", "\(parts)"), .init("seq", "\(index)"),
-                        .init("trace_id", "tr-\(messageID)"),
-                    ], payload: slice))
+        return (0..<parts).map { index in
+            FeishuFrame(
+                seqID: seqID + UInt64(index), logID: logID, service: serviceID, method: 1,
+                headers: [
+                    .init("type", "event"), .init("message_id", "msg-\(messageID)"), .init("sum", "\(parts)"), .init("seq", "\(index)"),
+                    .init("trace_id", "tr-\(messageID)"),
+                ], payload: payload.subdata(in: min(index * size, payload.count)..<min((index + 1) * size, payload.count)))
         }
-        return frames
     }
 
     // MARK: WeCom socket

@@ -179,13 +179,9 @@ public final class ServiceRun: Stoppable {
     /// True when the run ended within `seconds`.
     private func waitForEnd(seconds: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let generation = ended.generation
-            if generation > 0 { break }
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return false }
-            await ended.wait(after: generation, seconds: left)
+        while ended.generation == 0, deadline.timeIntervalSinceNow > 0 {
+            await ended.wait(after: 0, seconds: deadline.timeIntervalSinceNow)
         }
-        return true
+        return ended.generation > 0
     }
 }

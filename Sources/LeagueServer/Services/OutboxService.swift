@@ -344,26 +344,15 @@ public struct OutboxService: Service {
 
     /// Writes the outcomes of the robots' finished batches in one transaction, then frees those robots.
     func recordFinished() async throws {
-        let finished = book.takeFinished()
-        guard !finished.isEmpty else { return }
-        let policy = policy
-        let config = engine.config
+        var outcomes = Outcomes(finished: book.takeFinished())
+        guard !outcomes.finished.isEmpty else { return }
         do {
-            let counts = try await engine.store.write { tx in
-                var counts: [(platform: String, dead: Bool)] = []
-                for batch in finished { counts += try Self.record(batch, policy: policy, config: config, tx: tx) }
-                return counts
-            }
-            for count in counts {
-                engine.metrics.send(platform: count.platform, outcome: count.dead ? "failed" : "retry")
-                if count.dead { engine.metrics.deadLetter(platform: count.platform) }
-            }
+            try await write(&outcomes) { _ in }
         } catch {
             // Kept for the next try; the robots stay busy, so nothing is sent twice meanwhile.
-            book.requeue(finished)
+            book.requeue(outcomes.finished)
             throw error
         }
-        for batch in finished { book.release(batch.robot) }
     }
 
     /// The store's side of one robot's finished batch.

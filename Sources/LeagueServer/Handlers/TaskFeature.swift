@@ -100,11 +100,12 @@ enum TaskFeature: Feature {
         let ack = TaskPolicy.acknowledge(task: task, target: target, by: member, org: c.org, settings: c.settings, now: c.now)
         try c.tx.update(ack.target)
         for notice in ack.notices { try c.tx.enqueue(notice, at: c.now) }
-        try c.log(
-            .taskAck, taskID: task.id,
-            data: [
-                "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
-            ])
+        try c.log(.taskAck, taskID: task.id, data: ackData(ack, task, c))
+    }
+
+    /// The event data of an acknowledgement or a claim: late or not, seconds after the task was created.
+    static func ackData(_ ack: TaskPolicy.Acknowledgement, _ task: WorkTask, _ c: CommandContext) -> [String: String] {
+        ["late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded()))]
     }
 
     /// `/认领 T-n`
@@ -139,11 +140,7 @@ enum TaskFeature: Feature {
                     priority: task.priority), at: c.now)
         }
         try c.reply(TaskTexts(c.settings).claimed(task))
-        try c.log(
-            .reportClaimed, taskID: id,
-            data: [
-                "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
-            ])
+        try c.log(.reportClaimed, taskID: id, data: ackData(ack, task, c))
     }
 
     /// `/完成 T-n [说明]`
@@ -243,8 +240,6 @@ enum TaskFeature: Feature {
         }
         if let next = result.next { try t.tx.schedule(next) }
     }
-
-    /// True when the member is an admin of the unit or of one of its ancestors.
 }
 
 // MARK: Delivery forecast

@@ -31,11 +31,7 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let config = try loadOrExit(options.config)
-        var unitID: String?
-        if let unit {
-            guard let node = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
-            unitID = node.id
-        }
+        let unitID = try unit.map { try config.unit(named: $0).id }
         var start: Date?
         if let since {
             let formatter = DateFormatter()

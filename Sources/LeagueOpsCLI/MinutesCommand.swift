@@ -28,7 +28,7 @@ struct Minutes: AsyncParsableCommand {
 
         func run() async throws {
             let config = try loadOrExit(options.config)
-            guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+            let found = try config.unit(named: unit)
             let settings = config.deliberation
             let chosen: DeliberationMonth
             if let month {

@@ -35,7 +35,7 @@ extension Org {
             let org = config.org
             var units = org.units
             if let unit {
-                guard let found = org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+                let found = try config.unit(named: unit)
                 units = [found] + (subtree ? org.descendants(of: found.id) : [])
             }
             let store = try openStore(config, db: db)
@@ -141,11 +141,7 @@ extension Org {
 
         func run() async throws {
             let config = try loadOrExit(options.config)
-            var root: String?
-            if let unit {
-                guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
-                root = found.id
-            }
+            let root = try unit.map { try config.unit(named: $0).id }
             let store = try openStore(config, db: db)
             let (status, conflicts) = try await Onboarding.status(org: config.org, root: root, store: store)
             print(status.report(format: format, language: config.language), terminator: "")
@@ -224,10 +220,9 @@ extension Org {
             do { directory = try UserDirectory.make(platform: name, settings: settings) } catch {
                 throw ValidationError("\(config.file): \(error.description)")
             }
-            var units: [String]?
-            if let unit {
-                guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
-                units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
+            let units = try unit.map { name in
+                let found = try config.unit(named: name)
+                return [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
             }
             let store = try openStore(config, db: db)
             let report: Onboarding.ResolveReport

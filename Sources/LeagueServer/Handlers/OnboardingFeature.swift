@@ -31,11 +31,7 @@ enum OnboardingFeature: Feature {
         guard engine.config.onboarding.unboundNotice != nil else { return }
         let config = engine.config
         let now = engine.clock.now()
-        do {
-            try await engine.store.write { tx in try ensureScheduled(tx, config: config, now: now) }
-        } catch {
-            engine.logger.error("could not schedule the weekly unbound-groups notice", metadata: ["error": "\(error)"])
-        }
+        await engine.writeOrLog("could not schedule the weekly unbound-groups notice") { tx in try ensureScheduled(tx, config: config, now: now) }
     }
 
     /// The weekly notice: every bound group with units below it still unbound is told which (its

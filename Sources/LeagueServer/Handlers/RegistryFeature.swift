@@ -34,11 +34,7 @@ enum RegistryFeature: Feature {
         switch c.command.sub {
         case "publish":
             let roles = settings(c).permissions.publishDemand
-            guard roles.contains(where: member.has) else {
-                throw Refusal(
-                    zh: "您没有权限发布诉求（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                    en: "You may not publish demands (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
-            }
+            guard roles.contains(where: member.has) else { throw Refusal.needsRole("发布诉求", "publish demands", roles) }
             guard let parent = c.org.unit(demand.unitID)?.parentID else {
                 throw Refusal(zh: "\(demand.label) 已在最高一级，无法再向上发布。", en: "\(demand.label) is at the top of the tree; there is no tier above to publish to.")
             }
@@ -184,11 +180,7 @@ enum RegistryFeature: Feature {
             }
             if subject == .assessment {
                 let roles = settings(c).permissions.assessment
-                guard roles.contains(where: member.has) else {
-                    throw Refusal(
-                        zh: "您没有权限查看考核（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                        en: "You may not read the assessment (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
-                }
+                guard roles.contains(where: member.has) else { throw Refusal.needsRole("查看考核", "read the assessment", roles) }
             }
             let month = words.month ?? TimeFormat(timeZone: c.config.timeZone).month(c.now)
             let text: String

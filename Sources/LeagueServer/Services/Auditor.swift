@@ -166,7 +166,7 @@ public actor Auditor {
 }
 
 /// Runs the auditor periodically.
-public struct AuditorService: Service {
+public struct AuditorService: NamedService {
     let auditor: Auditor
     let interval: Double
     let outbound: Doorbell
@@ -179,8 +179,4 @@ public struct AuditorService: Service {
             if await auditor.check().degraded { outbound.ring() }
         }
     }
-}
-
-extension AuditorService: CustomStringConvertible {
-    public var description: String { "AuditorService" }
 }

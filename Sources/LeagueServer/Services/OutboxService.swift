@@ -21,7 +21,7 @@ import ServiceLifecycle
 /// `outbox.give_up_after` and was tried `outbox.max_attempts` times (`RetryPolicy`); then, or at once
 /// for an answer the platform documents as permanent, it is put aside as dead and the root's admins
 /// are told. A row whose payload does not decode is put aside as dead with the reason.
-public struct OutboxService: Service {
+public struct OutboxService: NamedService {
     let engine: Engine
     let transport: any HTTPTransport
     let doorbell: Doorbell
@@ -553,8 +553,4 @@ public enum OutboxPlanner {
         }
         return sends
     }
-}
-
-extension OutboxService: CustomStringConvertible {
-    public var description: String { "OutboxService" }
 }

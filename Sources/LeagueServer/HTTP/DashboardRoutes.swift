@@ -192,7 +192,7 @@ struct DashboardRoutes {
                     // In between, a comment every 15 s keeps proxies from closing the stream (no read for it).
                     let keepAliveAt = lastWrite + .seconds(15)
                     let before = seen
-                    seen = await live.wait(after: seen, seconds: max(Self.seconds(min(readAt, keepAliveAt) - ContinuousClock.now), 0))
+                    seen = await live.wait(after: seen, seconds: max((min(readAt, keepAliveAt) - ContinuousClock.now) / .seconds(1), 0))
                     if Task.isCancelled || Task.isShuttingDownGracefully { break streaming }
                     if seen != before || ContinuousClock.now >= readAt { break }
                     if ContinuousClock.now >= keepAliveAt {
@@ -201,7 +201,7 @@ struct DashboardRoutes {
                     }
                 }
                 // Coalesce bursts of commits: at most one read per `minGap`.
-                let sinceRead = Self.seconds(ContinuousClock.now - lastRead)
+                let sinceRead = (ContinuousClock.now - lastRead) / .seconds(1)
                 if sinceRead < minGap {
                     do { try await Task.sleep(for: .milliseconds(Int64((minGap - sinceRead) * 1000))) } catch { break }
                     seen = live.generation
@@ -225,9 +225,5 @@ struct DashboardRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

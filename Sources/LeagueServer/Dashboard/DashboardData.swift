@@ -258,14 +258,8 @@ public struct DashboardData {
 
     /// The months ending with `month`, oldest first.
     static func months(ending month: String, count: Int) -> [String] {
-        let parts = month.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2 else { return [month] }
-        var result: [String] = []
-        for back in stride(from: count - 1, through: 0, by: -1) {
-            let index = parts[0] * 12 + (parts[1] - 1) - back
-            result.append(String(format: "%04d-%02d", index / 12, index % 12 + 1))
-        }
-        return result
+        guard let last = DeliberationMonth(text: month) else { return [month] }
+        return (0..<count).reversed().map { DeliberationMonth(year: last.year, month: last.month - $0).description }
     }
 
     public func assessment(_ unit: OrgUnit, month: String) throws -> AssessmentPage {
@@ -285,7 +279,7 @@ public struct DashboardData {
         var hrefs: [String: String] = [:]
         for child in org.children(of: unit.id) { hrefs[child.id] = paths.href("assessment", [("u", child.id), ("month", month)]) }
         let previous = months.count > 1 ? months[months.count - 2] : nil
-        let following = Self.nextMonth(month)
+        let following = DeliberationMonth(text: month)?.next.description ?? month
         let next: String? = following <= format.month(now) ? following : nil
         return AssessmentPage(
             unitName: unit.name, month: month, units: figures, hrefs: hrefs, green: settings.green, yellow: settings.yellow, months: months, trend: trend,
@@ -298,13 +292,6 @@ public struct DashboardData {
     public func assessmentReport(_ unit: OrgUnit, month: String) throws -> AssessmentReport {
         let (tally, minutes) = try self.month(month)
         return tally.report(scopeUnitID: unit.id, minutesUnitIDs: minutes, month: month, settings: config.registry.assessment)
-    }
-
-    static func nextMonth(_ month: String) -> String {
-        let parts = month.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2 else { return month }
-        let index = parts[0] * 12 + parts[1]
-        return String(format: "%04d-%02d", index / 12, index % 12 + 1)
     }
 
     // MARK: Deliberation

@@ -128,49 +128,47 @@ enum OnboardingFeature: Feature {
                 en: "This group is not bound to any unit yet. Send “/bind CODE” with the code the district office handed out (e.g. /bind K7QM-3XPA).")
         }
         let actor = "\(message.platform):\(message.sender)"
-        func refuse(_ refusal: Refusal, _ why: String, unit: String? = nil) throws -> Never {
+        func refuse(_ zh: String, _ en: String, _ why: String, unit: String? = nil) throws -> Never {
             throw AuditedRefusal(
-                refusal: refusal,
+                refusal: Refusal(zh: zh, en: en),
                 entry: AuditEntry(
                     at: now, actor: actor, unitID: unit, action: "onboard.bind",
                     detail: "\(message.platform):\(message.chat) \(why)", outcome: "refused"))
         }
         guard let code = BindingCodeText.normalized(typed), let stored = try tx.bindingCode(hash: hash(code)) else {
             try refuse(
-                Refusal(
-                    zh: "绑定码“\(typed)”无效，请核对后重发（绑定码为8位字母数字，例如 K7QM-3XPA）。",
-                    en: "The code “\(typed)” is not valid; check it and send it again (8 letters and digits, e.g. K7QM-3XPA)."), "unknown code")
+                "绑定码“\(typed)”无效，请核对后重发（绑定码为8位字母数字，例如 K7QM-3XPA）。",
+                "The code “\(typed)” is not valid; check it and send it again (8 letters and digits, e.g. K7QM-3XPA).",
+                "unknown code")
         }
         guard stored.usedAt == nil else {
             try refuse(
-                Refusal(
-                    zh: "这个绑定码已经用过了。每个绑定码只能用一次；如需重新绑定，请向区团委要新的绑定码。",
-                    en: "This code has been used already. Each code works once; ask the district office for a new one."), "used code", unit: stored.unitID)
+                "这个绑定码已经用过了。每个绑定码只能用一次；如需重新绑定，请向区团委要新的绑定码。",
+                "This code has been used already. Each code works once; ask the district office for a new one.",
+                "used code", unit: stored.unitID)
         }
         guard stored.expiresAt > now else {
             try refuse(
-                Refusal(
-                    zh: "这个绑定码已过期，请向区团委要新的绑定码。",
-                    en: "This code has expired; ask the district office for a new one."), "expired code", unit: stored.unitID)
+                "这个绑定码已过期，请向区团委要新的绑定码。",
+                "This code has expired; ask the district office for a new one.",
+                "expired code", unit: stored.unitID)
         }
         guard let unit = org.unit(stored.unitID) else {
             try refuse(
-                Refusal(
-                    zh: "这个绑定码对应的单位已不在组织架构中，请联系区团委。",
-                    en: "The unit of this code is no longer in the org; ask the district office."), "unit gone", unit: stored.unitID)
+                "这个绑定码对应的单位已不在组织架构中，请联系区团委。",
+                "The unit of this code is no longer in the org; ask the district office.",
+                "unit gone", unit: stored.unitID)
         }
-        if let group = unit.group {
+        if unit.group != nil {
             if let written = engine.directory.configured.unit(unit.id)?.group, !written.chat.isEmpty {
                 try refuse(
-                    Refusal(
-                        zh: "\(unit.name)在 org.yaml 中已写明绑定的群，以文件为准；如要改到本群，请修改 org.yaml。",
-                        en: "\(unit.name) has its group written in org.yaml, which wins; to move it here, edit org.yaml."), "bound in org.yaml", unit: unit.id)
+                    "\(unit.name)在 org.yaml 中已写明绑定的群，以文件为准；如要改到本群，请修改 org.yaml。",
+                    "\(unit.name) has its group written in org.yaml, which wins; to move it here, edit org.yaml.",
+                    "bound in org.yaml", unit: unit.id)
             }
-            _ = group
             try refuse(
-                Refusal(
-                    zh: "\(unit.name)已经绑定到另一个群。如要改到本群，请先由\(unit.name)或上级单位的管理员在原群发送 /解绑。",
-                    en: "\(unit.name) is bound to another group already. To move it here, an admin of \(unit.name) or a unit above must first send /unbind in that group."),
+                "\(unit.name)已经绑定到另一个群。如要改到本群，请先由\(unit.name)或上级单位的管理员在原群发送 /解绑。",
+                "\(unit.name) is bound to another group already. To move it here, an admin of \(unit.name) or a unit above must first send /unbind in that group.",
                 "unit bound elsewhere", unit: unit.id)
         }
         let binding = ChatBindingRecord(platform: message.platform, chat: message.chat, unitID: unit.id, boundAt: now, boundBy: message.sender)

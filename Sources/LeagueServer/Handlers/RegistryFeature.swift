@@ -18,14 +18,9 @@ enum RegistryFeature: Feature {
     static func demand(_ c: CommandContext) throws {
         let member = try c.requireMember()
         switch c.command.sub ?? "register" {
-        case "list":
-            try listDemands(c, member)
-            return
-        case "register":
-            try registerDemand(c, member)
-            return
-        default:
-            break
+        case "list": return try listDemands(c, member)
+        case "register": return try registerDemand(c, member)
+        default: break
         }
         guard let id = c.command.ref("D") else { throw Refusal(zh: "请写明诉求编号，例如 D-3。", en: "Give the demand number, e.g. D-3.") }
         guard let demand = try c.tx.demand(id) else { throw Refusal(zh: "没有找到诉求 D-\(id)。", en: "There is no demand D-\(id).") }
@@ -63,10 +58,8 @@ enum RegistryFeature: Feature {
         var data = ["demand": String(id), "state": next.state.rawValue]
         switch action {
         case .publish:
-            if let parent = c.org.unit(next.publishedTo ?? ""), let group = parent.group {
-                let text = RegistryTexts.publishedNotice(next, from: c.org.unit(demand.unitID)?.name ?? demand.unitID, language: c.language)
-                try c.tx.enqueue(OutboundMessage(key: "demand:\(id):v\(next.version):published", unitID: parent.id, group: group, text: text), at: c.now)
-            }
+            let text = RegistryTexts.publishedNotice(next, from: c.org.unit(demand.unitID)?.name ?? demand.unitID, language: c.language)
+            try c.tell(next.publishedTo ?? "", key: "demand:\(id):v\(next.version):published", text: text)
             data["to"] = next.publishedTo
         case .resolve:
             _ = try c.seams.demandSettled(c.tx, next.label, c.now)
@@ -76,17 +69,12 @@ enum RegistryFeature: Feature {
         case .claim, .progress:
             break
         }
-        if let notice = RegistryTexts.originNotice(action, next, by: member.name, of: c.unit.name, language: c.language) {
-            try notifyOrigin(c, demand: next, text: notice)
+        // The collecting unit's group hears of a change made elsewhere.
+        if let notice = RegistryTexts.originNotice(action, next, by: member.name, of: c.unit.name, language: c.language), next.unitID != c.unit.id {
+            try c.tell(next.unitID, key: "demand:\(next.id):v\(next.version):origin", text: notice)
         }
         try c.reply(RegistryTexts.applied(action, next, to: c.org.unit(next.publishedTo ?? "")?.name, language: c.language))
         try c.log(action.eventKind, unitID: demand.unitID, data: data)
-    }
-
-    /// Tells the collecting unit's group about a change made elsewhere.
-    static func notifyOrigin(_ c: CommandContext, demand: Demand, text: String) throws {
-        guard demand.unitID != c.unit.id, let origin = c.org.unit(demand.unitID), let group = origin.group else { return }
-        try c.tx.enqueue(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):origin", unitID: origin.id, group: group, text: text), at: c.now)
     }
 
     static func registerDemand(_ c: CommandContext, _ member: Member) throws {

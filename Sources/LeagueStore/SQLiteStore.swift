@@ -131,9 +131,7 @@ public final class SQLiteStore: Store {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await mapErrors {
-            try await writer.read { db in try body(SQLiteTransaction(db)) }
-        }
+        try await snapshot { try body($0) }
     }
 
     public func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
@@ -295,19 +293,16 @@ struct SQLiteTransaction: StoreTransaction {
         // One cached statement per robot rather than an IN list of varying length; no payload decoding.
         var rows: [(id: Int64, delivery: PendingDelivery)] = []
         for robot in robots.sorted() {
-            for row in try fetchAll(
+            rows += try fetchEach(
                 sql: """
                     SELECT id, key, platform, chat, priority, text_bytes, next_attempt_at, last_error FROM outbox
                     WHERE state = 'pending' AND robot_id = ?
-                    """, arguments: [robot])
-            {
-                rows.append(
-                    (
-                        row[0],
-                        PendingDelivery(
-                            key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
-                            bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])
-                    ))
+                    """, arguments: [robot]
+            ) { row in
+                let delivery = PendingDelivery(
+                    key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
+                    bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])
+                return (row[0], delivery)
             }
         }
         return rows.sorted { $0.id < $1.id }.map(\.delivery)

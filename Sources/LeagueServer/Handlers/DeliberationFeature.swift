@@ -356,11 +356,7 @@ public enum DeliberationFeature: Feature {
     static func findMember(_ word: String, near unit: OrgUnit, org: OrgTree) -> Member? {
         if let member = org.member(word) { return member }
         if let platform = unit.group?.platform, let member = org.member(platform: platform, userID: word) { return member }
-        let candidates = [unit] + org.descendants(of: unit.id) + org.units
-        for candidate in candidates {
-            if let member = candidate.members.first(where: { $0.name == word }) { return member }
-        }
-        return nil
+        return ([unit] + org.descendants(of: unit.id) + org.units).lazy.flatMap(\.members).first { $0.name == word }
     }
 
     // MARK: Demands (issue 5's /诉求 calls these)

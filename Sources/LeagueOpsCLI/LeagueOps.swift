@@ -22,6 +22,11 @@ func failure(_ text: String, exit code: Int32) -> ExitCode {
     return ExitCode(code)
 }
 
+/// `body`'s value; when it throws, writes the error (after `prefix`) to standard error and exits with `code`.
+func orExit<T>(_ code: Int32, _ prefix: String = "", _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw failure(prefix + "\(error)", exit: code) }
+}
+
 extension BotConfig {
     /// The unit called `name` (id or name), or a usage error naming the org file.
     func unit(named name: String) throws -> OrgUnit {

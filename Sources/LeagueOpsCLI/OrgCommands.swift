@@ -82,15 +82,9 @@ extension Org {
                 throw ValidationError("give --out org.yaml (the config \(options.config) could not be loaded to find its org file)")
             }
             let started = Date()
-            let table: RosterTable
-            do { table = try RosterFile.read(path: file) } catch {
-                throw failure(error.description, exit: 65)
-            }
+            let table = try orExit(65) { try RosterFile.read(path: file) }
             let existing = try? String(contentsOfFile: target, encoding: .utf8)
-            let parsed: OrgFileMerge.Parsed
-            do { parsed = try OrgFileMerge.parse(existing, file: target) } catch {
-                throw failure(error.description, exit: 65)
-            }
+            let parsed = try orExit(65) { try OrgFileMerge.parse(existing, file: target) }
             let known = OrgFileMerge.known(in: parsed)
             let rows: [RosterImport.UnitRow]
             switch RosterImport.read(table, tiers: known.tiers, known: known.units) {
@@ -165,10 +159,7 @@ extension Org {
         func run() async throws {
             let config = try loadOrExit(options.config)
             let text = try String(contentsOfFile: config.orgFile, encoding: .utf8)
-            let parsed: OrgFileMerge.Parsed
-            do { parsed = try OrgFileMerge.parse(text, file: config.orgFile) } catch {
-                throw failure(error.description, exit: 65)
-            }
+            let parsed = try orExit(65) { try OrgFileMerge.parse(text, file: config.orgFile) }
             let store = try openStore(config, db: db)
             let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
             if let out { try yaml.write(toFile: out, atomically: true, encoding: .utf8) } else { print(yaml, terminator: "") }

@@ -69,9 +69,7 @@ struct Registry: AsyncParsableCommand {
 
         func run() async throws {
             let config = try loadOrExit(options.config)
-            guard let node = config.org.unit(named: unit) else {
-                throw failure("no unit “\(unit)” in \(config.orgFile)", exit: 64)
-            }
+            let node = try orExit(64) { try config.unit(named: unit) }
             let store = try openStore(config, db: db)
             // Read on a reader connection; only the audit row is written (before anything is printed).
             let rows = try await AuditedReads.youthRows(store, org: config.org, unit: node, actor: operatorName(), reason: reason)
@@ -119,13 +117,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             let config = try loadOrExit(options.config)
             guard let range = RegistryScope.monthRange(month, timeZone: config.timeZone), let format = AssessmentReport.Format(rawValue: format) else { return }
-            var scope: String?
-            if let unit {
-                guard let node = config.org.unit(named: unit) else {
-                    throw failure("no unit “\(unit)” in \(config.orgFile)", exit: 64)
-                }
-                scope = node.id
-            }
+            let scope = try unit.map { name in try orExit(64) { try config.unit(named: name).id } }
             let clock = ContinuousClock()
             let events: [EventRecord]
             var minutes: Set<String> = []

@@ -10,8 +10,11 @@ func operatorName() -> String {
     "operator:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")
 }
 
-func openStore(_ config: BotConfig, db: String?) throws -> SQLiteStore {
-    try SQLiteStore(path: db ?? config.store.sqlitePath, synchronous: config.store.synchronous)
+/// The store at `db` or the configured one; with `mustExist`, a usage error when there is no such file.
+func openStore(_ config: BotConfig, db: String?, mustExist: Bool = false) throws -> SQLiteStore {
+    let path = db ?? config.store.sqlitePath
+    guard !mustExist || FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path) (give one with --db)") }
+    return try SQLiteStore(path: path, synchronous: config.store.synchronous)
 }
 
 /// `leagueops import …`

@@ -23,11 +23,8 @@ enum OnboardingFeature: Feature {
         for timer in UnboundNotice.timers(at: now, at: time, timeZone: config.timeZone) { try tx.schedule(timer) }
     }
 
-    /// The start-up hook.
-    static func start(_ engine: Engine) async { await ensureScheduled(engine: engine) }
-
-    /// Schedules the weekly notice in one transaction; failures are logged, not thrown.
-    public static func ensureScheduled(engine: Engine) async {
+    /// The start-up hook: schedules the weekly notice in one transaction; failures are logged, not thrown.
+    static func start(_ engine: Engine) async {
         guard engine.config.onboarding.unboundNotice != nil else { return }
         let config = engine.config
         let now = engine.clock.now()

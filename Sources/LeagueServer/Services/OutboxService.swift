@@ -301,16 +301,15 @@ public struct OutboxService: NamedService {
             }
             let outcome = await sendOne(send)
             results.append((send, outcome))
+            // A failure is counted when recorded: "retry", or "failed" when it went dead.
             switch outcome {
             case .delivered: engine.metrics.send(platform: batch.platform, outcome: "delivered")
             case .rateLimited:
                 engine.metrics.send(platform: batch.platform, outcome: "rate_limited")
                 engine.metrics.robotRateLimited(platform: batch.platform)
-            case .retryLater, .permanentFailure: break  // counted when recorded: "retry", or "failed" when it went dead
-            }
-            switch outcome {
-            case .rateLimited, .retryLater: stop = outcome
-            case .delivered, .permanentFailure: break
+                stop = outcome
+            case .retryLater: stop = outcome
+            case .permanentFailure: break
             }
         }
         let elapsed = ContinuousClock.now - started

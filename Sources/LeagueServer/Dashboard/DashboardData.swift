@@ -265,8 +265,7 @@ public struct DashboardData {
                 if m == month, let unitFigures { figures.append(unitFigures) }
             }
         }
-        var hrefs: [String: String] = [:]
-        for child in org.children(of: unit.id) { hrefs[child.id] = paths.href("assessment", [("u", child.id), ("month", month)]) }
+        let hrefs = Dictionary(uniqueKeysWithValues: org.children(of: unit.id).map { ($0.id, paths.href("assessment", [("u", $0.id), ("month", month)])) })
         let previous = months.count > 1 ? months[months.count - 2] : nil
         let following = DeliberationMonth(text: month)?.next.description ?? month
         let next: String? = following <= format.month(now) ? following : nil

@@ -309,7 +309,7 @@ public enum DeliberationFeature: Feature {
     /// `/待办 [紧急] @人 … 内容`: an action item that becomes a task of the task loop in the owner's group.
     static func action(_ c: CommandContext) throws {
         let member = try c.requireMember()
-        guard case .open = try state(c) else {
+        guard case .open(let meeting) = try state(c) else {
             throw Refusal(zh: "本群没有进行中的议事。请先发送 /议事 开始 主题。", en: "No meeting is open in this group. Send /meeting start <title> first.")
         }
         guard !c.command.targets.isEmpty else {
@@ -333,10 +333,8 @@ public enum DeliberationFeature: Feature {
             guard let ownerUnit = c.org.unit(owner.unitID), let group = ownerUnit.group else {
                 throw Refusal(zh: "\(owner.name)所在单位没有绑定群，无法派发待办。", en: "\(owner.name)'s unit has no group bound, so the action cannot be dispatched.")
             }
-            let meeting = try c.tx.openMeeting(unitID: c.unit.id)
-            let label = meeting?.label ?? ""
             var creation = TaskPolicy.dispatch(
-                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: label, ownerName: owner.name, language: c.language),
+                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: meeting.label, ownerName: owner.name, language: c.language),
                 urgent: urgent, targets: [ownerUnit], issuer: member, issuerUnit: c.unit, org: c.org, settings: c.settings,
                 ackHint: c.engine.ackHint, now: c.now
             )

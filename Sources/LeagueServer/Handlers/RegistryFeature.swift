@@ -154,6 +154,9 @@ enum RegistryFeature: Feature {
         let sub = c.command.sub ?? QuerySubject.youth.rawValue
         let actor = c.member?.id ?? "unregistered:\(c.record.message.platform):\(c.record.message.sender)"
         let detail = [c.command.args["first"], c.command.args["second"]].compactMap { $0 }.joined(separator: " ")
+        func audit(_ text: String, outcome: String = "allowed") throws {
+            try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)", detail: text, outcome: outcome))
+        }
         do {
             let member = try c.requireMember()
             guard let subject = QuerySubject(rawValue: sub) else { throw Refusal(zh: "不认识的查询。", en: "Unknown query.") }
@@ -181,16 +184,10 @@ enum RegistryFeature: Feature {
             // Onboarding (issue 13): groups bound and members registered below, aggregates only.
             case .bindings: text = OnboardingStatus.compute(c.org, root: target.id).chatText(unitName: target.name, language: c.language)
             }
-            try c.tx.appendAudit(
-                AuditEntry(
-                    at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
-                    detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
+            try audit("unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")")
             try c.reply(text + dashboardLine(c, subject: subject, unitID: target.id, month: month))
         } catch let refusal as Refusal {
-            try c.tx.appendAudit(
-                AuditEntry(
-                    at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
-                    detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
+            try audit(detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused")
             try c.reply(refusal.text(c.language), mentionSender: true)
         }
     }

@@ -255,6 +255,11 @@ enum OnboardingFeature: Feature {
     static func registerMember(_ c: CommandContext) throws {
         let message = c.record.message
         let actor = "\(message.platform):\(message.sender)"
+        func refused(_ zh: String, _ en: String, _ detail: String) -> AuditedRefusal {
+            AuditedRefusal(
+                refusal: Refusal(zh: zh, en: en),
+                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: detail, outcome: "refused"))
+        }
         guard let (name, mobileText) = Mobile.splitNameAndMobile(c.command.text), let mobile = Mobile.normalized(mobileText) else {
             throw Refusal(
                 zh: "请按“/登记 姓名 手机号”发送，例如 /登记 张三 13800000000。",
@@ -268,29 +273,26 @@ enum OnboardingFeature: Feature {
                 && member.mobile.flatMap(Mobile.normalized) == mobile
         }
         guard let member = match else {
-            throw AuditedRefusal(
-                refusal: Refusal(
-                    zh: "登记未成功：本单位花名册上没有与这组姓名和手机号（\(masked)）一致的人。请核对后重发，或联系区团委更新花名册。",
-                    en: "Not registered: this unit's roster has nobody with that name and mobile (\(masked)). Check and send again, or ask the district office to update the roster."),
-                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "no match (\(masked))", outcome: "refused"))
+            throw refused(
+                "登记未成功：本单位花名册上没有与这组姓名和手机号（\(masked)）一致的人。请核对后重发，或联系区团委更新花名册。",
+                "Not registered: this unit's roster has nobody with that name and mobile (\(masked)). Check and send again, or ask the district office to update the roster.",
+                "no match (\(masked))")
         }
         if let current = c.member {
             guard current.id != member.id else {
                 try c.reply(OnboardingTexts.alreadyRegistered(name: member.name, masked: masked, language: c.language), mentionSender: true)
                 return
             }
-            throw AuditedRefusal(
-                refusal: Refusal(
-                    zh: "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
-                    en: "Your account is registered to another person on the roster. If that is wrong, ask the district office."),
-                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "account already \(current.id)", outcome: "refused"))
+            throw refused(
+                "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
+                "Your account is registered to another person on the roster. If that is wrong, ask the district office.",
+                "account already \(current.id)")
         }
         if let written = c.engine.directory.configured.member(member.id)?.ids[message.platform], written != message.sender {
-            throw AuditedRefusal(
-                refusal: Refusal(
-                    zh: "\(member.name)的账号已写在 org.yaml 中，以文件为准；如需更改请联系区团委。",
-                    en: "\(member.name)'s account is written in org.yaml, which wins; ask the district office to change it."),
-                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "\(member.id) has an id in org.yaml", outcome: "refused"))
+            throw refused(
+                "\(member.name)的账号已写在 org.yaml 中，以文件为准；如需更改请联系区团委。",
+                "\(member.name)'s account is written in org.yaml, which wins; ask the district office to change it.",
+                "\(member.id) has an id in org.yaml")
         }
         try c.tx.registerMemberID(MemberIDRecord(platform: message.platform, userID: message.sender, memberID: member.id, registeredAt: c.now))
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: member.unitID, action: "onboard.register", detail: "\(member.id) (\(masked))"))

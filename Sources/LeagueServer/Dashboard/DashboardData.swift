@@ -87,11 +87,8 @@ public struct DashboardData {
     /// The frame of a page about `unit`.
     public func frame(title: String, unit: OrgUnit) -> DashboardFrame {
         let l = language
-        let lineage = org.lineage(of: unit.id)
-        var crumbs: [DashboardLink] = []
-        for node in lineage.reversed() where org.isInSubtree(node.id, of: paths.pass.scopeID) {
-            crumbs.append(DashboardLink(node.name, paths.href("", [("u", node.id)])))
-        }
+        let crumbs = org.lineage(of: unit.id).reversed().filter { org.isInSubtree($0.id, of: paths.pass.scopeID) }
+            .map { DashboardLink($0.name, paths.href("", [("u", $0.id)])) }
         let nav = [
             DashboardLink(l.pick("概览", "Overview"), paths.href("", [("u", unit.id)])),
             DashboardLink(l.pick("考核", "Assessment"), paths.href("assessment", [("u", unit.id)])),

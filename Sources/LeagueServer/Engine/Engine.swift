@@ -26,8 +26,10 @@ public struct Engine: Sendable {
     public let seams: Seams
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [TimerKind: TimerHandler]
-    /// What is wrong with the features' registrations; start-up refuses to go on with any.
-    private let featureProblems: [String]
+    /// Why this build must not start, whatever the config: a declared timer kind without a handler,
+    /// a handler for an undeclared kind, a command or timer kind registered by two features.
+    /// Empty when the features' contracts hold (`StartupContractTests`).
+    public let registrationProblems: [String]
 
     /// - Parameter extraTimers: more timer kinds (tests add failing ones).
     public init(
@@ -44,7 +46,7 @@ public struct Engine: Sendable {
         self.logger = logger
         self.directory = OrgDirectory(configured: config.org)
         let (commands, timers, problems) = Self.register(Self.features)
-        self.featureProblems = problems
+        self.registrationProblems = problems
         self.commandHandlers = commands
         self.timerHandlers = timers.merging(extraTimers) { _, extra in extra }
     }
@@ -314,11 +316,6 @@ extension Engine {
     public var commandsWithoutHandler: [String] {
         config.catalogue.map(\.id).filter { commandHandlers[$0] == nil }.sorted()
     }
-
-    /// Why this build must not start, whatever the config: a declared timer kind without a handler,
-    /// a handler for an undeclared kind, a command or timer kind registered by two features.
-    /// Empty when the features' contracts hold (`StartupContractTests`).
-    public var registrationProblems: [String] { featureProblems }
 }
 
 /// A short name in logs and in ServiceLifecycle's service names. ServiceLifecycle names each service

@@ -64,9 +64,6 @@ public struct CommandContext {
         try tx.enqueue(message, at: now)
     }
 
-    /// Chinese or English, by the configured locale.
-    public func say(_ zh: String, _ en: String) -> String { language.pick(zh, en) }
-
     /// Writes an event to the log at the message's time.
     public func log(_ kind: EventKind, taskID: Int? = nil, unitID: String? = nil, data: [String: String] = [:]) throws {
         try tx.append(EventRecord(at: now, kind: kind, taskID: taskID, unitID: unitID ?? unit.id, memberID: member?.id, data: data))

@@ -156,9 +156,8 @@ extension Onboarding {
                 asking.append((member, mobile))
             }
         }
-        var mobiles: [String] = []
         var seen: Set<String> = []
-        for item in asking where seen.insert(item.mobile).inserted { mobiles.append(item.mobile) }
+        let mobiles = asking.map(\.mobile).filter { seen.insert($0).inserted }
         let (answers, stopped) = try await directory.resolve(mobiles, transport: transport, pause: pause)
         report.stopped = stopped
         var records: [MemberIDRecord] = []

@@ -113,9 +113,8 @@ public enum DeliberationFeature: Feature {
             try c.reply(agendaList(c, month: month, date: date))
             return
         }
-        let ownTier = settings.tiers.contains(c.unit.tier)
         var targets: [OrgUnit]
-        if c.command.targets.isEmpty && ownTier {
+        if c.command.targets.isEmpty && settings.tiers.contains(c.unit.tier) {
             targets = [c.unit]
         } else {
             guard c.org.mayActFor(member, unitID: c.unit.id),
@@ -223,13 +222,13 @@ public enum DeliberationFeature: Feature {
     static func end(_ c: CommandContext) throws {
         let member = try c.requireMember()
         let current = try state(c)
+        var lines: [TranscriptLine] = []
         if case .open(let open) = current {
             guard c.org.mayActFor(member, unitID: c.unit.id) || member.id == open.openedBy.memberID else {
                 throw Refusal.notAllowed("结束本群议事（本单位成员或上级管理员可以）", "close this meeting (members of this unit or an admin above can)")
             }
+            lines = try transcript(open, unit: c.unit, through: c.record.id, tx: c.tx, org: c.org)
         }
-        var lines: [TranscriptLine] = []
-        if case .open(let open) = current { lines = try transcript(open, unit: c.unit, through: c.record.id, tx: c.tx, org: c.org) }
         let transition = try MeetingRecorder.apply(
             .close(by: person(member), at: c.now, transcript: lines), to: current,
             autoCloseSeconds: c.config.deliberation.autoCloseSeconds)

@@ -76,25 +76,17 @@ public struct BotConfig: Sendable {
     public var observability = Observability()
     /// Settings of each platform, secrets resolved.
     public var platforms: [String: [String: String]] = [:]
-    public var org: OrgTree
-    public var catalogue: [CommandSpec]
+    public var org = OrgTree(units: [])
+    public var catalogue: [CommandSpec] = []
     /// The file the org tree came from.
-    public var orgFile: String
+    public var orgFile = ""
     /// The folder the command catalogue came from; empty when the built-in catalogue is used.
-    public var commandsDirectory: String
+    public var commandsDirectory = ""
     /// Onboarding settings (binding codes).
     public var onboarding = OnboardingSettings()
     /// What is allowed but probably wrong (a member without roles, an unencrypted Feishu callback):
     /// `leagueops check` prints these; the bot starts.
     public var warnings: [ConfigProblem] = []
-
-    public init(file: String, org: OrgTree, catalogue: [CommandSpec], orgFile: String, commandsDirectory: String) {
-        self.file = file
-        self.org = org
-        self.catalogue = catalogue
-        self.orgFile = orgFile
-        self.commandsDirectory = commandsDirectory
-    }
 }
 
 /// Loads and validates the configuration.
@@ -126,154 +118,98 @@ public enum ConfigLoader {
         let top = reader.mapping(root, "the file")
         if let top { reader.checkKeys(top, allowed: topKeys, "leagueops.yaml") }
 
-        var server = BotConfig.Server()
-        if let map = reader.mapping(top?["server"], "server") {
-            reader.checkKeys(map, allowed: ["host", "port", "public_url", "idle_timeout"], "server")
-            if let value = reader.duration(map["idle_timeout"], "server.idle_timeout") { server.idleTimeoutSeconds = value }
-            if let host = reader.string(map["host"], "server.host") { server.host = host }
-            if let port = reader.int(map["port"], "server.port", range: 0...65535) { server.port = port }
-            server.publicURL = reader.string(map["public_url"], "server.public_url")
+        // Filled as it is read; the org and the catalogue are set once every file has been read.
+        var config = BotConfig(file: path)
+        if let map = reader.section(top, "server", allowed: ["host", "port", "public_url", "idle_timeout"]) {
+            if let value = reader.duration(map["idle_timeout"], "server.idle_timeout") { config.server.idleTimeoutSeconds = value }
+            if let host = reader.string(map["host"], "server.host") { config.server.host = host }
+            if let port = reader.int(map["port"], "server.port", range: 0...65535) { config.server.port = port }
+            config.server.publicURL = reader.string(map["public_url"], "server.public_url")
         }
-        var store = BotConfig.Store()
-        if let map = reader.mapping(top?["store"], "store") {
-            reader.checkKeys(map, allowed: ["sqlite", "synchronous"], "store")
-            if let sqlite = reader.string(map["sqlite"], "store.sqlite") { store.sqlitePath = sqlite }
-            if let mode = reader.string(map["synchronous"], "store.synchronous") {
-                if ["full", "normal"].contains(mode.lowercased()) {
-                    store.synchronous = mode.lowercased()
-                } else {
-                    reader.problem(map["synchronous"], "store.synchronous must be full or normal, not “\(mode)”")
-                }
-            }
+        if let map = reader.section(top, "store", allowed: ["sqlite", "synchronous"]) {
+            if let sqlite = reader.string(map["sqlite"], "store.sqlite") { config.store.sqlitePath = sqlite }
+            if let mode = reader.choice(map["synchronous"], "store.synchronous", ["full", "normal"]) { config.store.synchronous = mode }
         }
-        var timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        if let name = reader.string(top?["timezone"], "timezone") {
-            if let zone = TimeZone(identifier: name) {
-                timeZone = zone
-            } else {
-                reader.problem(top?["timezone"], "timezone “\(name)” is not a known time zone; write it like Asia/Shanghai")
-            }
-        }
-        var language = Language.zh
+        if let zone = reader.timeZone(top?["timezone"], "timezone") { config.timeZone = zone }
         if let text = reader.string(top?["locale"], "locale") {
             if let value = Language(configValue: text) {
-                language = value
+                config.language = value
             } else {
                 reader.problem(top?["locale"], "locale must be zh-Hans or en, not “\(text)”")
             }
         }
-        var tasks = TaskSettings(language: language, timeZone: timeZone)
-        if let map = reader.mapping(top?["targets"], "targets") {
-            reader.checkKeys(map, allowed: ["routine", "urgent"], "targets")
-            if let value = reader.duration(map["routine"], "targets.routine") { tasks.routineSeconds = value }
-            if let value = reader.duration(map["urgent"], "targets.urgent") { tasks.urgentSeconds = value }
+        config.tasks = TaskSettings(language: config.language, timeZone: config.timeZone)
+        if let map = reader.section(top, "targets", allowed: ["routine", "urgent"]) {
+            if let value = reader.duration(map["routine"], "targets.routine") { config.tasks.routineSeconds = value }
+            if let value = reader.duration(map["urgent"], "targets.urgent") { config.tasks.urgentSeconds = value }
         }
-        if let map = reader.mapping(top?["escalation"], "escalation") {
-            reader.checkKeys(map, allowed: ["remind_at"], "escalation")
-            if let value = reader.double(map["remind_at"], "escalation.remind_at", range: 0...0.99) { tasks.remindAt = value }
+        if let map = reader.section(top, "escalation", allowed: ["remind_at"]) {
+            if let value = reader.double(map["remind_at"], "escalation.remind_at", range: 0...0.99) { config.tasks.remindAt = value }
         }
-        var outbox = BotConfig.Outbox()
-        if let map = reader.mapping(top?["outbox"], "outbox") {
-            reader.checkKeys(map, allowed: ["max_attempts", "backoff", "max_backoff", "timeout", "give_up_after"], "outbox")
-            if let value = reader.int(map["max_attempts"], "outbox.max_attempts", range: 1...100) { outbox.maxAttempts = value }
-            if let value = reader.duration(map["backoff"], "outbox.backoff") { outbox.backoffSeconds = value }
-            if let value = reader.duration(map["max_backoff"], "outbox.max_backoff") { outbox.maxBackoffSeconds = value }
-            if let value = reader.duration(map["timeout"], "outbox.timeout") { outbox.timeoutSeconds = value }
-            if let value = reader.duration(map["give_up_after"], "outbox.give_up_after") { outbox.giveUpAfterSeconds = value }
+        if let map = reader.section(top, "outbox", allowed: ["max_attempts", "backoff", "max_backoff", "timeout", "give_up_after"]) {
+            if let value = reader.int(map["max_attempts"], "outbox.max_attempts", range: 1...100) { config.outbox.maxAttempts = value }
+            if let value = reader.duration(map["backoff"], "outbox.backoff") { config.outbox.backoffSeconds = value }
+            if let value = reader.duration(map["max_backoff"], "outbox.max_backoff") { config.outbox.maxBackoffSeconds = value }
+            if let value = reader.duration(map["timeout"], "outbox.timeout") { config.outbox.timeoutSeconds = value }
+            if let value = reader.duration(map["give_up_after"], "outbox.give_up_after") { config.outbox.giveUpAfterSeconds = value }
         }
-        var health = BotConfig.Health()
-        if let map = reader.mapping(top?["health"], "health") {
-            reader.checkKeys(map, allowed: ["max_pending_age"], "health")
-            if let value = reader.duration(map["max_pending_age"], "health.max_pending_age") { health.maxPendingAgeSeconds = value }
+        if let map = reader.section(top, "health", allowed: ["max_pending_age"]) {
+            if let value = reader.duration(map["max_pending_age"], "health.max_pending_age") { config.health.maxPendingAgeSeconds = value }
         }
-        var platforms: [String: [String: String]] = [:]
-        if let map = reader.mapping(top?["platforms"], "platforms") {
-            for (key, value) in map {
-                guard let name = key.string else { continue }
-                var settings: [String: String] = [:]
-                if let entries = reader.mapping(value, "platforms.\(name)") {
-                    for (settingKey, settingValue) in entries {
-                        guard let setting = settingKey.string else { continue }
-                        if let resolved = reader.secret(settingValue, "platforms.\(name).\(setting)") { settings[setting] = resolved }
-                    }
-                }
-                platforms[name] = settings
+        for (key, value) in reader.mapping(top?["platforms"], "platforms") ?? [:] {
+            guard let name = key.string else { continue }
+            var settings: [String: String] = [:]
+            for (settingKey, settingValue) in reader.mapping(value, "platforms.\(name)") ?? [:] {
+                guard let setting = settingKey.string else { continue }
+                if let resolved = reader.secret(settingValue, "platforms.\(name).\(setting)") { settings[setting] = resolved }
             }
+            config.platforms[name] = settings
         }
-        var platformWarnings: [ConfigProblem] = []
-        if platforms["feishu"]?["insecure_plain"]?.lowercased() == "true" {
-            platformWarnings.append(
+        if config.platforms["feishu"]?["insecure_plain"]?.lowercased() == "true" {
+            config.warnings.append(
                 ConfigProblem(
                     file: path, line: top?["platforms"]?.mapping?["feishu"]?.mark?.line,
                     message:
                         "platforms.feishu.insecure_plain is true: Feishu callbacks are checked only by the static verification token, with no signature and no time window; set encrypt_key instead"))
         }
-        let ackPhrases = reader.strings(top?["ack_phrases"], "ack_phrases") ?? ["收到", "已收到"]
-        let botNames = reader.strings(top?["bot_names"], "bot_names") ?? ["团务助手", "LeagueOps", "机器人", "bot"]
+        if let phrases = reader.strings(top?["ack_phrases"], "ack_phrases") { config.ackPhrases = phrases }
+        if let names = reader.strings(top?["bot_names"], "bot_names") { config.botNames = names }
 
-        store.sqlitePath = resolve(store.sqlitePath, against: base)
-        let orgPath = resolve(reader.string(top?["org"], "org") ?? "org.yaml", against: base)
+        config.store.sqlitePath = resolve(config.store.sqlitePath, against: base)
+        config.orgFile = resolve(reader.string(top?["org"], "org") ?? "org.yaml", against: base)
         // No `commands:` key: the catalogue built into the binary. A folder given overrides it.
         let commandsPath = reader.string(top?["commands"], "commands").map { resolve($0, against: base) }
-        let onboarding = OnboardingSettings.read(top, reader)
-
-        let deliberation = DeliberationConfigReader.read(top, reader)
-        let registry = RegistryConfigReader.read(top, reader)
-        let observability = readObservability(top, reader)
-        var retention = BotConfig.Retention()
-        if let map = reader.mapping(top?["retention"], "retention") {
-            reader.checkKeys(map, allowed: ["inbound", "outbox"], "retention")
-            if let value = reader.duration(map["inbound"], "retention.inbound") { retention.inboundSeconds = value }
-            if let value = reader.duration(map["outbox"], "retention.outbox") { retention.outboxSeconds = value }
+        config.commandsDirectory = commandsPath ?? ""
+        config.onboarding = OnboardingSettings.read(top, reader)
+        config.deliberation = DeliberationConfigReader.read(top, reader)
+        config.registry = RegistryConfigReader.read(top, reader)
+        config.observability = readObservability(top, reader)
+        if let map = reader.section(top, "retention", allowed: ["inbound", "outbox"]) {
+            if let value = reader.duration(map["inbound"], "retention.inbound") { config.retention.inboundSeconds = value }
+            if let value = reader.duration(map["outbox"], "retention.outbox") { config.retention.outboxSeconds = value }
         }
 
         var problems = reader.problems
-        var warnings = platformWarnings
-        let org = OrgLoader.load(path: orgPath, environment: environment, platforms: Set(platforms.keys), problems: &problems, warnings: &warnings)
+        let org = OrgLoader.load(path: config.orgFile, environment: environment, platforms: Set(config.platforms.keys), problems: &problems, warnings: &config.warnings)
         let catalogue = commandsPath.map { CatalogueLoader.load(directory: $0, problems: &problems) } ?? CatalogueLoader.loadBuiltIn(problems: &problems)
         guard problems.isEmpty, let org else { throw ConfigError(problems) }
-
-        var config = BotConfig(file: path, org: org, catalogue: catalogue, orgFile: orgPath, commandsDirectory: commandsPath ?? "")
-        config.server = server
-        config.store = store
-        config.language = language
-        config.timeZone = timeZone
-        config.tasks = tasks
-        config.outbox = outbox
-        config.retention = retention
-        config.health = health
-        config.ackPhrases = ackPhrases
-        config.botNames = botNames
-        config.platforms = platforms
-        config.deliberation = deliberation
-        config.registry = registry
-        config.observability = observability
-        config.onboarding = onboarding
-        config.warnings = warnings
+        config.org = org
+        config.catalogue = catalogue
         return config
     }
 
     /// `dashboard: {link_ttl}`, `metrics: {token, port}`, `log: {format}`.
     static func readObservability(_ top: Node.Mapping?, _ reader: YAMLReader) -> BotConfig.Observability {
         var result = BotConfig.Observability()
-        if let map = reader.mapping(top?["dashboard"], "dashboard") {
-            reader.checkKeys(map, allowed: ["link_ttl"], "dashboard")
+        if let map = reader.section(top, "dashboard", allowed: ["link_ttl"]) {
             if let value = reader.duration(map["link_ttl"], "dashboard.link_ttl") { result.linkTTLSeconds = value }
         }
-        if let map = reader.mapping(top?["metrics"], "metrics") {
-            reader.checkKeys(map, allowed: ["token", "port"], "metrics")
+        if let map = reader.section(top, "metrics", allowed: ["token", "port"]) {
             result.metricsToken = reader.secret(map["token"], "metrics.token")
             result.metricsPort = reader.int(map["port"], "metrics.port", range: 0...65535)
         }
-        if let map = reader.mapping(top?["log"], "log") {
-            reader.checkKeys(map, allowed: ["format"], "log")
-            if let format = reader.string(map["format"], "log.format") {
-                if ["text", "json"].contains(format.lowercased()) {
-                    result.logFormat = format.lowercased()
-                } else {
-                    reader.problem(map["format"], "log.format must be text or json, not “\(format)”")
-                }
-            }
+        if let map = reader.section(top, "log", allowed: ["format"]) {
+            if let format = reader.choice(map["format"], "log.format", ["text", "json"]) { result.logFormat = format }
         }
         return result
     }

@@ -14,8 +14,7 @@ enum DeliberationConfigReader {
     static func read(_ top: Node.Mapping?, _ reader: YAMLReader) -> DeliberationSettings {
         var settings = DeliberationSettings()
         if let name = top?["timezone"]?.scalar?.string, let zone = TimeZone(identifier: name) { settings.timeZone = zone }
-        guard let map = reader.mapping(top?["deliberation"], "deliberation") else { return settings }
-        reader.checkKeys(map, allowed: keys, "deliberation")
+        guard let map = reader.section(top, "deliberation", allowed: keys) else { return settings }
         if let day = reader.int(map["day"], "deliberation.day", range: 1...31) { settings.day = day }
         if let time = self.time(map["remind_at"], "deliberation.remind_at", reader) { settings.remindAt = time }
         if let time = self.time(map["eve_remind_at"], "deliberation.eve_remind_at", reader) { settings.eveRemindAt = time }
@@ -27,13 +26,7 @@ enum DeliberationConfigReader {
                 settings.tiers = tiers
             }
         }
-        if let name = reader.string(map["timezone"], "deliberation.timezone") {
-            if let zone = TimeZone(identifier: name) {
-                settings.timeZone = zone
-            } else {
-                reader.problem(map["timezone"], "deliberation.timezone “\(name)” is not a known time zone; write it like Asia/Shanghai")
-            }
-        }
+        if let zone = reader.timeZone(map["timezone"], "deliberation.timezone") { settings.timeZone = zone }
         if let seconds = reader.duration(map["auto_close"], "deliberation.auto_close") { settings.autoCloseSeconds = seconds }
         if let node = map["checklist"] {
             if let text = node.scalar?.string {
@@ -64,11 +57,6 @@ enum DeliberationConfigReader {
 
     /// `HH:MM` or `HH:MM:SS`.
     private static func time(_ node: Node?, _ what: String, _ reader: YAMLReader) -> TimeOfDay? {
-        guard let text = reader.string(node, what) else { return nil }
-        guard let time = TimeOfDay(text: text) else {
-            reader.problem(node, "\(what): “\(text)” is not a time; write it as HH:MM or HH:MM:SS, like \"08:30\"")
-            return nil
-        }
-        return time
+        reader.parsed(node, what, TimeOfDay.init(text:)) { "\(what): “\($0)” is not a time; write it as HH:MM or HH:MM:SS, like \"08:30\"" }
     }
 }

@@ -9,8 +9,7 @@ extension OnboardingSettings {
     /// ```
     static func read(_ top: Node.Mapping?, _ reader: YAMLReader) -> OnboardingSettings {
         var settings = OnboardingSettings()
-        if let map = reader.mapping(top?["onboarding"], "onboarding") {
-            reader.checkKeys(map, allowed: ["code_ttl", "unbound_notice"], "onboarding")
+        if let map = reader.section(top, "onboarding", allowed: ["code_ttl", "unbound_notice"]) {
             if let value = reader.duration(map["code_ttl"], "onboarding.code_ttl") {
                 if value >= 60 {
                     settings.codeTTL = value

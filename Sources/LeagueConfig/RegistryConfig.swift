@@ -11,22 +11,19 @@ import Yams
 enum RegistryConfigReader {
     static func read(_ top: Node.Mapping?, _ reader: YAMLReader) -> RegistrySettings {
         var settings = RegistrySettings()
-        if let map = reader.mapping(top?["permissions"], "permissions") {
-            reader.checkKeys(map, allowed: ["urgent", "publish_demand", "assessment", "min_count"], "permissions")
+        if let map = reader.section(top, "permissions", allowed: ["urgent", "publish_demand", "assessment", "min_count"]) {
             if let node = map["urgent"] { settings.permissions.urgent = roles(node, "permissions.urgent", reader) }
             if let node = map["publish_demand"], let value = roles(node, "permissions.publish_demand", reader) { settings.permissions.publishDemand = value }
             if let node = map["assessment"], let value = roles(node, "permissions.assessment", reader) { settings.permissions.assessment = value }
             if let value = reader.int(map["min_count"], "permissions.min_count", range: 1...100) { settings.permissions.minimumCount = value }
         }
-        if let map = reader.mapping(top?["demands"], "demands") {
-            let keys: [String: DemandState] = ["collected": .collected, "published": .published, "claimed": .claimed, "in_progress": .inProgress]
-            reader.checkKeys(map, allowed: Set(keys.keys), "demands")
+        let keys: [String: DemandState] = ["collected": .collected, "published": .published, "claimed": .claimed, "in_progress": .inProgress]
+        if let map = reader.section(top, "demands", allowed: Set(keys.keys)) {
             for (key, state) in keys {
                 if let seconds = reader.duration(map[key], "demands.\(key)") { settings.demandLimits[state] = seconds }
             }
         }
-        if let map = reader.mapping(top?["assessment"], "assessment") {
-            reader.checkKeys(map, allowed: ["green", "yellow", "max_breaches_green", "require_minutes", "candidates"], "assessment")
+        if let map = reader.section(top, "assessment", allowed: ["green", "yellow", "max_breaches_green", "require_minutes", "candidates"]) {
             if let value = reader.double(map["green"], "assessment.green", range: 0...1) { settings.assessment.green = value }
             if let value = reader.double(map["yellow"], "assessment.yellow", range: 0...1) { settings.assessment.yellow = value }
             if settings.assessment.yellow > settings.assessment.green {

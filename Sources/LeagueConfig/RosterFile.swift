@@ -27,73 +27,18 @@ public enum RosterFile {
 
     // MARK: CSV
 
-    /// Decodes the bytes (UTF-8 with or without BOM, else GB18030) and splits records (RFC 4180 quotes).
+    /// Decodes the bytes (UTF-8 with or without BOM, else GB18030) and splits records (`CSV.parse`).
     public static func csv(data: Data, file: String) throws(RosterProblem) -> RosterTable {
-        var bytes = data
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        let text: String
-        if let utf8 = String(data: bytes, encoding: .utf8) {
-            text = utf8
-        } else if let gb = String(data: bytes, encoding: gb18030) {
-            text = gb
-        } else {
+        guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: gb18030) else {
             throw RosterProblem(file: file, line: 0, message: "is neither UTF-8 nor GB18030 text; save it from Excel as “CSV UTF-8” or as .xlsx")
         }
-        var records: [(line: Int, cells: [String])] = []
-        var cells: [String] = []
-        var field = ""
-        var quoted = false
-        var line = 1
-        var recordLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let p = pending { pending = nil; return p }
-            return iterator.next()
-        }
-        func endRecord() {
-            cells.append(field)
-            field = ""
-            records.append((recordLine, cells))
-            cells = []
-        }
-        while let scalar = next() {
-            if quoted {
-                if scalar == "\"" {
-                    if let following = next() {
-                        if following == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = following }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"" where field.isEmpty:
-                quoted = true
-            case ",":
-                cells.append(field)
-                field = ""
-            case "\r":
-                continue
-            case "\n":
-                endRecord()
-                line += 1
-                recordLine = line
-            default:
-                field.unicodeScalars.append(scalar)
-            }
-        }
-        if quoted { throw RosterProblem(file: file, line: recordLine, message: "a quoted field is not closed") }
-        if !field.isEmpty || !cells.isEmpty { endRecord() }
-        guard let headerIndex = records.firstIndex(where: { !$0.cells.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }) else {
+        let (records, unclosedQuoteLine) = CSV.parse(text)
+        if let unclosedQuoteLine { throw RosterProblem(file: file, line: unclosedQuoteLine, message: "a quoted field is not closed") }
+        guard let headerIndex = records.firstIndex(where: { !$0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }) else {
             throw RosterProblem(file: file, line: 1, message: "the file is empty; the first row must be the header")
         }
         let header = records[headerIndex]
-        return RosterTable(file: file, headerLine: header.line, header: header.cells, rows: Array(records[(headerIndex + 1)...]))
+        return RosterTable(file: file, headerLine: header.line, header: header.fields, rows: records[(headerIndex + 1)...].map { ($0.line, $0.fields) })
     }
 
     // MARK: XLSX
@@ -159,6 +104,15 @@ public enum RosterFile {
     }
 }
 
+extension XMLParserDelegate {
+    /// Parses a whole document with this delegate.
+    func parse(_ data: Data) {
+        let parser = XMLParser(data: data)
+        parser.delegate = self
+        parser.parse()
+    }
+}
+
 /// Collects the attributes of the named elements of an XML document.
 final class XMLElements: NSObject, XMLParserDelegate {
     struct Element { var name: String; var attributes: [String: String] }
@@ -168,9 +122,7 @@ final class XMLElements: NSObject, XMLParserDelegate {
     init(data: Data, names: Set<String>) {
         self.names = names
         super.init()
-        let parser = XMLParser(data: data)
-        parser.delegate = self
-        parser.parse()
+        parse(data)
     }
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
@@ -187,9 +139,7 @@ final class SharedStrings: NSObject, XMLParserDelegate {
 
     init(data: Data) {
         super.init()
-        let parser = XMLParser(data: data)
-        parser.delegate = self
-        parser.parse()
+        parse(data)
     }
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
@@ -226,9 +176,7 @@ final class SheetCells: NSObject, XMLParserDelegate {
 
     init(data: Data) {
         super.init()
-        let parser = XMLParser(data: data)
-        parser.delegate = self
-        parser.parse()
+        parse(data)
     }
 
     /// `B12` → (row 12, column 1).

@@ -53,70 +53,71 @@ final class YAMLReader {
         problem(line: node?.mark?.line, message)
     }
 
+    /// What `get` finds at a node, or `message` as a problem on its line when it finds nothing.
+    private func typed<T>(_ node: Node?, _ get: (Node) -> T?, _ message: @autoclosure () -> String) -> T? {
+        guard let node else { return nil }
+        guard let value = get(node) else {
+            problem(node, message())
+            return nil
+        }
+        return value
+    }
+
+    /// The node's single value as `parse` reads it, or `message(text)` as a problem on its line.
+    func parsed<T>(_ node: Node?, _ what: String, _ parse: (String) -> T?, _ message: (String) -> String) -> T? {
+        guard let text = string(node, what) else { return nil }
+        return typed(node, { _ in parse(text) }, message(text))
+    }
+
     /// The mapping at a node, or a problem when it is something else.
-    func mapping(_ node: Node?, _ what: String) -> Node.Mapping? {
-        guard let node else { return nil }
-        guard let mapping = node.mapping else {
-            problem(node, "\(what) must be a mapping (key: value)")
-            return nil
-        }
-        return mapping
+    func mapping(_ node: Node?, _ what: String) -> Node.Mapping? { typed(node, \.mapping, "\(what) must be a mapping (key: value)") }
+
+    /// The mapping under `key` with its keys checked against `allowed`.
+    func section(_ parent: Node.Mapping?, _ key: String, allowed: Set<String>) -> Node.Mapping? {
+        guard let map = mapping(parent?[key], key) else { return nil }
+        checkKeys(map, allowed: allowed, key)
+        return map
     }
 
-    func sequence(_ node: Node?, _ what: String) -> Node.Sequence? {
-        guard let node else { return nil }
-        guard let sequence = node.sequence else {
-            problem(node, "\(what) must be a list")
-            return nil
-        }
-        return sequence
-    }
+    func sequence(_ node: Node?, _ what: String) -> Node.Sequence? { typed(node, \.sequence, "\(what) must be a list") }
 
-    func string(_ node: Node?, _ what: String) -> String? {
-        guard let node else { return nil }
-        guard let scalar = node.scalar else {
-            problem(node, "\(what) must be a single value")
-            return nil
-        }
-        return scalar.string
-    }
+    func string(_ node: Node?, _ what: String) -> String? { typed(node, \.scalar?.string, "\(what) must be a single value") }
 
     func strings(_ node: Node?, _ what: String) -> [String]? {
         guard let node else { return nil }
         if let scalar = node.scalar { return [scalar.string] }
-        guard let sequence = node.sequence else {
-            problem(node, "\(what) must be a list of values")
-            return nil
-        }
-        return sequence.compactMap { string($0, what) }
+        return typed(node, \.sequence, "\(what) must be a list of values")?.compactMap { string($0, what) }
     }
 
     func int(_ node: Node?, _ what: String, range: ClosedRange<Int>) -> Int? {
-        guard let text = string(node, what) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            problem(node, "\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound), not “\(text)”")
-            return nil
+        parsed(node, what, { Int($0).flatMap { range.contains($0) ? $0 : nil } }) {
+            "\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound), not “\($0)”"
         }
-        return value
     }
 
     func double(_ node: Node?, _ what: String, range: ClosedRange<Double>) -> Double? {
-        guard let text = string(node, what) else { return nil }
-        guard let value = Double(text), range.contains(value) else {
-            problem(node, "\(what) must be a number from \(range.lowerBound) to \(range.upperBound), not “\(text)”")
-            return nil
+        parsed(node, what, { Double($0).flatMap { range.contains($0) ? $0 : nil } }) {
+            "\(what) must be a number from \(range.lowerBound) to \(range.upperBound), not “\($0)”"
         }
-        return value
+    }
+
+    /// One of `words`, in any case; returned lower-cased.
+    func choice(_ node: Node?, _ what: String, _ words: [String]) -> String? {
+        parsed(node, what, { words.contains($0.lowercased()) ? $0.lowercased() : nil }) {
+            "\(what) must be \(words.joined(separator: " or ")), not “\($0)”"
+        }
+    }
+
+    /// A time zone name like `Asia/Shanghai`.
+    func timeZone(_ node: Node?, _ what: String) -> TimeZone? {
+        parsed(node, what, TimeZone.init(identifier:)) { "\(what) “\($0)” is not a known time zone; write it like Asia/Shanghai" }
     }
 
     /// A duration like `90s`, `3m`, `1h`.
     func duration(_ node: Node?, _ what: String) -> Double? {
-        guard let text = string(node, what) else { return nil }
-        guard let seconds = DurationText.seconds(text), seconds > 0 else {
-            problem(node, "\(what): duration “\(text)” is not parseable; write it like 90s, 3m or 1h")
-            return nil
+        parsed(node, what, { DurationText.seconds($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            "\(what): duration “\($0)” is not parseable; write it like 90s, 3m or 1h"
         }
-        return seconds
     }
 
     /// A secret: a literal, or `env:NAME` read from the environment.

@@ -78,9 +78,7 @@ struct Registry: AsyncParsableCommand {
             let rows = try await AuditedReads.youthRows(store, org: config.org, unit: node, actor: operatorName(), reason: reason)
             print("grid,name,age_band,status,in_difficulty,category,contact")
             for row in rows {
-                print(
-                    [row.gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty ? "yes" : "no", row.category, row.contact]
-                        .map(AssessmentReport.csvField).joined(separator: ","))
+                print(CSV.row([row.gridID, row.name, row.ageBand.rawValue, row.status.rawValue, row.inDifficulty ? "yes" : "no", row.category, row.contact]))
             }
             printError("\(rows.count) row(s) of \(node.name); this access was written to the audit log.")
         }

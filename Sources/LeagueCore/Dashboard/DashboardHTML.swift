@@ -23,7 +23,7 @@ public enum DashboardHTML {
     /// The page around a content: head, title, where you are, the other pages, expiry.
     public static func page(_ frame: DashboardFrame, body: String, script: String = "") -> String {
         let l = frame.language
-        var out = "<!DOCTYPE html><html lang=\"\(l == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\">"
+        var out = "<!DOCTYPE html><html lang=\"\(l.rawValue)\"><head><meta charset=\"utf-8\">"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\">"
         out += "<title>\(HTML.escape(frame.title))</title><style>\(style)</style></head><body><header>"
         if !frame.crumbs.isEmpty {
@@ -103,18 +103,14 @@ public enum DashboardHTML {
             for task in p.openTasks {
                 body += "<tr\(task.overdue > 0 ? " class=\"overdue\"" : "")><td><a href=\"\(HTML.escape(task.href))\">\(HTML.escape(task.label))</a>"
                 body += task.urgent ? " <span class=\"badge\">\(l.pick("紧急", "urgent"))</span>" : ""
-                body += "</td><td>\(HTML.escape(excerpt(task.text, 40)))</td><td class=\"num\">\(l.pick("待确认 \(task.waiting)/\(task.total)", "\(task.waiting)/\(task.total) waiting"))"
+                body +=
+                    "</td><td>\(HTML.escape(TaskTexts.excerpt(task.text.replacingOccurrences(of: "\n", with: " "), 40)))</td><td class=\"num\">\(l.pick("待确认 \(task.waiting)/\(task.total)", "\(task.waiting)/\(task.total) waiting"))"
                 body += task.overdue > 0 ? l.pick("，超时 \(task.overdue)", ", \(task.overdue) overdue") : ""
                 body += "</td></tr>"
             }
             body += "</tbody></table></div>"
         }
         return page(frame, body: body)
-    }
-
-    static func excerpt(_ text: String, _ limit: Int) -> String {
-        let flat = text.replacingOccurrences(of: "\n", with: " ")
-        return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
     }
 
     // MARK: Roll call
@@ -143,11 +139,7 @@ public enum DashboardHTML {
         let l = frame.language
         var body = "<p>\(p.urgent ? "<span class=\"badge\">\(l.pick("紧急", "urgent"))</span> " : "")<b>\(HTML.escape(p.label))</b> \(HTML.escape(p.text))</p>"
         body += "<p class=\"muted\">\(l.pick("发起", "From")) \(HTML.escape(p.issuer)) · \(HTML.escape(p.created)) · \(l.pick("时限", "due")) \(HTML.escape(p.deadline))"
-        switch p.status {
-        case .open: body += ""
-        case .done: body += l.pick(" · 已完成", " · done")
-        case .cancelled: body += l.pick(" · 已撤销", " · cancelled")
-        }
+        if p.status != .open { body += " · " + p.status.name(l) }
         body += "</p><p id=\"summary\" class=\"summary\">\(rollCallSummary(p, l))</p>"
         body += "<div id=\"chart\">\(rollCallChart(p, l))</div>"
         if p.eventsHref != nil {
@@ -342,7 +334,7 @@ public enum DashboardHTML {
         let how = l.pick(
             "请在本单位工作群里发送 /看板 获取新的链接（链接为个人专用，请勿转发）。",
             "Send /dashboard in your unit's group to get a new link (links are personal; please do not forward them).")
-        return "<!DOCTYPE html><html lang=\"\(l == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        return "<!DOCTYPE html><html lang=\"\(l.rawValue)\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             + "<title>403</title><style>\(style)</style></head><body><main><h1>\(text)</h1><p>\(how)</p></main></body></html>"
     }
 }

@@ -222,11 +222,7 @@ public struct RollCallPage: Sendable, Hashable {
     }
 
     /// How many rows are in each state.
-    public var counts: [RollCallState: Int] {
-        var result: [RollCallState: Int] = [:]
-        for row in rows { result[row.state, default: 0] += 1 }
-        return result
-    }
+    public var counts: [RollCallState: Int] { rows.reduce(into: [:]) { $0[$1.state, default: 0] += 1 } }
 }
 
 // MARK: Assessment
@@ -337,7 +333,7 @@ public struct DemandRow: Sendable, Hashable {
 }
 
 /// Demands collected in a unit's subtree: counts by state and category, the oldest open ones.
-public struct DemandsPage: Sendable, Hashable {
+public struct DemandsPage: Sendable {
     public var unitName: String
     public var byState: [DemandState: Int]
     /// Categories with their counts, largest first (`—` for none).
@@ -354,14 +350,4 @@ public struct DemandsPage: Sendable, Hashable {
     }
 
     public var total: Int { byState.values.reduce(0, +) }
-
-    public static func == (a: DemandsPage, b: DemandsPage) -> Bool {
-        a.unitName == b.unitName && a.byState == b.byState && a.byCategory.map(\.0) == b.byCategory.map(\.0)
-            && a.byCategory.map(\.1) == b.byCategory.map(\.1) && a.overdue == b.overdue && a.oldestOpen == b.oldestOpen
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(unitName)
-        hasher.combine(total)
-    }
 }

@@ -71,7 +71,7 @@ public enum DeliberationNotices {
         return order.compactMap { id -> OutboundMessage? in
             guard let entry = byUnit[id], let group = entry.unit.group else { return nil }
             let names = entry.late.map(\.name)
-            let listed = names.prefix(50).joined(separator: "、") + (names.count > 50 ? lang.pick(" 等\(names.count)个", " and \(names.count - 50) more") : "")
+            let listed = lang.list(names, limit: 50)
             let text = lang.pick(
                 "📋 议事纪要未提交：\(date)议事日（\(month)），以下\(names.count)个群尚无议事纪要：\(listed)。请督促补记（/议事 开始 … /议事 结束），发送 /纪要 查看已提交情况。",
                 "📋 Minutes missing: for the \(date) deliberation day (\(month)) \(names.count) group(s) have no minutes yet: \(listed). Please follow up (/meeting start … /meeting end); send /minutes for the overview."
@@ -192,11 +192,8 @@ extension DeliberationNotices {
             let missing = below.filter { !withMinutes.contains($0.id) }
             lines.append(lang.pick("下级已提交纪要 \(below.count - missing.count)/\(below.count)", "Groups below with minutes: \(below.count - missing.count)/\(below.count)"))
             if !missing.isEmpty {
-                let names = missing.prefix(30).map(\.name).joined(separator: "、")
-                lines.append(
-                    lang.pick(
-                        "  未提交：\(names)\(missing.count > 30 ? " 等\(missing.count)个" : "")",
-                        "  Missing: \(names)\(missing.count > 30 ? " and \(missing.count - 30) more" : "")"))
+                let names = lang.list(missing.map(\.name), limit: 30)
+                lines.append(lang.pick("  未提交：\(names)", "  Missing: \(names)"))
             }
         }
         return lines.joined(separator: "\n")

@@ -38,20 +38,20 @@ public struct TimeOfDay: Sendable, Hashable, Codable, Comparable, CustomStringCo
 /// The deliberation-day schedule (`deliberation:` in leagueops.yaml).
 public struct DeliberationSettings: Sendable, Hashable {
     /// Day of the month (1–31; clamped to the month's last day in shorter months).
-    public var day: Int
+    public var day = 9
     /// The day's reminder with the agenda and the visiting checklist.
-    public var remindAt: TimeOfDay
+    public var remindAt = TimeOfDay(8, 30)
     /// The eve's reminder with the agenda collected so far.
-    public var eveRemindAt: TimeOfDay
+    public var eveRemindAt = TimeOfDay(18, 0)
     /// When groups without minutes are reported to their supervisors.
-    public var minutesDue: TimeOfDay
+    public var minutesDue = TimeOfDay(23, 59)
     /// Tiers whose groups hold a deliberation day.
-    public var tiers: [String]
+    public var tiers = ["grid", "community"]
     public var timeZone: TimeZone
     /// A meeting left open is closed after this many seconds.
-    public var autoCloseSeconds: Double
+    public var autoCloseSeconds: Double = 4 * 3600
     /// The visiting checklist of the day's reminder, one line each.
-    public var checklist: [String]
+    public var checklist = DeliberationSettings.defaultChecklist
     /// Key for the signed minutes links (`/minutes/...?sig=`); nil means a random key kept in the store.
     public var linkSecret: String?
     /// How long a minutes link works, in seconds (`deliberation.link_ttl`, default 7 days).
@@ -66,22 +66,8 @@ public struct DeliberationSettings: Sendable, Hashable {
         "召开（或线上组织）青年议事会，用 /议事 开始 记录纪要",
     ]
 
-    public init(
-        day: Int = 9, remindAt: TimeOfDay = TimeOfDay(8, 30), eveRemindAt: TimeOfDay = TimeOfDay(18, 0),
-        minutesDue: TimeOfDay = TimeOfDay(23, 59), tiers: [String] = ["grid", "community"],
-        timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!, autoCloseSeconds: Double = 4 * 3600,
-        checklist: [String] = DeliberationSettings.defaultChecklist, linkSecret: String? = nil
-    ) {
-        self.day = day
-        self.remindAt = remindAt
-        self.eveRemindAt = eveRemindAt
-        self.minutesDue = minutesDue
-        self.tiers = tiers
-        self.timeZone = timeZone
-        self.autoCloseSeconds = autoCloseSeconds
-        self.checklist = checklist
-        self.linkSecret = linkSecret
-    }
+    /// The 9th-day practice's defaults, in `timeZone`; set the other properties as configured.
+    public init(timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!) { self.timeZone = timeZone }
 
     var calendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)

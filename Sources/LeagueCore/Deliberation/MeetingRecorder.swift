@@ -77,9 +77,9 @@ public struct Meeting: Sendable, Hashable, Codable {
     public var startInbound: Int64
     public var closedAt: Date?
     public var closedBy: MeetingPerson?
-    public var autoClosed: Bool
-    public var items: [MeetingItem]
-    public var transcript: [TranscriptLine]
+    public var autoClosed = false
+    public var items: [MeetingItem] = []
+    public var transcript: [TranscriptLine] = []
     public var currentTopic: String?
 
     public init(id: Int, unitID: String, unitName: String, month: String, title: String, openedAt: Date, openedBy: MeetingPerson, startInbound: Int64) {
@@ -91,9 +91,6 @@ public struct Meeting: Sendable, Hashable, Codable {
         self.openedAt = openedAt
         self.openedBy = openedBy
         self.startInbound = startInbound
-        self.autoClosed = false
-        self.items = []
-        self.transcript = []
     }
 
     public var isOpen: Bool { closedAt == nil }

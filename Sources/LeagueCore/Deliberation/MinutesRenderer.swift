@@ -91,7 +91,7 @@ public struct MinutesRenderer: Sendable {
         }
         return """
             <!DOCTYPE html>
-            <html lang="\(language == .zh ? "zh-Hans" : "en")">
+            <html lang="\(language.rawValue)">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -131,7 +131,7 @@ public struct MinutesRenderer: Sendable {
         let how = language.pick(
             "请在本单位工作群里发送 /纪要 获取新的链接（纪要含有个人信息，请勿转发链接）。",
             "Send /minutes in your unit's group to get a new link (minutes hold personal data; please do not forward links).")
-        return "<!DOCTYPE html><html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\">"
+        return "<!DOCTYPE html><html lang=\"\(language.rawValue)\"><head><meta charset=\"utf-8\">"
             + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>\(reason == .expired ? 410 : 403)</title></head>"
             + "<body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\"><h1>\(text)</h1><p>\(how)</p></body></html>"
     }

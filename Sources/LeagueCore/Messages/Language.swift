@@ -11,4 +11,9 @@ public enum Language: String, Sendable, Codable, Hashable {
 
     /// Picks the Chinese or the English text.
     public func pick(_ zh: String, _ en: String) -> String { self == .zh ? zh : en }
+
+    /// The first `limit` names joined with `、`, then how many there are in all (` 等40个`, ` and 10 more`).
+    public func list(_ names: [String], limit: Int) -> String {
+        names.prefix(limit).joined(separator: "、") + (names.count > limit ? pick(" 等\(names.count)个", " and \(names.count - limit) more") : "")
+    }
 }

@@ -91,7 +91,7 @@ public struct OnboardingStatus: Sendable {
                     item.unit.id, item.path, item.unit.tier, item.unboundGroup ? "no" : "yes",
                     item.unregistered.joined(separator: "、"), item.supervisors.joined(separator: "、"),
                 ]
-                rows.append(fields.map { $0.contains(",") || $0.contains("\"") ? "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" : $0 }.joined(separator: ","))
+                rows.append(CSV.row(fields))
             }
             return rows.joined(separator: "\r\n") + "\r\n"
         }

@@ -121,28 +121,26 @@ public enum UnboundNotice {
                 let chain = org.lineage(of: id).reversed().drop { $0.id != unit.id }.dropFirst()
                 return chain.map(\.name).joined(separator: " › ")
             }
-            var zh = ["📋 每周绑定提醒：\(unit.name)以下还有 \(count) 个单位的工作群未绑定，收不到任务通知。"]
-            var en = ["📋 Weekly binding reminder: \(count) unit(s) below \(unit.name) have no group bound yet and receive no task notices."]
+            let l = language
+            var lines = [
+                l.pick(
+                    "📋 每周绑定提醒：\(unit.name)以下还有 \(count) 个单位的工作群未绑定，收不到任务通知。",
+                    "📋 Weekly binding reminder: \(count) unit(s) below \(unit.name) have no group bound yet and receive no task notices.")
+            ]
             if !chased.isEmpty {
-                zh.append("请督促以下单位的群管理员在群里发送“/绑定 绑定码”（绑定码向区团委索取）：")
-                en.append("Please ask the group admins of these units to send “/bind CODE” in their group (codes from the district office):")
-                for item in chased.prefix(maxListed) {
-                    zh.append("· \(relativePath(item.id))")
-                    en.append("· \(relativePath(item.id))")
-                }
+                lines.append(
+                    l.pick(
+                        "请督促以下单位的群管理员在群里发送“/绑定 绑定码”（绑定码向区团委索取）：",
+                        "Please ask the group admins of these units to send “/bind CODE” in their group (codes from the district office):"))
+                lines += chased.prefix(maxListed).map { "· \(relativePath($0.id))" }
                 if chased.count > maxListed {
-                    zh.append("……另有 \(chased.count - maxListed) 个，发送 /查询 绑定 查看。")
-                    en.append("… and \(chased.count - maxListed) more; send /query bindings for the figures.")
+                    lines.append(l.pick("……另有 \(chased.count - maxListed) 个，发送 /查询 绑定 查看。", "… and \(chased.count - maxListed) more; send /query bindings for the figures."))
                 }
             }
             if count > chased.count {
-                zh.append("另有 \(count - chased.count) 个单位由其已绑定的上级群督促（已分别提醒）。")
-                en.append("\(count - chased.count) more are chased by their bound groups in between (told separately).")
+                lines.append(l.pick("另有 \(count - chased.count) 个单位由其已绑定的上级群督促（已分别提醒）。", "\(count - chased.count) more are chased by their bound groups in between (told separately)."))
             }
-            result.append(
-                Notice(
-                    unit: unit, text: language.pick(zh.joined(separator: "\n"), en.joined(separator: "\n")),
-                    unboundBelow: count, chased: chased.map(\.id)))
+            result.append(Notice(unit: unit, text: lines.joined(separator: "\n"), unboundBelow: count, chased: chased.map(\.id)))
         }
         return result
     }

@@ -107,11 +107,6 @@ extension AssessmentReport {
         return out
     }
 
-    /// A CSV field, quoted when it holds a comma, a quote or a line break.
-    public static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
     /// Units, then a blank line, then cadres; numbers unformatted (seconds, shares as decimals).
     public func csv(language: Language) -> String {
         var out =
@@ -128,23 +123,23 @@ extension AssessmentReport {
                 String(f.demandsCollected), String(f.demandsResolved), String(f.demandsOverdue), f.grade.rawValue,
                 String(rankOf[f.unitID] ?? 0), candidateSet.contains(f.unitID) ? "yes" : "no",
             ]
-            out += row.map(Self.csvField).joined(separator: ",") + "\n"
+            out += CSV.row(row) + "\n"
         }
         out += "\nmember_id,cadre,unit_id,acks,acks_on_time,claims,resolutions,candidate\n"
         let cadreSet = Set(cadreCandidates)
         for c in cadres {
             out +=
-                [
+                CSV.row([
                     c.memberID, c.name, c.unitID, String(c.acknowledgements), String(c.acknowledgementsOnTime), String(c.claims),
                     String(c.resolutions), cadreSet.contains(c.memberID) ? "yes" : "no",
-                ].map(Self.csvField).joined(separator: ",") + "\n"
+                ]) + "\n"
         }
         return out
     }
 
     public func html(org: OrgTree, language: Language) -> String {
         let title = HTML.escape(language.pick("\(month) 月度考核 — \(name(scopeUnitID))", "Monthly assessment \(month) — \(name(scopeUnitID))"))
-        var out = "<!doctype html>\n<html lang=\"\(language == .zh ? "zh-Hans" : "en")\"><head><meta charset=\"utf-8\"><title>\(title)</title>\n"
+        var out = "<!doctype html>\n<html lang=\"\(language.rawValue)\"><head><meta charset=\"utf-8\"><title>\(title)</title>\n"
         out +=
             "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}.red{background:#fdd}.yellow{background:#ffd}.green{background:#dfd}</style></head><body>\n"
         out += "<h1>\(title)</h1>\n<table>\n<tr>" + header(language).map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>\n"
@@ -184,8 +179,7 @@ extension AssessmentReport {
         }
         let below = units.filter { $0.unitID != scopeUnitID }
         if !below.isEmpty {
-            var count: [Grade: Int] = [:]
-            for f in below { count[f.grade, default: 0] += 1 }
+            let count = below.reduce(into: [Grade: Int]()) { $0[$1.grade, default: 0] += 1 }
             lines.append(language.pick("下级 \(below.count) 个单位：", "\(below.count) units below: ") + Grade.allCases.map { "\($0.name(language)) \(count[$0] ?? 0)" }.joined(separator: " "))
             let reds = below.filter { $0.grade == .red }.sorted(by: Assessment.ranksBefore).reversed().prefix(5).map(\.name)
             if !reds.isEmpty { lines.append(language.pick("红色预警：", "Red: ") + reds.joined(separator: "、")) }

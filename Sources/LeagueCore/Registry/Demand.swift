@@ -45,13 +45,13 @@ public struct Demand: Sendable, Codable, Hashable {
     public var unitID: String
     public var text: String
     public var category: String?
-    public var state: DemandState
+    public var state = DemandState.collected
     public var createdAt: Date
     public var createdBy: String
     /// When it entered its current state: the escalation clock counts from here.
     public var stateSince: Date
     /// Bumped on every change of state or progress note; stale escalation timers compare it.
-    public var version: Int
+    public var version = 0
     /// The unit it was published to (the parent of `unitID`).
     public var publishedTo: String?
     public var claimedBy: String?
@@ -66,11 +66,9 @@ public struct Demand: Sendable, Codable, Hashable {
         self.unitID = unitID
         self.text = text
         self.category = category
-        self.state = .collected
         self.createdAt = createdAt
         self.createdBy = createdBy
         self.stateSince = createdAt
-        self.version = 0
         self.source = source
     }
 

@@ -66,8 +66,7 @@ public enum RegistryText {
 
     /// `/查询 诉求` and `/诉求 列表`: counts by state and the oldest open ones (id, category, state, age).
     public static func demands(unitName: String, demands: [Demand], state: DemandState?, now: Date, link: String?, language: Language) -> String {
-        var byState: [DemandState: Int] = [:]
-        for demand in demands { byState[demand.state, default: 0] += 1 }
+        let byState = demands.reduce(into: [DemandState: Int]()) { $0[$1.state, default: 0] += 1 }
         let title = state.map { language.pick("（\($0.name(.zh))）", " (\($0.name(.en)))") } ?? ""
         var lines = [language.pick("📋 \(unitName) 诉求\(title)：共 \(demands.count) 件", "📋 Demands of \(unitName)\(title): \(demands.count)")]
         guard !demands.isEmpty else { return lines[0] }

@@ -92,11 +92,6 @@ public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
     public var line: Int
     public var message: String
 
-    public init(line: Int, message: String) {
-        self.line = line
-        self.message = message
-    }
-
     public var description: String { "line \(line): \(message)" }
 }
 
@@ -117,7 +112,7 @@ public enum YouthImport {
     ///   - org: grid ids and contact member ids are checked against it.
     /// - Returns: the rows grouped by grid, or every problem found (by line).
     public static func parse(_ text: String, org: OrgTree) -> Result<[String: [YouthRecord]], ImportErrors> {
-        let rows = CSV.parse(text)
+        let rows = CSV.parse(text).rows
         guard let header = rows.first else { return .failure(ImportErrors([ImportProblem(line: 1, message: "the file is empty")])) }
         var problems: [ImportProblem] = []
         var index: [String: Int] = [:]
@@ -218,7 +213,7 @@ public struct ImportErrors: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A small RFC 4180 reader: commas, double-quoted fields with "" escapes and line breaks, CRLF or LF.
+/// A small RFC 4180 reader: commas, double-quoted fields with "" escapes and line breaks, CRLF, LF or CR.
 public enum CSV {
     public struct Row: Sendable, Hashable {
         /// The line the record starts on (1-based).
@@ -226,7 +221,16 @@ public enum CSV {
         public var fields: [String]
     }
 
-    public static func parse(_ text: String) -> [Row] {
+    /// One record: the fields joined by commas, each quoted when it holds a comma, a quote or a line break.
+    public static func row(_ fields: [String]) -> String {
+        fields.map { field in
+            field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",")
+    }
+
+    /// Splits the text (a byte-order mark is ignored) into records; blank lines are skipped.
+    /// - Returns: the records, and the line of a quoted field still open at the end (nil: none).
+    public static func parse(_ text: String) -> (rows: [Row], unclosedQuoteLine: Int?) {
         var rows: [Row] = []
         var fields: [String] = []
         var field = ""
@@ -235,8 +239,9 @@ public enum CSV {
         var rowLine = 1
         var pendingQuote = false
         var sawAnything = false
-        var characters = Substring(text)
-        if characters.first == "\u{FEFF}" { characters = characters.dropFirst() }
+        var afterCR = false
+        var scalars = Substring(text).unicodeScalars
+        if scalars.first == "\u{FEFF}" { scalars = scalars.dropFirst() }
         func endRow() {
             fields.append(field)
             rows.append(Row(line: rowLine, fields: fields))
@@ -244,23 +249,26 @@ public enum CSV {
             field = ""
             sawAnything = false
         }
-        for character in characters {
+        for scalar in scalars {
             if inQuotes {
                 if pendingQuote {
                     pendingQuote = false
-                    if character == "\"" { field.append("\""); continue }
+                    if scalar == "\"" {
+                        field.unicodeScalars.append(scalar)
+                        continue
+                    }
                     inQuotes = false
                     // falls through: the character after a closing quote is read as unquoted
-                } else if character == "\"" {
+                } else if scalar == "\"" {
                     pendingQuote = true
                     continue
                 } else {
-                    if character == "\n" || character == "\r\n" { line += 1 }
-                    field.append(character)
+                    if scalar == "\n" { line += 1 }
+                    field.unicodeScalars.append(scalar)
                     continue
                 }
             }
-            switch character {
+            switch scalar {
             case "\"" where field.isEmpty:
                 inQuotes = true
                 sawAnything = true
@@ -268,16 +276,20 @@ public enum CSV {
                 fields.append(field)
                 field = ""
                 sawAnything = true
-            case "\n", "\r\n", "\r":
+            case "\n" where afterCR:
+                break
+            case "\n", "\r":
                 if sawAnything || !field.isEmpty || !fields.isEmpty { endRow() }
                 line += 1
                 rowLine = line
             default:
-                field.append(character)
+                field.unicodeScalars.append(scalar)
                 sawAnything = true
             }
+            afterCR = scalar == "\r"
         }
+        let unclosed = inQuotes && !pendingQuote ? rowLine : nil
         if sawAnything || !field.isEmpty || !fields.isEmpty { endRow() }
-        return rows
+        return (rows, unclosed)
     }
 }

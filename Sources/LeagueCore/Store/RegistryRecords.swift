@@ -67,8 +67,6 @@ extension AuditEntry {
 
     /// One CSV row (RFC 4180 quoting).
     public func csvRow(timeZone: TimeZone) -> String {
-        [time(in: timeZone), outcome, action, actor, unitID ?? "", detail].map { field in
-            field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-        }.joined(separator: ",")
+        CSV.row([time(in: timeZone), outcome, action, actor, unitID ?? "", detail])
     }
 }

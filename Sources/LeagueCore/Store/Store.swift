@@ -88,13 +88,10 @@ public struct UndecodableOutbox: Error, Sendable, Hashable {
 
 /// The due outbox rows of one read: the decoded entries (in send order) and the rows that did not decode.
 public struct DueOutbox: Sendable, Hashable {
-    public var entries: [OutboxEntry]
-    public var undecodable: [UndecodableOutbox]
+    public var entries: [OutboxEntry] = []
+    public var undecodable: [UndecodableOutbox] = []
 
-    public init(entries: [OutboxEntry] = [], undecodable: [UndecodableOutbox] = []) {
-        self.entries = entries
-        self.undecodable = undecodable
-    }
+    public init() {}
 }
 
 /// Why a robot is not sent to for a while: the platform said slow down, or it failed (time-out,
@@ -190,25 +187,18 @@ public struct EventRecord: Sendable, Hashable, Codable {
 
 /// Counts the auditor and /healthz report.
 public struct StoreHealth: Sendable, Hashable {
-    public var unprocessedInbound: Int
-    public var pendingOutbox: Int
-    public var deadOutbox: Int
-    public var overdueTimers: Int
-    public var overdueOutbox: Int
-    public var oldestOverdueSeconds: Double
+    public var unprocessedInbound = 0
+    public var pendingOutbox = 0
+    public var deadOutbox = 0
+    public var overdueTimers = 0
+    public var overdueOutbox = 0
+    public var oldestOverdueSeconds: Double = 0
     /// Timers whose handler failed and that wait for a retry.
     public var retryingTimers: Int = 0
     /// Timers put aside as dead (unknown kind, undecodable subject), with their reason in the store.
     public var deadTimers: Int = 0
 
-    public init(unprocessedInbound: Int = 0, pendingOutbox: Int = 0, deadOutbox: Int = 0, overdueTimers: Int = 0, overdueOutbox: Int = 0, oldestOverdueSeconds: Double = 0) {
-        self.unprocessedInbound = unprocessedInbound
-        self.pendingOutbox = pendingOutbox
-        self.deadOutbox = deadOutbox
-        self.overdueTimers = overdueTimers
-        self.overdueOutbox = overdueOutbox
-        self.oldestOverdueSeconds = oldestOverdueSeconds
-    }
+    public init() {}
 }
 
 /// Reads of the store, inside a read or a write transaction.
@@ -257,17 +247,6 @@ public protocol StoreReader {
     func deliberationValue(_ key: String) throws -> String?
     /// When the oldest pending outbox message was queued (nil: none pending); for the metrics.
     func oldestPendingOutbox() throws -> Date?
-}
-
-extension StoreReader {
-    /// Without an event id: the position is the number of events in the range read so far (events
-    /// are append-only and listed in the order they were appended).
-    public func events(from: Date, to: Date, after position: Int64, limit: Int) throws -> (events: [EventRecord], position: Int64) {
-        let all = try events(from: from, to: to)
-        let start = Int(min(max(position, 0), Int64(all.count)))
-        let end = min(start + max(limit, 1), all.count)
-        return (Array(all[start..<end]), Int64(end))
-    }
 }
 
 /// A target of an open dispatch still waiting for its acknowledgement.

@@ -121,35 +121,25 @@ public struct TimeFormat: Sendable {
 
     public init(timeZone: TimeZone) { self.timeZone = timeZone }
 
-    private func components(_ date: Date) -> DateComponents {
+    /// The date's fields, in the bot's time zone, written with `format` (`%02d` each).
+    private func text(_ date: Date, _ format: String, _ fields: [Calendar.Component]) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        return calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let c = calendar.dateComponents(Set(fields), from: date)
+        return String(format: format, arguments: fields.map { c.value(for: $0) ?? 0 })
     }
 
     /// `10:03`
-    public func clock(_ date: Date) -> String {
-        let c = components(date)
-        return String(format: "%02d:%02d", c.hour ?? 0, c.minute ?? 0)
-    }
+    public func clock(_ date: Date) -> String { text(date, "%02d:%02d", [.hour, .minute]) }
 
     /// `11-21 10:03`
-    public func dayAndClock(_ date: Date) -> String {
-        let c = components(date)
-        return String(format: "%02d-%02d %02d:%02d", c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
-    }
+    public func dayAndClock(_ date: Date) -> String { text(date, "%02d-%02d %02d:%02d", [.month, .day, .hour, .minute]) }
 
     /// `2026-11`
-    public func month(_ date: Date) -> String {
-        let c = components(date)
-        return String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
-    }
+    public func month(_ date: Date) -> String { text(date, "%04d-%02d", [.year, .month]) }
 
     /// `2026-11-21`
-    public func day(_ date: Date) -> String {
-        let c = components(date)
-        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
-    }
+    public func day(_ date: Date) -> String { text(date, "%04d-%02d-%02d", [.year, .month, .day]) }
 }
 
 /// The system clock moved forward by hand (`:wait 3m` in `leagueops chat` to see an escalation).

@@ -8,6 +8,14 @@ public enum TaskKind: String, Sendable, Codable, Hashable {
 
 public enum TaskStatus: String, Sendable, Codable, Hashable {
     case open, done, cancelled
+
+    public func name(_ language: Language) -> String {
+        switch self {
+        case .open: return language.pick("进行中", "open")
+        case .done: return language.pick("已完成", "done")
+        case .cancelled: return language.pick("已撤销", "cancelled")
+        }
+    }
 }
 
 /// A task (`T-<n>`): a dispatch to groups below, or a report to the groups above.
@@ -23,7 +31,7 @@ public struct WorkTask: Sendable, Codable, Hashable {
     public var createdAt: Date
     /// The acknowledgement (or claim) target in seconds: 10 min routine, 3 min urgent by default.
     public var targetSeconds: Double
-    public var status: TaskStatus
+    public var status = TaskStatus.open
     public var closedAt: Date?
     public var closedBy: String?
     public var closeNote: String?
@@ -42,7 +50,6 @@ public struct WorkTask: Sendable, Codable, Hashable {
         self.issuerUnitID = issuerUnitID
         self.createdAt = createdAt
         self.targetSeconds = targetSeconds
-        self.status = .open
     }
 
     public var deadline: Date { createdAt.addingTimeInterval(targetSeconds) }

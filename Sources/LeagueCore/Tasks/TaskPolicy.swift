@@ -153,9 +153,8 @@ public enum TaskPolicy {
     /// Breaches of one step that go to the same group are combined into one message.
     public static func escalate(task: WorkTask, targets: [TaskTarget], step: Int, org: OrgTree, settings: TaskSettings, ackHint: (String) -> String, now: Date) -> Escalation {
         var targets = targets
-        guard task.status == .open else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
         let waiting = targets.indices.filter { targets[$0].isWaiting }
-        guard !waiting.isEmpty else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
+        guard task.status == .open, !waiting.isEmpty else { return Escalation(targets: targets, notices: [], record: nil, next: nil) }
         let texts = TaskTexts(settings)
         var notices: [OutboundMessage] = []
         var notified: [String] = []

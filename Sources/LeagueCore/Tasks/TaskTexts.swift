@@ -51,7 +51,7 @@ public struct TaskTexts: Sendable {
     /// Step ≥ 1: the breach notice to a supervising group, naming the late groups it is told about.
     public func breach(_ task: WorkTask, elapsed: Double, late names: [String], issuerUnitName: String) -> String {
         let elapsedText = DurationText.human(elapsed, language: lang)
-        let listed = names.count > 30 ? names.prefix(30).joined(separator: "、") + lang.pick(" 等\(names.count)个", " and \(names.count - 30) more") : names.joined(separator: "、")
+        let listed = lang.list(names, limit: 30)
         if task.kind == .dispatch {
             return lang.pick(
                 "🚨 超时未确认：\(task.urgent ? "紧急" : "")任务 \(task.label)「\(Self.excerpt(task.text))」已过\(elapsedText)（目标\(DurationText.human(task.targetSeconds, language: lang))），以下\(names.count)个群仍未确认：\(listed)。请督促。",
@@ -78,12 +78,7 @@ public struct TaskTexts: Sendable {
     public func rollCall(task: WorkTask, targets: [TaskTarget], steps: [EscalationRecord], org: OrgTree, now: Date) -> String {
         let done = targets.filter { !$0.isWaiting }.sorted { ($0.acknowledgedAt ?? now) < ($1.acknowledgedAt ?? now) }
         let missing = targets.filter(\.isWaiting)
-        let statusText: String
-        switch task.status {
-        case .open: statusText = lang.pick("进行中", "open")
-        case .done: statusText = lang.pick("已完成", "done")
-        case .cancelled: statusText = lang.pick("已撤销", "cancelled")
-        }
+        let statusText = task.status.name(lang)
         var lines: [String] = []
         let kindText = task.kind == .dispatch ? lang.pick("任务", "Task") : lang.pick("上报", "Report")
         lines.append(
@@ -110,17 +105,13 @@ public struct TaskTexts: Sendable {
             lines.append(lang.pick("已确认 \(done.count)/\(targets.count)，未确认 \(missing.count)", "Acknowledged \(done.count)/\(targets.count), missing \(missing.count)"))
             let large = targets.count > 30
             if large {
-                var tiers: [String: (done: Int, all: Int)] = [:]
-                var order: [String] = []
-                for target in targets {
-                    let tier = org.unit(target.unitID)?.tier ?? "?"
-                    if tiers[tier] == nil { order.append(tier) }
-                    tiers[tier, default: (0, 0)].all += 1
-                    if !target.isWaiting { tiers[tier, default: (0, 0)].done += 1 }
-                }
-                for tier in order {
-                    let value = tiers[tier]!
-                    lines.append(lang.pick("  \(Self.tierName(tier, lang))：\(value.done)/\(value.all)", "  \(Self.tierName(tier, lang)): \(value.done)/\(value.all)"))
+                let tierOf = { (target: TaskTarget) in org.unit(target.unitID)?.tier ?? "?" }
+                let byTier = Dictionary(grouping: targets, by: tierOf)
+                var listed: Set<String> = []
+                for tier in targets.map(tierOf) where listed.insert(tier).inserted {
+                    let all = byTier[tier]!
+                    let done = all.filter { !$0.isWaiting }.count
+                    lines.append(lang.pick("  \(Self.tierName(tier, lang))：\(done)/\(all.count)", "  \(Self.tierName(tier, lang)): \(done)/\(all.count)"))
                 }
                 let lateCount = done.filter { $0.isLate(for: task) }.count
                 if lateCount > 0 { lines.append(lang.pick("  其中超时确认 \(lateCount)", "  of which late: \(lateCount)")) }
@@ -134,10 +125,8 @@ public struct TaskTexts: Sendable {
                 }
             }
             if !missing.isEmpty {
-                let names = missing.compactMap { org.unit($0.unitID)?.name }
-                let shown = names.prefix(50).joined(separator: "、")
-                let more = names.count > 50 ? lang.pick(" 等\(names.count)个", " and \(names.count - 50) more") : ""
-                lines.append(lang.pick("  ❌ 未确认：\(shown)\(more)", "  ❌ Missing: \(shown)\(more)"))
+                let names = lang.list(missing.compactMap { org.unit($0.unitID)?.name }, limit: 50)
+                lines.append(lang.pick("  ❌ 未确认：\(names)", "  ❌ Missing: \(names)"))
             }
         }
         for step in steps.sorted(by: { $0.step < $1.step }) {

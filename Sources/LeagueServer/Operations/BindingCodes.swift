@@ -88,7 +88,7 @@ public enum Onboarding {
         let command = language == .zh ? "/绑定" : "/bind"
         let rows = codes.map { [$0.unit.id, $0.path, $0.unit.tier, $0.code, "\(time.day($0.expiresAt)) \(time.clock($0.expiresAt))", "\(command) \($0.code)"] }
         if format == "csv" {
-            return ([header] + rows).map { $0.map(AssessmentReport.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+            return ([header] + rows).map(CSV.row).joined(separator: "\r\n") + "\r\n"
         }
         func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: " --- |", count: header.count)]

@@ -31,11 +31,9 @@ enum DashboardBench {
         let seeded = try await seed(path: rig.workspace.databasePath, config: config, tasks: tasks)
         let seedSeconds = Date().timeIntervalSince(seedStart)
         try rig.start()
-        let port = rig.server.port
 
         // The link, as the district admin gets it in chat.
-        let ask = BenchWorkspace.webhook(id: "dash-1", chat: "chat-d", sender: "u-m-d", text: "/看板")
-        _ = try HTTPConnection(port: port).roundTrip(ask)
+        _ = try rig.say("/看板", id: "dash-1")
         let marker = "http://bench.example/lo"
         _ = await rig.platform.wait(timeout: 30) { $0.contains { $0.group == "chat-d" && $0.text.contains(marker) } }
         guard let reply = rig.platform.received.last(where: { $0.group == "chat-d" && $0.text.contains(marker) }),
@@ -57,7 +55,7 @@ enum DashboardBench {
             "dashboard    district root (\(config.org.units.count) units, \(grids) grids), month of \(tasks) tasks: \(seeded.events) events,"
                 + " \(seeded.targets) targets, \(seeded.demands) demands, roll call of \(grids) targets; seeded in \(format(seedSeconds)) s;"
                 + " \(repeats) views each, one keep-alive connection")
-        let connection = try HTTPConnection(port: port)
+        let connection = try HTTPConnection(port: rig.server.port)
         var worst = 0.0
         for (name, path) in pages {
             let request = HTTPConnection.request(method: "GET", path: path)
@@ -196,32 +194,17 @@ enum DashboardBench {
         events.sort { $0.at < $1.at }
 
         let store = try SQLiteStore(path: path, synchronous: "normal")
-        let ids = works.keys.sorted()
-        for start in stride(from: 0, to: ids.count, by: 2_000) {
-            let slice = ids[start..<min(start + 2_000, ids.count)].map { (works[$0]!, targets[$0].map { Array($0.values) } ?? []) }
-            try await store.write { tx in
-                for (work, list) in slice {
-                    try tx.insert(work)
-                    try tx.insert(list.sorted { $0.unitID < $1.unitID })
-                }
-            }
-            seeded.targets += slice.reduce(0) { $0 + $1.1.count }
+        let rows = works.keys.sorted().map { id in (works[id]!, (targets[id].map { Array($0.values) } ?? []).sorted { $0.unitID < $1.unitID }) }
+        try await store.write(rows, chunksOf: 2_000) { tx, row in
+            try tx.insert(row.0)
+            try tx.insert(row.1)
         }
+        seeded.targets = rows.reduce(0) { $0 + $1.1.count }
         try await store.write { tx in try tx.insert(reminder) }
-        for start in stride(from: 0, to: events.count, by: 20_000) {
-            let slice = Array(events[start..<min(start + 20_000, events.count)])
-            try await store.write { tx in
-                for event in slice { try tx.append(event) }
-            }
-        }
+        try await store.write(events, chunksOf: 20_000) { tx, event in try tx.append(event) }
         seeded.events = events.count
         let demandList = demands.values.sorted { $0.id < $1.id }
-        for start in stride(from: 0, to: demandList.count, by: 2_000) {
-            let slice = Array(demandList[start..<min(start + 2_000, demandList.count)])
-            try await store.write { tx in
-                for demand in slice { try tx.insert(demand) }
-            }
-        }
+        try await store.write(demandList, chunksOf: 2_000) { tx, demand in try tx.insert(demand) }
         seeded.demands = demandList.count
         // The month's minutes: a closed meeting in nine grids of ten, as deliberation day leaves them.
         let monthKey = format.month(now)

@@ -5,6 +5,7 @@ import LeagueCore
 import LeaguePlatforms
 import LeagueServer
 import LeagueStore
+import LeagueTestSupport
 import Logging
 import ServiceLifecycle
 
@@ -136,13 +137,12 @@ struct InProcessOrg {
 
 /// A signed generic webhook as the adapter receives it.
 func inProcessRequest(id: String, chat: String, sender: String, text: String, ts: Double) -> InboundRequest {
-    let payload: [String: Any] = ["id": id, "group": chat, "sender": sender, "text": text, "ts": ts]
-    let body = try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+    let body = TestBot.body(id: id, chat: chat, sender: sender, text: text, ts: ts)
     return InboundRequest(
         method: "POST",
         headers: [
             "content-type": ["application/json"],
-            GenericAdapter.signatureHeader.lowercased(): [GenericAdapter.signature(body: body, secret: BenchWorkspace.secret)],
+            GenericAdapter.signatureHeader.lowercased(): [GenericAdapter.signature(body: body, secret: testSecret)],
         ], body: body)
 }
 
@@ -182,17 +182,6 @@ struct InProcessBot {
             }
         }
         return failures
-    }
-
-    /// The outbox as a running server leaves it: everything sent.
-    func markOutboxSent() async throws {
-        try await store.writer.write { db in
-            try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = created_at, attempts = 1 WHERE state = 'pending'")
-        }
-    }
-
-    func checkpoint() throws {
-        try store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 }
 
@@ -237,8 +226,11 @@ enum InProcess {
             inProcessRequest(id: "base-task-\(i)", chat: "chat-d", sender: "u-m-d", text: "/任务 @全体网格 基准第\(i)号：核对网格青年名单", ts: ts)
         }
         guard try await bot.ingest(dispatches) == 0 else { throw BenchError("the base /任务 @全体网格 were not stored") }
-        try await bot.markOutboxSent()
-        try bot.checkpoint()
+        // The outbox as a running server leaves it: everything sent.
+        try await bot.store.writer.write { db in
+            try db.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = created_at, attempts = 1 WHERE state = 'pending'")
+        }
+        guard try await bot.store.checkpoint() == 0 else { throw BenchError("the base store's write-ahead log could not be checkpointed") }
     }
 
     /// Runs `count` messages of `kind` over the store at `path` (generating `generate` requests first,
@@ -297,12 +289,8 @@ enum InProcess {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let copy = folder.appendingPathComponent("leagueops-bench-nodebug").path
         guard (try? FileManager.default.copyItem(atPath: own, toPath: copy)) != nil else { return own }
-        let strip = Process()
-        strip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        strip.arguments = ["strip", "--strip-debug", copy]
-        guard (try? strip.run()) != nil else { return own }
-        strip.waitUntilExit()
-        return strip.terminationStatus == 0 ? copy : own
+        let stripped = try? runProcess("/usr/bin/env", ["strip", "--strip-debug", copy], timeout: 300)
+        return stripped?.status == 0 ? copy : own
     }
 
     /// Total instructions of one child run under callgrind (`Collected :` line).
@@ -369,20 +357,12 @@ enum InProcess {
                 "inprocess    base store prepared in \(format(Date().timeIntervalSince(started), 1)) s: \(options.prestore) messages prestored, "
                     + "\(dispatchesForAcks(max(options.count, 2 * options.instructionCount), grids: org.grids)) × /任务 @全体网格")
         }
-        let stored = try await DatabaseQueue(
-            path: base,
-            configuration: {
-                var c = Configuration(); c.readonly = true; return c
-            }()
-        ).read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
-            )
+        let stored = try readDatabase(base) { db in
+            try ["inbound", "outbox", "events"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
         }
         let valgrind = options.instructions ? valgrind() : nil
         emit(
-            "inprocess    org ×\(options.scale) (\(org.grids) grids)  store: \(stored.0) inbound, \(stored.1) outbox, \(stored.2) events  sync=\(options.synchronous)"
+            "inprocess    org ×\(options.scale) (\(org.grids) grids)  store: \(stored[0]) inbound, \(stored[1]) outbox, \(stored[2]) events  sync=\(options.synchronous)"
                 + "  outbox service \(options.outbox ? "on (null transport)" : "off")  instructions: \(valgrind == nil ? (options.instructions ? "valgrind not installed" : "off") : "callgrind, (I(2N) − I(N)) / N with N = \(options.instructionCount)")"
         )
         if let profile = options.profile { try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true) }
@@ -399,13 +379,12 @@ enum InProcess {
                 + "  (wall \(format(wall / Double(options.count) * 1e6, 0)) µs/msg)"
             if let valgrind {
                 let n = options.instructionCount
-                let one = try instructions(
-                    valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
-                    count: n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
-                let two = try instructions(
-                    valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
-                    count: 2 * n, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
-                line += "  instructions \(format((two - one) / Double(n) / 1000, 0))k/msg"
+                let runs = try [n, 2 * n].map { count in
+                    try instructions(
+                        valgrind: valgrind, executable: executable, configPath: workspace.configPath, base: base, folder: workspace.folder, kind: kind,
+                        count: count, generate: 2 * n, synchronous: options.synchronous, scale: options.scale, outbox: options.outbox, keep: options.profile)
+                }
+                line += "  instructions \(format((runs[1] - runs[0]) / Double(n) / 1000, 0))k/msg"
             }
             emit(line)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LeagueCore
 
 #if canImport(Glibc)
 import Glibc
@@ -59,7 +60,7 @@ final class HTTPConnection: @unchecked Sendable {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             guard count > 0 else { throw BenchError("connection closed by the server") }
             response.append(contentsOf: buffer[0..<count])
-            if headerEnd == nil, let end = Self.find([13, 10, 13, 10], in: response) {
+            if headerEnd == nil, let end = response.firstRange(of: [13, 10, 13, 10])?.lowerBound {
                 headerEnd = end + 4
                 let head = String(decoding: response[0..<end], as: UTF8.self).lowercased()
                 for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
@@ -75,14 +76,6 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
-            if Array(haystack[index..<(index + needle.count)]) == needle { return index }
-        }
-        return nil
-    }
-
     /// An HTTP/1.1 request's bytes.
     static func request(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) -> [UInt8] {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -96,7 +89,6 @@ final class HTTPConnection: @unchecked Sendable {
 struct LoadResult {
     var count: Int
     var errors: Int
-    var statuses: [Int: Int]
     var seconds: Double
     /// Sorted, in milliseconds.
     var latencies: [Double]
@@ -106,12 +98,8 @@ struct LoadResult {
 }
 
 enum Stats {
-    /// Nearest-rank percentile of a sorted array.
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
-        guard !sorted.isEmpty else { return .nan }
-        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
-    }
+    /// Nearest-rank percentile of a sorted array (NaN for none).
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double { Assessment.nearestRank(sorted, p) ?? .nan }
 
     static func monotonicNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }
@@ -124,7 +112,6 @@ enum LoadClient {
         let lock = NSLock()
         var next = 0
         var latencies: [Double] = []
-        var statuses: [Int: Int] = [:]
         var errors = 0
         var firstError: String?
     }
@@ -139,7 +126,6 @@ enum LoadClient {
             group.enter()
             let thread = Thread {
                 var local: [Double] = []
-                var localStatuses: [Int: Int] = [:]
                 var localErrors = 0
                 var localError: String?
                 while true {
@@ -152,7 +138,6 @@ enum LoadClient {
                     do {
                         let (status, _) = try connection.roundTrip(requests[index])
                         local.append(Double(Stats.monotonicNanoseconds() - began) / 1e6)
-                        localStatuses[status, default: 0] += 1
                         if !(200..<300).contains(status) { localErrors += 1 }
                     } catch {
                         localErrors += 1
@@ -162,7 +147,6 @@ enum LoadClient {
                 }
                 shared.lock.withLock {
                     shared.latencies += local
-                    shared.statuses.merge(localStatuses, uniquingKeysWith: +)
                     shared.errors += localErrors
                     if shared.firstError == nil { shared.firstError = localError }
                 }
@@ -173,8 +157,8 @@ enum LoadClient {
         }
         group.wait()
         let seconds = Double(Stats.monotonicNanoseconds() - start) / 1e9
-        let (latencies, errors, statuses, firstError) = shared.lock.withLock { (shared.latencies, shared.errors, shared.statuses, shared.firstError) }
+        let (latencies, errors, firstError) = shared.lock.withLock { (shared.latencies, shared.errors, shared.firstError) }
         if let firstError { FileHandle.standardError.write(Data("load client: \(firstError)\n".utf8)) }
-        return LoadResult(count: latencies.count, errors: errors, statuses: statuses, seconds: seconds, latencies: latencies.sorted())
+        return LoadResult(count: latencies.count, errors: errors, seconds: seconds, latencies: latencies.sorted())
     }
 }

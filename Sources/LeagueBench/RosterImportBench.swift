@@ -18,32 +18,17 @@ func rosterImport(_ options: Options) async throws {
         try data.write(to: URL(fileURLWithPath: roster))
         let org = folder.appendingPathComponent("org-\(people).yaml").path
         for pass in ["new", "merge"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: options.binary)
             // No config: the org file is given with --out (a missing --config is tolerated by `org import`).
-            process.arguments = ["org", "import", roster, "--out", org, "--config", folder.appendingPathComponent("none.yaml").path]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            let start = Date()
-            try process.run()
-            var peakKiB = 0.0
-            let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-            while process.isRunning {
-                if let value = ServerProcess.status(pid: process.processIdentifier, field: "VmHWM:") { peakKiB = max(peakKiB, value) }
-                usleep(2_000)
-            }
-            process.waitUntilExit()
-            let wall = Date().timeIntervalSince(start)
-            let text = String(decoding: await reader.value, as: UTF8.self)
-            let summary = text.split(separator: "\n").first { $0.contains(" rows — ") }.map(String.init) ?? "(no summary line)"
-            let ok = process.terminationStatus == 0
-            let target = people == 5_000 && !options.smoke ? "  [target <2 s: \(verdict(ok && wall < 2))]" : ""
+            let run = try await runMeasured(
+                options.binary, ["org", "import", roster, "--out", org, "--config", folder.appendingPathComponent("none.yaml").path], sample: 0.002)
+            let summary = run.output.split(separator: "\n").first { $0.contains(" rows — ") }.map(String.init) ?? "(no summary line)"
+            let ok = run.status == 0
+            let target = people == 5_000 && !options.smoke ? "  [target <2 s: \(verdict(ok && run.wall < 2))]" : ""
             emit(
                 "import       \(people) people, 1,154 units, GB18030 CSV (\(data.count / 1024) KiB), \(pass == "new" ? "into a new org file" : "merged into that file")"
-                    + ": exit \(process.terminationStatus)  whole process \(format(wall, 3)) s  peak RSS \(format(peakKiB / 1024)) MiB"
+                    + ": exit \(run.status)  whole process \(format(run.wall, 3)) s  peak RSS \(format(run.peakMiB)) MiB"
                     + "  (\(summary.replacingOccurrences(of: roster, with: "roster.csv")))\(target)")
-            if !ok { FileHandle.standardError.write(Data(text.utf8)) }
+            if !ok { FileHandle.standardError.write(Data(run.output.utf8)) }
         }
     }
 }

@@ -30,21 +30,15 @@ enum Seeder {
             let targets = (0..<targetsPerTask).map { ((index * targetsPerTask + $0) % grids) + 1 }
             seeded.append(SeededTask(id: index + 1, createdAt: createdAt, targetSeconds: targetSeconds, grids: targets))
         }
-        let chunk = 200
-        for start in stride(from: 0, to: tasks, by: chunk) {
-            let slice = Array(seeded[start..<min(start + chunk, tasks)])
-            try await store.write { tx in
-                for task in slice {
-                    let work = WorkTask(
-                        id: task.id, kind: .dispatch, urgent: false, text: "基准任务 \(task.id)：核对网格青年名单",
-                        issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d",
-                        createdAt: task.createdAt, targetSeconds: task.targetSeconds)
-                    try tx.insert(work)
-                    try tx.insert(task.grids.map { TaskTarget(taskID: task.id, unitID: "g\($0)") })
-                    let (_, step, due) = plan(task.id - 1)
-                    try tx.schedule(.taskStep(task.id, step: step, at: due))
-                }
-            }
+        try await store.write(seeded, chunksOf: 200) { tx, task in
+            let work = WorkTask(
+                id: task.id, kind: .dispatch, urgent: false, text: "基准任务 \(task.id)：核对网格青年名单",
+                issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d",
+                createdAt: task.createdAt, targetSeconds: task.targetSeconds)
+            try tx.insert(work)
+            try tx.insert(task.grids.map { TaskTarget(taskID: task.id, unitID: "g\($0)") })
+            let (_, step, due) = plan(task.id - 1)
+            try tx.schedule(.taskStep(task.id, step: step, at: due))
         }
         return seeded
     }
@@ -61,17 +55,23 @@ extension Seeder {
     /// its own robot), through LeagueStore's protocol in transactions of 5,000. Keys are `bench:<n>`.
     static func seedOutbox(path: String, count: Int, units: [String], at now: Date) async throws {
         let store = try SQLiteStore(path: path, synchronous: "normal")
-        let chunk = 5_000
-        for start in stride(from: 0, to: count, by: chunk) {
-            let range = start..<min(start + chunk, count)
-            try await store.write { tx in
-                for n in range {
-                    let unit = units[n % units.count]
-                    let message = OutboundMessage(
-                        key: "bench:\(n)", unitID: unit, group: GroupBinding(platform: "generic", chat: "chat-\(unit)"),
-                        text: "基准通知 \(n)：请于本周五前报送青年之家活动照片。")
-                    try tx.enqueue(message, at: now)
-                }
+        try await store.write(Array(0..<count), chunksOf: 5_000) { tx, n in
+            let unit = units[n % units.count]
+            let message = OutboundMessage(
+                key: "bench:\(n)", unitID: unit, group: GroupBinding(platform: "generic", chat: "chat-\(unit)"),
+                text: "基准通知 \(n)：请于本周五前报送青年之家活动照片。")
+            try tx.enqueue(message, at: now)
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Writes `items` through `body`, `size` of them per transaction.
+    func write<T: Sendable>(_ items: [T], chunksOf size: Int, _ body: @escaping @Sendable (any StoreTransaction, T) throws -> Void) async throws {
+        for start in stride(from: 0, to: items.count, by: size) {
+            let slice = items[start..<min(start + size, items.count)]
+            try await write { tx in
+                for item in slice { try body(tx, item) }
             }
         }
     }

@@ -2,13 +2,14 @@ import Foundation
 import GRDB
 import LeagueConfig
 import LeaguePlatforms
+import LeagueTestSupport
 
-/// A benchmark workspace: a generated org of the real size and a config in a temporary folder.
+/// A benchmark workspace: a generated org of the real size and a config in a temporary folder,
+/// written by LeagueTestSupport's `writeTestConfig` (the generic platform signs with `testSecret`).
 struct BenchWorkspace {
     let folder: URL
     let configPath: String
-    let databasePath: String
-    static let secret = "bench-secret"
+    var databasePath: String { folder.appendingPathComponent("bot.sqlite").path }
 
     /// The store opened read-only, for what a scenario checks after the load (the server keeps writing it).
     func readOnlyDatabase() throws -> DatabaseQueue {
@@ -19,47 +20,37 @@ struct BenchWorkspace {
 
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
-    ///   - targets: the `targets:` block (routine/urgent acknowledgement targets).
     ///   - publicURL: `server.public_url` (links in chat answers, e.g. /看板).
     init(
         repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
-        targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil
+        publicURL: String? = nil
     ) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        databasePath = folder.appendingPathComponent("bot.sqlite").path
-        let config = """
-            server: {host: 127.0.0.1, port: 0\(publicURL.map { ", public_url: \"\($0)\"" } ?? "")}
-            store: {sqlite: \(databasePath), synchronous: \(synchronous)}
-            timezone: Asia/Shanghai
-            locale: zh-Hans
-            targets: \(targets)
-            escalation: {remind_at: 0.5}
-            outbox: {max_attempts: 8, backoff: 1s, max_backoff: 5m, timeout: 10s}
-            platforms:
-              generic: {secret: \(Self.secret), outbound_url: http://127.0.0.1:\(outboundPort)/messages}
-            org: org.yaml
-            commands: \(repository.appendingPathComponent("commands").path)
-
-            """
-        configPath = folder.appendingPathComponent("leagueops.yaml").path
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let org = OrgGenerator.yaml(towns: towns, communities: communities, grids: grids)
-        try org.write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
+        configPath = try writeTestConfig(
+            orgYAML: OrgGenerator.yaml(towns: towns, communities: communities, grids: grids), extra: "locale: zh-Hans", directory: folder,
+            outbox: "{max_attempts: 8, backoff: 1s, max_backoff: 5m, timeout: 10s}", outboundPort: outboundPort,
+            synchronous: synchronous, server: "{host: 127.0.0.1, port: 0\(publicURL.map { ", public_url: \"\($0)\"" } ?? "")}",
+            commands: repository.appendingPathComponent("commands").path)
     }
 
     func remove() { try? FileManager.default.removeItem(at: folder) }
 
     /// A signed generic webhook request.
     static func webhook(id: String, chat: String, sender: String, text: String, ts: Double = Date().timeIntervalSince1970) -> [UInt8] {
-        let payload: [String: Any] = ["id": id, "group": chat, "sender": sender, "text": text, "ts": ts]
-        let body = try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+        let body = TestBot.body(id: id, chat: chat, sender: sender, text: text, ts: ts)
         return HTTPConnection.request(
             method: "POST", path: "/webhook/generic",
             headers: [
                 ("Content-Type", "application/json"),
-                (GenericAdapter.signatureHeader, GenericAdapter.signature(body: body, secret: secret)),
+                (GenericAdapter.signatureHeader, GenericAdapter.signature(body: body, secret: testSecret)),
             ], body: Array(body))
+    }
+}
+
+extension DatabaseQueue {
+    /// `SELECT COUNT(*) FROM <rest>`.
+    func count(_ rest: String) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM " + rest) ?? 0 }
     }
 }
 
@@ -79,40 +70,29 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
-        let ready = DispatchSemaphore(value: 0)
-        let box = LineBox()
-        let handle = output.fileHandleForReading
         spawnedAt = Date()
         try process.run()
-        Thread.detachNewThread {
-            var pending = Data()
-            var signalled = false
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                guard !signalled else { continue }
-                pending.append(data)
-                let text = String(decoding: pending, as: UTF8.self)
-                if let range = text.range(of: "LeagueOps listening on http://") {
-                    let rest = text[range.upperBound...]
-                    if let end = rest.firstIndex(of: "\n") {
-                        box.set(String(rest[..<end]), at: Date())
-                        signalled = true
-                        ready.signal()
-                    }
-                }
+        // A server that has not said where it listens after 120 s is stopped, which ends the read below.
+        let watchdog = DispatchWorkItem { [process] in process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+        let handle = output.fileHandleForReading
+        var text = ""
+        while listeningAt == nil {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: "LeagueOps listening on http://"), let end = text[range.upperBound...].firstIndex(of: "\n") {
+                port = text[range.upperBound..<end].split(separator: ":").last.flatMap { Int($0) } ?? 0
+                listeningAt = Date()
             }
-            if !signalled { ready.signal() }
         }
-        guard ready.wait(timeout: .now() + 120) == .success, let (address, at) = box.get(),
-            let port = address.split(separator: ":").last.flatMap({ Int($0) })
-        else {
+        watchdog.cancel()
+        guard listeningAt != nil, port > 0 else {
             process.terminate()
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw BenchError("the server did not report a listening address; its log:\n\(log.suffix(2000))")
         }
-        self.port = port
-        self.listeningAt = at
+        // Keep draining stdout so the server never blocks on a full pipe.
+        Thread.detachNewThread { while !handle.availableData.isEmpty {} }
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -158,27 +138,44 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// GET a path; returns status and body.
-    func get(_ path: String) throws -> (Int, String) {
-        let connection = try HTTPConnection(port: port)
-        let (status, body) = try connection.roundTrip(HTTPConnection.request(method: "GET", path: path))
-        return (status, String(decoding: body, as: UTF8.self))
-    }
-
     /// Waits until /healthz reports no unprocessed inbound message; returns false on timeout.
     func waitDrained(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
+        let request = HTTPConnection.request(method: "GET", path: "/healthz")
         while Date() < deadline {
-            if let (_, body) = try? get("/healthz"), body.contains("\"unprocessed_inbound\":0,") { return true }
+            if let (_, body) = try? HTTPConnection(port: port).roundTrip(request), String(decoding: body, as: UTF8.self).contains("\"unprocessed_inbound\":0,") {
+                return true
+            }
             usleep(20_000)
         }
         return false
     }
 }
 
-private final class LineBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (String, Date)?
-    func set(_ line: String, at: Date) { lock.withLock { value = (line, at) } }
-    func get() -> (String, Date)? { lock.withLock { value } }
+/// Runs `binary` to its end, sampling its peak RSS every `sample` seconds while it runs (VmHWM; its
+/// /proc entry is gone once it is waited for).
+/// - Returns: the exit status, the whole process's wall time, the peak RSS in MiB, and its stdout and stderr together.
+func runMeasured(_ binary: String, _ arguments: [String], sample: Double) async throws -> (status: Int32, wall: Double, peakMiB: Double, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    let start = Date()
+    try process.run()
+    let pid = process.processIdentifier
+    let sampler = Task.detached { () -> Double in
+        var peak = 0.0
+        while !Task.isCancelled {
+            if let hwm = ServerProcess.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
+            try? await Task.sleep(for: .milliseconds(Int64(sample * 1000)))
+        }
+        return peak
+    }
+    let text = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let wall = Date().timeIntervalSince(start)
+    sampler.cancel()
+    return (process.terminationStatus, wall, await sampler.value, String(decoding: text, as: UTF8.self))
 }

@@ -89,6 +89,35 @@ struct Options {
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 func verdict(_ met: Bool) -> String { met ? "MET" : "MISSED" }
 
+/// Looks every `step` seconds until `condition` holds (true) or `timeout` seconds have passed (false).
+func poll(timeout: Double, every step: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+    do {
+        try await waitFor("", timeout: timeout, fallback: step, condition)
+        return true
+    } catch is WaitTimedOut {
+        return false
+    }
+}
+
+/// Looks every `step` seconds until `count()` has not changed for `quiet` seconds and `notBefore` has
+/// passed, or until `deadline`; `tick` runs at every look.
+func waitQuiet(
+    for quiet: Double, notBefore: Date = .distantPast, until deadline: Date, every step: Double, _ count: () -> Int, tick: () -> Void = {}
+) async throws {
+    var last = -1
+    var quietSince = Date()
+    while Date() < deadline {
+        tick()
+        let now = count()
+        if now != last {
+            last = now
+            quietSince = Date()
+        }
+        if Date() > notBefore && Date().timeIntervalSince(quietSince) > quiet { return }
+        try await Task.sleep(for: .milliseconds(Int64(step * 1000)))
+    }
+}
+
 /// One server with its own workspace and fake platform; stopped and removed by `close()`.
 final class Rig: @unchecked Sendable {
     let platform = FakePlatform()
@@ -96,12 +125,10 @@ final class Rig: @unchecked Sendable {
     var server: ServerProcess!
     let options: Options
 
-    init(_ options: Options, synchronous: String, targets: String = "{routine: 10m, urgent: 3m}", publicURL: String? = nil) async throws {
+    init(_ options: Options, synchronous: String, publicURL: String? = nil) async throws {
         self.options = options
         try await platform.start()
-        workspace = try BenchWorkspace(
-            repository: options.repository, outboundPort: platform.port, synchronous: synchronous, targets: targets,
-            publicURL: publicURL)
+        workspace = try BenchWorkspace(repository: options.repository, outboundPort: platform.port, synchronous: synchronous, publicURL: publicURL)
     }
 
     func start() throws {
@@ -114,6 +141,11 @@ final class Rig: @unchecked Sendable {
         server?.stop()
         await platform.stop()
         workspace.remove()
+    }
+
+    /// Posts one signed generic webhook from the district's admin (or `sender` in `chat`); returns its status.
+    func say(_ text: String, id: String, in chat: String = "chat-d", from sender: String = "u-m-d") throws -> Int {
+        try HTTPConnection(port: server.port).roundTrip(BenchWorkspace.webhook(id: id, chat: chat, sender: sender, text: text)).status
     }
 
     /// For `defer`: stops the server (SIGTERM, then SIGKILL) and removes the workspace at once.
@@ -172,21 +204,12 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
     // Durable effects, read from the store: every answered message processed; in `acks`, every 收到 acknowledged a target.
     let database = try rig.workspace.readOnlyDatabase()
     // How long after the last webhook was answered the outbox held nothing pending (issue 16: ≤ 1 s).
-    var drained: Double?
-    while Date().timeIntervalSince(lastAnswered) < 60 {
-        let pending = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
-        if pending == 0 {
-            drained = Date().timeIntervalSince(lastAnswered)
-            break
-        }
-        try await Task.sleep(for: .milliseconds(10))
+    let emptied = try await poll(timeout: 60 - Date().timeIntervalSince(lastAnswered), every: 0.01) {
+        try database.count("outbox WHERE state = 'pending'") == 0
     }
-    let (processed, acknowledged) = try await database.read { db in
-        (
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound WHERE processed_at IS NOT NULL") ?? 0,
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") ?? 0
-        )
-    }
+    let drained = emptied ? Date().timeIntervalSince(lastAnswered) : nil
+    let processed = try database.count("inbound WHERE processed_at IS NOT NULL")
+    let acknowledged = try database.count("task_targets WHERE acknowledged_at IS NOT NULL")
     var line =
         "ingest       \(mix)  c=\(connections)  sync=\(synchronous)  \(result.count) msgs  \(format(result.rate, 0)) msg/s"
         + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  p999 \(format(result.percentile(0.999), 2)) ms"
@@ -201,6 +224,8 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
     await rig.close()
 }
 
+let urgentToEveryGrid = "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数"
+
 /// One urgent `/任务 紧急 @全体网格` from the district to every grid (each grid its own robot), then
 /// every grid's 收到 within a few seconds (the acknowledgement storm) and the roll call.
 /// Returns the seconds until the last grid's notice arrived.
@@ -209,11 +234,9 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
     let rig = try await Rig(options, synchronous: synchronous)
     defer { rig.closeNow() }
     try rig.start()
-    let port = rig.server.port
     let grids = 1034
-    let dispatch = BenchWorkspace.webhook(id: "fan-1", chat: "chat-d", sender: "u-m-d", text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
     let sentAt = Date()
-    let (status, _) = try HTTPConnection(port: port).roundTrip(dispatch)
+    let status = try rig.say(urgentToEveryGrid, id: "fan-1")
     let answeredMs = Date().timeIntervalSince(sentAt) * 1000
     let delivered = await rig.platform.wait(timeout: options.smoke ? 120 : 60) { received in
         Set(received.filter { $0.key.hasPrefix("task:1:notice:") && $0.group.hasPrefix("chat-g") }.map(\.group)).count >= grids
@@ -231,17 +254,13 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
     let acks = (1...grids).map { grid in
         BenchWorkspace.webhook(id: "ack-\(grid)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
     }
-    let result = try LoadClient.run(port: port, requests: acks.shuffled(), connections: 64)
+    let result = try LoadClient.run(port: rig.server.port, requests: acks.shuffled(), connections: 64)
     _ = rig.server.waitDrained(timeout: 120)
-    let rollCall = BenchWorkspace.webhook(id: "roll-1", chat: "chat-d", sender: "u-m-d", text: "/进度 T-1")
-    _ = try HTTPConnection(port: port).roundTrip(rollCall)
+    _ = try rig.say("/进度 T-1", id: "roll-1")
     let gotRoll = await rig.platform.wait(timeout: 60) { $0.contains { $0.group == "chat-d" && $0.text.contains("📋") } }
     let roll = rig.platform.received.last { $0.group == "chat-d" && $0.text.contains("📋") }?.text ?? ""
     let recorded = roll.contains("已确认 \(grids)/\(grids)")
-    let database = try rig.workspace.readOnlyDatabase()
-    let acked = try await database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_targets WHERE task_id = 1 AND acknowledged_at IS NOT NULL") ?? 0
-    }
+    let acked = try rig.workspace.readOnlyDatabase().count("task_targets WHERE task_id = 1 AND acknowledged_at IS NOT NULL")
     emit(
         "ackstorm     sync=\(synchronous)  \(result.count) 收到 in \(format(result.seconds, 2)) s (\(format(result.rate, 0))/s, 64 conns)"
             + "  p50 \(format(result.percentile(0.5), 2)) ms  p99 \(format(result.percentile(0.99), 2)) ms  max \(format(result.latencies.last ?? .nan, 2)) ms"
@@ -259,9 +278,8 @@ func fanOutPastABlackHole(_ options: Options, synchronous: String, plain: Double
     rig.platform.blackHole(["chat-g1"])
     try rig.start()
     let grids = 1034
-    let dispatch = BenchWorkspace.webhook(id: "fan-hole", chat: "chat-d", sender: "u-m-d", text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
     let sentAt = Date()
-    let (status, _) = try HTTPConnection(port: rig.server.port).roundTrip(dispatch)
+    let status = try rig.say(urgentToEveryGrid, id: "fan-hole")
     let others = { (received: [FakePlatform.Received]) in
         Set(received.filter { $0.key.hasPrefix("task:1:notice:") && $0.group.hasPrefix("chat-g") && $0.group != "chat-g1" }.map(\.group))
     }
@@ -312,12 +330,10 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
     let database = try rig.workspace.readOnlyDatabase()
     var pending = -1
-    let deadline = Date().addingTimeInterval(10)
-    repeat {
-        pending = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
-        if pending == 0 { break }
-        try await Task.sleep(for: .milliseconds(20))
-    } while Date() < deadline
+    _ = try await poll(timeout: 10, every: 0.02) {
+        pending = try database.count("outbox WHERE state = 'pending'")
+        return pending == 0
+    }
     let rate = Double(distinct) / seconds
     emit(
         "outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
@@ -350,15 +366,8 @@ func timers(_ options: Options, synchronous: String) async throws {
     let lastDue = seeded.map { $0.createdAt.addingTimeInterval(3 * targetSeconds) }.max() ?? t0
     var peakCurrentRSS = 0.0
     // Wait until the last step is due, then until nothing more arrives for 3 s.
-    var lastCount = -1
-    var quietSince = Date()
-    while true {
+    try await waitQuiet(for: 3, notBefore: lastDue, until: lastDue.addingTimeInterval(600), every: 0.1, { rig.platform.count }) {
         peakCurrentRSS = max(peakCurrentRSS, rig.server.rssMiB)
-        let count = rig.platform.count
-        if count != lastCount { lastCount = count; quietSince = Date() }
-        if Date() > lastDue && Date().timeIntervalSince(quietSince) > 3 { break }
-        if Date().timeIntervalSince(lastDue) > 600 { break }
-        try await Task.sleep(for: .milliseconds(100))
     }
     let peak = rig.server.peakRSSMiB
     var lateness: [Int: [Double]] = [:]
@@ -425,27 +434,15 @@ func coldStart(_ options: Options, synchronous: String) async throws {
     let database = try rig.workspace.readOnlyDatabase()
     var firedAll: Double?
     let deadline = Date().addingTimeInterval(120)
-    while Date() < deadline {
-        let (left, lastFired) = try await database.read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL AND due_at <= ?", arguments: [now.timeIntervalSince1970]) ?? 0,
-                try Double.fetchOne(db, sql: "SELECT MAX(fired_at) FROM timers WHERE fired_at IS NOT NULL")
-            )
-        }
-        if left == 0, let lastFired {
-            firedAll = Date(timeIntervalSince1970: lastFired).timeIntervalSince(server.spawnedAt)
-            break
-        }
-        try await Task.sleep(for: .milliseconds(10))
+    _ = try await poll(timeout: 120, every: 0.01) {
+        guard try database.count("timers WHERE fired_at IS NULL AND due_at <= \(now.timeIntervalSince1970)") == 0,
+            let lastFired = try database.read({ db in try Double.fetchOne(db, sql: "SELECT MAX(fired_at) FROM timers WHERE fired_at IS NOT NULL") })
+        else { return false }
+        firedAll = Date(timeIntervalSince1970: lastFired).timeIntervalSince(server.spawnedAt)
+        return true
     }
     // Every due task tells each community of its late grids: wait until those notices stop arriving.
-    var lastCount = -1
-    var quietSince = Date()
-    while Date().timeIntervalSince(quietSince) < 2 && Date() < deadline {
-        let count = rig.platform.count
-        if count != lastCount { lastCount = count; quietSince = Date() }
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    try await waitQuiet(for: 2, until: deadline, every: 0.02) { rig.platform.count }
     let notices = rig.platform.received.filter { $0.key.contains(":step:1:") }
     let lastNotice = notices.map(\.at).max().map { $0.timeIntervalSince(server.spawnedAt) } ?? .nan
     let ready = max(listening, firedAll ?? .infinity)
@@ -472,38 +469,17 @@ func report(_ options: Options, scale: Int) async throws {
     defer { workspace.remove() }
     let tasks = (options.smoke ? 1_000 : 30_000) * scale
     let out = workspace.folder.appendingPathComponent("report.md").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: options.binary)
-    process.arguments = [
-        "report", "monthly", "--config", workspace.configPath, "--generated", "--tasks", String(tasks),
-        "--month", "2026-11", "--out", out,
-    ]
-    let errors = Pipe()
-    process.standardError = errors
-    let start = Date()
-    try process.run()
-    // Peak RSS of the child while it runs (it is gone, with its /proc entry, once waited for).
-    let pid = process.processIdentifier
-    let sampler = Task.detached { () -> Double in
-        var peak = 0.0
-        while !Task.isCancelled {
-            if let hwm = ServerProcess.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return peak
-    }
-    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let wall = Date().timeIntervalSince(start)
-    sampler.cancel()
-    let peak = await sampler.value
-    let timings = String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; ")
+    let run = try await runMeasured(
+        options.binary,
+        ["report", "monthly", "--config", workspace.configPath, "--generated", "--tasks", String(tasks), "--month", "2026-11", "--out", out],
+        sample: 0.02)
+    let timings = run.output.split(separator: "\n").joined(separator: "; ")
     let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let groups = 1 + 15 * scale + 109 * scale + 1034 * scale
     emit(
-        "report       monthly, org ×\(scale) (\(groups) groups, \(1034 * scale) grids), generated month of \(tasks) tasks: exit \(process.terminationStatus)"
-            + "  whole process \(format(wall, 3)) s  peak RSS \(format(peak)) MiB"
-            + "  (\(timings))  \(size) bytes of markdown" + (options.smoke || scale != 1 ? "" : "  [target ≤2 s: \(verdict(process.terminationStatus == 0 && wall <= 2))]"))
+        "report       monthly, org ×\(scale) (\(groups) groups, \(1034 * scale) grids), generated month of \(tasks) tasks: exit \(run.status)"
+            + "  whole process \(format(run.wall, 3)) s  peak RSS \(format(run.peakMiB)) MiB"
+            + "  (\(timings))  \(size) bytes of markdown" + (options.smoke || scale != 1 ? "" : "  [target ≤2 s: \(verdict(run.status == 0 && run.wall <= 2))]"))
 }
 
 // MARK: Main

@@ -82,7 +82,7 @@ enum DecoderHarness {
         let body =
             path == WeComAdapter.appPath
             ? "<xml><ToUserName><![CDATA[\(wecomCorpID)]]></ToUserName><Encrypt><![CDATA[\(encrypt)]]></Encrypt></xml>"
-            : json(["encrypt": encrypt])
+            : OutJSON.object([("encrypt", .string(encrypt))]).text
         let request = InboundRequest(method: "POST", query: wecomQuery(encrypt: encrypt), body: Data(body.utf8))
         return Invariants.decode(wecomAdapter, request, path: path, now: now)
     }
@@ -154,7 +154,7 @@ enum DecoderHarness {
     }
 
     static func feishuEncrypted(_ plaintext: [UInt8]) -> Data {
-        Data(json(["encrypt": FeishuAdapter.encrypt(plaintext, encryptKey: feishuEncryptKey, iv: fixedRandom)]).utf8)
+        OutJSON.object([("encrypt", .string(FeishuAdapter.encrypt(plaintext, encryptKey: feishuEncryptKey, iv: fixedRandom)))]).data
     }
 
     static func feishuSigned(_ body: Data) -> InboundRequest {
@@ -185,10 +185,4 @@ enum DecoderHarness {
 
     /// Bytes as text, invalid UTF-8 replaced (headers and query values are text by the time an adapter sees them).
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
-
-    /// A one-level JSON object of strings.
-    static func json(_ members: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: members, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
 }

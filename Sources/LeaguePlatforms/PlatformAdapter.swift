@@ -192,6 +192,12 @@ extension PlatformAdapter {
     public func sharedRateLimit(for group: GroupBinding) -> (key: String, limit: RateLimit)? { nil }
     public func ackHint(_ language: Language) -> String { language.pick("回复“收到”确认", "reply 收到 to acknowledge") }
 
+    /// The hint where the bot hears only when @-mentioned: `@<botName> 收到` (`@机器人` / `@bot` when unnamed).
+    func mentionAckHint(botName: String?, _ language: Language) -> String {
+        let bot = botName.map { "@\($0)" }
+        return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
+    }
+
     /// A robot's `{errcode, errmsg}` answer (WeCom, DingTalk): errcode 0 delivered, one of `rateLimited` rate
     /// limited for `retryAfter` seconds, -1 (system busy) retried, any other permanent. Non-200 HTTP: by status.
     public func classifyErrcode(_ response: OutboundResponse, vendor: String, rateLimited: Set<Int64>, retryAfter: Double) -> DeliveryOutcome {
@@ -213,6 +219,22 @@ extension PlatformAdapter {
         case 400..<500 where response.status != 408: return .permanentFailure("HTTP \(response.status)")
         default: return .retryLater("HTTP \(response.status)")
         }
+    }
+}
+
+extension OutboundMessage {
+    /// The mentioned members' user ids and, for those without one, their mobiles; each once, in order.
+    var mentionedIDs: (userIDs: [String], mobiles: [String]) {
+        var userIDs: [String] = []
+        var mobiles: [String] = []
+        for mention in mentions {
+            if let userID = mention.userID, !userID.isEmpty {
+                if !userIDs.contains(userID) { userIDs.append(userID) }
+            } else if let mobile = mention.mobile, !mobile.isEmpty, !mobiles.contains(mobile) {
+                mobiles.append(mobile)
+            }
+        }
+        return (userIDs, mobiles)
     }
 }
 

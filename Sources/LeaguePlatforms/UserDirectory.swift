@@ -57,22 +57,14 @@ public struct UserDirectory: Sendable, Equatable {
             for key in keys { if let text = settings[key], !text.isEmpty { return text } }
             throw PlatformSettingError(platform: platform, key: keys[0], problem: "is required to look user ids up by mobile")
         }
-        let fallback: String
-        let appID: String, secret: String
-        switch kind {
-        case .dingtalk:
-            fallback = DingTalkAdapter.defaultBaseURL
-            appID = try value(["client_id"])
-            secret = try value(["client_secret", "app_secret"])
-        case .wecom:
-            fallback = WeComAdapter.defaultBaseURL
-            appID = try value(["corp_id"])
-            secret = try value(["corp_secret"])
-        case .feishu:
-            fallback = FeishuAdapter.defaultBaseURL
-            appID = try value(["app_id"])
-            secret = try value(["app_secret"])
-        }
+        let (fallback, appIDKeys, secretKeys) =
+            switch kind {
+            case .dingtalk: (DingTalkAdapter.defaultBaseURL, ["client_id"], ["client_secret", "app_secret"])
+            case .wecom: (WeComAdapter.defaultBaseURL, ["corp_id"], ["corp_secret"])
+            case .feishu: (FeishuAdapter.defaultBaseURL, ["app_id"], ["app_secret"])
+            }
+        let appID = try value(appIDKeys)
+        let secret = try value(secretKeys)
         let base = settings["base_url"].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
         guard base.hasPrefix("https://") || base.hasPrefix("http://127.0.0.1") || base.hasPrefix("http://localhost") else {
             throw PlatformSettingError(platform: platform, key: "base_url", problem: "must be an https URL (http only for loopback)")
@@ -122,14 +114,10 @@ public struct UserDirectory: Sendable, Equatable {
     /// The request for up to `batchSize` mobiles (11 digits, as `Mobile.normalized` gives them).
     public func lookupRequest(_ mobiles: [String], token: String) -> OutboundRequest {
         switch kind {
-        case .dingtalk:
+        case .dingtalk, .wecom:
+            let path = kind == .dingtalk ? "topapi/v2/user/getbymobile" : "cgi-bin/user/getuserid"
             return OutboundRequest(
-                url: "\(baseURL)/topapi/v2/user/getbymobile?access_token=\(WireText.percentEncode(token))",
-                body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
-        case .wecom:
-            return OutboundRequest(
-                url: "\(baseURL)/cgi-bin/user/getuserid?access_token=\(WireText.percentEncode(token))",
-                body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
+                url: "\(baseURL)/\(path)?access_token=\(WireText.percentEncode(token))", body: OutJSON.object([("mobile", .string(mobiles[0]))]).data)
         case .feishu:
             return OutboundRequest(
                 url: "\(baseURL)/open-apis/contact/v3/users/batch_get_id?user_id_type=open_id",

@@ -55,10 +55,7 @@ public struct DingTalkAdapter: PlatformAdapter {
         return ("dingtalk-app:\(app.robotCode)", DingTalkApp.appRateLimit)
     }
 
-    public func ackHint(_ language: Language) -> String {
-        let bot = botName.map { "@\($0)" }
-        return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
-    }
+    public func ackHint(_ language: Language) -> String { mentionAckHint(botName: botName, language) }
 
     /// Base64(HMAC-SHA256(key: secret, message: timestamp + "\n" + secret)) — the inbound robot sign
     /// (with the app secret) and the custom-robot 加签 (with the `SEC…` secret) alike.
@@ -155,16 +152,9 @@ public struct DingTalkAdapter: PlatformAdapter {
     /// `markdown` gets the missing `@mobile` / `@userid` appended, since markdown only highlights
     /// mentions written in the text. The title is the first line without `#`.
     func body(for message: OutboundMessage) -> OutJSON {
-        var mobiles: [String] = []
-        var userIDs: [String] = []
-        var atAll = false
-        for mention in message.mentions {
-            if let userID = mention.userID, !userID.isEmpty {
-                if userID == "@all" || userID == "all" { atAll = true } else if !userIDs.contains(userID) { userIDs.append(userID) }
-            } else if let mobile = mention.mobile, !mobile.isEmpty, !mobiles.contains(mobile) {
-                mobiles.append(mobile)
-            }
-        }
+        var (userIDs, mobiles) = message.mentionedIDs
+        let atAll = userIDs.contains { $0 == "@all" || $0 == "all" }
+        userIDs.removeAll { $0 == "@all" || $0 == "all" }
         var at: [(String, OutJSON)] = []
         if !mobiles.isEmpty { at.append(("atMobiles", .array(mobiles.map(OutJSON.string)))) }
         if !userIDs.isEmpty { at.append(("atUserIds", .array(userIDs.map(OutJSON.string)))) }

@@ -110,8 +110,6 @@ public actor DingTalkAppTokenTransport: HTTPTransport {
     let refreshBefore: Double
     private var cached: (token: String, expiresAt: Date)?
     private var fetching: Task<(String, Date), any Error>?
-    /// How many tokens were fetched (tests).
-    public private(set) var fetches = 0
 
     public init(base: any HTTPTransport, app: DingTalkApp, clock: any WallClock, refreshBefore: Double = 300) {
         self.base = base
@@ -146,7 +144,6 @@ public actor DingTalkAppTokenTransport: HTTPTransport {
         fetching = task
         defer { fetching = nil }
         let (token, expiresAt) = try await task.value
-        fetches += 1
         cached = (token, expiresAt)
         return token
     }

@@ -69,10 +69,7 @@ public struct FeishuAdapter: PlatformAdapter {
         return ("feishu-app:\(appID)", RateLimit(perMinute: 1000, perSecond: 50))
     }
 
-    public func ackHint(_ language: Language) -> String {
-        let bot = botName.map { "@\($0)" }
-        return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
-    }
+    public func ackHint(_ language: Language) -> String { mentionAckHint(botName: botName, language) }
 
     // MARK: Crypto
 

@@ -56,9 +56,8 @@ public enum FeishuBootstrap {
     }
 
     public static func request(baseURL: String, appID: String, appSecret: String) -> OutboundRequest {
-        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         let body = OutJSON.object([("AppID", .string(appID)), ("AppSecret", .string(appSecret))])
-        return OutboundRequest(url: "\(base)/callback/ws/endpoint", headers: ["Content-Type": "application/json", "locale": "zh"], body: body.data)
+        return OutboundRequest(url: "\(FeishuAppAPI.trim(baseURL))/callback/ws/endpoint", headers: ["Content-Type": "application/json", "locale": "zh"], body: body.data)
     }
 
     /// Maps the bootstrap answer. `allowPlainWS`: accept a `ws://` URL (loopback tests only).
@@ -227,8 +226,6 @@ public actor FeishuAppSender: AppSender {
     let clock: any WallClock
     let refreshBefore: Double
     private var cached: (token: String, expiresAt: Date)?
-    /// How many tokens were fetched (tests and logs).
-    public private(set) var tokenFetches = 0
 
     public init(transport: any HTTPTransport, baseURL: String, appID: String, appSecret: String, clock: any WallClock, refreshBefore: Double = 300) {
         self.transport = transport
@@ -251,10 +248,7 @@ public actor FeishuAppSender: AppSender {
     public func send(_ message: OutboundMessage, timeout: Double) async -> DeliveryOutcome {
         for attempt in 0..<2 {
             let token: String
-            switch await currentToken(timeout: timeout) {
-            case .success(let value): token = value
-            case .failure(let failure): return failure.outcome
-            }
+            do throws(DeliveryOutcomeError) { token = try await currentToken(timeout: timeout) } catch { return error.outcome }
             let request = FeishuAppAPI.sendRequest(message, token: token, baseURL: baseURL)
             let response: OutboundResponse
             do {
@@ -272,28 +266,26 @@ public actor FeishuAppSender: AppSender {
         return .retryLater("Feishu token refused twice")
     }
 
-    private func currentToken(timeout: Double) async -> Result<String, DeliveryOutcomeError> {
+    private func currentToken(timeout: Double) async throws(DeliveryOutcomeError) -> String {
         let now = clock.now()
-        if let cached, cached.expiresAt.timeIntervalSince(now) > refreshBefore { return .success(cached.token) }
+        if let cached, cached.expiresAt.timeIntervalSince(now) > refreshBefore { return cached.token }
         let response: OutboundResponse
         do {
-            tokenFetches += 1
             response = try await transport.send(FeishuAppAPI.tokenRequest(baseURL: baseURL, appID: appID, appSecret: appSecret), timeout: timeout)
         } catch {
-            return .failure(DeliveryOutcomeError(.retryLater("Feishu token request failed: \(error)")))
+            throw DeliveryOutcomeError(outcome: .retryLater("Feishu token request failed: \(error)"))
         }
         switch FeishuAppAPI.parseToken(response) {
         case .token(let token, let expiresIn):
             cached = (token, now.addingTimeInterval(expiresIn))
-            return .success(token)
-        case .retry(let reason): return .failure(DeliveryOutcomeError(.retryLater(reason)))
-        case .fatal(let reason): return .failure(DeliveryOutcomeError(.permanentFailure(reason)))
+            return token
+        case .retry(let reason): throw DeliveryOutcomeError(outcome: .retryLater(reason))
+        case .fatal(let reason): throw DeliveryOutcomeError(outcome: .permanentFailure(reason))
         }
     }
 }
 
-/// A delivery outcome carried as an error through `Result`.
-public struct DeliveryOutcomeError: Error, Sendable {
-    public var outcome: DeliveryOutcome
-    public init(_ outcome: DeliveryOutcome) { self.outcome = outcome }
+/// A delivery outcome thrown by a step that ends the send.
+struct DeliveryOutcomeError: Error {
+    var outcome: DeliveryOutcome
 }

@@ -68,20 +68,13 @@ public struct WeComAdapter: PlatformAdapter {
 
     public var rateLimit: RateLimit { RateLimit(perMinute: 20) }
 
-    public func ackHint(_ language: Language) -> String {
-        let bot = botName.map { "@\($0)" }
-        return language.pick("回复“\(bot ?? "@机器人") 收到”确认", "reply \"\(bot ?? "@bot") 收到\" to acknowledge")
-    }
+    public func ackHint(_ language: Language) -> String { mentionAckHint(botName: botName, language) }
 
     // MARK: Inbound
 
     public func decode(_ request: InboundRequest, path: String, now: Date) throws(InboundRejection) -> InboundOutcome {
-        let isApp: Bool
-        switch path {
-        case Self.aiBotPath: isApp = false
-        case Self.appPath: isApp = true
-        default: throw InboundRejection(status: 404, reason: "WeCom has no webhook path \(path)")
-        }
+        guard path == Self.aiBotPath || path == Self.appPath else { throw InboundRejection(status: 404, reason: "WeCom has no webhook path \(path)") }
+        let isApp = path == Self.appPath
         let crypto = isApp ? appCrypto : botCrypto
         let receiveID = isApp ? corpID : ""
         let signature = try required(request, "msg_signature")
@@ -248,15 +241,7 @@ public struct WeComAdapter: PlatformAdapter {
             let content = WireText.cut(message.text, maxBytes: max(0, Self.markdownMaxBytes - suffix.utf8.count)) + suffix
             return .object([("msgtype", .string("markdown")), ("markdown", .object([("content", .string(content))]))])
         }
-        var userIDs: [String] = []
-        var mobiles: [String] = []
-        for mention in message.mentions {
-            if let userID = mention.userID, !userID.isEmpty {
-                if !userIDs.contains(userID) { userIDs.append(userID) }
-            } else if let mobile = mention.mobile, !mobile.isEmpty, !mobiles.contains(mobile) {
-                mobiles.append(mobile)
-            }
-        }
+        let (userIDs, mobiles) = message.mentionedIDs
         var text: [(String, OutJSON)] = [("content", .string(WireText.cut(message.text, maxBytes: Self.textMaxBytes)))]
         if !userIDs.isEmpty { text.append(("mentioned_list", .array(userIDs.map(OutJSON.string)))) }
         if !mobiles.isEmpty { text.append(("mentioned_mobile_list", .array(mobiles.map(OutJSON.string)))) }

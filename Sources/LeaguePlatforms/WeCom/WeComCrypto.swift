@@ -126,23 +126,6 @@ public struct WeComCrypto: Sendable {
         return WireText.base64(cipher)
     }
 
-    /// An encrypted passive reply for the self-built-app XML callback.
-    public func passiveReplyXML(_ plaintextXML: String, receiveID: String, timestamp: String, nonce: String, random: [UInt8]? = nil) -> String {
-        let encrypt = seal(Array(plaintextXML.utf8), receiveID: receiveID, random: random)
-        let signature = signature(timestamp: timestamp, nonce: nonce, encrypt: encrypt)
-        return "<xml><Encrypt><![CDATA[\(encrypt)]]></Encrypt><MsgSignature><![CDATA[\(signature)]]></MsgSignature><TimeStamp>\(timestamp)</TimeStamp><Nonce><![CDATA[\(nonce)]]></Nonce></xml>"
-    }
-
-    /// An encrypted passive reply for the 智能机器人 JSON callback (receive id "", timestamp written as a string).
-    public func passiveReplyJSON(_ plaintextJSON: String, timestamp: String, nonce: String, random: [UInt8]? = nil) -> String {
-        let encrypt = seal(Array(plaintextJSON.utf8), receiveID: "", random: random)
-        let signature = signature(timestamp: timestamp, nonce: nonce, encrypt: encrypt)
-        return OutJSON.object([
-            ("encrypt", .string(encrypt)), ("msgsignature", .string(signature)),
-            ("timestamp", .string(timestamp)), ("nonce", .string(nonce)),
-        ]).text
-    }
-
     static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }

@@ -87,7 +87,7 @@ enum JSONValue: Sendable, Equatable, Decodable {
     }
 }
 
-enum WireText {
+public enum WireText {
     /// Percent-encodes everything but the RFC 3986 unreserved characters (`+`, `/`, `=` become `%2B`, `%2F`, `%3D`).
     static func percentEncode(_ value: String) -> String {
         var out = ""
@@ -107,7 +107,7 @@ enum WireText {
 
     /// Cuts `text` to at most `maxBytes` UTF-8 bytes at a character (grapheme) boundary,
     /// ending a cut text with `marker` (which counts toward the limit). Text that fits is unchanged.
-    static func cut(_ text: String, maxBytes: Int, marker: String = "…") -> String {
+    public static func cut(_ text: String, maxBytes: Int, marker: String = "…") -> String {
         guard text.utf8.count > maxBytes else { return text }
         let markerBytes = marker.utf8.count
         let budget = max(0, maxBytes - markerBytes)

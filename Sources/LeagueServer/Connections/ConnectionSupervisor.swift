@@ -29,14 +29,7 @@ public final class ConnectionSupervisor: Service, Sendable {
         /// This instance.
         public var holder: String
         /// Seconds a grant lasts; renewed every third of it.
-        public var ttl: Double
-
-        public init(store: any LeaseStore, name: String, holder: String, ttl: Double = 30) {
-            self.store = store
-            self.name = name
-            self.holder = holder
-            self.ttl = ttl
-        }
+        public var ttl: Double = 30
     }
 
     enum Signal: Sendable {
@@ -53,14 +46,13 @@ public final class ConnectionSupervisor: Service, Sendable {
     final class Live: Sendable {
         enum Ending: Sendable { case open, retire, stop }
         let id: Int
-        private let stopper = NIOLockedValueBox<(ending: Ending, continuation: AsyncStream<Void>.Continuation?)>((.open, nil))
+        private let state = NIOLockedValueBox(Ending.open)
         let stopped: AsyncStream<Void>
+        private let stopping: AsyncStream<Void>.Continuation
 
         init(id: Int) {
             self.id = id
-            let (stream, continuation) = AsyncStream<Void>.makeStream()
-            self.stopped = stream
-            stopper.withLockedValue { $0.continuation = continuation }
+            (stopped, stopping) = AsyncStream<Void>.makeStream()
         }
 
         func stop() { end(.stop) }
@@ -70,15 +62,11 @@ public final class ConnectionSupervisor: Service, Sendable {
         func retire() { end(.retire) }
 
         private func end(_ ending: Ending) {
-            let continuation = stopper.withLockedValue { state -> AsyncStream<Void>.Continuation? in
-                if ending == .stop || state.ending == .open { state.ending = ending }
-                defer { state.continuation = nil }
-                return state.continuation
-            }
-            continuation?.finish()
+            state.withLockedValue { if ending == .stop || $0 == .open { $0 = ending } }
+            stopping.finish()
         }
 
-        var ending: Ending { stopper.withLockedValue { $0.ending } }
+        var ending: Ending { state.withLockedValue { $0 } }
     }
 
     /// How long a retiring socket must be quiet (nothing queued, no frame) before it is closed, and the
@@ -432,6 +420,23 @@ public final class ConnectionSupervisor: Service, Sendable {
             }
             return value
         }
+    }
+}
+
+/// Deadlines that do not wait for work which ignores cancellation.
+enum Bounded {
+    /// The value of `body`, or nil once `seconds` have passed (the work then finishes unobserved).
+    static func within<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
+        let once = OneShot<T?>()
+        let work = Task { once.give(await body()) }
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            once.give(nil)
+        }
+        let value = await once.value
+        timer.cancel()
+        if value == nil { work.cancel() }
+        return value
     }
 }
 

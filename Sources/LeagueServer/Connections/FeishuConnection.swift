@@ -25,7 +25,7 @@ public struct FeishuDriver: StreamDriver {
     let push: PushIngest
     let logger: Logger
     /// Longest a push waits for its commit before it is left unanswered (Feishu's budget is 3 s).
-    let ackBudget: Double
+    var ackBudget: Double = 2.5
     private let state = NIOLockedValueBox(State())
 
     struct State: Sendable {
@@ -33,21 +33,6 @@ public struct FeishuDriver: StreamDriver {
         /// Per socket: fragments waiting for the rest of their message.
         var fragments: [Int: FeishuReassembler] = [:]
         var pingInterval: Double?
-    }
-
-    public init(
-        policy: ConnectionPolicy, appID: String, appSecret: String, baseURL: String, adapter: FeishuAdapter,
-        transport: any HTTPTransport, push: PushIngest, logger: Logger, ackBudget: Double = 2.5
-    ) {
-        self.policy = policy
-        self.appID = appID
-        self.appSecret = appSecret
-        self.baseURL = baseURL
-        self.adapter = adapter
-        self.transport = transport
-        self.push = push
-        self.logger = logger
-        self.ackBudget = ackBudget
     }
 
     /// The ping interval the platform last announced (bootstrap or pong).
@@ -147,16 +132,8 @@ public struct FeishuDriver: StreamDriver {
     /// Commits one whole event and answers it, or leaves it unanswered when it was not committed.
     func answer(_ pushed: FeishuReassembler.Complete, on socket: StreamSocket) async {
         let started = ContinuousClock.now
-        let verdict: PushIngest.Verdict
-        do throws(InboundRejection) {
-            let outcome = try adapter.decodePushedEvent(pushed.payload, now: Date())
-            let push = push
-            switch await Bounded.within(ackBudget, { await push.commit(outcome) }) {
-            case let value?: verdict = value
-            case nil: verdict = .doNotAck("not committed within \(ackBudget) s")
-            }
-        } catch {
-            verdict = push.refused(error, platform: name)
+        let verdict = await push.commit(platform: name, within: ackBudget) { () throws(InboundRejection) in
+            try adapter.decodePushedEvent(pushed.payload, now: Date())
         }
         guard verdict.mayAck else {
             logger.warning("Feishu push not acknowledged; Feishu pushes it again", metadata: ["verdict": "\(verdict)"])
@@ -169,22 +146,5 @@ public struct FeishuDriver: StreamDriver {
         } catch {
             logger.warning("Feishu ACK could not be written; the re-push will be a duplicate", metadata: ["error": "\(error)"])
         }
-    }
-}
-
-/// Deadlines that do not wait for work which ignores cancellation.
-enum Bounded {
-    /// The value of `body`, or nil once `seconds` have passed (the work then finishes unobserved).
-    static func within<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
-        let once = OneShot<T?>()
-        let work = Task { once.give(await body()) }
-        let timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            once.give(nil)
-        }
-        let value = await once.value
-        timer.cancel()
-        if value == nil { work.cancel() }
-        return value
     }
 }

@@ -32,9 +32,13 @@ public struct PushIngest: Sendable {
     let ingestor: Ingestor
     let engine: Engine
 
-    public init(ingestor: Ingestor, engine: Engine) {
-        self.ingestor = ingestor
-        self.engine = engine
+    /// Commits what `decode` makes of a push, within `seconds` when given (else `.doNotAck`); a push the
+    /// adapter refuses is `refused`.
+    func commit(platform: String, within seconds: Double? = nil, _ decode: () throws(InboundRejection) -> InboundOutcome) async -> Verdict {
+        let outcome: InboundOutcome
+        do throws(InboundRejection) { outcome = try decode() } catch { return refused(error, platform: platform) }
+        guard let seconds else { return await commit(outcome) }
+        return await Bounded.within(seconds) { await self.commit(outcome) } ?? .doNotAck("not committed within \(seconds) s")
     }
 
     /// Commits what an adapter decoded from a push.

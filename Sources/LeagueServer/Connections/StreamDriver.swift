@@ -12,17 +12,15 @@ import NIOCore
 // - LeagueCore/Connections/ConnectionLease.swift — the lease with a fencing token (`LeaseStore`).
 // - LeaguePlatforms/Connections/ConnectionSettings.swift — `mode`, `keepalive`, `dead_after` and the
 //   loopback-only rule for `ws://` / `http://` URLs, per platform.
-// - LeagueServer/Connections/StreamDriver.swift (this file) — what a platform implements: bootstrap,
-//   frame handling, keepalive. `StreamSocket` writes back on the socket a frame came from.
-// - LeagueServer/Connections/ConnectionSupervisor.swift — the `Service` that owns one connection:
-//   lease, bootstrap with time-outs, silence deadline, backoff, rotation (open new before closing old),
-//   fatal stop. Feeds `ConnectionRegistry`.
-// - LeagueServer/Connections/ConnectionRegistry.swift — state per connection for /healthz.
-// - LeagueServer/Connections/PushIngest.swift — the inbound contract: a push becomes a `ChatMessage`
-//   and goes through the same `Ingestor` as webhooks; `.ack` only once it is committed.
-// - LeagueServer/Connections/DingTalk/ — the DingTalk Stream driver and app sender.
+// - Here, in LeagueServer/Connections: StreamDriver.swift (this file), what a platform implements
+//   (bootstrap, frame handling, keepalive; `StreamSocket` writes back on the socket a frame came from);
+//   ConnectionSupervisor.swift, the `Service` that owns one connection (lease, bootstrap with time-outs,
+//   silence deadline, backoff, rotation opening the new socket before closing the old, fatal stop),
+//   feeding ConnectionRegistry.swift (state per connection for /healthz); PushIngest.swift, the inbound
+//   contract (a push goes through the same `Ingestor` as a webhook; ACK only once committed); the drivers
+//   DingTalk/DingTalkStreamDriver.swift, FeishuConnection.swift and WeComConnection.swift.
 //
-// A platform adds a `StreamDriver` and registers it in `LeagueApp.connectionServices()`.
+// A platform adds a `StreamDriver` and builds it in `ConnectionFactory.drivers`.
 
 /// One open WebSocket as a driver sees it. ACKs and replies go back on the socket the frame came from
 /// (never on "the current" one: after a rotation both may be open).
@@ -30,11 +28,6 @@ public struct StreamSocket: Sendable {
     /// Sequence number of this socket within its supervisor (1, 2, …), for logs and tests.
     public let id: Int
     let writer: WebSocketOutboundWriter
-
-    init(id: Int, writer: WebSocketOutboundWriter) {
-        self.id = id
-        self.writer = writer
-    }
 
     /// Sends one text frame.
     /// - Throws: when the socket is closed.

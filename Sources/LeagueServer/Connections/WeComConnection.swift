@@ -116,14 +116,10 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
         switch cmd {
         case "aibot_msg_callback":
             guard let data = try? JSONSerialization.data(withJSONObject: body) else { return .handled }
-            do throws(InboundRejection) {
-                _ = await push.commit(try adapter.decodePushedAIBot(data, now: Date()))
-            } catch {
-                _ = push.refused(error, platform: name)
-            }
+            _ = await push.commit(platform: name) { () throws(InboundRejection) in try adapter.decodePushedAIBot(data, now: Date()) }
         case "aibot_event_callback":
             if (body["event"] as? [String: Any])?["eventtype"] as? String == "disconnected_event" {
-                detach(socket)
+                live.withLockedValue { if $0.socket?.id == socket.id { $0.socket = nil } }
                 return .stop(.fatal("WeCom disconnected_event: another connection subscribed with this bot_id; this instance stopped and does not reconnect"))
             }
         default:
@@ -161,7 +157,7 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
         return .object([
             ("chatid", .string(message.group.chat)),
             ("msgtype", .string("markdown")),
-            ("markdown", .object([("content", .string(cut(text, maxBytes: 20_480)))])),
+            ("markdown", .object([("content", .string(WireText.cut(text, maxBytes: 20_480)))])),
         ])
     }
 
@@ -175,19 +171,6 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
         case -1: return .retryLater(detail)
         default: return .permanentFailure(detail)
         }
-    }
-
-    static func cut(_ text: String, maxBytes: Int) -> String {
-        guard text.utf8.count > maxBytes else { return text }
-        var out = ""
-        var used = 0
-        for character in text {
-            let size = character.utf8.count
-            if used + size > maxBytes - 3 { break }
-            used += size
-            out.append(character)
-        }
-        return out + "…"
     }
 
     // MARK: Commands
@@ -222,11 +205,5 @@ public final class WeComDriver: StreamDriver, AppSender, Sendable {
 
     private func resolve(_ id: String, _ ack: Ack?) {
         live.withLockedValue { $0.waiting.removeValue(forKey: id) }?.resume(returning: ack)
-    }
-
-    private func detach(_ socket: StreamSocket) {
-        live.withLockedValue { live in
-            if live.socket?.id == socket.id { live.socket = nil }
-        }
     }
 }

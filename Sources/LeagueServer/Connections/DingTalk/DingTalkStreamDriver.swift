@@ -16,26 +16,13 @@ import Logging
 /// - EVENT: ACKed `SUCCESS` (the bot subscribes to none it acts on).
 public struct DingTalkStreamDriver: StreamDriver {
     public let name = "dingtalk"
-    public let policy: ConnectionPolicy
     let adapter: DingTalkAdapter
     let app: DingTalkApp
+    public let policy: ConnectionPolicy
     let transport: any HTTPTransport
     let push: PushIngest
     let clock: any WallClock
     let logger: Logger
-
-    public init(
-        adapter: DingTalkAdapter, app: DingTalkApp, policy: ConnectionPolicy, transport: any HTTPTransport,
-        push: PushIngest, clock: any WallClock, logger: Logger
-    ) {
-        self.adapter = adapter
-        self.app = app
-        self.policy = policy
-        self.transport = transport
-        self.push = push
-        self.clock = clock
-        self.logger = logger
-    }
 
     public var leaseName: String { "dingtalk:\(app.clientID)" }
 
@@ -75,16 +62,10 @@ public struct DingTalkStreamDriver: StreamDriver {
                     return .handled
                 }
             case "CALLBACK":
-                let verdict: PushIngest.Verdict
-                if frame.topic == DingTalkStream.botMessageTopic {
-                    do {
-                        verdict = await push.commit(try adapter.decodeStreamMessage(frame.data, now: clock.now()))
-                    } catch {
-                        verdict = push.refused(error, platform: name)
-                    }
-                } else {
-                    verdict = .ignored("topic \(frame.topic) not handled")
-                }
+                let verdict =
+                    frame.topic == DingTalkStream.botMessageTopic
+                    ? await push.commit(platform: name) { () throws(InboundRejection) in try adapter.decodeStreamMessage(frame.data, now: clock.now()) }
+                    : .ignored("topic \(frame.topic) not handled")
                 guard verdict.mayAck else { return .handled }
                 try await socket.send(text: DingTalkStream.ack(messageID: frame.messageID))
                 return .handled

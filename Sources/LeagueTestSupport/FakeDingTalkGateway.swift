@@ -10,7 +10,7 @@ import NIOWebSocket
 /// A scripted DingTalk on loopback: the Stream gateway (bootstrap, single-use tickets, the WebSocket,
 /// SYSTEM ping / disconnect, CALLBACK pushes, recorded ACKs, redelivery) and the OpenAPI the app robot
 /// sends through (access token, group messages).
-public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
+public final class FakeDingTalkGateway: Startable, @unchecked Sendable {
     public enum Bootstrap: Sendable {
         /// Answer with this status and body.
         case status(Int, String)
@@ -55,7 +55,6 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
     /// Fired once by `stop()`: hanging bootstraps answer and open sessions end.
     private let stopping = Signal()
     private var stopped = false
-    private var isStopping: Bool { lock.withLock { stopped } }
     public private(set) var port = 0
     private var task: ServiceRun?
     /// Lifetime of issued access tokens, seconds.
@@ -73,22 +72,13 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
 
     public func scriptBootstrap(_ answers: [Bootstrap]) { lock.withLock { bootstrapScript = answers } }
     public func scriptSends(_ answers: [(Int, String)]) { lock.withLock { sendScript = answers } }
-    /// Frames the client sent on a socket (ACKs).
-    public func received(on socket: Int) -> [String] { lock.withLock { frames.filter { $0.socket == socket }.map(\.text) } }
-    public func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?)] {
+    /// The client's answers to one pushed frame (ACKs): socket, parsed frame, `code` and `data`.
+    public func acks(of messageID: String) -> [(socket: Int, frame: DingTalkStream.Frame?, code: Int?, data: String?)] {
         lock.withLock { frames }.compactMap { entry in
             guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
                 let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID
             else { return nil }
-            return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int)
-        }
-    }
-    public func ackData(of messageID: String) -> [String] {
-        lock.withLock { frames }.compactMap { entry in
-            guard let json = try? JSONSerialization.jsonObject(with: Data(entry.text.utf8)) as? [String: Any],
-                let headers = json["headers"] as? [String: Any], headers["messageId"] as? String == messageID
-            else { return nil }
-            return json["data"] as? String
+            return (entry.socket, DingTalkStream.Frame.parse(entry.text), json["code"] as? Int, json["data"] as? String)
         }
     }
 
@@ -141,14 +131,7 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
                             }
                         } catch {}
                     }
-                    group.addTask {
-                        while !self.isStopping {
-                            let generation = self.stopping.generation
-                            if self.isStopping { break }
-                            await self.stopping.wait(after: generation, seconds: 3600)
-                            if Task.isCancelled { break }
-                        }
-                    }
+                    group.addTask { await self.stopping.wait(after: 0, seconds: 3600) }
                     await group.next()
                     group.cancelAll()
                 }
@@ -292,6 +275,11 @@ public final class FakeDingTalkGateway: Stoppable, @unchecked Sendable {
             "data": dataText,
         ]
         try await send(String(decoding: try JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys]), as: UTF8.self), on: socket)
+    }
+
+    /// Waits (bounded) until the client has a socket open.
+    public func waitForSocket(timeout: Double = 10) async throws {
+        try await wait("a socket open", timeout: timeout) { !openSockets.isEmpty }
     }
 
     /// Waits (bounded) for a condition on the gateway's state; wakes on every request and frame.

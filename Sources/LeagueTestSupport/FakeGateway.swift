@@ -12,7 +12,7 @@ import NIOCore
 /// `POST /callback/ws/endpoint` (scripted answers, single-use tickets), the pbbp2 WebSocket at
 /// `/ws/v2` (pong to every ping, pushes on demand, every client frame recorded), and the app API
 /// (`tenant_access_token/internal`, `im/v1/messages`). WeCom's AI-bot socket is served at `/wecom`.
-public final class FakeGateway: Stoppable, @unchecked Sendable {
+public final class FakeGateway: Startable, @unchecked Sendable {
     public enum Bootstrap: Sendable { case ok, status(Int), code(Int), hang }
 
     public struct State {
@@ -141,20 +141,19 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
     public var openSockets: [Int] { state.withLockedValue { $0.sockets.keys.sorted() } }
 
     /// Pushes one frame on a socket (the newest when nil).
-    /// The client may see the upgrade before the gateway's session has registered the socket, so
-    /// this waits (up to 2 s) for it.
     public func push(_ frame: FeishuFrame, socket: Int? = nil) async throws {
-        let writer = await Self.socket { self.state.withLockedValue { state in state.sockets[socket ?? state.sockets.keys.max() ?? 0] } }
-        try await writer.orThrow("no open socket on the fake gateway").write(.binary(ByteBuffer(bytes: frame.encoded())))
+        try await writer { $0.sockets[socket ?? $0.sockets.keys.max() ?? 0] }.write(.binary(ByteBuffer(bytes: frame.encoded())))
     }
 
-    /// The writer `find` returns, polled for up to 2 s.
-    private static func socket(_ find: () -> WebSocketOutboundWriter?) async -> WebSocketOutboundWriter? {
-        for _ in 0..<200 {
-            if let writer = find() { return writer }
-            try? await Task.sleep(for: .milliseconds(10))
+    /// The socket `find` picks: the client may see the upgrade before the gateway's session has
+    /// registered the socket, so this waits (up to 2 s) for it.
+    private func writer(_ find: (State) -> WebSocketOutboundWriter?) async throws -> WebSocketOutboundWriter {
+        var writer: WebSocketOutboundWriter?
+        try await waitFor("an open socket on the fake gateway", timeout: 2, fallback: 0.01) {
+            writer = state.withLockedValue { find($0) }
+            return writer != nil
         }
-        return find()
+        return try writer.orThrow("an open socket on the fake gateway")
     }
 
     /// The data frames the client answered (its ACKs).
@@ -222,8 +221,7 @@ public final class FakeGateway: Stoppable, @unchecked Sendable {
 
     /// Sends a text frame on a WeCom socket (the newest when nil), waiting for it like `push`.
     public func wecomPush(_ json: String, socket: Int? = nil) async throws {
-        let writer = await Self.socket { self.state.withLockedValue { state in state.wecomSockets[socket ?? state.wecomSockets.keys.max() ?? 0] } }
-        try await writer.orThrow("no open socket on the fake gateway").write(.text(json))
+        try await writer { $0.wecomSockets[socket ?? $0.wecomSockets.keys.max() ?? 0] }.write(.text(json))
     }
 
     public static func wecomMessage(msgID: String, chat: String, from: String, text: String) -> String {

@@ -20,7 +20,7 @@ import NIOCore
 /// rate-limit answer for the next N requests of a robot; `blackHole` makes a generic group's sends hang.
 /// Every request fires `arrived`, which the waits wake on. The stream gateways (DingTalk Stream, Feishu
 /// and WeCom long connections) are `FakeDingTalkGateway` and `FakeGateway`, on the same plumbing.
-public final class FakePlatform: Stoppable, @unchecked Sendable {
+public final class FakePlatform: Startable, @unchecked Sendable {
     public enum Vendor: String, Sendable { case generic, wecom, dingtalk, feishu }
 
     /// The rate-limit answer to give.
@@ -93,6 +93,8 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     public let clock: any WallClock
     /// Fired on every request.
     public let arrived = Signal()
+    /// Fired once by the stop: black-holed sends end.
+    private let stopping = Signal()
     private let lock = NSLock()
     private var items: [Received] = []
     private var keyCounts: [String: Int] = [:]
@@ -125,8 +127,8 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     /// Answers the next `count` requests to `robot` with the vendor's rate-limit error.
     public func rateLimit(_ robot: String, next count: Int, with limit: Limit) { lock.withLock { limits[robot] = (limit, count) } }
 
-    /// Generic groups whose robot is black-holed: their sends are read and never answered (the connection
-    /// stays open until the sender's time-out), as a robot endpoint that hangs does.
+    /// Generic groups whose robot is black-holed: their sends are read and recorded, and never answered
+    /// (the connection stays open until the sender's time-out), as a robot endpoint that hangs does.
     public func blackHole(_ groups: Set<String>) { lock.withLock { holes = groups } }
 
     public func start() async throws {
@@ -145,10 +147,7 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
     }
 
     public func stop() async {
-        let run = lock.withLock { () -> ServiceRun? in
-            defer { self.run = nil }
-            return self.run
-        }
+        stopping.fire()
         await run?.stop()
     }
 
@@ -175,12 +174,8 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
 
     /// Starts the stop and returns at once, for a benchmark's `defer` (tests await `stop()`).
     public func stopWithoutWaiting() {
-        guard
-            let run = lock.withLock({ () -> ServiceRun? in
-                defer { self.run = nil }
-                return self.run
-            })
-        else { return }
+        stopping.fire()
+        guard let run else { return }
         Task { await run.stop() }
     }
 
@@ -196,12 +191,12 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
             key = object["key"] as? String ?? ""
             group = object["group"] as? String ?? ""
             robot = group
-            if lock.withLock({ holes.contains(group) }) { try await Task.sleep(for: .seconds(3600)) }
         case .wecom: robot = query["key"] ?? ""
         case .dingtalk: robot = query["access_token"] ?? ""
         case .feishu: robot = robotFromPath ?? ""
         }
         let valid = checkSignature(vendor, robot: robot, query: query, body: body)
+        let hole = vendor == .generic && lock.withLock { holes.contains(group) }
         // One lock for the rate-limit script and the record (the benchmarks receive 100,000 of these).
         let limit: Limit? = lock.withLock {
             var limit: Limit?
@@ -211,12 +206,16 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
             }
             items.append(
                 Received(
-                    vendor: vendor, robot: robot, query: query, body: body, signatureValid: valid, accepted: valid && limit == nil, at: at,
+                    vendor: vendor, robot: robot, query: query, body: body, signatureValid: valid, accepted: valid && limit == nil && !hole, at: at,
                     key: key, group: group))
             if vendor == .generic { keyCounts[key, default: 0] += 1 }
             return limit
         }
         arrived.fire()
+        if hole {
+            // Recorded, never answered: until the fake stops (a graceful stop would wait for this handler).
+            await stopping.wait(after: 0, seconds: 3600)
+        }
         if !valid {
             switch vendor {
             case .dingtalk: return jsonResponse(#"{"errcode":310000,"errmsg":"sign not match"}"#)
@@ -276,11 +275,4 @@ public final class FakePlatform: Stoppable, @unchecked Sendable {
         return result
     }
 
-}
-
-/// Starts a fake platform, runs `body` with it and awaits its stop, also when `body` throws.
-public func withFakePlatform<T>(_ body: (FakePlatform) async throws -> T) async throws -> T {
-    let platform = FakePlatform()
-    try await platform.start()
-    return try await withRunning(platform, body)
 }

@@ -14,6 +14,17 @@ public protocol Stoppable: AnyObject, Sendable {
     func stop() async
 }
 
+/// Something a test starts on loopback and must stop (a fake platform, a gateway).
+public protocol Startable: Stoppable {
+    func start() async throws
+}
+
+/// Starts `service`, runs `body` with it and always awaits its stop, also when `body` throws.
+public func withStarted<S: Startable, T>(_ service: S, _ body: (S) async throws -> T) async throws -> T {
+    try await service.start()
+    return try await withRunning(service, body)
+}
+
 /// Runs `body` with `running` and always awaits `running.stop()` afterwards, also when `body` throws:
 /// nothing a test starts outlives it.
 public func withRunning<S: Stoppable, T>(_ running: S, _ body: (S) async throws -> T) async throws -> T {
@@ -141,6 +152,7 @@ public final class ServiceRun: Stoppable {
         }
     }
 
+    /// Stops the run and waits for its end; a second call returns at once.
     public func stop() async {
         if !cancelOnStop {
             await group.triggerGracefulShutdown()

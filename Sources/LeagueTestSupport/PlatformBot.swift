@@ -165,11 +165,7 @@ public final class PlatformBot: Stoppable, @unchecked Sendable {
 
     /// Waits (bounded) until `condition` holds on what the fake platform received; wakes on each request.
     public func waitUntil(_ what: String, timeout: Double = 15, _ condition: ([FakePlatform.Received]) -> Bool) async throws {
-        let api = api
-        try await waitFor(
-            what, timeout: timeout, signal: bot.changed, fallback: 0.25,
-            seen: { api.requests.map { "[\($0.vendor) \($0.robot) \($0.accepted ? "ok" : "refused")] \($0.text)" }.joined(separator: "\n") }
-        ) { condition(api.requests) }
+        try await api.wait(what, timeout: timeout, condition)
     }
 
     /// Waits until every committed message is processed and nothing in the outbox is due now.

@@ -1,76 +1,33 @@
 import Foundation
 import GRDB
+import LeagueServer
 import LeagueStore
+import NIOConcurrencyHelpers
 
 /// A change signal: fired by what a test waits on (a store commit, a request reaching a fake
 /// platform, a frame on a fake gateway). A waiter reads `generation` before it looks at the state and
-/// passes it to `wait(after:seconds:)`, so a change that lands while it looks is never missed.
-public final class Signal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var generationValue: UInt64 = 0
-    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    private var nextID = 0
-    /// Waiters woken (timed out, cancelled) before they registered.
-    private var woken: Set<Int> = []
-    private var relays: [Signal] = []
+/// passes it to `wait(after:seconds:)`, so a change that lands while it looks is never missed. It is the
+/// server's `Doorbell`, plus relays.
+public final class Signal: Sendable {
+    private let bell = Doorbell()
+    private let relays = NIOLockedValueBox<[Signal]>([])
 
     public init() {}
 
-    public var generation: UInt64 { lock.withLock { generationValue } }
+    public var generation: UInt64 { bell.generation }
 
     /// Every fire of this signal also fires `other`.
-    public func relay(to other: Signal) { lock.withLock { relays.append(other) } }
+    public func relay(to other: Signal) { relays.withLockedValue { $0.append(other) } }
 
     /// Advances the generation and wakes every waiter.
     public func fire() {
-        let (toWake, relays) = lock.withLock { () -> ([CheckedContinuation<Void, Never>], [Signal]) in
-            generationValue &+= 1
-            defer { waiters = [:] }
-            return (Array(waiters.values), self.relays)
-        }
-        for waiter in toWake { waiter.resume() }
-        for relay in relays { relay.fire() }
+        bell.ring()
+        for relay in relays.withLockedValue({ $0 }) { relay.fire() }
     }
 
     /// Returns when the generation moves past `seen`, or after `seconds`.
     public func wait(after seen: UInt64, seconds: Double) async {
-        let id: Int? = lock.withLock {
-            guard generationValue == seen else { return nil }
-            nextID += 1
-            return nextID
-        }
-        guard let id else { return }
-        let timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64(max(seconds, 0) * 1000)))
-            self.wake(id)
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = lock.withLock { () -> Bool in
-                    if generationValue != seen || woken.remove(id) != nil { return true }
-                    waiters[id] = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            self.wake(id)
-        }
-        timer.cancel()
-        // Forget this wait (a wake-up that raced with the registration leaves an entry).
-        lock.withLock {
-            waiters.removeValue(forKey: id)
-            woken.remove(id)
-        }
-    }
-
-    private func wake(_ id: Int) {
-        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            if let waiter = waiters.removeValue(forKey: id) { return waiter }
-            woken.insert(id)
-            return nil
-        }
-        waiter?.resume()
+        _ = await bell.wait(after: seen, seconds: seconds)
     }
 }
 
@@ -104,11 +61,6 @@ public func waitFor(
     }
     let detail = seen()
     throw WaitTimedOut("timed out after \(timeout) s waiting for: \(what)" + (detail.isEmpty ? "" : "\nseen instead:\n\(detail)"))
-}
-
-/// Polls (bounded, every 20 ms) until `condition` holds: for state no signal covers (a connection's state).
-public func eventually(_ what: String, timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
-    try await waitFor(what, timeout: timeout, condition)
 }
 
 extension SQLiteStore {

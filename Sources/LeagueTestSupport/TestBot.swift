@@ -22,15 +22,18 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     public enum Mode: Sendable { case engine, live }
 
     public let mode: Mode
+    public let configPath: String
     public let config: BotConfig
     public let store: SQLiteStore
+    /// The instrumented store the app uses, when built with `instrumented: true`.
+    public let instrumented: InstrumentedStore?
     public let clock: ManualClock
     public let transport: any HTTPTransport
     public let app: LeagueApp
     /// Fired on store commits and on requests the transport recorded.
     public let changed = Signal()
     public private(set) var port = 0
-    private var run: ServiceRun?
+    private let run: ServiceRun?
     private let lock = NSLock()
     private var counter = 0
 
@@ -42,38 +45,52 @@ public final class TestBot: Stoppable, @unchecked Sendable {
     ///   - liveFallback: longest a dashboard live view waits for a commit before it reads the store anyway.
     ///   - ingestQueue: most messages and bytes waiting for a commit (over it a webhook is refused at once).
     ///   - seams: the engine's cross-feature seams.
-    ///   - wrapStore: the store the app uses, built around the SQLite one (a store that fails on purpose).
+    ///   - instrumented: the app uses an `InstrumentedStore` around the SQLite one (a store that fails on purpose).
     public init(
         configPath: String, mode: Mode = .live, store: SQLiteStore? = nil, clock: ManualClock? = nil,
         transport: (any HTTPTransport)? = nil, answerWithin: Double = 4, liveFallback: Double = 5,
-        ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, wrapStore: (SQLiteStore) -> any Store = { $0 }
+        ingestQueue: (count: Int, bytes: Int) = (20_000, 32 << 20), seams: Seams = .live, instrumented: Bool = false
     ) async throws {
         self.mode = mode
+        self.configPath = configPath
         self.config = try ConfigLoader.load(path: configPath)
         self.store = try store ?? (mode == .live ? SQLiteStore(path: config.store.sqlitePath) : SQLiteStore())
         self.clock = clock ?? ManualClock(Date())
         self.transport = transport ?? FakeTransport()
+        self.instrumented = instrumented ? InstrumentedStore(self.store) : nil
         self.app = try LeagueApp(
-            config: config, store: wrapStore(self.store), clock: self.clock, transport: self.transport, logger: quietLogger("test"),
+            config: config, store: self.instrumented ?? self.store, clock: self.clock, transport: self.transport, logger: quietLogger("test"),
             answerWithin: answerWithin, ingestQueue: ingestQueue,
             liveFallback: liveFallback, seams: seams)
         self.store.fireOnCommit(changed)
         (self.transport as? FakeTransport)?.received.relay(to: changed)
-        (self.transport as? FlakyTransport)?.received.relay(to: changed)
         if mode == .live {
             let app = self.app
             (port, run) = try await startLoopback { running in app.application(onServerRunning: running) }
+        } else {
+            run = nil
         }
     }
 
-    /// Stops the server and its services (awaited); a second call does nothing.
-    public func stop() async {
-        let run = lock.withLock { () -> ServiceRun? in
-            defer { self.run = nil }
-            return self.run
-        }
-        await run?.stop()
+    /// An engine-mode bot on a test config (`orgYAML`, more top-level keys in `extra`) whose manual clock
+    /// starts at `start` (2026-11-12 by default); an in-memory store unless one is given.
+    public static func engine(
+        orgYAML: String = testOrgYAML, extra: String = "", store: SQLiteStore? = nil, at start: Date = Date(timeIntervalSince1970: 1_794_000_000),
+        seams: Seams = .live
+    ) async throws -> TestBot {
+        try await TestBot(configPath: try writeTestConfig(orgYAML: orgYAML, extra: extra), mode: .engine, store: store, clock: ManualClock(start), seams: seams)
     }
+
+    /// A new engine-mode bot on the same config, store, clock and seams, as after a restart (message ids
+    /// go on from this bot's).
+    public func restarted() async throws -> TestBot {
+        let bot = try await TestBot(configPath: configPath, mode: .engine, store: store, clock: clock, transport: transport, seams: app.engine.seams)
+        bot.counter = lock.withLock { counter }
+        return bot
+    }
+
+    /// Stops the server and its services (awaited); a second call does nothing.
+    public func stop() async { await run?.stop() }
 
     /// The in-process fake platform, when the bot was built with the default transport.
     public var fake: FakeTransport {
@@ -105,6 +122,14 @@ public final class TestBot: Stoppable, @unchecked Sendable {
             moved += step
         }
     }
+
+    /// A platform connection as /healthz reports it (nil when the bot has none of that name).
+    public func connection(_ name: String) -> ConnectionRegistry.Entry? {
+        app.connectionRegistry.report().first { $0.name == name }
+    }
+
+    /// The state of a platform connection ("absent" when there is none).
+    public func connectionState(_ name: String) -> String { connection(name)?.state ?? "absent" }
 
     // MARK: Messages
 
@@ -145,6 +170,14 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         }
     }
 
+    /// Sends a message, which must be answered 200, and waits (bounded) until the fake platform received a
+    /// message to the same chat that contains `answer`; `what` names that wait.
+    public func ask(_ text: String, in chat: String, from sender: String, answer: String, _ what: String) async throws {
+        let status = try await say(text, in: chat, from: sender)
+        guard status == 200 else { throw MissingValue(description: "“\(text)” in \(chat) was answered \(status), not 200") }
+        try await waitUntil(what) { $0.contains { $0.group == chat && $0.text.contains(answer) } }
+    }
+
     /// `send`, status only.
     @discardableResult
     public func say(_ text: String, in chat: String, from sender: String, id: String = UUID().uuidString, secret: String = testSecret) async throws -> Int {
@@ -163,12 +196,24 @@ public final class TestBot: Stoppable, @unchecked Sendable {
         return try await app.ingestor.submit(message)
     }
 
+    /// Commits and processes one message (both modes); returns the texts the bot queued meanwhile for
+    /// the group it was typed in (its replies).
+    @discardableResult
+    public func replies(to text: String, in chat: String, from sender: String) async throws -> [String] {
+        let before = try await outbox().count
+        _ = try await submit(text, in: chat, from: sender)
+        return try await outbox().dropFirst(before).filter { $0.group.chat == chat }.map(\.text)
+    }
+
     // MARK: Reading and waiting
 
     /// Every message the bot has queued (sent or not), oldest first.
     public func outbox() async throws -> [OutboundMessage] {
         try await store.read { try $0.dueOutbox(at: Date.distantFuture, limit: 10_000) }.sorted { $0.id < $1.id }.map(\.message)
     }
+
+    /// The texts the bot has queued for one chat, oldest first.
+    public func queued(to chat: String) async throws -> [String] { try await outbox().filter { $0.group.chat == chat }.map(\.text) }
 
     /// Pending (unsent, not dead) outbox entries.
     public func pendingOutbox() async throws -> [OutboxEntry] {
@@ -200,36 +245,27 @@ public final class TestBot: Stoppable, @unchecked Sendable {
 
     /// Waits until every committed message is processed and nothing due is left in the outbox or the timers.
     public func settle(timeout: Double = 10) async throws {
-        try await settleBot(store: store, clock: clock, signal: changed, timeout: timeout)
+        // What was still to do when it gave up.
+        var left = ""
+        try await waitFor("the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: changed, fallback: 0.25, seen: { left }) {
+            let now = clock.now()
+            let (inbound, outbox, timers) = try await store.read { reader in
+                (try reader.unprocessedInbound(limit: 5), try reader.dueOutbox(at: now, limit: 5), try reader.dueTimers(at: now, limit: 5))
+            }
+            left =
+                "unprocessed inbound \(inbound.map(\.message.messageID)), due outbox \(outbox.map { "\($0.message.key) (\($0.attempts) tries, \($0.lastError ?? "-"))" }), due timers \(timers.map(\.key))"
+            return inbound.isEmpty && outbox.isEmpty && timers.isEmpty
+        }
     }
 }
 
 /// Runs `body` with a live bot (loopback server, services running) and always awaits its stop.
 public func withLiveBot<T>(
     configPath: String, store: SQLiteStore? = nil, clock: ManualClock? = nil, transport: (any HTTPTransport)? = nil,
-    answerWithin: Double = 4, liveFallback: Double = 5, wrapStore: (SQLiteStore) -> any Store = { $0 }, _ body: (TestBot) async throws -> T
+    answerWithin: Double = 4, liveFallback: Double = 5, instrumented: Bool = false, _ body: (TestBot) async throws -> T
 ) async throws -> T {
     let bot = try await TestBot(
         configPath: configPath, mode: .live, store: store, clock: clock, transport: transport,
-        answerWithin: answerWithin, liveFallback: liveFallback, wrapStore: wrapStore)
+        answerWithin: answerWithin, liveFallback: liveFallback, instrumented: instrumented)
     return try await withRunning(bot, body)
-}
-
-/// Waits (bounded) until every committed message is processed and nothing due is left in the outbox or
-/// the timers; wakes on `signal` (store commits).
-public func settleBot(store: any Store, clock: any WallClock, signal: Signal? = nil, timeout: Double) async throws {
-    // What was still to do when it gave up.
-    var left = ""
-    try await waitFor(
-        "the bot to settle (inbox processed, nothing due)", timeout: timeout, signal: signal, fallback: signal == nil ? 0.02 : 0.25,
-        seen: { left }
-    ) {
-        let now = clock.now()
-        let (inbound, outbox, timers) = try await store.read { reader in
-            (try reader.unprocessedInbound(limit: 5), try reader.dueOutbox(at: now, limit: 5), try reader.dueTimers(at: now, limit: 5))
-        }
-        left =
-            "unprocessed inbound \(inbound.map(\.message.messageID)), due outbox \(outbox.map { "\($0.message.key) (\($0.attempts) tries, \($0.lastError ?? "-"))" }), due timers \(timers.map(\.key))"
-        return inbound.isEmpty && outbox.isEmpty && timers.isEmpty
-    }
 }

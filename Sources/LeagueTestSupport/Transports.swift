@@ -6,9 +6,12 @@ import LeagueTransport
 import FoundationNetworking
 #endif
 
-/// The in-process fake platform of the generic adapter: records every outbound request instead of
-/// sending it (the engine-mode and most live-mode tests); can be told to fail. Fires `received` on each.
+/// The in-process fake platform of the generic adapter: records every message it is sent instead of
+/// sending it (the engine-mode and most live-mode tests). It can be told to fail in scripted ways
+/// (connection refused, an HTTP status, a time-out) before it answers 200. Fires `received` on every attempt.
 public final class FakeTransport: HTTPTransport, @unchecked Sendable {
+    public enum Failure: Sendable { case refused, status(Int), timeout }
+
     public struct Sent: Sendable {
         public var request: OutboundRequest
         public var group: String
@@ -17,47 +20,26 @@ public final class FakeTransport: HTTPTransport, @unchecked Sendable {
         public var key: String
     }
 
-    /// Fired on every request.
-    public let received = Signal()
-    private let lock = NSLock()
-    private var sent: [Sent] = []
-    /// Answers to give, in order, before answering 200 (e.g. 500, 500, 429).
-    private var scripted: [Int] = []
-    public var requests: [Sent] { lock.withLock { sent } }
-
-    public init() {}
-
-    public func script(_ statuses: [Int]) { lock.withLock { scripted = statuses } }
-
-    public func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse {
-        defer { received.fire() }
-        let status: Int = lock.withLock { scripted.isEmpty ? 200 : scripted.removeFirst() }
-        guard status == 200 else { return OutboundResponse(status: status, body: Data()) }
-        struct Body: Decodable { var group: String; var text: String; var mentions: [String]; var key: String }
-        let body = try JSONDecoder().decode(Body.self, from: request.body)
-        lock.withLock { sent.append(Sent(request: request, group: body.group, text: body.text, mentions: body.mentions, key: body.key)) }
-        return OutboundResponse(status: 200, body: Data())
-    }
-
-    public func to(_ chat: String) -> [Sent] { requests.filter { $0.group == chat } }
-}
-
-/// A transport that fails in scripted ways (connection refused, 500, timeout, 429) before it answers 200.
-public final class FlakyTransport: HTTPTransport, @unchecked Sendable {
-    public enum Failure: Sendable { case refused, status(Int), timeout }
     /// Fired on every attempt.
     public let received = Signal()
     private let lock = NSLock()
+    private var sent: [Sent] = []
     private var script: [Failure] = []
-    private var delivered: [String] = []
     private var attempts = 0
     private var failForever = false
 
     public init() {}
 
-    public var keys: [String] { lock.withLock { delivered } }
+    /// The messages delivered (answered 200), in order.
+    public var requests: [Sent] { lock.withLock { sent } }
+    /// The idempotency keys of the messages delivered, in order.
+    public var keys: [String] { requests.map(\.key) }
     public var attemptCount: Int { lock.withLock { attempts } }
+    public func to(_ chat: String) -> [Sent] { requests.filter { $0.group == chat } }
+
+    /// Failures to give, in order, before answering 200 again (e.g. 500, 500, 429).
     public func fail(_ failures: [Failure]) { lock.withLock { script = failures } }
+    /// While on, every attempt is answered 500.
     public func failAlways(_ on: Bool) { lock.withLock { failForever = on } }
 
     public func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse {
@@ -72,8 +54,9 @@ public final class FlakyTransport: HTTPTransport, @unchecked Sendable {
         case .timeout: throw URLError(.timedOut)
         case .status(let status): return OutboundResponse(status: status, body: Data())
         case nil:
-            let key = request.headers["Idempotency-Key"] ?? ""
-            lock.withLock { delivered.append(key) }
+            struct Body: Decodable { var group: String; var text: String; var mentions: [String]; var key: String }
+            let body = try JSONDecoder().decode(Body.self, from: request.body)
+            lock.withLock { sent.append(Sent(request: request, group: body.group, text: body.text, mentions: body.mentions, key: body.key)) }
             return OutboundResponse(status: 200, body: Data())
         }
     }

@@ -190,12 +190,7 @@ struct EscalationPolicyTests {
 }
 
 /// Issue 10, point 4: after downtime, overdue steps collapse; the missing-minutes summary survives midnight.
-struct CatchUpPolicyTests {
-    let org = policyOrg()
-    let settings = TaskSettings(routineSeconds: 600, urgentSeconds: 180, remindAt: 0.5, language: .zh, timeZone: TimeZone(identifier: "UTC")!)
-    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-    let hint: (String) -> String = { _ in "回复收到" }
-
+extension EscalationPolicyTests {
     func creation() throws -> TaskPolicy.Creation {
         let d = try #require(org.unit("d"))
         let targets = try TaskPolicy.resolveTargets(["g1", "c2"], from: d, org: org)

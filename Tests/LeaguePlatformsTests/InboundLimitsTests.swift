@@ -38,24 +38,13 @@ struct InboundLimitsTests {
     func feishu(messageID: String = "om_1", text: String = "hi") throws(InboundRejection) -> InboundOutcome {
         let adapter = FeishuAdapter(verificationToken: "token", encryptKey: nil)
         let content = OutJSON.object([("text", .string(text))]).text
+        let message = OutJSON.object([
+            ("message_id", .string(messageID)), ("chat_id", .string("oc_1")), ("chat_type", .string("p2p")), ("message_type", .string("text")),
+            ("content", .string(content)),
+        ]).text
         let body = Data(
-            OutJSON.object([
-                ("schema", .string("2.0")),
-                ("header", .object([("event_id", .string("e-1")), ("event_type", .string("im.message.receive_v1")), ("token", .string("token"))])),
-                (
-                    "event",
-                    .object([
-                        ("sender", .object([("sender_id", .object([("open_id", .string("ou_1"))]))])),
-                        (
-                            "message",
-                            .object([
-                                ("message_id", .string(messageID)), ("chat_id", .string("oc_1")), ("chat_type", .string("p2p")),
-                                ("message_type", .string("text")), ("content", .string(content)),
-                            ])
-                        ),
-                    ])
-                ),
-            ]).text.utf8)
+            #"{"schema":"2.0","header":{"event_id":"e-1","event_type":"im.message.receive_v1","token":"token"},"event":{"sender":{"sender_id":{"open_id":"ou_1"}},"message":\#(message)}}"#
+                .utf8)
         return try adapter.decode(InboundRequest(method: "POST", body: body), path: "feishu", now: now)
     }
 

@@ -7,8 +7,15 @@ import Testing
 @Suite("WeCom adapter against Vectors/wecom.json")
 struct WeComTests {
     let vectors: Vector
+    /// The generated self-built app vectors and their corp id.
+    let app: Vector
+    let corpID: String
 
-    init() throws { vectors = try Vector.load("wecom.json") }
+    init() throws {
+        vectors = try Vector.load("wecom.json")
+        app = vectors["generated"]["self_built_app"]
+        corpID = try app["config"]["corp_id"].str()
+    }
 
     private func crypto(_ config: Vector) throws -> WeComCrypto {
         try #require(WeComCrypto(token: try config["token"].str(), encodingAESKey: try config["encoding_aes_key"].str()))
@@ -91,9 +98,7 @@ struct WeComTests {
 
     @Test("self-built app: GET URL verification from the raw query string")
     func appURLVerification() throws {
-        let app = vectors["generated"]["self_built_app"]
         let config = app["config"]
-        let corpID = try config["corp_id"].str()
         let crypto = try crypto(config)
         #expect(Bytes.hex(crypto.aesKey) == (try app["derived"]["aes_key_hex"].str()))
         #expect(Bytes.hex(crypto.iv) == (try app["derived"]["iv_hex"].str()))
@@ -121,9 +126,7 @@ struct WeComTests {
 
     @Test("self-built app: encrypted XML POST becomes a ChatMessage; encryption reproduces the body")
     func appMessagePost() throws {
-        let app = vectors["generated"]["self_built_app"]
         let config = app["config"]
-        let corpID = try config["corp_id"].str()
         let crypto = try crypto(config)
         let post = app["message_post"]
         let query = decodeQuery(try post["request"]["query_string"].str())
@@ -159,7 +162,6 @@ struct WeComTests {
 
     @Test("padding edge cases: pad 32, 1 and 24 encrypt and decrypt exactly", arguments: [0, 1, 2])
     func paddingEdgeCase(index: Int) throws {
-        let app = vectors["generated"]["self_built_app"]
         let crypto = try crypto(app["config"])
         let edge = app["padding_edge_cases"][index]
         let receiveID = try edge["receive_id"].str()
@@ -176,9 +178,7 @@ struct WeComTests {
 
     @Test("every negative case is rejected through the wecom-app POST path")
     func negativeCases() throws {
-        let app = vectors["generated"]["self_built_app"]
         let crypto = try crypto(app["config"])
-        let corpID = try app["config"]["corp_id"].str()
         let adapter = WeComAdapter(botCrypto: crypto, corpID: corpID)
         let cases = app["negative_cases"].array
         #expect(cases.count == 6)
@@ -220,9 +220,7 @@ struct WeComTests {
 
     @Test("malformed input is refused with 400, never a crash")
     func malformedInput() throws {
-        let app = vectors["generated"]["self_built_app"]
         let crypto = try crypto(app["config"])
-        let corpID = try app["config"]["corp_id"].str()
         for encrypt in ["not base64!!", "", "AAAA", String(repeating: "A", count: 43) + "=", "QUJD"] {
             #expect(throws: InboundRejection.self) { try crypto.open(encrypt, receiveID: corpID) }
         }
@@ -261,10 +259,9 @@ struct WeComTests {
 
     @Test("a validly signed request with a stale timestamp is refused with 401")
     func staleTimestamp() throws {
-        let app = vectors["generated"]["self_built_app"]
         let post = app["message_post"]
         let query = decodeQuery(try post["request"]["query_string"].str())
-        let adapter = try adapter(app["config"], corpID: try app["config"]["corp_id"].str())
+        let adapter = try adapter(app["config"], corpID: corpID)
         let request = InboundRequest(method: "POST", query: query, body: Data((try post["request"]["body"].str()).utf8))
         let refused = rejection { () throws(InboundRejection) in
             try adapter.decode(request, path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_123 + 3601))
@@ -380,7 +377,7 @@ struct WeComTests {
     @Test("outbound text body and URL match the vector byte for byte")
     func outboundText() throws {
         let robot = vectors["generated"]["outbound_group_robot_webhook"]
-        let adapter = try adapter(vectors["generated"]["self_built_app"]["config"], corpID: "c")
+        let adapter = try adapter(app["config"], corpID: "c")
         let url = try robot["url"].str()
         let key = try #require(url.components(separatedBy: "key=").last)
         let text = try robot["text_body"]["text"]["content"].str()
@@ -400,7 +397,7 @@ struct WeComTests {
     @Test("outbound markdown body matches the vector byte for byte")
     func outboundMarkdown() throws {
         let robot = vectors["generated"]["outbound_group_robot_webhook"]
-        let adapter = try adapter(vectors["generated"]["self_built_app"]["config"], corpID: "c")
+        let adapter = try adapter(app["config"], corpID: "c")
         let content = try robot["markdown_body"]["markdown"]["content"].str()
         let message = OutboundMessage(
             key: "k2", unitID: "u", group: group("wecom", ["robot_key": "5d0f3c9e-1a2b-4c3d-8e4f-a1b2c3d4e5f6"]), text: content,
@@ -422,7 +419,7 @@ struct WeComTests {
         let robot = vectors["generated"]["outbound_group_robot_webhook"]
         #expect(robot["limits"]["text_max_bytes"].int64 == Int64(WeComAdapter.textMaxBytes))
         #expect(robot["limits"]["markdown_max_bytes"].int64 == Int64(WeComAdapter.markdownMaxBytes))
-        let adapter = try adapter(vectors["generated"]["self_built_app"]["config"], corpID: "c")
+        let adapter = try adapter(app["config"], corpID: "c")
         #expect(robot["limits"]["messages_per_minute_per_robot"].int64 == Int64(adapter.rateLimit.perMinute ?? 0))
         let long = String(repeating: "团员教育评议✅", count: 300)  // 3-byte CJK plus a 3-byte emoji: 6,300 bytes
         let plain = OutboundMessage(key: "k", unitID: "u", group: group("wecom", ["robot_key": "k"]), text: long)
@@ -448,7 +445,7 @@ struct WeComTests {
 
     @Test("encode without robot_key fails with a clear error")
     func encodeWithoutKey() throws {
-        let adapter = try adapter(vectors["generated"]["self_built_app"]["config"], corpID: "c")
+        let adapter = try adapter(app["config"], corpID: "c")
         let message = OutboundMessage(key: "k", unitID: "u", group: group("wecom", [:]), text: "x")
         #expect(throws: EncodeError.self) { try adapter.encode(message, now: Date()) }
     }
@@ -456,7 +453,7 @@ struct WeComTests {
     @Test("classify: errcodes and HTTP statuses")
     func classify() throws {
         let robot = vectors["generated"]["outbound_group_robot_webhook"]
-        let adapter = try adapter(vectors["generated"]["self_built_app"]["config"], corpID: "c")
+        let adapter = try adapter(app["config"], corpID: "c")
         func answer(_ json: String, _ status: Int = 200) -> DeliveryOutcome { adapter.classify(OutboundResponse(status: status, body: Data(json.utf8))) }
         func vectorAnswer(_ name: String) throws -> DeliveryOutcome {
             let value = try #require(robot["responses"][name].value)
@@ -477,7 +474,7 @@ struct WeComTests {
 
     @Test("paths, rate limit and the @-mention acknowledgement hint")
     func adapterFacts() throws {
-        let adapter = try adapter(vectors["generated"]["self_built_app"]["config"], corpID: "c")
+        let adapter = try adapter(app["config"], corpID: "c")
         #expect(adapter.name == "wecom")
         #expect(adapter.webhookPaths == ["wecom", "wecom-app"])
         #expect(adapter.rateLimit == RateLimit(perMinute: 20))
@@ -489,12 +486,12 @@ struct WeComTests {
 
     @Test("factory builds the WeCom adapter and names a missing or bad key")
     func factory() throws {
-        let config = vectors["generated"]["self_built_app"]["config"]
+        let config = app["config"]
         let settings = ["token": try config["token"].str(), "aes_key": try config["encoding_aes_key"].str(), "corp_id": try config["corp_id"].str()]
         let made = try #require(try PlatformFactory.make(name: "wecom", settings: settings) as? WeComAdapter)
         #expect(made.baseURL == "https://qyapi.weixin.qq.com")
         #expect(made.corpID == settings["corp_id"])
-        #expect(Bytes.hex(made.botCrypto.aesKey) == (try vectors["generated"]["self_built_app"]["derived"]["aes_key_hex"].str()))
+        #expect(Bytes.hex(made.botCrypto.aesKey) == (try app["derived"]["aes_key_hex"].str()))
         let custom = try #require(try PlatformFactory.make(name: "wecom", settings: settings.merging(["base_url": "http://127.0.0.1:9/"]) { $1 }) as? WeComAdapter)
         #expect(custom.baseURL == "http://127.0.0.1:9")
         for key in ["token", "aes_key", "corp_id"] {
@@ -521,7 +518,7 @@ struct WeComTests {
                 ]) as? WeComAdapter)
         #expect(split.botCrypto.token == bot["token"].string)
         #expect(split.appCrypto.token == config["token"].string)
-        let post = vectors["generated"]["self_built_app"]["message_post"]
+        let post = app["message_post"]
         let query = decodeQuery(try post["request"]["query_string"].str())
         let outcome = try split.decode(
             InboundRequest(method: "POST", query: query, body: Data((try post["request"]["body"].str()).utf8)), path: "wecom-app", now: Date(timeIntervalSince1970: 1_718_000_124))
@@ -536,9 +533,7 @@ struct WeComTests {
         #expect(fields["FromUserName"] == "zhangsan")
         #expect(fields["Content"] == "</Content><FromUserName>boss</FromUserName><Content>")
         // End to end: the sender stays the real one.
-        let app = vectors["generated"]["self_built_app"]
         let crypto = try crypto(app["config"])
-        let corpID = try app["config"]["corp_id"].str()
         let encrypt = crypto.seal(Array(injected.utf8), receiveID: corpID)
         let query = ["timestamp": "1718000123", "nonce": "n", "msg_signature": crypto.signature(timestamp: "1718000123", nonce: "n", encrypt: encrypt)]
         let outcome = try WeComAdapter(botCrypto: crypto, corpID: corpID).decode(

@@ -24,19 +24,29 @@ let crossPlatformOrgYAML = """
 
     """
 
-/// A test config for `org` with DingTalk in Stream mode on `dingtalk` and Feishu and WeCom long
-/// connections on `gateway`, short keepalives; returns the path of leagueops.yaml.
-func crossPlatformConfig(
-    org: String, dingtalk: FakeDingTalkGateway, gateway: FakeGateway,
-    feishuSecret: String = "s3cret", wecomSecret: String = "w3cret"
-) throws -> String {
-    try writeTestConfig(
-        orgYAML: org,
-        morePlatforms: """
-              dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-              feishu: {mode: long_connection, app_id: cli_a1, app_secret: \(feishuSecret), base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
-              wecom: {mode: long_connection, bot_id: aib1, bot_secret: \(wecomSecret), ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
-            """)
+/// Runs `body` with both fake gateways and a live bot on `org` (DingTalk in Stream mode, Feishu and
+/// WeCom long connections, short keepalives) once its three connections are up; stops all three.
+func withCrossPlatformBot(
+    org: String, feishuSecret: String = "s3cret", wecomSecret: String = "w3cret", _ body: (FakeDingTalkGateway, FakeGateway, TestBot) async throws -> Void
+) async throws {
+    try await withStarted(FakeDingTalkGateway()) { dingtalk in
+        try await withStarted(FakeGateway()) { gateway in
+            let path = try writeTestConfig(
+                orgYAML: org,
+                morePlatforms: """
+                      dingtalk: {mode: stream, client_id: \(dingtalk.clientID), client_secret: \(dingtalk.clientSecret), api_base_url: "\(dingtalk.baseURL)", base_url: "\(dingtalk.baseURL)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+                      feishu: {mode: long_connection, app_id: cli_a1, app_secret: \(feishuSecret), base_url: "\(gateway.base)", keepalive: 300ms, dead_after: 5s, timeout: 2s, backoff: 50ms}
+                      wecom: {mode: long_connection, bot_id: aib1, bot_secret: \(wecomSecret), ws_url: "ws://127.0.0.1:\(gateway.port)/wecom", keepalive: 300ms, dead_after: 5s, backoff: 50ms}
+                    """)
+            try await withLiveBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base])) { bot in
+                // The gateway registers a socket a moment after the bot sees the upgrade: wait for both.
+                try await bot.wait("all three connections up") {
+                    ["dingtalk", "feishu", "wecom"].allSatisfy { bot.connectionState($0) == "connected" } && !dingtalk.openSockets.isEmpty
+                }
+                try await body(dingtalk, gateway, bot)
+            }
+        }
+    }
 }
 
 /// The app APIs of both fake gateways over real loopback HTTP; anything else is refused (the org
@@ -58,71 +68,56 @@ struct CrossPlatformStreamTimedTests {
     /// through their apps; 收到 comes back over each long connection; the grid that stays silent is
     /// reported to its community's DingTalk group once the 3-minute target is missed.
     @Test func aTaskFromDingTalkReachesFeishuAndWeComGridsAndTheSilentOneEscalates() async throws {
-        let dingtalk = FakeDingTalkGateway()
-        try await dingtalk.start()
-        try await withStopping(dingtalk) {
-            let gateway = FakeGateway()
-            try await gateway.start()
-            try await withStopping(gateway) {
-                let path = try crossPlatformConfig(org: crossPlatformOrgYAML, dingtalk: dingtalk, gateway: gateway)
-                let bot = try await TestBot(configPath: path, transport: TwoGatewayTransport(prefixes: [dingtalk.baseURL, gateway.base]))
-                try await withStopping(bot) {
-                    func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
-                    // The gateway registers a socket a moment after the bot sees the upgrade: wait for both.
-                    try await bot.wait("all three connections up") {
-                        state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
-                    }
-                    let socket = try #require(dingtalk.openSockets.first).id
+        try await withCrossPlatformBot(org: crossPlatformOrgYAML) { dingtalk, gateway, bot in
+            let socket = try #require(dingtalk.openSockets.first).id
 
-                    // The district secretary dispatches in DingTalk.
-                    try await dingtalk.botMessage(
-                        on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
-                        text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
-                    try await dingtalk.wait("the push is ACKed after its commit") { !dingtalk.acks(of: "push-task").isEmpty }
+            // The district secretary dispatches in DingTalk.
+            try await dingtalk.botMessage(
+                on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+            try await dingtalk.wait("the push is ACKed after its commit") { !dingtalk.acks(of: "push-task").isEmpty }
 
-                    // Feishu: im/v1/messages to the grid's chat; WeCom: aibot_send_msg up the long connection.
-                    func feishuTexts(_ chat: String) -> [String] {
-                        gateway.sends.filter { $0["receive_id"] as? String == chat }.compactMap { $0["content"] as? String }
-                    }
-                    func wecomTexts(_ chat: String) -> [String] {
-                        gateway.wecomFrames.filter { $0["cmd"] as? String == "aibot_send_msg" }.compactMap { $0["body"] as? [String: Any] }
-                            .filter { $0["chatid"] as? String == chat }.map { String(describing: $0) }
-                    }
-                    try await bot.wait("the notice reached every grid on its platform") {
-                        feishuTexts("oc_g1").contains { $0.contains("青年志愿者") }
-                            && wecomTexts("wc_g2").contains { $0.contains("青年志愿者") }
-                            && wecomTexts("wc_g3").contains { $0.contains("青年志愿者") }
-                    }
-                    // The secretary's reply goes back into the DingTalk group through the app.
-                    try await bot.wait("the reply in the district group") { dingtalk.messages.contains { $0.chat == "cid-d" && $0.content.contains("T-1") } }
-
-                    // Grid 1 acknowledges on Feishu, grid 2 on WeCom; grid 3 stays silent.
-                    try await gateway.push(FakeGateway.event(messageID: "om_ack", chat: "oc_g1", sender: "ou_g1", text: "收到", seqID: 1, logID: 11)[0])
-                    try await gateway.wecomPush(FakeGateway.wecomMessage(msgID: "wm_ack", chat: "wc_g2", from: "wu_g2", text: "收到"))
-                    try await bot.wait("two acknowledgements recorded") {
-                        try await bot.count("SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") == 2
-                    }
-                    #expect(try await bot.count("SELECT COUNT(*) FROM task_targets WHERE unit_id = 'g3' AND acknowledged_at IS NULL") == 1)
-
-                    // Past the 3-minute target: the breach notice goes to the community's DingTalk group, naming grid 3 only.
-                    bot.advance(200)
-                    try await bot.wait("the breach notice in the community's group") {
-                        dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }
-                    }
-                    let breach = try #require(dingtalk.messages.first { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }).content
-                    #expect(breach.contains("第3网格"))
-                    #expect(!breach.contains("第1网格") && !breach.contains("第2网格"))
-                    // The reminder (due at half the target) is sent by its own robot's batch, maybe after the breach.
-                    try await bot.wait("the silent grid was reminded at half the target") { wecomTexts("wc_g3").contains { $0.contains("提醒") } }
-
-                    // Every message came in over a socket the bot opened, each exactly once.
-                    let platforms = try await bot.store.writer.read { db in
-                        try String.fetchAll(db, sql: "SELECT platform || ':' || message_id FROM inbound ORDER BY id")
-                    }
-                    #expect(platforms.sorted() == ["dingtalk:msg-task", "feishu:om_ack", "wecom:wm_ack"])
-                    #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 0)
-                }
+            // Feishu: im/v1/messages to the grid's chat; WeCom: aibot_send_msg up the long connection.
+            func feishuTexts(_ chat: String) -> [String] {
+                gateway.sends.filter { $0["receive_id"] as? String == chat }.compactMap { $0["content"] as? String }
             }
+            func wecomTexts(_ chat: String) -> [String] {
+                gateway.wecomFrames.filter { $0["cmd"] as? String == "aibot_send_msg" }.compactMap { $0["body"] as? [String: Any] }
+                    .filter { $0["chatid"] as? String == chat }.map { String(describing: $0) }
+            }
+            try await bot.wait("the notice reached every grid on its platform") {
+                feishuTexts("oc_g1").contains { $0.contains("青年志愿者") }
+                    && wecomTexts("wc_g2").contains { $0.contains("青年志愿者") }
+                    && wecomTexts("wc_g3").contains { $0.contains("青年志愿者") }
+            }
+            // The secretary's reply goes back into the DingTalk group through the app.
+            try await bot.wait("the reply in the district group") { dingtalk.messages.contains { $0.chat == "cid-d" && $0.content.contains("T-1") } }
+
+            // Grid 1 acknowledges on Feishu, grid 2 on WeCom; grid 3 stays silent.
+            try await gateway.push(FakeGateway.event(messageID: "om_ack", chat: "oc_g1", sender: "ou_g1", text: "收到", seqID: 1, logID: 11)[0])
+            try await gateway.wecomPush(FakeGateway.wecomMessage(msgID: "wm_ack", chat: "wc_g2", from: "wu_g2", text: "收到"))
+            try await bot.wait("two acknowledgements recorded") {
+                try await bot.count("SELECT COUNT(*) FROM task_targets WHERE acknowledged_at IS NOT NULL") == 2
+            }
+            #expect(try await bot.count("SELECT COUNT(*) FROM task_targets WHERE unit_id = 'g3' AND acknowledged_at IS NULL") == 1)
+
+            // Past the 3-minute target: the breach notice goes to the community's DingTalk group, naming grid 3 only.
+            bot.advance(200)
+            try await bot.wait("the breach notice in the community's group") {
+                dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }
+            }
+            let breach = try #require(dingtalk.messages.first { $0.chat == "cid-c1" && $0.content.contains("超时未确认") }).content
+            #expect(breach.contains("第3网格"))
+            #expect(!breach.contains("第1网格") && !breach.contains("第2网格"))
+            // The reminder (due at half the target) is sent by its own robot's batch, maybe after the breach.
+            try await bot.wait("the silent grid was reminded at half the target") { wecomTexts("wc_g3").contains { $0.contains("提醒") } }
+
+            // Every message came in over a socket the bot opened, each exactly once.
+            let platforms = try await bot.store.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT platform || ':' || message_id FROM inbound ORDER BY id")
+            }
+            #expect(platforms.sorted() == ["dingtalk:msg-task", "feishu:om_ack", "wecom:wm_ack"])
+            #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 0)
         }
     }
 }

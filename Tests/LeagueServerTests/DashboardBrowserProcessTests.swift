@@ -48,8 +48,7 @@ import Testing
             return
         }
         try FileManager.default.createDirectory(at: Self.output, withIntermediateDirectories: true)
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot()) { bot in
             #expect(try await bot.say("/任务 今晚8点前上报青年志愿者人数", in: "chat-d", from: "u-d") == 200)
             #expect(try await bot.say("收到", in: "chat-t1", from: "u-t1") == 200)
             try await bot.settle()

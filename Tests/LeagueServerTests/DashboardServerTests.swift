@@ -34,8 +34,6 @@ extension TestBot {
         return try #require(found)
     }
 
-    func page(_ path: String) async throws -> (Int, String) { try await loopback("GET", port: port, path: path) }
-
     func audit() async throws -> [AuditEntry] { try await store.write { try $0.auditEntries(limit: 200) } }
 }
 
@@ -50,30 +48,29 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
 
 @Suite(.serialized) struct DashboardServerTests {
     @Test func linkOpensOwnSubtreeOnlyAndExpires() async throws {
-        let bot = try await dashboardBot(extra: "dashboard: {link_ttl: 2h}")
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(extra: "dashboard: {link_ttl: 2h}")) { bot in
             let link = try await bot.dashboardLink(chat: "chat-g1", sender: "u-g1")
             #expect(link.hasPrefix("/dashboard?s=g1&m=m-g1&e="))
-            let (status, page) = try await bot.page(link)
+            let (status, page) = try await bot.request("GET", link)
             #expect(status == 200)
             #expect(page.contains("第1网格"))
             // Sibling and parent: refused, whatever the signature.
             for unit in ["g2", "c1", "d"] {
-                let (refused, body) = try await bot.page(replacing(link, "u", with: unit))
+                let (refused, body) = try await bot.request("GET", replacing(link, "u", with: unit))
                 #expect(refused == 403, "u=\(unit)")
                 #expect(body.contains("发送 /看板"))
             }
             // Widening the scope in the link breaks its signature.
-            let (widened, _) = try await bot.page(replacing(link, "s", with: "c1"))
+            let (widened, _) = try await bot.request("GET", replacing(link, "s", with: "c1"))
             #expect(widened == 403)
-            let (tampered, body) = try await bot.page(replacing(link, "sig", with: String(repeating: "0", count: 32)))
+            let (tampered, body) = try await bot.request("GET", replacing(link, "sig", with: String(repeating: "0", count: 32)))
             #expect(tampered == 403)
             #expect(body.contains("无效"))
-            let (extended, _) = try await bot.page(replacing(link, "e", with: "4102444800"))
+            let (extended, _) = try await bot.request("GET", replacing(link, "e", with: "4102444800"))
             #expect(extended == 403)
             // Past the link's 2 hours: 403 saying how to get a new one.
             bot.advance(2 * 3600 + 1)
-            let (expired, expiredBody) = try await bot.page(link)
+            let (expired, expiredBody) = try await bot.request("GET", link)
             #expect(expired == 403)
             #expect(expiredBody.contains("已过期"))
             #expect(expiredBody.contains("发送 /看板"))
@@ -87,8 +84,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
     }
 
     @Test func everyPageOfTheDistrictRendersWithData() async throws {
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot()) { bot in
             #expect(try await bot.say("/任务 检查消防通道 <b>今晚</b>", in: "chat-c1", from: "u-c1") == 200)
             #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
             #expect(try await bot.say("/诉求 篮球场灯坏了 #设施", in: "chat-g2", from: "u-g2") == 200)
@@ -103,19 +99,19 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
                 (link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"), "设施"),
             ]
             for (path, expected) in pages {
-                let (status, body) = try await bot.page(path)
+                let (status, body) = try await bot.request("GET", path)
                 #expect(status == 200, "\(path)")
                 #expect(body.contains(expected), "\(path) lacks \(expected)")
                 #expect(!body.contains("<b>今晚</b>"), "\(path) shows a task text unescaped")
             }
-            let (_, demands) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"))
+            let (_, demands) = try await bot.request("GET", link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/demands?"))
             #expect(!demands.contains("篮球场灯坏了"))  // demand texts never shown
-            let (csvStatus, csv) = try await bot.page(link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment.csv?"))
+            let (csvStatus, csv) = try await bot.request("GET", link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment.csv?"))
             #expect(csvStatus == 200)
             #expect(csv.contains("第1网格"))
             // A grid cadre's link cannot read the assessment (permissions.assessment: admin, supervisor).
             let gridLink = try await bot.dashboardLink(chat: "chat-g1", sender: "u-g1")
-            let (role, _) = try await bot.page(gridLink.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"))
+            let (role, _) = try await bot.request("GET", gridLink.replacingOccurrences(of: "/dashboard?", with: "/dashboard/assessment?"))
             #expect(role == 403)
         }
     }
@@ -123,17 +119,16 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
     /// The month figures are kept between views and brought up to date with the events appended
     /// since: a view after two 收到 shows them, though the first view already filled the tally.
     @Test func keptMonthFiguresFollowNewEvents() async throws {
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot()) { bot in
             #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
             try await bot.settle()
             let link = try await bot.dashboardLink(chat: "chat-d", sender: "u-d")
-            let (_, before) = try await bot.page(link)
+            let (_, before) = try await bot.request("GET", link)
             #expect(before.contains("<span class=\"muted\"> 0/2</span>"))  // t1's row: 0 of 2 acknowledged
             #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
             #expect(try await bot.say("收到", in: "chat-g2", from: "u-g2") == 200)
             try await bot.settle()
-            let (_, after) = try await bot.page(link)
+            let (_, after) = try await bot.request("GET", link)
             #expect(after.contains("<span class=\"muted\"> 2/2</span>"), "the kept tally missed the new acknowledgements")
             await bot.stop()
         }
@@ -141,8 +136,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
 
     /// After start-up the current month is read into the kept figures before anyone asks.
     @Test func warmUpKeepsTheCurrentMonth() async throws {
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot()) { bot in
             #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
             try await bot.settle()
             let figures = DashboardFigures()
@@ -168,12 +162,11 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
     }
 
     @Test func statusAndQueryAnswersCarryDashboardLinks() async throws {
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot()) { bot in
             #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
             let status = try await bot.dashboardLink("/进度 T-1", chat: "chat-c1", sender: "u-c1")
             #expect(status.hasPrefix("/dashboard/task/1?s=c1&m=m-c1"))
-            #expect(try await bot.page(status).0 == 200)
+            #expect(try await bot.request("GET", status).0 == 200)
             let query = try await bot.dashboardLink("/查询 诉求", chat: "chat-c1", sender: "u-c1")
             #expect(query.hasPrefix("/dashboard/demands?s=c1&m=m-c1"))
             #expect(query.contains("&u=c1"))
@@ -184,62 +177,7 @@ func replacing(_ path: String, _ key: String, with value: String) -> String {
 
     @Test func dashboardWithoutPublicURLSaysWhatToSet() async throws {
         try await withLiveBot(configPath: try writeTestConfig()) { bot in
-            #expect(try await bot.say("/看板", in: "chat-g1", from: "u-g1") == 200)
-            try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("server.public_url") } }
-        }
-    }
-
-    /// The live roll call: the stream's first event has every row waiting; a 收到 arrives as an
-    /// `on-time` row; closing the task ends the stream.
-    @Test func rollCallStreamSeesAcknowledgementArrive() async throws {
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
-            #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
-            let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
-            let events = link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?")
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(bot.port)\(events)")
-            request.method = .GET
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            #expect(response.status.code == 200)
-            #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
-            let reader = Task { () -> [String] in
-                var text = ""
-                var seen: [String] = []
-                for try await chunk in response.body {
-                    text += String(buffer: chunk)
-                    while let end = text.range(of: "\n\n") {
-                        let event = String(text[..<end.lowerBound])
-                        text = String(text[end.upperBound...])
-                        if event.hasPrefix("event:") { seen.append(event) }
-                    }
-                }
-                return seen
-            }
-            // Wait for the first event, then acknowledge in g1.
-            let deadline = Date().addingTimeInterval(15)
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(try await bot.say("收到", in: "chat-g1", from: "u-g1") == 200)
-            try await bot.settle()
-            // Give the stream a few poll intervals to notice, then close the task: the stream ends.
-            var acked = false
-            while Date() < deadline, !acked {
-                acked = try await bot.store.read { try $0.targets(ofTask: 1).contains { $0.unitID == "g1" && !$0.isWaiting } }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await bot.say("/完成 T-1", in: "chat-c1", from: "u-c1") == 200)
-            let watchdog = Task {
-                try await Task.sleep(for: .seconds(15))
-                reader.cancel()
-            }
-            let seen = try await reader.value
-            watchdog.cancel()
-            #expect(seen.first?.hasPrefix("event: rollcall") == true)
-            #expect(seen.first?.contains("\"c\":\"waiting\"") == true)
-            let ackEvent = seen.dropFirst().first { $0.hasPrefix("event: rollcall") && $0.contains("\"c\":\"on-time\"") }
-            #expect(ackEvent != nil, "no on-time update among \(seen.count) events")
-            #expect(ackEvent?.contains("\"i\":0") == true)  // g1 is the first row
-            #expect(seen.last?.hasPrefix("event: end") == true)
+            try await bot.ask("/看板", in: "chat-g1", from: "u-g1", answer: "server.public_url", "the refusal")
         }
     }
 }
@@ -259,6 +197,7 @@ final class EventStreamReader: Sendable {
         request.method = .GET
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         #expect(response.status.code == 200)
+        #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
         let seen = seen
         reader = Task {
             var text = ""
@@ -298,14 +237,14 @@ final class EventStreamReader: Sendable {
     /// second when the machine is idle; the bound leaves room for a loaded CI machine): the stream
     /// was woken by the commit, not by a poll.
     @Test func acknowledgementIsPushedWithoutWaitingForAPoll() async throws {
-        let bot = try await dashboardBot(liveFallback: 120)
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(liveFallback: 120)) { bot in
             #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
             try await bot.settle()
             let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
             let stream = try await EventStreamReader(port: bot.port, path: link.replacingOccurrences(of: "/dashboard?", with: "/dashboard/task/1/events?"))
             let initial = try await stream.first(within: 10) { $0.hasPrefix("event: rollcall") }
             #expect(initial?.text.contains("\"c\":\"waiting\"") == true)
+            #expect(stream.events.first?.text.hasPrefix("event: rollcall") == true, "the first event is the whole roll call")
             // Let the stream settle into its wait, so a wake-up can only come from the commit.
             try await Task.sleep(for: .milliseconds(200))
             let sent = ContinuousClock.now
@@ -321,16 +260,15 @@ final class EventStreamReader: Sendable {
             let end = try await stream.first(within: 30) { $0.hasPrefix("event: end") }
             #expect(end != nil)
             if let end { #expect(end.at - closing < .seconds(30)) }
+            #expect(stream.events.last?.text.hasPrefix("event: end") == true)
             await stream.close()
-            await bot.stop()
         }
     }
 
     /// A change no commit path rings for (here a write straight to the store) still reaches the
     /// stream within the fallback period.
     @Test func unsignalledChangeArrivesWithinTheFallback() async throws {
-        let bot = try await dashboardBot(liveFallback: 0.3)
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(liveFallback: 0.3)) { bot in
             #expect(try await bot.say("/任务 检查消防通道", in: "chat-c1", from: "u-c1") == 200)
             try await bot.settle()
             let link = try await bot.dashboardLink(chat: "chat-c1", sender: "u-c1")
@@ -346,7 +284,6 @@ final class EventStreamReader: Sendable {
             let update = try await stream.first(within: 5) { $0.contains("\"c\":\"on-time\"") }
             #expect(update?.text.contains("\"i\":1") == true, "g2's row never turned on-time")
             await stream.close()
-            await bot.stop()
         }
     }
 

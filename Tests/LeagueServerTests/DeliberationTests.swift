@@ -4,71 +4,45 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
+import NIOConcurrencyHelpers
 import Testing
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// 2026-11-09 08:30 in Shanghai is 00:30 UTC; these tests run the engine on a manual clock in UTC instants.
 private func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
-/// An engine-mode bot (in-memory store, manual clock, messages through the ingestor); "restarting"
-/// builds a second bot on the same store and clock.
-private struct DelibRig {
-    let path: String
-    private(set) var bot: TestBot
-    private var counter = 0
-    var store: SQLiteStore { bot.store }
-    var clock: ManualClock { bot.clock }
-    var engine: Engine { bot.app.engine }
-
-    init(at start: Date, seams: Seams = .live) async throws {
-        path = try writeTestConfig()
-        bot = try await TestBot(configPath: path, mode: .engine, clock: ManualClock(start), seams: seams)
+extension TestBot {
+    /// A new engine on the same store and clock, then the start-up hook, as after a restart.
+    fileprivate func restart() async throws -> TestBot {
+        let bot = try await restarted()
+        await DeliberationFeature.ensureScheduled(engine: bot.app.engine)
+        return bot
     }
 
-    /// A new engine on the same store, then the start-up hook, as after a restart.
-    mutating func restart() async throws {
-        bot = try await TestBot(configPath: path, mode: .engine, store: bot.store, clock: bot.clock, seams: engine.seams)
-        await DeliberationFeature.ensureScheduled(engine: engine)
-    }
+    fileprivate func fire() async throws -> Int { try await app.engine.fireDueTimers() }
 
-    /// Commits and processes one message as a webhook would.
-    mutating func say(_ text: String, in chat: String, from sender: String) async throws {
-        counter += 1
-        _ = try await bot.submit(text, in: chat, from: sender, id: "m\(counter)")
-    }
-
-    func fire() async throws -> Int { try await engine.fireDueTimers() }
-
-    /// Every message the bot has queued, oldest first.
-    func outbox() async throws -> [OutboundMessage] { try await bot.outbox() }
-
-    func to(_ unitID: String) async throws -> [OutboundMessage] { try await outbox().filter { $0.unitID == unitID } }
+    fileprivate func to(_ unitID: String) async throws -> [OutboundMessage] { try await outbox().filter { $0.unitID == unitID } }
 }
 
 @Suite(.serialized)
 struct DeliberationEngineTests {
     @Test func noDoubleReminderAcrossARestartAndALateOneSentOnceTheSameDay() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-08T02:00:00Z"))  // Nov 8, 10:00 Shanghai
-        try await rig.restart()
+        var rig = try await TestBot.engine(at: utc("2026-11-08T02:00:00Z"))  // Nov 8, 10:00 Shanghai
+        rig = try await rig.restart()
         rig.clock.set(utc("2026-11-08T10:00:30Z"))  // 18:00:30 on the eve
         #expect(try await rig.fire() == 1)
         let eve = try await rig.outbox().filter { $0.key.contains(":eve:") }
         #expect(Set(eve.map(\.unitID)) == ["c1", "g1", "g2"], "grid and community groups, not towns or the district")
         #expect(eve.allSatisfy { $0.text.contains("明天（11月9日）是议事日") })
 
-        try await rig.restart()
+        rig = try await rig.restart()
         #expect(try await rig.fire() == 0)
         #expect(try await rig.outbox().filter { $0.key.contains(":eve:") }.count == 3)
 
         // Down over 08:30, back at 10:00 the same day: the day reminder is sent once at start-up.
         rig.clock.set(utc("2026-11-09T02:00:00Z"))
-        try await rig.restart()
+        rig = try await rig.restart()
         #expect(try await rig.fire() == 1)
-        try await rig.restart()
+        rig = try await rig.restart()
         #expect(try await rig.fire() == 0)
         let day = try await rig.outbox().filter { $0.key.contains(":day:") }
         #expect(day.count == 3)
@@ -76,10 +50,10 @@ struct DeliberationEngineTests {
     }
 
     @Test func aReminderMissedByAWholeDayIsNotSent() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-08T02:00:00Z"))
-        try await rig.restart()
+        var rig = try await TestBot.engine(at: utc("2026-11-08T02:00:00Z"))
+        rig = try await rig.restart()
         rig.clock.set(utc("2026-11-10T01:00:00Z"))  // Nov 10, 09:00 Shanghai: eve, day and due all missed
-        try await rig.restart()
+        rig = try await rig.restart()
         #expect(try await rig.fire() == 3, "the stale timers fire (and are marked) once")
         // The eve and day reminders are stale; the missing-minutes summary is still news (issue 10)
         // and names the day it covers.
@@ -91,11 +65,11 @@ struct DeliberationEngineTests {
     }
 
     @Test func agendaItemsReachTheRightGroups() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-05T02:00:00Z"))
-        try await rig.say("/议程 讨论暑托班场地", in: "chat-g1", from: "u-g1")
-        try await rig.say("/议程 @全体网格 走访困境青少年家庭", in: "chat-t1", from: "u-t1")
+        let rig = try await TestBot.engine(at: utc("2026-11-05T02:00:00Z"))
+        try await rig.replies(to: "/议程 讨论暑托班场地", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/议程 @全体网格 走访困境青少年家庭", in: "chat-t1", from: "u-t1")
         #expect(try await rig.to("t1").last?.text.contains("已为 2 个群加入11月9日议事日议程") == true)
-        try await rig.say("/议程", in: "chat-g2", from: "u-g2")
+        try await rig.replies(to: "/议程", in: "chat-g2", from: "u-g2")
         let list = try #require(try await rig.to("g2").last).text
         #expect(list.contains("走访困境青少年家庭（第一街道）"))
         #expect(!list.contains("暑托班"))
@@ -113,13 +87,13 @@ struct DeliberationEngineTests {
     /// Deliberation makes tasks only through the declared seam: given another `saveTask`, a meeting's
     /// action reaches it and the task feature's tables stay empty.
     @Test func aMeetingActionBecomesATaskThroughTheDeclaredSeam() async throws {
-        let saved = Recorder<TaskPolicy.Creation>()
+        let saved = NIOLockedValueBox<[TaskPolicy.Creation]>([])
         var seams = Seams.live
-        seams.saveTask = { creation, _ in saved.append(creation) }
-        var rig = try await DelibRig(at: utc("2026-11-09T11:00:00Z"), seams: seams)
-        try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
-        try await rig.say("/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
-        let creations = saved.values
+        seams.saveTask = { creation, _ in saved.withLockedValue { $0.append(creation) } }
+        let rig = try await TestBot.engine(at: utc("2026-11-09T11:00:00Z"), seams: seams)
+        try await rig.replies(to: "/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
+        let creations = saved.withLockedValue { $0 }
         #expect(creations.count == 1)
         #expect(creations.first?.task.text.contains("周五前确认场地") == true)
         #expect(creations.first?.targets.map(\.unitID) == ["g1"])
@@ -128,16 +102,16 @@ struct DeliberationEngineTests {
     }
 
     @Test func aFullMeetingProducesMinutesAndTasksAndCarriesOpenActions() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-09T11:00:00Z"))  // 19:00 on the day
-        try await rig.say("/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
-        try await rig.say("大家好，我们开始", in: "chat-g1", from: "u-g1")
-        try await rig.say("/议题 暑托班场地", in: "chat-g1", from: "u-g1")
-        try await rig.say("/记录 青年之家周六可用", in: "chat-g1", from: "u-g1")
-        try await rig.say("/决议 暑托班设在青年之家", in: "chat-g1", from: "u-g1")
-        try await rig.say("/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
-        try await rig.say("旁听的居民留言", in: "chat-g1", from: "u-stranger")
+        var rig = try await TestBot.engine(at: utc("2026-11-09T11:00:00Z"))  // 19:00 on the day
+        try await rig.replies(to: "/议事 开始 11月青年议事会", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "大家好，我们开始", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/议题 暑托班场地", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/记录 青年之家周六可用", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/决议 暑托班设在青年之家", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/待办 @网格员一 周五前确认场地", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "旁听的居民留言", in: "chat-g1", from: "u-stranger")
         rig.clock.advance(by: 1800)
-        try await rig.say("/议事 结束", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/议事 结束", in: "chat-g1", from: "u-g1")
 
         let minutes = try await rig.store.write { try $0.minutes(unitIDs: ["g1"], month: "2026-11") }
         let meeting = try #require(minutes.first)
@@ -165,16 +139,16 @@ struct DeliberationEngineTests {
 
         // The open action is carried into December's reminders of that group.
         rig.clock.set(utc("2026-12-08T10:00:00Z"))
-        try await rig.restart()
+        rig = try await rig.restart()
         _ = try await rig.fire()
         let december = try #require(try await rig.to("g1").first { $0.key == "delib:2026-12:eve:g1" }).text
         #expect(december.contains("待办 T-\(task.id) 网格员一：周五前确认场地"))
     }
 
     @Test func aMeetingLeftOpenIsClosedAutomatically() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-09T02:00:00Z"))
-        try await rig.say("/议事 开始", in: "chat-c1", from: "u-c1")
-        try await rig.say("/决议 每月9号线上议事", in: "chat-c1", from: "u-c1")
+        let rig = try await TestBot.engine(at: utc("2026-11-09T02:00:00Z"))
+        try await rig.replies(to: "/议事 开始", in: "chat-c1", from: "u-c1")
+        try await rig.replies(to: "/决议 每月9号线上议事", in: "chat-c1", from: "u-c1")
         rig.clock.advance(by: 4 * 3600 - 1)
         _ = try await rig.fire()
         #expect(try await rig.store.write { try $0.openMeeting(unitID: "c1") } != nil)
@@ -189,11 +163,11 @@ struct DeliberationEngineTests {
     }
 
     @Test func missingMinutesGoToEachSupervisorGroupOnce() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-09T02:00:00Z"))
-        try await rig.say("/议事 开始", in: "chat-g1", from: "u-g1")
-        try await rig.say("/议事 结束", in: "chat-g1", from: "u-g1")
+        var rig = try await TestBot.engine(at: utc("2026-11-09T02:00:00Z"))
+        try await rig.replies(to: "/议事 开始", in: "chat-g1", from: "u-g1")
+        try await rig.replies(to: "/议事 结束", in: "chat-g1", from: "u-g1")
         rig.clock.set(utc("2026-11-09T15:59:00Z"))  // 23:59 Shanghai
-        try await rig.restart()
+        rig = try await rig.restart()
         _ = try await rig.fire()
         let summaries = try await rig.outbox().filter { $0.key.hasPrefix("delib:2026-11:missing:") }
         #expect(summaries.map(\.unitID).sorted() == ["c1", "t1"], "one per supervisor group, none to the late groups")
@@ -207,16 +181,16 @@ struct DeliberationEngineTests {
     }
 
     @Test func minutesCommandListsCoverageBelowASupervisor() async throws {
-        var rig = try await DelibRig(at: utc("2026-11-09T02:00:00Z"))
-        try await rig.say("/议事 开始 网格议事", in: "chat-g2", from: "u-g2")
-        try await rig.say("/议事 结束", in: "chat-g2", from: "u-g2")
-        try await rig.say("/纪要 2026-11", in: "chat-c1", from: "u-c1")
+        let rig = try await TestBot.engine(at: utc("2026-11-09T02:00:00Z"))
+        try await rig.replies(to: "/议事 开始 网格议事", in: "chat-g2", from: "u-g2")
+        try await rig.replies(to: "/议事 结束", in: "chat-g2", from: "u-g2")
+        try await rig.replies(to: "/纪要 2026-11", in: "chat-c1", from: "u-c1")
         let reply = try #require(try await rig.to("c1").last).text
         #expect(reply.contains("下级已提交纪要 1/2"))
         #expect(reply.contains("未提交：第1网格"))
-        try await rig.say("/纪要 g2", in: "chat-c1", from: "u-c1")
+        try await rig.replies(to: "/纪要 g2", in: "chat-c1", from: "u-c1")
         #expect(try #require(try await rig.to("c1").last).text.contains("「网格议事」"))
-        try await rig.say("/纪要 t2", in: "chat-c1", from: "u-c1")
+        try await rig.replies(to: "/纪要 t2", in: "chat-c1", from: "u-c1")
         #expect(try #require(try await rig.to("c1").last).text.contains("不在本单位范围内"))
     }
 }
@@ -238,35 +212,20 @@ struct DeliberationEndToEndTests {
             }
             #expect(meetings.count == 1)
             let path = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: nil, now: utc("2026-11-09T11:00:00Z"), key: key).path
-            let (htmlStatus, html) = try await bot.get(path)
+            let (htmlStatus, html) = try await bot.request("GET", path)
             #expect(htmlStatus == 200)
             #expect(html.contains("<title>第1网格 2026-11 议事纪要</title>"))
             #expect(html.contains("路灯坏了三盏 &lt;b&gt;急&lt;/b&gt;"))
             #expect(html.contains("<li>本周内报修</li>"))
             #expect(html.contains("网格员一：联系物业报修"))
-            let (mdStatus, markdown) = try await bot.get(path + "&format=md")
+            let (mdStatus, markdown) = try await bot.request("GET", path + "&format=md")
             #expect(mdStatus == 200)
             #expect(markdown.hasPrefix("# 第1网格 2026-11 议事纪要"))
             #expect(markdown.contains("## 第1网格 · 汇翠园网格议事会 (M-1)"))
             #expect(markdown.contains("### 决议\n\n- 本周内报修"))
             #expect(markdown.contains("**网格员一**: 路灯坏了三盏 \\<b\\>急\\</b\\>"))
-            let (forged, _) = try await bot.get("/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
+            let (forged, _) = try await bot.request("GET", "/minutes/g1/2026-11?e=9999999999&sig=00000000000000000000000000000000")
             #expect(forged == 403)
         }
     }
-}
-
-extension TestBot {
-    /// A GET on the bot's server; returns status and body.
-    fileprivate func get(_ path: String) async throws -> (Int, String) {
-        try await loopback("GET", port: port, path: path)
-    }
-}
-
-/// Collects values handed to a closure from any thread.
-final class Recorder<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Value] = []
-    func append(_ value: Value) { lock.withLock { stored.append(value) } }
-    var values: [Value] { lock.withLock { stored } }
 }

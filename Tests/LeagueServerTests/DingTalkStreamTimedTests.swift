@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
 import HummingbirdWSClient
 import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 import LeagueServer
-import LeagueStore
 import LeagueTestSupport
 import LeagueTransport
 import Logging
@@ -24,43 +22,14 @@ let dingTalkOrgYAML = """
 
     """
 
-/// A store whose ingest fails while `failing` is set (the push must then not be ACKed).
-final class FlakyStore: Store, LeaseStore, @unchecked Sendable {
-    let base: SQLiteStore
-    let failing = NIOLockedValueBox(false)
-    /// Ingests refused while `failing` was set.
-    let refusals = NIOLockedValueBox(0)
-    init(_ base: SQLiteStore) { self.base = base }
-    func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult] {
-        if failing.withLockedValue({ $0 }) {
-            refusals.withLockedValue { $0 += 1 }
-            throw StoreUnavailable("disk I/O error (test)")
-        }
-        return try await base.ingest(records, process: process)
-    }
-    func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await base.write(body) }
-    func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T { try await base.read(body) }
-    func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await base.snapshot(body) }
-    func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport { try await base.maintain(retention, now: now) }
-    func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void) { base.onCommit(outbox: outbox, timers: timers) }
-    func acquireLease(_ name: String, holder: String, now: Date, ttl: Double) async throws -> ConnectionLease? {
-        try await base.acquireLease(name, holder: holder, now: now, ttl: ttl)
-    }
-    func releaseLease(_ name: String, holder: String, token: Int64) async throws { try await base.releaseLease(name, holder: holder, token: token) }
-}
-
-/// The bot in stream mode against the fake gateway, no inbound HTTP route in use: a live `TestBot`
-/// on a `FlakyStore`.
-final class StreamBot: Stoppable, @unchecked Sendable {
-    let gateway: FakeDingTalkGateway
-    let bot: TestBot
-    let store: FlakyStore
-    var clock: ManualClock { bot.clock }
-    var app: LeagueApp { bot.app }
-    var port: Int { bot.port }
-
-    init(gateway: FakeDingTalkGateway, keepalive: String = "200ms", deadAfter: String = "5s", timeout: String = "500ms") async throws {
-        self.gateway = gateway
+/// Runs `body` with a fake DingTalk gateway (its bootstraps scripted with `bootstrap`) and a live
+/// `TestBot` in stream mode against it, on an `InstrumentedStore` (no inbound HTTP route in use); stops both.
+func withStreamBot(
+    bootstrap: [FakeDingTalkGateway.Bootstrap] = [], keepalive: String = "200ms", deadAfter: String = "5s",
+    _ body: (FakeDingTalkGateway, TestBot, InstrumentedStore) async throws -> Void
+) async throws {
+    try await withStarted(FakeDingTalkGateway()) { gateway in
+        gateway.scriptBootstrap(bootstrap)
         let path = try writeTestConfig(
             orgYAML: dingTalkOrgYAML, outbox: "{max_attempts: 5, backoff: 100ms, max_backoff: 1s, timeout: 2s}",
             platforms: """
@@ -72,195 +41,139 @@ final class StreamBot: Stoppable, @unchecked Sendable {
                     base_url: \(gateway.baseURL)
                     keepalive: \(keepalive)
                     dead_after: \(deadAfter)
-                    timeout: \(timeout)
+                    timeout: 500ms
                     backoff: 50ms
                 """, taskDefaults: false)
-        var flaky: FlakyStore?
-        bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport()) { base in
-            let store = FlakyStore(base)
-            flaky = store
-            return store
+        try await withLiveBot(configPath: path, transport: AsyncHTTPClientTransport(), instrumented: true) { bot in
+            gateway.changed.relay(to: bot.changed)
+            try await body(gateway, bot, try bot.instrumented.orThrow("the instrumented store"))
         }
-        store = try flaky.orThrow("the flaky store")
-        gateway.changed.relay(to: bot.changed)
-    }
-
-    func stop() async { await bot.stop() }
-
-    var connection: ConnectionMachine? { app.connectionRegistry.machine("dingtalk") }
-
-    func count(_ sql: String) async throws -> Int {
-        try await store.base.writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
-    }
-
-    func waitForSocket(_ count: Int, timeout: Double = 10) async throws {
-        try await gateway.wait("\(count) socket(s) open", timeout: timeout) { gateway.allSockets.count >= count && !gateway.openSockets.isEmpty }
     }
 }
 
 @Suite("DingTalk Stream mode against a scripted gateway", .serialized, .tags(.timed))
 struct DingTalkStreamTimedTests {
     @Test func pushIsCommittedThenAckedAndNoticesGoThroughTheAppAndTheCustomRobot() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            let bot = try await StreamBot(gateway: gateway, deadAfter: "30s")
-            try await withStopping(bot) {
-                try await bot.waitForSocket(1)
-                let socket = gateway.openSockets[0].id
+        try await withStreamBot(deadAfter: "30s") { gateway, bot, _ in
+            try await gateway.waitForSocket()
+            let socket = gateway.openSockets[0].id
 
-                try await gateway.ping(on: socket, messageID: "ping-1", opaque: "123-dsfs")
-                try await gateway.wait("ping answered with its opaque") { gateway.ackData(of: "ping-1").contains(#"{"opaque":"123-dsfs"}"#) }
+            try await gateway.ping(on: socket, messageID: "ping-1", opaque: "123-dsfs")
+            try await gateway.wait("ping answered with its opaque") { gateway.acks(of: "ping-1").contains { $0.data == #"{"opaque":"123-dsfs"}"# } }
 
-                try await gateway.botMessage(on: socket, messageID: "push-1", msgID: "msg-1", chat: "cid-d", sender: "staff-d", text: "/任务 今晚8点前上报青年志愿者人数")
-                try await gateway.wait("push ACKed") { !gateway.acks(of: "push-1").isEmpty }
-                #expect(gateway.acks(of: "push-1").first?.code == 200)
-                #expect(gateway.acks(of: "push-1").first?.socket == socket)
-                // ACK only after commit: the message is in the inbox by the time the ACK is seen.
-                #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE platform = 'dingtalk' AND message_id = 'msg-1'") == 1)
+            try await gateway.botMessage(on: socket, messageID: "push-1", msgID: "msg-1", chat: "cid-d", sender: "staff-d", text: "/任务 今晚8点前上报青年志愿者人数")
+            try await gateway.wait("push ACKed") { !gateway.acks(of: "push-1").isEmpty }
+            #expect(gateway.acks(of: "push-1").first?.code == 200)
+            #expect(gateway.acks(of: "push-1").first?.socket == socket)
+            // ACK only after commit: the message is in the inbox by the time the ACK is seen.
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE platform = 'dingtalk' AND message_id = 'msg-1'") == 1)
 
-                try await gateway.wait("notices to both towns") {
-                    gateway.messages.contains { $0.chat == "cid-t1" && $0.content.contains("青年志愿者") }
-                        && gateway.messages.contains { $0.chat == "robot:custom-t2" && $0.content.contains("青年志愿者") }
-                }
-                let viaApp = gateway.messages.first { $0.chat == "cid-t1" }!
-                #expect(viaApp.robotCode == gateway.clientID)
-                #expect(viaApp.token == "tok-1")
-                #expect(bot.connection?.state.name == "connected")
-                let (status, health) = try await loopback("GET", port: bot.port, path: "/healthz")
-                #expect(status == 200, "\(health)")
-                #expect(health.contains(#""name":"dingtalk","state":"connected""#), "\(health)")
+            try await gateway.wait("notices to both towns") {
+                gateway.messages.contains { $0.chat == "cid-t1" && $0.content.contains("青年志愿者") }
+                    && gateway.messages.contains { $0.chat == "robot:custom-t2" && $0.content.contains("青年志愿者") }
             }
+            let viaApp = gateway.messages.first { $0.chat == "cid-t1" }!
+            #expect(viaApp.robotCode == gateway.clientID)
+            #expect(viaApp.token == "tok-1")
+            #expect(bot.connectionState("dingtalk") == "connected")
+            let (status, health) = try await loopback("GET", port: bot.port, path: "/healthz")
+            #expect(status == 200, "\(health)")
+            #expect(health.contains(#""name":"dingtalk","state":"connected""#), "\(health)")
         }
     }
 
     @Test func bootstrapFailuresBackOffWithAFreshTicketEachTimeAndTicketsAreSingleUse() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            gateway.scriptBootstrap([
-                .status(500, #"{"code":"ServiceUnavailable","message":"busy"}"#),
-                .status(429, #"{"code":"Throttling","message":"busy"}"#), .hang,
-            ])
-            let bot = try await StreamBot(gateway: gateway)
-            try await withStopping(bot) {
-                // 500 → retry, 429 → rate limited (waits ≥ the floor, 5 s), never-answering → time-out after 500 ms, then OK.
-                try await bot.waitForSocket(1, timeout: 15)
-                #expect(gateway.bootstrapCount == 4)
-                // The hanging bootstrap was cut by a time-out (the transport's or the supervisor's, whichever fires first).
-                let lastError = bot.connection?.lastError ?? ""
-                #expect(lastError.contains("did not answer within 0.5 s") || lastError.contains("DingTalk gateway bootstrap failed"), "\(lastError)")
-                // The ticket the bot used cannot be used again.
-                let used = gateway.allSockets[0].ticket
-                let client = WebSocketClient(url: "ws://127.0.0.1:\(gateway.port)/connect?ticket=\(used)", logger: Logger(label: "reuse")) { _, _, _ in }
-                await #expect(throws: (any Error).self) { try await client.run() }
-                #expect(gateway.refused.contains(used))
-            }
+        try await withStreamBot(bootstrap: [.status(500, #"{"code":"ServiceUnavailable","message":"busy"}"#), .status(429, #"{"code":"Throttling","message":"busy"}"#), .hang]) { gateway, bot, _ in
+            // 500 → retry, 429 → rate limited (waits ≥ the floor, 5 s), never-answering → time-out after 500 ms, then OK.
+            try await gateway.waitForSocket(timeout: 15)
+            #expect(gateway.bootstrapCount == 4)
+            // The hanging bootstrap was cut by a time-out (the transport's or the supervisor's, whichever fires first).
+            let lastError = bot.connection("dingtalk")?.lastError ?? ""
+            #expect(lastError.contains("did not answer within 0.5 s") || lastError.contains("DingTalk gateway bootstrap failed"), "\(lastError)")
+            // The ticket the bot used cannot be used again.
+            let used = gateway.allSockets[0].ticket
+            let client = WebSocketClient(url: "ws://127.0.0.1:\(gateway.port)/connect?ticket=\(used)", logger: Logger(label: "reuse")) { _, _, _ in }
+            await #expect(throws: (any Error).self) { try await client.run() }
+            #expect(gateway.refused.contains(used))
         }
     }
 
     @Test func fatalBootstrapAnswerStopsRetryingAndDegradesHealthz() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            gateway.scriptBootstrap([.status(401, #"{"code":"InvalidAuthentication","message":"clientSecret wrong"}"#)])
-            let bot = try await StreamBot(gateway: gateway)
-            try await withStopping(bot) {
-                try await gateway.wait("the supervisor stops") { bot.connection?.state.name == "stopped" }
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(gateway.bootstrapCount == 1, "no retry after a fatal answer")
-                let (status, health) = try await loopback("GET", port: bot.port, path: "/healthz")
-                #expect(status == 503)
-                #expect(health.contains(#""status":"degraded""#) && health.contains("clientSecret wrong"), "\(health)")
-            }
+        try await withStreamBot(bootstrap: [.status(401, #"{"code":"InvalidAuthentication","message":"clientSecret wrong"}"#)]) { gateway, bot, _ in
+            try await gateway.wait("the supervisor stops") { bot.connectionState("dingtalk") == "stopped" }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(gateway.bootstrapCount == 1, "no retry after a fatal answer")
+            let (status, health) = try await loopback("GET", port: bot.port, path: "/healthz")
+            #expect(status == 503)
+            #expect(health.contains(#""status":"degraded""#) && health.contains("clientSecret wrong"), "\(health)")
         }
     }
 
     @Test func silentSocketIsDeclaredDeadAndReplacedWithAFreshBootstrap() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            let bot = try await StreamBot(gateway: gateway, keepalive: "200ms", deadAfter: "800ms")
-            try await withStopping(bot) {
-                try await bot.waitForSocket(1)
-                // The gateway says nothing on socket 1 (WS pings still get pongs: a zombie socket).
-                try await gateway.wait("a second socket", timeout: 5) { gateway.allSockets.count >= 2 }
-                // Measured on the gateway's side: socket 1 opened → socket 2 opened (polling adds no error).
-                let reconnectAfter = gateway.allSockets[1].openedAt.timeIntervalSince(gateway.allSockets[0].openedAt)
-                #expect(reconnectAfter >= 0.8 && reconnectAfter < 3, "reconnected after \(reconnectAfter) s")
-                #expect(gateway.bootstrapCount == 2)
-                #expect(gateway.allSockets[0].ticket != gateway.allSockets[1].ticket)
-                try await gateway.wait("the silent socket is closed") { !gateway.openSockets.contains { $0.id == 1 } }
-                // Nothing lost: a push on the new socket is committed and ACKed.
-                try await gateway.botMessage(on: 2, messageID: "after-silence", msgID: "msg-after", chat: "cid-t1", sender: "staff-t1", text: "收到")
-                try await gateway.wait("ACK on the new socket") { gateway.acks(of: "after-silence").contains { $0.socket == 2 } }
-                #expect(bot.connection?.reconnectsInLastHour(at: bot.clock.now()) == 1)
-                print("stream reconnect after a silent socket (dead_after 0.8 s): \(String(format: "%.2f", reconnectAfter)) s")
-            }
+        try await withStreamBot(keepalive: "200ms", deadAfter: "800ms") { gateway, bot, _ in
+            try await gateway.waitForSocket()
+            // The gateway says nothing on socket 1 (WS pings still get pongs: a zombie socket).
+            try await gateway.wait("a second socket", timeout: 5) { gateway.allSockets.count >= 2 }
+            // Measured on the gateway's side: socket 1 opened → socket 2 opened (polling adds no error).
+            let reconnectAfter = gateway.allSockets[1].openedAt.timeIntervalSince(gateway.allSockets[0].openedAt)
+            #expect(reconnectAfter >= 0.8 && reconnectAfter < 3, "reconnected after \(reconnectAfter) s")
+            #expect(gateway.bootstrapCount == 2)
+            #expect(gateway.allSockets[0].ticket != gateway.allSockets[1].ticket)
+            try await gateway.wait("the silent socket is closed") { !gateway.openSockets.contains { $0.id == 1 } }
+            // Nothing lost: a push on the new socket is committed and ACKed.
+            try await gateway.botMessage(on: 2, messageID: "after-silence", msgID: "msg-after", chat: "cid-t1", sender: "staff-t1", text: "收到")
+            try await gateway.wait("ACK on the new socket") { gateway.acks(of: "after-silence").contains { $0.socket == 2 } }
+            #expect(bot.connection("dingtalk")?.reconnectsLastHour == 1)
+            print("stream reconnect after a silent socket (dead_after 0.8 s): \(String(format: "%.2f", reconnectAfter)) s")
         }
     }
 
     @Test func disconnectOpensTheNewSocketBeforeClosingTheOldAndTheOldStillAcks() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            let bot = try await StreamBot(gateway: gateway, deadAfter: "10s")
-            try await withStopping(bot) {
-                try await bot.waitForSocket(1)
-                try await gateway.disconnect(on: 1)
-                // A push that was already on its way on the old socket.
-                try await gateway.botMessage(on: 1, messageID: "late-push", msgID: "msg-late", chat: "cid-d", sender: "staff-d", text: "/进度")
-                try await gateway.wait("the disconnect is ACKed") { !gateway.acks(of: "dis-1").isEmpty }
-                try await gateway.wait("the late push is ACKed on the old socket") { gateway.acks(of: "late-push").contains { $0.socket == 1 } }
-                try await gateway.wait("socket 2 open, then socket 1 closed") {
-                    gateway.allSockets.count == 2 && gateway.openSockets.map(\.id) == [2]
-                }
-                #expect(bot.connection?.state.name == "connected")
-                #expect(bot.connection?.reconnectsInLastHour(at: bot.clock.now()) == 1)
-                #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-late'") == 1)
+        try await withStreamBot(deadAfter: "10s") { gateway, bot, _ in
+            try await gateway.waitForSocket()
+            try await gateway.disconnect(on: 1)
+            // A push that was already on its way on the old socket.
+            try await gateway.botMessage(on: 1, messageID: "late-push", msgID: "msg-late", chat: "cid-d", sender: "staff-d", text: "/进度")
+            try await gateway.wait("the disconnect is ACKed") { !gateway.acks(of: "dis-1").isEmpty }
+            try await gateway.wait("the late push is ACKed on the old socket") { gateway.acks(of: "late-push").contains { $0.socket == 1 } }
+            try await gateway.wait("socket 2 open, then socket 1 closed") {
+                gateway.allSockets.count == 2 && gateway.openSockets.map(\.id) == [2]
             }
+            #expect(bot.connectionState("dingtalk") == "connected")
+            #expect(bot.connection("dingtalk")?.reconnectsLastHour == 1)
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-late'") == 1)
         }
     }
 
     @Test func aPushRedeliveredAfterALostAckHasOneEffect() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            let bot = try await StreamBot(gateway: gateway, deadAfter: "10s")
-            try await withStopping(bot) {
-                try await bot.waitForSocket(1)
-                try await gateway.botMessage(on: 1, messageID: "dup-1", msgID: "msg-dup", chat: "cid-d", sender: "staff-d", text: "/任务 紧急 只发一次")
-                try await gateway.wait("first ACK") { gateway.acks(of: "dup-1").count == 1 }
-                // The gateway did not get the ACK in time (as far as it knows): it pushes the same message again.
-                try await gateway.botMessage(on: 1, messageID: "dup-1", msgID: "msg-dup", chat: "cid-d", sender: "staff-d", text: "/任务 紧急 只发一次")
-                try await gateway.wait("second ACK") { gateway.acks(of: "dup-1").count == 2 }
-                try await gateway.wait("the notice reached town 1") { gateway.messages.contains { $0.chat == "cid-t1" && $0.content.contains("只发一次") } }
-                #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-dup'") == 1)
-                #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 1)
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(gateway.messages.filter { $0.chat == "cid-t1" && $0.content.contains("只发一次") }.count == 1)
-            }
+        try await withStreamBot(deadAfter: "10s") { gateway, bot, _ in
+            try await gateway.waitForSocket()
+            try await gateway.botMessage(on: 1, messageID: "dup-1", msgID: "msg-dup", chat: "cid-d", sender: "staff-d", text: "/任务 紧急 只发一次")
+            try await gateway.wait("first ACK") { gateway.acks(of: "dup-1").count == 1 }
+            // The gateway did not get the ACK in time (as far as it knows): it pushes the same message again.
+            try await gateway.botMessage(on: 1, messageID: "dup-1", msgID: "msg-dup", chat: "cid-d", sender: "staff-d", text: "/任务 紧急 只发一次")
+            try await gateway.wait("second ACK") { gateway.acks(of: "dup-1").count == 2 }
+            try await gateway.wait("the notice reached town 1") { gateway.messages.contains { $0.chat == "cid-t1" && $0.content.contains("只发一次") } }
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-dup'") == 1)
+            #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 1)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(gateway.messages.filter { $0.chat == "cid-t1" && $0.content.contains("只发一次") }.count == 1)
         }
     }
 
     @Test func aPushWhileTheStoreFailsIsNotAckedAndIsCommittedOnRedelivery() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            let bot = try await StreamBot(gateway: gateway, deadAfter: "10s")
-            try await withStopping(bot) {
-                try await bot.waitForSocket(1)
-                bot.store.failing.withLockedValue { $0 = true }
-                try await gateway.botMessage(on: 1, messageID: "fail-1", msgID: "msg-fail", chat: "cid-t1", sender: "staff-t1", text: "/进度")
-                try await gateway.wait("the store refused the push") { bot.store.refusals.withLockedValue { $0 } >= 1 }
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(gateway.acks(of: "fail-1").isEmpty, "a push that was not committed must not be ACKed")
-                #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-fail'") == 0)
-                bot.store.failing.withLockedValue { $0 = false }
-                try await gateway.botMessage(on: 1, messageID: "fail-1", msgID: "msg-fail", chat: "cid-t1", sender: "staff-t1", text: "/进度")
-                try await gateway.wait("ACK of the redelivery") { gateway.acks(of: "fail-1").count == 1 }
-                #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-fail'") == 1)
-            }
+        try await withStreamBot(deadAfter: "10s") { gateway, bot, store in
+            try await gateway.waitForSocket()
+            store.failing.withLockedValue { $0 = true }
+            try await gateway.botMessage(on: 1, messageID: "fail-1", msgID: "msg-fail", chat: "cid-t1", sender: "staff-t1", text: "/进度")
+            try await gateway.wait("the store refused the push") { store.refusals.withLockedValue { $0 } >= 1 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(gateway.acks(of: "fail-1").isEmpty, "a push that was not committed must not be ACKed")
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-fail'") == 0)
+            store.failing.withLockedValue { $0 = false }
+            try await gateway.botMessage(on: 1, messageID: "fail-1", msgID: "msg-fail", chat: "cid-t1", sender: "staff-t1", text: "/进度")
+            try await gateway.wait("ACK of the redelivery") { gateway.acks(of: "fail-1").count == 1 }
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE message_id = 'msg-fail'") == 1)
         }
     }
 }
@@ -270,47 +183,41 @@ extension DingTalkStreamTimedTests {
     /// Silence, a failing store, a lost ACK, a rotation with a push on the old socket: every push is
     /// committed once and ACKed, nothing is lost, nothing processed twice.
     @Test func survivesTheFaultScriptWithNothingLostAndNothingTwice() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
-            gateway.scriptBootstrap([.status(500, #"{"code":"ServiceUnavailable","message":"busy"}"#)])
-            let bot = try await StreamBot(gateway: gateway, keepalive: "200ms", deadAfter: "1500ms")
-            try await withStopping(bot) {
-                try await bot.waitForSocket(1)
-                try await gateway.botMessage(on: 1, messageID: "f-1", msgID: "m-1", chat: "cid-d", sender: "staff-d", text: "/任务 第一件")
-                try await gateway.wait("ACK 1") { !gateway.acks(of: "f-1").isEmpty }
-                // Silence: socket 1 is replaced.
-                let silentSince = Date()
-                try await gateway.wait("socket 2 after silence", timeout: 15) { gateway.allSockets.count >= 2 && gateway.openSockets.map(\.id) == [2] }
-                let reconnect = Date().timeIntervalSince(silentSince)
-                // The lost ACK of f-1: redelivered on the new socket.
-                try await gateway.botMessage(on: 2, messageID: "f-1", msgID: "m-1", chat: "cid-d", sender: "staff-d", text: "/任务 第一件")
-                try await gateway.wait("ACK of the redelivery on socket 2") { gateway.acks(of: "f-1").contains { $0.socket == 2 } }
-                // The store fails for one push: not ACKed; redelivered once it recovers.
-                bot.store.failing.withLockedValue { $0 = true }
-                try await gateway.botMessage(on: 2, messageID: "f-2", msgID: "m-2", chat: "cid-t1", sender: "staff-t1", text: "收到")
-                try await gateway.ping(on: 2, messageID: "p-2", opaque: "o")
-                try await gateway.wait("ping answered") { !gateway.acks(of: "p-2").isEmpty }
-                try await gateway.wait("the store refused f-2") { bot.store.refusals.withLockedValue { $0 } >= 1 }
-                #expect(gateway.acks(of: "f-2").isEmpty)
-                bot.store.failing.withLockedValue { $0 = false }
-                // Rotation, with a push already under way on the old socket and the redelivery of f-2.
-                try await gateway.disconnect(on: 2)
-                try await gateway.botMessage(on: 2, messageID: "f-2", msgID: "m-2", chat: "cid-t1", sender: "staff-t1", text: "收到")
-                try await gateway.botMessage(on: 2, messageID: "f-3", msgID: "m-3", chat: "cid-d", sender: "staff-d", text: "/任务 第二件")
-                try await gateway.wait("ACKs of f-2 and f-3") { !gateway.acks(of: "f-2").isEmpty && !gateway.acks(of: "f-3").isEmpty }
-                try await gateway.wait("socket 3 open, socket 2 closed", timeout: 15) { gateway.openSockets.map(\.id) == [3] }
-                try await gateway.botMessage(on: 3, messageID: "f-4", msgID: "m-4", chat: "cid-d", sender: "staff-d", text: "/进度")
-                try await gateway.wait("ACK 4") { !gateway.acks(of: "f-4").isEmpty }
+        try await withStreamBot(bootstrap: [.status(500, #"{"code":"ServiceUnavailable","message":"busy"}"#)], keepalive: "200ms", deadAfter: "1500ms") { gateway, bot, store in
+            try await gateway.waitForSocket()
+            try await gateway.botMessage(on: 1, messageID: "f-1", msgID: "m-1", chat: "cid-d", sender: "staff-d", text: "/任务 第一件")
+            try await gateway.wait("ACK 1") { !gateway.acks(of: "f-1").isEmpty }
+            // Silence: socket 1 is replaced.
+            let silentSince = Date()
+            try await gateway.wait("socket 2 after silence", timeout: 15) { gateway.allSockets.count >= 2 && gateway.openSockets.map(\.id) == [2] }
+            let reconnect = Date().timeIntervalSince(silentSince)
+            // The lost ACK of f-1: redelivered on the new socket.
+            try await gateway.botMessage(on: 2, messageID: "f-1", msgID: "m-1", chat: "cid-d", sender: "staff-d", text: "/任务 第一件")
+            try await gateway.wait("ACK of the redelivery on socket 2") { gateway.acks(of: "f-1").contains { $0.socket == 2 } }
+            // The store fails for one push: not ACKed; redelivered once it recovers.
+            store.failing.withLockedValue { $0 = true }
+            try await gateway.botMessage(on: 2, messageID: "f-2", msgID: "m-2", chat: "cid-t1", sender: "staff-t1", text: "收到")
+            try await gateway.ping(on: 2, messageID: "p-2", opaque: "o")
+            try await gateway.wait("ping answered") { !gateway.acks(of: "p-2").isEmpty }
+            try await gateway.wait("the store refused f-2") { store.refusals.withLockedValue { $0 } >= 1 }
+            #expect(gateway.acks(of: "f-2").isEmpty)
+            store.failing.withLockedValue { $0 = false }
+            // Rotation, with a push already under way on the old socket and the redelivery of f-2.
+            try await gateway.disconnect(on: 2)
+            try await gateway.botMessage(on: 2, messageID: "f-2", msgID: "m-2", chat: "cid-t1", sender: "staff-t1", text: "收到")
+            try await gateway.botMessage(on: 2, messageID: "f-3", msgID: "m-3", chat: "cid-d", sender: "staff-d", text: "/任务 第二件")
+            try await gateway.wait("ACKs of f-2 and f-3") { !gateway.acks(of: "f-2").isEmpty && !gateway.acks(of: "f-3").isEmpty }
+            try await gateway.wait("socket 3 open, socket 2 closed", timeout: 15) { gateway.openSockets.map(\.id) == [3] }
+            try await gateway.botMessage(on: 3, messageID: "f-4", msgID: "m-4", chat: "cid-d", sender: "staff-d", text: "/进度")
+            try await gateway.wait("ACK 4") { !gateway.acks(of: "f-4").isEmpty }
 
-                #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE platform = 'dingtalk'") == 4, "every push committed once")
-                #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 2, "two /任务, each processed once")
-                try await gateway.wait("both tasks reached town 1 through the app, once each") {
-                    gateway.messages.filter { $0.chat == "cid-t1" && ($0.content.contains("第一件") || $0.content.contains("第二件")) }.count == 2
-                }
-                #expect(gateway.bootstrapCount == 4, "500, then one bootstrap per socket")
-                print("stream fault script: reconnect after a silent socket \(String(format: "%.2f", reconnect)) s (dead_after 1.5 s), pushes lost: 0, processed twice: 0")
+            #expect(try await bot.count("SELECT COUNT(*) FROM inbound WHERE platform = 'dingtalk'") == 4, "every push committed once")
+            #expect(try await bot.count("SELECT COUNT(*) FROM tasks") == 2, "two /任务, each processed once")
+            try await gateway.wait("both tasks reached town 1 through the app, once each") {
+                gateway.messages.filter { $0.chat == "cid-t1" && ($0.content.contains("第一件") || $0.content.contains("第二件")) }.count == 2
             }
+            #expect(gateway.bootstrapCount == 4, "500, then one bootstrap per socket")
+            print("stream fault script: reconnect after a silent socket \(String(format: "%.2f", reconnect)) s (dead_after 1.5 s), pushes lost: 0, processed twice: 0")
         }
     }
 }
@@ -318,9 +225,7 @@ extension DingTalkStreamTimedTests {
 @Suite("DingTalk app robot: access token cache, errors, mentions")
 struct DingTalkAppTests {
     @Test func tokenIsFetchedOnceCachedAndRefreshedBeforeExpiryOrAfterA401() async throws {
-        let gateway = FakeDingTalkGateway()
-        try await gateway.start()
-        try await withStopping(gateway) {
+        try await withStarted(FakeDingTalkGateway()) { gateway in
             let clock = ManualClock(Date())
             let app = DingTalkApp(clientID: gateway.clientID, clientSecret: gateway.clientSecret, robotCode: gateway.clientID, apiBaseURL: gateway.baseURL)
             let transport = DingTalkAppTokenTransport(base: AsyncHTTPClientTransport(), app: app, clock: clock, refreshBefore: 300)

@@ -1,6 +1,7 @@
 import Foundation
 import LeagueCore
 import LeagueServer
+import NIOConcurrencyHelpers
 import Testing
 
 /// A doorbell wait with a deadline on a manual clock: moving the clock to the deadline wakes it, not
@@ -12,16 +13,16 @@ struct DoorbellClockTests {
     @Test func movingTheClockToTheDeadlineWakesTheWaiter() async {
         let clock = ManualClock(start)
         let bell = Doorbell()
-        let woke = WokeFlag()
+        let woke = NIOLockedValueBox(false)
         let waiter = Task {
             await bell.wait(seconds: 3600, orUntil: start.addingTimeInterval(60), on: clock)
-            woke.set()
+            woke.withLockedValue { $0 = true }
         }
         clock.advance(by: 59)
-        #expect(!woke.isSet, "still waiting one second before its deadline")
+        #expect(!woke.withLockedValue { $0 }, "still waiting one second before its deadline")
         clock.advance(by: 1)
         await waiter.value
-        #expect(woke.isSet)
+        #expect(woke.withLockedValue { $0 })
     }
 
     @Test func aRingStillWakesAWaiterWithADeadline() async {
@@ -76,9 +77,3 @@ struct DoorbellClockTests {
 }
 
 /// Set once a wait returned.
-final class WokeFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}

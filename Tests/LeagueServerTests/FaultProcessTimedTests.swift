@@ -2,21 +2,15 @@ import Foundation
 import GRDB
 import LeagueCore
 import LeagueTestSupport
+import NIOConcurrencyHelpers
 import Testing
 
 /// Crash and stop tests against the real `leagueops serve` as a child process on loopback.
 @Suite(.serialized, .tags(.timed, .process))
 struct FaultProcessTimedTests {
-    /// Messages answered 2xx so far, for starting the fault once the load reached the server.
-    final class Answered: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func add() { lock.withLock { count += 1 } }
-        var value: Int { lock.withLock { count } }
-    }
-
-    /// Sends `count` messages over `workers` concurrent senders; returns the ids answered 2xx.
-    static func load(_ bot: ChildBot, count: Int, workers: Int, prefix: String, answered: Answered? = nil) async -> [String] {
+    /// Sends `count` messages over `workers` concurrent senders; returns the ids answered 2xx. `answered`
+    /// counts them as they come, for starting a fault once the load reached the server.
+    static func load(_ bot: ChildBot, count: Int, workers: Int, prefix: String, answered: NIOLockedValueBox<Int>? = nil) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for worker in 0..<workers {
                 group.addTask {
@@ -26,7 +20,7 @@ struct FaultProcessTimedTests {
                         guard let status = await bot.say("第\(index)条 普通消息", in: "chat-g1", from: "u-g1", id: id) else { break }
                         if (200..<300).contains(status) {
                             ok.append(id)
-                            answered?.add()
+                            answered?.withLockedValue { $0 += 1 }
                         }
                     }
                     return ok
@@ -41,7 +35,7 @@ struct FaultProcessTimedTests {
     /// In both shipped `synchronous` modes (issue 16: durability unchanged by the speed work).
     @Test(arguments: ["normal", "full"]) func killNineMidLoadLosesNothingAndFiresOutageStepsOnce(synchronous: String) async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port, synchronous: synchronous)
 
             var bot = try ChildBot(binary: binary, config: config)
@@ -58,11 +52,11 @@ struct FaultProcessTimedTests {
 
             // Load, and kill -9 while requests are in flight.
             let crashing = bot
-            let progress = Answered()
+            let progress = NIOLockedValueBox(0)
             async let answered = Self.load(crashing, count: 100_000, workers: 8, prefix: "load", answered: progress)
             // Crash once the load is flowing (at least 400 ms, and more than 10 answered), not after a fixed time.
             try await Task.sleep(for: .milliseconds(400))
-            try? await waitFor("the load reaching the server", timeout: 10) { progress.value > 10 }
+            try? await waitFor("the load reaching the server", timeout: 10) { progress.withLockedValue { $0 } > 10 }
             bot.kill9()
             let ok = await answered
             #expect(ok.count > 10, "the load reached the server before the crash")
@@ -92,15 +86,15 @@ struct FaultProcessTimedTests {
 
     @Test func sigtermFinishesInFlightRequestsAndLosesNothing() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }
 
-            let progress = Answered()
+            let progress = NIOLockedValueBox(0)
             async let answered = Self.load(bot, count: 100_000, workers: 8, prefix: "term", answered: progress)
             try await Task.sleep(for: .milliseconds(400))
-            try? await waitFor("the load reaching the server", timeout: 10) { progress.value > 10 }
+            try? await waitFor("the load reaching the server", timeout: 10) { progress.withLockedValue { $0 } > 10 }
             let stoppedAt = Date()
             let status = bot.terminate(timeout: 15)
             let ok = await answered

@@ -7,14 +7,13 @@ import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
 
 /// The platform failing, the database locked or full, and the auditor — in process, on loopback.
 @Suite(.serialized, .tags(.timed))
 struct FaultStoreAndPlatformTimedTests {
     @Test func platformFailuresThenRecoveryLoseNothing() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         // Refused, 500, timeout, rate limit: every kind fails at least once before the platform recovers.
         transport.fail([.refused, .status(500), .timeout, .status(429), .status(503), .refused])
         let path = try writeTestConfig()
@@ -34,7 +33,7 @@ struct FaultStoreAndPlatformTimedTests {
     }
 
     @Test func deadLetterAfterConfiguredTriesTellsTheRoot() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
         let path = try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 2s, give_up_after: 30s}")
         try await withLiveBot(configPath: path, transport: transport) { bot in
@@ -53,7 +52,7 @@ struct FaultStoreAndPlatformTimedTests {
     @Test func lockedDatabaseAnswers503ThenRecoversByItself() async throws {
         let path = try writeTestConfig()
         let config = try ConfigLoader.load(path: path)
-        try await withLiveBot(configPath: path, transport: FlakyTransport()) { bot in
+        try await withLiveBot(configPath: path, transport: FakeTransport()) { bot in
             #expect(try await bot.send("收到", in: "chat-g1", from: "u-g1").0 == 200)
             let before = try await bot.count("SELECT COUNT(*) FROM inbound")
 
@@ -76,7 +75,7 @@ struct FaultStoreAndPlatformTimedTests {
         let path = try writeTestConfig()
         let config = try ConfigLoader.load(path: path)
         // Answer after 1 s; the lock is released after 3 s, within the store's 5 s busy timeout.
-        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 1) { bot in
+        try await withLiveBot(configPath: path, transport: FakeTransport(), answerWithin: 1) { bot in
             #expect(try await bot.send("收到", in: "chat-g1", from: "u-g1").0 == 200)
             let released = try await Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 3)
             let (status, _) = try await bot.send("/任务 周五前报送青年之家活动照片", in: "chat-c1", from: "u-c1", id: "slow-1")
@@ -100,7 +99,7 @@ struct FaultStoreAndPlatformTimedTests {
     @Test func aMessageQueuedBehindAStuckBatchIsAnsweredInTimeAndKeptOnce() async throws {
         let path = try writeTestConfig()
         let config = try ConfigLoader.load(path: path)
-        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 1) { bot in
+        try await withLiveBot(configPath: path, transport: FakeTransport(), answerWithin: 1) { bot in
             #expect(try await bot.send("收到", in: "chat-g1", from: "u-g1").0 == 200)
             // Released after 4 s, within the store's 5 s busy timeout: the stuck batch commits then.
             let released = try await Self.holdExclusiveLock(path: config.store.sqlitePath, seconds: 4)
@@ -147,7 +146,7 @@ struct FaultStoreAndPlatformTimedTests {
     }
 
     @Test func fullDiskAnswers503ThenRecoversByItself() async throws {
-        try await withLiveBot(configPath: try writeTestConfig(), transport: FlakyTransport()) { bot in
+        try await withLiveBot(configPath: try writeTestConfig(), transport: FakeTransport()) { bot in
             // SQLITE_FULL without a tiny filesystem: cap the writer connection's page count at its current size.
             let pages = try await bot.store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
             try await bot.store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
@@ -172,7 +171,7 @@ struct FaultStoreAndPlatformTimedTests {
         try await store.write { tx in
             try tx.schedule(TimerEntry(key: "task:99:step:1", dueAt: now.addingTimeInterval(-120), kind: .taskStep, subject: "99", step: 1))
         }
-        let app = try await TestBot(configPath: path, mode: .engine, store: store, clock: clock, transport: FlakyTransport()).app
+        let app = try await TestBot(configPath: path, mode: .engine, store: store, clock: clock, transport: FakeTransport()).app
         let application = Application(router: app.router())
         try await application.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

@@ -16,8 +16,7 @@ import Testing
     }
 
     @Test func scrapeAfterTrafficShowsCountersMoving() async throws {
-        let bot = try await dashboardBot(extra: "metrics: {token: scrape-me}")
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(extra: "metrics: {token: scrape-me}")) { bot in
             #expect(try await loopback("GET", port: bot.port, path: "/metrics").0 == 401)
             #expect(try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer wrong"]).0 == 401)
             let (status, before) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer scrape-me"])
@@ -51,9 +50,8 @@ import Testing
     }
 
     @Test func deadLettersAndRefusedWebhooksAreCounted() async throws {
-        let bot = try await dashboardBot(extra: "metrics: {token: t}")
-        try await withStopping(bot) {
-            bot.fake.script([400])  // a permanent failure: straight to the dead letters
+        try await withRunning(try await dashboardBot(extra: "metrics: {token: t}")) { bot in
+            bot.fake.fail([.status(400)])  // a permanent failure: straight to the dead letters
             #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1") == 200)
             #expect(try await bot.say("/帮助", in: "chat-g1", from: "u-g1", secret: "wrong") == 401)
             try await bot.settle()
@@ -67,8 +65,7 @@ import Testing
     }
 
     @Test func withoutTokenTheMainPortDoesNotServeMetrics() async throws {
-        let bot = try await dashboardBot()
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot()) { bot in
             let (status, body) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer "])
             #expect(status == 404)
             #expect(body.contains("metrics.port"))
@@ -79,8 +76,7 @@ import Testing
     /// Each long connection's state (connected / reconnecting / stopped), its reconnects and the
     /// silence since its last frame, as `ConnectionRegistry` holds them, scraped over HTTP.
     @Test func connectionStateReconnectsAndFrameAgeAreScraped() async throws {
-        let bot = try await dashboardBot(extra: "metrics: {token: t}")
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(extra: "metrics: {token: t}")) { bot in
             func scrape() async throws -> String {
                 let (status, text) = try await loopback("GET", port: bot.port, path: "/metrics", headers: ["Authorization": "Bearer t"])
                 #expect(status == 200)

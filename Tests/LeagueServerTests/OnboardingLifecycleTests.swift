@@ -47,8 +47,7 @@ import Testing
 
             // g3 binds itself; then the bot restarts later the same Monday: no second notice this week.
             let code = try #require(try await OnboardingServerTests.issue(bot, ["g3"], seed: 5)["g3"])
-            #expect(try await bot.say("/绑定 \(code)", in: "chat-g3", from: "u-z") == 200)
-            try await bot.waitUntil("bound") { $0.contains { $0.group == "chat-g3" && $0.text.contains("第3网格") } }
+            try await bot.ask("/绑定 \(code)", in: "chat-g3", from: "u-z", answer: "第3网格", "bound")
         }
         clock.advance(by: 5 * 3600)
         try await withLiveBot(configPath: path, store: bot.store, clock: clock, transport: bot.transport) { again in
@@ -136,8 +135,7 @@ import Testing
             #expect(targets.first { $0.unitID == "g3" }?.isWaiting == true)
             #expect(try await bot.say("/任务 新社区派发", in: "chat-c2", from: "u-c2") == 200)
             try await bot.waitUntil("the new community's task in the moved grid's chat") { $0.contains { $0.group == "chat-g3" && $0.text.contains("新社区派发") } }
-            #expect(try await bot.say("/绑定", in: "chat-g3", from: "u-z") == 200)
-            try await bot.waitUntil("the binding shown with the new path") { $0.contains { $0.group == "chat-g3" && $0.text.contains("测试区 › 第一街道 › 新华社区 › 第三网格（用绑定码绑定）") } }
+            try await bot.ask("/绑定", in: "chat-g3", from: "u-z", answer: "测试区 › 第一街道 › 新华社区 › 第三网格（用绑定码绑定）", "the binding shown with the new path")
 
             // The removed grid's chat is no longer heard, and can be bound again with a new code for another unit.
             #expect(try await bot.say("/任务 还在吗", in: "chat-g2x", from: "u-y") == 202)
@@ -146,8 +144,7 @@ import Testing
                 for: [try #require(reloaded.unit("g5"))], org: reloaded, store: bot.store,
                 ttl: 3600, now: bot.clock.now(), generator: SplitMix(seed: 12))
             let fresh = try #require(issued.first?.code)
-            #expect(try await bot.say("/绑定 \(fresh)", in: "chat-g2x", from: "u-y") == 200)
-            try await bot.waitUntil("the orphaned chat bound to g5") { $0.contains { $0.group == "chat-g2x" && $0.text.contains("新华社区 › 第5网格") } }
+            try await bot.ask("/绑定 \(fresh)", in: "chat-g2x", from: "u-y", answer: "新华社区 › 第5网格", "the orphaned chat bound to g5")
             let learned = try await bot.store.write { try $0.learnedBindings() }
             #expect(learned.chats.map { "\($0.chat)=\($0.unitID)" }.sorted() == ["chat-g2x=g5", "chat-g3=g3"])
         }
@@ -160,7 +157,7 @@ import Testing
 struct OnboardingLifecycleProcessTests {
     @Test func serveKeepsABindingMadeWithACodeAcrossASIGHUPThatRenamesAndMovesItsUnit() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let folder = URL(fileURLWithPath: config).deletingLastPathComponent()
             let orgPath = folder.appendingPathComponent("org.yaml").path

@@ -49,10 +49,8 @@ struct OnboardingServerTests {
             // An unbound chat is not heard, except for /绑定.
             #expect(try await bot.say("/任务 测试", in: "chat-new", from: "u-x") == 202)
             #expect(try await bot.inboundCount() == 0)
-            #expect(try await bot.say("/绑定 ABCD-EFGH", in: "chat-new", from: "u-x") == 200)
-            try await bot.waitUntil("refusal of an unknown code") { $0.contains { $0.group == "chat-new" && $0.text.contains("无效") } }
-            #expect(try await bot.say("/绑定 \(try #require(old["g3"]))", in: "chat-old", from: "u-x") == 200)
-            try await bot.waitUntil("refusal of an expired code") { $0.contains { $0.group == "chat-old" && $0.text.contains("已过期") } }
+            try await bot.ask("/绑定 ABCD-EFGH", in: "chat-new", from: "u-x", answer: "无效", "refusal of an unknown code")
+            try await bot.ask("/绑定 \(try #require(old["g3"]))", in: "chat-old", from: "u-x", answer: "已过期", "refusal of an expired code")
 
             #expect(try await bot.say("/绑定 \(code.lowercased())", in: "chat-new", from: "u-x") == 200)
             try await bot.waitUntil("the binding's answer with the unit's path") { sent in
@@ -64,31 +62,26 @@ struct OnboardingServerTests {
             #expect(try await bot.store.read { try $0.targets(ofTask: 1) }.map(\.unitID).sorted() == ["g1", "g2"], "g3 has no group yet")
 
             // A used code, and a code of a unit bound elsewhere, are refused.
-            #expect(try await bot.say("/绑定 \(code)", in: "chat-other", from: "u-y") == 200)
-            try await bot.waitUntil("refusal of a used code") { $0.contains { $0.group == "chat-other" && $0.text.contains("用过") } }
+            try await bot.ask("/绑定 \(code)", in: "chat-other", from: "u-y", answer: "用过", "refusal of a used code")
             let hash = try #require(Onboarding.storedHash(of: "K7QM-3XPA"))
             let now = bot.clock.now()
             try await bot.store.write { tx in
                 try tx.issueCodes([BindingCodeRecord(hash: hash, unitID: "g2", createdAt: now, expiresAt: now.addingTimeInterval(600))])
             }
-            #expect(try await bot.say("/绑定 K7QM-3XPA", in: "chat-third", from: "u-y") == 200)
-            try await bot.waitUntil("refusal of a unit bound elsewhere") { $0.contains { $0.group == "chat-third" && $0.text.contains("已经绑定到另一个群") } }
+            try await bot.ask("/绑定 K7QM-3XPA", in: "chat-third", from: "u-y", answer: "已经绑定到另一个群", "refusal of a unit bound elsewhere")
             // In the bound group, /绑定 shows the binding and a code is refused.
             #expect(try await bot.say("/绑定", in: "chat-new", from: "u-x") == 200)
             try await bot.waitUntil("the binding shown") { $0.contains { $0.group == "chat-new" && $0.text.contains("本群绑定的单位") && $0.text.contains("用绑定码绑定") } }
 
             // /查询 绑定: the community's figures, aggregates only.
-            #expect(try await bot.say("/查询 绑定", in: "chat-c1", from: "u-c1") == 200)
-            try await bot.waitUntil("binding figures") { $0.contains { $0.group == "chat-c1" && $0.text.contains("绑定与登记情况") } }
+            try await bot.ask("/查询 绑定", in: "chat-c1", from: "u-c1", answer: "绑定与登记情况", "binding figures")
             let figures = try #require(bot.fake.to("chat-c1").last { $0.text.contains("绑定与登记情况") }).text
             #expect(figures.contains("网格：群已绑定 2/3，成员已登记 1/2") && figures.contains("村社区：群已绑定 1/1，成员已登记 1/1"), "\(figures)")
             #expect(!figures.contains("网格员二") && !figures.contains("第3网格"))
 
             // /解绑: not by a cadre of another grid; by the community's admin, for the grid below.
-            #expect(try await bot.say("/解绑 g2", in: "chat-g1", from: "u-g1") == 200)
-            try await bot.waitUntil("refusal for a non-admin") { $0.contains { $0.group == "chat-g1" && $0.text.contains("没有权限") } }
-            #expect(try await bot.say("/解绑 g2", in: "chat-c1", from: "u-c1") == 200)
-            try await bot.waitUntil("unbinding confirmed") { $0.contains { $0.group == "chat-c1" && $0.text.contains("已解除") } }
+            try await bot.ask("/解绑 g2", in: "chat-g1", from: "u-g1", answer: "没有权限", "refusal for a non-admin")
+            try await bot.ask("/解绑 g2", in: "chat-c1", from: "u-c1", answer: "已解除", "unbinding confirmed")
             #expect(try await bot.say("/任务 还在吗", in: "chat-new", from: "u-x") == 202)
 
             let binds = try await Self.audit(bot, "onboard.bind")
@@ -106,8 +99,7 @@ struct OnboardingServerTests {
         let bot = try await TestBot(configPath: path)
         try await withStopping(bot) {
             let code = try #require(try await Self.issue(bot, ["g3"], seed: 3)["g3"])
-            #expect(try await bot.say("/绑定 \(code)", in: "chat-g3", from: "u-z") == 200)
-            try await bot.waitUntil("bound") { $0.contains { $0.group == "chat-g3" && $0.text.contains("第3网格") } }
+            try await bot.ask("/绑定 \(code)", in: "chat-g3", from: "u-z", answer: "第3网格", "bound")
         }
         try await withLiveBot(configPath: path, store: bot.store, clock: bot.clock) { again in
             #expect(try await again.say("/任务 重启后派发", in: "chat-c1", from: "u-c1") == 200)
@@ -148,8 +140,7 @@ struct OnboardingServerTests {
             of: "parent: c1, members: [{id: m-g2", with: "parent: c1, group: {platform: generic, chat: chat-g2}, members: [{id: m-g2")
         try await withLiveBot(configPath: writeTestConfig(orgYAML: org)) { bot in
             // A wrong mobile is refused without naming anyone on the roster.
-            #expect(try await bot.say("/登记 网格员二 13900000000", in: "chat-g2", from: "u-new") == 200)
-            try await bot.waitUntil("refusal") { $0.contains { $0.group == "chat-g2" && $0.text.contains("登记未成功") } }
+            try await bot.ask("/登记 网格员二 13900000000", in: "chat-g2", from: "u-new", answer: "登记未成功", "refusal")
             let refusal = try #require(bot.fake.to("chat-g2").last)
             #expect(!refusal.text.contains("网格员二") && !refusal.text.contains("13800000002") && refusal.text.contains("139****0000"))
             // Another unit's member is not found from this group.
@@ -287,7 +278,7 @@ struct OnboardingServerTests {
 struct OrgReloadProcessTests {
     @Test func serveReloadsOnSIGHUP() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, _) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

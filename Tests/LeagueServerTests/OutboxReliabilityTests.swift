@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import GRDB
 import LeagueConfig
@@ -10,12 +9,6 @@ import LeagueTestSupport
 import LeagueTransport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Issue 10, the outbox and /healthz: outages lose nothing, one robot stalls nobody, rate windows
 /// and pauses survive restarts and clock steps, rows that no longer decode are put aside.
 @Suite(.serialized)
@@ -25,29 +18,24 @@ struct OutboxReliabilityTests {
         "  dingtalk: {app_secret: \(PlatformSecrets.dingtalkAppSecret), base_url: \(api.baseURL), bot_name: 团务助手}"
     }
 
-    static func health(_ bot: TestBot) async throws -> (Int, String) {
-        try await loopback("GET", port: bot.port, path: "/healthz")
-    }
-
     // MARK: Point 1: outages
 
     /// The acceptance test: a 10-minute platform outage, accelerated on the manual clock. Every
     /// notice is delivered after recovery, none is dead although each was tried more than
     /// `max_attempts` times, and /healthz is 503 during the outage and 200 after.
     @Test func aTenMinuteOutageLosesNothingAndHealthSaysSo() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
-        let bot = try await TestBot(configPath: try writeTestConfig(), transport: transport)  // max_attempts: 3, max_backoff: 4s
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in  // max_attempts: 3, max_backoff: 4s
             #expect(try await bot.send("/任务 紧急 @全部 停电演练", in: "chat-d", from: "u-d").0 == 200)
-            #expect(try await Self.health(bot).0 == 200, "a fresh outage is not yet degraded")
+            #expect(try await bot.request("GET", "/healthz").0 == 200, "a fresh outage is not yet degraded")
             try await bot.settle()  // the first tries fail at the start: the outage is counted from there
             var degradedDuring: Set<String> = []
             for step in 1...61 {  // 61 × 10 s of simulated time: the outage lasts a little over 10 minutes
                 bot.advance(10)
                 try await bot.settle()
                 if step == 35 || step == 61 {
-                    let (status, body) = try await Self.health(bot)
+                    let (status, body) = try await bot.request("GET", "/healthz")
                     #expect(status == 503, "degraded during the outage: \(body)")
                     for code in ["pending_age", "robot_paused", "dead_letters"] where body.contains("\"\(code):") { degradedDuring.insert(code) }
                 }
@@ -73,33 +61,31 @@ struct OutboxReliabilityTests {
             print("outage figures: \(tried) tries of one notice, \(outageAttempts) attempts in all over 610 s, \(transport.keys.count) messages delivered \(Int(drained)) s after recovery")
             #expect(Set(transport.keys).isSuperset(of: ["task:1:notice:t1", "task:1:notice:t2"]))
             #expect(Dictionary(grouping: transport.keys, by: { $0 }).allSatisfy { $0.value.count == 1 }, "nothing delivered twice")
-            let (status, body) = try await Self.health(bot)
+            let (status, body) = try await bot.request("GET", "/healthz")
             #expect(status == 200 && body.contains("\"status\":\"ok\"") && body.contains("\"reasons\":[]"), "\(body)")
             #expect(try await bot.count("SELECT COUNT(*) FROM robot_pauses") == 0, "every robot's breaker closed again")
         }
     }
 
     @Test func aMessageIsGivenUpOnlyWhenOlderThanGiveUpAfter() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
         let path = try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 2s, give_up_after: 2m}")
-        let bot = try await TestBot(configPath: path, transport: transport)
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: path, transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 放弃演练", in: "chat-d", from: "u-d").0 == 200)
             try await bot.advance(5, until: "the notice is dead once 2 minutes old") {
                 try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:notice:t1' AND state = 'dead'") == 1
             }
             #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:notice:t1' AND sent_at - created_at >= 120 AND attempts >= 3") == 1)
-            let (status, body) = try await Self.health(bot)
+            let (status, body) = try await bot.request("GET", "/healthz")
             #expect(status == 503 && body.contains("\"dead_letters:"), "a dead letter in the last 24 h degrades /healthz: \(body)")
         }
     }
 
     @Test func anAnswerThePlatformDocumentsAsPermanentIsDeadAtOnce() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.fail([.status(404)])
-        let bot = try await TestBot(configPath: try writeTestConfig(), transport: transport)
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 机器人已移除", in: "chat-d", from: "u-d").0 == 200)
             try await bot.wait("one message is dead after one try, without moving the clock") {
                 try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead' AND attempts = 1") == 1
@@ -150,18 +136,17 @@ struct OutboxReliabilityTests {
     /// group is delivered as fast as without it, and the black-holed robot is tried once per pause,
     /// not its whole batch.
     @Test func aBlackHoledRobotDoesNotDelayAnUrgentFanOutToOtherGroups() async throws {
-        try await withFakePlatform { platform in
-            let hole = try BlackHole()
-            let transport = BlackHoleRoutingTransport(platform: platform.port, blackHoled: ["chat-t1": hole.port])
-            let bot = try await TestBot(
-                configPath: try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}"),
-                transport: transport)
-            try await withStopping(bot) {
+        try await withStarted(FakePlatform()) { platform in
+            platform.blackHole(["chat-t1"])
+            let path = try writeTestConfig(outbox: "{max_attempts: 3, backoff: 1s, max_backoff: 4s, timeout: 3s}", outboundPort: platform.port)
+            try await withLiveBot(configPath: path, transport: AsyncHTTPClientTransport()) { bot in
+                func attemptsToT1() -> Int { platform.requests.filter { $0.group == "chat-t1" }.count }
                 for index in 1...3 {
                     #expect(try await bot.send("/任务 @t1 例行事项\(index)", in: "chat-d", from: "u-d").0 == 200)
                 }
-                try await platform.wait("the issuer's replies", timeout: 10) { $0.filter { $0.group == "chat-d" }.count >= 3 }
-                #expect(transport.attempts(to: "chat-t1") == 1, "one send into the black hole is in flight")
+                try await platform.wait("the issuer's replies and one send into the black hole", timeout: 10) {
+                    $0.filter { $0.group == "chat-d" }.count >= 3 && $0.contains { $0.group == "chat-t1" }
+                }
                 let start = Date()
                 #expect(try await bot.send("/任务 紧急 @t2 紧急通知", in: "chat-d", from: "u-d").0 == 200)
                 try await platform.wait("the urgent notice to t2", timeout: 10) { $0.contains { $0.key == "task:4:notice:t2" } }
@@ -172,10 +157,9 @@ struct OutboxReliabilityTests {
                     try await bot.count("SELECT COUNT(*) FROM robot_pauses WHERE robot_id = 'generic:chat-t1' AND kind = 'failing'") == 1
                 }
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(transport.attempts(to: "chat-t1") == 1, "not the whole batch: \(transport.attempts(to: "chat-t1")) sends")
+                #expect(attemptsToT1() == 1, "not the whole batch: \(attemptsToT1()) sends")
                 #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE chat = 'chat-t1' AND attempts = 0 AND state = 'pending'") == 2)
             }
-            hole.close()
         }
     }
 
@@ -185,9 +169,7 @@ struct OutboxReliabilityTests {
     /// queued: only 5 may leave before the first minute is over.
     @Test func aRestartMidBurstKeepsDingTalksPerMinuteLimit() async throws {
         let clock = ManualClock(Date())
-        let api = FakePlatform(clock: clock)
-        try await api.start()
-        try await withStopping(api) {
+        try await withStarted(FakePlatform(clock: clock)) { api in
             // 30 groups sharing one DingTalk robot, in a tier without deliberation reminders (issue 11: bindings and credentials come from org.yaml at send time).
             let shared = (1...30).map {
                 """
@@ -208,14 +190,12 @@ struct OutboxReliabilityTests {
                 }
                 bot.app.wakeAll()
             }
-            let first = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-            try await withStopping(first) {
+            try await withLiveBot(configPath: path, transport: AsyncHTTPClientTransport()) { first in
                 try await enqueue(first, 1...15)
                 try await first.wait("15 sent") { api.delivered(to: "tok-shared").count == 15 }
             }
 
-            let second = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-            try await withStopping(second) {
+            try await withLiveBot(configPath: path, transport: AsyncHTTPClientTransport()) { second in
                 second.advance(5)
                 try await enqueue(second, 16...30)
                 try await second.wait("the window's remaining 5 sent") { api.delivered(to: "tok-shared").count >= 20 }
@@ -233,9 +213,7 @@ struct OutboxReliabilityTests {
     /// notice is queued and when it should arrive (it used to give no estimate, the window being in memory).
     @Test func theTaskReplysEstimateCountsSendsAlreadyMadeInTheWindow() async throws {
         let clock = ManualClock(Date())
-        let api = FakePlatform(clock: clock)
-        try await api.start()
-        try await withStopping(api) {
+        try await withStarted(FakePlatform(clock: clock)) { api in
             let org = """
                 units:
                   - {id: d, name: 测试区, tier: district, group: {platform: generic, chat: chat-d}, members: [{id: m-d, name: 区书记, roles: [admin, cadre], ids: {generic: u-d}}]}
@@ -245,8 +223,7 @@ struct OutboxReliabilityTests {
                 """
             let path = try writeTestConfig(orgYAML: org, morePlatforms: Self.dingtalkApp(api))
             api.expectSecret("SEC-shared", for: "tok-shared")
-            let bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-            try await withStopping(bot) {
+            try await withLiveBot(configPath: path, transport: AsyncHTTPClientTransport()) { bot in
                 let now = bot.clock.now()
                 // The town's group exactly as the config loader built it (its robot alias, not the token).
                 let group = try #require(bot.app.engine.org.unit("t1")?.group)
@@ -273,10 +250,9 @@ struct OutboxReliabilityTests {
     /// The wall clock steps back an hour while a notice waits for its retry: it is still sent
     /// within seconds, not an hour later.
     @Test func aBackwardClockStepDoesNotStallARobot() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
-        let bot = try await TestBot(configPath: try writeTestConfig(), transport: transport)
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 时钟回拨", in: "chat-d", from: "u-d").0 == 200)
             try await bot.wait("a first failed try") {
                 try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:notice:t1' AND attempts >= 1 AND state = 'pending'") == 1
@@ -294,9 +270,8 @@ struct OutboxReliabilityTests {
 
     /// A reminder waits out an outage; the task is cancelled meanwhile: the reminder is never sent.
     @Test func aReminderForATaskCancelledBeforeItIsSentIsDropped() async throws {
-        let transport = FlakyTransport()
-        let bot = try await TestBot(configPath: try writeTestConfig(), transport: transport)
-        try await withStopping(bot) {
+        let transport = FakeTransport()
+        try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 撤销前的提醒", in: "chat-d", from: "u-d").0 == 200)
             try await bot.wait("the first notice delivered") { transport.keys.contains("task:1:notice:t1") }
             transport.failAlways(true)
@@ -316,10 +291,9 @@ struct OutboxReliabilityTests {
     /// The platform is down from the start: when it recovers, the group gets the task once, not
     /// the task and its reminder in the same second.
     @Test func aReminderForAGroupWhoseFirstNoticeIsStillWaitingIsMergedIntoIt() async throws {
-        let transport = FlakyTransport()
+        let transport = FakeTransport()
         transport.failAlways(true)
-        let bot = try await TestBot(configPath: try writeTestConfig(), transport: transport)
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: try writeTestConfig(), transport: transport) { bot in
             #expect(try await bot.send("/任务 @t1 合并提醒", in: "chat-d", from: "u-d").0 == 200)
             try await bot.advance(30, until: "the reminder merged") {
                 try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:step:0:t1' AND dropped_reason LIKE 'merged:%'") == 1
@@ -340,8 +314,7 @@ struct OutboxReliabilityTests {
     // MARK: Point 8: poison rows
 
     @Test func anUndecodableRowIsPutAsideAsDeadAndTheRestIsSent() async throws {
-        let bot = try await TestBot(configPath: try writeTestConfig(), transport: FlakyTransport())
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: try writeTestConfig(), transport: FakeTransport()) { bot in
             let now = bot.clock.now().timeIntervalSince1970
             try await bot.store.writer.write { db in
                 try db.execute(
@@ -356,73 +329,8 @@ struct OutboxReliabilityTests {
                 let sent = try await bot.count("SELECT COUNT(*) FROM outbox WHERE key = 'task:1:notice:t1' AND state = 'sent'")
                 return dead == 1 && sent == 1
             }
-            let (status, body) = try await Self.health(bot)
+            let (status, body) = try await bot.request("GET", "/healthz")
             #expect(status == 503 && body.contains("\"undecodable_outbox\":1"), "\(body)")
         }
-    }
-}
-
-/// A listening socket that never accepts: connections complete in the kernel and no answer ever comes.
-final class BlackHole: @unchecked Sendable {
-    let port: Int
-    private var fd: Int32
-
-    init() throws {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw URLError(.cannotConnectToHost) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else { throw URLError(.cannotConnectToHost) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.fd = fd
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func close() {
-        guard fd >= 0 else { return }
-        #if canImport(Glibc)
-        Glibc.close(fd)
-        #else
-        Darwin.close(fd)
-        #endif
-        fd = -1
-    }
-}
-
-/// Sends generic-platform requests through AsyncHTTPClient to a loopback platform, except those for
-/// the black-holed chats, which go to their black hole.
-final class BlackHoleRoutingTransport: HTTPTransport, @unchecked Sendable {
-    private let inner = AsyncHTTPClientTransport()
-    private let platform: Int
-    private let blackHoled: [String: Int]
-    private let lock = NSLock()
-    private var counts: [String: Int] = [:]
-
-    init(platform: Int, blackHoled: [String: Int]) {
-        self.platform = platform
-        self.blackHoled = blackHoled
-    }
-
-    func attempts(to chat: String) -> Int { lock.withLock { counts[chat] ?? 0 } }
-
-    func send(_ request: OutboundRequest, timeout: Double) async throws -> OutboundResponse {
-        let object = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] ?? [:]
-        let chat = object["group"] as? String ?? ""
-        lock.withLock { counts[chat, default: 0] += 1 }
-        var routed = request
-        routed.url = "http://127.0.0.1:\(blackHoled[chat] ?? platform)/messages"
-        return try await inner.send(routed, timeout: timeout)
     }
 }

@@ -96,8 +96,7 @@ extension PlatformBot {
 struct PlatformEndToEndTests {
     @Test(arguments: PlatformUnderTest.allCases)
     func dispatchAcknowledgeAndRateLimitOnOnePlatform(_ platform: PlatformUnderTest) async throws {
-        let bot = try await PlatformBot(orgYAML: platform.orgYAML)
-        try await withStopping(bot) {
+        try await withPlatformBot(orgYAML: platform.orgYAML) { bot in
             try await scenario(platform, bot)
         }
     }

@@ -20,8 +20,7 @@ struct PlatformMixedTreeTests {
         """
 
     @Test func anUnclaimedWeComReportGoesToDingTalkThenFeishu() async throws {
-        let bot = try await PlatformBot(orgYAML: Self.orgYAML)
-        try await withStopping(bot) {
+        try await withPlatformBot(orgYAML: Self.orgYAML) { bot in
             let api = bot.api
             #expect(try await bot.wecom("@团务助手 /上报 紧急 3号楼有独居老人需要帮助", chat: "wrchat-g1", from: "wx-g1") == 200)
             try await bot.waitUntil("report at the DingTalk community robot") { _ in
@@ -47,8 +46,7 @@ struct PlatformMixedTreeTests {
     }
 
     @Test func aDispatchBreachInAWeComGridReachesDingTalkThenTheFeishuSupervisors() async throws {
-        let bot = try await PlatformBot(orgYAML: Self.orgYAML)
-        try await withStopping(bot) {
+        try await withPlatformBot(orgYAML: Self.orgYAML) { bot in
             let api = bot.api
             #expect(try await bot.dingtalk("/任务 紧急 @第1网格 今晚上报志愿者名单", conversation: "cid-c1", from: "staff-c1") == 200)
             try await bot.waitUntil("notice at the WeCom grid robot") { _ in api.delivered(to: "key-g1").contains { $0.text.contains("紧急任务 T-1") } }

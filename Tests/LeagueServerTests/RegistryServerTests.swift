@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
 import LeagueConfig
 import LeagueCore
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
 
 /// Grid g1: 4 youth (3 in difficulty); grid g2: 3 youth. Names are fictional and must never reach a chat.
@@ -22,60 +20,20 @@ let registryCSV = """
     """
 let registryNames = ["甲同学", "乙同学", "丙同学", "丁同学", "戊同学", "己同学", "庚同学"]
 
-/// An engine-mode bot: an in-memory store, a manual clock, messages through the ingestor.
-struct RegistryHarness {
-    let bot: TestBot
-    var config: BotConfig { bot.config }
-    var store: SQLiteStore { bot.store }
-    var clock: ManualClock { bot.clock }
-    var app: LeagueApp { bot.app }
-
-    init(extra: String = "") async throws {
-        bot = try await TestBot(
-            configPath: try writeTestConfig(extra: extra), mode: .engine,
-            clock: ManualClock(Date(timeIntervalSince1970: 1_794_000_000)))  // 2026-11-12
-    }
-
-    /// Processes one message as a member and returns the bot's replies in that group.
-    @discardableResult
-    func send(_ text: String, in chat: String, from sender: String) async throws -> [String] {
-        guard case .stored(let id) = try await bot.submit(text, in: chat, from: sender, id: UUID().uuidString) else { throw CancellationError() }
-        return try await store.read { reader in
-            try (0..<5).compactMap { n in try reader.outbox(key: "in:\(id):reply\(n == 0 ? "" : ":\(n)")")?.message.text }
-        }
-    }
-
-    /// Every outbound message queued so far for a chat.
-    func outbox(_ chat: String) async throws -> [String] {
-        try await store.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE chat = ? ORDER BY id", arguments: [chat])
-        }.asyncMap { key in try await store.read { try $0.outbox(key: key)?.message.text ?? "" } }
-    }
-
-    func audit() async throws -> [AuditEntry] {
-        try await store.write { try $0.auditEntries(limit: 100) }
-    }
-
-    func importRegistry(_ csv: String = registryCSV) async throws -> RegistryImporter.Summary {
+extension TestBot {
+    /// Imports the youth registry as the operator would.
+    fileprivate func importRegistry(_ csv: String = registryCSV) async throws -> RegistryImporter.Summary {
         try await RegistryImporter.importYouth(csv, org: config.org, store: store, actor: "operator:test", source: "test.csv", now: clock.now())
-    }
-}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var result: [T] = []
-        for element in self { result.append(try await transform(element)) }
-        return result
     }
 }
 
 @Suite struct RegistryEngineTests {
     @Test func everyQueryIsAuditedAllowedAndRefused() async throws {
-        let h = try await RegistryHarness()
+        let h = try await TestBot.engine()
         _ = try await h.importRegistry()
-        let own = try await h.send("/查询 青少年", in: "chat-g1", from: "u-g1")
+        let own = try await h.replies(to: "/查询 青少年", in: "chat-g1", from: "u-g1")
         #expect(own.first?.contains("合计 4 人") == true)
-        let sibling = try await h.send("/查询 青少年 第2网格", in: "chat-g1", from: "u-g1")
+        let sibling = try await h.replies(to: "/查询 青少年 第2网格", in: "chat-g1", from: "u-g1")
         #expect(sibling.first?.contains("不在您的范围内") == true)
         let entries = try await h.audit()
         let queries = entries.filter { $0.action == "query.youth" }
@@ -86,7 +44,7 @@ extension Array {
     }
 
     @Test func reimportReplacesOnlyTheGridsInTheFile() async throws {
-        let h = try await RegistryHarness()
+        let h = try await TestBot.engine()
         _ = try await h.importRegistry()
         let summary = try await h.importRegistry("grid,name,age_band,status,in_difficulty,category,contact\ng1,新同学,18-24,working,no,,m-g1\n")
         #expect(summary == RegistryImporter.Summary(grids: 1, rows: 1))
@@ -101,82 +59,82 @@ extension Array {
     }
 
     @Test func demandIsPublishedClaimedAndEscalatedWhenUnclaimed() async throws {
-        let h = try await RegistryHarness(extra: "demands: {published: 3d}")
-        let registered = try await h.send("/诉求 暑期无人看管，希望开办暑托班 #留守", in: "chat-g1", from: "u-g1")
+        let h = try await TestBot.engine(extra: "demands: {published: 3d}")
+        let registered = try await h.replies(to: "/诉求 暑期无人看管，希望开办暑托班 #留守", in: "chat-g1", from: "u-g1")
         #expect(registered.first?.contains("D-1") == true)
-        try await h.send("/诉求 发布 D-1", in: "chat-g1", from: "u-g1")
-        #expect(try await h.outbox("chat-c1").contains { $0.contains("D-1") && $0.contains("/诉求 认领 D-1") })
+        try await h.replies(to: "/诉求 发布 D-1", in: "chat-g1", from: "u-g1")
+        #expect(try await h.queued(to: "chat-c1").contains { $0.contains("D-1") && $0.contains("/诉求 认领 D-1") })
         // A sibling grid may not touch it.
-        let refused = try await h.send("/诉求 认领 D-1", in: "chat-g2", from: "u-g2")
+        let refused = try await h.replies(to: "/诉求 认领 D-1", in: "chat-g2", from: "u-g2")
         #expect(refused.first?.contains("不在您的范围内") == true)
 
         h.clock.advance(by: 3 * 86_400 + 1)
         #expect(try await h.app.engine.fireDueTimers() >= 1)
-        #expect(try await h.outbox("chat-t1").contains { $0.contains("诉求 D-1") && $0.contains("已发布") })
+        #expect(try await h.queued(to: "chat-t1").contains { $0.contains("诉求 D-1") && $0.contains("已发布") })
         let overdue = try await h.store.read { try $0.events(from: .distantPast, to: .distantFuture) }.filter { $0.kind == .demandOverdue }
         #expect(overdue.count == 1 && overdue.first?.unitID == "g1")
 
-        try await h.send("/诉求 认领 D-1", in: "chat-c1", from: "u-c1")
-        #expect(try await h.outbox("chat-g1").contains { $0.contains("D-1 已由") })
-        try await h.send("/诉求 解决 D-1 暑托班已开班", in: "chat-c1", from: "u-c1")
+        try await h.replies(to: "/诉求 认领 D-1", in: "chat-c1", from: "u-c1")
+        #expect(try await h.queued(to: "chat-g1").contains { $0.contains("D-1 已由") })
+        try await h.replies(to: "/诉求 解决 D-1 暑托班已开班", in: "chat-c1", from: "u-c1")
         let demand = try await h.store.write { try $0.demand(1) }
         #expect(demand?.state == .resolved && demand?.note == "暑托班已开班")
-        let list = try await h.send("/诉求 列表", in: "chat-c1", from: "u-c1")
+        let list = try await h.replies(to: "/诉求 列表", in: "chat-c1", from: "u-c1")
         #expect(list.first?.contains("已解决 1") == true)
         #expect(list.first?.contains("暑期无人看管") == false, "lists show ids and categories, not the text")
     }
 
     @Test func demandNamingARegisteredYouthIsRefused() async throws {
-        let h = try await RegistryHarness()
+        let h = try await TestBot.engine()
         _ = try await h.importRegistry()
-        let reply = try await h.send("/诉求 甲同学家里需要帮扶", in: "chat-g1", from: "u-g1")
+        let reply = try await h.replies(to: "/诉求 甲同学家里需要帮扶", in: "chat-g1", from: "u-g1")
         #expect(reply.first?.contains("青少年登记名单") == true, "\(reply)")
         #expect(try await h.store.write { try $0.demand(1) } == nil)
     }
 
     @Test func demandDuringAnOpenMeetingGoesIntoTheMinutes() async throws {
-        let h = try await RegistryHarness()
-        try await h.send("/议事 开始", in: "chat-g1", from: "u-g1")
-        let reply = try await h.send("/诉求 希望增设青年之家 #阵地", in: "chat-g1", from: "u-g1")
+        let h = try await TestBot.engine()
+        try await h.replies(to: "/议事 开始", in: "chat-g1", from: "u-g1")
+        let reply = try await h.replies(to: "/诉求 希望增设青年之家 #阵地", in: "chat-g1", from: "u-g1")
         #expect(reply.first?.contains("已记入本次议事纪要") == true)
         let meeting = try await h.store.write { try $0.openMeeting(unitID: "g1") }
         #expect(meeting != nil)
-        let outsideMeeting = try await h.send("/诉求 希望增设篮球场", in: "chat-g2", from: "u-g2")
+        let outsideMeeting = try await h.replies(to: "/诉求 希望增设篮球场", in: "chat-g2", from: "u-g2")
         #expect(outsideMeeting.first?.contains("议事纪要") == false)
     }
 
     @Test func assessmentNeedsTheConfiguredRole() async throws {
-        let h = try await RegistryHarness(extra: "permissions: {assessment: [admin]}")
-        let refused = try await h.send("/查询 考核", in: "chat-g1", from: "u-g1")
+        let h = try await TestBot.engine(extra: "permissions: {assessment: [admin]}")
+        let refused = try await h.replies(to: "/查询 考核", in: "chat-g1", from: "u-g1")
         #expect(refused.first?.contains("没有权限查看考核") == true)
-        let allowed = try await h.send("/查询 考核 2026-11", in: "chat-c1", from: "u-c1")
+        let allowed = try await h.replies(to: "/查询 考核 2026-11", in: "chat-c1", from: "u-c1")
         #expect(allowed.first?.contains("2026-11 考核") == true)
         #expect(allowed.first?.contains("评级规则") == true)
         // The month the way /纪要 takes it: 202611 is a month here too, not a unit name.
-        let compact = try await h.send("/查询 考核 202611", in: "chat-c1", from: "u-c1")
+        let compact = try await h.replies(to: "/查询 考核 202611", in: "chat-c1", from: "u-c1")
         #expect(compact.first?.contains("2026-11 考核") == true, "\(compact)")
-        let minutes = try await h.send("/查询 纪要 202611", in: "chat-c1", from: "u-c1")
+        let minutes = try await h.replies(to: "/查询 纪要 202611", in: "chat-c1", from: "u-c1")
         #expect(minutes.first?.contains("没有找到单位") == false, "\(minutes)")
     }
 
     /// One rule for who owes minutes: /纪要 and /查询 纪要 count the same units (the deliberation tiers,
     /// here a community and its two grids) and agree after a meeting; before, /查询 counted grids only.
     @Test func minutesAndQueryMinutesCountTheSameUnits() async throws {
-        let h = try await RegistryHarness()
-        try await h.send("/议事 开始", in: "chat-g1", from: "u-g1")
-        try await h.send("/议事 结束", in: "chat-g1", from: "u-g1")
-        let query = try await h.send("/查询 纪要 t1", in: "chat-t1", from: "u-t1")
-        let minutes = try await h.send("/纪要 t1", in: "chat-t1", from: "u-t1")
+        let h = try await TestBot.engine()
+        try await h.replies(to: "/议事 开始", in: "chat-g1", from: "u-g1")
+        try await h.replies(to: "/议事 结束", in: "chat-g1", from: "u-g1")
+        let query = try await h.replies(to: "/查询 纪要 t1", in: "chat-t1", from: "u-t1")
+        let minutes = try await h.replies(to: "/纪要 t1", in: "chat-t1", from: "u-t1")
         #expect(query.first?.contains("1/3 个议事单位已有纪要") == true, "\(query)")
         #expect(minutes.first?.contains("下级已提交纪要 1/3") == true, "\(minutes)")
         #expect(query.first?.contains("尚无纪要：解放路社区、第2网格") == true, "\(query)")
     }
 
     @Test func configCanRestrictUrgentDispatch() async throws {
-        let h = try await RegistryHarness(extra: "permissions: {urgent: [supervisor]}")
-        let reply = try await h.send("/任务 紧急 @全部 测试", in: "chat-c1", from: "u-c1")
+        let h = try await TestBot.engine(extra: "permissions: {urgent: [supervisor]}")
+        let reply = try await h.replies(to: "/任务 紧急 @全部 测试", in: "chat-c1", from: "u-c1")
         #expect(reply.first?.contains("没有权限使用“紧急”") == true)
-        let routine = try await h.send("/任务 @全部 测试", in: "chat-c1", from: "u-c1")
+        let routine = try await h.replies(to: "/任务 @全部 测试", in: "chat-c1", from: "u-c1")
         #expect(routine.first?.contains("已派发任务") == true)
     }
 }
@@ -188,20 +146,17 @@ struct RegistryEndToEndTests {
         try await withLiveBot(configPath: try writeTestConfig()) { bot in
             _ = try await RegistryImporter.importYouth(registryCSV, org: bot.config.org, store: bot.store, actor: "operator:test", source: "e2e.csv", now: bot.clock.now())
 
-            #expect(try await bot.say("/查询 青少年", in: "chat-g1", from: "u-g1") == 200)
-            try await bot.waitUntil("the grid's answer") { $0.contains { $0.group == "chat-g1" && $0.text.contains("第1网格 青少年情况") } }
+            try await bot.ask("/查询 青少年", in: "chat-g1", from: "u-g1", answer: "第1网格 青少年情况", "the grid's answer")
             let grid = try #require(bot.fake.to("chat-g1").first).text
             #expect(grid.contains("合计 4 人，困境青少年 3 人"))
             #expect(grid.contains("14-17 *"), "issue 11: a shown 3 next to a hidden 1 and a total of 4 gives the 1 away")
 
-            #expect(try await bot.say("/查询 青少年", in: "chat-c1", from: "u-c1") == 200)
-            try await bot.waitUntil("the community's answer") { $0.contains { $0.group == "chat-c1" && $0.text.contains("解放路社区 青少年情况") } }
+            try await bot.ask("/查询 青少年", in: "chat-c1", from: "u-c1", answer: "解放路社区 青少年情况", "the community's answer")
             let community = try #require(bot.fake.to("chat-c1").first).text
             #expect(community.contains("2 个网格登记"))
             #expect(community.contains("合计 7 人，困境青少年 4 人"))
 
-            #expect(try await bot.say("/查询 青少年 g2", in: "chat-g1", from: "u-g1") == 200)
-            try await bot.waitUntil("the refusal") { $0.contains { $0.group == "chat-g1" && $0.text.contains("不在您的范围内") } }
+            try await bot.ask("/查询 青少年 g2", in: "chat-g1", from: "u-g1", answer: "不在您的范围内", "the refusal")
 
             for sent in bot.fake.requests {
                 for name in registryNames { #expect(!sent.text.contains(name), "a name reached \(sent.group)") }

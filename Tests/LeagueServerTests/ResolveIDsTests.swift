@@ -8,13 +8,12 @@ import LeagueServer
 import LeagueStore
 import LeagueTestSupport
 import LeagueTransport
-import Logging
 import NIOCore
 import Testing
 
 /// A loopback fake of the three platforms' token and user-by-mobile APIs (DingTalk oapi, WeCom
 /// qyapi, Feishu open-apis), answering from a fixed directory of mobile → user id.
-final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
+final class FakeUserDirectoryServer: Startable, @unchecked Sendable {
     struct Call: Sendable { var path: String; var mobiles: [String]; var token: String }
     let directory: [String: String]
     /// Every lookup is refused as a missing permission.
@@ -148,9 +147,7 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
     func membersUserIDsAreLookedUpByMobileAndOnlyTheIDsStored(platform: String) async throws {
         var directoryEntries = ["13800000001": "\(platform)-user-1", "13800000003": "someone-else"]
         for i in 0..<60 where i % 2 == 0 { directoryEntries["1370000\(String(format: "%04d", i))"] = "\(platform)-extra-\(i)" }
-        let server = FakeUserDirectoryServer(directory: directoryEntries)
-        try await server.start()
-        try await withStopping(server) {
+        try await withStarted(FakeUserDirectoryServer(directory: directoryEntries)) { server in
             var settings = try #require(Self.settings[platform])
             settings["base_url"] = server.baseURL
             let directory = try UserDirectory.make(platform: platform, settings: settings)
@@ -198,9 +195,7 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
 
     @Test func anAccountLinkedToAnotherMemberIsAConflictNotStored() async throws {
         // The directory gives m-found's mobile the account org.yaml has for m-linked.
-        let server = FakeUserDirectoryServer(directory: ["13800000001": "already-1"])
-        try await server.start()
-        try await withStopping(server) {
+        try await withStarted(FakeUserDirectoryServer(directory: ["13800000001": "already-1"])) { server in
             let directory = UserDirectory(kind: .dingtalk, baseURL: server.baseURL, appID: "ding-key", secret: "ding-secret")
             let store = try Self.store()
             let report = try await Onboarding.resolveMemberIDs(
@@ -213,9 +208,7 @@ final class FakeUserDirectoryServer: Stoppable, @unchecked Sendable {
     }
 
     @Test func wrongCredentialsOrAMissingPermissionStoreNothing() async throws {
-        let server = FakeUserDirectoryServer(directory: ["13800000001": "x"], refuse: true)
-        try await server.start()
-        try await withStopping(server) {
+        try await withStarted(FakeUserDirectoryServer(directory: ["13800000001": "x"], refuse: true)) { server in
             let store = try Self.store()
             let org = Self.org(platform: "wecom")
             // Wrong secret: no token, nothing asked, nothing stored.

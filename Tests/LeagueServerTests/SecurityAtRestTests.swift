@@ -5,7 +5,6 @@ import LeaguePlatforms
 import LeagueServer
 import LeagueStore
 import LeagueTestSupport
-import LeagueTransport
 import Testing
 
 /// Issue 11 point 3: nothing secret or personal at rest beyond need.
@@ -33,8 +32,7 @@ struct SecurityAtRestTests {
     static let mobiles = ["13500000005", "13600000006", "13900000009", "13700000007", "13800000008", "13300000003", "13400000004"]
 
     @Test func theDatabaseAndItsWALHoldNoCredentialAndNoMobileAfterNoticesWentOutEverywhere() async throws {
-        let bot = try await PlatformBot(orgYAML: Self.orgYAML)
-        try await withStopping(bot) {
+        try await withPlatformBot(orgYAML: Self.orgYAML) { bot in
             let api = bot.api
             // DingTalk in, WeCom + generic out; then a breach to DingTalk (mentions by mobile) and Feishu.
             #expect(try await bot.dingtalk("/任务 紧急 今晚上报志愿者名单", conversation: "cid-c1", from: "staff-c1") == 200)
@@ -91,8 +89,7 @@ struct SecurityAtRestTests {
         #expect(org.components(separatedBy: "mobile:").count == 4)
         let path = try writeTestConfig(
             orgYAML: org, platforms: "  generic: {secret: \(testSecret), outbound_url: http://127.0.0.1:9/messages, outbound_secret: gen-out-5ecret-0099}")
-        let bot = try await TestBot(configPath: path)
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: path) { bot in
             #expect(try await bot.say("/任务 紧急 今晚上报志愿者名单", in: "chat-d", from: "u-d") == 200)
             try await bot.waitUntil("the notices at both towns") { sent in
                 Set(sent.filter { $0.text.contains("志愿者") }.map(\.group)).isSuperset(of: ["chat-t1", "chat-t2"])
@@ -117,8 +114,7 @@ struct SecurityAtRestTests {
             mentions: [Mention(memberID: "m-g1", name: "网格员一", userID: "wx-g1", mobile: "13700000007")])
         try await store.write { tx in try tx.enqueue(notice, at: Date()) }
         let rotated = Self.orgYAML.replacingOccurrences(of: "robot_key: key-g1-0b5e", with: "robot_key: key-new-2222")
-        let bot = try await PlatformBot(orgYAML: rotated, store: store)
-        try await withStopping(bot) {
+        try await withPlatformBot(orgYAML: rotated, store: store) { bot in
             let api = bot.api
             try await bot.waitUntil("the pending notice through the new key") { _ in api.delivered(to: "key-new-2222").contains { $0.text.contains("轮换前") } }
             #expect(api.delivered(to: "key-old-1111").isEmpty, "the old key is never used")
@@ -142,35 +138,21 @@ struct SecurityStreamAtRestTimedTests {
             org = org.replacingOccurrences(of: "{id: \(member), ids:", with: "{id: \(member), mobile: \"\(mobile)\", ids:")
         }
         #expect(org.components(separatedBy: "mobile:").count == 4)
-        let dingtalk = FakeDingTalkGateway()
-        try await dingtalk.start()
-        try await withStopping(dingtalk) {
-            let gateway = FakeGateway()
-            try await gateway.start()
-            try await withStopping(gateway) {
-                let path = try crossPlatformConfig(org: org, dingtalk: dingtalk, gateway: gateway, feishuSecret: "fs-app-s3cret-77", wecomSecret: "wc-bot-w3cret-88")
-                let bot = try await TestBot(configPath: path, transport: AsyncHTTPClientTransport())
-                try await withStopping(bot) {
-                    func state(_ name: String) -> String { bot.app.connectionRegistry.report().first { $0.name == name }?.state ?? "absent" }
-                    try await bot.wait("all three connections up") {
-                        state("dingtalk") == "connected" && state("feishu") == "connected" && state("wecom") == "connected" && !dingtalk.openSockets.isEmpty
-                    }
-                    let socket = try #require(dingtalk.openSockets.first).id
-                    try await dingtalk.botMessage(
-                        on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
-                        text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
-                    try await bot.wait("the notice on Feishu and WeCom") {
-                        gateway.sends.contains { $0["receive_id"] as? String == "oc_g1" }
-                            && gateway.wecomFrames.contains { ($0["body"] as? [String: Any])?["chatid"] as? String == "wc_g3" }
-                    }
-                    // Past the target: the breach in the community's DingTalk group, through the app.
-                    bot.advance(200)
-                    try await bot.wait("the breach notice over DingTalk's app") { dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") } }
-                    let bytes = try SecurityAtRestTests.databaseBytes(bot.app.engine.config.store.sqlitePath)
-                    for needle in [dingtalk.clientSecret, "fs-app-s3cret-77", "wc-bot-w3cret-88", "tok-1", "13600000016", "13700000017", "13800000018"] {
-                        #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
-                    }
-                }
+        try await withCrossPlatformBot(org: org, feishuSecret: "fs-app-s3cret-77", wecomSecret: "wc-bot-w3cret-88") { dingtalk, gateway, bot in
+            let socket = try #require(dingtalk.openSockets.first).id
+            try await dingtalk.botMessage(
+                on: socket, messageID: "push-task", msgID: "msg-task", chat: "cid-d", sender: "staff-d",
+                text: "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数")
+            try await bot.wait("the notice on Feishu and WeCom") {
+                gateway.sends.contains { $0["receive_id"] as? String == "oc_g1" }
+                    && gateway.wecomFrames.contains { ($0["body"] as? [String: Any])?["chatid"] as? String == "wc_g3" }
+            }
+            // Past the target: the breach in the community's DingTalk group, through the app.
+            bot.advance(200)
+            try await bot.wait("the breach notice over DingTalk's app") { dingtalk.messages.contains { $0.chat == "cid-c1" && $0.content.contains("超时未确认") } }
+            let bytes = try SecurityAtRestTests.databaseBytes(bot.app.engine.config.store.sqlitePath)
+            for needle in [dingtalk.clientSecret, "fs-app-s3cret-77", "wc-bot-w3cret-88", "tok-1", "13600000016", "13700000017", "13800000018"] {
+                #expect(bytes.range(of: Data(needle.utf8)) == nil, "“\(needle)” is in the database files")
             }
         }
     }

@@ -27,8 +27,7 @@ struct SecurityMinutesLinkTests {
     }
 
     @Test func aMinutesLinkWorksUntilItsTTLThenAnswers410AndAnAlteredLink403WithoutStoringAnything() async throws {
-        let bot = try await dashboardBot(extra: "deliberation: {link_ttl: 2h}")
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(extra: "deliberation: {link_ttl: 2h}")) { bot in
             for text in ["/议事 开始 网格议事会", "路灯坏了三盏", "/决议 本周内报修", "/议事 结束"] {
                 #expect(try await bot.say(text, in: "chat-g1", from: "u-g1") == 200)
             }
@@ -41,10 +40,10 @@ struct SecurityMinutesLinkTests {
             let expires = try #require(link.components(separatedBy: "e=").last?.prefix { $0.isNumber }).description
             #expect(abs(Double(expires)! - issuedAt.timeIntervalSince1970 - 7200) <= 1, "expires after link_ttl (2h): \(link)")
 
-            let (status, page) = try await bot.page(link)
+            let (status, page) = try await bot.request("GET", link)
             #expect(status == 200)
             #expect(page.contains("本周内报修") && page.contains("路灯坏了三盏"))
-            let (mdStatus, markdown) = try await bot.page(link + "&format=md")
+            let (mdStatus, markdown) = try await bot.request("GET", link + "&format=md")
             #expect(mdStatus == 200 && markdown.contains("本周内报修"))
             let audit = try await bot.audit().filter { $0.action.hasPrefix("minutes.") }
             #expect(audit.map(\.action).prefix(3) == ["minutes.export", "minutes.view", "minutes.link"], "\(audit)")
@@ -67,7 +66,7 @@ struct SecurityMinutesLinkTests {
                 String(link.prefix { $0 != "?" }),
             ]
             for path in altered {
-                let (refused, body) = try await bot.page(path)
+                let (refused, body) = try await bot.request("GET", path)
                 #expect(refused == 403, "\(path)")
                 #expect(body.contains("此纪要链接无效") && body.contains("/纪要"), "\(path): \(body)")
                 #expect(!body.contains("路灯"))
@@ -76,10 +75,10 @@ struct SecurityMinutesLinkTests {
 
             // One second before the expiry it still works; after it, 410 in Chinese, and nothing stored.
             bot.advance(7200 - 2)
-            #expect(try await bot.page(link).0 == 200)
+            #expect(try await bot.request("GET", link).0 == 200)
             let beforeExpiry = try await Self.written(bot)
             bot.advance(3)
-            let (gone, goneBody) = try await bot.page(link)
+            let (gone, goneBody) = try await bot.request("GET", link)
             #expect(gone == 410)
             #expect(goneBody.contains("此纪要链接已过期") && goneBody.contains("发送 /纪要"), "\(goneBody)")
             #expect(!goneBody.contains("路灯"))
@@ -88,15 +87,14 @@ struct SecurityMinutesLinkTests {
     }
 
     @Test func withLocaleEnTheRefusalPagesAreInEnglish() async throws {
-        let bot = try await dashboardBot(extra: "locale: en\ndeliberation: {link_ttl: 1h}")
-        try await withStopping(bot) {
+        try await withRunning(try await dashboardBot(extra: "locale: en\ndeliberation: {link_ttl: 1h}")) { bot in
             let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
             let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
-            #expect(try await bot.page(pass.path).0 == 200)
-            let (forged, forgedBody) = try await bot.page(replacing(pass.path, "sig", with: String(repeating: "0", count: 32)))
+            #expect(try await bot.request("GET", pass.path).0 == 200)
+            let (forged, forgedBody) = try await bot.request("GET", replacing(pass.path, "sig", with: String(repeating: "0", count: 32)))
             #expect(forged == 403 && forgedBody.contains("This minutes link is not valid"), "\(forgedBody)")
             bot.advance(3601)
-            let (gone, body) = try await bot.page(pass.path)
+            let (gone, body) = try await bot.request("GET", pass.path)
             #expect(gone == 410 && body.contains("This minutes link has expired") && body.contains("Send /minutes"), "\(body)")
         }
     }
@@ -151,11 +149,10 @@ struct SecurityMinutesLinkProcessTests {
         guard let binary = builtLeagueops() else { return }
         let path = try writeTestConfig(extra: "deliberation: {link_ttl: 1h}")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let bot = try await TestBot(configPath: path)
-        try await withStopping(bot) {
+        try await withLiveBot(configPath: path) { bot in
             let key = try await bot.store.write { tx in try DeliberationFeature.linkKey(bot.config, tx: tx) }
             let pass = DeliberationFeature.linkPass(bot.config, unitID: "g1", month: "2026-11", subtree: false, memberID: "m-g1", now: bot.clock.now(), key: key)
-            #expect(try await bot.page(pass.path).0 == 200)
+            #expect(try await bot.request("GET", pass.path).0 == 200)
         }
 
         let export = try runProcess(binary, ["minutes", "export", "--config", path, "--unit", "g1", "--month", "2026-11", "--out", "g1.md"], in: folder)

@@ -2,41 +2,8 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 import LeagueServer
-import LeagueStore
 import LeagueTestSupport
-import Logging
 import Testing
-
-/// An engine-mode bot (in-memory store, manual clock) fed messages through the ingestor, as the webhook would.
-struct SecurityRig {
-    let bot: TestBot
-    private var counter = 0
-    var config: BotConfig { bot.config }
-    var store: SQLiteStore { bot.store }
-    var clock: ManualClock { bot.clock }
-    var engine: Engine { bot.app.engine }
-
-    init(orgYAML: String = testOrgYAML, extra: String = "", store: SQLiteStore? = nil) async throws {
-        bot = try await TestBot(
-            configPath: try writeTestConfig(orgYAML: orgYAML, extra: extra), mode: .engine, store: store,
-            clock: ManualClock(Date(timeIntervalSince1970: 1_790_000_000)))
-    }
-
-    /// Commits and processes one message; returns the texts the bot queued for the group it was typed in.
-    @discardableResult
-    mutating func say(_ text: String, in chat: String, from sender: String) async throws -> [String] {
-        counter += 1
-        let before = try await outbox().count
-        _ = try await bot.submit(text, in: chat, from: sender, id: "sec-\(counter)")
-        let unit = config.org.unit(platform: "generic", chat: chat)?.id
-        return try await outbox().dropFirst(before).filter { $0.unitID == unit }.map(\.text)
-    }
-
-    /// Every message the bot has queued, oldest first.
-    func outbox() async throws -> [OutboundMessage] { try await bot.outbox() }
-
-    func taskCount() async throws -> Int { try await store.rowCount("tasks") }
-}
 
 /// Issue 11 point 1: members act only for their own unit (or, as admins, for the units below).
 @Suite(.serialized)
@@ -50,76 +17,76 @@ struct SecurityPermissionTests {
             """
 
     @Test func aTownCadreInTheDistrictGroupCannotDispatchForTheDistrict() async throws {
-        var rig = try await SecurityRig()
-        let replies = try await rig.say("/任务 紧急 今晚8点前上报人数", in: "chat-d", from: "u-t1")
-        #expect(try await rig.taskCount() == 0, "nothing dispatched for the district")
+        let bot = try await TestBot.engine()
+        let replies = try await bot.replies(to: "/任务 紧急 今晚8点前上报人数", in: "chat-d", from: "u-t1")
+        #expect(try await bot.store.rowCount("tasks") == 0, "nothing dispatched for the district")
         #expect(replies.count == 1)
         #expect(replies.first?.contains("您是第一街道的成员") == true, "the refusal names the sender's unit: \(replies)")
         #expect(replies.first?.contains("测试区") == true)
     }
 
     @Test func theRefusalIsInEnglishWithLocaleEn() async throws {
-        var rig = try await SecurityRig(extra: "locale: en")
-        let replies = try await rig.say("/task report the figures", in: "chat-d", from: "u-t1")
-        #expect(try await rig.taskCount() == 0)
+        let bot = try await TestBot.engine(extra: "locale: en")
+        let replies = try await bot.replies(to: "/task report the figures", in: "chat-d", from: "u-t1")
+        #expect(try await bot.store.rowCount("tasks") == 0)
         #expect(replies.first?.contains("You belong to 第一街道") == true, "\(replies)")
     }
 
     @Test func anAdminActsForTheUnitsBelowButACadreDoesNot() async throws {
-        var rig = try await SecurityRig(orgYAML: Self.orgWithPlainMembers)
+        let bot = try await TestBot.engine(orgYAML: Self.orgWithPlainMembers)
         // The district admin in a town group: allowed (an admin of an ancestor).
-        _ = try await rig.say("/任务 上报人数", in: "chat-t1", from: "u-d")
-        #expect(try await rig.taskCount() == 1)
+        _ = try await bot.replies(to: "/任务 上报人数", in: "chat-t1", from: "u-d")
+        #expect(try await bot.store.rowCount("tasks") == 1)
         // A town cadre (not an admin) in a community group below the other town: refused.
-        let replies = try await rig.say("/上报 社区有情况", in: "chat-c1", from: "u-t3")
-        #expect(try await rig.taskCount() == 1)
+        let replies = try await bot.replies(to: "/上报 社区有情况", in: "chat-c1", from: "u-t3")
+        #expect(try await bot.store.rowCount("tasks") == 1)
         #expect(replies.first?.contains("您是第三街道的成员") == true, "\(replies)")
         // The same cadre in their own group: allowed.
-        _ = try await rig.say("/上报 街道有情况", in: "chat-t3", from: "u-t3")
-        #expect(try await rig.taskCount() == 2)
+        _ = try await bot.replies(to: "/上报 街道有情况", in: "chat-t3", from: "u-t3")
+        #expect(try await bot.store.rowCount("tasks") == 2)
     }
 
     @Test func reportingCancellingAndClosingActForTheOwnUnitOnly() async throws {
-        var rig = try await SecurityRig()
-        _ = try await rig.say("/任务 上报人数", in: "chat-t1", from: "u-t1")
+        let bot = try await TestBot.engine()
+        _ = try await bot.replies(to: "/任务 上报人数", in: "chat-t1", from: "u-t1")
         // m-t2 (admin of a sibling town) cannot cancel or close t1's task from t1's group.
-        var replies = try await rig.say("/撤销 T-1", in: "chat-t1", from: "u-t2")
+        var replies = try await bot.replies(to: "/撤销 T-1", in: "chat-t1", from: "u-t2")
         #expect(replies.first?.contains("您是第二街道的成员") == true, "\(replies)")
-        replies = try await rig.say("/完成 T-1", in: "chat-t1", from: "u-t2")
+        replies = try await bot.replies(to: "/完成 T-1", in: "chat-t1", from: "u-t2")
         #expect(replies.first?.contains("您是第二街道的成员") == true, "\(replies)")
         // A grid member cannot report for the community from the community's group.
-        replies = try await rig.say("/上报 有情况", in: "chat-c1", from: "u-g1")
+        replies = try await bot.replies(to: "/上报 有情况", in: "chat-c1", from: "u-g1")
         #expect(replies.first?.contains("您是第1网格的成员") == true, "\(replies)")
-        #expect(try await rig.taskCount() == 1)
+        #expect(try await bot.store.rowCount("tasks") == 1)
     }
 
     @Test func minutesAndQueriesActForTheSendersUnitOnly() async throws {
-        var rig = try await SecurityRig()
-        var replies = try await rig.say("/纪要", in: "chat-d", from: "u-t2")
+        let bot = try await TestBot.engine()
+        var replies = try await bot.replies(to: "/纪要", in: "chat-d", from: "u-t2")
         #expect(replies.first?.contains("您是第二街道的成员") == true, "\(replies)")
-        replies = try await rig.say("/查询 任务", in: "chat-d", from: "u-t2")
+        replies = try await bot.replies(to: "/查询 任务", in: "chat-d", from: "u-t2")
         #expect(replies.first?.contains("您是第二街道的成员") == true, "\(replies)")
         // In their own group they get an answer.
-        replies = try await rig.say("/纪要", in: "chat-t2", from: "u-t2")
+        replies = try await bot.replies(to: "/纪要", in: "chat-t2", from: "u-t2")
         #expect(replies.first?.contains("您是") == false, "\(replies)")
     }
 
     @Test func anActionOwnerMustBeInTheMeetingUnitsSubtree() async throws {
-        var rig = try await SecurityRig()
-        _ = try await rig.say("/议事 开始 十一月议事", in: "chat-t1", from: "u-t1")
-        var replies = try await rig.say("/待办 @街道乙 周五前联系物业", in: "chat-t1", from: "u-t1")
-        #expect(try await rig.taskCount() == 0, "no task dispatched to another town")
+        let bot = try await TestBot.engine()
+        _ = try await bot.replies(to: "/议事 开始 十一月议事", in: "chat-t1", from: "u-t1")
+        var replies = try await bot.replies(to: "/待办 @街道乙 周五前联系物业", in: "chat-t1", from: "u-t1")
+        #expect(try await bot.store.rowCount("tasks") == 0, "no task dispatched to another town")
         #expect(replies.first?.contains("街道乙是第二街道的成员") == true, "\(replies)")
-        replies = try await rig.say("/待办 @网格员一 周五前联系物业", in: "chat-t1", from: "u-t1")
-        #expect(try await rig.taskCount() == 1, "an owner below the meeting's unit is fine: \(replies)")
+        replies = try await bot.replies(to: "/待办 @网格员一 周五前联系物业", in: "chat-t1", from: "u-t1")
+        #expect(try await bot.store.rowCount("tasks") == 1, "an owner below the meeting's unit is fine: \(replies)")
     }
 
     @Test func aMemberWithoutRolesHasNoRoleAndCheckWarns() async throws {
-        var rig = try await SecurityRig(orgYAML: Self.orgWithPlainMembers)
-        #expect(rig.config.org.member("m-none")?.roles.isEmpty == true)
-        #expect(rig.config.warnings.contains { $0.message.contains("m-none") && $0.line != nil }, "\(rig.config.warnings)")
-        let replies = try await rig.say("/上报 街道有情况", in: "chat-t3", from: "u-none")
-        #expect(try await rig.taskCount() == 0)
+        let bot = try await TestBot.engine(orgYAML: Self.orgWithPlainMembers)
+        #expect(bot.config.org.member("m-none")?.roles.isEmpty == true)
+        #expect(bot.config.warnings.contains { $0.message.contains("m-none") && $0.line != nil }, "\(bot.config.warnings)")
+        let replies = try await bot.replies(to: "/上报 街道有情况", in: "chat-t3", from: "u-none")
+        #expect(try await bot.store.rowCount("tasks") == 0)
         #expect(replies.first?.contains("需要角色") == true, "\(replies)")
     }
 

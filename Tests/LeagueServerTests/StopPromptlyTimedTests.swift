@@ -100,7 +100,7 @@ struct StopPromptlyTimedTests {
 struct OneWriterProcessTimedTests {
     @Test func aSecondServeRefusesChatRefusesAndABackupIsTakenWhileServing() async throws {
         guard let binary = builtLeagueops() else { return }
-        try await withFakePlatform { platform in
+        try await withStarted(FakePlatform()) { platform in
             let (config, database) = try writeChildConfig(outboundPort: platform.port)
             let bot = try ChildBot(binary: binary, config: config)
             defer { _ = bot.terminate() }

@@ -116,34 +116,12 @@ struct StoreReliabilityTests {
 
     // MARK: Point 3: reads never hold the writer
 
-    /// A store that counts snapshot (reader) transactions.
-    final class CountingStore: Store, @unchecked Sendable {
-        let base: SQLiteStore
-        let snapshots = NIOLockedValueBox(0)
-        init(_ base: SQLiteStore) { self.base = base }
-        func ingest(_ records: [InboundRecord], process: @Sendable (InboundRecord, any StoreTransaction) throws -> Void) async throws -> [IngestResult] {
-            try await base.ingest(records, process: process)
-        }
-        func write<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T { try await base.write(body) }
-        func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T { try await base.read(body) }
-        func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-            snapshots.withLockedValue { $0 += 1 }
-            return try await base.snapshot(body)
-        }
-        func maintain(_ retention: RetentionPolicy, now: Date) async throws -> MaintenanceReport { try await base.maintain(retention, now: now) }
-        func onCommit(outbox: @escaping @Sendable () -> Void, timers: @escaping @Sendable () -> Void) { base.onCommit(outbox: outbox, timers: timers) }
-    }
-
     @Test func readOnlyCommandsReadOnAReaderAndWriteOnlyTheirReply() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-ro-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var wrapped: CountingStore?
-        let bot = try await TestBot(configPath: try writeTestConfig(), mode: .engine, store: try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path)) {
-            let store = CountingStore($0)
-            wrapped = store
-            return store
-        }
-        let counting = try #require(wrapped)
+        let bot = try await TestBot(
+            configPath: try writeTestConfig(), mode: .engine, store: try SQLiteStore(path: folder.appendingPathComponent("bot.sqlite").path), instrumented: true)
+        let counting = try #require(bot.instrumented)
         let (app, clock) = (bot.app, bot.clock)
         func say(_ text: String, _ id: String) async throws -> IngestResult {
             try await bot.submit(text, in: "chat-d", from: "u-d", id: id)
@@ -201,7 +179,7 @@ struct StoreReliabilityTests {
                 try tx.save(meeting)
             }
         }
-        try await withLiveBot(configPath: path, transport: FlakyTransport(), answerWithin: 0.5) { bot in
+        try await withLiveBot(configPath: path, transport: FakeTransport(), answerWithin: 0.5) { bot in
             let stop = NIOLockedValueBox(false)
             let forbidden = NIOLockedValueBox(0)
             let readers = Task {

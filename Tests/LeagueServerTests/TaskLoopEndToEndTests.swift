@@ -157,11 +157,11 @@ struct TaskLoopEndToEndTests {
 
     @Test func failingPlatformIsRetriedThenDeadLetteredAndReported() async throws {
         try await withLiveBot(configPath: try writeTestConfig()) { bot in
-            bot.fake.script([500, 503])
+            bot.fake.fail([.status(500), .status(503)])
             try await bot.say("/任务 @第一街道 测试重试", in: "chat-d", from: "u-d")
             try await bot.advance(5, until: "delivered after two failures", limit: 30) { !bot.fake.to("chat-t1").isEmpty }
             // A permanent failure (400) goes straight to the dead letters and the root's admins are told.
-            bot.fake.script([400])
+            bot.fake.fail([.status(400)])
             try await bot.say("/任务 @第二街道 测试失败", in: "chat-d", from: "u-d")
             try await bot.waitUntil("dead-letter report") { $0.contains { $0.group == "chat-d" && $0.text.contains("无法送达") } }
         }

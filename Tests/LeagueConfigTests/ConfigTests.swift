@@ -5,14 +5,10 @@ import LeagueTestSupport
 import Testing
 
 struct ConfigTests {
-    func write(_ main: String, org: String) throws -> String {
-        try writeTestConfig(orgYAML: org, main: main)
-    }
-
     var commands: String { repositoryRoot.appendingPathComponent("commands").path }
 
     func problems(main: String, org: String, environment: [String: String] = [:]) throws -> [ConfigProblem] {
-        let path = try write(main, org: org)
+        let path = try writeTestConfig(orgYAML: org, main: main)
         do {
             _ = try ConfigLoader.load(path: path, environment: environment)
             return []
@@ -96,7 +92,7 @@ struct ConfigTests {
 
     @Test func generatedOrgOfTheRealDistrictSizeLoads() throws {
         let yaml = OrgGenerator.yaml(towns: 15, communities: 109, grids: 1034)
-        let path = try write("platforms:\n  generic: {secret: s}\norg: org.yaml\ncommands: \(commands)\n", org: yaml)
+        let path = try writeTestConfig(orgYAML: yaml, main: "platforms:\n  generic: {secret: s}\norg: org.yaml\ncommands: \(commands)\n")
         let config = try ConfigLoader.load(path: path, environment: [:])
         let tiers = Dictionary(grouping: config.org.units, by: \.tier).mapValues(\.count)
         #expect(tiers == ["district": 1, "town": 15, "community": 109, "grid": 1034])

@@ -40,31 +40,22 @@ import Testing
     }
 
     @Test func aCommandsFolderOverridesTheBuiltInCatalogue() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("cmds"), withIntermediateDirectories: true)
+        let path = try writeTestConfig(orgYAML: "units:\n  - {id: d, name: 区, tier: district}\n", main: "platforms:\n  generic: {secret: s}\ncommands: cmds\nonboarding: {code_ttl: 3d}\n")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("cmds"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("commands/help.yaml"), to: folder.appendingPathComponent("cmds/help.yaml"))
-        try "platforms:\n  generic: {secret: s}\ncommands: cmds\nonboarding: {code_ttl: 3d}\n".write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
-        try "units:\n  - {id: d, name: 区, tier: district}\n".write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
-        let config = try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path)
+        let config = try ConfigLoader.load(path: path)
         #expect(config.catalogue.map(\.id) == ["help"])
         #expect(config.onboarding.codeTTL == 3 * 86_400)
         #expect(config.commandsDirectory == folder.appendingPathComponent("cmds").standardizedFileURL.path)
     }
 
     @Test func aGroupWithoutChatIsAcceptedAsToBeBound() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-etc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try "platforms:\n  generic: {secret: s}\n".write(to: folder.appendingPathComponent("leagueops.yaml"), atomically: true, encoding: .utf8)
-        try "units:\n  - {id: d, name: 区, tier: district, group: {platform: generic}}\n  - {id: t, name: 镇, tier: town, parent: d, group: {chat: x}}\n"
-            .write(to: folder.appendingPathComponent("org.yaml"), atomically: true, encoding: .utf8)
-        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path) }
-        do {
-            _ = try ConfigLoader.load(path: folder.appendingPathComponent("leagueops.yaml").path)
-        } catch {
-            #expect(error.description.contains("org.yaml:3"))
-            #expect(!error.description.contains("org.yaml:2"))
-        }
+        let org = "units:\n  - {id: d, name: 区, tier: district, group: {platform: generic}}\n  - {id: t, name: 镇, tier: town, parent: d, group: {chat: x}}\n"
+        let path = try writeTestConfig(orgYAML: org, main: "platforms:\n  generic: {secret: s}\n")
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
+        #expect(error?.description.contains("org.yaml:3") == true)
+        #expect(error?.description.contains("org.yaml:2") == false)
     }
 }

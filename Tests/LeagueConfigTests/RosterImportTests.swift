@@ -24,12 +24,10 @@ import ZIPFoundation
     }
 
     static func units(_ table: RosterTable) throws -> [RosterImport.UnitRow] {
-        switch RosterImport.read(table) {
-        case .success(let rows): return rows
-        case .failure(let problems):
-            Issue.record("unexpected problems: \(problems)")
-            return []
-        }
+        let outcome = RosterImport.read(table)
+        if case .success(let rows) = outcome { return rows }
+        Issue.record("unexpected problems: \(outcome)")
+        return []
     }
 
     static func check(_ rows: [RosterImport.UnitRow]) {
@@ -73,26 +71,21 @@ import ZIPFoundation
             }
             sheetRows += "<row r=\"\(r + 1)\">\(cells)</row>"
         }
-        let files: [(String, String)] = [
-            ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
-            (
-                "xl/workbook.xml",
-                "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"花名册\" sheetId=\"1\" r:id=\"rId7\"/></sheets></workbook>"
-            ),
+        let schemas = "http://schemas.openxmlformats.org"
+        let main = #"xmlns="\#(schemas)/spreadsheetml/2006/main""#
+        let files = [
+            ("[Content_Types].xml", #"<Types xmlns="\#(schemas)/package/2006/content-types"/>"#),
+            ("xl/workbook.xml", #"<workbook \#(main) xmlns:r="\#(schemas)/officeDocument/2006/relationships"><sheets><sheet name="花名册" sheetId="1" r:id="rId7"/></sheets></workbook>"#),
             (
                 "xl/_rels/workbook.xml.rels",
-                "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId7\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/roster.xml\"/></Relationships>"
+                #"<Relationships xmlns="\#(schemas)/package/2006/relationships"><Relationship Id="rId7" Type="\#(schemas)/officeDocument/2006/relationships/worksheet" Target="worksheets/roster.xml"/></Relationships>"#
             ),
-            (
-                "xl/sharedStrings.xml",
-                "<?xml version=\"1.0\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">" + shared.map { "<si><r><t>\($0)</t></r><rPh><t>ピン</t></rPh></si>" }.joined()
-                    + "</sst>"
-            ),
-            ("xl/worksheets/roster.xml", "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>\(sheetRows)</sheetData></worksheet>"),
+            ("xl/sharedStrings.xml", "<sst \(main)>" + shared.map { "<si><r><t>\($0)</t></r><rPh><t>ピン</t></rPh></si>" }.joined() + "</sst>"),
+            ("xl/worksheets/roster.xml", "<worksheet \(main)><sheetData>\(sheetRows)</sheetData></worksheet>"),
         ]
         let archive = try Archive(url: url, accessMode: .create)
         for (path, text) in files {
-            let data = Data(text.utf8)
+            let data = Data(("<?xml version=\"1.0\"?>" + text).utf8)
             try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
                 data.subdata(in: Int(position)..<Int(position) + size)
             }
@@ -112,10 +105,8 @@ import ZIPFoundation
 
     static func problems(_ csv: String, known: [String: RosterImport.KnownUnit] = [:]) throws -> [String] {
         let table = try RosterFile.csv(data: Data(csv.utf8), file: "r.csv")
-        switch RosterImport.read(table, known: known) {
-        case .success: return []
-        case .failure(let problems): return problems.map(\.description)
-        }
+        guard case .failure(let problems) = RosterImport.read(table, known: known) else { return [] }
+        return problems.map(\.description)
     }
 
     @Test func everyBadRowIsReportedWithItsLine() throws {
@@ -188,29 +179,7 @@ import ZIPFoundation
 
     /// The real district's size: 1,154 units and 5,000 people, read, checked and merged.
     @Test func aRealSizeRosterImportsQuickly() throws {
-        // 1 district, 15 towns, 109 communities, 1,029 grids; 1 + 60 + 436 + 4,503 people.
-        var lines = ["单位编号,单位名称,层级,上级编号,姓名,手机,角色", "d,任城区,区,,区书记,13900000000,管理员"]
-        var people = 1
-        func person(_ unit: String, _ name: String, _ tier: String, _ parent: String, roles: String) {
-            lines.append("\(unit),\(name),\(tier),\(parent),人员\(people),139\(String(format: "%08d", people)),\(roles)")
-            people += 1
-        }
-        var community = 0, grid = 0
-        for t in 1...15 {
-            let town = "t\(t)"
-            for _ in 0..<4 { person(town, "街道\(t)", "街道", "d", roles: "管理员、团干部") }
-            for _ in 0..<(t <= 4 ? 8 : 7) {
-                let c = "c\(community)"
-                for _ in 0..<4 { person(c, "社区\(community)", "社区", town, roles: "团干部") }
-                for _ in 0..<(community < 48 ? 10 : 9) {
-                    let g = "g\(grid)"
-                    for k in 0..<(grid < 387 ? 5 : 4) { person(g, "网格\(grid)", "网格", c, roles: k == 0 ? "网格员" : "成员") }
-                    grid += 1
-                }
-                community += 1
-            }
-        }
-        let data = Data(lines.joined(separator: "\n").utf8)
+        let data = Data(OrgGenerator.rosterCSV(people: 5_000).utf8)
         let started = Date()
         let table = try RosterFile.csv(data: data, file: "big.csv")
         let rows = try Self.units(table)

@@ -18,8 +18,9 @@ func makeParser() -> CommandParser {
 }
 
 struct CommandParserTests {
+    let parser = makeParser()
+
     @Test func everyCatalogueExampleParsesToItsExpectation() throws {
-        let parser = makeParser()
         let catalogue = parser.catalogue
         #expect(catalogue.count >= 8)
         var checked = 0
@@ -44,7 +45,6 @@ struct CommandParserTests {
     }
 
     @Test func fullWidthFormsAndBotMentionAreNormalised() {
-        let parser = makeParser()
         #expect(parser.parse("＠团务助手　／任务　紧急　＠全部　测试１２３") == .command(ParsedCommand(id: "task", flags: ["urgent"], targets: ["全部"], text: "测试123")))
         #expect(parser.parse("＃进度　Ｔ－３") == .command(ParsedCommand(id: "status", args: ["T": "3"])))
         #expect(parser.parse("@LeagueOps help") == .command(ParsedCommand(id: "help")))
@@ -52,7 +52,6 @@ struct CommandParserTests {
     }
 
     @Test func plainAcknowledgementsNeedNoPrefix() {
-        let parser = makeParser()
         for text in ["收到", "收到！", "收到!", "已收到", "收到了", "收到。", "  收到  ", "收到，T-4", "收到 @团务助手"] {
             guard case .command(let command) = parser.parse(text) else {
                 Issue.record("“\(text)” was not an acknowledgement")
@@ -66,14 +65,12 @@ struct CommandParserTests {
     }
 
     @Test func ordinaryChatIsIgnored() {
-        let parser = makeParser()
         #expect(parser.parse("今天天气不错") == .notACommand)
         #expect(parser.parse("任务 这句话没有斜杠") == .notACommand)
         #expect(parser.parse("") == .notACommand)
     }
 
     @Test func malformedCommandsSayWhatIsWrong() {
-        let parser = makeParser()
         #expect(parser.parse("/认领") == .error(.badArguments(commandID: "claim", reason: .missingRef("T"))))
         #expect(parser.parse("/认领 T-abc") == .error(.badArguments(commandID: "claim", reason: .badRef("T-abc"))))
         #expect(parser.parse("/认领 T-99999999999") == .error(.badArguments(commandID: "claim", reason: .badRef("T-99999999999"))))
@@ -86,12 +83,10 @@ struct CommandParserTests {
     }
 
     @Test func chineseCommandNamesNeedNoSpaceBeforeTheText() {
-        let parser = makeParser()
         #expect(parser.parse("/任务今晚开会") == .command(ParsedCommand(id: "task", text: "今晚开会")))
     }
 
     @Test func hostileInputNeverCrashes() {
-        let parser = makeParser()
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("/#＠@ 　收到任务T-0123456789紧急全部\u{0}\u{FFFF}\u{1F600}abc\n\t，。！")
         for _ in 0..<2000 {

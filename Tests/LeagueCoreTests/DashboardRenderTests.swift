@@ -51,10 +51,8 @@ import Testing
         #expect(full.contains("class=\"overdue\""))
         #expect(full.contains(l.pick("紧急", "urgent")))
         #expect(full.contains(l.pick("下级单位", "Units below")))
-        let empty = DashboardHTML.overview(
-            OverviewPage(
-                unitName: "g1", month: "2026-12", own: OverviewRow(unitID: "g1", name: "第1网格", tier: "grid"),
-                children: [], openTasks: []), frame: frame(l))
+        let nothing = OverviewPage(unitName: "g1", month: "2026-12", own: OverviewRow(unitID: "g1", name: "第1网格", tier: "grid"), children: [], openTasks: [])
+        let empty = DashboardHTML.overview(nothing, frame: frame(l))
         checkPage(empty, language: l)
         #expect(empty.contains(l.pick("没有下级单位。", "No units below.")))
         #expect(empty.contains(l.pick("没有进行中的任务。", "No open tasks.")))
@@ -145,10 +143,8 @@ import Testing
         // The grade is the page's own dot and a word; the chat's emoji would show twice (or as a box).
         #expect(html.contains("<span class=\"dot red\"></span>\(l.pick("红", "red"))"))
         #expect(!html.contains("🟢") && !html.contains("🟡") && !html.contains("🔴"))
-        let empty = DashboardHTML.assessment(
-            AssessmentPage(
-                unitName: "x", month: "2026-12", units: [], hrefs: [:], green: 0.9, yellow: 0.7,
-                months: [], trend: [:], csvHref: "/c"), frame: frame(l))
+        let nothing = AssessmentPage(unitName: "x", month: "2026-12", units: [], hrefs: [:], green: 0.9, yellow: 0.7, months: [], trend: [:], csvHref: "/c")
+        let empty = DashboardHTML.assessment(nothing, frame: frame(l))
         checkPage(empty, language: l)
         #expect(empty.contains(l.pick("没有数据。", "No figures.")))
     }
@@ -168,10 +164,8 @@ import Testing
         #expect(html.contains("/minutes/c1/2026-12?subtree=1&amp;sig=b"))
         #expect(html.contains(l.pick("1/3 个议事单位已有纪要", "1 of 3 deliberating unit(s) have minutes")))
         #expect(html.contains("<svg"))
-        let empty = DashboardHTML.deliberation(
-            DeliberationPage(
-                unitName: "g", month: "2026-12",
-                own: MinutesRow(name: "g", tier: "grid", href: nil, minutesHref: nil, withMinutes: 0, owing: 1), rows: []), frame: frame(l))
+        let own = MinutesRow(name: "g", tier: "grid", href: nil, minutesHref: nil, withMinutes: 0, owing: 1)
+        let empty = DashboardHTML.deliberation(DeliberationPage(unitName: "g", month: "2026-12", own: own, rows: []), frame: frame(l))
         checkPage(empty, language: l)
         #expect(empty.contains(l.pick("没有下级单位。", "No units below.")))
     }

@@ -3,10 +3,7 @@ import LeagueCore
 import Testing
 
 /// 2026-11-09T08:30:00+08:00 style instants, written in UTC.
-private func utc(_ text: String) -> Date {
-    let formatter = ISO8601DateFormatter()
-    return formatter.date(from: text)!
-}
+private func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
 private let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 
@@ -84,11 +81,13 @@ struct MeetingRecorderTests {
     let chair = MeetingPerson(memberID: "m-g1", name: "网格员一", unitID: "g1")
     let start = utc("2026-11-09T11:00:00Z")
 
+    /// One event, with meetings closing themselves after an hour.
+    func apply(_ event: MeetingRecorder.Event, to state: MeetingRecorder.State) throws -> MeetingRecorder.Transition {
+        try MeetingRecorder.apply(event, to: state, autoCloseSeconds: 3600)
+    }
+
     func opened() throws -> MeetingRecorder.State {
-        try MeetingRecorder.apply(
-            .open(id: 1, unitID: "g1", unitName: "第1网格", month: "2026-11", title: "11月议事会", by: chair, at: start, inbound: 5),
-            to: .idle, autoCloseSeconds: 3600
-        ).state
+        try apply(.open(id: 1, unitID: "g1", unitName: "第1网格", month: "2026-11", title: "11月议事会", by: chair, at: start, inbound: 5), to: .idle).state
     }
 
     @Test func aMeetingProducesTheExpectedMinutes() throws {
@@ -101,9 +100,9 @@ struct MeetingRecorderTests {
             MeetingItem(kind: .action, text: "周五前确认", by: chair, at: start.addingTimeInterval(180), owner: owner, taskID: 7),
             MeetingItem(kind: .demand, text: "路灯不亮", by: chair, at: start.addingTimeInterval(200), demandRef: "D-2"),
         ]
-        for item in marks { state = try MeetingRecorder.apply(.mark(item), to: state, autoCloseSeconds: 3600).state }
+        for item in marks { state = try apply(.mark(item), to: state).state }
         let lines = [TranscriptLine(at: start, speaker: "网格员一", text: "/议事 开始 11月议事会")]
-        let closed = try MeetingRecorder.apply(.close(by: chair, at: start.addingTimeInterval(600), transcript: lines), to: state, autoCloseSeconds: 3600)
+        let closed = try apply(.close(by: chair, at: start.addingTimeInterval(600), transcript: lines), to: state)
         let minutes = try #require(closed.minutes)
         #expect(minutes.items.map(\.kind) == [.note, .topic, .agreed, .action, .demand])
         #expect(minutes.items[0].topic == nil)
@@ -130,28 +129,20 @@ struct MeetingRecorderTests {
 
     @Test func autoCloseAppliesOnlyAfterItsTimeAndToItsMeeting() throws {
         let state = try opened()
-        let early = try MeetingRecorder.apply(.autoClose(id: 1, at: start.addingTimeInterval(3599), transcript: []), to: state, autoCloseSeconds: 3600)
+        let early = try apply(.autoClose(id: 1, at: start.addingTimeInterval(3599), transcript: []), to: state)
         #expect(early.minutes == nil)
-        let other = try MeetingRecorder.apply(.autoClose(id: 9, at: start.addingTimeInterval(7200), transcript: []), to: state, autoCloseSeconds: 3600)
+        let other = try apply(.autoClose(id: 9, at: start.addingTimeInterval(7200), transcript: []), to: state)
         #expect(other.minutes == nil)
-        let closed = try MeetingRecorder.apply(.autoClose(id: 1, at: start.addingTimeInterval(3600), transcript: []), to: state, autoCloseSeconds: 3600)
+        let closed = try apply(.autoClose(id: 1, at: start.addingTimeInterval(3600), transcript: []), to: state)
         #expect(closed.minutes?.autoClosed == true)
         #expect(MeetingRecorder.summary(try #require(closed.minutes), language: .en, format: TimeFormat(timeZone: shanghai)).contains("closed automatically"))
     }
 
     @Test func markdownAndHTMLCarryTheContentAndEscapeIt() throws {
         var state = try opened()
-        state = try MeetingRecorder.apply(
-            .mark(MeetingItem(kind: .agreed, text: "<script>alert('x')</script> & [link](http://evil)", by: chair, at: start)),
-            to: state, autoCloseSeconds: 3600
-        ).state
-        let minutes = try #require(
-            try MeetingRecorder.apply(
-                .close(
-                    by: chair, at: start.addingTimeInterval(60),
-                    transcript: [TranscriptLine(at: start, speaker: "网格员一", text: "# 大家好\n第二行")]),
-                to: state, autoCloseSeconds: 3600
-            ).minutes)
+        state = try apply(.mark(MeetingItem(kind: .agreed, text: "<script>alert('x')</script> & [link](http://evil)", by: chair, at: start)), to: state).state
+        let transcript = [TranscriptLine(at: start, speaker: "网格员一", text: "# 大家好\n第二行")]
+        let minutes = try #require(try apply(.close(by: chair, at: start.addingTimeInterval(60), transcript: transcript), to: state).minutes)
         let renderer = MinutesRenderer(language: .zh, timeZone: shanghai)
         let html = renderer.html([minutes], title: "第1网格 2026-11 议事纪要")
         #expect(html.hasPrefix("<!DOCTYPE html>"))

@@ -44,9 +44,7 @@ import Testing
 
     static func tree() -> OrgTree {
         OrgTree(units: [
-            OrgUnit(
-                id: "d", name: "任城区", tier: "district", parentID: nil, group: GroupBinding(platform: "generic", chat: "chat-d"),
-                members: [Member(id: "m-d", name: "王川", roles: [.admin], ids: ["generic": "u-d"], unitID: "d")]),
+            testUnit("d", "任城区", "district", nil, roles: [.admin]),
             OrgUnit(
                 id: "t", name: "解放路街道", tier: "town", parentID: "d", group: nil,
                 members: [Member(id: "m-t", name: "李闻", roles: [.admin], ids: [:], mobile: "13800000001", unitID: "t")]),

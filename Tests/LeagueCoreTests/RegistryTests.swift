@@ -3,22 +3,22 @@ import Testing
 
 @testable import LeagueCore
 
+/// A unit of a test tree with one member, `m-<id>` named 干部<id>, and the group `chat-<id>` unless unbound.
+func testUnit(_ id: String, _ name: String, _ tier: String, _ parent: String?, roles: Set<Role> = [.admin, .cadre], bound: Bool = true) -> OrgUnit {
+    OrgUnit(
+        id: id, name: name, tier: tier, parentID: parent, group: bound ? GroupBinding(platform: "generic", chat: "chat-\(id)") : nil,
+        members: [Member(id: "m-\(id)", name: "干部\(id)", roles: roles, ids: ["generic": "u-\(id)"], unitID: id)])
+}
+
 /// district d → towns t1, t2; t1 → community c1 → grids g1, g2.
-let registryOrg: OrgTree = {
-    func unit(_ id: String, _ name: String, _ tier: String, _ parent: String?, _ member: String, _ roles: Set<Role>) -> OrgUnit {
-        OrgUnit(
-            id: id, name: name, tier: tier, parentID: parent, group: GroupBinding(platform: "generic", chat: "chat-\(id)"),
-            members: [Member(id: member, name: "干部\(id)", roles: roles, ids: ["generic": "u-\(member)"], unitID: id)])
-    }
-    return OrgTree(units: [
-        unit("d", "测试区", "district", nil, "m-d", [.admin, .cadre]),
-        unit("t1", "第一街道", "town", "d", "m-t1", [.admin, .cadre]),
-        unit("t2", "第二街道", "town", "d", "m-t2", [.admin, .cadre]),
-        unit("c1", "解放路社区", "community", "t1", "m-c1", [.admin, .cadre]),
-        unit("g1", "第1网格", "grid", "c1", "m-g1", [.cadre]),
-        unit("g2", "第2网格", "grid", "c1", "m-g2", [.cadre]),
-    ])
-}()
+let registryOrg = OrgTree(units: [
+    testUnit("d", "测试区", "district", nil),
+    testUnit("t1", "第一街道", "town", "d"),
+    testUnit("t2", "第二街道", "town", "d"),
+    testUnit("c1", "解放路社区", "community", "t1"),
+    testUnit("g1", "第1网格", "grid", "c1", roles: [.cadre]),
+    testUnit("g2", "第2网格", "grid", "c1", roles: [.cadre]),
+])
 
 /// Who may act for a group: its own members, and admins of a unit above it; nobody from beside or below.
 @Suite struct ActingForAUnitTests {
@@ -54,7 +54,7 @@ let registryOrg: OrgTree = {
         #expect(byGrid["g2"]?.first?.name == "赵\n一诺")
     }
 
-    @Test func everyKindOfBadRowIsReportedByLineAndNothingIsReturned() {
+    @Test func everyKindOfBadRowIsReportedByLineAndNothingIsReturned() throws {
         let csv = """
             grid,name,age_band,status,in_difficulty,category,contact
             g1,"多行
@@ -70,10 +70,7 @@ let registryOrg: OrgTree = {
             g1,辛,14-17,student,no,370811200901011234,m-g1
             c1,壬,14-17,student,no,,m-c1
             """
-        guard case .failure(let errors) = YouthImport.parse(csv, org: registryOrg) else {
-            Issue.record("a file with bad rows was accepted")
-            return
-        }
+        let errors = try #require(throws: ImportErrors.self, "a file with bad rows was accepted") { try YouthImport.parse(csv, org: registryOrg).get() }
         let byLine = Dictionary(grouping: errors.problems, by: \.line).mapValues { $0.map(\.message).joined() }
         #expect(byLine[2] == nil, "the quoted two-line record is good")
         #expect(byLine[4]?.contains("grid “g9” is not in the org tree") == true)
@@ -90,22 +87,16 @@ let registryOrg: OrgTree = {
     }
 
     @Test(arguments: ["id_number", "身份证", "身份证号"])
-    func anIDNumberColumnRefusesTheFile(column: String) {
+    func anIDNumberColumnRefusesTheFile(column: String) throws {
         let csv = "grid,name,age_band,status,in_difficulty,category,contact,\(column)\ng1,甲,14-17,student,no,,m-g1,\n"
-        guard case .failure(let errors) = YouthImport.parse(csv, org: registryOrg) else {
-            Issue.record("a file with an ID column was accepted")
-            return
-        }
+        let errors = try #require(throws: ImportErrors.self, "a file with an ID column was accepted") { try YouthImport.parse(csv, org: registryOrg).get() }
         #expect(errors.problems.count == 1)
         #expect(errors.problems[0].line == 1)
         #expect(errors.problems[0].message.contains("national ID"))
     }
 
-    @Test func missingAndUnknownColumnsAreReported() {
-        guard case .failure(let errors) = YouthImport.parse("grid,name,age,status\n", org: registryOrg) else {
-            Issue.record("accepted")
-            return
-        }
+    @Test func missingAndUnknownColumnsAreReported() throws {
+        let errors = try #require(throws: ImportErrors.self, "accepted") { try YouthImport.parse("grid,name,age,status\n", org: registryOrg).get() }
         let text = errors.description
         #expect(text.contains("unknown column “age”"))
         #expect(text.contains("missing column “age_band”"))

@@ -41,24 +41,18 @@ import Testing
         #expect(!UnboundNotice.isRelevant(due: due, at: due.addingTimeInterval(UnboundNotice.grace)))
     }
 
-    static func unit(_ id: String, _ name: String, _ tier: String, _ parent: String?, bound: Bool) -> OrgUnit {
-        OrgUnit(
-            id: id, name: name, tier: tier, parentID: parent, group: bound ? GroupBinding(platform: "generic", chat: "chat-\(id)") : nil,
-            members: [Member(id: "m-\(id)", name: "管理员\(id)", roles: [.admin], ids: ["generic": "u-\(id)"], unitID: id)])
-    }
-
     @Test func eachBoundGroupIsToldOfTheUnboundUnitsItChases() {
         // d › t1 (bound) › c1 (bound) › g1 (bound), g2, g3 (unbound); d › t2 (unbound) › c2 (unbound) › g4 (unbound)
         let org = OrgTree(units: [
-            Self.unit("d", "测试区", "district", nil, bound: true),
-            Self.unit("t1", "第一街道", "town", "d", bound: true),
-            Self.unit("c1", "解放路社区", "community", "t1", bound: true),
-            Self.unit("g1", "第1网格", "grid", "c1", bound: true),
-            Self.unit("g2", "第2网格", "grid", "c1", bound: false),
-            Self.unit("g3", "第3网格", "grid", "c1", bound: false),
-            Self.unit("t2", "第二街道", "town", "d", bound: false),
-            Self.unit("c2", "新村社区", "community", "t2", bound: false),
-            Self.unit("g4", "第4网格", "grid", "c2", bound: false),
+            testUnit("d", "测试区", "district", nil),
+            testUnit("t1", "第一街道", "town", "d"),
+            testUnit("c1", "解放路社区", "community", "t1"),
+            testUnit("g1", "第1网格", "grid", "c1"),
+            testUnit("g2", "第2网格", "grid", "c1", bound: false),
+            testUnit("g3", "第3网格", "grid", "c1", bound: false),
+            testUnit("t2", "第二街道", "town", "d", bound: false),
+            testUnit("c2", "新村社区", "community", "t2", bound: false),
+            testUnit("g4", "第4网格", "grid", "c2", bound: false),
         ])
         let notices = UnboundNotice.notices(org, language: .zh)
         let byUnit = Dictionary(uniqueKeysWithValues: notices.map { ($0.unit.id, $0) })

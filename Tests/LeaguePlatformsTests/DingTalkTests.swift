@@ -19,12 +19,12 @@ struct DingTalkTests {
         DingTalkAdapter(appSecret: try callback["config"]["app_secret"].str(), maxSkewMS: 3_600_000)
     }
 
-    /// The vector request with header names lower-cased, as the server hands them over.
+    /// The vector request, with headers replaced or removed and another body.
     private func request(headers override: [String: String?] = [:], body: String? = nil) throws -> InboundRequest {
-        var headers: [String: [String]] = [:]
-        for (name, value) in (callback["request"]["headers"].value as? [String: String]) ?? [:] { headers[name.lowercased()] = [value] }
-        for (name, value) in override { headers[name] = value.map { [$0] } }
-        return InboundRequest(method: "POST", headers: headers, body: Data((try body ?? callback["request"]["body"].str()).utf8))
+        var request = try callback["request"].request()
+        for (name, value) in override { request.headers[name] = value.map { [$0] } }
+        if let body { request.body = Data(body.utf8) }
+        return request
     }
 
     private func nowAccept() throws -> Date {
@@ -62,13 +62,13 @@ struct DingTalkTests {
         let timestamp = try #require(callback["request"]["headers"]["timestamp"].int64)
         #expect(callback["validation"]["window_ms"].int64 == adapter.maxSkewMS)
         let request = try request()
-        let refused = rejection { () throws(InboundRejection) in try adapter.decode(request, path: "dingtalk", now: stale) }
+        let refused = adapter.refusal(request, now: stale)
         #expect(refused?.status == 401)
         #expect(refused?.reason.contains("timestamp") == true)
         let early = Date(timeIntervalSince1970: Double(timestamp - 3_600_001) / 1000)
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(request, path: "dingtalk", now: early) }?.status == 401)
+        #expect(adapter.refusal(request, now: early)?.status == 401)
         let edge = Date(timeIntervalSince1970: Double(timestamp + 3_600_000) / 1000)
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(request, path: "dingtalk", now: edge) } == nil)
+        #expect(adapter.refusal(request, now: edge) == nil)
     }
 
     @Test("the sign covers only the timestamp: a different body with the same headers still verifies")
@@ -99,16 +99,16 @@ struct DingTalkTests {
             ("no text", try request(body: #"{"msgtype":"text","msgId":"m","conversationId":"c","senderStaffId":"s"}"#), 400),
         ]
         for (label, request, status) in cases {
-            let refused = rejection { () throws(InboundRejection) in try adapter.decode(request, path: "dingtalk", now: now) }
+            let refused = adapter.refusal(request, now: now)
             #expect(refused?.status == status, "\(label): \(String(describing: refused))")
             #expect(refused?.reason.isEmpty == false, "\(label)")
         }
         var doubled = try request()
         doubled.headers["sign"] = [sign, sign]
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(doubled, path: "dingtalk", now: now) }?.status == 400)
+        #expect(adapter.refusal(doubled, now: now)?.status == 400)
         var get = try request()
         get.method = "GET"
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(get, path: "dingtalk", now: now) }?.status == 405)
+        #expect(adapter.refusal(get, now: now)?.status == 405)
     }
 
     @Test("non-text messages are acknowledged and ignored")
@@ -235,11 +235,9 @@ struct DingTalkTests {
         #expect(throws: PlatformSettingError(platform: "dingtalk", key: "app_secret", problem: "is required")) {
             try PlatformFactory.make(name: "dingtalk", settings: ["base_url": "https://oapi.dingtalk.com"])
         }
-        do {
-            _ = try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "s", "base_url": "oapi.dingtalk.com"])
-            Issue.record("a base_url without scheme was accepted")
-        } catch {
-            #expect(error.key == "base_url")
+        let error = #expect(throws: PlatformSettingError.self, "a base_url without scheme") {
+            try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "s", "base_url": "oapi.dingtalk.com"])
         }
+        #expect(error?.key == "base_url")
     }
 }

@@ -13,22 +13,10 @@ struct FeishuFrameTests {
         let vector = try Vector.load("feishu-frames.json")
         var frames: [String: Data] = [:]
         for (name, hex) in (vector["frames"].value as? [String: String]) ?? [:] {
-            frames[String(name.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces)] = try #require(Self.bytes(hex))
+            frames[String(name.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces)] = Data(try hexBytes(hex))
         }
         self.frames = frames
         #expect(frames.count == 6)
-    }
-
-    static func bytes(_ hex: String) -> Data? {
-        var out = Data()
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            out.append(byte)
-            index = next
-        }
-        return out
     }
 
     func frame(_ name: String) throws -> Data { try #require(frames[name], "vector \(name) missing") }

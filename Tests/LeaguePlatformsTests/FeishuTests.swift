@@ -22,10 +22,9 @@ struct FeishuTests {
         )
     }
 
-    private func request(_ vector: Vector, body: String? = nil, headers override: Vector? = nil) throws -> InboundRequest {
-        var headers: [String: [String]] = [:]
-        for (name, value) in ((override ?? vector["headers"]).value as? [String: String]) ?? [:] { headers[name.lowercased()] = [value] }
-        return InboundRequest(method: "POST", headers: headers, body: Data((try body ?? vector["body"].str()).utf8))
+    /// A POST of `body` signed with `encryptKey`, the vector config's by default.
+    private func signed(_ body: String, timestamp: String = "1718000601", nonce: String = "n", encryptKey: String? = nil) throws -> InboundRequest {
+        feishuSigned(Data(body.utf8), encryptKey: try encryptKey ?? generated["config"]["encrypt_key"].str(), timestamp: timestamp, nonce: nonce)
     }
 
     private let now = Date(timeIntervalSince1970: 1_718_000_602)
@@ -63,7 +62,7 @@ struct FeishuTests {
         #expect(OutJSON.object([("encrypt", .string(encrypt))]).text == body)
 
         let adapter = try adapter()
-        let request = try request(vector["request"])
+        let request = try vector["request"].request()
         guard case .event(let envelope) = try adapter.open(request, now: now) else { Issue.record("expected an event"); return }
         let expected = vector["expected"]
         #expect(envelope.eventID == (try expected["dedupe_keys"]["event_id"].str()))
@@ -104,21 +103,13 @@ struct FeishuTests {
             let label = try negative["label"].str()
             switch label {
             case "signature_over_reserialised_body", "wrong_signature":
-                let request = try request(negative)
-                let refused = rejection { () throws(InboundRejection) in try adapter.decode(request, path: "feishu", now: self.now) }
+                let refused = adapter.refusal(try negative.request(), now: now)
                 #expect(refused?.status == 401 && refused?.reason.contains("X-Lark-Signature") == true, "\(label): \(String(describing: refused))")
             case "pad_byte_17", "too_short":
                 let encrypt = try negative["encrypt"].str()
                 #expect(throws: InboundRejection.self, "\(label)") { try FeishuAdapter.decrypt(encrypt, encryptKey: encryptKey) }
                 // Through the adapter with a valid signature over the body, so decryption is what refuses.
-                let body = OutJSON.object([("encrypt", .string(encrypt))]).text
-                let signature = FeishuAdapter.signature(timestamp: "1718000601", nonce: "n", encryptKey: encryptKey, body: Data(body.utf8))
-                let request = InboundRequest(
-                    method: "POST",
-                    headers: [
-                        "x-lark-request-timestamp": ["1718000601"], "x-lark-request-nonce": ["n"], "x-lark-signature": [signature],
-                    ], body: Data(body.utf8))
-                let refused = rejection { () throws(InboundRejection) in try adapter.decode(request, path: "feishu", now: self.now) }
+                let refused = adapter.refusal(try signed(OutJSON.object([("encrypt", .string(encrypt))]).text), now: now)
                 let word = label == "too_short" ? "short" : "padding"
                 #expect(refused?.status == 400 && refused?.reason.contains(word) == true, "\(label): \(String(describing: refused))")
             default:
@@ -132,42 +123,32 @@ struct FeishuTests {
         let adapter = try adapter()
         let vector = generated["im_message_receive_v1_encrypted"]
         let encryptKey = try generated["config"]["encrypt_key"].str()
-        func signed(_ body: String, timestamp: String = "1718000601") -> InboundRequest {
-            InboundRequest(
-                method: "POST",
-                headers: [
-                    "x-lark-request-timestamp": [timestamp], "x-lark-request-nonce": ["n"],
-                    "x-lark-signature": [FeishuAdapter.signature(timestamp: timestamp, nonce: "n", encryptKey: encryptKey, body: Data(body.utf8))],
-                ], body: Data(body.utf8))
-        }
-        func status(_ adapter: FeishuAdapter, _ request: InboundRequest) -> Int? {
-            rejection { () throws(InboundRejection) in try adapter.decode(request, path: "feishu", now: self.now) }?.status
-        }
+        func status(_ adapter: FeishuAdapter, _ request: InboundRequest) -> Int? { adapter.refusal(request, now: now)?.status }
         // An encrypted event without signature headers although an Encrypt Key is set.
         #expect(status(adapter, InboundRequest(method: "POST", body: Data((try vector["request"]["body"].str()).utf8))) == 401)
         // A wrong verification token inside a correctly signed and encrypted event.
         let wrongToken = (try vector["inputs_used_to_build"]["plaintext_event_json"].str()).replacingOccurrences(of: "vT0kEnCYL2025abcdEFGHijkl", with: "wrong")
         let wrongBody = OutJSON.object([("encrypt", .string(FeishuAdapter.encrypt(Array(wrongToken.utf8), encryptKey: encryptKey)))]).text
-        #expect(status(adapter, signed(wrongBody)) == 401)
+        #expect(status(adapter, try signed(wrongBody)) == 401)
         // Signed but stale by more than a day.
-        #expect(status(adapter, signed(try vector["request"]["body"].str(), timestamp: "1717900000")) == 401)
+        #expect(status(adapter, try signed(try vector["request"]["body"].str(), timestamp: "1717900000")) == 401)
         // Not JSON, not an object, encrypt of the wrong type, decrypted non-JSON.
-        #expect(status(adapter, signed("not json")) == 400)
-        #expect(status(adapter, signed("[1]")) == 400)
-        #expect(status(adapter, signed(#"{"encrypt":1}"#)) == 400)
+        #expect(status(adapter, try signed("not json")) == 400)
+        #expect(status(adapter, try signed("[1]")) == 400)
+        #expect(status(adapter, try signed(#"{"encrypt":1}"#)) == 400)
         let junk = OutJSON.object([("encrypt", .string(FeishuAdapter.encrypt(Array("hello".utf8), encryptKey: encryptKey)))]).text
-        #expect(status(adapter, signed(junk)) == 400)
-        #expect(status(adapter, signed(#"{"encrypt":"%%%"}"#)) == 400)
+        #expect(status(adapter, try signed(junk)) == 400)
+        #expect(status(adapter, try signed(#"{"encrypt":"%%%"}"#)) == 400)
         // Encrypted body while no Encrypt Key is configured.
         #expect(status(try self.adapter(encrypted: false), InboundRequest(method: "POST", body: Data((try vector["request"]["body"].str()).utf8))) == 400)
         // GET is not an event.
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(InboundRequest(method: "GET"), path: "feishu", now: self.now) }?.status == 405)
+        #expect(status(adapter, InboundRequest(method: "GET")) == 405)
     }
 
     @Test("plaintext event: token-authenticated when no Encrypt Key is configured")
     func plaintextEvent() throws {
         let vector = generated["im_message_receive_v1_plaintext"]
-        let request = try request(vector["request"])
+        let request = try vector["request"].request()
         let plain = try adapter(encrypted: false)
         let outcome = try plain.decode(request, path: "feishu", now: now)
         #expect(outcome.chatMessage?.messageID == "om_5ce6d572455d361153b7cb51da133945")
@@ -175,10 +156,10 @@ struct FeishuTests {
         #expect(vector["expected"]["header_token_matches"].value as? Bool == true)
         // A wrong token is refused.
         let wrong = FeishuAdapter(verificationToken: "other", encryptKey: nil)
-        #expect(rejection { () throws(InboundRejection) in try wrong.decode(request, path: "feishu", now: self.now) }?.status == 401)
+        #expect(wrong.refusal(request, now: now)?.status == 401)
         // With an Encrypt Key configured, an unsigned plaintext event is refused.
         let keyed = try adapter()
-        #expect(rejection { () throws(InboundRejection) in try keyed.decode(request, path: "feishu", now: self.now) }?.status == 401)
+        #expect(keyed.refusal(request, now: now)?.status == 401)
     }
 
     @Test("url_verification, plain and encrypted, is answered with plain JSON")
@@ -187,15 +168,11 @@ struct FeishuTests {
             let vector = generated[name]
             let expected = vector["expected_response"]
             for adapter in name.hasSuffix("plain") ? [try adapter(encrypted: false), try adapter()] : [try adapter()] {
-                var request = try request(vector["request"])
+                var request = try vector["request"].request()
                 if !name.hasSuffix("plain") {
                     // Issue 11: with an Encrypt Key nothing unsigned is decrypted, the challenge neither.
-                    let unsigned = request
-                    #expect(rejection { () throws(InboundRejection) in try adapter.decode(unsigned, path: "feishu", now: self.now) }?.status == 401)
-                    let timestamp = String(Int(now.timeIntervalSince1970))
-                    request.headers["x-lark-request-timestamp"] = [timestamp]
-                    request.headers["x-lark-request-nonce"] = ["n1"]
-                    request.headers["x-lark-signature"] = [FeishuAdapter.signature(timestamp: timestamp, nonce: "n1", encryptKey: adapter.encryptKey!, body: request.body)]
+                    #expect(adapter.refusal(request, now: now)?.status == 401)
+                    request = try signed(utf8(request.body), timestamp: String(Int(now.timeIntervalSince1970)), nonce: "n1")
                 }
                 let outcome = try adapter.decode(request, path: "feishu", now: now)
                 let response = try #require(outcome.directResponse, "\(name)")
@@ -212,18 +189,13 @@ struct FeishuTests {
         let sdkSample = vectors["official_samples"][2]
         let sdkAdapter = FeishuAdapter(verificationToken: "v", encryptKey: try sdkSample["encrypt_key"].str())
         let sdkBody = OutJSON.object([("encrypt", .string(try sdkSample["encrypt"].str()))]).text
-        let sdkTimestamp = String(Int(now.timeIntervalSince1970))
-        let sdkHeaders = [
-            "x-lark-request-timestamp": [sdkTimestamp], "x-lark-request-nonce": ["n2"],
-            "x-lark-signature": [FeishuAdapter.signature(timestamp: sdkTimestamp, nonce: "n2", encryptKey: try sdkSample["encrypt_key"].str(), body: Data(sdkBody.utf8))],
-        ]
-        let sdkOutcome = try sdkAdapter.decode(InboundRequest(method: "POST", headers: sdkHeaders, body: Data(sdkBody.utf8)), path: "feishu", now: now)
+        let sdkRequest = try signed(sdkBody, timestamp: String(Int(now.timeIntervalSince1970)), nonce: "n2", encryptKey: try sdkSample["encrypt_key"].str())
+        let sdkOutcome = try sdkAdapter.decode(sdkRequest, path: "feishu", now: now)
         #expect(sdkOutcome.directResponse.map { utf8($0.body) } == #"{"challenge":"1212"}"#)
         // A challenge with the wrong token is refused.
         let wrong = FeishuAdapter(verificationToken: "other", encryptKey: nil)
-        let challenge = try request(generated["url_verification_plain"]["request"])
-        let refused = rejection { () throws(InboundRejection) in try wrong.decode(challenge, path: "feishu", now: self.now) }
-        #expect(refused?.status == 401)
+        let challenge = try generated["url_verification_plain"]["request"].request()
+        #expect(wrong.refusal(challenge, now: now)?.status == 401)
     }
 
     @Test("other events and message types are acknowledged and ignored")
@@ -241,7 +213,7 @@ struct FeishuTests {
         #expect(try adapter.decode(InboundRequest(method: "POST", body: Data(v1.utf8)), path: "feishu", now: now).isIgnore)
         let badContent =
             #"{"schema":"2.0","header":{"event_id":"e3","event_type":"im.message.receive_v1","token":"\#(token)"},"event":{"sender":{"sender_id":{"open_id":"ou_1"}},"message":{"message_id":"om_1","chat_id":"oc_1","chat_type":"group","message_type":"text","content":"not json"}}}"#
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(InboundRequest(method: "POST", body: Data(badContent.utf8)), path: "feishu", now: self.now) }?.status == 400)
+        #expect(adapter.refusal(InboundRequest(method: "POST", body: Data(badContent.utf8)), now: now)?.status == 400)
     }
 
     @Test("mention placeholders: bot removed, others become @name, @_user_1 never eats @_user_10")
@@ -356,6 +328,8 @@ struct FeishuTests {
         let made = try #require(try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": "k", "bot_open_id": "ou_b"]) as? FeishuAdapter)
         #expect(made.baseURL == "https://open.feishu.cn")
         #expect(made.encryptKey == "k" && made.botOpenID == "ou_b")
+        // An Encrypt Key is required, missing or empty, unless insecure_plain is set.
+        #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t"]) }
         #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": ""]) }
         let plain = try #require(try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "encrypt_key": "", "insecure_plain": "true"]) as? FeishuAdapter)
         #expect(plain.encryptKey == nil)

@@ -1,4 +1,5 @@
 import Foundation
+import LeagueCore
 import Testing
 
 @testable import LeaguePlatforms
@@ -54,7 +55,7 @@ import Testing
 
     /// Random bodies built from JSON's pieces: wherever the fast path answers, `JSONDecoder` answers the same.
     @Test func agreesWithJSONDecoderOnRandomBodies() {
-        var random = Seeded(state: 0x1EA6_0E05)
+        var random = SplitMix(seed: 0x1EA6_0E05)
         let pieces = [
             "\"", "\\", "\\u", "\\ud83d", "\\udc4d", "\\n", "\\\"", "a", "收", " ", "{", "}", ",", ":", "1", "-", ".", "e", "0", "9", "\u{1}",
         ]
@@ -79,17 +80,5 @@ import Testing
             #expect(fast == Self.decoded(body), "\(body)")
         }
         #expect(answered > 50)
-    }
-}
-
-/// SplitMix64: the same bodies on every run.
-private struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

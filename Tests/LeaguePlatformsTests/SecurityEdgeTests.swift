@@ -19,12 +19,12 @@ struct SecurityEdgeTests {
         let adapter = try #require(try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "app-sec"]) as? DingTalkAdapter)
         #expect(adapter.maxSkewMS == 300_000)
         let fresh = dingtalkRequest(secret: "app-sec", at: now.addingTimeInterval(-240), body: Self.dingtalkBody)
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(fresh, path: "dingtalk", now: self.now) } == nil)
+        #expect(adapter.refusal(fresh, now: now) == nil)
         // A header pair captured six minutes ago no longer forges a body (DingTalk's own window is an hour).
         let captured = dingtalkRequest(secret: "app-sec", at: now.addingTimeInterval(-360), body: Self.dingtalkBody)
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(captured, path: "dingtalk", now: self.now) }?.status == 401)
+        #expect(adapter.refusal(captured, now: now)?.status == 401)
         let wider = try #require(try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "app-sec", "max_skew": "10m"]) as? DingTalkAdapter)
-        #expect(rejection { () throws(InboundRejection) in try wider.decode(captured, path: "dingtalk", now: self.now) } == nil)
+        #expect(wider.refusal(captured, now: now) == nil)
         #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "x", "max_skew": "2h"]) }
         #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "x", "max_skew": "soon"]) }
     }
@@ -32,17 +32,11 @@ struct SecurityEdgeTests {
     @Test func dingTalksCorpAndRobotAreComparedWhenConfigured() throws {
         let adapter = try #require(try PlatformFactory.make(name: "dingtalk", settings: ["app_secret": "app-sec", "corp_id": "ding-corp", "robot_code": "ding-robot"]) as? DingTalkAdapter)
         let good = dingtalkRequest(secret: "app-sec", at: now, body: Self.dingtalkBody)
-        #expect(rejection { () throws(InboundRejection) in try adapter.decode(good, path: "dingtalk", now: self.now) } == nil)
+        #expect(adapter.refusal(good, now: now) == nil)
         for (field, value) in [("ding-corp", "other-corp"), ("ding-robot", "other-robot")] {
             let forged = dingtalkRequest(secret: "app-sec", at: now, body: Self.dingtalkBody.replacingOccurrences(of: field, with: value))
-            #expect(rejection { () throws(InboundRejection) in try adapter.decode(forged, path: "dingtalk", now: self.now) }?.status == 401, "\(field)")
+            #expect(adapter.refusal(forged, now: now)?.status == 401, "\(field)")
         }
-    }
-
-    @Test func feishuNeedsAnEncryptKeyUnlessInsecurePlainIsSet() throws {
-        #expect(throws: PlatformSettingError.self) { try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t"]) }
-        let plain = try #require(try PlatformFactory.make(name: "feishu", settings: ["verification_token": "t", "insecure_plain": "true"]) as? FeishuAdapter)
-        #expect(plain.encryptKey == nil)
     }
 
     @Test func feishuChecksTheSignatureBeforeDecryptingAndAnswersEveryFailureAlike() throws {
@@ -57,27 +51,15 @@ struct SecurityEdgeTests {
             }
             return Data(OutJSON.object([("encrypt", .string(encrypted))]).text.utf8)
         }
-        func signed(_ data: Data) -> InboundRequest {
-            let ts = String(Int(now.timeIntervalSince1970))
-            return InboundRequest(
-                method: "POST",
-                headers: [
-                    "x-lark-request-timestamp": [ts], "x-lark-request-nonce": ["n"],
-                    "x-lark-signature": [FeishuAdapter.signature(timestamp: ts, nonce: "n", encryptKey: key, body: data)],
-                ], body: data)
-        }
         let badPadding = body(Array("{\"a\":1}".utf8), corruptPadding: true)
         let badJSON = body(Array("not json at all".utf8))
         // Unsigned: refused before anything is decrypted, whatever the ciphertext holds.
-        let unsigned = [badPadding, badJSON].map { data in
-            rejection { () throws(InboundRejection) in try adapter.decode(InboundRequest(method: "POST", body: data), path: "feishu", now: self.now) }
-        }
+        let unsigned = [badPadding, badJSON].map { adapter.refusal(InboundRequest(method: "POST", body: $0), now: now) }
         #expect(unsigned.allSatisfy { $0?.status == 401 })
         #expect(unsigned[0]?.reason == unsigned[1]?.reason, "no difference between bad padding and bad JSON")
         // Signed (the key holder): decrypt and parse failures get the same status and the same text.
-        let refusals = [badPadding, badJSON].map { data in
-            rejection { () throws(InboundRejection) in try adapter.decode(signed(data), path: "feishu", now: self.now) }
-        }
+        let timestamp = String(Int(now.timeIntervalSince1970))
+        let refusals = [badPadding, badJSON].map { adapter.refusal(feishuSigned($0, encryptKey: key, timestamp: timestamp), now: now) }
         #expect(refusals.allSatisfy { $0?.status == 400 })
         #expect(refusals.allSatisfy { $0?.reason.hasPrefix("Feishu encrypted event could not be read") == true })
         // The plain url_verification challenge is still answered unsigned.

@@ -28,6 +28,13 @@ struct Vector {
         try #require(string, "vector value missing or not a string", sourceLocation: sourceLocation)
     }
 
+    /// This vector's `headers` (names lower-cased, as the server hands them over) and `body` as a POST.
+    func request() throws -> InboundRequest {
+        var headers: [String: [String]] = [:]
+        for (name, value) in (self["headers"].value as? [String: String]) ?? [:] { headers[name.lowercased()] = [value] }
+        return InboundRequest(method: "POST", headers: headers, body: Data(try self["body"].str().utf8))
+    }
+
     var queryDictionary: [String: String] {
         var out: [String: String] = [:]
         for (key, value) in (value as? [String: Any]) ?? [:] { if let text = value as? String { out[key] = text } }
@@ -65,6 +72,20 @@ func rejection(_ body: () throws(InboundRejection) -> InboundOutcome) -> Inbound
         return nil
     } catch {
         return error
+    }
+}
+
+/// A POST of `body` signed with `encryptKey`, as Feishu sends it.
+func feishuSigned(_ body: Data, encryptKey: String, timestamp: String, nonce: String = "n") -> InboundRequest {
+    let signature = FeishuAdapter.signature(timestamp: timestamp, nonce: nonce, encryptKey: encryptKey, body: body)
+    let headers = ["x-lark-request-timestamp": [timestamp], "x-lark-request-nonce": [nonce], "x-lark-signature": [signature]]
+    return InboundRequest(method: "POST", headers: headers, body: body)
+}
+
+extension PlatformAdapter {
+    /// The rejection decoding `request` at the path named after the platform throws, or nil when it is accepted.
+    func refusal(_ request: InboundRequest, now: Date) -> InboundRejection? {
+        rejection { () throws(InboundRejection) in try decode(request, path: name, now: now) }
     }
 }
 

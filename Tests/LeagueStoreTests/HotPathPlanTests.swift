@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeagueCore
 import LeagueStore
+import Synchronization
 import Testing
 
 /// Issue 16: what one message costs must not grow with what the store holds. Every statement the
@@ -11,19 +12,13 @@ import Testing
 struct HotPathPlanTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    private final class Captured: @unchecked Sendable {
-        let lock = NSLock()
-        var sql: [String] = []
-        func add(_ text: String) { lock.withLock { sql.append(text) } }
-    }
-
     /// The statements of a 收到, a /任务 with its notices and timer, a /议程, a /进度, the outbox's
     /// and the timers' rounds and the health check, as the store runs them.
     private func hotStatements(_ store: SQLiteStore) async throws -> [String] {
-        let captured = Captured()
+        let captured = Mutex<[String]>([])
         try await store.writer.write { db in
             db.trace(options: .statement) { event in
-                if case .statement(let statement) = event { captured.add(statement.sql) }
+                if case .statement(let statement) = event { captured.withLock { $0.append(statement.sql) } }
             }
         }
         let group = GroupBinding(platform: "generic", chat: "chat-g1")
@@ -72,7 +67,7 @@ struct HotPathPlanTests {
             _ = try tx.markFired("no-such-timer", at: t0)
         }
         try await store.writer.write { db in db.trace(options: .statement, nil) }
-        return captured.lock.withLock { captured.sql }
+        return captured.withLock { $0 }
     }
 
     @Test func noStatementOnTheIngestPathReadsTheWholeHistory() async throws {
@@ -102,14 +97,23 @@ struct HotPathPlanTests {
         }
     }
 
+    /// The steps of the query plan SQLite picks for `sql`.
+    private func plan(_ store: SQLiteStore, _ sql: String, _ arguments: StatementArguments = []) async throws -> String {
+        try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+    }
+
+    @Test func dueOutboxIsReadInSendOrderWithoutSortingTheBacklog() async throws {
+        let sql = "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?"
+        let plan = try await plan(SQLiteStore(), sql, [0, 512])
+        #expect(plan.contains("outbox_due_order") && !plan.contains("TEMP B-TREE"), "\(plan)")
+    }
+
     @Test func theHealthCheckCountsDeadMessagesAndTimersInTheirOwnIndexes() async throws {
         let store = try SQLiteStore()
-        let (outbox, timers) = try await store.writer.read { db in
-            (
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM outbox WHERE state = 'dead'").map { $0["detail"] as String }.joined(separator: "; "),
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL").map { $0["detail"] as String }.joined(separator: "; ")
-            )
-        }
+        let outbox = try await plan(store, "SELECT COUNT(*) FROM outbox WHERE state = 'dead'")
+        let timers = try await plan(store, "SELECT COUNT(*) FROM timers WHERE dead_reason IS NOT NULL")
         #expect(outbox.contains("outbox_dead"), "\(outbox)")
         #expect(timers.contains("timers_dead"), "\(timers)")
     }
@@ -118,12 +122,7 @@ struct HotPathPlanTests {
     /// refusals' own partial index, not a range over every event of the hour (events_at).
     @Test func thePrivacyRefusalCountSeeksItsOwnIndex() async throws {
         let store = try SQLiteStore()
-        let plan = try await store.writer.read { db in
-            try Row.fetchAll(
-                db, sql: "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?",
-                arguments: ["m-1", 0]
-            ).map { $0["detail"] as String }.joined(separator: "; ")
-        }
+        let plan = try await plan(store, "SELECT COUNT(*) FROM events WHERE kind = 'privacy.refused' AND member_id = ? AND at >= ?", ["m-1", 0])
         #expect(plan.contains("events_privacy_refused"), "\(plan)")
         // And the store method answers through it.
         let now = Date()

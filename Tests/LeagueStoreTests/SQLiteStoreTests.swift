@@ -5,8 +5,11 @@ import LeagueStore
 import Synchronization
 import Testing
 
+private struct Boom: Error {}
+
 struct SQLiteStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    let group = GroupBinding(platform: "generic", chat: "chat-a")
 
     func message(_ id: String, text: String = "收到") -> ChatMessage {
         ChatMessage(platform: "generic", chat: "chat-a", sender: "u-a", text: text, messageID: id, sentAt: t0)
@@ -29,11 +32,9 @@ struct SQLiteStoreTests {
     /// The outbox and timer services are woken by the commits that gave them something (issue 16): a
     /// 收到 that only updates a target wakes neither; a rolled-back transaction wakes nobody.
     @Test func commitsTellTheOutboxAndTimersOnlyWhenTheyAddedRowsForThem() async throws {
-        struct Boom: Error {}
         let store = try SQLiteStore()
         let heard = Mutex<[String]>([])
         store.onCommit(outbox: { heard.withLock { $0.append("outbox") } }, timers: { heard.withLock { $0.append("timers") } })
-        let group = GroupBinding(platform: "generic", chat: "chat-a")
         _ = try await store.ingest([InboundRecord(message: message("m1"), receivedAt: t0)]) { _, _ in }
         #expect(heard.withLock { $0 } == [])
         _ = try await store.ingest([InboundRecord(message: message("m2"), receivedAt: t0)]) { record, tx in
@@ -52,9 +53,7 @@ struct SQLiteStoreTests {
     }
 
     @Test func aMessageAndWhatItsProcessingWroteCommitTogetherOrNotAtAll() async throws {
-        struct Boom: Error {}
         let store = try SQLiteStore()
-        let group = GroupBinding(platform: "generic", chat: "chat-a")
         await #expect(throws: Boom.self) {
             _ = try await store.ingest([InboundRecord(message: self.message("m1"), receivedAt: self.t0)]) { record, tx in
                 try tx.enqueue(OutboundMessage(key: "reply:\(record.id)", unitID: "a", group: group, text: "已收到"), at: self.t0)
@@ -94,7 +93,6 @@ struct SQLiteStoreTests {
 
     @Test func outboxKeysAreUniqueAndStatesMove() async throws {
         let store = try SQLiteStore()
-        let group = GroupBinding(platform: "generic", chat: "chat-a")
         let urgent = OutboundMessage(key: "k-urgent", unitID: "a", group: group, text: "急", priority: .urgent)
         let routine = OutboundMessage(key: "k-routine", unitID: "a", group: group, text: "常规")
         try await store.write { tx in
@@ -117,7 +115,6 @@ struct SQLiteStoreTests {
 
     @Test func aFailingSavepointUndoesOnlyItsOwnWrites() async throws {
         let store = try SQLiteStore()
-        struct Boom: Error {}
         try await store.write { tx in
             try tx.append(EventRecord(at: self.t0, kind: EventKind(rawValue: "kept")))
             try? tx.savepoint {
@@ -127,19 +124,6 @@ struct SQLiteStoreTests {
         }
         let events = try await store.read { try $0.events(from: self.t0, to: self.t0.addingTimeInterval(1)) }
         #expect(events.map(\.kind.rawValue) == ["kept"])
-    }
-
-    @Test func dueOutboxIsReadInSendOrderWithoutSortingTheBacklog() async throws {
-        let store = try SQLiteStore()
-        let plan = try await store.writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    EXPLAIN QUERY PLAN SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
-                    """, arguments: [0, 512]
-            ).map { $0["detail"] as String }.joined(separator: "; ")
-        }
-        #expect(plan.contains("outbox_due_order") && !plan.contains("TEMP B-TREE"), "\(plan)")
     }
 
     @Test func eventDataRoundTripsWhateverItHolds() async throws {
@@ -232,6 +216,11 @@ struct SQLiteStoreTests {
 
 @Suite("Connection leases in SQLite")
 struct ConnectionLeaseStoreTests {
+    /// A message to robot `robot`'s group, of the unit with the same id.
+    func outbound(_ key: String, to robot: String, text: String = "通知", priority: Priority = .routine) -> OutboundMessage {
+        OutboundMessage(key: key, unitID: robot, group: GroupBinding(platform: "generic", chat: robot), text: text, priority: priority)
+    }
+
     @Test func oneHolderAtATimeWithAGrowingFencingToken() async throws {
         let store = try SQLiteStore()
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
@@ -256,7 +245,7 @@ struct ConnectionLeaseStoreTests {
         try await store.write { tx in
             for robot in ["a", "b", "c"] {
                 for index in 1...2 {
-                    try tx.enqueue(OutboundMessage(key: "\(robot)-\(index)", unitID: robot, group: GroupBinding(platform: "generic", chat: robot), text: "通知"), at: now)
+                    try tx.enqueue(outbound("\(robot)-\(index)", to: robot), at: now)
                 }
             }
         }
@@ -278,20 +267,12 @@ struct ConnectionLeaseStoreTests {
         try await store.write { tx in
             for index in 1...5 {
                 for robot in ["a", "b", "c"] {
-                    try tx.enqueue(
-                        OutboundMessage(
-                            key: "\(robot)-\(index)", unitID: robot, group: GroupBinding(platform: "generic", chat: robot),
-                            text: "通知"), at: now)
+                    try tx.enqueue(outbound("\(robot)-\(index)", to: robot), at: now)
                 }
             }
-            try tx.enqueue(
-                OutboundMessage(
-                    key: "c-urgent", unitID: "c", group: GroupBinding(platform: "generic", chat: "c"), text: "紧急",
-                    priority: .urgent), at: now)
+            try tx.enqueue(outbound("c-urgent", to: "c", text: "紧急", priority: .urgent), at: now)
             // Not due yet: never read.
-            try tx.enqueue(
-                OutboundMessage(key: "a-later", unitID: "a", group: GroupBinding(platform: "generic", chat: "a"), text: "稍后"),
-                at: now.addingTimeInterval(60))
+            try tx.enqueue(outbound("a-later", to: "a", text: "稍后"), at: now.addingTimeInterval(60))
         }
         let due = try await store.read { try $0.dueOutbox(at: now, limit: 3, excludingRobots: [], maxRobots: 2) }
         #expect(due.entries.map(\.message.key) == ["c-urgent", "a-1", "c-1", "a-2", "c-2", "a-3"])

@@ -55,10 +55,7 @@ import Testing
             again.advance(3600)
             try await again.settle()
             #expect(Self.noticeKeys(again, week: "2026-W49").count == 3, "once per week, across the restart")
-            let fired = try await again.store.writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'onboard-unbound:2026-W49' AND fired_at IS NOT NULL")
-            }
-            #expect(fired == 1)
+            #expect(try await again.count("SELECT COUNT(*) FROM timers WHERE key = 'onboard-unbound:2026-W49' AND fired_at IS NOT NULL") == 1)
 
             // Next Monday 09:00: only g2 is left to chase.
             again.advance(7 * 86_400 - 6 * 3600)
@@ -74,10 +71,7 @@ import Testing
             try await bot.settle()
             bot.advance(7 * 86_400)
             try await bot.settle()
-            let timers = try await bot.store.writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE kind = ?", arguments: [UnboundNotice.timerKind.rawValue])
-            }
-            #expect(timers == 0)
+            #expect(try await bot.count("SELECT COUNT(*) FROM timers WHERE kind = '\(UnboundNotice.timerKind.rawValue)'") == 0)
             #expect(!bot.fake.requests.contains { $0.key.hasPrefix("onboard-unbound:") })
         }
     }

@@ -291,7 +291,7 @@ struct StoreReliabilityTests {
                 try tx.schedule(TimerEntry(key: "old-fired", dueAt: bot.clock.now(), kind: TimerKind(rawValue: "no-such-kind"), subject: "", step: 0))
                 _ = try tx.markFired("old-fired", at: bot.clock.now())
             }
-            #expect(try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } > 0)
+            #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") > 0)
 
             let later = bot.clock.now().addingTimeInterval(200 * 86_400)
             let report = try await bot.store.maintain(RetentionPolicy(inboundSeconds: 180 * 86_400, outboxSeconds: 30 * 86_400), now: later)
@@ -301,12 +301,8 @@ struct StoreReliabilityTests {
             #expect(texts["g1-talk"] == "", "old texts are blanked")
             #expect(texts["g2-talk"] == "这条要进纪要", "messages of a meeting still open are kept for its transcript")
             #expect(report.blankedInbound >= 3)
-            #expect(
-                try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") ?? 0 } == 0,
-                "sent outbox rows are pruned")
-            #expect(
-                try await bot.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") ?? 0 } == 0,
-                "fired timers are pruned")
+            #expect(try await bot.count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == 0, "sent outbox rows are pruned")
+            #expect(try await bot.count("SELECT COUNT(*) FROM timers WHERE key = 'old-fired'") == 0, "fired timers are pruned")
             #expect(report.walFramesLeft <= 0 || report.walFramesLeft == 0)
 
             // The closed meeting's transcript survives retention.

@@ -216,11 +216,9 @@ final class EventStreamReader: Sendable {
 
     /// Waits (bounded) for an event that satisfies `condition`; nil when none came in time.
     func first(within seconds: Double, _ condition: (String) -> Bool) async throws -> Event? {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if let event = events.first(where: { condition($0.text) }) { return event }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        do {
+            try await waitFor("an event", timeout: seconds, fallback: 0.01) { events.contains { condition($0.text) } }
+        } catch is WaitTimedOut {}
         return events.first { condition($0.text) }
     }
 

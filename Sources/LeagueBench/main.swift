@@ -122,8 +122,10 @@ func waitQuiet(
 final class Rig: @unchecked Sendable {
     let platform = FakePlatform()
     let workspace: BenchWorkspace
-    var server: ServerProcess!
+    var server: ChildBot!
     let options: Options
+    var logPath: String { workspace.folder.appendingPathComponent("server.log").path }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     init(_ options: Options, synchronous: String, publicURL: String? = nil) async throws {
         self.options = options
@@ -132,13 +134,15 @@ final class Rig: @unchecked Sendable {
     }
 
     func start() throws {
-        server = try ServerProcess(
-            binary: options.binary, configPath: workspace.configPath,
-            logPath: workspace.folder.appendingPathComponent("server.log").path)
+        do {
+            server = try ChildBot(binary: options.binary, config: workspace.configPath, logLevel: "warning", logPath: logPath, timeout: 120)
+        } catch {
+            throw BenchError("the server did not report a listening address; its log:\n\(log.suffix(2000))")
+        }
     }
 
     func close() async {
-        server?.stop()
+        _ = server?.terminate()
         await platform.stop()
         workspace.remove()
     }
@@ -150,7 +154,7 @@ final class Rig: @unchecked Sendable {
 
     /// For `defer`: stops the server (SIGTERM, then SIGKILL) and removes the workspace at once.
     func closeNow() {
-        server?.stop()
+        _ = server?.terminate()
         platform.stopWithoutWaiting()
         workspace.remove()
     }
@@ -325,7 +329,7 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let first = received.map(\.at).min() ?? Date()
     let last = received.map(\.at).max() ?? first
     let seconds = max(last.timeIntervalSince(first), 1e-6)
-    let fromListening = last.timeIntervalSince(server.listeningAt ?? first)
+    let fromListening = last.timeIntervalSince(server.listeningAt)
     let distinct = Set(received.map(\.key)).count
     // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
     let database = try rig.workspace.readOnlyDatabase()
@@ -384,7 +388,7 @@ func timers(_ options: Options, synchronous: String) async throws {
     }
     if let path = ProcessInfo.processInfo.environment["LEAGUEOPS_BENCH_DUMP"] {
         try dump.write(toFile: path, atomically: true, encoding: .utf8)
-        try? FileManager.default.copyItem(atPath: rig.workspace.folder.appendingPathComponent("server.log").path, toPath: path + ".server.log")
+        try? FileManager.default.copyItem(atPath: rig.logPath, toPath: path + ".server.log")
     }
     let database = try rig.workspace.readOnlyDatabase()
     let fired = try await database.read { db in
@@ -401,7 +405,7 @@ func timers(_ options: Options, synchronous: String) async throws {
         )
     }
     // The server logs an outbox round slower than 250 ms with where its time went: the queue's cause when notices are late.
-    let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
+    let slow = rig.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
     if !slow.isEmpty {
         emit("timers       slow outbox rounds (> 250 ms) and robot batches (> 1 s): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
     }
@@ -430,7 +434,7 @@ func coldStart(_ options: Options, synchronous: String) async throws {
     }
     try rig.start()
     let server = rig.server!
-    let listening = server.listeningAt!.timeIntervalSince(server.spawnedAt)
+    let listening = server.listeningAt.timeIntervalSince(server.spawnedAt)
     let database = try rig.workspace.readOnlyDatabase()
     var firedAll: Double?
     let deadline = Date().addingTimeInterval(120)

@@ -54,47 +54,8 @@ extension DatabaseQueue {
     }
 }
 
-/// `leagueops serve` as a child process; the port is read from the line it prints when listening.
-final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    let spawnedAt: Date
-    private(set) var listeningAt: Date?
-    private(set) var port = 0
-    private let logPath: String
-
-    init(binary: String, configPath: String, logPath: String) throws {
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", configPath, "--port", "0", "--log-level", "warning"]
-        let output = Pipe()
-        process.standardOutput = output
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        spawnedAt = Date()
-        try process.run()
-        // A server that has not said where it listens after 120 s is stopped, which ends the read below.
-        let watchdog = DispatchWorkItem { [process] in process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
-        let handle = output.fileHandleForReading
-        var text = ""
-        while listeningAt == nil {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: "LeagueOps listening on http://"), let end = text[range.upperBound...].firstIndex(of: "\n") {
-                port = text[range.upperBound..<end].split(separator: ":").last.flatMap { Int($0) } ?? 0
-                listeningAt = Date()
-            }
-        }
-        watchdog.cancel()
-        guard listeningAt != nil, port > 0 else {
-            process.terminate()
-            throw BenchError("the server did not report a listening address; its log:\n\(log.suffix(2000))")
-        }
-        // Keep draining stdout so the server never blocks on a full pipe.
-        Thread.detachNewThread { while !handle.availableData.isEmpty {} }
-    }
-
+/// What the benchmarks read of `leagueops serve` while it runs.
+extension ChildBot {
     var pid: Int32 { process.processIdentifier }
 
     /// Peak resident set size so far (VmHWM), in MiB.
@@ -126,18 +87,6 @@ final class ServerProcess: @unchecked Sendable {
         return nil
     }
 
-    /// SIGTERM, then SIGKILL after `grace` seconds.
-    func stop(grace: Double = 15) {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
     /// Waits until /healthz reports no unprocessed inbound message; returns false on timeout.
     func waitDrained(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
@@ -168,7 +117,7 @@ func runMeasured(_ binary: String, _ arguments: [String], sample: Double) async 
     let sampler = Task.detached { () -> Double in
         var peak = 0.0
         while !Task.isCancelled {
-            if let hwm = ServerProcess.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
+            if let hwm = ChildBot.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
             try? await Task.sleep(for: .milliseconds(Int64(sample * 1000)))
         }
         return peak

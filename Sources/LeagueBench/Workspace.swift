@@ -20,14 +20,12 @@ struct BenchWorkspace {
 
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
+    ///   - scale: an org `scale` times the district (15, 109 and 1,034 times `scale` towns, communities and grids).
     ///   - publicURL: `server.public_url` (links in chat answers, e.g. /看板).
-    init(
-        repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
-        publicURL: String? = nil
-    ) throws {
+    init(repository: URL, outboundPort: Int, synchronous: String, scale: Int = 1, publicURL: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
         configPath = try writeTestConfig(
-            orgYAML: OrgGenerator.yaml(towns: towns, communities: communities, grids: grids), extra: "locale: zh-Hans", directory: folder,
+            orgYAML: OrgGenerator.yaml(towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale), extra: "locale: zh-Hans", directory: folder,
             outbox: "{max_attempts: 8, backoff: 1s, max_backoff: 5m, timeout: 10s}", outboundPort: outboundPort,
             synchronous: synchronous, server: "{host: 127.0.0.1, port: 0\(publicURL.map { ", public_url: \"\($0)\"" } ?? "")}",
             commands: repository.appendingPathComponent("commands").path)
@@ -85,19 +83,6 @@ extension ChildBot {
             return Double(line.dropFirst(field.count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
         }
         return nil
-    }
-
-    /// Waits until /healthz reports no unprocessed inbound message; returns false on timeout.
-    func waitDrained(timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        let request = HTTPConnection.request(method: "GET", path: "/healthz")
-        while Date() < deadline {
-            if let (_, body) = try? HTTPConnection(port: port).roundTrip(request), String(decoding: body, as: UTF8.self).contains("\"unprocessed_inbound\":0,") {
-                return true
-            }
-            usleep(20_000)
-        }
-        return false
     }
 }
 

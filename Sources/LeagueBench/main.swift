@@ -38,12 +38,7 @@ struct Options {
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         binary = own.deletingLastPathComponent().appendingPathComponent("leagueops").path
-        var iterator = arguments.makeIterator()
-        while let argument = iterator.next() {
-            func value() throws -> String {
-                guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
-                return value
-            }
+        try parseArguments(arguments) { argument, value in
             switch argument {
             case "--smoke": smoke = true
             case "--only": only = Set(try value().split(separator: ",").map(String.init))
@@ -84,6 +79,17 @@ struct Options {
     }
 
     func wants(_ scenario: String) -> Bool { only.isEmpty || only.contains(scenario) }
+}
+
+/// Walks `arguments` (the skeleton of both modes' parsers): `handle` gets each one and a `value()` that takes the next.
+func parseArguments(_ arguments: [String], _ handle: (String, () throws -> String) throws -> Void) throws {
+    var iterator = arguments.makeIterator()
+    while let argument = iterator.next() {
+        try handle(argument) {
+            guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
+            return value
+        }
+    }
 }
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
@@ -141,12 +147,6 @@ final class Rig: @unchecked Sendable {
         }
     }
 
-    func close() async {
-        _ = server?.terminate()
-        await platform.stop()
-        workspace.remove()
-    }
-
     /// Posts one signed generic webhook from the district's admin (or `sender` in `chat`); returns its status.
     func say(_ text: String, id: String, in chat: String = "chat-d", from sender: String = "u-m-d") throws -> Int {
         try HTTPConnection(port: server.port).roundTrip(BenchWorkspace.webhook(id: id, chat: chat, sender: sender, text: text)).status
@@ -162,22 +162,15 @@ final class Rig: @unchecked Sendable {
 
 // MARK: Scenarios
 
-/// Signed generic webhooks, each committed and processed (group commit) before it is answered, in
-/// two mixes:
+/// Signed generic webhooks, each committed and processed (group commit) before it is answered, for
+/// each `--connections` count in two mixes:
 /// - `mixed`: 1 in 10 a `/任务 @全部` from a community (a task, targets, a timer and about 10 notices
 ///   that the outbox then sends to the fake platform), the rest a `收到` from a grid member;
 /// - `acks`: only `收到`, each acknowledging a waiting target of tasks seeded before the run (the
 ///   acknowledgement burst that follows a fan-out, without the fan-out's outbound traffic).
-func ingest(_ options: Options, synchronous: String) async throws {
-    for mix in options.mixes {
-        for connections in options.connections {
-            try await ingestRun(options, synchronous: synchronous, mix: mix, connections: connections)
-        }
-    }
-}
-
-func ingestRun(_ options: Options, synchronous: String, mix: String, connections: Int) async throws {
+func ingest(_ options: Options, synchronous: String, mix: String, connections: Int) async throws {
     let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
     let count = options.smoke ? 200 : (connections == 1 ? 3_000 : 30_000)
     if mix == "acks" {
         // Enough waiting targets that every grid's every 收到 acknowledges one; no step comes due during the run.
@@ -225,7 +218,6 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
         line += "  [target ≥5000 msg/s & p99 ≤20 ms: \(verdict(result.rate >= 5000 && result.percentile(0.99) <= 20))]"
     }
     emit(line)
-    await rig.close()
 }
 
 let urgentToEveryGrid = "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数"
@@ -259,7 +251,11 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
         BenchWorkspace.webhook(id: "ack-\(grid)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
     }
     let result = try LoadClient.run(port: rig.server.port, requests: acks.shuffled(), connections: 64)
-    _ = rig.server.waitDrained(timeout: 120)
+    // Until /healthz reports no unprocessed inbound message.
+    _ = try await poll(timeout: 120, every: 0.02) {
+        let health = try? HTTPConnection(port: rig.server.port).roundTrip(HTTPConnection.request(method: "GET", path: "/healthz"))
+        return health.map { String(decoding: $0.body, as: UTF8.self).contains("\"unprocessed_inbound\":0,") } ?? false
+    }
     _ = try rig.say("/进度 T-1", id: "roll-1")
     let gotRoll = await rig.platform.wait(timeout: 60) { $0.contains { $0.group == "chat-d" && $0.text.contains("📋") } }
     let roll = rig.platform.received.last { $0.group == "chat-d" && $0.text.contains("📋") }?.text ?? ""
@@ -308,7 +304,7 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let rig = try await Rig(options, synchronous: synchronous)
     defer { rig.closeNow() }
     let count = options.outboxNotices
-    let units = Seeder.units()
+    let units = Seeder.units
     let seedStart = Date()
     try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, units: units, at: Date())
     let seedSeconds = Date().timeIntervalSince(seedStart)
@@ -359,15 +355,13 @@ func timers(_ options: Options, synchronous: String) async throws {
     let lead = options.smoke ? 3.0 : 10.0
     let spread = options.timerSpread
     let t0 = Date()
-    let seedStart = Date()
-    let seeded = try await Seeder.seed(path: rig.workspace.databasePath, tasks: tasks, grids: 1034, targetSeconds: targetSeconds) { index in
+    let created = try await Seeder.seed(path: rig.workspace.databasePath, tasks: tasks, grids: 1034, targetSeconds: targetSeconds) { index in
         let due = t0.addingTimeInterval(lead + spread * Double(index) / Double(tasks))
         return (due.addingTimeInterval(-0.5 * targetSeconds), 0, due)
     }
-    let seedSeconds = Date().timeIntervalSince(seedStart)
+    let seedSeconds = Date().timeIntervalSince(t0)
     try rig.start()
-    let created = Dictionary(uniqueKeysWithValues: seeded.map { ($0.id, $0.createdAt) })
-    let lastDue = seeded.map { $0.createdAt.addingTimeInterval(3 * targetSeconds) }.max() ?? t0
+    let lastDue = created.map { $0.addingTimeInterval(3 * targetSeconds) }.max() ?? t0
     var peakCurrentRSS = 0.0
     // Wait until the last step is due, then until nothing more arrives for 3 s.
     try await waitQuiet(for: 3, notBefore: lastDue, until: lastDue.addingTimeInterval(600), every: 0.1, { rig.platform.count }) {
@@ -380,8 +374,9 @@ func timers(_ options: Options, synchronous: String) async throws {
     for item in rig.platform.received {
         let parts = item.key.split(separator: ":")
         guard parts.count >= 4, parts[0] == "task", parts[2] == "step", let id = Int(parts[1]), let step = Int(parts[3]),
-            let createdAt = created[id]
+            created.indices.contains(id - 1)
         else { continue }
+        let createdAt = created[id - 1]
         let due = createdAt.addingTimeInterval(targetSeconds * (step == 0 ? 0.5 : Double(step)))
         lateness[step, default: []].append(item.at.timeIntervalSince(due) * 1000)
         dump += "\(format(due.timeIntervalSince(t0), 3)),\(format(item.at.timeIntervalSince(t0), 3)),\(item.key)\n"
@@ -459,17 +454,10 @@ func coldStart(_ options: Options, synchronous: String) async throws {
 
 /// The monthly assessment over a month of generated events of the real size (issue 5's entry point),
 /// and with `--report-scale`, over orgs K times the district with K times the tasks (issue 16, point 5).
-func report(_ options: Options) async throws {
-    for scale in options.reportScales {
-        try await report(options, scale: scale)
-    }
-}
-
 func report(_ options: Options, scale: Int) async throws {
     // The report sends nothing: the outbound URL is never used.
     let workspace = try BenchWorkspace(
-        repository: options.repository, outboundPort: 9, synchronous: "full",
-        towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale)
+        repository: options.repository, outboundPort: 9, synchronous: "full", scale: scale)
     defer { workspace.remove() }
     let tasks = (options.smoke ? 1_000 : 30_000) * scale
     let out = workspace.folder.appendingPathComponent("report.md").path
@@ -510,7 +498,9 @@ func benchMain() async {
         emit(
             "leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
         for synchronous in options.synchronous {
-            if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
+            for mix in options.mixes where options.wants("ingest") {
+                for connections in options.connections { try await ingest(options, synchronous: synchronous, mix: mix, connections: connections) }
+            }
             var plain: Double?
             if options.wants("fanout") || options.wants("ackstorm") { plain = try await fanOutAndAckStorm(options, synchronous: synchronous) }
             if options.wants("blackhole") { try await fanOutPastABlackHole(options, synchronous: synchronous, plain: plain) }
@@ -518,7 +508,7 @@ func benchMain() async {
             if options.wants("timers") { try await timers(options, synchronous: synchronous) }
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }
-        if options.wants("report") { try await report(options) }
+        for scale in options.reportScales where options.wants("report") { try await report(options, scale: scale) }
         if options.wants("dashboard") { try await DashboardBench.run(options) }
         if options.wants("import") { try await rosterImport(options) }
     } catch {

@@ -37,7 +37,7 @@ extension Seeder {
 
     /// Writes `count` pending routine notices, dealt round-robin over every unit's group (each group
     /// its own robot), through LeagueStore's protocol in transactions of 5,000. Keys are `bench:<n>`.
-    static func seedOutbox(path: String, count: Int, units: [String], at now: Date) async throws {
+    static func seedOutbox(path: String, count: Int, at now: Date) async throws {
         let store = try SQLiteStore(path: path, synchronous: "normal")
         try await store.write(Array(0..<count), chunksOf: 5_000) { tx, n in
             let unit = units[n % units.count]

@@ -304,9 +304,8 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let rig = try await Rig(options, synchronous: synchronous)
     defer { rig.closeNow() }
     let count = options.outboxNotices
-    let units = Seeder.units
     let seedStart = Date()
-    try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, units: units, at: Date())
+    try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, at: Date())
     let seedSeconds = Date().timeIntervalSince(seedStart)
     try rig.start()
     let server = rig.server!
@@ -336,7 +335,7 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     }
     let rate = Double(distinct) / seconds
     emit(
-        "outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
+        "outbox       sync=\(synchronous)  \(count) pending notices over \(Seeder.units.count) robots (seeded in \(format(seedSeconds)) s)"
             + "  \(distinct)/\(count) delivered\(complete ? "" : " (INCOMPLETE)") in \(format(seconds, 2)) s first to last: \(format(rate, 0)) notices/s"
             + "  (last \(format(fromListening, 2)) s after listening)  server CPU \(format(cpu / Double(max(distinct, 1)) * 1e6, 0)) µs/notice"
             + "  (fake platform \(format(benchCPU / Double(max(distinct, 1)) * 1e6, 0)) µs/notice)"
@@ -479,12 +478,9 @@ func report(_ options: Options, scale: Int) async throws {
 func benchMain() async {
     do {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "inprocess" {
-            try await InProcess.main(Array(arguments.dropFirst()))
-            exit(0)
-        }
-        if arguments.first == "inprocess-child" {
-            try await InProcess.child(Array(arguments.dropFirst()))
+        if arguments.first == "inprocess" || arguments.first == "inprocess-child" {
+            let rest = Array(arguments.dropFirst())
+            try await arguments.first == "inprocess" ? InProcess.main(rest) : InProcess.child(rest)
             exit(0)
         }
         let options = try Options(arguments)

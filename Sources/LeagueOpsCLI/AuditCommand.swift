@@ -31,11 +31,7 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let config = try loadOrExit(options.config)
-        var unitID: String?
-        if let unit {
-            guard let node = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
-            unitID = node.id
-        }
+        let unitID = try unit.map { try config.unit(named: $0).id }
         var start: Date?
         if let since {
             let formatter = DateFormatter()
@@ -45,9 +41,7 @@ struct Audit: AsyncParsableCommand {
             guard let day = formatter.date(from: since) else { throw ValidationError("--since must look like 2026-11-01, not “\(since)”") }
             start = day
         }
-        let path = db ?? config.store.sqlitePath
-        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path) (give one with --db)") }
-        let store = try SQLiteStore(path: path, synchronous: config.store.synchronous)
+        let store = try openStore(config, db: db, mustExist: true)
         let entries = try await store.auditLog(limit: limit, action: action, unitID: unitID, since: start)
         switch format {
         case .text:

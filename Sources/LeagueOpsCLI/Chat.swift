@@ -85,8 +85,7 @@ struct Chat: AsyncParsableCommand {
                 "the config names real platforms (\(real.joined(separator: ", "))); chat would print their groups' notices and mark them sent instead of delivering them. Use a config without them, or no --db."
             )
         }
-        let lock: StoreLock
-        do { lock = try StoreLock(databasePath: path) } catch { throw refuse("\(error)") }
+        let lock = try orExit(75, "leagueops chat: ") { try StoreLock(databasePath: path) }
         let store = try SQLiteStore(path: path)
         let writer = try await store.metaValue("writer")
         if writer == "serve" {

@@ -22,6 +22,19 @@ func failure(_ text: String, exit code: Int32) -> ExitCode {
     return ExitCode(code)
 }
 
+/// `body`'s value; when it throws, writes the error (after `prefix`) to standard error and exits with `code`.
+func orExit<T>(_ code: Int32, _ prefix: String = "", _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw failure(prefix + "\(error)", exit: code) }
+}
+
+extension BotConfig {
+    /// The unit called `name` (id or name), or a usage error naming the org file.
+    func unit(named name: String) throws -> OrgUnit {
+        guard let unit = org.unit(named: name) else { throw ValidationError("no unit “\(name)” in \(orgFile)") }
+        return unit
+    }
+}
+
 struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "The main config file.")
     var config = "config/leagueops.yaml"

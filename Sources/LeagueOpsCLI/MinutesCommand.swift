@@ -28,7 +28,7 @@ struct Minutes: AsyncParsableCommand {
 
         func run() async throws {
             let config = try loadOrExit(options.config)
-            guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+            let found = try config.unit(named: unit)
             let settings = config.deliberation
             let chosen: DeliberationMonth
             if let month {
@@ -37,9 +37,7 @@ struct Minutes: AsyncParsableCommand {
             } else {
                 chosen = DeliberationMonth(containing: Date(), timeZone: settings.timeZone)
             }
-            let path = db ?? config.store.sqlitePath
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path) (give one with --db)") }
-            let store = try SQLiteStore(path: path, synchronous: config.store.synchronous)
+            let store = try openStore(config, db: db, mustExist: true)
             let monthText = chosen.description
             // Every export is in the audit log before anything is printed (`leagueops audit` lists it).
             let meetings = try await AuditedReads.minutes(

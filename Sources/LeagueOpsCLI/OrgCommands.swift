@@ -35,7 +35,7 @@ extension Org {
             let org = config.org
             var units = org.units
             if let unit {
-                guard let found = org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
+                let found = try config.unit(named: unit)
                 units = [found] + (subtree ? org.descendants(of: found.id) : [])
             }
             let store = try openStore(config, db: db)
@@ -82,15 +82,9 @@ extension Org {
                 throw ValidationError("give --out org.yaml (the config \(options.config) could not be loaded to find its org file)")
             }
             let started = Date()
-            let table: RosterTable
-            do { table = try RosterFile.read(path: file) } catch {
-                throw failure(error.description, exit: 65)
-            }
+            let table = try orExit(65) { try RosterFile.read(path: file) }
             let existing = try? String(contentsOfFile: target, encoding: .utf8)
-            let parsed: OrgFileMerge.Parsed
-            do { parsed = try OrgFileMerge.parse(existing, file: target) } catch {
-                throw failure(error.description, exit: 65)
-            }
+            let parsed = try orExit(65) { try OrgFileMerge.parse(existing, file: target) }
             let known = OrgFileMerge.known(in: parsed)
             let rows: [RosterImport.UnitRow]
             switch RosterImport.read(table, tiers: known.tiers, known: known.units) {
@@ -141,11 +135,7 @@ extension Org {
 
         func run() async throws {
             let config = try loadOrExit(options.config)
-            var root: String?
-            if let unit {
-                guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
-                root = found.id
-            }
+            let root = try unit.map { try config.unit(named: $0).id }
             let store = try openStore(config, db: db)
             let (status, conflicts) = try await Onboarding.status(org: config.org, root: root, store: store)
             print(status.report(format: format, language: config.language), terminator: "")
@@ -169,10 +159,7 @@ extension Org {
         func run() async throws {
             let config = try loadOrExit(options.config)
             let text = try String(contentsOfFile: config.orgFile, encoding: .utf8)
-            let parsed: OrgFileMerge.Parsed
-            do { parsed = try OrgFileMerge.parse(text, file: config.orgFile) } catch {
-                throw failure(error.description, exit: 65)
-            }
+            let parsed = try orExit(65) { try OrgFileMerge.parse(text, file: config.orgFile) }
             let store = try openStore(config, db: db)
             let (yaml, notes, learned) = try await Onboarding.export(parsed, store: store)
             if let out { try yaml.write(toFile: out, atomically: true, encoding: .utf8) } else { print(yaml, terminator: "") }
@@ -224,10 +211,9 @@ extension Org {
             do { directory = try UserDirectory.make(platform: name, settings: settings) } catch {
                 throw ValidationError("\(config.file): \(error.description)")
             }
-            var units: [String]?
-            if let unit {
-                guard let found = config.org.unit(named: unit) else { throw ValidationError("no unit “\(unit)” in \(config.orgFile)") }
-                units = [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
+            let units = try unit.map { name in
+                let found = try config.unit(named: name)
+                return [found.id] + (subtree ? config.org.descendants(of: found.id).map(\.id) : [])
             }
             let store = try openStore(config, db: db)
             let report: Onboarding.ResolveReport

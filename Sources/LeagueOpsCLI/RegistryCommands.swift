@@ -10,8 +10,11 @@ func operatorName() -> String {
     "operator:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")
 }
 
-func openStore(_ config: BotConfig, db: String?) throws -> SQLiteStore {
-    try SQLiteStore(path: db ?? config.store.sqlitePath, synchronous: config.store.synchronous)
+/// The store at `db` or the configured one; with `mustExist`, a usage error when there is no such file.
+func openStore(_ config: BotConfig, db: String?, mustExist: Bool = false) throws -> SQLiteStore {
+    let path = db ?? config.store.sqlitePath
+    guard !mustExist || FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path) (give one with --db)") }
+    return try SQLiteStore(path: path, synchronous: config.store.synchronous)
 }
 
 /// `leagueops import …`
@@ -69,9 +72,7 @@ struct Registry: AsyncParsableCommand {
 
         func run() async throws {
             let config = try loadOrExit(options.config)
-            guard let node = config.org.unit(named: unit) else {
-                throw failure("no unit “\(unit)” in \(config.orgFile)", exit: 64)
-            }
+            let node = try orExit(64) { try config.unit(named: unit) }
             let store = try openStore(config, db: db)
             // Read on a reader connection; only the audit row is written (before anything is printed).
             let rows = try await AuditedReads.youthRows(store, org: config.org, unit: node, actor: operatorName(), reason: reason)
@@ -117,13 +118,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             let config = try loadOrExit(options.config)
             guard let range = RegistryScope.monthRange(month, timeZone: config.timeZone), let format = AssessmentReport.Format(rawValue: format) else { return }
-            var scope: String?
-            if let unit {
-                guard let node = config.org.unit(named: unit) else {
-                    throw failure("no unit “\(unit)” in \(config.orgFile)", exit: 64)
-                }
-                scope = node.id
-            }
+            let scope = try unit.map { name in try orExit(64) { try config.unit(named: name).id } }
             let clock = ContinuousClock()
             let events: [EventRecord]
             var minutes: Set<String> = []

@@ -29,20 +29,10 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "leagueops")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         // One writer per store: held until the process ends.
-        let lock: StoreLock
-        do {
-            lock = try StoreLock(databasePath: config.store.sqlitePath)
-        } catch {
-            throw failure("leagueops serve: \(error)", exit: 75)
-        }
+        let lock = try orExit(75, "leagueops serve: ") { try StoreLock(databasePath: config.store.sqlitePath) }
         let store = try SQLiteStore(path: config.store.sqlitePath, synchronous: config.store.synchronous)
         try await store.setMetaValue("writer", "serve")
-        let app: LeagueApp
-        do {
-            app = try LeagueApp(config: config, store: store, transport: AsyncHTTPClientTransport(), logger: logger)
-        } catch {
-            throw failure(error.description, exit: 78)
-        }
+        let app = try orExit(78) { try LeagueApp(config: config, store: store, transport: AsyncHTTPClientTransport(), logger: logger) }
         logger.info("starting", metadata: ["units": "\(config.org.units.count)", "store": "\(config.store.sqlitePath)", "synchronous": "\(config.store.synchronous)"])
         // SIGHUP reloads org.yaml (validated first; a bad file is reported and the running org stays).
         signal(SIGHUP, SIG_IGN)
@@ -76,11 +66,7 @@ struct Serve: AsyncParsableCommand {
 
 /// Loads the config or prints every problem and exits with status 78 (configuration error).
 func loadOrExit(_ path: String) throws -> BotConfig {
-    do {
-        return try ConfigLoader.load(path: path)
-    } catch {
-        throw failure(error.description, exit: 78)
-    }
+    try orExit(78) { try ConfigLoader.load(path: path) }
 }
 
 /// `leagueops check`: validates the configuration.

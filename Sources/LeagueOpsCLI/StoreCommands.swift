@@ -49,8 +49,7 @@ struct Restore: AsyncParsableCommand {
         func fail(_ text: String) -> ExitCode {
             return failure("leagueops restore: \(text)", exit: 74)
         }
-        let lock: StoreLock
-        do { lock = try StoreLock(databasePath: path) } catch { throw fail("\(error)") }
+        let lock = try orExit(74, "leagueops restore: ") { try StoreLock(databasePath: path) }
         defer { withExtendedLifetime(lock) {} }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw fail("\(path) exists; move it aside first (with its -wal file) and pass the moved file as --sent-from, so nothing delivered is sent twice")

@@ -63,11 +63,7 @@ public final class LeagueApp: Sendable {
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
-        var paths: [String: any PlatformAdapter] = [:]
-        for adapter in adapters.values {
-            for path in adapter.webhookPaths { paths[path] = adapter }
-        }
-        self.webhookAdapters = paths
+        self.webhookAdapters = Dictionary(adapters.values.flatMap { adapter in adapter.webhookPaths.map { ($0, adapter) } }) { $1 }
         self.engine = Engine(config: config, store: store, clock: clock, adapters: adapters, logger: logger, seams: seams)
         // The features' own contracts (timer kinds, duplicate registrations): a fault of this build.
         let contract = engine.registrationProblems

@@ -41,14 +41,12 @@ extension LeagueApp {
         engine.directory.replaceConfigured(tree)
         let org = await engine.directory.tree(engine.store)
         let learned = try await engine.store.write { tx in try tx.learnedBindings() }
-        var bindings: [String] = []
-        for binding in learned.chats where changed.contains(binding.unitID) {
-            guard let unit = org.unit(binding.unitID), unit.group?.chat == binding.chat else { continue }
-            bindings.append("chat \(binding.platform):\(binding.chat), bound with a code to \(unit.id), is kept: the unit is now \(org.path(of: unit.id))")
+        var bindings = learned.chats.filter { changed.contains($0.unitID) }.compactMap { binding -> String? in
+            guard let unit = org.unit(binding.unitID), unit.group?.chat == binding.chat else { return nil }
+            return "chat \(binding.platform):\(binding.chat), bound with a code to \(unit.id), is kept: the unit is now \(org.path(of: unit.id))"
         }
-        let (_, conflicts) = OrgOverlay.apply(LearnedBindings(chats: learned.chats), to: tree)
-        for conflict in conflicts {
-            bindings.append(conflict.en + " — messages from that chat are ignored until it is bound again with a new code")
+        bindings += OrgOverlay.apply(LearnedBindings(chats: learned.chats), to: tree).conflicts.map {
+            $0.en + " — messages from that chat are ignored until it is bound again with a new code"
         }
         let now = engine.clock.now()
         let language = config.language

@@ -75,11 +75,11 @@ struct OutboxPayload: Codable, Equatable {
         (self.text, self.mentions, self.priority, self.markdown) = (text, mentions, priority, markdown)
     }
 
+    private struct Versioned: Decodable { var v: Int? }
+
     /// The version a payload says it is (1 for the unversioned payloads of before issue 11), nil for garbage.
     static func version(of data: Data) -> Int? {
-        struct Versioned: Decodable { var v: Int? }
-        guard let versioned = try? JSONDecoder().decode(Versioned.self, from: data) else { return nil }
-        return versioned.v ?? 1
+        (try? JSONDecoder().decode(Versioned.self, from: data)).map { $0.v ?? 1 }
     }
 
     /// Decodes a payload of any version this build knows; nil for garbage or a later version.
@@ -89,17 +89,10 @@ struct OutboxPayload: Codable, Equatable {
         if let payload = try? JSONDecoder().decode(OutboxPayload.self, from: data), payload.v == currentVersion {
             return payload.message
         }
-        struct Versioned: Decodable { var v: Int? }
-        guard let versioned = try? JSONDecoder().decode(Versioned.self, from: data) else { return nil }
-        switch versioned.v {
-        case nil:
-            // Version 1: the whole OutboundMessage; drop what must not be kept.
-            guard let legacy = try? JSONDecoder().decode(OutboundMessage.self, from: data) else { return nil }
-            return OutboxPayload(legacy).message
-        case currentVersion:
-            return (try? JSONDecoder().decode(OutboxPayload.self, from: data))?.message
-        default:
-            return nil
-        }
+        // Version 1 (no `v`): the whole OutboundMessage; drop what must not be kept.
+        guard let versioned = try? JSONDecoder().decode(Versioned.self, from: data), versioned.v == nil,
+            let legacy = try? JSONDecoder().decode(OutboundMessage.self, from: data)
+        else { return nil }
+        return OutboxPayload(legacy).message
     }
 }

@@ -45,14 +45,11 @@ extension SQLiteTransaction: DeliberationRecords {
     func minutes(unitIDs: [String], month: String?) throws -> [Meeting] {
         guard !unitIDs.isEmpty else { return [] }
         let wanted = Set(unitIDs)
-        let rows: [Row]
-        if let month {
-            rows = try Row.fetchAll(
-                db, sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL AND month = ? ORDER BY opened_at, id",
-                arguments: [month])
-        } else {
-            rows = try Row.fetchAll(db, sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL ORDER BY opened_at, id")
-        }
+        let rows =
+            try month.map {
+                try fetchAll(
+                    sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL AND month = ? ORDER BY opened_at, id", arguments: [$0])
+            } ?? fetchAll(sql: "SELECT unit_id, body FROM delib_meetings WHERE closed_at IS NOT NULL ORDER BY opened_at, id")
         return rows.filter { wanted.contains($0["unit_id"]) }.compactMap(Self.decodeMeeting)
     }
 
@@ -61,20 +58,10 @@ extension SQLiteTransaction: DeliberationRecords {
     }
 
     func inbound(platform: String, chat: String, after: Int64, through: Int64) throws -> [InboundRecord] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM inbound WHERE platform = ? AND chat = ? AND id > ? AND id <= ? ORDER BY id
-                """, arguments: [platform, chat, after, through]
-        ).map { row in
-            InboundRecord(
-                id: row["id"],
-                message: ChatMessage(
-                    platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
-                    messageID: row["message_id"], sentAt: Self.date(row["sent_at"] as Double), mentionsBot: row["mentions_bot"]),
-                receivedAt: Self.date(row["received_at"] as Double)
-            )
-        }
+        try fetchAll(
+            sql: "SELECT * FROM inbound WHERE platform = ? AND chat = ? AND id > ? AND id <= ? ORDER BY id",
+            arguments: [platform, chat, after, through]
+        ).map(Self.inbound(from:))
     }
 
     func lastInboundID(platform: String, chat: String) throws -> Int64 {

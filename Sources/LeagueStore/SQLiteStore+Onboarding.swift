@@ -19,12 +19,11 @@ extension SQLiteTransaction: OnboardingRecords {
     }
 
     func bindingCode(hash: String) throws -> BindingCodeRecord? {
-        guard let row = try fetchOne(sql: "SELECT * FROM onboard_codes WHERE code_hash = ?", arguments: [hash]) else { return nil }
-        return BindingCodeRecord(
-            hash: row["code_hash"], unitID: row["unit_id"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
-            usedAt: (row["used_at"] as Double?).map(Date.init(timeIntervalSince1970:)), usedIn: row["used_in"]
-        )
+        try fetchOne(sql: "SELECT * FROM onboard_codes WHERE code_hash = ?", arguments: [hash]).map { row in
+            BindingCodeRecord(
+                hash: row["code_hash"], unitID: row["unit_id"], createdAt: Self.date(row["created_at"] as Double),
+                expiresAt: Self.date(row["expires_at"] as Double), usedAt: Self.date(row["used_at"] as Double?), usedIn: row["used_in"])
+        }
     }
 
     func markCodeUsed(hash: String, at: Date, in place: String) throws {
@@ -34,15 +33,9 @@ extension SQLiteTransaction: OnboardingRecords {
     }
 
     func learnedBindings() throws -> LearnedBindings {
-        let chats = try fetchAll(sql: "SELECT * FROM onboard_chats ORDER BY bound_at, unit_id").map { row in
-            ChatBindingRecord(
-                platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
-                boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
-        }
+        let chats = try fetchAll(sql: "SELECT * FROM onboard_chats ORDER BY bound_at, unit_id").map(Self.chatBinding(from:))
         let members = try fetchAll(sql: "SELECT * FROM onboard_members ORDER BY registered_at, member_id").map { row in
-            MemberIDRecord(
-                platform: row["platform"], userID: row["user_id"], memberID: row["member_id"],
-                registeredAt: Date(timeIntervalSince1970: row["registered_at"]))
+            MemberIDRecord(platform: row["platform"], userID: row["user_id"], memberID: row["member_id"], registeredAt: Self.date(row["registered_at"] as Double))
         }
         return LearnedBindings(chats: chats, members: members)
     }
@@ -58,9 +51,12 @@ extension SQLiteTransaction: OnboardingRecords {
     func unbindChat(unitID: String) throws -> ChatBindingRecord? {
         guard let row = try fetchOne(sql: "SELECT * FROM onboard_chats WHERE unit_id = ?", arguments: [unitID]) else { return nil }
         try execute(sql: "DELETE FROM onboard_chats WHERE unit_id = ?", arguments: [unitID])
-        return ChatBindingRecord(
-            platform: row["platform"], chat: row["chat"], unitID: row["unit_id"],
-            boundAt: Date(timeIntervalSince1970: row["bound_at"]), boundBy: row["bound_by"])
+        return Self.chatBinding(from: row)
+    }
+
+    static func chatBinding(from row: Row) -> ChatBindingRecord {
+        ChatBindingRecord(
+            platform: row["platform"], chat: row["chat"], unitID: row["unit_id"], boundAt: date(row["bound_at"] as Double), boundBy: row["bound_by"])
     }
 
     func registerMemberID(_ record: MemberIDRecord) throws {

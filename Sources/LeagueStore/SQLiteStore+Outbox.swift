@@ -32,13 +32,13 @@ extension SQLiteTransaction {
         var rows: [(priority: Int, id: Int64, entry: Result<OutboxEntry, UndecodableOutbox>)] = []
         let statement = try db.cachedStatement(
             sql: """
-                SELECT id, key, state, attempts, next_attempt_at, created_at, last_error, payload, priority FROM outbox
+                SELECT \(Self.outboxColumns), priority FROM outbox
                 WHERE state = 'pending' AND robot_id = ? AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
                 """)
         for robot in robots {
             let cursor = try Row.fetchCursor(statement, arguments: [robot, seconds, limit])
             while let row = try cursor.next() {
-                rows.append((row[8], row[0], Self.decodeDueOutbox(row)))
+                rows.append((row[8], row[0], Self.decodeOutbox(row)))
             }
         }
         // In send order over all robots: urgent first, then by age.
@@ -50,22 +50,6 @@ extension SQLiteTransaction {
             }
         }
         return due
-    }
-
-    /// A row of `id, key, state, attempts, next_attempt_at, created_at, last_error, payload`, read by
-    /// position (by name, GRDB looks each column up case-insensitively: a lowercased string per column).
-    private static func decodeDueOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
-        let payload: Data = row[7] ?? Data()
-        guard let message = OutboxPayload.decode(payload) else {
-            return .failure(
-                UndecodableOutbox(
-                    id: row[0], key: row[1],
-                    reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
-        }
-        return .success(
-            OutboxEntry(
-                id: row[0], message: message, state: OutboxEntry.State(rawValue: row[2]) ?? .pending,
-                attempts: row[3], nextAttemptAt: date(row[4] as Double), createdAt: date(row[5] as Double), lastError: row[6]))
     }
 
     func nextOutboxDue(excludingRobots: Set<String>) throws -> Date? {

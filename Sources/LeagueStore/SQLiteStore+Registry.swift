@@ -120,11 +120,7 @@ extension SQLiteTransaction: RegistryRecords {
     }
 
     func auditEntries(limit: Int) throws -> [AuditEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-            AuditEntry(
-                at: Self.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
-                detail: row["detail"], outcome: row["outcome"])
-        }
+        try fetchAll(sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.audit(from:))
     }
 }
 
@@ -157,11 +153,7 @@ extension SQLiteStore {
         let sql = "SELECT * FROM audit" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY id DESC LIMIT ?"
         let statementArguments = StatementArguments(arguments)
         return try await writer.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
-                AuditEntry(
-                    at: SQLiteTransaction.date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
-                    detail: row["detail"], outcome: row["outcome"])
-            }
+            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(SQLiteTransaction.audit(from:))
         }
     }
 }

@@ -131,9 +131,7 @@ public final class SQLiteStore: Store {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await mapErrors {
-            try await writer.read { db in try body(SQLiteTransaction(db)) }
-        }
+        try await snapshot { try body($0) }
     }
 
     public func snapshot<T: Sendable>(_ body: @Sendable (any StoreTransaction) throws -> T) async throws -> T {
@@ -266,15 +264,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func unprocessedInbound(limit: Int) throws -> [InboundRecord] {
-        try fetchAll(sql: "SELECT * FROM inbound WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map { row in
-            InboundRecord(
-                id: row["id"],
-                message: ChatMessage(
-                    platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
-                    messageID: row["message_id"], sentAt: Self.date(row["sent_at"]), mentionsBot: row["mentions_bot"]),
-                receivedAt: Self.date(row["received_at"])
-            )
-        }
+        try fetchAll(sql: "SELECT * FROM inbound WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map(Self.inbound(from:))
     }
 
     func dueTimers(at now: Date, limit: Int) throws -> [TimerEntry] {
@@ -294,7 +284,7 @@ struct SQLiteTransaction: StoreTransaction {
     func dueOutbox(at now: Date, limit: Int) throws -> [OutboxEntry] {
         try fetchAll(
             sql: """
-                SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
+                SELECT \(Self.outboxColumns) FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit]
         ).compactMap(Self.outbox(from:))
     }
@@ -303,19 +293,16 @@ struct SQLiteTransaction: StoreTransaction {
         // One cached statement per robot rather than an IN list of varying length; no payload decoding.
         var rows: [(id: Int64, delivery: PendingDelivery)] = []
         for robot in robots.sorted() {
-            for row in try fetchAll(
+            rows += try fetchEach(
                 sql: """
                     SELECT id, key, platform, chat, priority, text_bytes, next_attempt_at, last_error FROM outbox
                     WHERE state = 'pending' AND robot_id = ?
-                    """, arguments: [robot])
-            {
-                rows.append(
-                    (
-                        row[0],
-                        PendingDelivery(
-                            key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
-                            bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])
-                    ))
+                    """, arguments: [robot]
+            ) { row in
+                let delivery = PendingDelivery(
+                    key: row[1], platform: row[2], chat: row[3], robotID: robot, priority: Priority(rawValue: row[4]) ?? .routine,
+                    bytes: row[5], nextAttemptAt: Self.date(row[6] as Double), lastError: row[7])
+                return (row[0], delivery)
             }
         }
         return rows.sorted { $0.id < $1.id }.map(\.delivery)
@@ -326,7 +313,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func outbox(key: String) throws -> OutboxEntry? {
-        try fetchOne(sql: "SELECT * FROM outbox WHERE key = ?", arguments: [key]).flatMap(Self.outbox(from:))
+        try fetchOne(sql: "SELECT \(Self.outboxColumns) FROM outbox WHERE key = ?", arguments: [key]).flatMap(Self.outbox(from:))
     }
 
     func events(from: Date, to: Date) throws -> [EventRecord] {
@@ -334,12 +321,7 @@ struct SQLiteTransaction: StoreTransaction {
         return try fetchAll(
             sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id",
             arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]
-        ).map { row in
-            let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-            return EventRecord(
-                at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
-                memberID: row["member_id"], data: data)
-        }
+        ).map { Self.event(from: $0, decoder) }
     }
 
     /// The position is an event id: the last one returned, or, once the range is read to its end,
@@ -363,10 +345,7 @@ struct SQLiteTransaction: StoreTransaction {
         var last = start
         let events = rows.map { row in
             last = row["id"]
-            let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-            return EventRecord(
-                at: Self.date(row["at"]), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
-                memberID: row["member_id"], data: data)
+            return Self.event(from: row, decoder)
         }
         return (events, rows.count < max(limit, 1) ? top : last)
     }
@@ -608,19 +587,45 @@ struct SQLiteTransaction: StoreTransaction {
         try? decodeOutbox(row).get()
     }
 
-    /// An outbox row, or why its payload does not decode (a later version, or garbage).
+    /// Outbox rows are read by position, from this list (by name, GRDB looks each column up
+    /// case-insensitively: a lowercased string per column).
+    static let outboxColumns = "id, key, state, attempts, next_attempt_at, created_at, last_error, payload"
+
+    /// An outbox row of `outboxColumns`, or why its payload does not decode (a later version, or garbage).
     static func decodeOutbox(_ row: Row) -> Result<OutboxEntry, UndecodableOutbox> {
-        let payload = (row["payload"] as Data?) ?? Data()
+        let payload: Data = row[7] ?? Data()
         guard let message = OutboxPayload.decode(payload) else {
             return .failure(
                 UndecodableOutbox(
-                    id: row["id"], key: row["key"],
+                    id: row[0], key: row[1],
                     reason: "undecodable payload (version \(OutboxPayload.version(of: payload).map(String.init) ?? "unknown"); this build reads 1 and \(OutboxPayload.currentVersion))"))
         }
         return .success(
             OutboxEntry(
-                id: row["id"], message: message, state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
-                attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"] as Double),
-                createdAt: date(row["created_at"] as Double), lastError: row["last_error"]))
+                id: row[0], message: message, state: OutboxEntry.State(rawValue: row[2]) ?? .pending,
+                attempts: row[3], nextAttemptAt: date(row[4] as Double), createdAt: date(row[5] as Double), lastError: row[6]))
+    }
+
+    static func inbound(from row: Row) -> InboundRecord {
+        InboundRecord(
+            id: row["id"],
+            message: ChatMessage(
+                platform: row["platform"], chat: row["chat"], sender: row["sender"], text: row["text"],
+                messageID: row["message_id"], sentAt: date(row["sent_at"] as Double), mentionsBot: row["mentions_bot"]),
+            receivedAt: date(row["received_at"] as Double)
+        )
+    }
+
+    static func event(from row: Row, _ decoder: JSONDecoder) -> EventRecord {
+        let data = (row["data"] as String?).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+        return EventRecord(
+            at: date(row["at"] as Double), kind: EventKind(rawValue: row["kind"]), taskID: row["task_id"], unitID: row["unit_id"],
+            memberID: row["member_id"], data: data)
+    }
+
+    static func audit(from row: Row) -> AuditEntry {
+        AuditEntry(
+            at: date(row["at"] as Double), actor: row["actor"], unitID: row["unit_id"], action: row["action"],
+            detail: row["detail"], outcome: row["outcome"])
     }
 }

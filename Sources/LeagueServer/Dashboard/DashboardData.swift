@@ -87,11 +87,8 @@ public struct DashboardData {
     /// The frame of a page about `unit`.
     public func frame(title: String, unit: OrgUnit) -> DashboardFrame {
         let l = language
-        let lineage = org.lineage(of: unit.id)
-        var crumbs: [DashboardLink] = []
-        for node in lineage.reversed() where org.isInSubtree(node.id, of: paths.pass.scopeID) {
-            crumbs.append(DashboardLink(node.name, paths.href("", [("u", node.id)])))
-        }
+        let crumbs = org.lineage(of: unit.id).reversed().filter { org.isInSubtree($0.id, of: paths.pass.scopeID) }
+            .map { DashboardLink($0.name, paths.href("", [("u", $0.id)])) }
         let nav = [
             DashboardLink(l.pick("概览", "Overview"), paths.href("", [("u", unit.id)])),
             DashboardLink(l.pick("考核", "Assessment"), paths.href("assessment", [("u", unit.id)])),
@@ -120,58 +117,46 @@ public struct DashboardData {
     public func overview(_ unit: OrgUnit) throws -> OverviewPage {
         let month = format.month(now)
         let children = org.children(of: unit.id)
+        // The children's rows, then the unit's own row (last); each sums its part of the tree.
         var rows = children.map { OverviewRow(unitID: $0.id, name: $0.name, tier: $0.tier, href: paths.href("", [("u", $0.id)])) }
-        var own = OverviewRow(unitID: unit.id, name: unit.name, tier: unit.tier)
-        // Which row each unit of the subtree counts for (-1: the unit itself).
-        var bucket: [String: Int] = [unit.id: -1]
+        rows.append(OverviewRow(unitID: unit.id, name: unit.name, tier: unit.tier))
+        let own = children.count
+        // The rows each unit of the subtree counts for: the unit's own, and its child's.
+        var bucket: [String: [Int]] = [unit.id: [own]]
         for (i, child) in children.enumerated() {
-            bucket[child.id] = i
-            for below in org.descendants(of: child.id) { bucket[below.id] = i }
+            bucket[child.id] = [own, i]
+            for below in org.descendants(of: child.id) { bucket[below.id] = [own, i] }
         }
-        // This month's dispatches received and acknowledged, per row: the sum over the row's part of the tree.
+        // This month's dispatches received and acknowledged, per row.
         let (tally, minutes) = try self.month(month)
         var seconds = [[[Double]]](repeating: [], count: rows.count)
-        var ownSeconds: [[Double]] = []
-        for (unitID, i) in bucket {
+        for (unitID, indices) in bucket {
             guard let counts = tally.counts(unitID) else { continue }
-            own.assigned += counts.received
-            own.acknowledged += counts.acknowledged
-            own.onTime += counts.onTime
-            ownSeconds.append(counts.ackSeconds)
-            if i >= 0 {
+            for i in indices {
                 rows[i].assigned += counts.received
                 rows[i].acknowledged += counts.acknowledged
                 rows[i].onTime += counts.onTime
                 seconds[i].append(counts.ackSeconds)
             }
         }
-        own.medianAckSeconds = Self.median(of: ownSeconds)
-        for i in rows.indices { rows[i].medianAckSeconds = Self.median(of: seconds[i]) }
-
-        let waiting = try reader.waitingTargets()
         var openTasks = [Set<Int>](repeating: [], count: rows.count)
-        var ownOpen: Set<Int> = []
         var byTask: [Int: (waiting: Int, overdue: Int)] = [:]
-        for target in waiting {
-            guard let i = bucket[target.unitID] else { continue }
+        for target in try reader.waitingTargets() {
+            guard let indices = bucket[target.unitID] else { continue }
             let overdue = target.deadline <= now
-            ownOpen.insert(target.taskID)
             byTask[target.taskID, default: (0, 0)].waiting += 1
-            if overdue {
-                own.overdueNow += 1
-                byTask[target.taskID, default: (0, 0)].overdue += 1
-            }
-            if i >= 0 {
+            if overdue { byTask[target.taskID, default: (0, 0)].overdue += 1 }
+            for i in indices {
                 openTasks[i].insert(target.taskID)
                 if overdue { rows[i].overdueNow += 1 }
             }
         }
-        own.openTasks = ownOpen.count
-        for i in rows.indices { rows[i].openTasks = openTasks[i].count }
-
         let settings = config.registry.assessment
-        own.grade = tally.figures(unit.id, minutesUnitIDs: minutes, settings: settings)?.grade
-        for i in rows.indices { rows[i].grade = tally.figures(rows[i].unitID, minutesUnitIDs: minutes, settings: settings)?.grade }
+        for i in rows.indices {
+            rows[i].medianAckSeconds = Self.median(of: seconds[i])
+            rows[i].openTasks = openTasks[i].count
+            rows[i].grade = tally.figures(rows[i].unitID, minutesUnitIDs: minutes, settings: settings)?.grade
+        }
 
         var tasks: [OpenTaskRow] = []
         for taskID in byTask.keys.sorted(by: >).prefix(30) {
@@ -182,7 +167,8 @@ public struct DashboardData {
                     label: task.label, text: task.text, urgent: task.urgent, waiting: counts.waiting, total: total,
                     overdue: counts.overdue, href: paths.href("task/\(taskID)")))
         }
-        return OverviewPage(unitName: unit.name, month: month, own: own, children: rows, openTasks: tasks)
+        let ownRow = rows.removeLast()
+        return OverviewPage(unitName: unit.name, month: month, own: ownRow, children: rows, openTasks: tasks)
     }
 
     /// `Assessment.median` of every value in the lists, without merging and sorting them: times to
@@ -258,14 +244,8 @@ public struct DashboardData {
 
     /// The months ending with `month`, oldest first.
     static func months(ending month: String, count: Int) -> [String] {
-        let parts = month.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2 else { return [month] }
-        var result: [String] = []
-        for back in stride(from: count - 1, through: 0, by: -1) {
-            let index = parts[0] * 12 + (parts[1] - 1) - back
-            result.append(String(format: "%04d-%02d", index / 12, index % 12 + 1))
-        }
-        return result
+        guard let last = DeliberationMonth(text: month) else { return [month] }
+        return (0..<count).reversed().map { DeliberationMonth(year: last.year, month: last.month - $0).description }
     }
 
     public func assessment(_ unit: OrgUnit, month: String) throws -> AssessmentPage {
@@ -282,10 +262,9 @@ public struct DashboardData {
                 if m == month, let unitFigures { figures.append(unitFigures) }
             }
         }
-        var hrefs: [String: String] = [:]
-        for child in org.children(of: unit.id) { hrefs[child.id] = paths.href("assessment", [("u", child.id), ("month", month)]) }
+        let hrefs = Dictionary(uniqueKeysWithValues: org.children(of: unit.id).map { ($0.id, paths.href("assessment", [("u", $0.id), ("month", month)])) })
         let previous = months.count > 1 ? months[months.count - 2] : nil
-        let following = Self.nextMonth(month)
+        let following = DeliberationMonth(text: month)?.next.description ?? month
         let next: String? = following <= format.month(now) ? following : nil
         return AssessmentPage(
             unitName: unit.name, month: month, units: figures, hrefs: hrefs, green: settings.green, yellow: settings.yellow, months: months, trend: trend,
@@ -298,13 +277,6 @@ public struct DashboardData {
     public func assessmentReport(_ unit: OrgUnit, month: String) throws -> AssessmentReport {
         let (tally, minutes) = try self.month(month)
         return tally.report(scopeUnitID: unit.id, minutesUnitIDs: minutes, month: month, settings: config.registry.assessment)
-    }
-
-    static func nextMonth(_ month: String) -> String {
-        let parts = month.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2 else { return month }
-        let index = parts[0] * 12 + parts[1]
-        return String(format: "%04d-%02d", index / 12, index % 12 + 1)
     }
 
     // MARK: Deliberation

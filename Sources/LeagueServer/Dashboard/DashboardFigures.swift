@@ -86,7 +86,7 @@ extension DashboardFigures {
 /// Reads the current month into the kept figures a little after start-up, so the first dashboard
 /// view after a restart does not pay for the whole month (≈ 600,000 events for 30,000 tasks). One
 /// read transaction on a reader connection: the writer is never blocked. Then waits for shutdown.
-public struct DashboardWarmUp: Service {
+public struct DashboardWarmUp: NamedService {
     let engine: Engine
     let figures: DashboardFigures
     /// Seconds after start-up (the catch-up of timers and outbox that were due goes first).
@@ -118,8 +118,4 @@ public struct DashboardWarmUp: Service {
             await bell.wait(seconds: 3600)
         }
     }
-}
-
-extension DashboardWarmUp: CustomStringConvertible {
-    public var description: String { "DashboardWarmUp" }
 }

@@ -56,8 +56,13 @@ public struct CommandContext {
         try tx.enqueue(message, at: now)
     }
 
-    /// Chinese or English, by the configured locale.
-    public func say(_ zh: String, _ en: String) -> String { language.pick(zh, en) }
+    /// Posts `text` in the group of unit `unitID`, @-mentioning `mentions` (nothing when the unit has no group).
+    public func tell(_ unitID: String, key: String, text: String, mentions: [Member] = [], priority: Priority = .routine) throws {
+        guard let target = org.unit(unitID), let group = target.group else { return }
+        let message = OutboundMessage(
+            key: key, unitID: target.id, group: group, text: text, mentions: TaskPolicy.mentions(of: mentions, platform: group.platform), priority: priority)
+        try tx.enqueue(message, at: now)
+    }
 
     /// Writes an event to the log at the message's time.
     public func log(_ kind: EventKind, taskID: Int? = nil, unitID: String? = nil, data: [String: String] = [:]) throws {

@@ -3,6 +3,7 @@ import LeagueConfig
 import LeagueCore
 import LeaguePlatforms
 import Logging
+import ServiceLifecycle
 
 /// The bot's core loop as one value: turns committed inbound messages into state changes and
 /// outbound messages, and fires due timers — each inside one store transaction.
@@ -25,8 +26,10 @@ public struct Engine: Sendable {
     public let seams: Seams
     private let commandHandlers: [String: CommandHandler]
     private let timerHandlers: [TimerKind: TimerHandler]
-    /// What is wrong with the features' registrations; start-up refuses to go on with any.
-    private let featureProblems: [String]
+    /// Why this build must not start, whatever the config: a declared timer kind without a handler,
+    /// a handler for an undeclared kind, a command or timer kind registered by two features.
+    /// Empty when the features' contracts hold (`StartupContractTests`).
+    public let registrationProblems: [String]
 
     /// - Parameter extraTimers: more timer kinds (tests add failing ones).
     public init(
@@ -43,7 +46,7 @@ public struct Engine: Sendable {
         self.logger = logger
         self.directory = OrgDirectory(configured: config.org)
         let (commands, timers, problems) = Self.register(Self.features)
-        self.featureProblems = problems
+        self.registrationProblems = problems
         self.commandHandlers = commands
         self.timerHandlers = timers.merging(extraTimers) { _, extra in extra }
     }
@@ -210,17 +213,11 @@ public struct Engine: Sendable {
                     zh: "您是\(home)的成员，不能在\(context.unit.name)群代表\(context.unit.name)使用 /\(name)。请在\(home)群中发送。",
                     en: "You belong to \(home), so you cannot use /\(nameEn) for \(context.unit.name) here. Send it in \(home)'s group.")
             case .missingRole(let needed):
-                throw Refusal(
-                    zh: "您没有权限使用 /\(name)（需要角色：\(needed.map(Texts.roleName).joined(separator: "、"))）。",
-                    en: "You may not use /\(nameEn) (needs role: \(needed.map(\.rawValue).joined(separator: ", "))).")
+                throw Refusal.needsRole("使用 /\(name)", "use /\(nameEn)", needed)
             }
         } else if let roles = spec.roles, !roles.isEmpty {
             let member = try context.requireMember()
-            guard roles.contains(where: member.has) else {
-                throw Refusal(
-                    zh: "您没有权限使用 /\(name)（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                    en: "You may not use /\(nameEn) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
-            }
+            guard roles.contains(where: member.has) else { throw Refusal.needsRole("使用 /\(name)", "use /\(nameEn)", roles) }
         }
         if let tiers = spec.tiers, !tiers.isEmpty, !tiers.contains(context.unit.tier) {
             throw Refusal(
@@ -232,9 +229,7 @@ public struct Engine: Sendable {
             let member = try context.requireMember()
             let adminAbove = member.has(.admin) && member.unitID != context.unit.id && context.org.isInSubtree(context.unit.id, of: member.unitID)
             guard adminAbove || roles.contains(where: member.has) else {
-                throw Refusal(
-                    zh: "您没有权限使用“\(spec.flags?[flag]?.first ?? flag)”（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                    en: "You may not mark a command \(flag) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+                throw Refusal.needsRole("使用“\(spec.flags?[flag]?.first ?? flag)”", "mark a command \(flag)", roles)
             }
         }
     }
@@ -306,6 +301,11 @@ extension Feature {
 }
 
 extension Engine {
+    /// One write (a start-up hook's); a failure is logged with `message`, not thrown.
+    func writeOrLog(_ message: Logger.Message, _ body: @escaping @Sendable (any StoreTransaction) throws -> Void) async {
+        do { try await store.write(body) } catch { logger.error(message, metadata: ["error": "\(error)"]) }
+    }
+
     /// Runs every feature's start-up hook, in registration order.
     public func startFeatures() async {
         for feature in Self.features { await feature.start(self) }
@@ -316,11 +316,6 @@ extension Engine {
     public var commandsWithoutHandler: [String] {
         config.catalogue.map(\.id).filter { commandHandlers[$0] == nil }.sorted()
     }
-
-    /// Why this build must not start, whatever the config: a declared timer kind without a handler,
-    /// a handler for an undeclared kind, a command or timer kind registered by two features.
-    /// Empty when the features' contracts hold (`StartupContractTests`).
-    public var registrationProblems: [String] { featureProblems }
 }
 
 /// A short name in logs and in ServiceLifecycle's service names. ServiceLifecycle names each service
@@ -329,4 +324,11 @@ extension Engine {
 /// with org size that the in-process scaling line showed (issue 16).
 extension Engine: CustomStringConvertible {
     public var description: String { "Engine(\(config.org.units.count) units)" }
+}
+
+/// A service named by its type alone in logs and ServiceLifecycle's service names (see `Engine`'s description).
+public protocol NamedService: Service, CustomStringConvertible {}
+
+extension NamedService {
+    public var description: String { "\(Self.self)" }
 }

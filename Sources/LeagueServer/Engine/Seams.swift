@@ -30,7 +30,8 @@ public struct Seams: Sendable {
     public static let live = Seams(
         saveTask: TaskFeature.save,
         noteDemandInOpenMeeting: { c, text, ref in try DeliberationFeature.recordDemandIfMeetingOpen(c, text: text, demandRef: ref) },
-        demandSettled: DeliberationFeature.demandClosed,
+        // A closed demand is no longer carried into the reminders.
+        demandSettled: { tx, ref, at in try tx.closeDemandFollowUps(demandRef: ref, at: at) },
         dashboardLine: { c, page, params in DashboardFeature.line(c, page: page, params: params) },
         bindUnboundChat: OnboardingFeature.bindUnboundChat
     )

@@ -2,6 +2,15 @@ import Foundation
 import LeagueConfig
 import LeagueCore
 
+extension Refusal {
+    /// "You may not <what> (needs role: …)", with the roles that would do.
+    static func needsRole(_ what: String, _ whatEn: String, _ roles: [Role]) -> Refusal {
+        Refusal(
+            zh: "您没有权限\(what)（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
+            en: "You may not \(whatEn) (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
+    }
+}
+
 /// The bot's own sentences that are not tied to one policy.
 public enum Texts {
     public static func roleName(_ role: Role) -> String {

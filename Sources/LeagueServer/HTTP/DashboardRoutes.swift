@@ -29,12 +29,9 @@ struct DashboardRoutes {
 
         var name: String {
             switch self {
-            case .overview: return "overview"
-            case .task(let id): return "task/\(id)"
-            case .assessment: return "assessment"
-            case .assessmentCSV: return "assessment.csv"
-            case .minutes: return "minutes"
-            case .demands: return "demands"
+            case .task(let id): "task/\(id)"
+            case .assessmentCSV: "assessment.csv"
+            default: "\(self)"
             }
         }
     }
@@ -91,19 +88,19 @@ struct DashboardRoutes {
             let month =
                 query["month"].flatMap { DeliberationMonth.parse($0, now: now, timeZone: config.timeZone)?.description }
                 ?? TimeFormat(timeZone: config.timeZone).month(now)
+            /// A page about `unit` in its frame.
+            func shown(_ zh: String, _ en: String, _ body: (DashboardFrame) -> String) -> Outcome {
+                Outcome(status: .ok, body: body(data.frame(title: l.pick(zh, en), unit: unit)), unitID: unit.id)
+            }
             switch page {
             case .overview:
                 let value = try data.overview(unit)
-                return Outcome(
-                    status: .ok, body: DashboardHTML.overview(value, frame: data.frame(title: l.pick("\(unit.name) 概览", "\(unit.name): overview"), unit: unit)),
-                    unitID: unit.id)
+                return shown("\(unit.name) 概览", "\(unit.name): overview") { DashboardHTML.overview(value, frame: $0) }
             case .task(let id):
                 guard let value = try data.rollCall(id) else {
                     return Outcome(status: .notFound, body: DashboardHTML.refused(reason: .outOfScope, language: l), refusal: "no-task")
                 }
-                return Outcome(
-                    status: .ok, body: DashboardHTML.rollCall(value, frame: data.frame(title: l.pick("\(value.label) 点名", "\(value.label) roll call"), unit: unit)),
-                    unitID: unit.id)
+                return shown("\(value.label) 点名", "\(value.label) roll call") { DashboardHTML.rollCall(value, frame: $0) }
             case .assessment, .assessmentCSV:
                 let roles = config.registry.permissions.assessment
                 guard let member = config.org.member(paths.pass.memberID), roles.contains(where: member.has) else {
@@ -114,20 +111,13 @@ struct DashboardRoutes {
                     return Outcome(status: .ok, body: report.csv(language: l), type: "text/csv; charset=utf-8", unitID: unit.id)
                 }
                 let value = try data.assessment(unit, month: month)
-                return Outcome(
-                    status: .ok, body: DashboardHTML.assessment(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 考核", "\(unit.name): assessment \(month)"), unit: unit)),
-                    unitID: unit.id)
+                return shown("\(unit.name) \(month) 考核", "\(unit.name): assessment \(month)") { DashboardHTML.assessment(value, frame: $0) }
             case .minutes:
-                let key = try SignedLink.key(config, reader: reader)
-                let value = try data.deliberation(unit, month: month, minutesKey: key)
-                return Outcome(
-                    status: .ok, body: DashboardHTML.deliberation(value, frame: data.frame(title: l.pick("\(unit.name) \(month) 议事纪要", "\(unit.name): minutes \(month)"), unit: unit)),
-                    unitID: unit.id)
+                let value = try data.deliberation(unit, month: month, minutesKey: try SignedLink.key(config, reader: reader))
+                return shown("\(unit.name) \(month) 议事纪要", "\(unit.name): minutes \(month)") { DashboardHTML.deliberation(value, frame: $0) }
             case .demands:
                 let value = try data.demands(unit)
-                return Outcome(
-                    status: .ok, body: DashboardHTML.demands(value, frame: data.frame(title: l.pick("\(unit.name) 诉求", "\(unit.name): demands"), unit: unit)),
-                    unitID: unit.id)
+                return shown("\(unit.name) 诉求", "\(unit.name): demands") { DashboardHTML.demands(value, frame: $0) }
             }
         }
         try await audit(query, page: page.name, outcome: outcome, now: now)
@@ -202,7 +192,7 @@ struct DashboardRoutes {
                     // In between, a comment every 15 s keeps proxies from closing the stream (no read for it).
                     let keepAliveAt = lastWrite + .seconds(15)
                     let before = seen
-                    seen = await live.wait(after: seen, seconds: max(Self.seconds(min(readAt, keepAliveAt) - ContinuousClock.now), 0))
+                    seen = await live.wait(after: seen, seconds: max((min(readAt, keepAliveAt) - ContinuousClock.now) / .seconds(1), 0))
                     if Task.isCancelled || Task.isShuttingDownGracefully { break streaming }
                     if seen != before || ContinuousClock.now >= readAt { break }
                     if ContinuousClock.now >= keepAliveAt {
@@ -211,7 +201,7 @@ struct DashboardRoutes {
                     }
                 }
                 // Coalesce bursts of commits: at most one read per `minGap`.
-                let sinceRead = Self.seconds(ContinuousClock.now - lastRead)
+                let sinceRead = (ContinuousClock.now - lastRead) / .seconds(1)
                 if sinceRead < minGap {
                     do { try await Task.sleep(for: .milliseconds(Int64((minGap - sinceRead) * 1000))) } catch { break }
                     seen = live.generation
@@ -235,9 +225,5 @@ struct DashboardRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LeagueConfig
 import LeagueCore
+import LeaguePlatforms
 import NIOCore
 import ServiceLifecycle
 
@@ -23,7 +24,7 @@ struct MetricsRoutes {
                 return Response(status: .notFound, body: ResponseBody(byteBuffer: ByteBuffer(string: "metrics are served with metrics.token or on metrics.port\n")))
             }
             let given = request.headers[.authorization] ?? ""
-            guard Self.constantTimeEqual(given, "Bearer \(token)") else {
+            guard Bytes.constantTimeEqual(given.utf8, "Bearer \(token)".utf8) else {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"], body: ResponseBody(byteBuffer: ByteBuffer(string: "bearer token missing or wrong\n")))
             }
         }
@@ -39,14 +40,6 @@ struct MetricsRoutes {
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: engine.metrics.exposition())))
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in x.indices { diff |= x[i] ^ y[i] }
-        return diff == 0
     }
 
     /// The separate metrics server on 127.0.0.1:`metrics.port`, when configured (a service of the app).

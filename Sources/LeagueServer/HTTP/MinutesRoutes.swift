@@ -49,13 +49,9 @@ struct MinutesRoutes {
                     body: Data(MinutesRenderer.refused(reason, language: language).utf8)))
         }
         guard let pass = MinutesPass.from(unitID: unit.id, month: month.description, query: query), !pass.signature.isEmpty else { return refuse(.invalid) }
-        let key: String
-        if let secret = config.deliberation.linkSecret {
-            key = secret
-        } else {
-            guard let stored = try await engine.store.snapshot({ tx in try SignedLink.key(config, reader: tx) }) else { return refuse(.invalid) }
-            key = stored
-        }
+        // A configured secret needs no read; a stored key is read on a reader connection.
+        let stored = config.deliberation.linkSecret == nil ? try await engine.store.snapshot { tx in try SignedLink.key(config, reader: tx) } : nil
+        guard let key = config.deliberation.linkSecret ?? stored else { return refuse(.invalid) }
         switch pass.verdict(SignedLink(key: key), now: now) {
         case .invalid: return refuse(.invalid)
         case .expired: return refuse(.expired)
@@ -76,9 +72,7 @@ struct MinutesRoutes {
         try await engine.store.write { tx in try tx.appendAudit(entry) }
         let renderer = MinutesRenderer(language: language, timeZone: config.deliberation.timeZone)
         let title = language.pick("\(unit.name) \(month) 议事纪要", "Minutes of \(unit.name), \(month)")
-        if markdown {
-            return WebhookRoutes.plain(PlainResponse(status: 200, contentType: "text/markdown; charset=utf-8", body: Data(renderer.markdown(meetings, title: title).utf8)))
-        }
-        return WebhookRoutes.plain(PlainResponse(status: 200, contentType: "text/html; charset=utf-8", body: Data(renderer.html(meetings, title: title).utf8)))
+        let (type, page) = markdown ? ("text/markdown", renderer.markdown(meetings, title: title)) : ("text/html", renderer.html(meetings, title: title))
+        return WebhookRoutes.plain(PlainResponse(status: 200, contentType: type + "; charset=utf-8", body: Data(page.utf8)))
     }
 }

@@ -38,17 +38,12 @@ public enum DeliberationFeature: Feature {
 
     /// Schedules this and next month's reminders (idempotent); failures are logged, not thrown.
     public static func ensureScheduled(engine: Engine) async {
-        let settings = engine.config.deliberation
+        let config = engine.config
         let now = engine.clock.now()
-        do {
-            let config = engine.config
-            try await engine.store.write { tx in
-                try ensureScheduled(tx, settings: settings, now: now)
-                // The minutes-link key exists before any read-only /纪要 needs it (they cannot write it in time).
-                _ = try linkKey(config, tx: tx)
-            }
-        } catch {
-            engine.logger.error("could not schedule deliberation reminders", metadata: ["error": "\(error)"])
+        await engine.writeOrLog("could not schedule deliberation reminders") { tx in
+            try ensureScheduled(tx, settings: config.deliberation, now: now)
+            // The minutes-link key exists before any read-only /纪要 needs it (they cannot write it in time).
+            _ = try linkKey(config, tx: tx)
         }
     }
 
@@ -118,9 +113,8 @@ public enum DeliberationFeature: Feature {
             try c.reply(agendaList(c, month: month, date: date))
             return
         }
-        let ownTier = settings.tiers.contains(c.unit.tier)
         var targets: [OrgUnit]
-        if c.command.targets.isEmpty && ownTier {
+        if c.command.targets.isEmpty && settings.tiers.contains(c.unit.tier) {
             targets = [c.unit]
         } else {
             guard c.org.mayActFor(member, unitID: c.unit.id),
@@ -144,9 +138,8 @@ public enum DeliberationFeature: Feature {
                 zh: "没有需要开议事日的下级群（议事日层级：\(settings.tiers.map { TaskTexts.tierName($0, .zh) }.joined(separator: "、"))）。",
                 en: "There are no deliberating groups there (deliberation tiers: \(settings.tiers.joined(separator: ", "))).")
         }
-        let person = MeetingPerson(memberID: member.id, name: member.name, unitID: member.unitID)
         for unit in targets {
-            try c.tx.insert(AgendaItem(unitID: unit.id, month: month.description, text: text, addedBy: person, sourceUnitID: c.unit.id, addedAt: c.now))
+            try c.tx.insert(AgendaItem(unitID: unit.id, month: month.description, text: text, addedBy: person(member), sourceUnitID: c.unit.id, addedAt: c.now))
         }
         try c.log(.deliberationAgenda, data: ["month": month.description, "groups": String(targets.count)])
         if targets.count == 1 && targets[0].id == c.unit.id {
@@ -229,16 +222,12 @@ public enum DeliberationFeature: Feature {
     static func end(_ c: CommandContext) throws {
         let member = try c.requireMember()
         let current = try state(c)
+        var lines: [TranscriptLine] = []
         if case .open(let open) = current {
             guard c.org.mayActFor(member, unitID: c.unit.id) || member.id == open.openedBy.memberID else {
                 throw Refusal.notAllowed("结束本群议事（本单位成员或上级管理员可以）", "close this meeting (members of this unit or an admin above can)")
             }
-        }
-        let lines: [TranscriptLine]
-        if case .open(let open) = current {
             lines = try transcript(open, unit: c.unit, through: c.record.id, tx: c.tx, org: c.org)
-        } else {
-            lines = []
         }
         let transition = try MeetingRecorder.apply(
             .close(by: person(member), at: c.now, transcript: lines), to: current,
@@ -319,7 +308,7 @@ public enum DeliberationFeature: Feature {
     /// `/待办 [紧急] @人 … 内容`: an action item that becomes a task of the task loop in the owner's group.
     static func action(_ c: CommandContext) throws {
         let member = try c.requireMember()
-        guard case .open = try state(c) else {
+        guard case .open(let meeting) = try state(c) else {
             throw Refusal(zh: "本群没有进行中的议事。请先发送 /议事 开始 主题。", en: "No meeting is open in this group. Send /meeting start <title> first.")
         }
         guard !c.command.targets.isEmpty else {
@@ -343,10 +332,8 @@ public enum DeliberationFeature: Feature {
             guard let ownerUnit = c.org.unit(owner.unitID), let group = ownerUnit.group else {
                 throw Refusal(zh: "\(owner.name)所在单位没有绑定群，无法派发待办。", en: "\(owner.name)'s unit has no group bound, so the action cannot be dispatched.")
             }
-            let meeting = try c.tx.openMeeting(unitID: c.unit.id)
-            let label = meeting?.label ?? ""
             var creation = TaskPolicy.dispatch(
-                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: label, ownerName: owner.name, language: c.language),
+                id: try c.tx.nextTaskID(), text: DeliberationNotices.actionTask(c.command.text, meetingLabel: meeting.label, ownerName: owner.name, language: c.language),
                 urgent: urgent, targets: [ownerUnit], issuer: member, issuerUnit: c.unit, org: c.org, settings: c.settings,
                 ackHint: c.engine.ackHint, now: c.now
             )
@@ -354,11 +341,7 @@ public enum DeliberationFeature: Feature {
                 creation.notices[index].mentions = TaskPolicy.mentions(of: [owner], platform: group.platform)
             }
             try c.seams.saveTask(creation, c)
-            let item = MeetingItem(
-                kind: .action, text: c.command.text, by: person(member), at: c.now,
-                owner: MeetingPerson(memberID: owner.id, name: owner.name, unitID: owner.unitID),
-                taskID: creation.task.id, urgent: urgent)
-            try record(item, c)
+            try record(MeetingItem(kind: .action, text: c.command.text, by: person(member), at: c.now, owner: person(owner), taskID: creation.task.id, urgent: urgent), c)
             created.append("\(creation.task.label) \(owner.name)")
         }
         try c.reply(
@@ -370,11 +353,7 @@ public enum DeliberationFeature: Feature {
     static func findMember(_ word: String, near unit: OrgUnit, org: OrgTree) -> Member? {
         if let member = org.member(word) { return member }
         if let platform = unit.group?.platform, let member = org.member(platform: platform, userID: word) { return member }
-        let candidates = [unit] + org.descendants(of: unit.id) + org.units
-        for candidate in candidates {
-            if let member = candidate.members.first(where: { $0.name == word }) { return member }
-        }
-        return nil
+        return ([unit] + org.descendants(of: unit.id) + org.units).lazy.flatMap(\.members).first { $0.name == word }
     }
 
     // MARK: Demands (issue 5's /诉求 calls these)
@@ -391,12 +370,6 @@ public enum DeliberationFeature: Feature {
         return true
     }
 
-    /// Stops carrying a demand into the reminders once the registry closes it.
-    @discardableResult
-    public static func demandClosed(_ tx: any StoreTransaction, demandRef: String, at now: Date) throws -> Int {
-        try tx.closeDemandFollowUps(demandRef: demandRef, at: now)
-    }
-
     // MARK: Minutes
 
     /// `/纪要 [单位] [月份]`: the minutes of a unit for a month, with coverage below a supervisor's unit.
@@ -405,7 +378,7 @@ public enum DeliberationFeature: Feature {
         let settings = c.config.deliberation
         var unitWord = c.command.args["unit"]
         var monthWord = c.command.args["month"]
-        if let word = unitWord, monthWord == nil, parseMonth(word, now: c.now, timeZone: settings.timeZone) != nil {
+        if let word = unitWord, monthWord == nil, DeliberationMonth.parse(word, now: c.now, timeZone: settings.timeZone) != nil {
             monthWord = word
             unitWord = nil
         }
@@ -423,7 +396,7 @@ public enum DeliberationFeature: Feature {
         }
         let month: DeliberationMonth
         if let word = monthWord {
-            guard let parsed = parseMonth(word, now: c.now, timeZone: settings.timeZone) else {
+            guard let parsed = DeliberationMonth.parse(word, now: c.now, timeZone: settings.timeZone) else {
                 throw Refusal(zh: "“\(word)”不是月份，请写成 2026-11 或 11月。", en: "“\(word)” is not a month; write it like 2026-11.")
             }
             month = parsed
@@ -437,11 +410,6 @@ public enum DeliberationFeature: Feature {
             unitName: unit.name, month: month, own: own, ownExpected: settings.owesMinutes(unit) || below.isEmpty,
             below: below, withMinutes: withMinutes, format: TimeFormat(timeZone: settings.timeZone), language: c.language)
         try c.reply(text + link(c, unitID: unit.id, month: month.description, subtree: !below.isEmpty))
-    }
-
-    /// `2026-11`, `202611`, `11月`, `11` (this year's): `DeliberationMonth.parse`.
-    static func parseMonth(_ word: String, now: Date, timeZone: TimeZone) -> DeliberationMonth? {
-        DeliberationMonth.parse(word, now: now, timeZone: timeZone)
     }
 
     // MARK: Links

@@ -23,19 +23,12 @@ enum OnboardingFeature: Feature {
         for timer in UnboundNotice.timers(at: now, at: time, timeZone: config.timeZone) { try tx.schedule(timer) }
     }
 
-    /// The start-up hook.
-    static func start(_ engine: Engine) async { await ensureScheduled(engine: engine) }
-
-    /// Schedules the weekly notice in one transaction; failures are logged, not thrown.
-    public static func ensureScheduled(engine: Engine) async {
+    /// The start-up hook: schedules the weekly notice in one transaction; failures are logged, not thrown.
+    static func start(_ engine: Engine) async {
         guard engine.config.onboarding.unboundNotice != nil else { return }
         let config = engine.config
         let now = engine.clock.now()
-        do {
-            try await engine.store.write { tx in try ensureScheduled(tx, config: config, now: now) }
-        } catch {
-            engine.logger.error("could not schedule the weekly unbound-groups notice", metadata: ["error": "\(error)"])
-        }
+        await engine.writeOrLog("could not schedule the weekly unbound-groups notice") { tx in try ensureScheduled(tx, config: config, now: now) }
     }
 
     /// The weekly notice: every bound group with units below it still unbound is told which (its
@@ -132,49 +125,47 @@ enum OnboardingFeature: Feature {
                 en: "This group is not bound to any unit yet. Send “/bind CODE” with the code the district office handed out (e.g. /bind K7QM-3XPA).")
         }
         let actor = "\(message.platform):\(message.sender)"
-        func refuse(_ refusal: Refusal, _ why: String, unit: String? = nil) throws -> Never {
+        func refuse(_ zh: String, _ en: String, _ why: String, unit: String? = nil) throws -> Never {
             throw AuditedRefusal(
-                refusal: refusal,
+                refusal: Refusal(zh: zh, en: en),
                 entry: AuditEntry(
                     at: now, actor: actor, unitID: unit, action: "onboard.bind",
                     detail: "\(message.platform):\(message.chat) \(why)", outcome: "refused"))
         }
         guard let code = BindingCodeText.normalized(typed), let stored = try tx.bindingCode(hash: hash(code)) else {
             try refuse(
-                Refusal(
-                    zh: "绑定码“\(typed)”无效，请核对后重发（绑定码为8位字母数字，例如 K7QM-3XPA）。",
-                    en: "The code “\(typed)” is not valid; check it and send it again (8 letters and digits, e.g. K7QM-3XPA)."), "unknown code")
+                "绑定码“\(typed)”无效，请核对后重发（绑定码为8位字母数字，例如 K7QM-3XPA）。",
+                "The code “\(typed)” is not valid; check it and send it again (8 letters and digits, e.g. K7QM-3XPA).",
+                "unknown code")
         }
         guard stored.usedAt == nil else {
             try refuse(
-                Refusal(
-                    zh: "这个绑定码已经用过了。每个绑定码只能用一次；如需重新绑定，请向区团委要新的绑定码。",
-                    en: "This code has been used already. Each code works once; ask the district office for a new one."), "used code", unit: stored.unitID)
+                "这个绑定码已经用过了。每个绑定码只能用一次；如需重新绑定，请向区团委要新的绑定码。",
+                "This code has been used already. Each code works once; ask the district office for a new one.",
+                "used code", unit: stored.unitID)
         }
         guard stored.expiresAt > now else {
             try refuse(
-                Refusal(
-                    zh: "这个绑定码已过期，请向区团委要新的绑定码。",
-                    en: "This code has expired; ask the district office for a new one."), "expired code", unit: stored.unitID)
+                "这个绑定码已过期，请向区团委要新的绑定码。",
+                "This code has expired; ask the district office for a new one.",
+                "expired code", unit: stored.unitID)
         }
         guard let unit = org.unit(stored.unitID) else {
             try refuse(
-                Refusal(
-                    zh: "这个绑定码对应的单位已不在组织架构中，请联系区团委。",
-                    en: "The unit of this code is no longer in the org; ask the district office."), "unit gone", unit: stored.unitID)
+                "这个绑定码对应的单位已不在组织架构中，请联系区团委。",
+                "The unit of this code is no longer in the org; ask the district office.",
+                "unit gone", unit: stored.unitID)
         }
-        if let group = unit.group {
+        if unit.group != nil {
             if let written = engine.directory.configured.unit(unit.id)?.group, !written.chat.isEmpty {
                 try refuse(
-                    Refusal(
-                        zh: "\(unit.name)在 org.yaml 中已写明绑定的群，以文件为准；如要改到本群，请修改 org.yaml。",
-                        en: "\(unit.name) has its group written in org.yaml, which wins; to move it here, edit org.yaml."), "bound in org.yaml", unit: unit.id)
+                    "\(unit.name)在 org.yaml 中已写明绑定的群，以文件为准；如要改到本群，请修改 org.yaml。",
+                    "\(unit.name) has its group written in org.yaml, which wins; to move it here, edit org.yaml.",
+                    "bound in org.yaml", unit: unit.id)
             }
-            _ = group
             try refuse(
-                Refusal(
-                    zh: "\(unit.name)已经绑定到另一个群。如要改到本群，请先由\(unit.name)或上级单位的管理员在原群发送 /解绑。",
-                    en: "\(unit.name) is bound to another group already. To move it here, an admin of \(unit.name) or a unit above must first send /unbind in that group."),
+                "\(unit.name)已经绑定到另一个群。如要改到本群，请先由\(unit.name)或上级单位的管理员在原群发送 /解绑。",
+                "\(unit.name) is bound to another group already. To move it here, an admin of \(unit.name) or a unit above must first send /unbind in that group.",
                 "unit bound elsewhere", unit: unit.id)
         }
         let binding = ChatBindingRecord(platform: message.platform, chat: message.chat, unitID: unit.id, boundAt: now, boundBy: message.sender)
@@ -264,6 +255,11 @@ enum OnboardingFeature: Feature {
     static func registerMember(_ c: CommandContext) throws {
         let message = c.record.message
         let actor = "\(message.platform):\(message.sender)"
+        func refused(_ zh: String, _ en: String, _ detail: String) -> AuditedRefusal {
+            AuditedRefusal(
+                refusal: Refusal(zh: zh, en: en),
+                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: detail, outcome: "refused"))
+        }
         guard let (name, mobileText) = Mobile.splitNameAndMobile(c.command.text), let mobile = Mobile.normalized(mobileText) else {
             throw Refusal(
                 zh: "请按“/登记 姓名 手机号”发送，例如 /登记 张三 13800000000。",
@@ -277,29 +273,26 @@ enum OnboardingFeature: Feature {
                 && member.mobile.flatMap(Mobile.normalized) == mobile
         }
         guard let member = match else {
-            throw AuditedRefusal(
-                refusal: Refusal(
-                    zh: "登记未成功：本单位花名册上没有与这组姓名和手机号（\(masked)）一致的人。请核对后重发，或联系区团委更新花名册。",
-                    en: "Not registered: this unit's roster has nobody with that name and mobile (\(masked)). Check and send again, or ask the district office to update the roster."),
-                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "no match (\(masked))", outcome: "refused"))
+            throw refused(
+                "登记未成功：本单位花名册上没有与这组姓名和手机号（\(masked)）一致的人。请核对后重发，或联系区团委更新花名册。",
+                "Not registered: this unit's roster has nobody with that name and mobile (\(masked)). Check and send again, or ask the district office to update the roster.",
+                "no match (\(masked))")
         }
         if let current = c.member {
             guard current.id != member.id else {
                 try c.reply(OnboardingTexts.alreadyRegistered(name: member.name, masked: masked, language: c.language), mentionSender: true)
                 return
             }
-            throw AuditedRefusal(
-                refusal: Refusal(
-                    zh: "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
-                    en: "Your account is registered to another person on the roster. If that is wrong, ask the district office."),
-                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "account already \(current.id)", outcome: "refused"))
+            throw refused(
+                "您的账号已登记为花名册上的另一个人。如有错误，请联系区团委。",
+                "Your account is registered to another person on the roster. If that is wrong, ask the district office.",
+                "account already \(current.id)")
         }
         if let written = c.engine.directory.configured.member(member.id)?.ids[message.platform], written != message.sender {
-            throw AuditedRefusal(
-                refusal: Refusal(
-                    zh: "\(member.name)的账号已写在 org.yaml 中，以文件为准；如需更改请联系区团委。",
-                    en: "\(member.name)'s account is written in org.yaml, which wins; ask the district office to change it."),
-                entry: AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "onboard.register", detail: "\(member.id) has an id in org.yaml", outcome: "refused"))
+            throw refused(
+                "\(member.name)的账号已写在 org.yaml 中，以文件为准；如需更改请联系区团委。",
+                "\(member.name)'s account is written in org.yaml, which wins; ask the district office to change it.",
+                "\(member.id) has an id in org.yaml")
         }
         try c.tx.registerMemberID(MemberIDRecord(platform: message.platform, userID: message.sender, memberID: member.id, registeredAt: c.now))
         try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: member.unitID, action: "onboard.register", detail: "\(member.id) (\(masked))"))

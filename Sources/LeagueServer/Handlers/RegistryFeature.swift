@@ -18,14 +18,9 @@ enum RegistryFeature: Feature {
     static func demand(_ c: CommandContext) throws {
         let member = try c.requireMember()
         switch c.command.sub ?? "register" {
-        case "list":
-            try listDemands(c, member)
-            return
-        case "register":
-            try registerDemand(c, member)
-            return
-        default:
-            break
+        case "list": return try listDemands(c, member)
+        case "register": return try registerDemand(c, member)
+        default: break
         }
         guard let id = c.command.ref("D") else { throw Refusal(zh: "请写明诉求编号，例如 D-3。", en: "Give the demand number, e.g. D-3.") }
         guard let demand = try c.tx.demand(id) else { throw Refusal(zh: "没有找到诉求 D-\(id)。", en: "There is no demand D-\(id).") }
@@ -34,11 +29,7 @@ enum RegistryFeature: Feature {
         switch c.command.sub {
         case "publish":
             let roles = settings(c).permissions.publishDemand
-            guard roles.contains(where: member.has) else {
-                throw Refusal(
-                    zh: "您没有权限发布诉求（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                    en: "You may not publish demands (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
-            }
+            guard roles.contains(where: member.has) else { throw Refusal.needsRole("发布诉求", "publish demands", roles) }
             guard let parent = c.org.unit(demand.unitID)?.parentID else {
                 throw Refusal(zh: "\(demand.label) 已在最高一级，无法再向上发布。", en: "\(demand.label) is at the top of the tree; there is no tier above to publish to.")
             }
@@ -67,10 +58,8 @@ enum RegistryFeature: Feature {
         var data = ["demand": String(id), "state": next.state.rawValue]
         switch action {
         case .publish:
-            if let parent = c.org.unit(next.publishedTo ?? ""), let group = parent.group {
-                let text = RegistryTexts.publishedNotice(next, from: c.org.unit(demand.unitID)?.name ?? demand.unitID, language: c.language)
-                try c.tx.enqueue(OutboundMessage(key: "demand:\(id):v\(next.version):published", unitID: parent.id, group: group, text: text), at: c.now)
-            }
+            let text = RegistryTexts.publishedNotice(next, from: c.org.unit(demand.unitID)?.name ?? demand.unitID, language: c.language)
+            try c.tell(next.publishedTo ?? "", key: "demand:\(id):v\(next.version):published", text: text)
             data["to"] = next.publishedTo
         case .resolve:
             _ = try c.seams.demandSettled(c.tx, next.label, c.now)
@@ -80,17 +69,12 @@ enum RegistryFeature: Feature {
         case .claim, .progress:
             break
         }
-        if let notice = RegistryTexts.originNotice(action, next, by: member.name, of: c.unit.name, language: c.language) {
-            try notifyOrigin(c, demand: next, text: notice)
+        // The collecting unit's group hears of a change made elsewhere.
+        if let notice = RegistryTexts.originNotice(action, next, by: member.name, of: c.unit.name, language: c.language), next.unitID != c.unit.id {
+            try c.tell(next.unitID, key: "demand:\(next.id):v\(next.version):origin", text: notice)
         }
         try c.reply(RegistryTexts.applied(action, next, to: c.org.unit(next.publishedTo ?? "")?.name, language: c.language))
         try c.log(action.eventKind, unitID: demand.unitID, data: data)
-    }
-
-    /// Tells the collecting unit's group about a change made elsewhere.
-    static func notifyOrigin(_ c: CommandContext, demand: Demand, text: String) throws {
-        guard demand.unitID != c.unit.id, let origin = c.org.unit(demand.unitID), let group = origin.group else { return }
-        try c.tx.enqueue(OutboundMessage(key: "demand:\(demand.id):v\(demand.version):origin", unitID: origin.id, group: group, text: text), at: c.now)
     }
 
     static func registerDemand(_ c: CommandContext, _ member: Member) throws {
@@ -170,6 +154,9 @@ enum RegistryFeature: Feature {
         let sub = c.command.sub ?? QuerySubject.youth.rawValue
         let actor = c.member?.id ?? "unregistered:\(c.record.message.platform):\(c.record.message.sender)"
         let detail = [c.command.args["first"], c.command.args["second"]].compactMap { $0 }.joined(separator: " ")
+        func audit(_ text: String, outcome: String = "allowed") throws {
+            try c.tx.appendAudit(AuditEntry(at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)", detail: text, outcome: outcome))
+        }
         do {
             let member = try c.requireMember()
             guard let subject = QuerySubject(rawValue: sub) else { throw Refusal(zh: "不认识的查询。", en: "Unknown query.") }
@@ -184,11 +171,7 @@ enum RegistryFeature: Feature {
             }
             if subject == .assessment {
                 let roles = settings(c).permissions.assessment
-                guard roles.contains(where: member.has) else {
-                    throw Refusal(
-                        zh: "您没有权限查看考核（需要角色：\(roles.map(Texts.roleName).joined(separator: "、"))）。",
-                        en: "You may not read the assessment (needs role: \(roles.map(\.rawValue).joined(separator: ", "))).")
-                }
+                guard roles.contains(where: member.has) else { throw Refusal.needsRole("查看考核", "read the assessment", roles) }
             }
             let month = words.month ?? TimeFormat(timeZone: c.config.timeZone).month(c.now)
             let text: String
@@ -201,16 +184,10 @@ enum RegistryFeature: Feature {
             // Onboarding (issue 13): groups bound and members registered below, aggregates only.
             case .bindings: text = OnboardingStatus.compute(c.org, root: target.id).chatText(unitName: target.name, language: c.language)
             }
-            try c.tx.appendAudit(
-                AuditEntry(
-                    at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
-                    detail: "unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")"))
+            try audit("unit=\(target.id)\(detail.isEmpty ? "" : " args=\(detail)")")
             try c.reply(text + dashboardLine(c, subject: subject, unitID: target.id, month: month))
         } catch let refusal as Refusal {
-            try c.tx.appendAudit(
-                AuditEntry(
-                    at: c.now, actor: actor, unitID: c.unit.id, action: "query.\(sub)",
-                    detail: detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused"))
+            try audit(detail.isEmpty ? "unit=\(c.unit.id)" : "args=\(detail)", outcome: "refused")
             try c.reply(refusal.text(c.language), mentionSender: true)
         }
     }

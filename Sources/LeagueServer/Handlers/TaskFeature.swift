@@ -100,11 +100,12 @@ enum TaskFeature: Feature {
         let ack = TaskPolicy.acknowledge(task: task, target: target, by: member, org: c.org, settings: c.settings, now: c.now)
         try c.tx.update(ack.target)
         for notice in ack.notices { try c.tx.enqueue(notice, at: c.now) }
-        try c.log(
-            .taskAck, taskID: task.id,
-            data: [
-                "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
-            ])
+        try c.log(.taskAck, taskID: task.id, data: ackData(ack, task, c))
+    }
+
+    /// The event data of an acknowledgement or a claim: late or not, seconds after the task was created.
+    static func ackData(_ ack: TaskPolicy.Acknowledgement, _ task: WorkTask, _ c: CommandContext) -> [String: String] {
+        ["late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded()))]
     }
 
     /// `/认领 T-n`
@@ -130,20 +131,12 @@ enum TaskFeature: Feature {
         task.claimedAt = c.now
         try c.tx.update(task)
         for notice in ack.notices where notice.unitID != c.unit.id { try c.tx.enqueue(notice, at: c.now) }
-        if let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group {
-            let text = TaskTexts(c.settings).reportClaimed(task, unitName: c.org.unit(member.unitID)?.name ?? "", memberName: member.name)
-            try c.tx.enqueue(
-                OutboundMessage(
-                    key: "task:\(id):claimed", unitID: issuerUnit.id, group: group, text: text,
-                    mentions: TaskPolicy.mentions(of: c.org.member(task.issuerID).map { [$0] } ?? [], platform: group.platform),
-                    priority: task.priority), at: c.now)
-        }
+        try c.tell(
+            task.issuerUnitID, key: "task:\(id):claimed",
+            text: TaskTexts(c.settings).reportClaimed(task, unitName: c.org.unit(member.unitID)?.name ?? "", memberName: member.name),
+            mentions: c.org.member(task.issuerID).map { [$0] } ?? [], priority: task.priority)
         try c.reply(TaskTexts(c.settings).claimed(task))
-        try c.log(
-            .reportClaimed, taskID: id,
-            data: [
-                "late": ack.late ? "1" : "0", "seconds": String(Int(c.now.timeIntervalSince(task.createdAt).rounded())),
-            ])
+        try c.log(.reportClaimed, taskID: id, data: ackData(ack, task, c))
     }
 
     /// `/完成 T-n [说明]`
@@ -160,12 +153,8 @@ enum TaskFeature: Feature {
         task.closedBy = member.id
         task.closeNote = c.command.text.isEmpty ? nil : c.command.text
         try c.tx.update(task)
-        if task.kind == .report, let issuerUnit = c.org.unit(task.issuerUnitID), let group = issuerUnit.group, issuerUnit.id != c.unit.id {
-            try c.tx.enqueue(
-                OutboundMessage(
-                    key: "task:\(id):done", unitID: issuerUnit.id, group: group,
-                    text: TaskTexts(c.settings).reportResolved(task, note: c.command.text),
-                    priority: task.priority), at: c.now)
+        if task.kind == .report, task.issuerUnitID != c.unit.id {
+            try c.tell(task.issuerUnitID, key: "task:\(id):done", text: TaskTexts(c.settings).reportResolved(task, note: c.command.text), priority: task.priority)
         }
         try c.reply(TaskTexts(c.settings).done(task))
         try c.log(.taskDone, taskID: id, data: ["kind": task.kind.rawValue])
@@ -184,12 +173,7 @@ enum TaskFeature: Feature {
         task.closedBy = member.id
         try c.tx.update(task)
         for target in try c.tx.targets(ofTask: id) where target.isWaiting {
-            guard let unit = c.org.unit(target.unitID), let group = unit.group else { continue }
-            try c.tx.enqueue(
-                OutboundMessage(
-                    key: "task:\(id):cancel:\(unit.id)", unitID: unit.id, group: group,
-                    text: TaskTexts(c.settings).cancelledNotice(task),
-                    priority: task.priority), at: c.now)
+            try c.tell(target.unitID, key: "task:\(id):cancel:\(target.unitID)", text: TaskTexts(c.settings).cancelledNotice(task), priority: task.priority)
         }
         try c.reply(TaskTexts(c.settings).cancelled(task))
         try c.log(.taskCancelled, taskID: id)
@@ -243,8 +227,6 @@ enum TaskFeature: Feature {
         }
         if let next = result.next { try t.tx.schedule(next) }
     }
-
-    /// True when the member is an admin of the unit or of one of its ancestors.
 }
 
 // MARK: Delivery forecast

@@ -83,18 +83,12 @@ public enum Onboarding {
 
     /// The codes as a table for the people who hand them out.
     public static func render(_ codes: [IssuedCode], format: String, language: Language, timeZone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        let time = TimeFormat(timeZone: timeZone)
         let header = language == .zh ? ["单位编号", "单位", "层级", "绑定码", "有效期至", "在群里发送"] : ["unit_id", "unit", "tier", "code", "valid_until", "send_in_the_group"]
         let command = language == .zh ? "/绑定" : "/bind"
-        let rows = codes.map { [$0.unit.id, $0.path, $0.unit.tier, $0.code, formatter.string(from: $0.expiresAt), "\(command) \($0.code)"] }
+        let rows = codes.map { [$0.unit.id, $0.path, $0.unit.tier, $0.code, "\(time.day($0.expiresAt)) \(time.clock($0.expiresAt))", "\(command) \($0.code)"] }
         if format == "csv" {
-            func field(_ text: String) -> String {
-                text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-            }
-            return ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+            return ([header] + rows).map(CSV.row).joined(separator: "\r\n") + "\r\n"
         }
         func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: " --- |", count: header.count)]
@@ -162,9 +156,8 @@ extension Onboarding {
                 asking.append((member, mobile))
             }
         }
-        var mobiles: [String] = []
         var seen: Set<String> = []
-        for item in asking where seen.insert(item.mobile).inserted { mobiles.append(item.mobile) }
+        let mobiles = asking.map(\.mobile).filter { seen.insert($0).inserted }
         let (answers, stopped) = try await directory.resolve(mobiles, transport: transport, pause: pause)
         report.stopped = stopped
         var records: [MemberIDRecord] = []

@@ -22,11 +22,7 @@ public enum RegistryImporter {
     ///   - actor: who imported it, for the audit log (`operator:<user>`).
     /// - Throws: `ImportErrors` listing every bad line; store errors.
     public static func importYouth(_ text: String, org: OrgTree, store: any Store, actor: String, source: String, now: Date) async throws -> Summary {
-        let byGrid: [String: [YouthRecord]]
-        switch YouthImport.parse(text, org: org) {
-        case .success(let value): byGrid = value
-        case .failure(let errors): throw errors
-        }
+        let byGrid = try YouthImport.parse(text, org: org).get()
         let rows = byGrid.values.reduce(0) { $0 + $1.count }
         try await store.write { tx in
             for (grid, records) in byGrid { try tx.replaceYouth(gridID: grid, rows: records, at: now) }

@@ -73,8 +73,7 @@ public actor Auditor {
             let (health, outbox) = try await engine.store.read { reader in
                 (try reader.health(at: now, tolerance: tolerance), try reader.outboxHealth(at: now))
             }
-            var limits: [String: RateLimit] = [:]
-            for (name, adapter) in engine.adapters { limits[name] = adapter.rateLimit }
+            let limits = engine.adapters.mapValues(\.rateLimit)
             let limit = Self.pendingAgeLimit(outbox.backlog, configured: engine.config.health.maxPendingAgeSeconds, limits: limits)
             return Report(
                 health: health, outbox: outbox, storeError: nil,
@@ -166,7 +165,7 @@ public actor Auditor {
 }
 
 /// Runs the auditor periodically.
-public struct AuditorService: Service {
+public struct AuditorService: NamedService {
     let auditor: Auditor
     let interval: Double
     let outbound: Doorbell
@@ -179,8 +178,4 @@ public struct AuditorService: Service {
             if await auditor.check().degraded { outbound.ring() }
         }
     }
-}
-
-extension AuditorService: CustomStringConvertible {
-    public var description: String { "AuditorService" }
 }

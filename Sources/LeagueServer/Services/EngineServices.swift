@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// messages are processed in the transaction that commits them; read-only commands are committed
 /// first and answered right after from a reader, so this is their recovery path when the process
 /// stopped in between (found at start-up), and it also finishes what an older version left.
-public struct InboxService: Service {
+public struct InboxService: NamedService {
     let engine: Engine
     let inbound: Doorbell
     let outbound: Doorbell
@@ -35,7 +35,7 @@ public struct InboxService: Service {
 
 /// Fires due timers (escalation steps, reminders): the next due time is read from the store, so a
 /// step that came due while the bot was down fires once at start-up and never twice.
-public struct TimerService: Service {
+public struct TimerService: NamedService {
     let engine: Engine
     let doorbell: Doorbell
     let outbound: Doorbell
@@ -69,12 +69,4 @@ public struct TimerService: Service {
             }
         }
     }
-}
-
-extension InboxService: CustomStringConvertible {
-    public var description: String { "InboxService" }
-}
-
-extension TimerService: CustomStringConvertible {
-    public var description: String { "TimerService" }
 }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Keeps the store's files bounded: every `interval` it applies the `retention:` settings (old
 /// inbound texts blanked, sent outbox rows and fired timers deleted) and checkpoints the
 /// write-ahead log (cut back to `journal_size_limit`). Each step runs in short transactions.
-public struct MaintenanceService: Service {
+public struct MaintenanceService: NamedService {
     let engine: Engine
     let interval: Double
     let doorbell = Doorbell()
@@ -33,8 +33,4 @@ public struct MaintenanceService: Service {
             }
         }
     }
-}
-
-extension MaintenanceService: CustomStringConvertible {
-    public var description: String { "MaintenanceService" }
 }

@@ -21,7 +21,7 @@ import ServiceLifecycle
 /// `outbox.give_up_after` and was tried `outbox.max_attempts` times (`RetryPolicy`); then, or at once
 /// for an answer the platform documents as permanent, it is put aside as dead and the root's admins
 /// are told. A row whose payload does not decode is put aside as dead with the reason.
-public struct OutboxService: Service {
+public struct OutboxService: NamedService {
     let engine: Engine
     let transport: any HTTPTransport
     let doorbell: Doorbell
@@ -301,16 +301,15 @@ public struct OutboxService: Service {
             }
             let outcome = await sendOne(send)
             results.append((send, outcome))
+            // A failure is counted when recorded: "retry", or "failed" when it went dead.
             switch outcome {
             case .delivered: engine.metrics.send(platform: batch.platform, outcome: "delivered")
             case .rateLimited:
                 engine.metrics.send(platform: batch.platform, outcome: "rate_limited")
                 engine.metrics.robotRateLimited(platform: batch.platform)
-            case .retryLater, .permanentFailure: break  // counted when recorded: "retry", or "failed" when it went dead
-            }
-            switch outcome {
-            case .rateLimited, .retryLater: stop = outcome
-            case .delivered, .permanentFailure: break
+                stop = outcome
+            case .retryLater: stop = outcome
+            case .permanentFailure: break
             }
         }
         let elapsed = ContinuousClock.now - started
@@ -344,26 +343,15 @@ public struct OutboxService: Service {
 
     /// Writes the outcomes of the robots' finished batches in one transaction, then frees those robots.
     func recordFinished() async throws {
-        let finished = book.takeFinished()
-        guard !finished.isEmpty else { return }
-        let policy = policy
-        let config = engine.config
+        var outcomes = Outcomes(finished: book.takeFinished())
+        guard !outcomes.finished.isEmpty else { return }
         do {
-            let counts = try await engine.store.write { tx in
-                var counts: [(platform: String, dead: Bool)] = []
-                for batch in finished { counts += try Self.record(batch, policy: policy, config: config, tx: tx) }
-                return counts
-            }
-            for count in counts {
-                engine.metrics.send(platform: count.platform, outcome: count.dead ? "failed" : "retry")
-                if count.dead { engine.metrics.deadLetter(platform: count.platform) }
-            }
+            try await write(&outcomes) { _ in }
         } catch {
             // Kept for the next try; the robots stay busy, so nothing is sent twice meanwhile.
-            book.requeue(finished)
+            book.requeue(outcomes.finished)
             throw error
         }
-        for batch in finished { book.release(batch.robot) }
     }
 
     /// The store's side of one robot's finished batch.
@@ -564,8 +552,4 @@ public enum OutboxPlanner {
         }
         return sends
     }
-}
-
-extension OutboxService: CustomStringConvertible {
-    public var description: String { "OutboxService" }
 }

@@ -85,14 +85,7 @@ enum DashboardBench {
                 + (options.smoke ? "" : "  [target every page <300 ms: \(verdict(worst < 300))]"))
     }
 
-    struct Seeded {
-        var events = 0
-        var targets = 0
-        var demands = 0
-        var rollCallTask = 0
-    }
-
-    static func seed(path: String, config: BotConfig, tasks: Int) async throws -> Seeded {
+    static func seed(path: String, config: BotConfig, tasks: Int) async throws -> (events: Int, targets: Int, demands: Int, rollCallTask: Int) {
         let org = config.org
         let now = Date()
         let format = TimeFormat(timeZone: config.timeZone)
@@ -145,10 +138,8 @@ enum DashboardBench {
         }
 
         // Open work: the district's task to every grid (half acknowledged, the reminder sent), and 20 community tasks.
-        var seeded = Seeded()
         let allGrids = org.units.filter { $0.tier == "grid" }
         let rollCall = tasks + 1
-        seeded.rollCallTask = rollCall
         let created = now.addingTimeInterval(-360)
         var open = WorkTask(
             id: rollCall, kind: .dispatch, urgent: false, text: "今晚8点前上报辖区青年志愿者人数", issuerID: "m-d",
@@ -199,13 +190,10 @@ enum DashboardBench {
             try tx.insert(row.0)
             try tx.insert(row.1)
         }
-        seeded.targets = rows.reduce(0) { $0 + $1.1.count }
         try await store.write { tx in try tx.insert(reminder) }
         try await store.write(events, chunksOf: 20_000) { tx, event in try tx.append(event) }
-        seeded.events = events.count
         let demandList = demands.values.sorted { $0.id < $1.id }
         try await store.write(demandList, chunksOf: 2_000) { tx, demand in try tx.insert(demand) }
-        seeded.demands = demandList.count
         // The month's minutes: a closed meeting in nine grids of ten, as deliberation day leaves them.
         let monthKey = format.month(now)
         let minuteUnits = EventGenerator.unitsWithMinutes(org: org)
@@ -221,6 +209,6 @@ enum DashboardBench {
                 try tx.save(meeting)
             }
         }
-        return seeded
+        return (events.count, rows.reduce(0) { $0 + $1.1.count }, demandList.count, rollCall)
     }
 }

@@ -40,12 +40,7 @@ struct InProcessOptions {
     var repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 
     init(_ arguments: [String]) throws {
-        var iterator = arguments.makeIterator()
-        while let argument = iterator.next() {
-            func value() throws -> String {
-                guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
-                return value
-            }
+        try parseArguments(arguments) { argument, value in
             func number() throws -> Int {
                 let text = try value()
                 guard let n = Int(text.replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ",", with: "")), n >= 0 else {
@@ -99,12 +94,10 @@ struct NullTransport: HTTPTransport {
 
 /// The org of the district (or `scale` times it) and what each message kind looks like.
 struct InProcessOrg {
-    let towns: Int
     let communities: Int
     let grids: Int
 
     init(scale: Int) {
-        towns = 15 * scale
         communities = 109 * scale
         grids = 1034 * scale
     }
@@ -171,12 +164,9 @@ struct InProcessBot {
         for request in requests {
             let now = app.engine.clock.now()
             guard case .message(let message, _) = try adapter.decode(request, path: "generic", now: now),
-                app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil
+                app.engine.config.org.unit(platform: message.platform, chat: message.chat) != nil,
+                case .stored = try await app.ingestor.submit(message)
             else {
-                failures += 1
-                continue
-            }
-            guard case .stored = try await app.ingestor.submit(message) else {
                 failures += 1
                 continue
             }
@@ -233,10 +223,10 @@ enum InProcess {
         guard try await bot.store.checkpoint() == 0 else { throw BenchError("the base store's write-ahead log could not be checkpointed") }
     }
 
-    /// Runs `count` messages of `kind` over the store at `path` (generating `generate` requests first,
-    /// so that generating them costs the same in the N and the 2N run). Returns CPU seconds of the run.
     nonisolated(unsafe) static var keptUntilExit: [InProcessBot] = []
 
+    /// Runs `count` messages of `kind` over the store at `path` (generating `generate` requests first,
+    /// so that generating them costs the same in the N and the 2N run). Returns CPU and wall seconds of the run.
     static func runKind(
         configPath: String, path: String, synchronous: String, org: InProcessOrg, kind: String,
         count: Int, generate: Int, outboxService: Bool
@@ -276,11 +266,8 @@ enum InProcess {
     }
 
     static func valgrind() -> String? {
-        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let path = "\(folder)/valgrind"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        return folders.map { "\($0)/valgrind" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A copy of this executable without DWARF for callgrind: valgrind 3.x gives up on the debug info
@@ -337,8 +324,7 @@ enum InProcess {
         let options = try InProcessOptions(arguments)
         let org = InProcessOrg(scale: options.scale)
         let workspace = try BenchWorkspace(
-            repository: options.repository, outboundPort: 9, synchronous: options.synchronous,
-            towns: org.towns, communities: org.communities, grids: org.grids)
+            repository: options.repository, outboundPort: 9, synchronous: options.synchronous, scale: options.scale)
         defer { workspace.remove() }
         let base: String
         if let given = options.base, FileManager.default.fileExists(atPath: given) {
@@ -393,10 +379,9 @@ enum InProcess {
     /// `leagueops-bench inprocess-child …`: one kind over one store copy (run by `main` under callgrind).
     static func child(_ arguments: [String]) async throws {
         var values: [String: String] = [:]
-        var iterator = arguments.makeIterator()
-        while let key = iterator.next() {
-            guard key.hasPrefix("--"), let value = iterator.next() else { throw BenchError("inprocess-child: bad argument \(key)") }
-            values[String(key.dropFirst(2))] = value
+        try parseArguments(arguments) { key, value in
+            guard key.hasPrefix("--") else { throw BenchError("inprocess-child: bad argument \(key)") }
+            values[String(key.dropFirst(2))] = try value()
         }
         guard let config = values["config"], let db = values["db"], let kind = values["kind"], let count = values["count"].flatMap({ Int($0) }) else {
             throw BenchError("inprocess-child needs --config --db --kind --count")

@@ -1,12 +1,6 @@
 import Foundation
 import LeagueCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A failure of the benchmark harness itself (not of the server under test).
 struct BenchError: Error, CustomStringConvertible {
     var description: String
@@ -21,11 +15,7 @@ final class HTTPConnection: @unchecked Sendable {
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(port: Int) throws {
-        #if canImport(Glibc)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)  // Linux only, as the /proc readings
         guard fd >= 0 else { throw BenchError("socket() failed: errno \(errno)") }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

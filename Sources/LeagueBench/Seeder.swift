@@ -5,55 +5,39 @@ import LeagueStore
 /// Writes open tasks straight into a store through LeagueStore's protocol (the same schema and
 /// code paths the server reads), so 100,000 open targets take seconds instead of 100,000 webhooks.
 enum Seeder {
-    struct SeededTask {
-        var id: Int
-        var createdAt: Date
-        var targetSeconds: Double
-        var grids: [Int]
-    }
-
     static let targetsPerTask = 100
 
     /// - Parameters:
-    ///   - tasks: how many dispatch tasks from the district, each to `targetsPerTask` grids.
+    ///   - tasks: how many dispatch tasks from the district (ids 1…`tasks`), each to `targetsPerTask` grids.
     ///   - grids: grids in the org (`g1 … g<grids>`).
-    ///   - firstTimer: per task index, its first escalation timer (step and due time) and its creation time.
+    ///   - plan: per task index, its creation time and its first escalation timer (step and due time).
+    /// - Returns: each task's creation time, by index.
     static func seed(
-        path: String, tasks: Int, grids: Int, targetSeconds: Double,
-        plan: @escaping @Sendable (Int) -> (createdAt: Date, step: Int, due: Date)
-    ) async throws -> [SeededTask] {
+        path: String, tasks: Int, grids: Int, targetSeconds: Double, plan: (Int) -> (createdAt: Date, step: Int, due: Date)
+    ) async throws -> [Date] {
         let store = try SQLiteStore(path: path, synchronous: "normal")
-        var seeded: [SeededTask] = []
-        seeded.reserveCapacity(tasks)
-        for index in 0..<tasks {
-            let (createdAt, _, _) = plan(index)
-            let targets = (0..<targetsPerTask).map { ((index * targetsPerTask + $0) % grids) + 1 }
-            seeded.append(SeededTask(id: index + 1, createdAt: createdAt, targetSeconds: targetSeconds, grids: targets))
-        }
-        try await store.write(seeded, chunksOf: 200) { tx, task in
+        let plans = (0..<tasks).map(plan)
+        try await store.write(Array(plans.enumerated()), chunksOf: 200) { tx, item in
+            let (index, (createdAt, step, due)) = item
             let work = WorkTask(
-                id: task.id, kind: .dispatch, urgent: false, text: "基准任务 \(task.id)：核对网格青年名单",
-                issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d",
-                createdAt: task.createdAt, targetSeconds: task.targetSeconds)
+                id: index + 1, kind: .dispatch, urgent: false, text: "基准任务 \(index + 1)：核对网格青年名单",
+                issuerID: "m-d", issuerName: "区团委书记", issuerUnitID: "d", createdAt: createdAt, targetSeconds: targetSeconds)
             try tx.insert(work)
-            try tx.insert(task.grids.map { TaskTarget(taskID: task.id, unitID: "g\($0)") })
-            let (_, step, due) = plan(task.id - 1)
-            try tx.schedule(.taskStep(task.id, step: step, at: due))
+            try tx.insert((0..<targetsPerTask).map { TaskTarget(taskID: index + 1, unitID: "g\((index * targetsPerTask + $0) % grids + 1)") })
+            try tx.schedule(.taskStep(index + 1, step: step, at: due))
         }
-        return seeded
+        return plans.map(\.createdAt)
     }
 }
 
 extension Seeder {
     /// The generated org's units in order: the district, its towns, communities and grids
     /// (`OrgGenerator.yaml`'s ids and `chat-<id>` groups on the generic platform).
-    static func units(towns: Int = 15, communities: Int = 109, grids: Int = 1034) -> [String] {
-        ["d"] + (1...towns).map { "t\($0)" } + (1...communities).map { "c\($0)" } + (1...grids).map { "g\($0)" }
-    }
+    static let units = ["d"] + (1...15).map { "t\($0)" } + (1...109).map { "c\($0)" } + (1...1034).map { "g\($0)" }
 
     /// Writes `count` pending routine notices, dealt round-robin over every unit's group (each group
     /// its own robot), through LeagueStore's protocol in transactions of 5,000. Keys are `bench:<n>`.
-    static func seedOutbox(path: String, count: Int, units: [String], at now: Date) async throws {
+    static func seedOutbox(path: String, count: Int, at now: Date) async throws {
         let store = try SQLiteStore(path: path, synchronous: "normal")
         try await store.write(Array(0..<count), chunksOf: 5_000) { tx, n in
             let unit = units[n % units.count]

@@ -38,12 +38,7 @@ struct Options {
     init(_ arguments: [String]) throws {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         binary = own.deletingLastPathComponent().appendingPathComponent("leagueops").path
-        var iterator = arguments.makeIterator()
-        while let argument = iterator.next() {
-            func value() throws -> String {
-                guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
-                return value
-            }
+        try parseArguments(arguments) { argument, value in
             switch argument {
             case "--smoke": smoke = true
             case "--only": only = Set(try value().split(separator: ",").map(String.init))
@@ -86,6 +81,17 @@ struct Options {
     func wants(_ scenario: String) -> Bool { only.isEmpty || only.contains(scenario) }
 }
 
+/// Walks `arguments` (the skeleton of both modes' parsers): `handle` gets each one and a `value()` that takes the next.
+func parseArguments(_ arguments: [String], _ handle: (String, () throws -> String) throws -> Void) throws {
+    var iterator = arguments.makeIterator()
+    while let argument = iterator.next() {
+        try handle(argument) {
+            guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
+            return value
+        }
+    }
+}
+
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 func verdict(_ met: Bool) -> String { met ? "MET" : "MISSED" }
 
@@ -122,8 +128,10 @@ func waitQuiet(
 final class Rig: @unchecked Sendable {
     let platform = FakePlatform()
     let workspace: BenchWorkspace
-    var server: ServerProcess!
+    var server: ChildBot!
     let options: Options
+    var logPath: String { workspace.folder.appendingPathComponent("server.log").path }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     init(_ options: Options, synchronous: String, publicURL: String? = nil) async throws {
         self.options = options
@@ -132,15 +140,11 @@ final class Rig: @unchecked Sendable {
     }
 
     func start() throws {
-        server = try ServerProcess(
-            binary: options.binary, configPath: workspace.configPath,
-            logPath: workspace.folder.appendingPathComponent("server.log").path)
-    }
-
-    func close() async {
-        server?.stop()
-        await platform.stop()
-        workspace.remove()
+        do {
+            server = try ChildBot(binary: options.binary, config: workspace.configPath, logLevel: "warning", logPath: logPath, timeout: 120)
+        } catch {
+            throw BenchError("the server did not report a listening address; its log:\n\(log.suffix(2000))")
+        }
     }
 
     /// Posts one signed generic webhook from the district's admin (or `sender` in `chat`); returns its status.
@@ -150,7 +154,7 @@ final class Rig: @unchecked Sendable {
 
     /// For `defer`: stops the server (SIGTERM, then SIGKILL) and removes the workspace at once.
     func closeNow() {
-        server?.stop()
+        _ = server?.terminate()
         platform.stopWithoutWaiting()
         workspace.remove()
     }
@@ -158,22 +162,15 @@ final class Rig: @unchecked Sendable {
 
 // MARK: Scenarios
 
-/// Signed generic webhooks, each committed and processed (group commit) before it is answered, in
-/// two mixes:
+/// Signed generic webhooks, each committed and processed (group commit) before it is answered, for
+/// each `--connections` count in two mixes:
 /// - `mixed`: 1 in 10 a `/任务 @全部` from a community (a task, targets, a timer and about 10 notices
 ///   that the outbox then sends to the fake platform), the rest a `收到` from a grid member;
 /// - `acks`: only `收到`, each acknowledging a waiting target of tasks seeded before the run (the
 ///   acknowledgement burst that follows a fan-out, without the fan-out's outbound traffic).
-func ingest(_ options: Options, synchronous: String) async throws {
-    for mix in options.mixes {
-        for connections in options.connections {
-            try await ingestRun(options, synchronous: synchronous, mix: mix, connections: connections)
-        }
-    }
-}
-
-func ingestRun(_ options: Options, synchronous: String, mix: String, connections: Int) async throws {
+func ingest(_ options: Options, synchronous: String, mix: String, connections: Int) async throws {
     let rig = try await Rig(options, synchronous: synchronous)
+    defer { rig.closeNow() }
     let count = options.smoke ? 200 : (connections == 1 ? 3_000 : 30_000)
     if mix == "acks" {
         // Enough waiting targets that every grid's every 收到 acknowledges one; no step comes due during the run.
@@ -221,7 +218,6 @@ func ingestRun(_ options: Options, synchronous: String, mix: String, connections
         line += "  [target ≥5000 msg/s & p99 ≤20 ms: \(verdict(result.rate >= 5000 && result.percentile(0.99) <= 20))]"
     }
     emit(line)
-    await rig.close()
 }
 
 let urgentToEveryGrid = "/任务 紧急 @全体网格 今晚8点前上报辖区青年志愿者人数"
@@ -255,7 +251,11 @@ func fanOutAndAckStorm(_ options: Options, synchronous: String) async throws -> 
         BenchWorkspace.webhook(id: "ack-\(grid)", chat: "chat-g\(grid)", sender: "u-m-g\(grid)", text: "收到")
     }
     let result = try LoadClient.run(port: rig.server.port, requests: acks.shuffled(), connections: 64)
-    _ = rig.server.waitDrained(timeout: 120)
+    // Until /healthz reports no unprocessed inbound message.
+    _ = try await poll(timeout: 120, every: 0.02) {
+        let health = try? HTTPConnection(port: rig.server.port).roundTrip(HTTPConnection.request(method: "GET", path: "/healthz"))
+        return health.map { String(decoding: $0.body, as: UTF8.self).contains("\"unprocessed_inbound\":0,") } ?? false
+    }
     _ = try rig.say("/进度 T-1", id: "roll-1")
     let gotRoll = await rig.platform.wait(timeout: 60) { $0.contains { $0.group == "chat-d" && $0.text.contains("📋") } }
     let roll = rig.platform.received.last { $0.group == "chat-d" && $0.text.contains("📋") }?.text ?? ""
@@ -304,9 +304,8 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let rig = try await Rig(options, synchronous: synchronous)
     defer { rig.closeNow() }
     let count = options.outboxNotices
-    let units = Seeder.units()
     let seedStart = Date()
-    try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, units: units, at: Date())
+    try await Seeder.seedOutbox(path: rig.workspace.databasePath, count: count, at: Date())
     let seedSeconds = Date().timeIntervalSince(seedStart)
     try rig.start()
     let server = rig.server!
@@ -325,7 +324,7 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     let first = received.map(\.at).min() ?? Date()
     let last = received.map(\.at).max() ?? first
     let seconds = max(last.timeIntervalSince(first), 1e-6)
-    let fromListening = last.timeIntervalSince(server.listeningAt ?? first)
+    let fromListening = last.timeIntervalSince(server.listeningAt)
     let distinct = Set(received.map(\.key)).count
     // The store's side: every row marked sent (a short grace for the last batch's outcome to be written).
     let database = try rig.workspace.readOnlyDatabase()
@@ -336,7 +335,7 @@ func outboxThroughput(_ options: Options, synchronous: String) async throws {
     }
     let rate = Double(distinct) / seconds
     emit(
-        "outbox       sync=\(synchronous)  \(count) pending notices over \(units.count) robots (seeded in \(format(seedSeconds)) s)"
+        "outbox       sync=\(synchronous)  \(count) pending notices over \(Seeder.units.count) robots (seeded in \(format(seedSeconds)) s)"
             + "  \(distinct)/\(count) delivered\(complete ? "" : " (INCOMPLETE)") in \(format(seconds, 2)) s first to last: \(format(rate, 0)) notices/s"
             + "  (last \(format(fromListening, 2)) s after listening)  server CPU \(format(cpu / Double(max(distinct, 1)) * 1e6, 0)) µs/notice"
             + "  (fake platform \(format(benchCPU / Double(max(distinct, 1)) * 1e6, 0)) µs/notice)"
@@ -355,15 +354,13 @@ func timers(_ options: Options, synchronous: String) async throws {
     let lead = options.smoke ? 3.0 : 10.0
     let spread = options.timerSpread
     let t0 = Date()
-    let seedStart = Date()
-    let seeded = try await Seeder.seed(path: rig.workspace.databasePath, tasks: tasks, grids: 1034, targetSeconds: targetSeconds) { index in
+    let created = try await Seeder.seed(path: rig.workspace.databasePath, tasks: tasks, grids: 1034, targetSeconds: targetSeconds) { index in
         let due = t0.addingTimeInterval(lead + spread * Double(index) / Double(tasks))
         return (due.addingTimeInterval(-0.5 * targetSeconds), 0, due)
     }
-    let seedSeconds = Date().timeIntervalSince(seedStart)
+    let seedSeconds = Date().timeIntervalSince(t0)
     try rig.start()
-    let created = Dictionary(uniqueKeysWithValues: seeded.map { ($0.id, $0.createdAt) })
-    let lastDue = seeded.map { $0.createdAt.addingTimeInterval(3 * targetSeconds) }.max() ?? t0
+    let lastDue = created.map { $0.addingTimeInterval(3 * targetSeconds) }.max() ?? t0
     var peakCurrentRSS = 0.0
     // Wait until the last step is due, then until nothing more arrives for 3 s.
     try await waitQuiet(for: 3, notBefore: lastDue, until: lastDue.addingTimeInterval(600), every: 0.1, { rig.platform.count }) {
@@ -376,15 +373,16 @@ func timers(_ options: Options, synchronous: String) async throws {
     for item in rig.platform.received {
         let parts = item.key.split(separator: ":")
         guard parts.count >= 4, parts[0] == "task", parts[2] == "step", let id = Int(parts[1]), let step = Int(parts[3]),
-            let createdAt = created[id]
+            created.indices.contains(id - 1)
         else { continue }
+        let createdAt = created[id - 1]
         let due = createdAt.addingTimeInterval(targetSeconds * (step == 0 ? 0.5 : Double(step)))
         lateness[step, default: []].append(item.at.timeIntervalSince(due) * 1000)
         dump += "\(format(due.timeIntervalSince(t0), 3)),\(format(item.at.timeIntervalSince(t0), 3)),\(item.key)\n"
     }
     if let path = ProcessInfo.processInfo.environment["LEAGUEOPS_BENCH_DUMP"] {
         try dump.write(toFile: path, atomically: true, encoding: .utf8)
-        try? FileManager.default.copyItem(atPath: rig.workspace.folder.appendingPathComponent("server.log").path, toPath: path + ".server.log")
+        try? FileManager.default.copyItem(atPath: rig.logPath, toPath: path + ".server.log")
     }
     let database = try rig.workspace.readOnlyDatabase()
     let fired = try await database.read { db in
@@ -401,7 +399,7 @@ func timers(_ options: Options, synchronous: String) async throws {
         )
     }
     // The server logs an outbox round slower than 250 ms with where its time went: the queue's cause when notices are late.
-    let slow = rig.server.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
+    let slow = rig.log.split(separator: "\n").filter { $0.contains("slow outbox round") || $0.contains("slow robot batch") }
     if !slow.isEmpty {
         emit("timers       slow outbox rounds (> 250 ms) and robot batches (> 1 s): \(slow.count); the first: \(slow.prefix(3).map { $0.suffix(220) }.joined(separator: " | "))")
     }
@@ -430,7 +428,7 @@ func coldStart(_ options: Options, synchronous: String) async throws {
     }
     try rig.start()
     let server = rig.server!
-    let listening = server.listeningAt!.timeIntervalSince(server.spawnedAt)
+    let listening = server.listeningAt.timeIntervalSince(server.spawnedAt)
     let database = try rig.workspace.readOnlyDatabase()
     var firedAll: Double?
     let deadline = Date().addingTimeInterval(120)
@@ -455,17 +453,10 @@ func coldStart(_ options: Options, synchronous: String) async throws {
 
 /// The monthly assessment over a month of generated events of the real size (issue 5's entry point),
 /// and with `--report-scale`, over orgs K times the district with K times the tasks (issue 16, point 5).
-func report(_ options: Options) async throws {
-    for scale in options.reportScales {
-        try await report(options, scale: scale)
-    }
-}
-
 func report(_ options: Options, scale: Int) async throws {
     // The report sends nothing: the outbound URL is never used.
     let workspace = try BenchWorkspace(
-        repository: options.repository, outboundPort: 9, synchronous: "full",
-        towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale)
+        repository: options.repository, outboundPort: 9, synchronous: "full", scale: scale)
     defer { workspace.remove() }
     let tasks = (options.smoke ? 1_000 : 30_000) * scale
     let out = workspace.folder.appendingPathComponent("report.md").path
@@ -487,12 +478,9 @@ func report(_ options: Options, scale: Int) async throws {
 func benchMain() async {
     do {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "inprocess" {
-            try await InProcess.main(Array(arguments.dropFirst()))
-            exit(0)
-        }
-        if arguments.first == "inprocess-child" {
-            try await InProcess.child(Array(arguments.dropFirst()))
+        if arguments.first == "inprocess" || arguments.first == "inprocess-child" {
+            let rest = Array(arguments.dropFirst())
+            try await arguments.first == "inprocess" ? InProcess.main(rest) : InProcess.child(rest)
             exit(0)
         }
         let options = try Options(arguments)
@@ -506,7 +494,9 @@ func benchMain() async {
         emit(
             "leagueops-bench  \(ISO8601DateFormatter().string(from: Date()))  \(info.activeProcessorCount) cores  binary \(options.binary)\(options.smoke ? "  SMOKE (small counts, no targets)" : "")")
         for synchronous in options.synchronous {
-            if options.wants("ingest") { try await ingest(options, synchronous: synchronous) }
+            for mix in options.mixes where options.wants("ingest") {
+                for connections in options.connections { try await ingest(options, synchronous: synchronous, mix: mix, connections: connections) }
+            }
             var plain: Double?
             if options.wants("fanout") || options.wants("ackstorm") { plain = try await fanOutAndAckStorm(options, synchronous: synchronous) }
             if options.wants("blackhole") { try await fanOutPastABlackHole(options, synchronous: synchronous, plain: plain) }
@@ -514,7 +504,7 @@ func benchMain() async {
             if options.wants("timers") { try await timers(options, synchronous: synchronous) }
             if options.wants("coldstart") { try await coldStart(options, synchronous: synchronous) }
         }
-        if options.wants("report") { try await report(options) }
+        for scale in options.reportScales where options.wants("report") { try await report(options, scale: scale) }
         if options.wants("dashboard") { try await DashboardBench.run(options) }
         if options.wants("import") { try await rosterImport(options) }
     } catch {

@@ -51,19 +51,27 @@ public func runProcess(_ binary: String, _ arguments: [String], in folder: Strin
 public final class ChildBot: Stoppable, @unchecked Sendable {
     public let process = Process()
     public let port: Int
+    /// When it was started, and when it printed where it listens (the benchmarks' start-up time).
+    public let spawnedAt: Date
+    public let listeningAt: Date
 
-    public init(binary: String, config: String) throws {
+    /// - Parameter logPath: a file for its standard error (its log), else discarded.
+    public init(binary: String, config: String, logLevel: String = "critical", logPath: String? = nil, timeout: Double = 30) throws {
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config, "--port", "0", "--log-level", "critical"]
+        process.arguments = ["serve", "--config", config, "--port", "0", "--log-level", logLevel]
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let logPath { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        process.standardError = logPath.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
+        spawnedAt = Date()
         try process.run()
         let handle = output.fileHandleForReading
         var text = ""
-        let deadline = Date().addingTimeInterval(30)
+        // A child that has not said where it listens after `timeout` seconds is stopped, which ends the read below.
+        let watchdog = DispatchWorkItem { [process] in process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         var found: Int?
-        while found == nil && Date() < deadline {
+        while found == nil {
             let data = handle.availableData
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
@@ -73,11 +81,13 @@ public final class ChildBot: Stoppable, @unchecked Sendable {
                 found = Int(text[range.upperBound..<end])
             }
         }
+        watchdog.cancel()
         guard let found else {
             process.terminate()
             throw ChildBotError(description: "leagueops serve did not print its listening address; output: \(text)")
         }
         port = found
+        listeningAt = Date()
         // Keep draining stdout so the child never blocks on a full pipe.
         Thread.detachNewThread { while !handle.availableData.isEmpty {} }
     }

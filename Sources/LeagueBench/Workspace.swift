@@ -20,14 +20,12 @@ struct BenchWorkspace {
 
     /// - Parameters:
     ///   - synchronous: SQLite `synchronous` mode, `full` or `normal`.
+    ///   - scale: an org `scale` times the district (15, 109 and 1,034 times `scale` towns, communities and grids).
     ///   - publicURL: `server.public_url` (links in chat answers, e.g. /看板).
-    init(
-        repository: URL, outboundPort: Int, synchronous: String, towns: Int = 15, communities: Int = 109, grids: Int = 1034,
-        publicURL: String? = nil
-    ) throws {
+    init(repository: URL, outboundPort: Int, synchronous: String, scale: Int = 1, publicURL: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("leagueops-bench-\(UUID().uuidString)")
         configPath = try writeTestConfig(
-            orgYAML: OrgGenerator.yaml(towns: towns, communities: communities, grids: grids), extra: "locale: zh-Hans", directory: folder,
+            orgYAML: OrgGenerator.yaml(towns: 15 * scale, communities: 109 * scale, grids: 1034 * scale), extra: "locale: zh-Hans", directory: folder,
             outbox: "{max_attempts: 8, backoff: 1s, max_backoff: 5m, timeout: 10s}", outboundPort: outboundPort,
             synchronous: synchronous, server: "{host: 127.0.0.1, port: 0\(publicURL.map { ", public_url: \"\($0)\"" } ?? "")}",
             commands: repository.appendingPathComponent("commands").path)
@@ -54,47 +52,8 @@ extension DatabaseQueue {
     }
 }
 
-/// `leagueops serve` as a child process; the port is read from the line it prints when listening.
-final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    let spawnedAt: Date
-    private(set) var listeningAt: Date?
-    private(set) var port = 0
-    private let logPath: String
-
-    init(binary: String, configPath: String, logPath: String) throws {
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", configPath, "--port", "0", "--log-level", "warning"]
-        let output = Pipe()
-        process.standardOutput = output
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        spawnedAt = Date()
-        try process.run()
-        // A server that has not said where it listens after 120 s is stopped, which ends the read below.
-        let watchdog = DispatchWorkItem { [process] in process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
-        let handle = output.fileHandleForReading
-        var text = ""
-        while listeningAt == nil {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: "LeagueOps listening on http://"), let end = text[range.upperBound...].firstIndex(of: "\n") {
-                port = text[range.upperBound..<end].split(separator: ":").last.flatMap { Int($0) } ?? 0
-                listeningAt = Date()
-            }
-        }
-        watchdog.cancel()
-        guard listeningAt != nil, port > 0 else {
-            process.terminate()
-            throw BenchError("the server did not report a listening address; its log:\n\(log.suffix(2000))")
-        }
-        // Keep draining stdout so the server never blocks on a full pipe.
-        Thread.detachNewThread { while !handle.availableData.isEmpty {} }
-    }
-
+/// What the benchmarks read of `leagueops serve` while it runs.
+extension ChildBot {
     var pid: Int32 { process.processIdentifier }
 
     /// Peak resident set size so far (VmHWM), in MiB.
@@ -119,36 +78,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     static func status(pid: Int32, field: String) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(field) {
-            return Double(line.dropFirst(field.count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
-        }
-        return nil
-    }
-
-    /// SIGTERM, then SIGKILL after `grace` seconds.
-    func stop(grace: Double = 15) {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// Waits until /healthz reports no unprocessed inbound message; returns false on timeout.
-    func waitDrained(timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        let request = HTTPConnection.request(method: "GET", path: "/healthz")
-        while Date() < deadline {
-            if let (_, body) = try? HTTPConnection(port: port).roundTrip(request), String(decoding: body, as: UTF8.self).contains("\"unprocessed_inbound\":0,") {
-                return true
-            }
-            usleep(20_000)
-        }
-        return false
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return nil }
+        return Double(line.dropFirst(field.count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
     }
 }
 
@@ -168,7 +100,7 @@ func runMeasured(_ binary: String, _ arguments: [String], sample: Double) async 
     let sampler = Task.detached { () -> Double in
         var peak = 0.0
         while !Task.isCancelled {
-            if let hwm = ServerProcess.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
+            if let hwm = ChildBot.status(pid: pid, field: "VmHWM:") { peak = max(peak, hwm / 1024) }
             try? await Task.sleep(for: .milliseconds(Int64(sample * 1000)))
         }
         return peak
